@@ -1,0 +1,204 @@
+# kit: build, demo, check, bench, install.  One Makefile, no generated parts.
+#
+#   make            the three programs in build/bin/
+#   make demo       publish the TOGETHER kit and fetch it as the Belgium office
+#   make check      unit, end-to-end and fuzz-replay tests under ASan + UBSan
+#   make bench      benchmarks against the standard tools (build/bench/)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make test-<m>   one module's unit tests (under the sanitizers)
+#
+# BUILD=dir puts every output under another directory (parallel work trees).
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+SHELL   := /bin/bash
+
+KIT_WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Werror \
+	-Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	-Wwrite-strings -Wvla -MMD -MP
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+PKGS      := libcurl openssl libarchive jansson
+PKG_VERS  := libcurl:7.68 openssl:3.0 libarchive:3.4 jansson:2.13 cmocka:1.1
+# Debian packages: libraries, and the servers and checkers the tests use.
+DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev \
+	libarchive-dev libjansson-dev libzstd-dev libcmocka-dev tzdata
+DEB_TEST  := nginx-light minisign zstd python3 python3-jsonschema python3-icalendar \
+	curl nodejs npm libtest-harness-perl openssl ca-certificates
+
+MODULES := util crypto tuf campaign bundle transport schedule publisher fetcher
+# Each module's link closure, itself first, in link order (no cycles).
+closure_util      := util
+closure_crypto    := crypto util
+closure_tuf       := tuf crypto util
+closure_campaign  := campaign crypto util
+closure_bundle    := bundle crypto util
+closure_transport := transport crypto util
+closure_schedule  := schedule util
+closure_publisher := publisher tuf campaign bundle crypto util
+closure_fetcher   := fetcher tuf bundle transport crypto util
+closure_kit-publish  := publisher tuf campaign bundle crypto util
+closure_kit-fetch    := fetcher tuf bundle transport crypto util
+closure_kit-schedule := schedule util
+
+PROGRAMS := kit-publish kit-fetch kit-schedule
+
+INCS := $(foreach m,$(MODULES),-Ipkg/$(m))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+ALL_CFLAGS = $(KIT_WARN) $(INCS) $(PKG_CFLAGS) $(CFLAGS)
+SAN_CFLAGS = $(KIT_WARN) $(INCS) $(PKG_CFLAGS) -O1 -g $(SAN_FLAGS)
+
+mod_srcs = $(wildcard pkg/$(1)/*.c)
+# $(call objs,variant,module)
+objs = $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(call mod_srcs,$(2)))
+libs_of = $(foreach m,$(closure_$(2)),$(BUILD)/$(1)/lib/libkit_$(m).a)
+
+.PHONY: all deps demo check check-unit check-e2e check-fuzz check-manifests \
+	bench install clean help
+.DEFAULT_GOAL := all
+
+all: deps $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
+
+help:
+	@sed -n '1,12p' Makefile
+
+# --- dependencies ---------------------------------------------------------
+# A missing library installs itself when we are root, or stops with one
+# line naming the Debian packages.  The check is cheap, so it runs each time.
+deps:
+	@missing=""; for pv in $(PKG_VERS); do p=$${pv%%:*}; v=$${pv##*:}; \
+	  pkg-config --atleast-version=$$v $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	for t in nginx minisign zstd node npm prove; do \
+	  command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
+	/usr/bin/python3 -c 'import jsonschema, icalendar' 2>/dev/null || missing="$$missing python3-modules"; \
+	[ -f /usr/share/zoneinfo/Europe/Budapest ] || missing="$$missing tzdata"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "kit: installing missing dependencies:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    (apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEB_BUILD) $(DEB_TEST)) >$(BUILD).apt.log 2>&1 \
+	      || { echo "kit: apt-get install failed (see $(BUILD).apt.log); install: $(DEB_BUILD) $(DEB_TEST)" >&2; exit 1; }; \
+	  else \
+	    echo "kit: missing$$missing; as root run: apt-get install $(DEB_BUILD) $(DEB_TEST)" >&2; exit 1; \
+	  fi; \
+	fi
+
+# --- objects and module libraries, normal and sanitized ---------------------
+$(BUILD)/rel/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+define module_rules
+$(BUILD)/rel/lib/libkit_$(1).a: $(call objs,rel,$(1))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/asan/lib/libkit_$(1).a: $(call objs,asan,$(1))
+	@mkdir -p $$(@D)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+define program_rules
+$(BUILD)/bin/$(1): $(BUILD)/rel/obj/cmd/$(1)/main.o $(call libs_of,rel,$(1))
+	@mkdir -p $$(@D)
+	$(CC) $(CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+$(BUILD)/asan/bin/$(1): $(BUILD)/asan/obj/cmd/$(1)/main.o $(call libs_of,asan,$(1))
+	@mkdir -p $$(@D)
+	$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
+
+# --- unit tests: tests/unit/<m>_test.c, one binary per module ----------------
+UNIT_MODS := $(patsubst tests/unit/%_test.c,%,$(wildcard tests/unit/*_test.c))
+
+define unit_rules
+$(BUILD)/asan/tests/$(1)_test: $(BUILD)/asan/obj/tests/unit/$(1)_test.o $(call libs_of,asan,$(1))
+	@mkdir -p $$(@D)
+	$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS)
+test-$(1): deps $(BUILD)/asan/tests/$(1)_test
+	cd tests/unit && KIT_BUILD=$(abspath $(BUILD)) $(abspath $(BUILD))/asan/tests/$(1)_test
+endef
+$(foreach m,$(UNIT_MODS),$(eval $(call unit_rules,$(m))))
+
+# --- fuzz targets: tests/fuzz/<name>_fuzz.c, replayed over corpus/<name>/ ----
+FUZZ := $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c))
+fuzz_closure = $(shell sed -n 's/^.*kit-fuzz-links: *//p' tests/fuzz/$(1)_fuzz.c)
+
+define fuzz_rules
+$(BUILD)/asan/fuzz/$(1)_replay: $(BUILD)/asan/obj/tests/fuzz/$(1)_fuzz.o $(BUILD)/asan/obj/tests/fuzz/replay.o $(call libs_of,asan,$(call fuzz_closure,$(1)))
+	@mkdir -p $$(@D)
+	$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+$(foreach f,$(FUZZ),$(eval $(call fuzz_rules,$(f))))
+
+# --- check --------------------------------------------------------------------
+ASAN_BINS := $(foreach p,$(PROGRAMS),$(BUILD)/asan/bin/$(p))
+export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+
+check: deps all
+	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e check-manifests
+	@echo "make check: all tests passed"
+
+check-unit: $(foreach m,$(UNIT_MODS),$(BUILD)/asan/tests/$(m)_test)
+	@fail=0; for m in $(UNIT_MODS); do \
+	  echo "== unit: $$m"; \
+	  (cd tests/unit && KIT_BUILD=$(abspath $(BUILD)) $(abspath $(BUILD))/asan/tests/$${m}_test) || fail=1; \
+	done; exit $$fail
+
+check-fuzz: $(foreach f,$(FUZZ),$(BUILD)/asan/fuzz/$(f)_replay)
+	@fail=0; for f in $(FUZZ); do \
+	  echo "== fuzz replay: $$f"; \
+	  $(BUILD)/asan/fuzz/$${f}_replay tests/fuzz/corpus/$$f || fail=1; \
+	done; exit $$fail
+
+check-e2e: $(ASAN_BINS)
+	KIT_BIN=$(abspath $(BUILD))/asan/bin KIT_BUILD=$(abspath $(BUILD)) KIT_SRC=$(CURDIR) \
+	  prove -j2 --timer tests/e2e/
+
+# The committed manifests/ must be what the publisher writes today.
+check-manifests: $(BUILD)/bin/kit-publish
+	@rm -rf $(BUILD)/manifests-check && mkdir -p $(BUILD)/manifests-check
+	@for c in campaigns/*/; do \
+	  $(BUILD)/bin/kit-publish build $$c --out $(BUILD)/manifests-check/out \
+	    --manifests $(BUILD)/manifests-check/manifests >/dev/null || exit 1; done
+	@if ! diff -r -x schema manifests $(BUILD)/manifests-check/manifests >$(BUILD)/manifests.diff; then \
+	  echo "manifests/ is stale: run 'make manifests' and review the diff:" >&2; \
+	  head -40 $(BUILD)/manifests.diff >&2; exit 1; fi
+	@echo "manifests/ is up to date"
+
+.PHONY: manifests
+manifests: $(BUILD)/bin/kit-publish
+	@for c in campaigns/*/; do \
+	  $(BUILD)/bin/kit-publish build $$c --out $(BUILD)/manifests-out --manifests manifests || exit 1; done
+
+# --- demo ---------------------------------------------------------------------
+DEMO := $(BUILD)/demo
+demo: all
+	@BIN=$(abspath $(BUILD))/bin DEMO=$(abspath $(DEMO)) SRC=$(CURDIR) bash tests/e2e/demo.sh
+
+# --- bench --------------------------------------------------------------------
+bench: all
+	@BIN=$(abspath $(BUILD))/bin BENCH=$(abspath $(BUILD))/bench SRC=$(CURDIR) bash tests/bench/run.sh
+
+# --- install ------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0755 $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 cmd/kit-fetch/kit-fetch.service cmd/kit-fetch/kit-fetch.timer \
+	  $(DESTDIR)$(PREFIX)/lib/systemd/system/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,98 @@
+/*
+ * kit_crypto.h: SHA-256 (streaming), Ed25519 keys and signatures via
+ * OpenSSL EVP, passphrase-encrypted PKCS#8 key files, passphrase input,
+ * and minisign-format detached signatures.
+ *
+ * Errors: KIT_E_INVALID for malformed input, KIT_E_SECURITY for a wrong
+ * passphrase or a signature that does not verify, KIT_E_IO for files.
+ * Messages carry OpenSSL's own reason where there is one.
+ */
+#ifndef KIT_CRYPTO_H
+#define KIT_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kit_util.h"
+
+#define KIT_SHA256_LEN 32
+#define KIT_SHA256_HEX 65 /* 64 hex digits and NUL */
+#define KIT_ED25519_SIG_LEN 64
+#define KIT_ED25519_PUB_LEN 32
+
+/* Streaming SHA-256.  new() returns NULL only on out-of-memory. */
+struct kit_sha256;
+struct kit_sha256 *kit_sha256_new(void);
+void kit_sha256_update(struct kit_sha256 *h, const void *p, size_t n);
+/* Write the lowercase hex digest into hex[KIT_SHA256_HEX]; h can be
+ * reused afterwards (it is reset). */
+void kit_sha256_final_hex(struct kit_sha256 *h, char *hex);
+void kit_sha256_free(struct kit_sha256 *h);
+void kit_sha256_hex(const void *p, size_t n, char *hex);
+/* Hash a whole file (regular file, no symlink) in large blocks. */
+int kit_sha256_file(const char *path, char *hex, uint64_t *len,
+		    struct kit_error *err) KIT_WUR;
+/* Compare two hex digests in constant time; 1 if equal. */
+int kit_hex_equal(const char *a, const char *b);
+
+/* An Ed25519 key, private or public only.  Opaque. */
+struct kit_key;
+struct kit_key *kit_key_generate(struct kit_error *err) KIT_WUR;
+/* From 32 raw public bytes given as 64 hex digits (TUF "keyval.public"). */
+struct kit_key *kit_key_from_public_hex(const char *hex,
+					struct kit_error *err) KIT_WUR;
+/* From a 32-byte RFC 8032 private seed (test vectors). */
+struct kit_key *kit_key_from_seed(const unsigned char *seed,
+				  struct kit_error *err) KIT_WUR;
+void kit_key_free(struct kit_key *k);
+int kit_key_has_private(const struct kit_key *k);
+/* The raw 32-byte public key. */
+void kit_key_public_raw(const struct kit_key *k, unsigned char *out);
+/* Public key as 64 lowercase hex digits into hex[65]. */
+void kit_key_public_hex(const struct kit_key *k, char *hex);
+/* Save the private key as passphrase-encrypted PKCS#8 PEM (AES-256-CBC,
+ * scrypt-free PBKDF2 as OpenSSL defaults), created O_EXCL mode 0600. */
+int kit_key_save(const struct kit_key *k, const char *path,
+		 const char *passphrase, struct kit_error *err) KIT_WUR;
+/* Load a key file; KIT_E_SECURITY "wrong passphrase" when it does not
+ * decrypt.  Refuses a file readable by group or others? no: warns only. */
+struct kit_key *kit_key_load(const char *path, const char *passphrase,
+			     struct kit_error *err) KIT_WUR;
+/* Sign msg; sig receives KIT_ED25519_SIG_LEN bytes. */
+int kit_key_sign(const struct kit_key *k, const void *msg, size_t len,
+		 unsigned char *sig, struct kit_error *err) KIT_WUR;
+/* 0 when sig is a valid signature of msg by k, else -1 with
+ * KIT_E_SECURITY. */
+int kit_key_verify(const struct kit_key *k, const void *msg, size_t len,
+		   const unsigned char *sig, size_t siglen,
+		   struct kit_error *err) KIT_WUR;
+
+/*
+ * Passphrases: from KIT_PASSPHRASE_FILE (first line), else KIT_PASSPHRASE,
+ * else a prompt on /dev/tty without echo (twice when confirm is set).
+ * buf receives a NUL-terminated string; wipe it with OPENSSL_cleanse.
+ */
+int kit_passphrase_get(const char *prompt, int confirm, char *buf,
+		       size_t size, struct kit_error *err) KIT_WUR;
+
+/*
+ * minisign: the key id is the first 8 bytes of SHA-256 of the raw public
+ * key (little-endian as minisign prints it).  Signatures use the
+ * pre-hashed "ED" algorithm: Ed25519 over BLAKE2b-512 of the file, and a
+ * global signature over the signature and the trusted comment.
+ */
+void kit_minisign_keyid(const struct kit_key *k, unsigned char *id8);
+/* The public key file text ("untrusted comment: ...\n<base64>\n"), newly
+ * allocated. */
+char *kit_minisign_pubkey(const struct kit_key *k, struct kit_error *err) KIT_WUR;
+/* Sign the file at path; returns the .minisig text, newly allocated.
+ * trusted_comment must be one line of printable text. */
+char *kit_minisign_sign_file(const struct kit_key *k, const char *path,
+			     const char *trusted_comment,
+			     struct kit_error *err) KIT_WUR;
+/* Verify a .minisig text against the file at path with key k. */
+int kit_minisign_verify_file(const struct kit_key *k, const char *path,
+			     const char *sigtext,
+			     struct kit_error *err) KIT_WUR;
+
+#endif

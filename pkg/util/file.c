@@ -1,0 +1,381 @@
+/* file.c: capped reads, atomic writes, directories. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kit_util.h"
+
+#define COPY_BLOCK (256 * 1024)
+
+int
+kit_file_read(const char *path, size_t max, unsigned char **out, size_t *len,
+	      struct kit_error *err)
+{
+	int fd = -1, rc = -1;
+	unsigned char *buf = NULL;
+	size_t n = 0, cap = 0;
+	ssize_t r;
+	struct stat st;
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", path);
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		kit_err(err, KIT_E_IO, "%s is not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		kit_err(err, KIT_E_SECURITY,
+			"%s is %lld bytes, larger than the %zu allowed", path,
+			(long long)st.st_size, max);
+		goto out;
+	}
+	/* room for the file, one byte more to notice growth, and the NUL */
+	cap = (size_t)st.st_size + 2;
+	buf = kit_xmalloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			cap = cap > max / 2 ? max + 2 : cap * 2;
+			buf = kit_xrealloc(buf, cap);
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
+				      path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			kit_err(err, KIT_E_SECURITY,
+				"%s grew past the %zu bytes allowed", path, max);
+			goto out;
+		}
+	}
+	buf[n] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (len)
+		*len = n;
+	rc = 0;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+kit_fsync_path(const char *path, struct kit_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
+				     path);
+	if (fsync(fd) != 0 && errno != EINVAL) {
+		int e = errno;
+
+		close(fd);
+		return kit_err_errno(err, KIT_E_IO, e, "cannot sync %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
+int
+kit_fsync_parent(const char *path, struct kit_error *err)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (kit_snprintf(err, dir, sizeof(dir), "%s", path) != 0)
+		return -1;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return kit_fsync_path(".", err);
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return kit_fsync_path(dir, err);
+}
+
+static int
+write_file(const char *path, int flags, const void *buf, size_t len,
+	   mode_t mode, struct kit_error *err)
+{
+	int fd;
+
+	fd = open(path, flags | O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		  mode);
+	if (fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot create %s",
+				     path);
+	if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		return kit_err_errno(err, KIT_E_IO, e, "cannot write %s", path);
+	}
+	if (close(fd) != 0) {
+		int e = errno;
+
+		unlink(path);
+		return kit_err_errno(err, KIT_E_IO, e, "cannot write %s", path);
+	}
+	return 0;
+}
+
+int
+kit_file_write_atomic(const char *path, const void *buf, size_t len,
+		      mode_t mode, struct kit_error *err)
+{
+	char tmp[PATH_MAX];
+
+	if (kit_snprintf(err, tmp, sizeof(tmp), "%s.tmp.%ld", path,
+			 (long)getpid()) != 0)
+		return -1;
+	unlink(tmp);
+	if (write_file(tmp, O_EXCL, buf, len, mode, err) != 0)
+		return -1;
+	if (rename(tmp, path) != 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return kit_err_errno(err, KIT_E_IO, e, "cannot rename %s to %s",
+				     tmp, path);
+	}
+	return kit_fsync_parent(path, err);
+}
+
+int
+kit_file_write_excl(const char *path, const void *buf, size_t len,
+		    mode_t mode, struct kit_error *err)
+{
+	if (write_file(path, O_EXCL, buf, len, mode, err) != 0)
+		return -1;
+	return kit_fsync_parent(path, err);
+}
+
+int
+kit_file_copy(const char *src, const char *dst, mode_t mode,
+	      struct kit_error *err)
+{
+	char tmp[PATH_MAX];
+	int in = -1, out = -1, rc = -1;
+	unsigned char *buf = NULL;
+	ssize_t r;
+	struct stat st;
+
+	if (kit_snprintf(err, tmp, sizeof(tmp), "%s.tmp.%ld", dst,
+			 (long)getpid()) != 0)
+		return -1;
+	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (in < 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", src);
+		goto out;
+	}
+	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+		kit_err(err, KIT_E_IO, "%s is not a regular file", src);
+		goto out;
+	}
+	unlink(tmp);
+	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		   mode);
+	if (out < 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot create %s", tmp);
+		goto out;
+	}
+	buf = kit_xmalloc(COPY_BLOCK);
+	for (;;) {
+		r = read(in, buf, COPY_BLOCK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
+				      src);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (write_all(out, buf, (size_t)r) != 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot write %s",
+				      tmp);
+			goto out;
+		}
+	}
+	if (fsync(out) != 0 || close(out) != 0) {
+		out = -1;
+		kit_err_errno(err, KIT_E_IO, errno, "cannot write %s", tmp);
+		goto out;
+	}
+	out = -1;
+	if (rename(tmp, dst) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s to %s",
+			      tmp, dst);
+		goto out;
+	}
+	if (kit_fsync_parent(dst, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(buf);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+int
+kit_file_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int
+kit_dir_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+kit_mkdir_p(const char *path, mode_t mode, struct kit_error *err)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (kit_snprintf(err, buf, sizeof(buf), "%s", path) != 0)
+		return -1;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) != 0 && errno != EEXIST)
+			return kit_err_errno(err, KIT_E_IO, errno,
+					     "cannot create directory %s", buf);
+		*p = '/';
+	}
+	if (mkdir(buf, mode) != 0 && errno != EEXIST)
+		return kit_err_errno(err, KIT_E_IO, errno,
+				     "cannot create directory %s", buf);
+	if (!kit_dir_exists(buf))
+		return kit_err(err, KIT_E_IO, "%s exists and is not a directory",
+			       buf);
+	return 0;
+}
+
+int
+kit_rm_rf(const char *path, struct kit_error *err)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	char child[PATH_MAX];
+	int rc = 0;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s",
+				     path);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlink(path) != 0 && errno != ENOENT)
+			return kit_err_errno(err, KIT_E_IO, errno,
+					     "cannot remove %s", path);
+		return 0;
+	}
+	d = opendir(path);
+	if (d == NULL)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
+				     path);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (kit_path_join(child, sizeof(child), path, de->d_name,
+				  err) != 0 ||
+		    kit_rm_rf(child, err) != 0) {
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	if (rc == 0 && rmdir(path) != 0 && errno != ENOENT)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s",
+				     path);
+	return rc;
+}
+
+int
+kit_path_join(char *out, size_t size, const char *a, const char *b,
+	      struct kit_error *err)
+{
+	size_t la = strlen(a);
+
+	if (la > 0 && a[la - 1] == '/')
+		return kit_snprintf(err, out, size, "%s%s", a, b);
+	return kit_snprintf(err, out, size, "%s/%s", a, b);
+}
+
+int
+kit_path_is_safe(const char *rel)
+{
+	const char *p = rel, *slash;
+	size_t n;
+
+	if (rel[0] == '\0' || rel[0] == '/' || strchr(rel, '\\') != NULL)
+		return 0;
+	if (!kit_utf8_valid(rel, strlen(rel)) || strpbrk(rel, "\t\r\n"))
+		return 0;
+	for (;;) {
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (slash == NULL)
+			return 1;
+		p = slash + 1;
+	}
+}

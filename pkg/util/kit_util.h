@@ -1,0 +1,158 @@
+/*
+ * kit_util.h: errors, files, atomic writes and time, shared by every module.
+ *
+ * Errors: every fallible function takes a caller-owned `struct kit_error *`
+ * as its last parameter, returns 0 (or a non-NULL pointer) on success and
+ * -1 (or NULL) on failure, having filled the error.  The first error set
+ * wins: kit_err() never overwrites a message already there, so the deepest,
+ * most precise reason survives; kit_err_prefix() adds "where" as it rises.
+ *
+ * The error class picks the exit code, the same in all three programs:
+ *   0 success, 1 invalid input or internal failure, 2 usage,
+ *   3 verification refused, 4 network or transport, 5 local I/O.
+ */
+#ifndef KIT_UTIL_H
+#define KIT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define KIT_WUR __attribute__((warn_unused_result))
+#define KIT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+#define KIT_VERSION "0.1.0"
+
+enum kit_errc {
+	KIT_E_OK = 0,
+	KIT_E_INVALID = 1,  /* bad input, internal failure */
+	KIT_E_USAGE = 2,    /* bad command line */
+	KIT_E_SECURITY = 3, /* verification refused */
+	KIT_E_NETWORK = 4,  /* network or transport */
+	KIT_E_IO = 5,       /* local disk, permissions, lock */
+};
+
+struct kit_error {
+	enum kit_errc code;
+	char msg[512];
+};
+
+/* Set err (unless already set) and return -1.  err may be NULL. */
+int kit_err(struct kit_error *err, enum kit_errc code, const char *fmt, ...)
+	KIT_PRINTF(3, 4);
+/* Like kit_err() with ": <strerror(errno_value)>" appended. */
+int kit_err_errno(struct kit_error *err, enum kit_errc code, int errno_value,
+		  const char *fmt, ...) KIT_PRINTF(4, 5);
+/* Put "<prefix>: " in front of a set message (context as it rises). */
+void kit_err_prefix(struct kit_error *err, const char *fmt, ...)
+	KIT_PRINTF(2, 3);
+/* Set the message from OpenSSL's error queue (drained) after fmt. */
+int kit_err_ssl(struct kit_error *err, enum kit_errc code, const char *fmt,
+		...) KIT_PRINTF(3, 4);
+void kit_err_clear(struct kit_error *err);
+/* Exit code for an error class. */
+int kit_err_exit_code(const struct kit_error *err);
+
+/*
+ * Strings.  kit_strdup() never returns NULL (aborts on out-of-memory, as
+ * there is nothing sensible to do).  kit_snprintf() returns -1 on
+ * truncation with KIT_E_INVALID.
+ */
+char *kit_strdup(const char *s);
+void *kit_xmalloc(size_t n);
+void *kit_xcalloc(size_t n, size_t size);
+void *kit_xrealloc(void *p, size_t n);
+int kit_snprintf(struct kit_error *err, char *buf, size_t size,
+		 const char *fmt, ...) KIT_PRINTF(4, 5) KIT_WUR;
+/* Newly allocated formatted string; never NULL. */
+char *kit_aprintf(const char *fmt, ...) KIT_PRINTF(1, 2);
+int kit_str_has_prefix(const char *s, const char *prefix);
+int kit_str_has_suffix(const char *s, const char *suffix);
+/* Hex encode len bytes into out (2*len+1 bytes). */
+void kit_hex_encode(const unsigned char *in, size_t len, char *out);
+/* Decode exactly outlen bytes of lowercase/uppercase hex; -1 if malformed. */
+int kit_hex_decode(const char *hex, unsigned char *out, size_t outlen) KIT_WUR;
+/* 1 if s is valid UTF-8 without NUL or C0 controls other than \t \n. */
+int kit_utf8_valid(const char *s, size_t len);
+/* Copy s into out (size bytes), replacing control characters and invalid
+ * UTF-8 by '?', so untrusted text can be printed on a terminal. */
+void kit_str_sanitize(const char *s, char *out, size_t size);
+
+/*
+ * Files.  Paths are plain strings; nothing follows a symlink where a
+ * symlink could be planted (O_NOFOLLOW).  Every read has a hard cap.
+ */
+/* Read the whole file (at most max bytes, else KIT_E_SECURITY "larger than
+ * allowed").  *out is NUL-terminated, caller frees.  KIT_E_IO on errors. */
+int kit_file_read(const char *path, size_t max, unsigned char **out,
+		  size_t *len, struct kit_error *err) KIT_WUR;
+/* Write buf to path atomically: path.tmp.<pid>, fsync, rename, fsync dir. */
+int kit_file_write_atomic(const char *path, const void *buf, size_t len,
+			  mode_t mode, struct kit_error *err) KIT_WUR;
+/* Write buf to a new file (O_EXCL): fails if it exists. */
+int kit_file_write_excl(const char *path, const void *buf, size_t len,
+			mode_t mode, struct kit_error *err) KIT_WUR;
+/* Copy a regular file (no symlinks) to dst atomically. */
+int kit_file_copy(const char *src, const char *dst, mode_t mode,
+		  struct kit_error *err) KIT_WUR;
+int kit_file_exists(const char *path);
+int kit_dir_exists(const char *path);
+int kit_mkdir_p(const char *path, mode_t mode, struct kit_error *err) KIT_WUR;
+/* Remove a file or a whole tree; does not follow symlinks; ENOENT is ok. */
+int kit_rm_rf(const char *path, struct kit_error *err) KIT_WUR;
+int kit_fsync_path(const char *path, struct kit_error *err) KIT_WUR;
+/* fsync the directory containing path. */
+int kit_fsync_parent(const char *path, struct kit_error *err) KIT_WUR;
+/* Join a and b with one '/', into out (size); KIT_E_INVALID if too long. */
+int kit_path_join(char *out, size_t size, const char *a, const char *b,
+		  struct kit_error *err) KIT_WUR;
+/* 1 if rel is a safe relative path: not empty, not absolute, no "." or
+ * ".." component, no empty component, no backslash, valid UTF-8. */
+int kit_path_is_safe(const char *rel);
+
+/*
+ * A growable byte buffer with a hard cap fixed at creation.
+ */
+struct kit_buf {
+	unsigned char *data;
+	size_t len, cap, max;
+};
+void kit_buf_init(struct kit_buf *b, size_t max);
+int kit_buf_append(struct kit_buf *b, const void *p, size_t n,
+		   struct kit_error *err) KIT_WUR;
+int kit_buf_printf(struct kit_buf *b, struct kit_error *err, const char *fmt,
+		   ...) KIT_PRINTF(3, 4) KIT_WUR;
+void kit_buf_free(struct kit_buf *b);
+
+/*
+ * Time.  Instants are int64_t seconds since the epoch, UTC.
+ */
+/* The clock: time(NULL), or KIT_TEST_NOW (RFC 3339) when set, for tests. */
+int64_t kit_time_now(void);
+/* Parse RFC 3339 "YYYY-MM-DDTHH:MM:SS" with optional fraction and optional
+ * offset ("Z", "+hh:mm").  *has_offset says whether one was given; without
+ * it *t holds the wall-clock fields as if in UTC (a floating time), and
+ * tm_out (if not NULL) the fields. */
+int kit_time_parse(const char *s, int64_t *t, int *has_offset,
+		   struct kit_error *err) KIT_WUR;
+/* "2016-12-15T08:00:00Z" into out (>= 21 bytes). */
+void kit_time_format_utc(int64_t t, char *out, size_t size);
+/* 1 if zone names a TZif file under /usr/share/zoneinfo (IANA). */
+int kit_tz_valid(const char *zone);
+/* Resolve a floating wall-clock time (fields as from kit_time_parse without
+ * offset) in zone to an instant.  Gap times (DST spring forward) move
+ * forward by the gap; repeated times take the first occurrence. */
+int kit_tz_local_to_utc(const char *zone, int64_t floating, int64_t *t,
+			struct kit_error *err) KIT_WUR;
+/* Broken-down local time of instant t in zone, with its UTC offset in
+ * seconds and the zone abbreviation (abbr >= 16 bytes, may be NULL). */
+int kit_tz_utc_to_local(const char *zone, int64_t t, struct tm *out,
+			long *gmtoff, char *abbr, size_t abbr_size,
+			struct kit_error *err) KIT_WUR;
+/* Parse a duration "90d", "12h", "30m", "45s", "2w" into seconds. */
+int kit_duration_parse(const char *s, int64_t *secs,
+		       struct kit_error *err) KIT_WUR;
+
+#endif

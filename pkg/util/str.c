@@ -1,0 +1,285 @@
+/* str.c: strings, hex, UTF-8 and capped buffers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit_util.h"
+
+static void
+oom(void)
+{
+	fputs("kit: out of memory\n", stderr);
+	abort();
+}
+
+void *
+kit_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+kit_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+kit_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		oom();
+	return q;
+}
+
+char *
+kit_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = kit_xmalloc(n);
+
+	memcpy(p, s, n);
+	return p;
+}
+
+int
+kit_snprintf(struct kit_error *err, char *buf, size_t size, const char *fmt,
+	     ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size)
+		return kit_err(err, KIT_E_INVALID,
+			       "text too long for its %zu-byte buffer", size);
+	return 0;
+}
+
+char *
+kit_aprintf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	p = kit_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+int
+kit_str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int
+kit_str_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+void
+kit_hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+kit_hex_decode(const char *hex, unsigned char *out, size_t outlen)
+{
+	size_t i;
+
+	if (strlen(hex) != 2 * outlen)
+		return -1;
+	for (i = 0; i < outlen; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned long cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+int
+kit_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+			return 0;
+		if (p[i] == 0x7f)
+			return 0;
+		n = utf8_seq(p + i, len - i);
+		if (n == 0)
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+void
+kit_str_sanitize(const char *s, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0, n, len = strlen(s);
+
+	if (size == 0)
+		return;
+	while (i < len && o + 1 < size) {
+		n = utf8_seq(p + i, len - i);
+		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			out[o++] = '?';
+			i += n ? n : 1;
+			continue;
+		}
+		if (o + n >= size)
+			break;
+		memcpy(out + o, p + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+}
+
+void
+kit_buf_init(struct kit_buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->max = max;
+}
+
+int
+kit_buf_append(struct kit_buf *b, const void *p, size_t n,
+	       struct kit_error *err)
+{
+	size_t want;
+
+	if (n > b->max || b->len > b->max - n)
+		return kit_err(err, KIT_E_INVALID,
+			       "buffer would exceed its %zu-byte limit", b->max);
+	if (b->len + n + 1 > b->cap) {
+		want = b->cap ? b->cap : 256;
+		while (want < b->len + n + 1)
+			want *= 2;
+		b->data = kit_xrealloc(b->data, want);
+		b->cap = want;
+	}
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0'; /* always a C string too */
+	return 0;
+}
+
+int
+kit_buf_printf(struct kit_buf *b, struct kit_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	char small[512], *big = NULL;
+	int n, rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return kit_err(err, KIT_E_INVALID, "cannot format text");
+	if ((size_t)n < sizeof(small))
+		return kit_buf_append(b, small, (size_t)n, err);
+	big = kit_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	rc = kit_buf_append(b, big, (size_t)n, err);
+	free(big);
+	return rc;
+}
+
+void
+kit_buf_free(struct kit_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

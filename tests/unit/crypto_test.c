@@ -1,0 +1,229 @@
+/* crypto_test.c: RFC 8032 vectors, key files, minisign against the real tool. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kit_crypto.h"
+
+struct vector {
+	const char *seed, *pub, *msg, *sig;
+};
+
+/* RFC 8032 section 7.1, tests 1 to 3. */
+static const struct vector rfc8032[] = {
+	{"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+	 "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+	 "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+	 "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"},
+	{"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+	 "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+	 "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+	 "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+	{"c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+	 "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+	 "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac"
+	 "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"},
+};
+
+static void
+test_rfc8032(void **state)
+{
+	struct kit_error err = {0};
+	unsigned char seed[32], msg[8], sig[64], want[64];
+	char hex[65];
+	size_t i, mlen;
+
+	(void)state;
+	for (i = 0; i < sizeof(rfc8032) / sizeof(rfc8032[0]); i++) {
+		const struct vector *v = &rfc8032[i];
+		struct kit_key *k, *pub;
+
+		assert_int_equal(kit_hex_decode(v->seed, seed, 32), 0);
+		mlen = strlen(v->msg) / 2;
+		assert_int_equal(kit_hex_decode(v->msg, msg, mlen), 0);
+		assert_int_equal(kit_hex_decode(v->sig, want, 64), 0);
+		k = kit_key_from_seed(seed, &err);
+		assert_non_null(k);
+		kit_key_public_hex(k, hex);
+		assert_string_equal(hex, v->pub);
+		assert_int_equal(kit_key_sign(k, msg, mlen, sig, &err), 0);
+		assert_memory_equal(sig, want, 64);
+		pub = kit_key_from_public_hex(v->pub, &err);
+		assert_non_null(pub);
+		assert_false(kit_key_has_private(pub));
+		assert_int_equal(kit_key_verify(pub, msg, mlen, sig, 64, &err), 0);
+		/* attack: one flipped bit in the signature, then in the message */
+		sig[10] ^= 1;
+		assert_int_equal(kit_key_verify(pub, msg, mlen, sig, 64, &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		kit_err_clear(&err);
+		sig[10] ^= 1;
+		msg[0] ^= 0x80;
+		assert_int_equal(kit_key_verify(pub, msg, mlen ? mlen : 1, sig, 64,
+						&err), -1);
+		kit_err_clear(&err);
+		assert_int_equal(kit_key_verify(pub, msg, mlen, sig, 63, &err), -1);
+		kit_err_clear(&err);
+		kit_key_free(k);
+		kit_key_free(pub);
+	}
+	assert_null(kit_key_from_public_hex("zz", &err));
+	assert_int_equal(err.code, KIT_E_SECURITY);
+}
+
+static void
+test_sha256(void **state)
+{
+	char hex[65];
+	struct kit_sha256 *h = kit_sha256_new();
+
+	(void)state;
+	kit_sha256_hex("abc", 3, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	kit_sha256_update(h, "a", 1);
+	kit_sha256_update(h, "bc", 2);
+	kit_sha256_final_hex(h, hex);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	kit_sha256_free(h);
+	assert_true(kit_hex_equal("ab", "ab"));
+	assert_false(kit_hex_equal("ab", "ac"));
+	assert_false(kit_hex_equal("ab", "abc"));
+}
+
+static void
+test_key_files(void **state)
+{
+	struct kit_error err = {0};
+	char dir[] = "/tmp/kit-crypto-XXXXXX", path[256];
+	struct kit_key *k, *l;
+	char a[65], b[65];
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/root-1.pem", dir);
+	k = kit_key_generate(&err);
+	assert_non_null(k);
+	assert_int_equal(kit_key_save(k, path, "short", &err), -1);
+	assert_int_equal(err.code, KIT_E_USAGE);
+	kit_err_clear(&err);
+	assert_int_equal(kit_key_save(k, path, "correct horse", &err), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* never overwritten */
+	assert_int_equal(kit_key_save(k, path, "correct horse", &err), -1);
+	assert_int_equal(err.code, KIT_E_IO);
+	kit_err_clear(&err);
+	l = kit_key_load(path, "wrong horse", &err);
+	assert_null(l);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "wrong passphrase"));
+	kit_err_clear(&err);
+	l = kit_key_load(path, "correct horse", &err);
+	assert_non_null(l);
+	kit_key_public_hex(k, a);
+	kit_key_public_hex(l, b);
+	assert_string_equal(a, b);
+	kit_key_free(k);
+	kit_key_free(l);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_passphrase_sources(void **state)
+{
+	struct kit_error err = {0};
+	char buf[64], path[] = "/tmp/kit-pass-XXXXXX";
+	int fd;
+
+	(void)state;
+	unsetenv("KIT_PASSPHRASE_FILE");
+	setenv("KIT_PASSPHRASE", "from env", 1);
+	assert_int_equal(kit_passphrase_get("p: ", 0, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "from env");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "from file\nrest\n", 15), 15);
+	close(fd);
+	setenv("KIT_PASSPHRASE_FILE", path, 1);
+	assert_int_equal(kit_passphrase_get("p: ", 0, buf, sizeof(buf), &err), 0);
+	assert_string_equal(buf, "from file");
+	unlink(path);
+	assert_int_equal(kit_passphrase_get("p: ", 0, buf, sizeof(buf), &err), -1);
+	assert_int_equal(err.code, KIT_E_IO);
+	unsetenv("KIT_PASSPHRASE_FILE");
+	unsetenv("KIT_PASSPHRASE");
+}
+
+/* Our .minisig must satisfy the stock minisign tool, and tampering must not. */
+static void
+test_minisign_real_tool(void **state)
+{
+	struct kit_error err = {0};
+	char dir[] = "/tmp/kit-minisign-XXXXXX", file[128], pub[128], sig[256];
+	char cmd[1024];
+	char *pubtext, *sigtext;
+	struct kit_key *k;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/global.tar.zst", dir);
+	snprintf(pub, sizeof(pub), "%s/kit.pub", dir);
+	snprintf(sig, sizeof(sig), "%s.minisig", file);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 100000; i++)
+		fprintf(f, "line %d\n", i);
+	fclose(f);
+	k = kit_key_generate(&err);
+	assert_non_null(k);
+	pubtext = kit_minisign_pubkey(k, &err);
+	sigtext = kit_minisign_sign_file(k, file,
+					 "campaign:together-2016 office:global version:1",
+					 &err);
+	assert_non_null(pubtext);
+	assert_non_null(sigtext);
+	assert_int_equal(kit_file_write_atomic(pub, pubtext, strlen(pubtext), 0644, &err), 0);
+	assert_int_equal(kit_file_write_atomic(sig, sigtext, strlen(sigtext), 0644, &err), 0);
+	assert_int_equal(kit_minisign_verify_file(k, file, sigtext, &err), 0);
+	snprintf(cmd, sizeof(cmd), "minisign -V -q -p %s -m %s", pub, file);
+	assert_int_equal(system(cmd), 0);
+	/* tamper with one byte: the real tool and ours both refuse */
+	f = fopen(file, "r+");
+	assert_non_null(f);
+	fseek(f, 500, SEEK_SET);
+	fputc('X', f);
+	fclose(f);
+	assert_int_not_equal(system(cmd), 0);
+	assert_int_equal(kit_minisign_verify_file(k, file, sigtext, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	free(pubtext);
+	free(sigtext);
+	kit_key_free(k);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc8032),
+		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_key_files),
+		cmocka_unit_test(test_passphrase_sources),
+		cmocka_unit_test(test_minisign_real_tool),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
