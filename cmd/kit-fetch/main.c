@@ -1,0 +1,179 @@
+/* kit-fetch: pull, verify and install campaign kits in a country office. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit_fetcher.h"
+
+static const char usage[] =
+	"usage: kit-fetch init     --state DIR --root ROOT_JSON --url URL [--mirror URL]... [--office ID] [--force]\n"
+	"       kit-fetch update   --state DIR [CAMPAIGN]... [--from DIR] [--mirror URL]... [--quiet] [--json]\n"
+	"                          [--proxy URL] [--cacert FILE] [--limit-rate BYTES] [--speed-limit B/S --speed-time S]\n"
+	"       kit-fetch status   --state DIR [--json]\n"
+	"       kit-fetch verify   --state DIR\n"
+	"       kit-fetch rollback --state DIR CAMPAIGN\n"
+	"Exit codes: 0 ok (also: already up to date), 1 invalid input, 2 usage,\n"
+	"3 verification refused, 4 network or transport, 5 local I/O (disk, permissions, lock).\n";
+
+static int
+fail(const struct kit_error *err)
+{
+	fprintf(stderr, "kit-fetch: %s\n", err->msg);
+	return kit_err_exit_code(err);
+}
+
+static int
+usage_error(const char *what)
+{
+	fprintf(stderr, "kit-fetch: %s; see 'kit-fetch --help'\n", what);
+	return 2;
+}
+
+static int
+parse_num(const char *s, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0 || v > max)
+		return -1;
+	/* allow a k/M suffix for rates */
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		v *= 1024 * 1024, end++;
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_STATE = 256, OPT_ROOT, OPT_URL, OPT_MIRROR, OPT_OFFICE, OPT_FORCE,
+	OPT_FROM, OPT_QUIET, OPT_JSON, OPT_PROXY, OPT_CACERT, OPT_LIMIT_RATE,
+	OPT_SPEED_LIMIT, OPT_SPEED_TIME, OPT_RETRY_BASE, OPT_KEEP, OPT_HELP,
+	OPT_VERSION,
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"state", required_argument, NULL, OPT_STATE},
+		{"root", required_argument, NULL, OPT_ROOT},
+		{"url", required_argument, NULL, OPT_URL},
+		{"mirror", required_argument, NULL, OPT_MIRROR},
+		{"office", required_argument, NULL, OPT_OFFICE},
+		{"force", no_argument, NULL, OPT_FORCE},
+		{"from", required_argument, NULL, OPT_FROM},
+		{"quiet", no_argument, NULL, OPT_QUIET},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"proxy", required_argument, NULL, OPT_PROXY},
+		{"cacert", required_argument, NULL, OPT_CACERT},
+		{"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+		{"speed-limit", required_argument, NULL, OPT_SPEED_LIMIT},
+		{"speed-time", required_argument, NULL, OPT_SPEED_TIME},
+		{"retry-base-ms", required_argument, NULL, OPT_RETRY_BASE},
+		{"keep", required_argument, NULL, OPT_KEEP},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	struct kit_fetcher_opts o;
+	struct kit_error err = {0};
+	const char *cmd;
+	long long v;
+	int c;
+
+	kit_fetcher_opts_init(&o);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hVq", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_STATE: o.state_dir = optarg; break;
+		case OPT_ROOT: o.root_json = optarg; break;
+		case OPT_URL: o.url = optarg; break;
+		case OPT_MIRROR:
+			if (o.n_mirrors == KIT_FETCHER_MAX_MIRRORS)
+				return usage_error("too many --mirror options");
+			o.mirrors[o.n_mirrors++] = optarg;
+			break;
+		case OPT_OFFICE: o.office = optarg; break;
+		case OPT_FORCE: o.force = 1; break;
+		case OPT_FROM: o.from_dir = optarg; break;
+		case 'q':
+		case OPT_QUIET: o.quiet = 1; break;
+		case OPT_JSON: o.json = 1; break;
+		case OPT_PROXY: o.proxy = optarg; break;
+		case OPT_CACERT: o.cainfo = optarg; break;
+		case OPT_LIMIT_RATE:
+			if (parse_num(optarg, 1LL << 40, &v) != 0)
+				return usage_error("--limit-rate takes bytes per second, e.g. 200k");
+			o.limit_rate = v;
+			break;
+		case OPT_SPEED_LIMIT:
+			if (parse_num(optarg, 1LL << 30, &v) != 0)
+				return usage_error("--speed-limit takes bytes per second");
+			o.low_speed_limit = (long)v;
+			break;
+		case OPT_SPEED_TIME:
+			if (parse_num(optarg, 86400, &v) != 0)
+				return usage_error("--speed-time takes seconds");
+			o.low_speed_time = (long)v;
+			break;
+		case OPT_RETRY_BASE:
+			if (parse_num(optarg, 600000, &v) != 0)
+				return usage_error("--retry-base-ms takes milliseconds");
+			o.retry_base_ms = (long)v;
+			break;
+		case OPT_KEEP:
+			if (parse_num(optarg, 100, &v) != 0 || v < 1)
+				return usage_error("--keep takes 1 to 100");
+			o.keep = (int)v;
+			break;
+		case 'h':
+		case OPT_HELP: fputs(usage, stdout); return 0;
+		case 'V':
+		case OPT_VERSION: printf("kit-fetch %s\n", KIT_VERSION); return 0;
+		default:
+			fprintf(stderr, "kit-fetch: unknown or incomplete option %s; see 'kit-fetch --help'\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given");
+	cmd = argv[optind++];
+	if (o.state_dir == NULL)
+		return usage_error("--state DIR is required");
+	if (strcmp(cmd, "init") == 0) {
+		if (optind != argc)
+			return usage_error("init takes no arguments");
+		if (o.root_json == NULL || o.url == NULL)
+			return usage_error("init needs --root ROOT_JSON and --url URL");
+		if (kit_fetcher_init(&o, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "update") == 0) {
+		if (kit_fetcher_update(&o, (const char *const *)argv + optind,
+				       (size_t)(argc - optind), &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "status") == 0) {
+		if (kit_fetcher_status(&o, stdout, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "verify") == 0) {
+		if (kit_fetcher_verify(&o, stdout, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "rollback") == 0) {
+		if (optind + 1 != argc)
+			return usage_error("rollback takes one CAMPAIGN");
+		if (kit_fetcher_rollback(&o, argv[optind], &err) != 0)
+			return fail(&err);
+	} else {
+		fprintf(stderr, "kit-fetch: unknown command '%.40s'; see 'kit-fetch --help'\n", cmd);
+		return 2;
+	}
+	return 0;
+}

@@ -1,0 +1,220 @@
+/* kit-publish: write, validate, build, sign and publish campaign kits. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit_publisher.h"
+
+static const char usage[] =
+	"usage: kit-publish init     --repo DIR --keys DIR [--ROLE-keys N --ROLE-threshold K]... [--expires SPEC]\n"
+	"       kit-publish validate CAMPAIGN_DIR\n"
+	"       kit-publish build    CAMPAIGN_DIR --out DIR [--manifests DIR] [--level N] [--kit-version N]\n"
+	"       kit-publish publish  CAMPAIGN_DIR --repo DIR --keys DIR [--level N] [--expires SPEC]\n"
+	"       kit-publish timestamp --repo DIR --keys DIR [--expires SPEC]\n"
+	"       kit-publish rotate   --role ROLE --repo DIR --keys DIR [--new-keys N --threshold K]\n"
+	"       kit-publish sign-root --repo DIR --keys DIR --key FILE\n"
+	"       kit-publish pubkey   --repo DIR --minisign\n"
+	"       kit-publish export   --repo DIR --keys DIR --to DIR [--valid-for 30d]\n"
+	"ROLE is root, targets, snapshot or timestamp; SPEC is e.g. timestamp=1d,snapshot=7d,targets=90d,root=365d.\n"
+	"Passphrases: KIT_PASSPHRASE_FILE, KIT_PASSPHRASE, or a prompt.\n"
+	"Exit codes: 0 ok, 1 invalid input, 2 usage, 3 verification refused, 4 network, 5 local I/O.\n";
+
+static int
+fail(const struct kit_error *err)
+{
+	fprintf(stderr, "kit-publish: %s\n", err->msg);
+	return kit_err_exit_code(err);
+}
+
+static int
+usage_error(const char *what)
+{
+	fprintf(stderr, "kit-publish: %s; see 'kit-publish --help'\n", what);
+	return 2;
+}
+
+static int
+parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || end == s || v == 0 || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+enum {
+	OPT_REPO = 256, OPT_KEYS, OPT_OUT, OPT_MANIFESTS, OPT_LEVEL,
+	OPT_KIT_VERSION, OPT_EXPIRES, OPT_ROLE, OPT_NEW_KEYS, OPT_THRESHOLD,
+	OPT_KEY, OPT_MINISIGN, OPT_TO, OPT_VALID_FOR, OPT_QUIET, OPT_HELP,
+	OPT_VERSION,
+	OPT_ROLE_KEYS = 400,      /* + role */
+	OPT_ROLE_THRESHOLD = 410, /* + role */
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"repo", required_argument, NULL, OPT_REPO},
+		{"keys", required_argument, NULL, OPT_KEYS},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"manifests", required_argument, NULL, OPT_MANIFESTS},
+		{"level", required_argument, NULL, OPT_LEVEL},
+		{"kit-version", required_argument, NULL, OPT_KIT_VERSION},
+		{"expires", required_argument, NULL, OPT_EXPIRES},
+		{"role", required_argument, NULL, OPT_ROLE},
+		{"new-keys", required_argument, NULL, OPT_NEW_KEYS},
+		{"threshold", required_argument, NULL, OPT_THRESHOLD},
+		{"key", required_argument, NULL, OPT_KEY},
+		{"minisign", no_argument, NULL, OPT_MINISIGN},
+		{"to", required_argument, NULL, OPT_TO},
+		{"valid-for", required_argument, NULL, OPT_VALID_FOR},
+		{"quiet", no_argument, NULL, OPT_QUIET},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"root-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_ROOT},
+		{"targets-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_TARGETS},
+		{"snapshot-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_SNAPSHOT},
+		{"timestamp-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_TIMESTAMP},
+		{"root-threshold", required_argument, NULL, OPT_ROLE_THRESHOLD + KIT_TUF_ROOT},
+		{"targets-threshold", required_argument, NULL, OPT_ROLE_THRESHOLD + KIT_TUF_TARGETS},
+		{"snapshot-threshold", required_argument, NULL, OPT_ROLE_THRESHOLD + KIT_TUF_SNAPSHOT},
+		{"timestamp-threshold", required_argument, NULL, OPT_ROLE_THRESHOLD + KIT_TUF_TIMESTAMP},
+		{NULL, 0, NULL, 0},
+	};
+	struct kit_publisher_opts o;
+	struct kit_error err = {0};
+	const char *out = NULL, *role = NULL, *key = NULL, *to = NULL, *cmd;
+	const char *valid_for = "30d";
+	unsigned new_keys = 1, threshold = 1, u;
+	int c, minisign = 0;
+	int64_t secs;
+	size_t n = 0;
+
+	kit_publisher_opts_init(&o);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_REPO: o.repo_dir = optarg; break;
+		case OPT_KEYS: o.keys_dir = optarg; break;
+		case OPT_OUT: out = optarg; break;
+		case OPT_MANIFESTS: o.manifests_dir = optarg; break;
+		case OPT_LEVEL:
+			if (parse_uint(optarg, 19, &u) != 0)
+				return usage_error("--level takes 1 to 19");
+			o.zstd_level = (int)u;
+			break;
+		case OPT_KIT_VERSION:
+			if (parse_uint(optarg, 1000000, &u) != 0)
+				return usage_error("--kit-version takes a number >= 1");
+			o.kit_version = (int)u;
+			break;
+		case OPT_EXPIRES:
+			if (kit_publisher_parse_expires(&o, optarg, &err) != 0)
+				return fail(&err);
+			break;
+		case OPT_ROLE: role = optarg; break;
+		case OPT_NEW_KEYS:
+			if (parse_uint(optarg, 32, &new_keys) != 0)
+				return usage_error("--new-keys takes 1 to 32");
+			break;
+		case OPT_THRESHOLD:
+			if (parse_uint(optarg, 32, &threshold) != 0)
+				return usage_error("--threshold takes 1 to 32");
+			break;
+		case OPT_KEY: key = optarg; break;
+		case OPT_MINISIGN: minisign = 1; break;
+		case OPT_TO: to = optarg; break;
+		case OPT_VALID_FOR: valid_for = optarg; break;
+		case OPT_QUIET: o.quiet = 1; break;
+		case 'h':
+		case OPT_HELP: fputs(usage, stdout); return 0;
+		case 'V':
+		case OPT_VERSION: printf("kit-publish %s\n", KIT_VERSION); return 0;
+		default:
+			if (c >= OPT_ROLE_KEYS && c < OPT_ROLE_KEYS + KIT_TUF_NROLES) {
+				if (parse_uint(optarg, 32, &u) != 0)
+					return usage_error("--ROLE-keys takes 1 to 32");
+				o.cfg.role[c - OPT_ROLE_KEYS].keys = u;
+				break;
+			}
+			if (c >= OPT_ROLE_THRESHOLD &&
+			    c < OPT_ROLE_THRESHOLD + KIT_TUF_NROLES) {
+				if (parse_uint(optarg, 32, &u) != 0)
+					return usage_error("--ROLE-threshold takes 1 to 32");
+				o.cfg.role[c - OPT_ROLE_THRESHOLD].threshold = u;
+				break;
+			}
+			if (optopt)
+				fprintf(stderr, "kit-publish: unknown or incomplete option -%c; see 'kit-publish --help'\n", optopt);
+			else
+				fprintf(stderr, "kit-publish: unknown or incomplete option %s; see 'kit-publish --help'\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command given");
+	cmd = argv[optind++];
+	if (strcmp(cmd, "init") == 0) {
+		if (optind != argc)
+			return usage_error("init takes no arguments");
+		if (kit_publisher_init(&o, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "validate") == 0) {
+		if (optind + 1 != argc)
+			return usage_error("validate takes one CAMPAIGN_DIR");
+		if (kit_publisher_validate(argv[optind], stdout, &n, &err) != 0)
+			return fail(&err);
+		fprintf(stderr, "kit-publish: %s is valid\n", argv[optind]);
+	} else if (strcmp(cmd, "build") == 0) {
+		if (optind + 1 != argc || out == NULL)
+			return usage_error("build takes CAMPAIGN_DIR and --out DIR");
+		if (kit_publisher_build(&o, argv[optind], out, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "publish") == 0) {
+		if (optind + 1 != argc)
+			return usage_error("publish takes one CAMPAIGN_DIR");
+		if (kit_publisher_publish(&o, argv[optind], &n, &err) != 0)
+			return fail(&err);
+		if (!o.quiet)
+			fprintf(stderr, "kit-publish: %zu kit%s published to %s\n",
+				n, n == 1 ? "" : "s", o.repo_dir);
+	} else if (strcmp(cmd, "timestamp") == 0) {
+		if (kit_publisher_timestamp(&o, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "rotate") == 0) {
+		if (role == NULL)
+			return usage_error("rotate needs --role ROLE");
+		if (threshold > new_keys)
+			return usage_error("--threshold cannot exceed --new-keys");
+		if (kit_publisher_rotate(&o, role, new_keys, threshold, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "sign-root") == 0) {
+		if (key == NULL)
+			return usage_error("sign-root needs --key FILE");
+		if (kit_publisher_sign_root(&o, key, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "pubkey") == 0) {
+		if (!minisign)
+			return usage_error("pubkey needs --minisign");
+		if (kit_publisher_pubkey(&o, stdout, &err) != 0)
+			return fail(&err);
+	} else if (strcmp(cmd, "export") == 0) {
+		if (to == NULL)
+			return usage_error("export needs --to DIR");
+		if (kit_duration_parse(valid_for, &secs, &err) != 0 ||
+		    kit_publisher_export(&o, to, secs, &err) != 0)
+			return fail(&err);
+	} else {
+		fprintf(stderr, "kit-publish: unknown command '%.40s'; see 'kit-publish --help'\n", cmd);
+		return 2;
+	}
+	return 0;
+}

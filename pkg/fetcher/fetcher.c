@@ -1,0 +1,870 @@
+/* fetcher.c: the country office's side: state, update, install, status. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "kit_bundle.h"
+#include "kit_crypto.h"
+#include "kit_fetcher.h"
+#include "kit_transport.h"
+#include "kit_tuf.h"
+
+#define CONFIG_MAX (64 * 1024)
+#define STATUS_MAX (1024 * 1024)
+#define MANIFEST_MAX (16 * 1024 * 1024)
+
+void
+kit_fetcher_opts_init(struct kit_fetcher_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+static const char *
+str_or(const char *s, const char *dflt)
+{
+	return s ? s : dflt;
+}
+
+static int
+state_path(const struct kit_fetcher_opts *o, char *out, size_t size,
+	   const char *rel, struct kit_error *err)
+{
+	return kit_path_join(out, size, o->state_dir, rel, err);
+}
+
+/* The state directory must exist and be writable by us. */
+static int
+check_state(const struct kit_fetcher_opts *o, struct kit_error *err)
+{
+	char path[PATH_MAX];
+
+	if (o->state_dir == NULL)
+		return kit_err(err, KIT_E_USAGE, "--state DIR is required");
+	if (!kit_dir_exists(o->state_dir))
+		return kit_err(err, KIT_E_IO,
+			       "state directory %s does not exist; create it "
+			       "with 'kit-fetch init --state %s --root ROOT "
+			       "--url URL'",
+			       o->state_dir, o->state_dir);
+	if (state_path(o, path, sizeof(path), "config.json", err) != 0)
+		return -1;
+	if (!kit_file_exists(path))
+		return kit_err(err, KIT_E_IO,
+			       "%s is not a kit-fetch state directory (no "
+			       "config.json); run 'kit-fetch init' first",
+			       o->state_dir);
+	if (access(o->state_dir, W_OK) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno,
+				     "state directory %s is not writable; run "
+				     "as the user that owns it",
+				     o->state_dir);
+	return 0;
+}
+
+/* Append one JSON line to the log (O_APPEND, fsync). */
+static void
+log_event(const struct kit_fetcher_opts *o, const char *event,
+	  const char *campaign, int version, const struct kit_error *e)
+{
+	char path[PATH_MAX], when[32];
+	json_t *j;
+	char *line;
+	int fd;
+	struct kit_error ignore = {0};
+
+	if (state_path(o, path, sizeof(path), "log", &ignore) != 0)
+		return;
+	kit_time_format_utc(kit_time_now(), when, sizeof(when));
+	j = json_pack("{s:s, s:s}", "time", when, "event", event);
+	if (j == NULL)
+		return;
+	if (campaign)
+		json_object_set_new(j, "campaign", json_string(campaign));
+	if (version > 0)
+		json_object_set_new(j, "version", json_integer(version));
+	if (e && e->code != KIT_E_OK) {
+		json_object_set_new(j, "exit", json_integer(kit_err_exit_code(e)));
+		json_object_set_new(j, "reason", json_string(e->msg));
+	}
+	line = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (line == NULL)
+		return;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
+	if (fd >= 0) {
+		size_t n = strlen(line);
+
+		line[n] = '\n'; /* json_dumps left room for the NUL */
+		if (write(fd, line, n + 1) < 0) {
+			/* the log is best effort; the error itself is reported */
+		}
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(line);
+}
+
+static void
+emit_json(const struct kit_fetcher_opts *o, json_t *j)
+{
+	char *s;
+
+	if (o->json && j != NULL) {
+		s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		if (s) {
+			printf("%s\n", s);
+			fflush(stdout);
+			free(s);
+		}
+	}
+	json_decref(j);
+}
+
+static void say(const struct kit_fetcher_opts *o, const char *fmt, ...)
+	KIT_PRINTF(2, 3);
+
+static void
+say(const struct kit_fetcher_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->quiet || o->json)
+		return;
+	fputs("kit-fetch: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int
+valid_id(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int
+kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
+{
+	char path[PATH_MAX], meta[PATH_MAX];
+	json_t *cfg = NULL, *mirrors;
+	char *text = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (o->state_dir == NULL || o->root_json == NULL || o->url == NULL)
+		return kit_err(err, KIT_E_USAGE,
+			       "init needs --state DIR --root ROOT_JSON --url URL");
+	if (o->office && !valid_id(o->office))
+		return kit_err(err, KIT_E_USAGE,
+			       "--office '%.64s': use the office id, lower case "
+			       "letters, digits and '-' (e.g. hungary)",
+			       o->office);
+	if (kit_mkdir_p(o->state_dir, 0755, err) != 0)
+		goto out;
+	if (state_path(o, meta, sizeof(meta), "metadata", err) != 0 ||
+	    kit_mkdir_p(meta, 0755, err) != 0)
+		goto out;
+	if (kit_path_join(path, sizeof(path), meta, "root.json", err) != 0)
+		goto out;
+	/* Keep a pinned root that updates have moved forward, unless told:
+	 * re-running init must not lower the trust already earned. */
+	if (!kit_file_exists(path) || o->force) {
+		if (kit_tuf_client_pin_root(meta, o->root_json, o->force, err) != 0)
+			goto out;
+	}
+	cfg = json_pack("{s:s, s:[]}", "url", o->url, "mirrors");
+	mirrors = json_object_get(cfg, "mirrors");
+	for (i = 0; i < o->n_mirrors; i++)
+		json_array_append_new(mirrors, json_string(o->mirrors[i]));
+	if (o->office)
+		json_object_set_new(cfg, "office", json_string(o->office));
+	text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (state_path(o, path, sizeof(path), "config.json", err) != 0 ||
+	    kit_file_write_atomic(path, text, strlen(text), 0644, err) != 0)
+		goto out;
+	say(o, "state %s ready for %s (office %s); run 'kit-fetch update "
+	       "--state %s'",
+	    o->state_dir, o->url, o->office ? o->office : "global",
+	    o->state_dir);
+	rc = 0;
+out:
+	free(text);
+	json_decref(cfg);
+	if (rc != 0)
+		kit_err_prefix(err, "kit-fetch init");
+	return rc;
+}
+
+struct run {
+	const struct kit_fetcher_opts *o;
+	json_t *config;
+	struct kit_transport *t;
+	char etag[KIT_TRANSPORT_VALIDATOR_MAX];
+	char lm[KIT_TRANSPORT_VALIDATOR_MAX];
+	char new_etag[KIT_TRANSPORT_VALIDATOR_MAX];
+	char new_lm[KIT_TRANSPORT_VALIDATOR_MAX];
+};
+
+static int
+fetch_cb(void *arg, const char *relpath, const char *dest, uint64_t max_len,
+	 struct kit_error *err)
+{
+	struct run *r = arg;
+	int not_modified = 0;
+
+	if (strcmp(relpath, "metadata/timestamp.json") == 0) {
+		if (kit_transport_fetch_cond(r->t, relpath, dest, max_len,
+					     r->etag, r->lm, &not_modified,
+					     r->new_etag, sizeof(r->new_etag),
+					     r->new_lm, sizeof(r->new_lm),
+					     err) != 0)
+			return -1;
+		return not_modified ? KIT_TUF_FETCH_NOT_MODIFIED
+				    : KIT_TUF_FETCH_OK;
+	}
+	if (kit_transport_fetch(r->t, relpath, dest, max_len, NULL, 0, err) != 0) {
+		/* Only a missing next root ends the chain walk normally. */
+		if (kit_transport_not_found(r->t))
+			return KIT_TUF_FETCH_NOT_FOUND;
+		return -1;
+	}
+	return KIT_TUF_FETCH_OK;
+}
+
+static json_t *
+load_json(const char *path, size_t max, struct kit_error *err)
+{
+	unsigned char *text = NULL;
+	size_t len;
+	json_error_t je;
+	json_t *j;
+
+	if (kit_file_read(path, max, &text, &len, err) != 0)
+		return NULL;
+	j = json_loadb((char *)text, len, JSON_REJECT_DUPLICATES, &je);
+	free(text);
+	if (j == NULL)
+		kit_err(err, KIT_E_INVALID, "%s:%d:%d: %s", path, je.line,
+			je.column, je.text);
+	return j;
+}
+
+static int
+open_transport(struct run *r, struct kit_error *err)
+{
+	const struct kit_fetcher_opts *o = r->o;
+	struct kit_transport_opts to;
+	const char *bases[KIT_TRANSPORT_MAX_MIRRORS];
+	size_t n = 0, i;
+	json_t *m;
+	const char *proxy = o->proxy, *cainfo = o->cainfo;
+
+	kit_transport_opts_init(&to);
+	if (o->from_dir) {
+		bases[n++] = o->from_dir;
+	} else {
+		/* the configured URL first, then its mirrors, then those
+		 * given on the command line */
+		bases[n++] = json_string_value(json_object_get(r->config, "url"));
+		json_array_foreach(json_object_get(r->config, "mirrors"), i, m) {
+			if (json_is_string(m) && n < KIT_TRANSPORT_MAX_MIRRORS)
+				bases[n++] = json_string_value(m);
+		}
+		for (i = 0; i < o->n_mirrors && n < KIT_TRANSPORT_MAX_MIRRORS; i++)
+			bases[n++] = o->mirrors[i];
+		if (bases[0] == NULL)
+			return kit_err(err, KIT_E_INVALID,
+				       "config.json has no url; run 'kit-fetch "
+				       "init' again");
+	}
+	if (proxy == NULL)
+		proxy = json_string_value(json_object_get(r->config, "proxy"));
+	if (cainfo == NULL)
+		cainfo = json_string_value(json_object_get(r->config, "cainfo"));
+	to.base_urls = bases;
+	to.n_base_urls = n;
+	to.proxy = proxy;
+	to.cainfo = cainfo;
+	to.max_recv_speed = o->limit_rate;
+	to.low_speed_limit = o->low_speed_limit;
+	to.low_speed_time = o->low_speed_time;
+	to.backoff_base_ms = o->retry_base_ms;
+	if (o->retry_base_ms)
+		to.backoff_cap_ms = o->retry_base_ms * 8;
+	to.quiet = o->quiet || o->json;
+	to.progress = !o->quiet && !o->json;
+	to.json_progress = o->json;
+	r->t = kit_transport_new(&to, err);
+	return r->t ? 0 : -1;
+}
+
+/* ETag and Last-Modified of the trusted timestamp, kept in the state. */
+static void
+load_validators(struct run *r)
+{
+	char path[PATH_MAX];
+	struct kit_error ignore = {0};
+	json_t *j;
+
+	if (r->o->from_dir ||
+	    state_path(r->o, path, sizeof(path), "http-cache.json", &ignore))
+		return;
+	j = load_json(path, 4096, &ignore);
+	if (j == NULL)
+		return;
+	snprintf(r->etag, sizeof(r->etag), "%s",
+		 str_or(json_string_value(json_object_get(j, "etag")), ""));
+	snprintf(r->lm, sizeof(r->lm), "%s",
+		 str_or(json_string_value(json_object_get(j, "last_modified")), ""));
+	json_decref(j);
+}
+
+static void
+save_validators(struct run *r)
+{
+	char path[PATH_MAX], *text;
+	struct kit_error ignore = {0};
+	json_t *j;
+
+	if (r->o->from_dir || (r->new_etag[0] == '\0' && r->new_lm[0] == '\0'))
+		return;
+	if (state_path(r->o, path, sizeof(path), "http-cache.json", &ignore))
+		return;
+	j = json_pack("{s:s, s:s}", "etag", r->new_etag, "last_modified",
+		      r->new_lm);
+	text = j ? json_dumps(j, JSON_SORT_KEYS) : NULL;
+	if (text)
+		if (kit_file_write_atomic(path, text, strlen(text), 0644,
+					    &ignore) != 0) {
+			/* best effort: the run's result stands */
+		}
+	free(text);
+	json_decref(j);
+}
+
+struct pick {
+	struct kit_tuf_target t;
+	const char *campaign, *office;
+	int version;
+	const char *content;
+};
+
+/* The targets meant for this office: its own bundle of each campaign,
+ * else the campaign's global one. */
+static size_t
+pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
+	     size_t max)
+{
+	size_t i, j, n = 0, count = kit_tuf_client_target_count(c);
+	struct kit_tuf_target t;
+
+	for (i = 0; i < count; i++) {
+		const char *camp, *off;
+		int mine;
+
+		if (kit_tuf_client_target_at(c, i, &t) != 0 || t.custom == NULL)
+			continue;
+		camp = json_string_value(json_object_get(t.custom, "campaign"));
+		off = json_string_value(json_object_get(t.custom, "office"));
+		if (camp == NULL || off == NULL || !valid_id(camp) ||
+		    !valid_id(off))
+			continue;
+		mine = office && strcmp(off, office) == 0;
+		if (!mine && strcmp(off, "global") != 0)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(out[j].campaign, camp) == 0)
+				break;
+		if (j < n && !mine)
+			continue; /* keep the office's own bundle */
+		if (j == n) {
+			if (n == max)
+				continue;
+			n++;
+		}
+		out[j].t = t;
+		out[j].campaign = camp;
+		out[j].office = off;
+		out[j].version = (int)json_integer_value(
+			json_object_get(t.custom, "version"));
+		out[j].content = json_string_value(
+			json_object_get(t.custom, "content"));
+	}
+	return n;
+}
+
+/* Version and content digest of the installed kit (0 / NULL: none). */
+static int
+installed(const struct kit_fetcher_opts *o, const char *campaign,
+	  char *content, size_t size, char *office, size_t osize)
+{
+	char path[PATH_MAX];
+	struct kit_error ignore = {0};
+	json_t *m;
+	int v;
+
+	content[0] = office[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/kits/%s/current/manifest.json",
+		     o->state_dir, campaign) >= (int)sizeof(path))
+		return 0;
+	m = load_json(path, MANIFEST_MAX, &ignore);
+	if (m == NULL)
+		return 0;
+	v = (int)json_integer_value(json_object_get(m, "version"));
+	snprintf(content, size, "%s",
+		 str_or(json_string_value(json_object_get(m, "content")), ""));
+	snprintf(office, osize, "%s",
+		 str_or(json_string_value(json_object_get(m, "office")), ""));
+	json_decref(m);
+	return v;
+}
+
+static int
+install_one(struct run *r, const struct pick *p, struct kit_error *err)
+{
+	const struct kit_fetcher_opts *o = r->o;
+	char dl[PATH_MAX], staging[PATH_MAX], kitdir[PATH_MAX], rel[PATH_MAX];
+	char cur_content[KIT_SHA256_HEX + 8], cur_office[80];
+	const char *slash = strrchr(p->t.name, '/');
+	struct kit_bundle_limits lim = kit_bundle_limits_default();
+	struct kit_bundle_expect expect;
+	json_t *manifest = NULL;
+	int cur, rc = -1;
+
+	cur = installed(o, p->campaign, cur_content, sizeof(cur_content),
+			cur_office, sizeof(cur_office));
+	if (cur > 0 && cur == p->version && p->content &&
+	    strcmp(cur_content, p->content) == 0 &&
+	    strcmp(cur_office, p->office) == 0) {
+		say(o, "%s is up to date (version %d)", p->campaign, cur);
+		emit_json(o, json_pack("{s:s, s:s, s:i}", "event", "up-to-date",
+				       "campaign", p->campaign, "version", cur));
+		return 0;
+	}
+	/* A lower version of the same bundle is a rollback, even when the
+	 * metadata verifies (defence in depth behind TUF's own checks). */
+	if (cur > 0 && p->version < cur && strcmp(cur_office, p->office) == 0)
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s: the repository offers version %d, older "
+			       "than the installed %d (rollback); keeping %d",
+			       p->campaign, p->version, cur, cur);
+	if (slash == NULL || p->t.length == 0)
+		return kit_err(err, KIT_E_SECURITY, "target %s: malformed name",
+			       p->t.name);
+	if (kit_snprintf(err, rel, sizeof(rel), "targets/%.*s/%s.%s",
+			 (int)(slash - p->t.name), p->t.name, p->t.sha256,
+			 slash + 1) != 0 ||
+	    kit_snprintf(err, dl, sizeof(dl), "%s/downloads/%s.%s.%s",
+			 o->state_dir, p->t.sha256, p->campaign,
+			 slash + 1) != 0 ||
+	    kit_snprintf(err, staging, sizeof(staging), "%s/staging/%s.%d",
+			 o->state_dir, p->campaign, p->version) != 0 ||
+	    kit_snprintf(err, kitdir, sizeof(kitdir), "%s/kits/%s",
+			 o->state_dir, p->campaign) != 0)
+		return -1;
+	/* The transport hashes while the bytes stream in and checks length
+	 * and SHA-256 against the signed target before the file is renamed
+	 * into place; the extractor only ever sees verified bytes. */
+	if (!kit_file_exists(dl) &&
+	    kit_transport_fetch(r->t, rel, dl, p->t.length, p->t.sha256,
+				p->t.length, err) != 0)
+		goto out;
+	memset(&expect, 0, sizeof(expect));
+	expect.campaign = p->campaign;
+	expect.office = p->office;
+	expect.version = p->version;
+	expect.content = p->content;
+	if (kit_rm_rf(staging, err) != 0 || kit_mkdir_p(kitdir, 0755, err) != 0)
+		goto out;
+	if (kit_bundle_extract(dl, staging, &lim, kit_bundle_check_expect,
+			       &expect, &manifest, err) != 0)
+		goto out;
+	if (kit_bundle_install(kitdir, staging, p->version,
+			       o->keep ? o->keep : KIT_BUNDLE_KEEP_DEFAULT,
+			       err) != 0)
+		goto out;
+	(void)unlink(dl);
+	say(o, "%s version %d installed in %s/current", p->campaign,
+	    p->version, kitdir);
+	log_event(o, "install", p->campaign, p->version, NULL);
+	emit_json(o, json_pack("{s:s, s:s, s:s, s:i, s:s}", "event",
+			       "installed", "campaign", p->campaign, "office",
+			       p->office, "version", p->version, "path",
+			       kitdir));
+	rc = 0;
+out:
+	if (rc != 0) {
+		struct kit_error ignore = {0};
+
+		/* Bad bytes must not be retried from disk next time. */
+		if (err->code == KIT_E_SECURITY)
+			(void)unlink(dl);
+		if (kit_rm_rf(staging, &ignore) != 0) {
+			/* best effort: the run's result stands */
+		}
+		kit_err_prefix(err, "%s", p->campaign);
+	}
+	json_decref(manifest);
+	return rc;
+}
+
+static int
+mkdirs(const struct kit_fetcher_opts *o, struct kit_error *err)
+{
+	static const char *const dirs[] = {"downloads", "staging", "kits"};
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (state_path(o, path, sizeof(path), dirs[i], err) != 0 ||
+		    kit_mkdir_p(path, 0755, err) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+write_status(const struct kit_fetcher_opts *o, const struct kit_error *e)
+{
+	char path[PATH_MAX], when[32], *text;
+	struct kit_error ignore = {0};
+	json_t *j;
+
+	if (state_path(o, path, sizeof(path), "status.json", &ignore) != 0)
+		return;
+	kit_time_format_utc(kit_time_now(), when, sizeof(when));
+	j = json_pack("{s:s, s:s}", "last_check", when, "result",
+		      e->code == KIT_E_OK ? "ok" : "failed");
+	if (j == NULL)
+		return;
+	if (e->code != KIT_E_OK) {
+		json_object_set_new(j, "reason", json_string(e->msg));
+		json_object_set_new(j, "exit", json_integer(kit_err_exit_code(e)));
+	}
+	text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (text)
+		if (kit_file_write_atomic(path, text, strlen(text), 0644,
+					    &ignore) != 0) {
+			/* best effort: the run's result stands */
+		}
+	free(text);
+	json_decref(j);
+}
+
+#define MAX_PICKS 256
+
+int
+kit_fetcher_update(const struct kit_fetcher_opts *o,
+		   const char *const *campaigns, size_t n,
+		   struct kit_error *err)
+{
+	struct run r;
+	struct kit_tuf_client *c = NULL;
+	struct pick *picks = NULL;
+	char path[PATH_MAX], meta[PATH_MAX];
+	const char *office;
+	size_t i, j, np;
+	int lock = -1, rc = -1, failed = 0;
+	struct kit_error first = {0};
+
+	memset(&r, 0, sizeof(r));
+	r.o = o;
+	if (check_state(o, err) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (!valid_id(campaigns[i]))
+			return kit_err(err, KIT_E_USAGE,
+				       "'%.64s' is not a campaign id (lower "
+				       "case letters, digits and '-')",
+				       campaigns[i]);
+	if (kit_bundle_lock(o->state_dir, &lock, err) != 0)
+		goto out;
+	if (mkdirs(o, err) != 0 || kit_bundle_clean_staging(o->state_dir, err))
+		goto out;
+	if (state_path(o, path, sizeof(path), "config.json", err) != 0)
+		goto out;
+	r.config = load_json(path, CONFIG_MAX, err);
+	if (r.config == NULL || open_transport(&r, err) != 0)
+		goto out;
+	load_validators(&r);
+	if (state_path(o, meta, sizeof(meta), "metadata", err) != 0)
+		goto out;
+	c = kit_tuf_client_new(meta, fetch_cb, &r, err);
+	if (c == NULL)
+		goto out;
+	/* An unchanged repository costs one request (the timestamp). */
+	kit_tuf_client_set_lazy_root(c, 1);
+	if (kit_tuf_client_update(c, err) != 0) {
+		kit_err_prefix(err, "refused update from %s",
+			       o->from_dir ? o->from_dir
+					   : json_string_value(json_object_get(
+						     r.config, "url")));
+		goto out;
+	}
+	save_validators(&r);
+	office = json_string_value(json_object_get(r.config, "office"));
+	picks = kit_xcalloc(MAX_PICKS, sizeof(*picks));
+	np = pick_targets(c, office, picks, MAX_PICKS);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < np; j++)
+			if (strcmp(picks[j].campaign, campaigns[i]) == 0)
+				break;
+		if (j == np) {
+			kit_err(err, KIT_E_INVALID,
+				"campaign %s is not in the repository; "
+				"'kit-fetch status' lists what is installed",
+				campaigns[i]);
+			goto out;
+		}
+	}
+	for (j = 0; j < np; j++) {
+		struct kit_error e = {0};
+		int wanted = n == 0;
+
+		for (i = 0; i < n; i++)
+			wanted |= strcmp(picks[j].campaign, campaigns[i]) == 0;
+		if (!wanted)
+			continue;
+		if (install_one(&r, &picks[j], &e) != 0) {
+			log_event(o, "refused", picks[j].campaign,
+				  picks[j].version, &e);
+			if (!failed)
+				first = e;
+			failed = 1;
+		}
+	}
+	if (failed) {
+		*err = first;
+		goto out;
+	}
+	if (np == 0)
+		say(o, "the repository has no kit for this office yet");
+	rc = 0;
+out:
+	if (rc != 0 && !failed)
+		log_event(o, "refused", NULL, 0, err);
+	if (lock >= 0) {
+		write_status(o, rc == 0 ? &first : err);
+		kit_bundle_unlock(lock);
+	}
+	if (r.t && !o->quiet && !o->json) {
+		const struct kit_transport_stats *s = kit_transport_stats(r.t);
+
+		say(o, "%llu request%s, %llu bytes received",
+		    (unsigned long long)s->requests, s->requests == 1 ? "" : "s",
+		    (unsigned long long)s->bytes_received);
+	}
+	free(picks);
+	kit_tuf_client_free(c);
+	kit_transport_free(r.t);
+	json_decref(r.config);
+	return rc;
+}
+
+int
+kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
+		   struct kit_error *err)
+{
+	char path[PATH_MAX];
+	struct kit_error ignore = {0};
+	json_t *status, *kits, *m, *cfg;
+	DIR *d;
+	struct dirent *de;
+	char *text;
+
+	if (check_state(o, err) != 0)
+		return -1;
+	if (state_path(o, path, sizeof(path), "status.json", err) != 0)
+		return -1;
+	status = load_json(path, STATUS_MAX, &ignore);
+	if (status == NULL)
+		status = json_pack("{s:s}", "result", "never updated");
+	state_path(o, path, sizeof(path), "config.json", &ignore);
+	cfg = load_json(path, CONFIG_MAX, &ignore);
+	if (cfg) {
+		json_object_set(status, "url", json_object_get(cfg, "url"));
+		json_object_set(status, "office", json_object_get(cfg, "office"));
+		json_decref(cfg);
+	}
+	kits = json_array();
+	json_object_set_new(status, "kits", kits);
+	if (state_path(o, path, sizeof(path), "kits", err) != 0) {
+		json_decref(status);
+		return -1;
+	}
+	d = opendir(path);
+	while (d && (de = readdir(d)) != NULL) {
+		char mp[PATH_MAX];
+
+		if (de->d_name[0] == '.' ||
+		    snprintf(mp, sizeof(mp), "%s/%s/current/manifest.json", path,
+			     de->d_name) >= (int)sizeof(mp))
+			continue;
+		m = load_json(mp, MANIFEST_MAX, &ignore);
+		kit_err_clear(&ignore);
+		if (m == NULL)
+			continue;
+		mp[strlen(mp) - strlen("/manifest.json")] = '\0';
+		json_array_append_new(
+			kits, json_pack("{s:s, s:O, s:O, s:O, s:O, s:s}",
+					"campaign", de->d_name, "office",
+					json_object_get(m, "office"), "version",
+					json_object_get(m, "version"), "title",
+					json_object_get(m, "title"), "window",
+					json_object_get(m, "window"), "path",
+					mp));
+		json_decref(m);
+	}
+	if (d)
+		closedir(d);
+	if (o->json) {
+		text = json_dumps(status, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fprintf(out, "%s\n", text ? text : "{}");
+		free(text);
+	} else {
+		size_t i;
+		json_t *k;
+		char safe[256];
+
+		fprintf(out, "repository: %s\noffice:     %s\nlast check: %s (%s)\n",
+			str_or(json_string_value(json_object_get(status, "url")), "-"),
+			str_or(json_string_value(json_object_get(status, "office")), "global"),
+			str_or(json_string_value(json_object_get(status, "last_check")), "never"),
+			str_or(json_string_value(json_object_get(status, "result")), "-"));
+		if (json_object_get(status, "reason")) {
+			kit_str_sanitize(json_string_value(json_object_get(
+						 status, "reason")),
+					 safe, sizeof(safe));
+			fprintf(out, "last error: %s\n", safe);
+		}
+		json_array_foreach(kits, i, k) {
+			kit_str_sanitize(str_or(json_string_value(json_object_get(k, "title")), ""),
+					 safe, sizeof(safe));
+			fprintf(out, "%-20s version %-3lld %-12s %s\n",
+				json_string_value(json_object_get(k, "campaign")),
+				(long long)json_integer_value(
+					json_object_get(k, "version")),
+				str_or(json_string_value(json_object_get(k, "office")), ""),
+				safe);
+		}
+		if (json_array_size(kits) == 0)
+			fprintf(out, "no kit installed yet\n");
+	}
+	json_decref(status);
+	return 0;
+}
+
+struct verify_ctx {
+	FILE *out;
+	const char *campaign;
+	size_t problems;
+};
+
+static void
+verify_report(enum kit_bundle_problem what, const char *path,
+	      const char *detail, void *arg)
+{
+	struct verify_ctx *v = arg;
+	static const char *const names[] = {"", "changed", "missing", "extra"};
+	char safe[512];
+
+	kit_str_sanitize(path, safe, sizeof(safe));
+	fprintf(v->out, "%s: %s %s%s%s\n", v->campaign, names[what], safe,
+		detail ? ": " : "", detail ? detail : "");
+	v->problems++;
+}
+
+int
+kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
+		   struct kit_error *err)
+{
+	char path[PATH_MAX], kd[PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	struct verify_ctx v = {out, NULL, 0};
+	size_t kits = 0;
+	int rc = 0;
+
+	if (check_state(o, err) != 0 ||
+	    state_path(o, path, sizeof(path), "kits", err) != 0)
+		return -1;
+	d = opendir(path);
+	while (d && (de = readdir(d)) != NULL) {
+		struct kit_error e = {0};
+
+		if (de->d_name[0] == '.' ||
+		    kit_path_join(kd, sizeof(kd), path, de->d_name, &e) != 0)
+			continue;
+		v.campaign = de->d_name;
+		kits++;
+		if (kit_bundle_verify(kd, verify_report, &v, &e) != 0) {
+			if (rc == 0)
+				*err = e;
+			rc = -1;
+		} else {
+			fprintf(out, "%s: ok\n", de->d_name);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (rc != 0) {
+		log_event(o, "verify-failed", NULL, 0, err);
+		kit_err_prefix(err, "installed kits changed on disk (%zu "
+				    "problem%s); run 'kit-fetch update' to "
+				    "restore them",
+			       v.problems, v.problems == 1 ? "" : "s");
+	} else if (kits == 0) {
+		fprintf(out, "no kit installed\n");
+	}
+	return rc;
+}
+
+int
+kit_fetcher_rollback(const struct kit_fetcher_opts *o, const char *campaign,
+		     struct kit_error *err)
+{
+	char kd[PATH_MAX];
+	int lock = -1, rc = -1, v = 0;
+
+	if (check_state(o, err) != 0)
+		return -1;
+	if (!valid_id(campaign))
+		return kit_err(err, KIT_E_USAGE, "'%.64s' is not a campaign id",
+			       campaign);
+	if (kit_snprintf(err, kd, sizeof(kd), "%s/kits/%s", o->state_dir,
+			 campaign) != 0)
+		return -1;
+	if (!kit_dir_exists(kd))
+		return kit_err(err, KIT_E_INVALID,
+			       "campaign %s is not installed; see 'kit-fetch "
+			       "status'",
+			       campaign);
+	if (kit_bundle_lock(o->state_dir, &lock, err) != 0)
+		return -1;
+	if (kit_bundle_rollback(kd, err) == 0 &&
+	    kit_bundle_current_version(kd, &v, err) == 0) {
+		say(o, "%s rolled back to version %d", campaign, v);
+		log_event(o, "rollback", campaign, v, NULL);
+		rc = 0;
+	}
+	kit_bundle_unlock(lock);
+	return rc;
+}

@@ -1,0 +1,68 @@
+/*
+ * kit_fetcher.h: what kit-fetch does in a country office: keep the state
+ * directory, run the TUF update over the transport, pick the kits meant
+ * for this office, download, extract safely and install atomically, and
+ * keep an append-only log of every install and refusal.
+ *
+ * State directory (--state DIR):
+ *   config.json        url, mirrors, office, transfer limits (kit-fetch init)
+ *   metadata/          the pinned root and the last trusted metadata
+ *   downloads/         archives in transit (.part files resume)
+ *   staging/           extraction in progress (cleaned on the next run)
+ *   kits/<campaign>/   releases/<version>/ and current -> releases/<version>
+ *   lock, log (JSON lines), status.json
+ *
+ * Error classes: those of the modules below, unchanged: KIT_E_SECURITY
+ * (refused), KIT_E_NETWORK, KIT_E_IO (state directory, disk, lock),
+ * KIT_E_INVALID, KIT_E_USAGE.  Every refusal leaves the installed kits as
+ * they were and is written to the log.
+ */
+#ifndef KIT_FETCHER_H
+#define KIT_FETCHER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kit_util.h"
+
+#define KIT_FETCHER_MAX_MIRRORS 15
+
+struct kit_fetcher_opts {
+	const char *state_dir;
+	/* init */
+	const char *root_json;
+	const char *url;
+	const char *mirrors[KIT_FETCHER_MAX_MIRRORS];
+	size_t n_mirrors;
+	const char *office;
+	int force;            /* init: replace a pinned root */
+	/* update */
+	const char *from_dir; /* offline: a repository copy on removable media */
+	const char *proxy;
+	const char *cainfo;
+	int64_t limit_rate;   /* B/s, 0 none */
+	long low_speed_limit; /* B/s, 0 default */
+	long low_speed_time;  /* s, 0 default */
+	long retry_base_ms;   /* 0 default (tests make it small) */
+	int keep;             /* releases kept, 0 default (3) */
+	int quiet;
+	int json;             /* JSON lines on stdout */
+};
+
+void kit_fetcher_opts_init(struct kit_fetcher_opts *o);
+
+int kit_fetcher_init(const struct kit_fetcher_opts *o,
+		     struct kit_error *err) KIT_WUR;
+/* Update the kits (all, or only the campaigns named). */
+int kit_fetcher_update(const struct kit_fetcher_opts *o,
+		       const char *const *campaigns, size_t n,
+		       struct kit_error *err) KIT_WUR;
+int kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
+		       struct kit_error *err) KIT_WUR;
+/* Re-hash every installed kit; KIT_E_SECURITY when a file changed. */
+int kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
+		       struct kit_error *err) KIT_WUR;
+int kit_fetcher_rollback(const struct kit_fetcher_opts *o,
+			 const char *campaign, struct kit_error *err) KIT_WUR;
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * kit_publisher.h: what kit-publish does, from campaign sources to a signed
+ * static repository.  It ties campaign (validation, kits), bundle
+ * (deterministic archives) and tuf (repository writer) together.
+ *
+ * Passphrases come from kit_passphrase_get() (KIT_PASSPHRASE_FILE,
+ * KIT_PASSPHRASE, or a prompt).  Progress goes to stderr; stdout stays for
+ * data (diagnostics of validate, the public key of pubkey).
+ *
+ * Error classes: KIT_E_INVALID (a campaign that does not validate, bad
+ * options), KIT_E_USAGE, KIT_E_SECURITY (wrong passphrase, a repository
+ * that does not verify, too few keys), KIT_E_IO.
+ */
+#ifndef KIT_PUBLISHER_H
+#define KIT_PUBLISHER_H
+
+#include <stdio.h>
+
+#include "kit_tuf.h"
+#include "kit_util.h"
+
+#define KIT_PUBLISHER_ZSTD_DEFAULT 9
+
+struct kit_publisher_opts {
+	const char *repo_dir;  /* the static repository */
+	const char *keys_dir;  /* private keys, outside the repository */
+	struct kit_tuf_repo_config cfg; /* keys, thresholds, expiry per role */
+	int expiry_set[KIT_TUF_NROLES]; /* 1 where --expires overrode cfg */
+	int zstd_level;        /* 1..19 */
+	int kit_version;       /* for build without a repository (>= 1) */
+	const char *manifests_dir; /* build: also write manifests here */
+	int quiet;
+};
+
+void kit_publisher_opts_init(struct kit_publisher_opts *o);
+/* Parse "timestamp=1d,snapshot=7d,targets=90d,root=365d" into o. */
+int kit_publisher_parse_expires(struct kit_publisher_opts *o, const char *spec,
+				struct kit_error *err) KIT_WUR;
+
+/* New repository and keys (and the minisign key, keys_dir/minisign.pem;
+ * its public key at repo_dir/minisign.pub). */
+int kit_publisher_init(const struct kit_publisher_opts *o,
+		       struct kit_error *err) KIT_WUR;
+/* Print every diagnostic ("file:line:col: error: ...") on out; *errors
+ * receives the count of errors.  Returns -1 with KIT_E_INVALID when there
+ * is any error. */
+int kit_publisher_validate(const char *campaign_dir, FILE *out,
+			   size_t *errors, struct kit_error *err) KIT_WUR;
+/* Build every kit of the campaign into out_dir/<campaign>/<office>.tar.zst
+ * (and the manifests when o->manifests_dir is set). */
+int kit_publisher_build(const struct kit_publisher_opts *o,
+			const char *campaign_dir, const char *out_dir,
+			struct kit_error *err) KIT_WUR;
+/* Validate, build, and publish what changed (version + 1 per changed kit),
+ * with a .minisig beside each archive; nothing is published when the
+ * campaign does not validate.  *published receives the number of kits
+ * added (0: the repository already had this content). */
+int kit_publisher_publish(const struct kit_publisher_opts *o,
+			  const char *campaign_dir, size_t *published,
+			  struct kit_error *err) KIT_WUR;
+/* Re-sign snapshot and timestamp with fresh expiry (for a timer). */
+int kit_publisher_timestamp(const struct kit_publisher_opts *o,
+			    struct kit_error *err) KIT_WUR;
+/* New keys for role; a new root version (pending until enough root keys
+ * signed it, then published). */
+int kit_publisher_rotate(const struct kit_publisher_opts *o, const char *role,
+			 unsigned nkeys, unsigned threshold,
+			 struct kit_error *err) KIT_WUR;
+/* Add the signature of the root key in key_file (its own passphrase) to
+ * the pending root, and publish it when the thresholds are met. */
+int kit_publisher_sign_root(const struct kit_publisher_opts *o,
+			    const char *key_file, struct kit_error *err) KIT_WUR;
+/* Print the minisign public key (minisign -V -p FILE). */
+int kit_publisher_pubkey(const struct kit_publisher_opts *o, FILE *out,
+			 struct kit_error *err) KIT_WUR;
+/* Copy the repository to dest (removable media) with a fresh timestamp
+ * and snapshot valid for expires seconds (offices that sync rarely). */
+int kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
+			 int64_t expires, struct kit_error *err) KIT_WUR;
+
+#endif

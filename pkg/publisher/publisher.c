@@ -1,0 +1,625 @@
+/* publisher.c: campaign sources to a signed static repository. */
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "kit_bundle.h"
+#include "kit_campaign.h"
+#include "kit_crypto.h"
+#include "kit_publisher.h"
+#include "kit_tuf.h"
+
+#define PASS_MAX 256
+
+void
+kit_publisher_opts_init(struct kit_publisher_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	kit_tuf_repo_config_default(&o->cfg);
+	o->zstd_level = KIT_PUBLISHER_ZSTD_DEFAULT;
+	o->kit_version = 1;
+}
+
+int
+kit_publisher_parse_expires(struct kit_publisher_opts *o, const char *spec,
+			    struct kit_error *err)
+{
+	char buf[256], *item, *save = NULL, *eq;
+	int role;
+	int64_t secs;
+
+	if (kit_snprintf(err, buf, sizeof(buf), "%s", spec) != 0)
+		return -1;
+	for (item = strtok_r(buf, ",", &save); item;
+	     item = strtok_r(NULL, ",", &save)) {
+		eq = strchr(item, '=');
+		if (eq == NULL)
+			return kit_err(err, KIT_E_USAGE,
+				       "--expires '%s': write ROLE=DURATION, "
+				       "e.g. timestamp=1d,targets=90d",
+				       item);
+		*eq = '\0';
+		role = kit_tuf_role_from_name(item);
+		if (role < 0)
+			return kit_err(err, KIT_E_USAGE,
+				       "--expires: unknown role '%s'; use root, "
+				       "targets, snapshot or timestamp",
+				       item);
+		if (kit_duration_parse(eq + 1, &secs, err) != 0)
+			return -1;
+		o->cfg.role[role].expires = secs;
+		o->expiry_set[role] = 1;
+	}
+	return 0;
+}
+
+static int
+get_pass(const char *prompt, int confirm, char *pass, struct kit_error *err)
+{
+	return kit_passphrase_get(prompt, confirm, pass, PASS_MAX, err);
+}
+
+static void say(const struct kit_publisher_opts *o, const char *fmt, ...)
+	KIT_PRINTF(2, 3);
+
+static void
+say(const struct kit_publisher_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->quiet)
+		return;
+	fputs("kit-publish: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int
+minisign_key_path(const struct kit_publisher_opts *o, char *out, size_t size,
+		  struct kit_error *err)
+{
+	return kit_path_join(out, size, o->keys_dir, "minisign.pem", err);
+}
+
+static int
+write_minisign_pub(const struct kit_publisher_opts *o, const struct kit_key *k,
+		   struct kit_error *err)
+{
+	char path[PATH_MAX], *text;
+	int rc;
+
+	if (kit_path_join(path, sizeof(path), o->repo_dir, "minisign.pub",
+			  err) != 0)
+		return -1;
+	text = kit_minisign_pubkey(k, err);
+	if (text == NULL)
+		return -1;
+	rc = kit_file_write_atomic(path, text, strlen(text), 0644, err);
+	free(text);
+	return rc;
+}
+
+int
+kit_publisher_init(const struct kit_publisher_opts *o, struct kit_error *err)
+{
+	char pass[PASS_MAX], path[PATH_MAX];
+	struct kit_key *k = NULL;
+	int rc = -1;
+
+	if (o->repo_dir == NULL || o->keys_dir == NULL)
+		return kit_err(err, KIT_E_USAGE,
+			       "init needs --repo DIR and --keys DIR");
+	if (get_pass("passphrase for the new keys: ", 1, pass, err) != 0)
+		return -1;
+	if (kit_mkdir_p(o->repo_dir, 0755, err) != 0)
+		goto out;
+	if (kit_tuf_repo_init(o->repo_dir, o->keys_dir, &o->cfg, pass, err) != 0)
+		goto out;
+	k = kit_key_generate(err);
+	if (k == NULL || minisign_key_path(o, path, sizeof(path), err) != 0 ||
+	    kit_key_save(k, path, pass, err) != 0 ||
+	    write_minisign_pub(o, k, err) != 0)
+		goto out;
+	say(o, "new repository in %s, keys in %s", o->repo_dir, o->keys_dir);
+	rc = 0;
+out:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_key_free(k);
+	if (rc != 0)
+		kit_err_prefix(err, "cannot create the repository");
+	return rc;
+}
+
+static void
+print_diags(struct kit_campaign_diags *d, const char *dir, FILE *out)
+{
+	char line[1024];
+	size_t i;
+
+	kit_campaign_diags_sort(d);
+	for (i = 0; i < d->n; i++) {
+		kit_campaign_diag_format(&d->v[i], dir, line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
+}
+
+/* Load and validate; prints diagnostics; NULL when there are errors. */
+static struct kit_campaign *
+load_valid(const char *dir, FILE *out, size_t *errors, struct kit_error *err)
+{
+	struct kit_campaign_diags d;
+	struct kit_campaign *c;
+
+	kit_campaign_diags_init(&d);
+	c = kit_campaign_load(dir, &d, err);
+	if (c != NULL)
+		(void)kit_campaign_validate(c, &d);
+	print_diags(&d, dir, out);
+	if (errors)
+		*errors = d.errors;
+	if (c == NULL || d.errors > 0) {
+		kit_err(err, KIT_E_INVALID,
+			"%s does not validate: %zu error%s (listed above); fix "
+			"them and run again",
+			dir, d.errors, d.errors == 1 ? "" : "s");
+		kit_campaign_free(c);
+		c = NULL;
+	}
+	kit_campaign_diags_free(&d);
+	return c;
+}
+
+int
+kit_publisher_validate(const char *campaign_dir, FILE *out, size_t *errors,
+		       struct kit_error *err)
+{
+	struct kit_campaign *c = load_valid(campaign_dir, out, errors, err);
+
+	if (c == NULL)
+		return -1;
+	kit_campaign_free(c);
+	return 0;
+}
+
+static int64_t
+source_date(const struct kit_campaign *c)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	long long v;
+
+	if (s != NULL && *s != '\0') {
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno == 0 && *end == '\0' && v >= 0)
+			return (int64_t)v;
+	}
+	return kit_campaign_source_date(c);
+}
+
+/* Write the archive of kit to path. */
+static int
+write_kit(const struct kit_publisher_opts *o, struct kit_campaign_kit *kit,
+	  const char *path, struct kit_error *err)
+{
+	size_t i, n = kit_campaign_kit_entry_count(kit), m = 0, mlen;
+	struct kit_bundle_entry *e;
+	const char *mbytes = kit_campaign_kit_manifest_bytes(kit, &mlen);
+	int rc;
+
+	e = kit_xcalloc(n ? n : 1, sizeof(*e));
+	for (i = 0; i < n; i++) {
+		const struct kit_campaign_entry *ce =
+			kit_campaign_kit_entry(kit, i);
+
+		if (strcmp(ce->path, "manifest.json") == 0)
+			continue; /* the writer puts it first itself */
+		e[m].path = ce->path;
+		e[m].src = ce->source;
+		e[m].data = ce->data;
+		e[m].len = ce->len;
+		m++;
+	}
+	rc = kit_bundle_write(path, mbytes, mlen, e, m,
+			      kit_campaign_kit_source_date(kit), o->zstd_level,
+			      err);
+	free(e);
+	return rc;
+}
+
+static const char *
+office_at(const struct kit_campaign *c, size_t i)
+{
+	return i == 0 ? NULL : kit_campaign_office_id(c, i - 1);
+}
+
+int
+kit_publisher_build(const struct kit_publisher_opts *o,
+		    const char *campaign_dir, const char *out_dir,
+		    struct kit_error *err)
+{
+	struct kit_campaign *c;
+	struct kit_campaign_kit *kit = NULL;
+	char dir[PATH_MAX], path[PATH_MAX];
+	size_t i, n;
+	int rc = -1;
+
+	c = load_valid(campaign_dir, stderr, NULL, err);
+	if (c == NULL)
+		return -1;
+	if (kit_snprintf(err, dir, sizeof(dir), "%s/%s", out_dir,
+			 kit_campaign_id(c)) != 0 ||
+	    kit_mkdir_p(dir, 0755, err) != 0)
+		goto out;
+	n = kit_campaign_office_count(c) + 1;
+	for (i = 0; i < n; i++) {
+		kit = kit_campaign_kit_new(c, office_at(c, i), o->kit_version,
+					   source_date(c), err);
+		if (kit == NULL)
+			goto out;
+		if (kit_snprintf(err, path, sizeof(path), "%s/%s.tar.zst", dir,
+				 kit_campaign_kit_office(kit)) != 0 ||
+		    write_kit(o, kit, path, err) != 0)
+			goto out;
+		say(o, "built %s", path);
+		kit_campaign_kit_free(kit);
+		kit = NULL;
+	}
+	if (o->manifests_dir != NULL &&
+	    kit_campaign_write_manifests(c, o->manifests_dir, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	kit_campaign_kit_free(kit);
+	kit_campaign_free(c);
+	return rc;
+}
+
+/* Open the repository and unlock the keys of the roles a commit signs. */
+static struct kit_tuf_repo *
+open_repo(const struct kit_publisher_opts *o, char *pass, int with_root,
+	  struct kit_error *err)
+{
+	struct kit_tuf_repo *r;
+	int role;
+
+	if (o->repo_dir == NULL || o->keys_dir == NULL) {
+		kit_err(err, KIT_E_USAGE, "this needs --repo DIR and --keys DIR");
+		return NULL;
+	}
+	r = kit_tuf_repo_open(o->repo_dir, o->keys_dir, err);
+	if (r == NULL)
+		return NULL;
+	if (get_pass("passphrase for the keys: ", 0, pass, err) != 0)
+		goto fail;
+	for (role = with_root ? KIT_TUF_ROOT : KIT_TUF_TARGETS;
+	     role < KIT_TUF_NROLES; role++) {
+		if (kit_tuf_repo_unlock(r, (enum kit_tuf_role)role, pass,
+					err) < 0)
+			goto fail;
+		if (o->expiry_set[role])
+			kit_tuf_repo_set_expiry(r, (enum kit_tuf_role)role,
+						o->cfg.role[role].expires);
+	}
+	return r;
+fail:
+	kit_tuf_repo_free(r);
+	return NULL;
+}
+
+/* The version and content digest of target name, if published. */
+static void
+published(const json_t *targets, const char *name, int *version,
+	  const char **content)
+{
+	const json_t *t = json_object_get(targets, name);
+	const json_t *custom = json_object_get(t, "custom");
+
+	*version = (int)json_integer_value(json_object_get(custom, "version"));
+	*content = json_string_value(json_object_get(custom, "content"));
+}
+
+static json_t *
+target_custom(struct kit_campaign_kit *kit, const char *campaign, int version)
+{
+	json_t *m = kit_campaign_kit_manifest(kit);
+
+	return json_pack("{s:s, s:s, s:i, s:O, s:s, s:O}", "campaign", campaign,
+			 "office", kit_campaign_kit_office(kit), "version",
+			 version, "window", json_object_get(m, "window"),
+			 "content", kit_campaign_kit_content(kit), "title",
+			 json_object_get(m, "title"));
+}
+
+static int
+sign_minisig(const struct kit_publisher_opts *o, const char *pass,
+	     const char *archive, const char *dest, const char *comment,
+	     struct kit_error *err)
+{
+	char path[PATH_MAX];
+	struct kit_key *k;
+	char *sig;
+	int rc;
+
+	if (minisign_key_path(o, path, sizeof(path), err) != 0)
+		return -1;
+	k = kit_key_load(path, pass, err);
+	if (k == NULL)
+		return -1;
+	sig = kit_minisign_sign_file(k, archive, comment, err);
+	rc = sig ? kit_file_write_atomic(dest, sig, strlen(sig), 0644, err)
+		 : -1;
+	free(sig);
+	kit_key_free(k);
+	return rc;
+}
+
+/* Build one kit, and add it as a target when its content changed. */
+static int
+publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	    const struct kit_campaign *c, const char *office, const char *pass,
+	    const char *tmpdir, size_t *count, struct kit_error *err)
+{
+	struct kit_campaign_kit *kit = NULL;
+	json_t *custom = NULL;
+	char name[512], path[PATH_MAX], sig[PATH_MAX], hex[KIT_SHA256_HEX];
+	char comment[512], base[256];
+	const char *old_content, *id = kit_campaign_id(c);
+	int old_version, rc = -1;
+
+	kit = kit_campaign_kit_new(c, office, 1, source_date(c), err);
+	if (kit == NULL)
+		goto out;
+	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", id,
+			 kit_campaign_kit_office(kit)) != 0)
+		goto out;
+	published(kit_tuf_repo_targets(r), name, &old_version, &old_content);
+	if (old_content && strcmp(old_content, kit_campaign_kit_content(kit)) == 0) {
+		say(o, "%s unchanged (version %d)", name, old_version);
+		rc = 0;
+		goto out;
+	}
+	kit_campaign_kit_free(kit);
+	kit = kit_campaign_kit_new(c, office, old_version + 1, source_date(c),
+				   err);
+	if (kit == NULL)
+		goto out;
+	if (kit_snprintf(err, base, sizeof(base), "%s.tar.zst",
+			 kit_campaign_kit_office(kit)) != 0 ||
+	    kit_path_join(path, sizeof(path), tmpdir, base, err) != 0 ||
+	    write_kit(o, kit, path, err) != 0)
+		goto out;
+	custom = target_custom(kit, id, old_version + 1);
+	if (custom == NULL) {
+		kit_err(err, KIT_E_INVALID, "cannot describe target %s", name);
+		goto out;
+	}
+	if (kit_tuf_repo_add_target(r, name, path, custom, err) != 0)
+		goto out;
+	/* The .minisig sits beside the consistent target file. */
+	if (kit_sha256_file(path, hex, NULL, err) != 0 ||
+	    kit_snprintf(err, sig, sizeof(sig), "%s/targets/%s/%s.%s.minisig",
+			 o->repo_dir, id, hex, base) != 0 ||
+	    kit_snprintf(err, comment, sizeof(comment),
+			 "campaign:%s office:%s version:%d file:%s", id,
+			 kit_campaign_kit_office(kit), old_version + 1,
+			 base) != 0 ||
+	    sign_minisig(o, pass, path, sig, comment, err) != 0)
+		goto out;
+	say(o, "%s: version %d", name, old_version + 1);
+	(*count)++;
+	rc = 0;
+out:
+	json_decref(custom);
+	kit_campaign_kit_free(kit);
+	return rc;
+}
+
+int
+kit_publisher_publish(const struct kit_publisher_opts *o,
+		      const char *campaign_dir, size_t *published_count,
+		      struct kit_error *err)
+{
+	struct kit_campaign *c = NULL;
+	struct kit_tuf_repo *r = NULL;
+	char pass[PASS_MAX] = "", tmpdir[PATH_MAX] = "";
+	size_t i, n, count = 0;
+	int rc = -1;
+
+	*published_count = 0;
+	/* Validation first: a campaign with errors publishes nothing. */
+	c = load_valid(campaign_dir, stderr, NULL, err);
+	if (c == NULL)
+		return -1;
+	r = open_repo(o, pass, 0, err);
+	if (r == NULL)
+		goto out;
+	if (kit_snprintf(err, tmpdir, sizeof(tmpdir), "%s/.kit-build.%ld",
+			 o->repo_dir, (long)getpid()) != 0 ||
+	    kit_rm_rf(tmpdir, err) != 0 || kit_mkdir_p(tmpdir, 0700, err) != 0)
+		goto out;
+	n = kit_campaign_office_count(c) + 1;
+	for (i = 0; i < n; i++)
+		if (publish_kit(o, r, c, office_at(c, i), pass, tmpdir, &count,
+				err) != 0)
+			goto out;
+	if (count > 0 && kit_tuf_repo_commit(r, err) != 0)
+		goto out;
+	*published_count = count;
+	rc = 0;
+out:
+	if (tmpdir[0] != '\0') {
+		struct kit_error ignore = {0};
+
+		if (kit_rm_rf(tmpdir, &ignore) != 0) {
+			/* best effort: the run's result stands */
+		}
+	}
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_tuf_repo_free(r);
+	kit_campaign_free(c);
+	if (rc != 0)
+		kit_err_prefix(err, "publishing %s", campaign_dir);
+	return rc;
+}
+
+int
+kit_publisher_timestamp(const struct kit_publisher_opts *o,
+			struct kit_error *err)
+{
+	char pass[PASS_MAX] = "";
+	struct kit_tuf_repo *r = open_repo(o, pass, 0, err);
+	int rc = -1;
+
+	if (r != NULL && kit_tuf_repo_commit(r, err) == 0) {
+		say(o, "timestamp version %lld",
+		    (long long)kit_tuf_repo_version(r, KIT_TUF_TIMESTAMP));
+		rc = 0;
+	}
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_tuf_repo_free(r);
+	return rc;
+}
+
+int
+kit_publisher_rotate(const struct kit_publisher_opts *o, const char *role,
+		     unsigned nkeys, unsigned threshold, struct kit_error *err)
+{
+	char pass[PASS_MAX] = "";
+	struct kit_tuf_repo *r = NULL;
+	int rc = -1, rl = kit_tuf_role_from_name(role);
+
+	if (rl < 0)
+		return kit_err(err, KIT_E_USAGE,
+			       "--role '%s': use root, targets, snapshot or "
+			       "timestamp",
+			       role);
+	r = open_repo(o, pass, 1, err);
+	if (r == NULL)
+		goto out;
+	if (kit_tuf_repo_rotate(r, (enum kit_tuf_role)rl, nkeys, threshold,
+				pass, err) != 0)
+		goto out;
+	/* Publish at once when this holder's root keys suffice; otherwise
+	 * the pending root waits for sign-root by the other holders. */
+	if (kit_tuf_repo_publish_root(r, err) != 0) {
+		if (err->code != KIT_E_SECURITY)
+			goto out;
+		say(o, "the new root is pending: more root signatures are "
+		       "needed (kit-publish sign-root): %s", err->msg);
+		kit_err_clear(err);
+		rc = 0;
+		goto out;
+	}
+	if (kit_tuf_repo_unlock(r, (enum kit_tuf_role)rl, pass, err) < 0 ||
+	    kit_tuf_repo_commit(r, err) != 0)
+		goto out;
+	say(o, "rotated the %s keys; root version %lld", role,
+	    (long long)kit_tuf_repo_version(r, KIT_TUF_ROOT));
+	rc = 0;
+out:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_tuf_repo_free(r);
+	return rc;
+}
+
+int
+kit_publisher_sign_root(const struct kit_publisher_opts *o,
+			const char *key_file, struct kit_error *err)
+{
+	char pass[PASS_MAX] = "";
+	struct kit_tuf_repo *r = NULL;
+	struct kit_key *k = NULL;
+	int rc = -1;
+
+	r = kit_tuf_repo_open(o->repo_dir, o->keys_dir, err);
+	if (r == NULL)
+		goto out;
+	if (get_pass("passphrase for your root key: ", 0, pass, err) != 0)
+		goto out;
+	k = kit_key_load(key_file, pass, err);
+	if (k == NULL || kit_tuf_repo_sign_root(r, k, err) != 0)
+		goto out;
+	if (kit_tuf_repo_publish_root(r, err) != 0) {
+		if (err->code != KIT_E_SECURITY)
+			goto out;
+		say(o, "signed; the new root still needs more signatures: %s",
+		    err->msg);
+		kit_err_clear(err);
+	} else {
+		say(o, "new root version %lld published",
+		    (long long)kit_tuf_repo_version(r, KIT_TUF_ROOT));
+	}
+	rc = 0;
+out:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_tuf_repo_free(r);
+	kit_key_free(k);
+	return rc;
+}
+
+int
+kit_publisher_pubkey(const struct kit_publisher_opts *o, FILE *out,
+		     struct kit_error *err)
+{
+	char path[PATH_MAX];
+	unsigned char *text = NULL;
+	int rc;
+
+	if (o->repo_dir == NULL)
+		return kit_err(err, KIT_E_USAGE, "pubkey needs --repo DIR");
+	if (kit_path_join(path, sizeof(path), o->repo_dir, "minisign.pub",
+			  err) != 0)
+		return -1;
+	rc = kit_file_read(path, 4096, &text, NULL, err);
+	if (rc == 0)
+		fputs((char *)text, out);
+	free(text);
+	return rc;
+}
+
+static int
+copy_tree(const char *src, const char *dst, struct kit_error *err)
+{
+	char cmd[3 * PATH_MAX];
+
+	/* cp -a of a whole tree; paths are ours (checked by the caller) */
+	if (strpbrk(src, "'\n") || strpbrk(dst, "'\n"))
+		return kit_err(err, KIT_E_USAGE,
+			       "directory names with quotes are not supported");
+	if (kit_snprintf(err, cmd, sizeof(cmd), "cp -R '%s/.' '%s/'", src,
+			 dst) != 0)
+		return -1;
+	if (system(cmd) != 0)
+		return kit_err(err, KIT_E_IO, "cannot copy %s to %s", src, dst);
+	return 0;
+}
+
+int
+kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
+		     int64_t expires, struct kit_error *err)
+{
+	struct kit_publisher_opts longer = *o;
+
+	longer.cfg.role[KIT_TUF_TIMESTAMP].expires = expires;
+	longer.expiry_set[KIT_TUF_TIMESTAMP] = 1;
+	if (longer.cfg.role[KIT_TUF_SNAPSHOT].expires < expires) {
+		longer.cfg.role[KIT_TUF_SNAPSHOT].expires = expires;
+		longer.expiry_set[KIT_TUF_SNAPSHOT] = 1;
+	}
+	if (kit_publisher_timestamp(&longer, err) != 0)
+		return -1;
+	if (kit_mkdir_p(dest, 0755, err) != 0 || copy_tree(o->repo_dir, dest, err))
+		return -1;
+	return 0;
+}

@@ -1,0 +1,69 @@
+# lib.sh: a small TAP harness for the end-to-end tests (sourced).
+# Each test file works in its own temporary directory, kept when it fails.
+# Env: KIT_BIN (programs), KIT_SRC (repository root).
+set -u
+: "${KIT_BIN:?set KIT_BIN to the directory of the built programs}"
+: "${KIT_SRC:?set KIT_SRC to the repository root}"
+PATH="$KIT_BIN:$PATH"
+export KIT_PASSPHRASE="demo passphrase, not secret"
+unset KIT_PASSPHRASE_FILE KIT_TEST_NOW
+T=$(mktemp -d "${TMPDIR:-/tmp}/kit-e2e.XXXXXX")
+_n=0
+_failed=0
+_cleanups=()
+
+on_exit() {
+	local c
+	for c in "${_cleanups[@]+"${_cleanups[@]}"}"; do eval "$c" || true; done
+	echo "1..$_n"
+	if [ "$_failed" -eq 0 ]; then
+		rm -rf "$T"
+	else
+		echo "# kept $T for inspection" >&2
+	fi
+}
+trap on_exit EXIT
+at_exit() { _cleanups+=("$1"); }
+
+ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
+not_ok() { _n=$((_n + 1)); _failed=1; echo "not ok $_n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+
+# check DESC CMD...: the command must succeed
+check() {
+	local desc=$1; shift
+	if "$@" >"$T/out" 2>"$T/err"; then ok "$desc"
+	else not_ok "$desc" "exit $?: $*" "$(tail -5 "$T/err")"; fi
+}
+
+# expect_exit CODE DESC CMD...: the command must exit with CODE; its stderr
+# is in $T/err (and must be exactly one line when CODE is not 0)
+expect_exit() {
+	local code=$1 desc=$2 rc; shift 2
+	"$@" >"$T/out" 2>"$T/err"; rc=$?
+	if [ "$rc" -ne "$code" ]; then
+		not_ok "$desc" "expected exit $code, got $rc: $*" "$(tail -5 "$T/err")"
+		return 1
+	fi
+	if [ "$code" -ne 0 ] && [ "$(grep -vc '^kit-[a-z]*: .*[0-9]* requests\?,' "$T/err")" -lt 1 ]; then
+		not_ok "$desc" "no message on stderr"
+		return 1
+	fi
+	ok "$desc"
+}
+
+# expect_msg DESC REGEX: the last command's stderr matches REGEX
+expect_msg() {
+	if grep -Eq -- "$2" "$T/err"; then ok "$1"
+	else not_ok "$1" "stderr does not match /$2/:" "$(head -3 "$T/err")"; fi
+}
+
+# tree_hash DIR: one digest over every path and content under DIR
+tree_hash() {
+	(cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+# new_repo NAME: a published repository of the TOGETHER kit at $T/NAME
+new_repo() {
+	kit-publish init --repo "$T/$1" --keys "$T/$1-keys" --quiet &&
+	kit-publish publish "${2:-$KIT_SRC/campaigns/together-2016}" --repo "$T/$1" --keys "$T/$1-keys" --quiet
+}
