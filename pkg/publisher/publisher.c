@@ -159,7 +159,17 @@ load_valid(const char *dir, FILE *out, size_t *errors, struct kit_error *err)
 {
 	struct kit_campaign_diags d;
 	struct kit_campaign *c;
+	char path[PATH_MAX];
 
+	if (kit_path_join(path, sizeof(path), dir, "campaign.json", err) != 0)
+		return NULL;
+	if (!kit_file_exists(path)) {
+		kit_err(err, KIT_E_INVALID,
+			"%s: no such file; a campaign directory needs "
+			"campaign.json (see the README's campaign format)",
+			path);
+		return NULL;
+	}
 	kit_campaign_diags_init(&d);
 	c = kit_campaign_load(dir, &d, err);
 	if (c != NULL)

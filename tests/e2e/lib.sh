@@ -21,6 +21,7 @@ on_exit() {
 	else
 		echo "# kept $T for inspection" >&2
 	fi
+	exit "$_failed"
 }
 trap on_exit EXIT
 at_exit() { _cleanups+=("$1"); }

@@ -56,24 +56,6 @@ c["title"] = c["title"] + " (updated)"
 json.dump(c, open(p, "w"), ensure_ascii=False, indent=2)
 PY
 check "publish a changed campaign (version 2)" kit-publish publish "$T/camp" --repo "$T/evil" --keys "$T/repo-keys" --quiet
-new=$(ls -t "$T"/evil/targets/together-2016/*.belgium.tar.zst | head -1)
-cp -a "$T/evil" "$T/evil-archive"
-python3 - "$T/evil-archive/targets/together-2016/$(basename "$new")" <<'PY'
-import sys
-p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1
-open(p, "wb").write(bytes(b))
-PY
-cp "$T/office/config.json" "$T/config.bak"
-python3 - "$T/office/config.json" "file://$T/evil-archive" <<'PY'
-import json, sys
-p = sys.argv[1]; c = json.load(open(p)); c["url"] = sys.argv[2]
-json.dump(c, open(p, "w"))
-PY
-expect_exit 3 "an archive with one byte changed is refused (exit 3)" kit-fetch update --state "$T/office"
-expect_msg "the refusal names the problem" "(hash|sha256|SHA-256|length)"
-[ "$(tree_hash "$K/")" = "$before" ] && ok "the installed kit is untouched" || not_ok "the installed kit is untouched"
-grep -q '"refused"' "$T/office/log" && ok "the refusal is in the log" || not_ok "the refusal is in the log"
-
 # Attack: one byte changed in signed metadata.
 cp -a "$T/evil" "$T/evil-meta"
 tsv=$(ls "$T"/evil-meta/metadata/*.targets.json | sort -V | tail -1)
@@ -85,6 +67,24 @@ json.dump(c, open(p, "w"))
 PY
 expect_exit 3 "metadata with one byte changed is refused (exit 3)" kit-fetch update --state "$T/office"
 [ "$(tree_hash "$K/")" = "$before" ] && ok "the installed kit is untouched" || not_ok "the installed kit is untouched"
+
+# Attack: one byte changed in the office's archive (metadata intact).
+new=$(ls -t "$T"/evil/targets/together-2016/*.belgium.tar.zst | head -1)
+cp -a "$T/evil" "$T/evil-archive"
+python3 - "$T/evil-archive/targets/together-2016/$(basename "$new")" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1
+open(p, "wb").write(bytes(b))
+PY
+python3 - "$T/office/config.json" "file://$T/evil-archive" <<'PY'
+import json, sys
+p = sys.argv[1]; c = json.load(open(p)); c["url"] = sys.argv[2]
+json.dump(c, open(p, "w"))
+PY
+expect_exit 3 "an archive with one byte changed is refused (exit 3)" kit-fetch update --state "$T/office"
+expect_msg "the refusal names the problem" "(hash|sha256|SHA-256|length)"
+[ "$(tree_hash "$K/")" = "$before" ] && ok "the installed kit is untouched" || not_ok "the installed kit is untouched"
+grep -q '"refused"' "$T/office/log" && ok "the refusal is in the log" || not_ok "the refusal is in the log"
 
 # The honest update goes through, and rollback switches back.
 python3 - "$T/office/config.json" "file://$T/evil" <<'PY'
