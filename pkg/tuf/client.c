@@ -1,0 +1,869 @@
+/*
+ * client.c: the TUF client workflow (specification section 5), with the
+ * transport left to a callback.
+ *
+ * The trusted set lives in state_dir as root.json, timestamp.json,
+ * snapshot.json and targets.json.  Every update starts again from those
+ * files (the in-memory set of a previous update is dropped), so a failed
+ * update can never leave something half-trusted in memory, and a file is
+ * only written after every check on it passed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kit_tuf.h"
+#include "tuf_int.h"
+
+struct trusted {
+	json_t *j;
+	unsigned char *raw;
+	size_t len;
+	int64_t version, expires;
+};
+
+struct kit_tuf_client {
+	char *dir;
+	kit_tuf_fetch_fn fetch;
+	void *arg;
+	int lazy;
+	int64_t now;
+	struct trusted md[KIT_TUF_NROLES];
+	int targets_changed;
+	const char **names;
+	size_t nnames;
+};
+
+static const char *const state_file[KIT_TUF_NROLES] = {
+	"root.json", "targets.json", "snapshot.json", "timestamp.json",
+};
+
+static const size_t max_len[KIT_TUF_NROLES] = {
+	KIT_TUF_MAX_ROOT_LEN, KIT_TUF_MAX_TARGETS_LEN, KIT_TUF_MAX_SNAPSHOT_LEN,
+	KIT_TUF_MAX_TIMESTAMP_LEN,
+};
+
+static void
+trusted_clear(struct trusted *t)
+{
+	json_decref(t->j);
+	free(t->raw);
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+trusted_move(struct trusted *dst, struct trusted *src)
+{
+	trusted_clear(dst);
+	*dst = *src;
+	memset(src, 0, sizeof(*src));
+}
+
+struct kit_tuf_client *
+kit_tuf_client_new(const char *state_dir, kit_tuf_fetch_fn fetch, void *arg,
+		   struct kit_error *err)
+{
+	struct kit_tuf_client *c;
+
+	if (state_dir == NULL || fetch == NULL) {
+		kit_err(err, KIT_E_INVALID, "tuf client: no state dir or fetch callback");
+		return NULL;
+	}
+	c = kit_xcalloc(1, sizeof(*c));
+	c->dir = kit_strdup(state_dir);
+	c->fetch = fetch;
+	c->arg = arg;
+	return c;
+}
+
+void
+kit_tuf_client_free(struct kit_tuf_client *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		trusted_clear(&c->md[i]);
+	free(c->names);
+	free(c->dir);
+	free(c);
+}
+
+void
+kit_tuf_client_set_lazy_root(struct kit_tuf_client *c, int on)
+{
+	c->lazy = on;
+}
+
+static int
+expired(struct kit_tuf_client *c, const char *what, int64_t expires,
+	struct kit_error *err)
+{
+	char e[32], n[32];
+
+	if (expires > c->now)
+		return 0;
+	kit_time_format_utc(expires, e, sizeof(e));
+	kit_time_format_utc(c->now, n, sizeof(n));
+	return kit_err(err, KIT_E_SECURITY,
+		       "%s expired at %s and the clock of this machine says %s: "
+		       "the clock of this machine may be wrong, or the "
+		       "repository has not been refreshed; refused (freeze "
+		       "attack protection), fix the clock or ask the publisher "
+		       "to re-sign", what, e, n);
+}
+
+/* Bytes to JSON, shape-checked for role.  Takes ownership of raw. */
+static int
+trusted_from_bytes(struct trusted *t, enum kit_tuf_role role, const char *what,
+		   unsigned char *raw, size_t len, struct kit_error *err)
+{
+	memset(t, 0, sizeof(*t));
+	t->raw = raw;
+	t->len = len;
+	t->j = kit_tuf_parse(raw, len, what, err);
+	if (t->j == NULL ||
+	    kit_tuf_check(t->j, role, what, &t->version, &t->expires, err) < 0) {
+		trusted_clear(t);
+		return -1;
+	}
+	return 0;
+}
+
+/* Load state_dir/<role>.json; 0 with t->j == NULL when absent. */
+static int
+load_local(struct kit_tuf_client *c, enum kit_tuf_role role,
+	   struct trusted *t, struct kit_error *err)
+{
+	char path[4096], what[4200];
+	unsigned char *raw = NULL;
+	size_t len = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (kit_path_join(path, sizeof(path), c->dir, state_file[role], err) < 0)
+		return -1;
+	if (!kit_file_exists(path))
+		return 0;
+	if (kit_file_read(path, max_len[role], &raw, &len, err) < 0) {
+		kit_err_prefix(err, "trusted %s metadata", kit_tuf_role_name(role));
+		return -1;
+	}
+	snprintf(what, sizeof(what), "trusted %s", path);
+	return trusted_from_bytes(t, role, what, raw, len, err);
+}
+
+static int
+remove_local(struct kit_tuf_client *c, enum kit_tuf_role role,
+	     struct kit_error *err)
+{
+	char path[4096];
+
+	if (kit_path_join(path, sizeof(path), c->dir, state_file[role], err) < 0)
+		return -1;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return kit_err_errno(err, KIT_E_IO, errno, "remove %s", path);
+	return kit_fsync_parent(path, err);
+}
+
+static int
+persist(struct kit_tuf_client *c, enum kit_tuf_role role,
+	const struct trusted *t, struct kit_error *err)
+{
+	char path[4096];
+
+	if (kit_path_join(path, sizeof(path), c->dir, state_file[role], err) < 0)
+		return -1;
+	return kit_file_write_atomic(path, t->raw, t->len, 0644, err);
+}
+
+/*
+ * Fetch metadata/<name> into memory, at most max bytes.  Returns the
+ * callback's status (OK, NOT_FOUND, NOT_MODIFIED) or -1.
+ */
+static int
+download(struct kit_tuf_client *c, const char *name, size_t max,
+	 unsigned char **raw, size_t *len, struct kit_error *err)
+{
+	char rel[512], tmp[4096];
+	struct kit_error e = {0};
+	int st, rc = -1;
+
+	*raw = NULL;
+	*len = 0;
+	if (kit_snprintf(err, rel, sizeof(rel), "metadata/%s", name) < 0 ||
+	    kit_path_join(tmp, sizeof(tmp), c->dir, ".download.tmp", err) < 0)
+		return -1;
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return kit_err_errno(err, KIT_E_IO, errno, "remove %s", tmp);
+	st = c->fetch(c->arg, rel, tmp, max, &e);
+	if (st < 0) {
+		if (e.code == KIT_E_OK)
+			kit_err(&e, KIT_E_NETWORK, "download of %s failed", rel);
+		kit_err(err, e.code, "%s", e.msg);
+		goto out;
+	}
+	if (st == KIT_TUF_FETCH_NOT_FOUND || st == KIT_TUF_FETCH_NOT_MODIFIED) {
+		rc = st;
+		goto out;
+	}
+	if (st != KIT_TUF_FETCH_OK) {
+		kit_err(err, KIT_E_INVALID, "fetch callback returned %d for %s", st, rel);
+		goto out;
+	}
+	if (kit_file_read(tmp, max, raw, len, &e) < 0) {
+		kit_err(err, e.code, "%s: %s%s", rel, e.msg,
+			e.code == KIT_E_SECURITY ? " (endless data attack "
+			"protection: the file is larger than the trusted "
+			"metadata allows); refused" : "");
+		goto out;
+	}
+	rc = KIT_TUF_FETCH_OK;
+out:
+	(void)unlink(tmp);
+	return rc;
+}
+
+/* Length and hashes of bytes against a trusted meta entry. */
+static int
+check_len_hashes(const json_t *entry, const unsigned char *raw, size_t len,
+		 const char *what, const char *by, struct kit_error *err)
+{
+	const json_t *l = json_object_get(entry, "length");
+	const json_t *h = json_object_get(entry, "hashes");
+	const char *want;
+	char hex[KIT_SHA256_HEX];
+
+	if (l != NULL && (uint64_t)json_integer_value(l) != (uint64_t)len)
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s is %zu bytes but %s says %lld; refused "
+			       "(mix-and-match or tampering)", what, len, by,
+			       (long long)json_integer_value(l));
+	if (h == NULL)
+		return 0;
+	want = json_string_value(json_object_get(h, "sha256"));
+	if (want == NULL)
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s: %s lists no sha256 hash, the only one this "
+			       "client checks; refused", what, by);
+	kit_sha256_hex(raw, len, hex);
+	if (!kit_hex_equal(hex, want))
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s has SHA-256 %s but %s says %.64s; refused "
+			       "(mix-and-match or tampering)", what, hex, by, want);
+	return 0;
+}
+
+/* --- 5.3 the root chain ------------------------------------------------ */
+
+static int
+update_root(struct kit_tuf_client *c, struct kit_error *err)
+{
+	struct trusted t = {0};
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	char name[64], what[96];
+	int64_t next;
+	int i, st, rc = -1;
+
+	for (i = 0; i < KIT_TUF_MAX_ROOT_ROTATIONS; i++) {
+		next = c->md[KIT_TUF_ROOT].version + 1;
+		snprintf(name, sizeof(name), "%lld.root.json", (long long)next);
+		snprintf(what, sizeof(what), "root metadata %s", name);
+		st = download(c, name, KIT_TUF_MAX_ROOT_LEN, &raw, &len, err);
+		if (st < 0)
+			goto out;
+		if (st != KIT_TUF_FETCH_OK)
+			break; /* the newest root is reached */
+		if (trusted_from_bytes(&t, KIT_TUF_ROOT, what, raw, len, err) < 0)
+			goto out;
+		raw = NULL;
+		/* Signed by the old root's threshold AND its own. */
+		if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, KIT_TUF_ROOT, t.j, what,
+				   err) < 0) {
+			kit_err_prefix(err, "root rotation to version %lld is not "
+				       "signed by the threshold of the trusted "
+				       "root version %lld", (long long)next,
+				       (long long)c->md[KIT_TUF_ROOT].version);
+			goto out;
+		}
+		if (kit_tuf_verify(t.j, KIT_TUF_ROOT, t.j, what, err) < 0) {
+			kit_err_prefix(err, "root version %lld is not signed by "
+				       "the threshold of its own root keys",
+				       (long long)next);
+			goto out;
+		}
+		if (t.version != next) {
+			kit_err(err, KIT_E_SECURITY,
+				"%s holds version %lld, expected %lld; refused "
+				"(rollback attack protection)", what,
+				(long long)t.version, (long long)next);
+			goto out;
+		}
+		if (persist(c, KIT_TUF_ROOT, &t, err) < 0)
+			goto out;
+		trusted_move(&c->md[KIT_TUF_ROOT], &t);
+	}
+	if (expired(c, "root metadata (the newest trusted root)",
+		    c->md[KIT_TUF_ROOT].expires, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(raw);
+	trusted_clear(&t);
+	return rc;
+}
+
+/* Load the trusted file of role if it still verifies under the root;
+ * otherwise it is ignored (it cannot protect against anything). */
+static int
+load_trusted_role(struct kit_tuf_client *c, enum kit_tuf_role role,
+		  struct kit_error *err)
+{
+	struct trusted t;
+	struct kit_error e = {0};
+
+	if (load_local(c, role, &t, &e) < 0) {
+		if (e.code == KIT_E_IO) {
+			kit_err(err, e.code, "%s", e.msg);
+			return -1;
+		}
+		return 0;
+	}
+	if (t.j != NULL &&
+	    kit_tuf_verify(c->md[KIT_TUF_ROOT].j, role, t.j, "trusted", &e) < 0) {
+		trusted_clear(&t);
+		return 0;
+	}
+	trusted_move(&c->md[role], &t);
+	return 0;
+}
+
+static int64_t
+meta_version(const struct trusted *t, const char *name)
+{
+	const json_t *m = json_object_get(json_object_get(t->j, "signed"), "meta");
+
+	return json_integer_value(json_object_get(json_object_get(m, name),
+						  "version"));
+}
+
+static const json_t *
+meta_entry(const struct trusted *t, const char *name)
+{
+	return json_object_get(json_object_get(json_object_get(t->j, "signed"),
+					       "meta"), name);
+}
+
+/* --- 5.4 timestamp ------------------------------------------------------ */
+
+static int
+update_timestamp(struct kit_tuf_client *c, int st, unsigned char *raw,
+		 size_t len, struct kit_error *err)
+{
+	struct trusted t = {0}, *old = &c->md[KIT_TUF_TIMESTAMP];
+	const char *what = "timestamp metadata timestamp.json";
+	int64_t oldsv, newsv;
+	int rc = -1;
+
+	if (st == KIT_TUF_FETCH_NOT_MODIFIED ||
+	    (old->j != NULL && raw != NULL && len == old->len &&
+	     memcmp(raw, old->raw, len) == 0)) {
+		if (old->j == NULL) {
+			kit_err(err, KIT_E_NETWORK, "timestamp.json reported "
+				"unchanged but this client has no trusted "
+				"timestamp; the fetch callback must not answer "
+				"\"not modified\" then");
+			goto out;
+		}
+		free(raw);
+		raw = NULL;
+		goto expiry;
+	}
+	if (trusted_from_bytes(&t, KIT_TUF_TIMESTAMP, what, raw, len, err) < 0) {
+		raw = NULL;
+		goto out;
+	}
+	raw = NULL;
+	if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, KIT_TUF_TIMESTAMP, t.j, what,
+			   err) < 0)
+		goto out;
+	if (old->j != NULL) {
+		if (t.version < old->version) {
+			kit_err(err, KIT_E_SECURITY,
+				"%s: version %lld is older than the trusted "
+				"version %lld; refused (rollback attack "
+				"protection: a mirror or attacker serves old "
+				"metadata)", what, (long long)t.version,
+				(long long)old->version);
+			goto out;
+		}
+		if (t.version == old->version)
+			goto expiry; /* unchanged: keep the trusted one */
+		oldsv = meta_version(old, "snapshot.json");
+		newsv = meta_version(&t, "snapshot.json");
+		if (newsv < oldsv) {
+			kit_err(err, KIT_E_SECURITY,
+				"%s: snapshot version %lld is older than the "
+				"trusted %lld; refused (rollback attack "
+				"protection)", what, (long long)newsv,
+				(long long)oldsv);
+			goto out;
+		}
+	}
+	if (expired(c, what, t.expires, err) < 0 ||
+	    persist(c, KIT_TUF_TIMESTAMP, &t, err) < 0)
+		goto out;
+	trusted_move(old, &t);
+expiry:
+	if (expired(c, "timestamp metadata timestamp.json", old->expires, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(raw);
+	trusted_clear(&t);
+	return rc;
+}
+
+/*
+ * Snapshot and targets follow the same steps: the newer role names the
+ * version (and maybe length and hashes); a trusted copy that matches is
+ * reused, else N.<role>.json is downloaded and checked.
+ */
+static int
+update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
+	      struct kit_error *err)
+{
+	enum kit_tuf_role parent = role == KIT_TUF_SNAPSHOT ? KIT_TUF_TIMESTAMP
+							    : KIT_TUF_SNAPSHOT;
+	const char *rname = kit_tuf_role_name(role), *pfile;
+	struct trusted t = {0}, *old = &c->md[role];
+	const json_t *entry, *l, *om, *nm, *v;
+	struct kit_error e = {0};
+	unsigned char *raw = NULL;
+	size_t len = 0, max;
+	char name[96], what[160], by[64];
+	const char *mname;
+	int64_t want;
+	int st, consistent, rc = -1;
+
+	mname = state_file[role];
+	pfile = state_file[parent];
+	entry = meta_entry(&c->md[parent], mname);
+	if (entry == NULL) {
+		kit_err(err, KIT_E_SECURITY, "%s metadata does not list %s; "
+			"refused", kit_tuf_role_name(parent), mname);
+		goto out;
+	}
+	want = json_integer_value(json_object_get(entry, "version"));
+	snprintf(by, sizeof(by), "the trusted %s", pfile);
+	consistent = json_is_true(json_object_get(
+		json_object_get(c->md[KIT_TUF_ROOT].j, "signed"),
+		"consistent_snapshot"));
+	if (consistent)
+		snprintf(name, sizeof(name), "%lld.%s", (long long)want, mname);
+	else
+		snprintf(name, sizeof(name), "%s", mname);
+	snprintf(what, sizeof(what), "%s metadata %s", rname, name);
+
+	/* The trusted copy is the one listed: no download needed. */
+	if (old->j != NULL && old->version == want &&
+	    check_len_hashes(entry, old->raw, old->len, what, by, &e) == 0)
+		goto expiry;
+
+	l = json_object_get(entry, "length");
+	max = l != NULL ? (size_t)json_integer_value(l) : max_len[role];
+	st = download(c, name, max, &raw, &len, err);
+	if (st < 0)
+		goto out;
+	if (st != KIT_TUF_FETCH_OK) {
+		kit_err(err, KIT_E_NETWORK, "%s is not on the repository "
+			"(listed by %s); try again later or another mirror",
+			what, pfile);
+		goto out;
+	}
+	if (check_len_hashes(entry, raw, len, what, by, err) < 0)
+		goto out;
+	if (trusted_from_bytes(&t, role, what, raw, len, err) < 0) {
+		raw = NULL;
+		goto out;
+	}
+	raw = NULL;
+	if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, role, t.j, what, err) < 0)
+		goto out;
+	if (t.version != want) {
+		kit_err(err, KIT_E_SECURITY, "%s holds version %lld but %s "
+			"lists version %lld; refused (mix-and-match or rollback "
+			"attack protection)", what, (long long)t.version, by,
+			(long long)want);
+		goto out;
+	}
+	if (role == KIT_TUF_SNAPSHOT && old->j != NULL) {
+		om = json_object_get(json_object_get(old->j, "signed"), "meta");
+		nm = json_object_get(json_object_get(t.j, "signed"), "meta");
+		json_object_foreach((json_t *)om, mname, v) {
+			const json_t *n = json_object_get(nm, mname);
+			int64_t ov = json_integer_value(json_object_get(v, "version"));
+
+			if (n == NULL) {
+				kit_err(err, KIT_E_SECURITY, "%s no longer lists "
+					"%s, which the trusted snapshot lists; "
+					"refused (rollback attack protection)",
+					what, mname);
+				goto out;
+			}
+			if (json_integer_value(json_object_get(n, "version")) < ov) {
+				kit_err(err, KIT_E_SECURITY, "%s lists %s "
+					"version %lld, older than the trusted "
+					"%lld; refused (rollback attack "
+					"protection)", what, mname,
+					(long long)json_integer_value(
+						json_object_get(n, "version")),
+					(long long)ov);
+				goto out;
+			}
+		}
+	}
+	if (expired(c, what, t.expires, err) < 0 || persist(c, role, &t, err) < 0)
+		goto out;
+	trusted_move(old, &t);
+expiry:
+	snprintf(what, sizeof(what), "%s metadata (version %lld)", rname,
+		 (long long)old->version);
+	if (expired(c, what, old->expires, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(raw);
+	trusted_clear(&t);
+	return rc;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+index_targets(struct kit_tuf_client *c)
+{
+	const json_t *t;
+	const char *name;
+	json_t *v;
+	size_t i = 0;
+
+	free(c->names);
+	t = json_object_get(json_object_get(c->md[KIT_TUF_TARGETS].j, "signed"),
+			    "targets");
+	c->nnames = json_object_size(t);
+	c->names = kit_xcalloc(c->nnames + 1, sizeof(*c->names));
+	json_object_foreach((json_t *)t, name, v)
+		c->names[i++] = name;
+	qsort(c->names, c->nnames, sizeof(*c->names), cmp_names);
+}
+
+static int
+roles_differ(const json_t *a, const json_t *b, enum kit_tuf_role role)
+{
+	const char *n = kit_tuf_role_name(role);
+
+	return !json_equal(
+		json_object_get(json_object_get(json_object_get(a, "signed"),
+						 "roles"), n),
+		json_object_get(json_object_get(json_object_get(b, "signed"),
+						 "roles"), n));
+}
+
+int
+kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
+{
+	struct trusted t;
+	json_t *orig_root = NULL;
+	unsigned char *ts_raw = NULL;
+	size_t ts_len = 0;
+	int64_t prev_targets = 0;
+	int i, st = -1, skip_root = 0, rc = -1;
+
+	/* 5.1 fixed update start time */
+	c->now = kit_time_now();
+	c->targets_changed = 0;
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		trusted_clear(&c->md[i]);
+	free(c->names);
+	c->names = NULL;
+	c->nnames = 0;
+
+	/* 5.2 the trusted root: it must verify with its own keys. */
+	if (load_local(c, KIT_TUF_ROOT, &t, err) < 0)
+		goto out;
+	if (t.j == NULL) {
+		kit_err(err, KIT_E_IO, "no trusted root in %s; install the "
+			"repository's root.json first (kit-fetch init)", c->dir);
+		goto out;
+	}
+	trusted_move(&c->md[KIT_TUF_ROOT], &t);
+	if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, KIT_TUF_ROOT,
+			   c->md[KIT_TUF_ROOT].j, "trusted root.json", err) < 0) {
+		kit_err_prefix(err, "the trusted root in %s is damaged; "
+			       "reinstall it from a trusted copy", c->dir);
+		goto out;
+	}
+	orig_root = json_incref(c->md[KIT_TUF_ROOT].j);
+
+	{	/* the targets version before this update */
+		struct kit_error e = {0};
+
+		if (load_local(c, KIT_TUF_TARGETS, &t, &e) == 0 && t.j != NULL)
+			prev_targets = t.version;
+		trusted_clear(&t);
+	}
+
+	if (c->lazy) {
+		if (load_trusted_role(c, KIT_TUF_TIMESTAMP, err) < 0)
+			goto out;
+		if (c->md[KIT_TUF_TIMESTAMP].j != NULL) {
+			st = download(c, "timestamp.json", KIT_TUF_MAX_TIMESTAMP_LEN,
+				      &ts_raw, &ts_len, err);
+			if (st < 0)
+				goto out;
+			if (st == KIT_TUF_FETCH_NOT_MODIFIED ||
+			    (st == KIT_TUF_FETCH_OK &&
+			     ts_len == c->md[KIT_TUF_TIMESTAMP].len &&
+			     memcmp(ts_raw, c->md[KIT_TUF_TIMESTAMP].raw,
+				    ts_len) == 0))
+				skip_root = 1;
+		}
+		trusted_clear(&c->md[KIT_TUF_TIMESTAMP]);
+	}
+
+	/* 5.3 the root chain, root expiry */
+	if (!skip_root) {
+		if (update_root(c, err) < 0)
+			goto out;
+	} else if (expired(c, "root metadata (the newest trusted root)",
+			   c->md[KIT_TUF_ROOT].expires, err) < 0) {
+		goto out;
+	}
+	/* 5.3.11 fast-forward attack recovery */
+	if (roles_differ(orig_root, c->md[KIT_TUF_ROOT].j, KIT_TUF_SNAPSHOT)) {
+		if (remove_local(c, KIT_TUF_SNAPSHOT, err) < 0 ||
+		    remove_local(c, KIT_TUF_TIMESTAMP, err) < 0)
+			goto out;
+	} else if (roles_differ(orig_root, c->md[KIT_TUF_ROOT].j,
+				KIT_TUF_TIMESTAMP)) {
+		if (remove_local(c, KIT_TUF_TIMESTAMP, err) < 0)
+			goto out;
+	}
+	for (i = KIT_TUF_TARGETS; i < KIT_TUF_NROLES; i++)
+		if (load_trusted_role(c, (enum kit_tuf_role)i, err) < 0)
+			goto out;
+
+	/* 5.4 timestamp */
+	if (st < 0 || ts_raw == NULL) {
+		if (st != KIT_TUF_FETCH_NOT_MODIFIED || !skip_root) {
+			free(ts_raw);
+			ts_raw = NULL;
+			st = download(c, "timestamp.json",
+				      KIT_TUF_MAX_TIMESTAMP_LEN, &ts_raw, &ts_len,
+				      err);
+			if (st < 0)
+				goto out;
+		}
+	}
+	if (st == KIT_TUF_FETCH_NOT_FOUND) {
+		kit_err(err, KIT_E_NETWORK, "metadata/timestamp.json is not on "
+			"the repository; check the repository address");
+		goto out;
+	}
+	if (update_timestamp(c, st, ts_raw, ts_len, err) < 0) {
+		ts_raw = NULL;
+		goto out;
+	}
+	ts_raw = NULL;
+	/* 5.5 snapshot, 5.6 targets */
+	if (update_listed(c, KIT_TUF_SNAPSHOT, err) < 0 ||
+	    update_listed(c, KIT_TUF_TARGETS, err) < 0)
+		goto out;
+	index_targets(c);
+	c->targets_changed = c->md[KIT_TUF_TARGETS].version != prev_targets;
+	rc = 0;
+out:
+	free(ts_raw);
+	json_decref(orig_root);
+	if (rc < 0) {
+		for (i = 0; i < KIT_TUF_NROLES; i++)
+			trusted_clear(&c->md[i]);
+		free(c->names);
+		c->names = NULL;
+		c->nnames = 0;
+	}
+	return rc;
+}
+
+int
+kit_tuf_client_targets_changed(const struct kit_tuf_client *c)
+{
+	return c->targets_changed;
+}
+
+int64_t
+kit_tuf_client_version(const struct kit_tuf_client *c, enum kit_tuf_role role)
+{
+	if ((int)role < 0 || role >= KIT_TUF_NROLES || c->md[role].j == NULL)
+		return 0;
+	return c->md[role].version;
+}
+
+size_t
+kit_tuf_client_target_count(const struct kit_tuf_client *c)
+{
+	return c->nnames;
+}
+
+static void
+fill_target(const struct kit_tuf_client *c, const char *name,
+	    struct kit_tuf_target *out)
+{
+	const json_t *ti = json_object_get(
+		json_object_get(json_object_get(c->md[KIT_TUF_TARGETS].j,
+						"signed"), "targets"), name);
+
+	out->name = name;
+	out->length = (uint64_t)json_integer_value(json_object_get(ti, "length"));
+	out->sha256 = json_string_value(
+		json_object_get(json_object_get(ti, "hashes"), "sha256"));
+	out->custom = json_object_get(ti, "custom");
+}
+
+int
+kit_tuf_client_target_at(const struct kit_tuf_client *c, size_t i,
+			 struct kit_tuf_target *out)
+{
+	if (i >= c->nnames)
+		return -1;
+	fill_target(c, c->names[i], out);
+	return 0;
+}
+
+int
+kit_tuf_client_target_get(const struct kit_tuf_client *c, const char *name,
+			  struct kit_tuf_target *out, struct kit_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < c->nnames; i++) {
+		if (strcmp(c->names[i], name) == 0) {
+			fill_target(c, c->names[i], out);
+			return 0;
+		}
+	}
+	return kit_err(err, KIT_E_INVALID, "no such target \"%.200s\" in the "
+		       "trusted targets metadata (update first, or check the "
+		       "name)", name);
+}
+
+int
+kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
+			    const char *dest_path, struct kit_error *err)
+{
+	struct kit_tuf_target t;
+	struct kit_error e = {0};
+	struct stat sb;
+	char rel[4096], hex[KIT_SHA256_HEX];
+	uint64_t len = 0;
+	int st, consistent, rc = -1, remove_dest = 1;
+
+	if (kit_tuf_client_target_get(c, name, &t, err) < 0)
+		return -1;
+	consistent = json_is_true(json_object_get(
+		json_object_get(c->md[KIT_TUF_ROOT].j, "signed"),
+		"consistent_snapshot"));
+	if (tuf_target_relpath(rel, sizeof(rel), name, t.sha256, consistent) < 0)
+		return kit_err(err, KIT_E_SECURITY, "target name \"%.200s\" is "
+			       "not a safe relative path; refused", name);
+	st = c->fetch(c->arg, rel, dest_path, t.length, &e);
+	if (st < 0) {
+		if (e.code == KIT_E_OK)
+			kit_err(&e, KIT_E_NETWORK, "download of %s failed", rel);
+		kit_err(err, e.code, "%s", e.msg);
+		goto out;
+	}
+	if (st != KIT_TUF_FETCH_OK) {
+		kit_err(err, KIT_E_NETWORK, "target %s is listed in the "
+			"trusted targets metadata but %s is not on the "
+			"repository; try again later or another mirror", name, rel);
+		goto out;
+	}
+	if (lstat(dest_path, &sb) < 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "stat %s", dest_path);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > t.length) {
+		kit_err(err, KIT_E_SECURITY, "target %s: the download is %lld "
+			"bytes, more than the signed length %llu; refused "
+			"(endless data attack protection)", name,
+			(long long)sb.st_size, (unsigned long long)t.length);
+		goto out;
+	}
+	if (kit_sha256_file(dest_path, hex, &len, err) < 0)
+		goto out;
+	if (len != t.length) {
+		kit_err(err, KIT_E_SECURITY, "target %s is %llu bytes but the "
+			"targets metadata says %llu; refused (tampering or an "
+			"interrupted download: try again)", name,
+			(unsigned long long)len, (unsigned long long)t.length);
+		goto out;
+	}
+	if (!kit_hex_equal(hex, t.sha256)) {
+		kit_err(err, KIT_E_SECURITY, "target %s has SHA-256 %s but the "
+			"targets metadata says %s; refused (tampering or a "
+			"damaged mirror)", name, hex, t.sha256);
+		goto out;
+	}
+	remove_dest = 0;
+	rc = 0;
+out:
+	if (remove_dest && st != KIT_TUF_FETCH_NOT_FOUND)
+		(void)unlink(dest_path);
+	return rc;
+}
+
+int
+kit_tuf_client_pin_root(const char *state_dir, const char *root_path,
+			int replace, struct kit_error *err)
+{
+	struct trusted t = {0};
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	char path[4096], what[4200];
+	int rc = -1;
+
+	if (kit_path_join(path, sizeof(path), state_dir, "root.json", err) < 0)
+		goto out;
+	if (!replace && kit_file_exists(path)) {
+		kit_err(err, KIT_E_INVALID, "%s exists already: a pinned root is "
+			"only replaced on purpose", path);
+		goto out;
+	}
+	if (kit_file_read(root_path, KIT_TUF_MAX_ROOT_LEN, &raw, &len, err) < 0)
+		goto out;
+	snprintf(what, sizeof(what), "root %s", root_path);
+	if (trusted_from_bytes(&t, KIT_TUF_ROOT, what, raw, len, err) < 0) {
+		raw = NULL;
+		goto out;
+	}
+	raw = NULL;
+	if (kit_tuf_verify(t.j, KIT_TUF_ROOT, t.j, what, err) < 0 ||
+	    kit_mkdir_p(state_dir, 0755, err) < 0 ||
+	    kit_file_write_atomic(path, t.raw, t.len, 0644, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	free(raw);
+	trusted_clear(&t);
+	return rc;
+}

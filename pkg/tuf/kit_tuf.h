@@ -1,0 +1,359 @@
+/*
+ * kit_tuf.h: The Update Framework 1.0.x for kit: canonical JSON, the
+ * metadata model and its checks, signatures with thresholds, a repository
+ * writer (kit-publish) and the client workflow of the specification's
+ * section 5 (kit-fetch).
+ *
+ * Trust model.  A client trusts one pinned root.  Everything else follows
+ * from it: the root chain N+1.root.json ... (each new root signed by the
+ * old root's threshold and its own), then timestamp -> snapshot -> targets
+ * -> target files, each bounded in size and checked by length, SHA-256,
+ * signatures, version (no rollback) and expiry.  Only the four top-level
+ * roles are supported: delegated targets roles are ignored (a target that
+ * only a delegated role lists is "not found"), and the writer never writes
+ * delegations.  Keys are ed25519 ({"keytype":"ed25519","scheme":"ed25519",
+ * "keyval":{"public":"<64 hex>"}}), key ids the SHA-256 hex of that
+ * object's canonical JSON; keys of other types in a root are ignored (they
+ * never count towards a threshold).  Target hashes: "sha256" must be
+ * present; other algorithms are ignored.
+ *
+ * Error classes:
+ *   KIT_E_SECURITY  anything that fails verification: malformed or
+ *                   unparsable metadata, bad or too few signatures, wrong
+ *                   role, rollback, expiry, length or hash mismatch, a file
+ *                   larger than allowed; the message names the role or file,
+ *                   why, and what to do.
+ *   KIT_E_NETWORK   the fetch callback failed (its own message is kept).
+ *   KIT_E_IO        local files (state dir, repository, keys dir).
+ *   KIT_E_INVALID   bad arguments, internal failure.
+ *
+ * Thread safety: objects are not shared between threads.
+ */
+#ifndef KIT_TUF_H
+#define KIT_TUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kit_crypto.h"
+#include "kit_util.h"
+
+#define KIT_TUF_SPEC_VERSION "1.0.31"
+
+/* Download caps where trusted metadata gives no length. */
+#define KIT_TUF_MAX_ROOT_LEN (512u * 1024u)
+#define KIT_TUF_MAX_TIMESTAMP_LEN (16u * 1024u)
+#define KIT_TUF_MAX_SNAPSHOT_LEN (4u * 1024u * 1024u)
+#define KIT_TUF_MAX_TARGETS_LEN (16u * 1024u * 1024u)
+/* At most this many new root versions in one update (spec 5.3.3 "Y"). */
+#define KIT_TUF_MAX_ROOT_ROTATIONS 32
+/* Cap on canonical JSON output. */
+#define KIT_TUF_MAX_CANONICAL (64u * 1024u * 1024u)
+
+enum kit_tuf_role {
+	KIT_TUF_ROOT = 0,
+	KIT_TUF_TARGETS = 1,
+	KIT_TUF_SNAPSHOT = 2,
+	KIT_TUF_TIMESTAMP = 3,
+	KIT_TUF_NROLES = 4,
+};
+
+/* "root", "targets", "snapshot", "timestamp" (static strings). */
+const char *kit_tuf_role_name(enum kit_tuf_role role);
+/* The role for a name; -1 when unknown. */
+int kit_tuf_role_from_name(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Canonical JSON and signatures                                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Append the canonical JSON (OLPC, as securesystemslib and TUF define it)
+ * of j to out: object keys sorted by byte order, no whitespace, strings
+ * with only '"' and '\' escaped (every other byte as is, UTF-8 untouched),
+ * integers only, true/false/null.  Refuses reals (KIT_E_INVALID) and an
+ * output over out's cap.  out is caller-owned (kit_buf_init()ed).
+ */
+int kit_tuf_canonical(const json_t *j, struct kit_buf *out,
+		      struct kit_error *err) KIT_WUR;
+
+/* The TUF public key object of k ({"keytype","scheme","keyval"}); new
+ * reference, caller json_decref()s.  Never NULL. */
+json_t *kit_tuf_key_json(const struct kit_key *k);
+/* keyid = SHA-256 hex of the canonical JSON of the key object, into
+ * keyid[KIT_SHA256_HEX]. */
+int kit_tuf_keyid(const struct kit_key *k, char *keyid,
+		  struct kit_error *err) KIT_WUR;
+
+/*
+ * Sign metadata {"signed": ..., "signatures": [...]} in place with k
+ * (private): an ed25519 signature over canonical(signed), added to
+ * "signatures" (created if missing), replacing an earlier signature by
+ * the same key id.
+ */
+int kit_tuf_sign(json_t *meta, const struct kit_key *k,
+		 struct kit_error *err) KIT_WUR;
+
+/*
+ * Check the shape of metadata for role: {"signed","signatures"}, _type,
+ * spec_version 1.x.y, version >= 1, expires "YYYY-MM-DDTHH:MM:SSZ", and
+ * the role's own fields (root: keys, roles with keyids and threshold >= 1,
+ * consistent_snapshot; timestamp: meta "snapshot.json"; snapshot: meta
+ * with "targets.json"; targets: targets with length, hashes.sha256 and
+ * object custom).  what names the file in messages.  version and expires
+ * may be NULL.  KIT_E_SECURITY when anything is off.
+ */
+int kit_tuf_check(const json_t *meta, enum kit_tuf_role role,
+		  const char *what, int64_t *version, int64_t *expires,
+		  struct kit_error *err) KIT_WUR;
+
+/*
+ * Verify that meta carries valid signatures of role by at least the
+ * threshold of distinct keys that root (a checked root metadata object,
+ * {"signed",...}) authorises for role.  Signatures by unknown key ids are
+ * ignored; a key id or public key counts once.  KIT_E_SECURITY naming
+ * what, the role, the threshold and how many valid signatures were found.
+ */
+int kit_tuf_verify(const json_t *root, enum kit_tuf_role role,
+		   const json_t *meta, const char *what,
+		   struct kit_error *err) KIT_WUR;
+
+/* Parse metadata bytes (Jansson, duplicate keys refused); KIT_E_SECURITY
+ * with Jansson's line and column.  New reference. */
+json_t *kit_tuf_parse(const unsigned char *buf, size_t len, const char *what,
+		      struct kit_error *err) KIT_WUR;
+
+/* ------------------------------------------------------------------ */
+/* Repository writer (kit-publish)                                    */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Layout written (consistent snapshots):
+ *   repo/metadata/N.root.json (every version kept) and root.json (copy of
+ *   the newest), N.targets.json, N.snapshot.json, timestamp.json,
+ *   pending.root.json while a new root collects signatures;
+ *   repo/targets/<dir>/<sha256>.<basename> for target "<dir>/<basename>".
+ * Keys dir (outside the repository): one passphrase-encrypted PKCS#8 PEM
+ * per key, "<role>-<n>.pem" (0600, never overwritten), and keys.json
+ * (no secrets): {"keys":[{"role","keyid","file"}], "expires":{role:secs}}.
+ * Which keys are in force is decided by the current root; keys.json only
+ * says which file holds which key id.
+ * Write order: target files, N.targets.json, N.snapshot.json,
+ * timestamp.json last, each atomic, so a reader never sees a timestamp
+ * that points at a missing file.
+ */
+struct kit_tuf_role_config {
+	unsigned keys;      /* number of keys, >= 1 */
+	unsigned threshold; /* 1 <= threshold <= keys */
+	int64_t expires;    /* seconds from signing */
+};
+struct kit_tuf_repo_config {
+	struct kit_tuf_role_config role[KIT_TUF_NROLES];
+};
+/* 1 key, threshold 1; expiry root 365d, targets 90d, snapshot 7d,
+ * timestamp 1d. */
+void kit_tuf_repo_config_default(struct kit_tuf_repo_config *cfg);
+
+/*
+ * Create a new repository in repo_dir (its metadata/ must not exist yet)
+ * with new keys in keys_dir (created 0700), all encrypted with passphrase:
+ * 1.root.json (signed by all root keys), 1.targets.json (no targets),
+ * 1.snapshot.json, timestamp.json.  KIT_E_INVALID for a bad config or an
+ * existing repository, KIT_E_IO for files.
+ */
+int kit_tuf_repo_init(const char *repo_dir, const char *keys_dir,
+		      const struct kit_tuf_repo_config *cfg,
+		      const char *passphrase, struct kit_error *err) KIT_WUR;
+
+struct kit_tuf_repo;
+/*
+ * Open a repository: loads the newest N.root.json (which must be signed by
+ * its own threshold), timestamp.json, and the snapshot and targets they
+ * point to, and pending.root.json if present, each shape-checked
+ * (KIT_E_SECURITY when malformed; signatures of the other roles are not
+ * required here: after a rotation commit re-signs them).  keys_dir may be
+ * NULL (no signing possible).  Caller frees with kit_tuf_repo_free().
+ */
+struct kit_tuf_repo *kit_tuf_repo_open(const char *repo_dir,
+				       const char *keys_dir,
+				       struct kit_error *err) KIT_WUR;
+void kit_tuf_repo_free(struct kit_tuf_repo *r);
+
+/* Override a role's expiry (seconds) for this session. */
+void kit_tuf_repo_set_expiry(struct kit_tuf_repo *r, enum kit_tuf_role role,
+			     int64_t secs);
+/*
+ * Load the private keys of role that the current root (and, for root, the
+ * pending root) lists and whose files are in keys_dir, decrypted with
+ * passphrase.  Files absent from keys_dir are skipped (held by someone
+ * else).  Returns the number of keys loaded (>= 0) or -1: KIT_E_SECURITY
+ * for a wrong passphrase, KIT_E_IO.
+ */
+int kit_tuf_repo_unlock(struct kit_tuf_repo *r, enum kit_tuf_role role,
+			const char *passphrase, struct kit_error *err) KIT_WUR;
+/* Add a private key loaded by the caller (e.g. a root key holder's own
+ * file, kit_key_load()).  Borrowed: k must outlive r.  role is advisory:
+ * the current (or pending) root decides what a key may sign. */
+int kit_tuf_repo_add_key(struct kit_tuf_repo *r, enum kit_tuf_role role,
+			 const struct kit_key *k, struct kit_error *err) KIT_WUR;
+
+/*
+ * Add or replace target name ("<dir>/<basename>", kit_path_is_safe) from
+ * the file at path, with custom (an object, borrowed and copied; NULL for
+ * none).  The file is copied now to targets/<dir>/<sha256>.<basename>;
+ * the metadata changes on kit_tuf_repo_commit().
+ */
+int kit_tuf_repo_add_target(struct kit_tuf_repo *r, const char *name,
+			    const char *path, const json_t *custom,
+			    struct kit_error *err) KIT_WUR;
+/* Remove a target (its consistent file stays for clients mid-update). */
+int kit_tuf_repo_remove_target(struct kit_tuf_repo *r, const char *name,
+			       struct kit_error *err) KIT_WUR;
+/* The current targets object (name -> {length, hashes, custom});
+ * borrowed, valid until the next call on r. */
+const json_t *kit_tuf_repo_targets(const struct kit_tuf_repo *r);
+/* Version of the current metadata of role. */
+int64_t kit_tuf_repo_version(const struct kit_tuf_repo *r,
+			     enum kit_tuf_role role);
+
+/*
+ * Write a new N.targets.json when targets changed or the targets file no
+ * longer verifies under the current root (after a rotation), then always a
+ * new N.snapshot.json and timestamp.json with fresh expiry (so commit with
+ * no change is "kit-publish timestamp").  Needs the unlocked keys of the
+ * roles it signs (threshold of each): KIT_E_SECURITY when too few.
+ */
+int kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err) KIT_WUR;
+
+/*
+ * Root changes go through metadata/pending.root.json, version current+1.
+ * kit_tuf_repo_rotate(): new keys for role (nkeys, threshold) saved in
+ * keys_dir with passphrase, replacing the role's keys in the pending root
+ * (created from the current root with a fresh expiry when absent); old
+ * signatures on the pending root are dropped, then it is signed with every
+ * unlocked or new root key (old and new).
+ * kit_tuf_repo_sign_root(): add k's signature (k must be a root key of the
+ * current or the pending root; KIT_E_SECURITY otherwise).
+ * kit_tuf_repo_publish_root(): when the pending root is signed by the
+ * current root's threshold and its own, write N.root.json and root.json
+ * and remove pending.root.json; else KIT_E_SECURITY saying which threshold
+ * is missing.  Then kit_tuf_repo_commit() re-signs the rotated roles.
+ */
+int kit_tuf_repo_rotate(struct kit_tuf_repo *r, enum kit_tuf_role role,
+			unsigned nkeys, unsigned threshold,
+			const char *passphrase, struct kit_error *err) KIT_WUR;
+int kit_tuf_repo_sign_root(struct kit_tuf_repo *r, const struct kit_key *k,
+			   struct kit_error *err) KIT_WUR;
+int kit_tuf_repo_publish_root(struct kit_tuf_repo *r,
+			      struct kit_error *err) KIT_WUR;
+
+/* ------------------------------------------------------------------ */
+/* Client (kit-fetch)                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The fetch callback downloads relpath (relative to the repository base:
+ * "metadata/timestamp.json", "metadata/3.root.json",
+ * "targets/<dir>/<sha256>.<basename>") to dest_path (created or truncated),
+ * writing never more than max_len bytes (stop and fail with KIT_E_SECURITY
+ * or KIT_E_NETWORK when the server sends more; the client also checks the
+ * size).  Returns:
+ *   KIT_TUF_FETCH_OK (0)            dest_path holds the file;
+ *   KIT_TUF_FETCH_NOT_FOUND (1)     the server says it does not exist
+ *                                   (404; ends the root chain walk);
+ *   KIT_TUF_FETCH_NOT_MODIFIED (2)  only for "metadata/timestamp.json":
+ *                                   unchanged since the timestamp this
+ *                                   client last accepted (keep validators
+ *                                   such as the ETag only after a
+ *                                   successful update);
+ *   -1                              transport error, err set (KIT_E_NETWORK).
+ */
+#define KIT_TUF_FETCH_OK 0
+#define KIT_TUF_FETCH_NOT_FOUND 1
+#define KIT_TUF_FETCH_NOT_MODIFIED 2
+typedef int (*kit_tuf_fetch_fn)(void *arg, const char *relpath,
+				const char *dest_path, uint64_t max_len,
+				struct kit_error *err);
+
+struct kit_tuf_client;
+/*
+ * state_dir holds the trusted metadata: root.json (must exist: install it
+ * with kit_tuf_client_pin_root()), and timestamp.json, snapshot.json,
+ * targets.json once trusted; downloads go to state_dir/.download.* first.
+ * Nothing is read before kit_tuf_client_update().  Caller frees.
+ */
+struct kit_tuf_client *kit_tuf_client_new(const char *state_dir,
+					  kit_tuf_fetch_fn fetch, void *arg,
+					  struct kit_error *err) KIT_WUR;
+void kit_tuf_client_free(struct kit_tuf_client *c);
+
+/*
+ * Install root_path as the pinned root state_dir/root.json after checking
+ * it (shape, signed by its own threshold; expiry is not checked: the next
+ * update walks the chain from it).  Refuses to replace an existing root
+ * unless replace is set.  KIT_E_SECURITY, KIT_E_IO.
+ */
+int kit_tuf_client_pin_root(const char *state_dir, const char *root_path,
+			    int replace, struct kit_error *err) KIT_WUR;
+
+/*
+ * Lazy root mode (off by default, spec order): when on, the timestamp is
+ * fetched first, and when it is unchanged (NOT_MODIFIED or the same bytes
+ * as the trusted one) the root chain probe is skipped, so an unchanged
+ * repository costs one small request.  A new root is then noticed with the
+ * next new timestamp (at the latest when the trusted one expires); a
+ * changed timestamp is only checked after the root chain walk, as in the
+ * spec.
+ */
+void kit_tuf_client_set_lazy_root(struct kit_tuf_client *c, int on);
+
+/*
+ * The workflow of spec section 5: fixed start time (kit_time_now()), the
+ * pinned/trusted root, root chain walk (at most
+ * KIT_TUF_MAX_ROOT_ROTATIONS), root expiry, fast-forward recovery
+ * (timestamp and snapshot dropped when their keys rotated), timestamp,
+ * snapshot, targets; each file persisted atomically into state_dir only
+ * after it passed every check.  A trusted snapshot or targets file that
+ * matches what the newer role lists is reused without a download.
+ * On failure the trusted files already persisted stay (the previous ones
+ * for the failed role).  KIT_E_SECURITY, KIT_E_NETWORK, KIT_E_IO.
+ */
+int kit_tuf_client_update(struct kit_tuf_client *c,
+			  struct kit_error *err) KIT_WUR;
+
+/* After a successful update: 1 when the targets metadata is new since the
+ * last update (a different version than before it), else 0. */
+int kit_tuf_client_targets_changed(const struct kit_tuf_client *c);
+/* Trusted version of role after update (0 when none). */
+int64_t kit_tuf_client_version(const struct kit_tuf_client *c,
+			       enum kit_tuf_role role);
+
+/* A target from the trusted targets metadata.  Strings and custom are
+ * borrowed from c: valid until the next update or free. */
+struct kit_tuf_target {
+	const char *name;
+	uint64_t length;
+	const char *sha256;   /* 64 lowercase hex digits */
+	const json_t *custom; /* object or NULL */
+};
+/* Number of targets, and the i-th in name order (0 <= i < count). */
+size_t kit_tuf_client_target_count(const struct kit_tuf_client *c);
+int kit_tuf_client_target_at(const struct kit_tuf_client *c, size_t i,
+			     struct kit_tuf_target *out) KIT_WUR;
+/* Look a target up by name: KIT_E_INVALID "no such target" if absent. */
+int kit_tuf_client_target_get(const struct kit_tuf_client *c, const char *name,
+			      struct kit_tuf_target *out,
+			      struct kit_error *err) KIT_WUR;
+/*
+ * Download target name to dest_path through the callback
+ * ("targets/<dir>/<sha256>.<basename>", max_len = the signed length), then
+ * check length and SHA-256: KIT_E_SECURITY on mismatch or a longer file
+ * (dest_path is removed then).  Needs a successful update first.
+ */
+int kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
+				const char *dest_path,
+				struct kit_error *err) KIT_WUR;
+
+#endif

@@ -1,0 +1,594 @@
+/* meta.c: canonical JSON, key ids, signing, and the metadata checks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit_tuf.h"
+#include "tuf_int.h"
+
+static const char *const role_names[KIT_TUF_NROLES] = {
+	"root", "targets", "snapshot", "timestamp",
+};
+
+const char *
+kit_tuf_role_name(enum kit_tuf_role role)
+{
+	if ((int)role < 0 || role >= KIT_TUF_NROLES)
+		return "?";
+	return role_names[role];
+}
+
+int
+kit_tuf_role_from_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		if (name != NULL && strcmp(name, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* --- canonical JSON ------------------------------------------------- */
+
+static int
+cmp_keys(const void *a, const void *b)
+{
+	/* strcmp compares as unsigned char: byte order, which for UTF-8 is
+	 * code point order, as securesystemslib's sort(). */
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+canon_string(const char *s, size_t n, struct kit_buf *out,
+	     struct kit_error *err)
+{
+	size_t i, start = 0;
+
+	if (kit_buf_append(out, "\"", 1, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] != '"' && s[i] != '\\')
+			continue;
+		if (kit_buf_append(out, s + start, i - start, err) < 0 ||
+		    kit_buf_append(out, "\\", 1, err) < 0)
+			return -1;
+		start = i;
+	}
+	if (kit_buf_append(out, s + start, n - start, err) < 0 ||
+	    kit_buf_append(out, "\"", 1, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+canon(const json_t *j, struct kit_buf *out, int depth, struct kit_error *err)
+{
+	const char **keys = NULL;
+	const char *k;
+	json_t *v;
+	size_t i, n;
+	int rc = -1;
+
+	if (depth > 64)
+		return kit_err(err, KIT_E_INVALID,
+			       "canonical JSON: nesting deeper than 64 levels");
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		n = json_object_size(j);
+		keys = kit_xcalloc(n ? n : 1, sizeof(*keys));
+		i = 0;
+		json_object_foreach((json_t *)j, k, v)
+			keys[i++] = k;
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		if (kit_buf_append(out, "{", 1, err) < 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			if (i > 0 && kit_buf_append(out, ",", 1, err) < 0)
+				goto out;
+			if (canon_string(keys[i], strlen(keys[i]), out, err) < 0 ||
+			    kit_buf_append(out, ":", 1, err) < 0 ||
+			    canon(json_object_get(j, keys[i]), out, depth + 1,
+				  err) < 0)
+				goto out;
+		}
+		if (kit_buf_append(out, "}", 1, err) < 0)
+			goto out;
+		break;
+	case JSON_ARRAY:
+		if (kit_buf_append(out, "[", 1, err) < 0)
+			goto out;
+		for (i = 0; i < json_array_size(j); i++) {
+			if (i > 0 && kit_buf_append(out, ",", 1, err) < 0)
+				goto out;
+			if (canon(json_array_get(j, i), out, depth + 1, err) < 0)
+				goto out;
+		}
+		if (kit_buf_append(out, "]", 1, err) < 0)
+			goto out;
+		break;
+	case JSON_STRING:
+		if (canon_string(json_string_value(j), json_string_length(j),
+				 out, err) < 0)
+			goto out;
+		break;
+	case JSON_INTEGER:
+		if (kit_buf_printf(out, err, "%" JSON_INTEGER_FORMAT,
+				   json_integer_value(j)) < 0)
+			goto out;
+		break;
+	case JSON_REAL:
+		kit_err(err, KIT_E_INVALID,
+			"canonical JSON: a real number (%g) is not allowed, "
+			"only integers", json_real_value(j));
+		goto out;
+	case JSON_TRUE:
+		if (kit_buf_append(out, "true", 4, err) < 0)
+			goto out;
+		break;
+	case JSON_FALSE:
+		if (kit_buf_append(out, "false", 5, err) < 0)
+			goto out;
+		break;
+	case JSON_NULL:
+		if (kit_buf_append(out, "null", 4, err) < 0)
+			goto out;
+		break;
+	}
+	rc = 0;
+out:
+	free(keys);
+	return rc;
+}
+
+int
+kit_tuf_canonical(const json_t *j, struct kit_buf *out, struct kit_error *err)
+{
+	if (j == NULL)
+		return kit_err(err, KIT_E_INVALID, "canonical JSON: no value");
+	return canon(j, out, 0, err);
+}
+
+/* --- keys and signatures --------------------------------------------- */
+
+json_t *
+kit_tuf_key_json(const struct kit_key *k)
+{
+	char hex[2 * KIT_ED25519_PUB_LEN + 1];
+
+	kit_key_public_hex(k, hex);
+	return json_pack("{s:s, s:s, s:{s:s}}", "keytype", "ed25519", "scheme",
+			 "ed25519", "keyval", "public", hex);
+}
+
+int
+tuf_keyid_of_json(const json_t *key, char *keyid, struct kit_error *err)
+{
+	struct kit_buf b;
+	int rc = -1;
+
+	kit_buf_init(&b, 64 * 1024);
+	if (kit_tuf_canonical(key, &b, err) < 0)
+		goto out;
+	kit_sha256_hex(b.data, b.len, keyid);
+	rc = 0;
+out:
+	kit_buf_free(&b);
+	return rc;
+}
+
+int
+kit_tuf_keyid(const struct kit_key *k, char *keyid, struct kit_error *err)
+{
+	json_t *kj = kit_tuf_key_json(k);
+	int rc;
+
+	rc = tuf_keyid_of_json(kj, keyid, err);
+	json_decref(kj);
+	return rc;
+}
+
+int
+kit_tuf_sign(json_t *meta, const struct kit_key *k, struct kit_error *err)
+{
+	struct kit_buf b;
+	unsigned char sig[KIT_ED25519_SIG_LEN];
+	char sighex[2 * KIT_ED25519_SIG_LEN + 1], keyid[KIT_SHA256_HEX];
+	json_t *sigs, *s;
+	size_t i;
+	int rc = -1;
+
+	kit_buf_init(&b, KIT_TUF_MAX_CANONICAL);
+	if (!json_is_object(meta) || !json_is_object(json_object_get(meta, "signed"))) {
+		kit_err(err, KIT_E_INVALID, "sign: metadata has no \"signed\" object");
+		goto out;
+	}
+	if (kit_tuf_keyid(k, keyid, err) < 0 ||
+	    kit_tuf_canonical(json_object_get(meta, "signed"), &b, err) < 0 ||
+	    kit_key_sign(k, b.data, b.len, sig, err) < 0)
+		goto out;
+	kit_hex_encode(sig, sizeof(sig), sighex);
+	sigs = json_object_get(meta, "signatures");
+	if (!json_is_array(sigs)) {
+		sigs = json_array();
+		json_object_set_new(meta, "signatures", sigs);
+	}
+	for (i = 0; i < json_array_size(sigs);) {
+		s = json_array_get(sigs, i);
+		if (json_is_string(json_object_get(s, "keyid")) &&
+		    strcmp(json_string_value(json_object_get(s, "keyid")),
+			   keyid) == 0)
+			json_array_remove(sigs, i);
+		else
+			i++;
+	}
+	json_array_append_new(sigs, json_pack("{s:s, s:s}", "keyid", keyid,
+					      "sig", sighex));
+	rc = 0;
+out:
+	kit_buf_free(&b);
+	return rc;
+}
+
+json_t *
+kit_tuf_parse(const unsigned char *buf, size_t len, const char *what,
+	      struct kit_error *err)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j == NULL) {
+		kit_err(err, KIT_E_SECURITY,
+			"%s is not valid JSON (line %d, column %d: %s); the "
+			"repository or a mirror serves a damaged file, refused",
+			what, jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	return j;
+}
+
+/* --- shape checks ---------------------------------------------------- */
+
+/* Strict "YYYY-MM-DDTHH:MM:SSZ", as the spec writes expiry times. */
+int
+tuf_parse_expires(const char *s, int64_t *t)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:ddZ";
+	struct kit_error e = {0};
+	int has_off = 0;
+	size_t i;
+
+	if (s == NULL || strlen(s) != sizeof(pat) - 1)
+		return -1;
+	for (i = 0; pat[i] != '\0'; i++) {
+		if (pat[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != pat[i])
+			return -1;
+	}
+	if (kit_time_parse(s, t, &has_off, &e) < 0 || !has_off)
+		return -1;
+	return 0;
+}
+
+#define BAD(...) do { kit_err(err, KIT_E_SECURITY, __VA_ARGS__); goto out; } while (0)
+#define REFUSE "; refused (the repository or a mirror serves malformed metadata)"
+
+static int
+check_int(const json_t *v, int64_t min)
+{
+	return json_is_integer(v) && json_integer_value(v) >= min;
+}
+
+/* A meta entry {version, length?, hashes?}. */
+static int
+check_metafile(const json_t *m, const char *what, const char *name,
+	       struct kit_error *err)
+{
+	const json_t *h, *v;
+	const char *alg;
+	int rc = -1;
+
+	if (!json_is_object(m) || !check_int(json_object_get(m, "version"), 1))
+		BAD("%s: meta \"%s\" lacks an integer version >= 1" REFUSE, what,
+		    name);
+	v = json_object_get(m, "length");
+	if (v != NULL && !check_int(v, 0))
+		BAD("%s: meta \"%s\" has a bad length" REFUSE, what, name);
+	h = json_object_get(m, "hashes");
+	if (h != NULL) {
+		if (!json_is_object(h) || json_object_size(h) == 0)
+			BAD("%s: meta \"%s\" has bad hashes" REFUSE, what, name);
+		json_object_foreach((json_t *)h, alg, v)
+			if (!json_is_string(v))
+				BAD("%s: meta \"%s\" hash %s is not a string" REFUSE,
+				    what, name, alg);
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+static int
+check_root(const json_t *s, const char *what, struct kit_error *err)
+{
+	const json_t *keys, *roles, *k, *r, *ids, *id;
+	const char *kid;
+	size_t i, j;
+	int rc = -1, ri;
+
+	if (!json_is_boolean(json_object_get(s, "consistent_snapshot")))
+		BAD("%s: consistent_snapshot is missing or not a boolean" REFUSE, what);
+	keys = json_object_get(s, "keys");
+	roles = json_object_get(s, "roles");
+	if (!json_is_object(keys) || !json_is_object(roles))
+		BAD("%s: \"keys\" or \"roles\" missing" REFUSE, what);
+	json_object_foreach((json_t *)keys, kid, k) {
+		if (!json_is_object(k) ||
+		    !json_is_string(json_object_get(k, "keytype")) ||
+		    !json_is_string(json_object_get(k, "scheme")) ||
+		    !json_is_object(json_object_get(k, "keyval")))
+			BAD("%s: key %.16s lacks keytype, scheme or keyval" REFUSE,
+			    what, kid);
+	}
+	for (ri = 0; ri < KIT_TUF_NROLES; ri++) {
+		r = json_object_get(roles, role_names[ri]);
+		if (!json_is_object(r))
+			BAD("%s: role \"%s\" missing" REFUSE, what, role_names[ri]);
+		ids = json_object_get(r, "keyids");
+		if (!check_int(json_object_get(r, "threshold"), 1) ||
+		    !json_is_array(ids))
+			BAD("%s: role \"%s\" needs keyids and a threshold >= 1" REFUSE,
+			    what, role_names[ri]);
+		for (i = 0; i < json_array_size(ids); i++) {
+			id = json_array_get(ids, i);
+			if (!json_is_string(id))
+				BAD("%s: role \"%s\" has a key id that is not a string" REFUSE,
+				    what, role_names[ri]);
+			for (j = 0; j < i; j++)
+				if (json_equal(id, json_array_get(ids, j)))
+					BAD("%s: role \"%s\" lists key id %.16s twice" REFUSE,
+					    what, role_names[ri], json_string_value(id));
+		}
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
+static int
+check_targets(const json_t *s, const char *what, struct kit_error *err)
+{
+	const json_t *t, *ti, *h, *c, *v;
+	const char *name;
+	int rc = -1;
+
+	t = json_object_get(s, "targets");
+	if (!json_is_object(t))
+		BAD("%s: \"targets\" missing" REFUSE, what);
+	json_object_foreach((json_t *)t, name, ti) {
+		if (!json_is_object(ti) || !check_int(json_object_get(ti, "length"), 0))
+			BAD("%s: target \"%.200s\" lacks a length" REFUSE, what, name);
+		h = json_object_get(ti, "hashes");
+		if (!json_is_object(h) || json_object_size(h) == 0)
+			BAD("%s: target \"%.200s\" lacks hashes" REFUSE, what, name);
+		v = json_object_get(h, "sha256");
+		if (!json_is_string(v) || strlen(json_string_value(v)) != 64)
+			BAD("%s: target \"%.200s\" has no sha256 hash (this client "
+			    "needs one)" REFUSE, what, name);
+		c = json_object_get(ti, "custom");
+		if (c != NULL && !json_is_object(c))
+			BAD("%s: target \"%.200s\" custom is not an object" REFUSE,
+			    what, name);
+	}
+	v = json_object_get(s, "delegations");
+	if (v != NULL && !json_is_object(v))
+		BAD("%s: delegations is not an object" REFUSE, what);
+	rc = 0;
+out:
+	return rc;
+}
+
+int
+kit_tuf_check(const json_t *meta, enum kit_tuf_role role, const char *what,
+	      int64_t *version, int64_t *expires, struct kit_error *err)
+{
+	const json_t *s, *v, *m, *sig;
+	const char *str, *name;
+	int64_t t;
+	size_t i;
+	int rc = -1;
+
+	if (!json_is_object(meta))
+		BAD("%s is not a JSON object" REFUSE, what);
+	s = json_object_get(meta, "signed");
+	v = json_object_get(meta, "signatures");
+	if (!json_is_object(s) || !json_is_array(v))
+		BAD("%s lacks \"signed\" or \"signatures\"" REFUSE, what);
+	for (i = 0; i < json_array_size(v); i++) {
+		sig = json_array_get(v, i);
+		if (!json_is_string(json_object_get(sig, "keyid")) ||
+		    !json_is_string(json_object_get(sig, "sig")))
+			BAD("%s: signature %zu lacks keyid or sig" REFUSE, what, i);
+	}
+	str = json_string_value(json_object_get(s, "_type"));
+	if (str == NULL || strcmp(str, role_names[role]) != 0)
+		BAD("%s: _type is \"%.40s\", expected \"%s\" (wrong role)" REFUSE,
+		    what, str ? str : "(none)", role_names[role]);
+	str = json_string_value(json_object_get(s, "spec_version"));
+	if (str == NULL || strncmp(str, "1.", 2) != 0)
+		BAD("%s: spec_version \"%.40s\" is not 1.x (this client follows "
+		    "TUF 1.0)" REFUSE, what, str ? str : "(none)");
+	if (!check_int(json_object_get(s, "version"), 1))
+		BAD("%s: version is not an integer >= 1" REFUSE, what);
+	if (tuf_parse_expires(json_string_value(json_object_get(s, "expires")),
+			      &t) < 0)
+		BAD("%s: expires is not \"YYYY-MM-DDTHH:MM:SSZ\"" REFUSE, what);
+	switch (role) {
+	case KIT_TUF_ROOT:
+		if (check_root(s, what, err) < 0)
+			goto out;
+		break;
+	case KIT_TUF_TARGETS:
+		if (check_targets(s, what, err) < 0)
+			goto out;
+		break;
+	case KIT_TUF_SNAPSHOT:
+	case KIT_TUF_TIMESTAMP:
+		m = json_object_get(s, "meta");
+		if (!json_is_object(m))
+			BAD("%s: \"meta\" missing" REFUSE, what);
+		if (role == KIT_TUF_TIMESTAMP &&
+		    (json_object_size(m) != 1 ||
+		     json_object_get(m, "snapshot.json") == NULL))
+			BAD("%s: meta must list exactly snapshot.json" REFUSE, what);
+		if (role == KIT_TUF_SNAPSHOT &&
+		    json_object_get(m, "targets.json") == NULL)
+			BAD("%s: meta does not list targets.json" REFUSE, what);
+		json_object_foreach((json_t *)m, name, v)
+			if (check_metafile(v, what, name, err) < 0)
+				goto out;
+		break;
+	default:
+		BAD("%s: unknown role", what);
+	}
+	if (version != NULL)
+		*version = json_integer_value(json_object_get(s, "version"));
+	if (expires != NULL)
+		*expires = t;
+	rc = 0;
+out:
+	return rc;
+}
+
+/* --- signature verification ------------------------------------------ */
+
+int
+kit_tuf_verify(const json_t *root, enum kit_tuf_role role, const json_t *meta,
+	       const char *what, struct kit_error *err)
+{
+	const json_t *rs, *keys, *r, *ids, *sigs, *sig, *key;
+	const char *kid, *sighex, *pub;
+	const char **seen_ids = NULL, **seen_pubs = NULL;
+	struct kit_buf b;
+	struct kit_key *k = NULL;
+	struct kit_error e;
+	unsigned char raw[KIT_ED25519_SIG_LEN];
+	int64_t threshold;
+	size_t i, j, nsig, nseen = 0, invalid = 0;
+	int rc = -1, dup, listed;
+
+	kit_buf_init(&b, KIT_TUF_MAX_CANONICAL);
+	rs = json_object_get(root, "signed");
+	keys = json_object_get(rs, "keys");
+	r = json_object_get(json_object_get(rs, "roles"), role_names[role]);
+	ids = json_object_get(r, "keyids");
+	threshold = json_integer_value(json_object_get(r, "threshold"));
+	if (!json_is_object(keys) || !json_is_array(ids) || threshold < 1) {
+		kit_err(err, KIT_E_SECURITY, "%s: the trusted root defines no "
+			"role %s", what, role_names[role]);
+		goto out;
+	}
+	memset(&e, 0, sizeof(e));
+	if (kit_tuf_canonical(json_object_get(meta, "signed"), &b, &e) < 0) {
+		kit_err(err, KIT_E_SECURITY, "%s: %s; refused", what, e.msg);
+		goto out;
+	}
+	sigs = json_object_get(meta, "signatures");
+	nsig = json_array_size(sigs);
+	seen_ids = kit_xcalloc(nsig + 1, sizeof(*seen_ids));
+	seen_pubs = kit_xcalloc(nsig + 1, sizeof(*seen_pubs));
+	for (i = 0; i < nsig; i++) {
+		sig = json_array_get(sigs, i);
+		kid = json_string_value(json_object_get(sig, "keyid"));
+		sighex = json_string_value(json_object_get(sig, "sig"));
+		if (kid == NULL || sighex == NULL)
+			continue;
+		listed = 0;
+		for (j = 0; j < json_array_size(ids); j++) {
+			const char *id = json_string_value(json_array_get(ids, j));
+
+			if (id != NULL && strcmp(id, kid) == 0)
+				listed = 1;
+		}
+		if (!listed)
+			continue; /* not a key of this role: ignored */
+		key = json_object_get(keys, kid);
+		pub = json_string_value(json_object_get(
+			json_object_get(key, "keyval"), "public"));
+		if (key == NULL || pub == NULL ||
+		    !json_is_string(json_object_get(key, "keytype")) ||
+		    strcmp(json_string_value(json_object_get(key, "keytype")),
+			   "ed25519") != 0 ||
+		    !json_is_string(json_object_get(key, "scheme")) ||
+		    strcmp(json_string_value(json_object_get(key, "scheme")),
+			   "ed25519") != 0)
+			continue; /* a key type we do not support never counts */
+		dup = 0;
+		for (j = 0; j < nseen; j++)
+			if (strcmp(seen_ids[j], kid) == 0 ||
+			    strcmp(seen_pubs[j], pub) == 0)
+				dup = 1;
+		if (dup)
+			continue; /* one key counts once */
+		if (strlen(sighex) != 2 * KIT_ED25519_SIG_LEN ||
+		    kit_hex_decode(sighex, raw, sizeof(raw)) < 0) {
+			invalid++;
+			continue;
+		}
+		memset(&e, 0, sizeof(e));
+		k = kit_key_from_public_hex(pub, &e);
+		if (k == NULL) {
+			invalid++;
+			continue;
+		}
+		memset(&e, 0, sizeof(e));
+		if (kit_key_verify(k, b.data, b.len, raw, sizeof(raw), &e) == 0) {
+			seen_ids[nseen] = kid;
+			seen_pubs[nseen] = pub;
+			nseen++;
+		} else {
+			invalid++;
+		}
+		kit_key_free(k);
+		k = NULL;
+	}
+	if ((int64_t)nseen < threshold) {
+		kit_err(err, KIT_E_SECURITY,
+			"%s: %zu valid signature%s by %s keys, threshold %lld "
+			"required (%zu invalid, %zu signature%s in all); refused: "
+			"the file was not signed by the keys the trusted root "
+			"names for %s (tampering, or a mirror serves a foreign "
+			"repository)",
+			what, nseen, nseen == 1 ? "" : "s", role_names[role],
+			(long long)threshold, invalid, nsig, nsig == 1 ? "" : "s",
+			role_names[role]);
+		goto out;
+	}
+	rc = 0;
+out:
+	kit_key_free(k);
+	free(seen_ids);
+	free(seen_pubs);
+	kit_buf_free(&b);
+	return rc;
+}
+
+int
+tuf_target_relpath(char *out, size_t size, const char *name,
+		   const char *sha256, int consistent)
+{
+	const char *slash;
+	int n;
+
+	if (!kit_path_is_safe(name))
+		return -1;
+	slash = strrchr(name, '/');
+	if (!consistent)
+		n = snprintf(out, size, "targets/%s", name);
+	else if (slash != NULL)
+		n = snprintf(out, size, "targets/%.*s/%s.%s",
+			     (int)(slash - name), name, sha256, slash + 1);
+	else
+		n = snprintf(out, size, "targets/%s.%s", sha256, name);
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}

@@ -1,0 +1,846 @@
+/*
+ * repo.c: the repository writer (kit-publish): keys, signing, consistent
+ * snapshots, root rotation through a pending root.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kit_tuf.h"
+#include "tuf_int.h"
+
+#define MAX_KEYS 64
+
+struct loaded_key {
+	struct kit_key *k;
+	int owned;
+	char keyid[KIT_SHA256_HEX];
+};
+
+struct kit_tuf_repo {
+	char *dir;
+	char *keys_dir;
+	json_t *md[KIT_TUF_NROLES];
+	unsigned char *raw[KIT_TUF_NROLES]; /* bytes on disk of md[] */
+	size_t rawlen[KIT_TUF_NROLES];
+	json_t *pending;
+	json_t *keysdb;
+	int64_t expires[KIT_TUF_NROLES];
+	struct loaded_key keys[MAX_KEYS];
+	size_t nkeys;
+	int targets_dirty;
+};
+
+static const int64_t default_expiry[KIT_TUF_NROLES] = {
+	365 * 86400, 90 * 86400, 7 * 86400, 86400,
+};
+
+void
+kit_tuf_repo_config_default(struct kit_tuf_repo_config *cfg)
+{
+	int i;
+
+	for (i = 0; i < KIT_TUF_NROLES; i++) {
+		cfg->role[i].keys = 1;
+		cfg->role[i].threshold = 1;
+		cfg->role[i].expires = default_expiry[i];
+	}
+}
+
+void
+kit_tuf_repo_free(struct kit_tuf_repo *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < KIT_TUF_NROLES; i++) {
+		json_decref(r->md[i]);
+		free(r->raw[i]);
+	}
+	for (i = 0; i < r->nkeys; i++)
+		if (r->keys[i].owned)
+			kit_key_free(r->keys[i].k);
+	json_decref(r->pending);
+	json_decref(r->keysdb);
+	free(r->dir);
+	free(r->keys_dir);
+	free(r);
+}
+
+static struct kit_tuf_repo *
+repo_alloc(const char *repo_dir, const char *keys_dir)
+{
+	struct kit_tuf_repo *r = kit_xcalloc(1, sizeof(*r));
+	int i;
+
+	r->dir = kit_strdup(repo_dir);
+	r->keys_dir = keys_dir ? kit_strdup(keys_dir) : NULL;
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		r->expires[i] = default_expiry[i];
+	return r;
+}
+
+static int
+mpath(char *out, size_t size, const struct kit_tuf_repo *r, const char *name,
+      struct kit_error *err)
+{
+	return kit_snprintf(err, out, size, "%s/metadata/%s", r->dir, name);
+}
+
+static char *
+dump(const json_t *j, size_t *len)
+{
+	char *s = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	char *out;
+
+	if (s == NULL)
+		abort(); /* only on out-of-memory */
+	out = kit_aprintf("%s\n", s);
+	free(s);
+	*len = strlen(out);
+	return out;
+}
+
+static int
+save_keysdb(struct kit_tuf_repo *r, struct kit_error *err)
+{
+	char path[4096], *s;
+	size_t len;
+	int rc;
+
+	if (kit_path_join(path, sizeof(path), r->keys_dir, "keys.json", err) < 0)
+		return -1;
+	s = dump(r->keysdb, &len);
+	rc = kit_file_write_atomic(path, s, len, 0600, err);
+	free(s);
+	return rc;
+}
+
+static int
+add_loaded(struct kit_tuf_repo *r, struct kit_key *k, int owned,
+	   struct kit_error *err)
+{
+	char keyid[KIT_SHA256_HEX];
+	size_t i;
+
+	if (kit_tuf_keyid(k, keyid, err) < 0)
+		return -1;
+	for (i = 0; i < r->nkeys; i++) {
+		if (strcmp(r->keys[i].keyid, keyid) == 0) {
+			if (owned)
+				kit_key_free(k);
+			return 0;
+		}
+	}
+	if (r->nkeys == MAX_KEYS)
+		return kit_err(err, KIT_E_INVALID, "more than %d keys loaded",
+			       MAX_KEYS);
+	r->keys[r->nkeys].k = k;
+	r->keys[r->nkeys].owned = owned;
+	memcpy(r->keys[r->nkeys].keyid, keyid, sizeof(keyid));
+	r->nkeys++;
+	return 0;
+}
+
+static int
+keyids_contain(const json_t *root, enum kit_tuf_role role, const char *keyid)
+{
+	const json_t *ids = json_object_get(json_object_get(json_object_get(
+		json_object_get(root, "signed"), "roles"),
+		kit_tuf_role_name(role)), "keyids");
+	size_t i;
+
+	for (i = 0; i < json_array_size(ids); i++)
+		if (strcmp(json_string_value(json_array_get(ids, i)), keyid) == 0)
+			return 1;
+	return 0;
+}
+
+/* Generate a key for role, save it as keys_dir/<role>-<n>.pem. */
+static int
+new_key(struct kit_tuf_repo *r, enum kit_tuf_role role, const char *passphrase,
+	char *keyid, struct kit_error *err)
+{
+	struct kit_key *k = NULL;
+	char file[64], path[4096];
+	int n, rc = -1;
+
+	k = kit_key_generate(err);
+	if (k == NULL)
+		goto out;
+	for (n = 1; n < 10000; n++) {
+		snprintf(file, sizeof(file), "%s-%d.pem", kit_tuf_role_name(role), n);
+		if (kit_path_join(path, sizeof(path), r->keys_dir, file, err) < 0)
+			goto out;
+		if (!kit_file_exists(path))
+			break;
+	}
+	if (kit_key_save(k, path, passphrase, err) < 0 ||
+	    kit_tuf_keyid(k, keyid, err) < 0)
+		goto out;
+	json_array_append_new(json_object_get(r->keysdb, "keys"),
+			      json_pack("{s:s, s:s, s:s}", "role",
+					kit_tuf_role_name(role), "keyid", keyid,
+					"file", file));
+	if (add_loaded(r, k, 1, err) < 0)
+		goto out;
+	k = NULL;
+	rc = 0;
+out:
+	kit_key_free(k);
+	return rc;
+}
+
+static json_t *
+signed_new(enum kit_tuf_role role, int64_t version, int64_t expires)
+{
+	char exp[32];
+
+	kit_time_format_utc(expires, exp, sizeof(exp));
+	return json_pack("{s:s, s:s, s:I, s:s}", "_type", kit_tuf_role_name(role),
+			 "spec_version", KIT_TUF_SPEC_VERSION, "version",
+			 (json_int_t)version, "expires", exp);
+}
+
+/* Sign meta with every loaded key root authorises for role, then check
+ * the threshold is met. */
+static int
+sign_role(struct kit_tuf_repo *r, const json_t *root, enum kit_tuf_role role,
+	  json_t *meta, const char *what, struct kit_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < r->nkeys; i++)
+		if (keyids_contain(root, role, r->keys[i].keyid) &&
+		    kit_tuf_sign(meta, r->keys[i].k, err) < 0)
+			return -1;
+	if (kit_tuf_verify(root, role, meta, what, err) < 0) {
+		kit_err_prefix(err, "signing %s: not enough %s keys unlocked "
+			       "(unlock them with their passphrase)", what,
+			       kit_tuf_role_name(role));
+		return -1;
+	}
+	return 0;
+}
+
+/* Write metadata to metadata/<name> atomically and keep its bytes. */
+static int
+write_meta(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
+	   const char *name, struct kit_error *err)
+{
+	char path[4096], *s;
+	size_t len;
+
+	if (mpath(path, sizeof(path), r, name, err) < 0)
+		return -1;
+	/* N.<role>.json files are immutable: clients in the middle of an
+	 * update may be reading them. */
+	if (name[0] >= '0' && name[0] <= '9' && kit_file_exists(path))
+		return kit_err(err, KIT_E_INVALID, "%s exists already; the "
+			       "repository's timestamp.json does not match its "
+			       "versioned files (restore it from a backup)", path);
+	s = dump(meta, &len);
+	if (kit_file_write_atomic(path, s, len, 0644, err) < 0) {
+		free(s);
+		return -1;
+	}
+	free(r->raw[role]);
+	r->raw[role] = (unsigned char *)s;
+	r->rawlen[role] = len;
+	if (r->md[role] != meta) {
+		json_decref(r->md[role]);
+		r->md[role] = json_incref(meta);
+	}
+	return 0;
+}
+
+static int
+write_root(struct kit_tuf_repo *r, json_t *root, struct kit_error *err)
+{
+	char name[64];
+	int64_t v = json_integer_value(json_object_get(
+		json_object_get(root, "signed"), "version"));
+
+	snprintf(name, sizeof(name), "%lld.root.json", (long long)v);
+	if (write_meta(r, KIT_TUF_ROOT, root, name, err) < 0)
+		return -1;
+	return write_meta(r, KIT_TUF_ROOT, root, "root.json", err);
+}
+
+static json_t *
+meta_entry_for(const unsigned char *raw, size_t len, int64_t version)
+{
+	char hex[KIT_SHA256_HEX];
+
+	kit_sha256_hex(raw, len, hex);
+	return json_pack("{s:I, s:I, s:{s:s}}", "version", (json_int_t)version,
+			 "length", (json_int_t)len, "hashes", "sha256", hex);
+}
+
+static int64_t
+version_of(const json_t *meta)
+{
+	return json_integer_value(json_object_get(json_object_get(meta, "signed"),
+						  "version"));
+}
+
+int
+kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err)
+{
+	json_t *root = r->md[KIT_TUF_ROOT], *m = NULL, *s, *t;
+	struct kit_error e = {0};
+	int64_t now = kit_time_now(), v;
+	char name[64];
+	int rc = -1;
+
+	if (root == NULL) {
+		kit_err(err, KIT_E_INVALID, "commit: no root metadata");
+		goto out;
+	}
+	/* targets: when changed, or no longer valid under the root */
+	if (r->targets_dirty || r->md[KIT_TUF_TARGETS] == NULL ||
+	    kit_tuf_verify(root, KIT_TUF_TARGETS, r->md[KIT_TUF_TARGETS],
+			   "targets", &e) < 0) {
+		v = r->md[KIT_TUF_TARGETS] ? version_of(r->md[KIT_TUF_TARGETS]) + 1 : 1;
+		s = signed_new(KIT_TUF_TARGETS, v, now + r->expires[KIT_TUF_TARGETS]);
+		t = r->md[KIT_TUF_TARGETS]
+			? json_object_get(json_object_get(r->md[KIT_TUF_TARGETS],
+							  "signed"), "targets")
+			: NULL;
+		json_object_set_new(s, "targets", t ? json_deep_copy(t) : json_object());
+		m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
+		snprintf(name, sizeof(name), "%lld.targets.json", (long long)v);
+		if (sign_role(r, root, KIT_TUF_TARGETS, m, name, err) < 0 ||
+		    write_meta(r, KIT_TUF_TARGETS, m, name, err) < 0)
+			goto out;
+		json_decref(m);
+		m = NULL;
+		r->targets_dirty = 0;
+	}
+	/* snapshot, then timestamp: always new versions with fresh expiry */
+	v = r->md[KIT_TUF_SNAPSHOT] ? version_of(r->md[KIT_TUF_SNAPSHOT]) + 1 : 1;
+	s = signed_new(KIT_TUF_SNAPSHOT, v, now + r->expires[KIT_TUF_SNAPSHOT]);
+	json_object_set_new(s, "meta", json_pack("{s:o}", "targets.json",
+		meta_entry_for(r->raw[KIT_TUF_TARGETS], r->rawlen[KIT_TUF_TARGETS],
+			       version_of(r->md[KIT_TUF_TARGETS]))));
+	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
+	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)v);
+	if (sign_role(r, root, KIT_TUF_SNAPSHOT, m, name, err) < 0 ||
+	    write_meta(r, KIT_TUF_SNAPSHOT, m, name, err) < 0)
+		goto out;
+	json_decref(m);
+
+	v = r->md[KIT_TUF_TIMESTAMP] ? version_of(r->md[KIT_TUF_TIMESTAMP]) + 1 : 1;
+	s = signed_new(KIT_TUF_TIMESTAMP, v, now + r->expires[KIT_TUF_TIMESTAMP]);
+	json_object_set_new(s, "meta", json_pack("{s:o}", "snapshot.json",
+		meta_entry_for(r->raw[KIT_TUF_SNAPSHOT], r->rawlen[KIT_TUF_SNAPSHOT],
+			       version_of(r->md[KIT_TUF_SNAPSHOT]))));
+	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
+	if (sign_role(r, root, KIT_TUF_TIMESTAMP, m, "timestamp.json", err) < 0 ||
+	    write_meta(r, KIT_TUF_TIMESTAMP, m, "timestamp.json", err) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(m);
+	return rc;
+}
+
+static int
+check_config(const struct kit_tuf_repo_config *cfg, struct kit_error *err)
+{
+	int i;
+
+	for (i = 0; i < KIT_TUF_NROLES; i++) {
+		const struct kit_tuf_role_config *rc = &cfg->role[i];
+
+		if (rc->keys < 1 || rc->keys > 16 || rc->threshold < 1 ||
+		    rc->threshold > rc->keys)
+			return kit_err(err, KIT_E_INVALID, "role %s: %u keys with "
+				       "threshold %u; need 1 <= threshold <= keys "
+				       "<= 16", kit_tuf_role_name((enum kit_tuf_role)i),
+				       rc->keys, rc->threshold);
+		if (rc->expires < 60)
+			return kit_err(err, KIT_E_INVALID, "role %s: expiry of "
+				       "%lld seconds is too short",
+				       kit_tuf_role_name((enum kit_tuf_role)i),
+				       (long long)rc->expires);
+	}
+	return 0;
+}
+
+int
+kit_tuf_repo_init(const char *repo_dir, const char *keys_dir,
+		  const struct kit_tuf_repo_config *cfg, const char *passphrase,
+		  struct kit_error *err)
+{
+	struct kit_tuf_repo *r = NULL;
+	json_t *s = NULL, *keys, *roles, *ids, *root = NULL;
+	char path[4096], keyid[KIT_SHA256_HEX];
+	unsigned n;
+	size_t i;
+	int role, rc = -1;
+
+	if (check_config(cfg, err) < 0)
+		goto out;
+	r = repo_alloc(repo_dir, keys_dir);
+	if (kit_snprintf(err, path, sizeof(path), "%s/metadata", repo_dir) < 0)
+		goto out;
+	if (kit_dir_exists(path)) {
+		kit_err(err, KIT_E_INVALID, "%s exists already: this repository "
+			"is initialised (use rotate to change keys)", path);
+		goto out;
+	}
+	if (kit_mkdir_p(path, 0755, err) < 0 ||
+	    kit_snprintf(err, path, sizeof(path), "%s/targets", repo_dir) < 0 ||
+	    kit_mkdir_p(path, 0755, err) < 0 ||
+	    kit_mkdir_p(keys_dir, 0700, err) < 0)
+		goto out;
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		r->expires[i] = cfg->role[i].expires;
+	r->keysdb = json_pack("{s:[], s:{s:I, s:I, s:I, s:I}}", "keys", "expires",
+			      "root", (json_int_t)cfg->role[KIT_TUF_ROOT].expires,
+			      "targets", (json_int_t)cfg->role[KIT_TUF_TARGETS].expires,
+			      "snapshot", (json_int_t)cfg->role[KIT_TUF_SNAPSHOT].expires,
+			      "timestamp", (json_int_t)cfg->role[KIT_TUF_TIMESTAMP].expires);
+	s = signed_new(KIT_TUF_ROOT, 1, kit_time_now() + cfg->role[KIT_TUF_ROOT].expires);
+	keys = json_object();
+	roles = json_object();
+	json_object_set_new(s, "consistent_snapshot", json_true());
+	json_object_set_new(s, "keys", keys);
+	json_object_set_new(s, "roles", roles);
+	for (role = 0; role < KIT_TUF_NROLES; role++) {
+		ids = json_array();
+		for (n = 0; n < cfg->role[role].keys; n++) {
+			if (new_key(r, (enum kit_tuf_role)role, passphrase, keyid,
+				    err) < 0) {
+				json_decref(ids);
+				goto out;
+			}
+			json_array_append_new(ids, json_string(keyid));
+			json_object_set_new(keys, keyid,
+				kit_tuf_key_json(r->keys[r->nkeys - 1].k));
+		}
+		json_object_set_new(roles, kit_tuf_role_name((enum kit_tuf_role)role),
+			json_pack("{s:o, s:I}", "keyids", ids, "threshold",
+				  (json_int_t)cfg->role[role].threshold));
+	}
+	if (save_keysdb(r, err) < 0)
+		goto out;
+	root = json_pack("{s:o, s:[]}", "signed", s, "signatures");
+	s = NULL;
+	if (sign_role(r, root, KIT_TUF_ROOT, root, "1.root.json", err) < 0 ||
+	    write_root(r, root, err) < 0)
+		goto out;
+	r->targets_dirty = 1;
+	if (kit_tuf_repo_commit(r, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(s);
+	json_decref(root);
+	kit_tuf_repo_free(r);
+	return rc;
+}
+
+/* Read and shape-check metadata/<name>. */
+static int
+load_meta(struct kit_tuf_repo *r, enum kit_tuf_role role, const char *name,
+	  struct kit_error *err)
+{
+	char path[4096];
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	json_t *j = NULL;
+	int rc = -1;
+
+	if (mpath(path, sizeof(path), r, name, err) < 0)
+		goto out;
+	if (kit_file_read(path, KIT_TUF_MAX_TARGETS_LEN, &raw, &len, err) < 0)
+		goto out;
+	j = kit_tuf_parse(raw, len, path, err);
+	if (j == NULL || kit_tuf_check(j, role, path, NULL, NULL, err) < 0)
+		goto out;
+	json_decref(r->md[role]);
+	free(r->raw[role]);
+	r->md[role] = j;
+	r->raw[role] = raw;
+	r->rawlen[role] = len;
+	j = NULL;
+	raw = NULL;
+	rc = 0;
+out:
+	json_decref(j);
+	free(raw);
+	return rc;
+}
+
+struct kit_tuf_repo *
+kit_tuf_repo_open(const char *repo_dir, const char *keys_dir,
+		  struct kit_error *err)
+{
+	struct kit_tuf_repo *r = repo_alloc(repo_dir, keys_dir);
+	char name[64], path[4096];
+	unsigned char *raw = NULL;
+	size_t len = 0;
+	json_error_t jerr;
+	const json_t *ex;
+	int64_t n;
+	int i;
+
+	for (n = 1; n < 1000000; n++) {
+		snprintf(name, sizeof(name), "%lld.root.json", (long long)n + 1);
+		if (mpath(path, sizeof(path), r, name, err) < 0)
+			goto fail;
+		if (!kit_file_exists(path))
+			break;
+	}
+	snprintf(name, sizeof(name), "%lld.root.json", (long long)n);
+	if (load_meta(r, KIT_TUF_ROOT, name, err) < 0)
+		goto fail;
+	if (kit_tuf_verify(r->md[KIT_TUF_ROOT], KIT_TUF_ROOT, r->md[KIT_TUF_ROOT],
+			   name, err) < 0)
+		goto fail;
+	if (load_meta(r, KIT_TUF_TIMESTAMP, "timestamp.json", err) < 0)
+		goto fail;
+	n = json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_object_get(r->md[KIT_TUF_TIMESTAMP], "signed"), "meta"),
+		"snapshot.json"), "version"));
+	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)n);
+	if (load_meta(r, KIT_TUF_SNAPSHOT, name, err) < 0)
+		goto fail;
+	n = json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_object_get(r->md[KIT_TUF_SNAPSHOT], "signed"), "meta"),
+		"targets.json"), "version"));
+	snprintf(name, sizeof(name), "%lld.targets.json", (long long)n);
+	if (load_meta(r, KIT_TUF_TARGETS, name, err) < 0)
+		goto fail;
+	if (mpath(path, sizeof(path), r, "pending.root.json", err) < 0)
+		goto fail;
+	if (kit_file_exists(path)) {
+		if (kit_file_read(path, KIT_TUF_MAX_ROOT_LEN, &raw, &len, err) < 0)
+			goto fail;
+		r->pending = kit_tuf_parse(raw, len, path, err);
+		free(raw);
+		raw = NULL;
+		if (r->pending == NULL ||
+		    kit_tuf_check(r->pending, KIT_TUF_ROOT, path, NULL, NULL, err) < 0)
+			goto fail;
+	}
+	if (keys_dir != NULL) {
+		if (kit_path_join(path, sizeof(path), keys_dir, "keys.json", err) < 0)
+			goto fail;
+		if (kit_file_exists(path)) {
+			r->keysdb = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+			if (r->keysdb == NULL ||
+			    !json_is_array(json_object_get(r->keysdb, "keys"))) {
+				kit_err(err, KIT_E_INVALID, "%s: not a keys file "
+					"(line %d: %s)", path, jerr.line,
+					r->keysdb ? "no \"keys\" array" : jerr.text);
+				goto fail;
+			}
+		} else {
+			r->keysdb = json_pack("{s:[], s:{}}", "keys", "expires");
+		}
+		ex = json_object_get(r->keysdb, "expires");
+		for (i = 0; i < KIT_TUF_NROLES; i++) {
+			const json_t *v = json_object_get(ex,
+				kit_tuf_role_name((enum kit_tuf_role)i));
+			if (json_is_integer(v) && json_integer_value(v) >= 60)
+				r->expires[i] = json_integer_value(v);
+		}
+	}
+	return r;
+fail:
+	kit_err_prefix(err, "repository %s", repo_dir);
+	kit_tuf_repo_free(r);
+	return NULL;
+}
+
+void
+kit_tuf_repo_set_expiry(struct kit_tuf_repo *r, enum kit_tuf_role role,
+			int64_t secs)
+{
+	if ((int)role >= 0 && role < KIT_TUF_NROLES && secs > 0)
+		r->expires[role] = secs;
+}
+
+int
+kit_tuf_repo_unlock(struct kit_tuf_repo *r, enum kit_tuf_role role,
+		    const char *passphrase, struct kit_error *err)
+{
+	const json_t *keys, *e;
+	const char *kid, *file;
+	char path[4096];
+	struct kit_key *k;
+	size_t i;
+	int count = 0;
+
+	if (r->keys_dir == NULL || r->keysdb == NULL)
+		return kit_err(err, KIT_E_INVALID, "no keys dir given");
+	keys = json_object_get(r->keysdb, "keys");
+	for (i = 0; i < json_array_size(keys); i++) {
+		e = json_array_get(keys, i);
+		kid = json_string_value(json_object_get(e, "keyid"));
+		file = json_string_value(json_object_get(e, "file"));
+		if (kid == NULL || file == NULL || strchr(file, '/') != NULL)
+			continue;
+		if (!keyids_contain(r->md[KIT_TUF_ROOT], role, kid) &&
+		    !(r->pending != NULL && keyids_contain(r->pending, role, kid)))
+			continue;
+		if (kit_path_join(path, sizeof(path), r->keys_dir, file, err) < 0)
+			return -1;
+		if (!kit_file_exists(path))
+			continue; /* held by someone else */
+		k = kit_key_load(path, passphrase, err);
+		if (k == NULL)
+			return -1;
+		if (add_loaded(r, k, 1, err) < 0) {
+			kit_key_free(k);
+			return -1;
+		}
+		count++;
+	}
+	return count;
+}
+
+int
+kit_tuf_repo_add_key(struct kit_tuf_repo *r, enum kit_tuf_role role,
+		     const struct kit_key *k, struct kit_error *err)
+{
+	(void)role; /* the root decides which role a key signs for */
+	if (!kit_key_has_private(k))
+		return kit_err(err, KIT_E_INVALID, "add key: not a private key");
+	return add_loaded(r, (struct kit_key *)k, 0, err);
+}
+
+int
+kit_tuf_repo_add_target(struct kit_tuf_repo *r, const char *name,
+			const char *path, const json_t *custom,
+			struct kit_error *err)
+{
+	char hex[KIT_SHA256_HEX], rel[4096], dest[8192], *slash;
+	json_t *targets, *ti;
+	uint64_t len = 0;
+
+	if (!kit_path_is_safe(name))
+		return kit_err(err, KIT_E_INVALID, "target name \"%.200s\" is not "
+			       "a safe relative path", name);
+	if (custom != NULL && !json_is_object(custom))
+		return kit_err(err, KIT_E_INVALID, "target %s: custom is not an "
+			       "object", name);
+	if (kit_sha256_file(path, hex, &len, err) < 0)
+		return -1;
+	if (tuf_target_relpath(rel, sizeof(rel), name, hex, 1) < 0 ||
+	    kit_snprintf(err, dest, sizeof(dest), "%s/%s", r->dir, rel) < 0)
+		return kit_err(err, KIT_E_INVALID, "target name %s too long", name);
+	slash = strrchr(dest, '/');
+	*slash = '\0';
+	if (kit_mkdir_p(dest, 0755, err) < 0)
+		return -1;
+	*slash = '/';
+	if (!kit_file_exists(dest) && kit_file_copy(path, dest, 0644, err) < 0)
+		return -1;
+	targets = json_object_get(json_object_get(r->md[KIT_TUF_TARGETS], "signed"),
+				  "targets");
+	ti = json_pack("{s:I, s:{s:s}}", "length", (json_int_t)len, "hashes",
+		       "sha256", hex);
+	if (custom != NULL)
+		json_object_set_new(ti, "custom", json_deep_copy(custom));
+	json_object_set_new(targets, name, ti);
+	r->targets_dirty = 1;
+	return 0;
+}
+
+int
+kit_tuf_repo_remove_target(struct kit_tuf_repo *r, const char *name,
+			   struct kit_error *err)
+{
+	json_t *targets = json_object_get(json_object_get(r->md[KIT_TUF_TARGETS],
+							  "signed"), "targets");
+
+	if (json_object_del(targets, name) < 0)
+		return kit_err(err, KIT_E_INVALID, "no target %.200s to remove", name);
+	r->targets_dirty = 1;
+	return 0;
+}
+
+const json_t *
+kit_tuf_repo_targets(const struct kit_tuf_repo *r)
+{
+	return json_object_get(json_object_get(r->md[KIT_TUF_TARGETS], "signed"),
+			       "targets");
+}
+
+int64_t
+kit_tuf_repo_version(const struct kit_tuf_repo *r, enum kit_tuf_role role)
+{
+	if ((int)role < 0 || role >= KIT_TUF_NROLES || r->md[role] == NULL)
+		return 0;
+	return version_of(r->md[role]);
+}
+
+static int
+write_pending(struct kit_tuf_repo *r, struct kit_error *err)
+{
+	char path[4096], *s;
+	size_t len;
+	int rc;
+
+	if (mpath(path, sizeof(path), r, "pending.root.json", err) < 0)
+		return -1;
+	s = dump(r->pending, &len);
+	rc = kit_file_write_atomic(path, s, len, 0644, err);
+	free(s);
+	return rc;
+}
+
+/* Sign the pending root with every loaded key that is a root key of the
+ * current or the pending root. */
+static int
+sign_pending(struct kit_tuf_repo *r, struct kit_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < r->nkeys; i++)
+		if ((keyids_contain(r->md[KIT_TUF_ROOT], KIT_TUF_ROOT, r->keys[i].keyid) ||
+		     keyids_contain(r->pending, KIT_TUF_ROOT, r->keys[i].keyid)) &&
+		    kit_tuf_sign(r->pending, r->keys[i].k, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+key_in_use(const json_t *s, const char *keyid)
+{
+	const json_t *roles = json_object_get(s, "roles"), *ro;
+	const char *rn;
+	size_t i;
+
+	json_object_foreach((json_t *)roles, rn, ro) {
+		const json_t *ids = json_object_get(ro, "keyids");
+
+		for (i = 0; i < json_array_size(ids); i++)
+			if (strcmp(json_string_value(json_array_get(ids, i)), keyid) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+int
+kit_tuf_repo_rotate(struct kit_tuf_repo *r, enum kit_tuf_role role,
+		    unsigned nkeys, unsigned threshold, const char *passphrase,
+		    struct kit_error *err)
+{
+	json_t *s, *ids, *keys, *ro, *old_ids;
+	char keyid[KIT_SHA256_HEX], exp[32];
+	unsigned n;
+	size_t i;
+
+	if ((int)role < 0 || role >= KIT_TUF_NROLES || nkeys < 1 || nkeys > 16 ||
+	    threshold < 1 || threshold > nkeys)
+		return kit_err(err, KIT_E_INVALID, "rotate %s: %u keys with "
+			       "threshold %u; need 1 <= threshold <= keys <= 16",
+			       kit_tuf_role_name(role), nkeys, threshold);
+	if (r->keys_dir == NULL || r->keysdb == NULL)
+		return kit_err(err, KIT_E_INVALID, "rotate: no keys dir given");
+	if (r->pending == NULL) {
+		s = json_deep_copy(json_object_get(r->md[KIT_TUF_ROOT], "signed"));
+		json_object_set_new(s, "version", json_integer(
+			version_of(r->md[KIT_TUF_ROOT]) + 1));
+		kit_time_format_utc(kit_time_now() + r->expires[KIT_TUF_ROOT], exp,
+				    sizeof(exp));
+		json_object_set_new(s, "expires", json_string(exp));
+		json_object_set_new(s, "spec_version", json_string(KIT_TUF_SPEC_VERSION));
+		r->pending = json_pack("{s:o, s:[]}", "signed", s, "signatures");
+	}
+	s = json_object_get(r->pending, "signed");
+	keys = json_object_get(s, "keys");
+	ro = json_object_get(json_object_get(s, "roles"), kit_tuf_role_name(role));
+	old_ids = json_incref(json_object_get(ro, "keyids"));
+	ids = json_array();
+	json_object_set_new(ro, "keyids", ids);
+	json_object_set_new(ro, "threshold", json_integer(threshold));
+	for (i = 0; i < json_array_size(old_ids); i++) {
+		const char *kid = json_string_value(json_array_get(old_ids, i));
+
+		if (!key_in_use(s, kid))
+			json_object_del(keys, kid);
+	}
+	json_decref(old_ids);
+	for (n = 0; n < nkeys; n++) {
+		if (new_key(r, role, passphrase, keyid, err) < 0)
+			return -1;
+		json_array_append_new(ids, json_string(keyid));
+		json_object_set_new(keys, keyid,
+				    kit_tuf_key_json(r->keys[r->nkeys - 1].k));
+	}
+	/* The content changed: earlier signatures are void. */
+	json_object_set_new(r->pending, "signatures", json_array());
+	if (save_keysdb(r, err) < 0 || sign_pending(r, err) < 0 ||
+	    write_pending(r, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+kit_tuf_repo_sign_root(struct kit_tuf_repo *r, const struct kit_key *k,
+		       struct kit_error *err)
+{
+	char keyid[KIT_SHA256_HEX];
+
+	if (r->pending == NULL)
+		return kit_err(err, KIT_E_INVALID, "no pending root to sign "
+			       "(metadata/pending.root.json); start one with rotate");
+	if (kit_tuf_keyid(k, keyid, err) < 0)
+		return -1;
+	if (!keyids_contain(r->md[KIT_TUF_ROOT], KIT_TUF_ROOT, keyid) &&
+	    !keyids_contain(r->pending, KIT_TUF_ROOT, keyid))
+		return kit_err(err, KIT_E_SECURITY, "key %.16s is not a root key "
+			       "of the current or the pending root; refused to "
+			       "sign with it", keyid);
+	if (kit_tuf_sign(r->pending, k, err) < 0)
+		return -1;
+	return write_pending(r, err);
+}
+
+int
+kit_tuf_repo_publish_root(struct kit_tuf_repo *r, struct kit_error *err)
+{
+	char path[4096];
+	int64_t exp = 0;
+
+	if (r->pending == NULL)
+		return kit_err(err, KIT_E_INVALID, "no pending root to publish");
+	if (kit_tuf_check(r->pending, KIT_TUF_ROOT, "pending.root.json", NULL,
+			  &exp, err) < 0)
+		return -1;
+	if (kit_tuf_verify(r->md[KIT_TUF_ROOT], KIT_TUF_ROOT, r->pending,
+			   "pending.root.json", err) < 0) {
+		kit_err_prefix(err, "the pending root lacks the threshold of the "
+			       "current root's keys (have more root key holders "
+			       "run sign-root)");
+		return -1;
+	}
+	if (kit_tuf_verify(r->pending, KIT_TUF_ROOT, r->pending,
+			   "pending.root.json", err) < 0) {
+		kit_err_prefix(err, "the pending root lacks the threshold of its "
+			       "own root keys (have the new key holders run "
+			       "sign-root)");
+		return -1;
+	}
+	if (exp <= kit_time_now())
+		return kit_err(err, KIT_E_INVALID, "the pending root has expired "
+			       "already; rotate again to renew it");
+	if (write_root(r, r->pending, err) < 0)
+		return -1;
+	json_decref(r->pending);
+	r->pending = NULL;
+	if (mpath(path, sizeof(path), r, "pending.root.json", err) < 0)
+		return -1;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return kit_err_errno(err, KIT_E_IO, errno, "remove %s", path);
+	return 0;
+}

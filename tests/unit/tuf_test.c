@@ -1,0 +1,1432 @@
+/*
+ * tuf_test.c: canonical JSON, key ids, the repository writer, and the
+ * client workflow attacked with real files: every attack of the TUF threat
+ * model is refused with KIT_E_SECURITY and leaves the trusted metadata in
+ * the state dir unchanged.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kit_crypto.h"
+#include "kit_tuf.h"
+#include "kit_util.h"
+
+#define PASS "correct horse battery staple"
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                             */
+/* ------------------------------------------------------------------ */
+
+struct override {
+	char rel[256];
+	char src[4096];
+};
+
+struct served {
+	char repo[4096];
+	int ignore_max; /* a transport that does not stop at max_len */
+	int nreq;
+	char last[8][256];
+	struct override ov[4];
+	int nov;
+};
+
+static int
+serve(void *arg, const char *relpath, const char *dest, uint64_t max,
+      struct kit_error *err)
+{
+	struct served *s = arg;
+	char src[8192];
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	int i, rc;
+
+	if (s->nreq < 8)
+		snprintf(s->last[s->nreq], sizeof(s->last[0]), "%s", relpath);
+	s->nreq++;
+	snprintf(src, sizeof(src), "%s/%s", s->repo, relpath);
+	for (i = 0; i < s->nov; i++)
+		if (strcmp(s->ov[i].rel, relpath) == 0)
+			snprintf(src, sizeof(src), "%s", s->ov[i].src);
+	if (!kit_file_exists(src))
+		return KIT_TUF_FETCH_NOT_FOUND;
+	if (kit_file_read(src, 1u << 30, &buf, &len, err) < 0)
+		return -1;
+	if (len > max && !s->ignore_max) {
+		free(buf);
+		return kit_err(err, KIT_E_SECURITY, "%s: more than %llu bytes",
+			       relpath, (unsigned long long)max);
+	}
+	rc = kit_file_write_atomic(dest, buf, len, 0644, err);
+	free(buf);
+	return rc < 0 ? -1 : KIT_TUF_FETCH_OK;
+}
+
+struct fx {
+	char dir[64];
+	char repo[128], keys[128], state[128], dl[128], work[128];
+	struct served srv;
+	struct kit_tuf_client *c;
+	unsigned char *saved[4];
+	size_t savedlen[4];
+};
+
+static const char *const state_files[4] = {
+	"root.json", "timestamp.json", "snapshot.json", "targets.json",
+};
+
+static void
+write_text(const char *path, const char *text)
+{
+	struct kit_error err = {0};
+
+	assert_int_equal(kit_file_write_atomic(path, text, strlen(text), 0644,
+					       &err), 0);
+}
+
+static void
+add_target(struct kit_tuf_repo *r, struct fx *f, const char *name,
+	   const char *content, int version)
+{
+	struct kit_error err = {0};
+	char path[256];
+	json_t *custom;
+
+	snprintf(path, sizeof(path), "%s/src.bin", f->work);
+	write_text(path, content);
+	custom = json_pack("{s:s, s:s, s:i, s:{s:s, s:s}}", "campaign",
+			   "together-2016", "office", "global", "version",
+			   version, "window", "start", "2016-12-15T00:00:00+01:00",
+			   "end", "2016-12-18T23:59:59+01:00");
+	assert_int_equal(kit_tuf_repo_add_target(r, name, path, custom, &err), 0);
+	json_decref(custom);
+}
+
+static struct kit_tuf_repo *
+open_unlocked(struct fx *f)
+{
+	struct kit_error err = {0};
+	struct kit_tuf_repo *r;
+	int i;
+
+	r = kit_tuf_repo_open(f->repo, f->keys, &err);
+	if (r == NULL)
+		fail_msg("open: %s", err.msg);
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		assert_true(kit_tuf_repo_unlock(r, (enum kit_tuf_role)i, PASS, &err) >= 0);
+	return r;
+}
+
+static void
+commit(struct kit_tuf_repo *r)
+{
+	struct kit_error err = {0};
+
+	if (kit_tuf_repo_commit(r, &err) < 0)
+		fail_msg("commit: %s", err.msg);
+}
+
+static void
+client_update_ok(struct fx *f)
+{
+	struct kit_error err = {0};
+
+	if (kit_tuf_client_update(f->c, &err) < 0)
+		fail_msg("update: %s", err.msg);
+}
+
+/* Set up a repository with one target and a client that trusts it. */
+static void
+fx_setup_cfg(struct fx *f, const struct kit_tuf_repo_config *cfg)
+{
+	struct kit_error err = {0};
+	struct kit_tuf_repo *r;
+	char root[256];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/kit-tuf-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->repo, sizeof(f->repo), "%s/repo", f->dir);
+	snprintf(f->keys, sizeof(f->keys), "%s/keys", f->dir);
+	snprintf(f->state, sizeof(f->state), "%s/state", f->dir);
+	snprintf(f->dl, sizeof(f->dl), "%s/dl", f->dir);
+	snprintf(f->work, sizeof(f->work), "%s/work", f->dir);
+	assert_int_equal(kit_mkdir_p(f->dl, 0755, &err), 0);
+	assert_int_equal(kit_mkdir_p(f->work, 0755, &err), 0);
+	if (kit_tuf_repo_init(f->repo, f->keys, cfg, PASS, &err) < 0)
+		fail_msg("init: %s", err.msg);
+	r = open_unlocked(f);
+	add_target(r, f, "together-2016/global.tar.zst", "kit version one\n", 1);
+	commit(r);
+	kit_tuf_repo_free(r);
+
+	snprintf(root, sizeof(root), "%s/metadata/1.root.json", f->repo);
+	if (kit_tuf_client_pin_root(f->state, root, 0, &err) < 0)
+		fail_msg("pin: %s", err.msg);
+	snprintf(f->srv.repo, sizeof(f->srv.repo), "%s", f->repo);
+	f->c = kit_tuf_client_new(f->state, serve, &f->srv, &err);
+	assert_non_null(f->c);
+	client_update_ok(f);
+}
+
+static void
+fx_setup(struct fx *f)
+{
+	struct kit_tuf_repo_config cfg;
+
+	kit_tuf_repo_config_default(&cfg);
+	fx_setup_cfg(f, &cfg);
+}
+
+static void
+fx_teardown(struct fx *f)
+{
+	struct kit_error err = {0};
+	int i;
+
+	kit_tuf_client_free(f->c);
+	for (i = 0; i < 4; i++)
+		free(f->saved[i]);
+	unsetenv("KIT_TEST_NOW");
+	assert_int_equal(kit_rm_rf(f->dir, &err), 0);
+}
+
+/* Remember the trusted files, to prove a refusal changed nothing. */
+static void
+save_state(struct fx *f)
+{
+	struct kit_error err = {0};
+	char path[256];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		free(f->saved[i]);
+		f->saved[i] = NULL;
+		f->savedlen[i] = 0;
+		snprintf(path, sizeof(path), "%s/%s", f->state, state_files[i]);
+		if (kit_file_exists(path))
+			assert_int_equal(kit_file_read(path, 1 << 24, &f->saved[i],
+						       &f->savedlen[i], &err), 0);
+	}
+}
+
+static void
+assert_state_unchanged(struct fx *f)
+{
+	struct kit_error err = {0};
+	unsigned char *b = NULL;
+	size_t len = 0;
+	char path[256];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->state, state_files[i]);
+		if (f->saved[i] == NULL) {
+			assert_false(kit_file_exists(path));
+			continue;
+		}
+		assert_int_equal(kit_file_read(path, 1 << 24, &b, &len, &err), 0);
+		assert_int_equal(len, f->savedlen[i]);
+		assert_memory_equal(b, f->saved[i], len);
+		free(b);
+	}
+}
+
+/* Run an update that must be refused as a security failure. */
+static void
+assert_state_unchanged_mask(struct fx *f, unsigned mask)
+{
+	unsigned char *keep[4];
+	size_t i;
+
+	/* compare only the files in mask (bit i = state_files[i]) */
+	for (i = 0; i < 4; i++) {
+		keep[i] = f->saved[i];
+		if (!(mask & (1u << i))) {
+			char path[256];
+			struct kit_error err = {0};
+
+			snprintf(path, sizeof(path), "%s/%s", f->state, state_files[i]);
+			f->saved[i] = NULL;
+			if (kit_file_exists(path))
+				assert_int_equal(kit_file_read(path, 1 << 24,
+					&f->saved[i], &f->savedlen[i], &err), 0);
+		}
+	}
+	assert_state_unchanged(f);
+	for (i = 0; i < 4; i++) {
+		if (!(mask & (1u << i)))
+			free(f->saved[i]);
+		f->saved[i] = keep[i];
+	}
+}
+
+#define ALL_STATE 0xfu
+#define ROOT_ST 1u
+#define TIMESTAMP_ST 2u
+#define SNAPSHOT_ST 4u
+#define TARGETS_ST 8u
+
+/* Run an update that must be refused as a security failure, leaving the
+ * trusted files in mask unchanged. */
+static void
+expect_refused_mask(struct fx *f, const char *needle, unsigned mask)
+{
+	struct kit_error err = {0};
+
+	save_state(f);
+	assert_int_equal(kit_tuf_client_update(f->c, &err), -1);
+	if (err.code != KIT_E_SECURITY || (needle && strstr(err.msg, needle) == NULL))
+		fail_msg("expected KIT_E_SECURITY with \"%s\", got %d: %s",
+			 needle ? needle : "", err.code, err.msg);
+	print_message("    refused: %s\n", err.msg);
+	assert_state_unchanged_mask(f, mask);
+}
+
+static void
+expect_refused(struct fx *f, const char *needle)
+{
+	expect_refused_mask(f, needle, ALL_STATE);
+}
+
+static json_t *
+load_json(const char *path)
+{
+	json_error_t jerr;
+	json_t *j = json_load_file(path, 0, &jerr);
+
+	if (j == NULL)
+		fail_msg("%s: %s", path, jerr.text);
+	return j;
+}
+
+static void
+save_json(const char *path, const json_t *j)
+{
+	struct kit_error err = {0};
+	char *s = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+
+	assert_int_equal(kit_file_write_atomic(path, s, strlen(s), 0644, &err), 0);
+	free(s);
+}
+
+static struct kit_key *
+load_key(struct fx *f, const char *file)
+{
+	struct kit_error err = {0};
+	char path[256];
+	struct kit_key *k;
+
+	snprintf(path, sizeof(path), "%s/%s", f->keys, file);
+	k = kit_key_load(path, PASS, &err);
+	if (k == NULL)
+		fail_msg("load key %s: %s", file, err.msg);
+	return k;
+}
+
+/* Replace the signatures of meta by those of the given keys. */
+static void
+resign(json_t *meta, struct kit_key **keys, int n)
+{
+	struct kit_error err = {0};
+	int i;
+
+	json_object_set_new(meta, "signatures", json_array());
+	for (i = 0; i < n; i++)
+		assert_int_equal(kit_tuf_sign(meta, keys[i], &err), 0);
+}
+
+static void
+set_version(json_t *meta, int64_t v)
+{
+	json_object_set_new(json_object_get(meta, "signed"), "version",
+			    json_integer(v));
+}
+
+static void
+mpath(char *out, size_t size, struct fx *f, const char *name)
+{
+	snprintf(out, size, "%s/metadata/%s", f->repo, name);
+}
+
+static void
+copy_file(const char *src, const char *dst)
+{
+	struct kit_error err = {0};
+
+	assert_int_equal(kit_file_copy(src, dst, 0644, &err), 0);
+}
+
+static void
+set_clock(int64_t delta)
+{
+	char buf[32];
+
+	kit_time_format_utc((int64_t)time(NULL) + delta, buf, sizeof(buf));
+	setenv("KIT_TEST_NOW", buf, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* canonical JSON and key ids                                          */
+/* ------------------------------------------------------------------ */
+
+static void
+test_canonical_vectors(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{"{\"b\":1,\"a\":[true,false,null],\"c\":{\"z\":\"x\",\"y\":-5}}",
+		 "{\"a\":[true,false,null],\"b\":1,\"c\":{\"y\":-5,\"z\":\"x\"}}"},
+		{"{ \"k\" : \"a\\\"b\\\\c\" }", "{\"k\":\"a\\\"b\\\\c\"}"},
+		/* control characters and '/' are written as is */
+		{"[\"line\\nbreak\\t/\"]", "[\"line\nbreak\t/\"]"},
+		/* UTF-8 untouched; keys in byte order: A < z < \u00e9 < \u20ac */
+		{"{\"\\u20ac\":1,\"\\u00e9\":2,\"z\":3,\"A\":4}",
+		 "{\"A\":4,\"z\":3,\"\xc3\xa9\":2,\"\xe2\x82\xac\":1}"},
+		{"[]", "[]"},
+		{"{}", "{}"},
+		{"[0,-1,9007199254740993]", "[0,-1,9007199254740993]"},
+		{"{\"_type\":\"x\",\"\":\"empty\",\"a\":{}}",
+		 "{\"\":\"empty\",\"_type\":\"x\",\"a\":{}}"},
+	};
+	struct kit_error err = {0};
+	struct kit_buf b;
+	json_error_t jerr;
+	json_t *j;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		j = json_loads(v[i].in, JSON_DECODE_ANY, &jerr);
+		assert_non_null(j);
+		kit_buf_init(&b, 4096);
+		assert_int_equal(kit_tuf_canonical(j, &b, &err), 0);
+		assert_int_equal(b.len, strlen(v[i].out));
+		assert_memory_equal(b.data, v[i].out, b.len);
+		kit_buf_free(&b);
+		json_decref(j);
+	}
+	/* reals are refused */
+	j = json_loads("{\"a\":1.5}", 0, &jerr);
+	kit_buf_init(&b, 4096);
+	assert_int_equal(kit_tuf_canonical(j, &b, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	kit_buf_free(&b);
+	json_decref(j);
+	/* the cap holds */
+	memset(&err, 0, sizeof(err));
+	j = json_loads("[\"0123456789\",\"0123456789\"]", 0, &jerr);
+	kit_buf_init(&b, 8);
+	assert_int_equal(kit_tuf_canonical(j, &b, &err), -1);
+	kit_buf_free(&b);
+	json_decref(j);
+}
+
+/* The same bytes as Python's json.dumps(sort_keys, compact,
+ * ensure_ascii=False) where both definitions agree (no control chars). */
+static void
+test_canonical_python(void **state)
+{
+	const char *in = "{\"signed\":{\"b\":[1,2,{\"y\":\"\xc3\xa9\\\"q\"}],"
+			 "\"a\":\"x\\\\y\",\"\xe2\x82\xac\":true},\"n\":null}";
+	struct kit_error err = {0};
+	struct kit_buf b;
+	json_error_t jerr;
+	char cmd[1024], out[1024];
+	FILE *p;
+	json_t *j;
+	size_t n;
+
+	(void)state;
+	j = json_loads(in, 0, &jerr);
+	assert_non_null(j);
+	kit_buf_init(&b, 4096);
+	assert_int_equal(kit_tuf_canonical(j, &b, &err), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import json,sys; "
+		 "sys.stdout.write(json.dumps(json.loads(sys.argv[1]), "
+		 "sort_keys=True, separators=(\",\",\":\"), ensure_ascii=False))' '%s'",
+		 in);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out), p);
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(n, b.len);
+	assert_memory_equal(out, b.data, n);
+	kit_buf_free(&b);
+	json_decref(j);
+}
+
+static void
+test_keyid_vector(void **state)
+{
+	/* RFC 8032 test 1 key; the key id is committed in
+	 * tests/fixtures/tuf/keyid-rfc8032-1.json (computed with Python's
+	 * hashlib over the canonical key object) and re-checked here. */
+	static const char seedhex[] =
+		"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+	struct kit_error err = {0};
+	unsigned char seed[32];
+	char keyid[KIT_SHA256_HEX], cmd[512], out[128];
+	struct kit_key *k;
+	json_t *fixture;
+	FILE *p;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(kit_hex_decode(seedhex, seed, sizeof(seed)), 0);
+	k = kit_key_from_seed(seed, &err);
+	assert_non_null(k);
+	assert_int_equal(kit_tuf_keyid(k, keyid, &err), 0);
+	fixture = load_json("../fixtures/tuf/keyid-rfc8032-1.json");
+	assert_string_equal(keyid, json_string_value(json_object_get(fixture, "keyid")));
+	json_decref(fixture);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import hashlib,json; print(hashlib."
+		 "sha256(json.dumps({\"keytype\":\"ed25519\",\"scheme\":\"ed25519\","
+		 "\"keyval\":{\"public\":\"d75a980182b10ab7d54bfed3c964073a0ee172f3"
+		 "daa62325af021a68f707511a\"}}, sort_keys=True, separators=(\",\","
+		 "\":\")).encode()).hexdigest())'");
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(strncmp(out, keyid, 64), 0);
+	kit_key_free(k);
+}
+
+static void
+test_sign_verify_threshold(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_key *k1, *k2, *k3;
+	char id1[KIT_SHA256_HEX], id2[KIT_SHA256_HEX];
+	json_t *root, *meta, *sigs;
+
+	(void)state;
+	k1 = kit_key_generate(&err);
+	k2 = kit_key_generate(&err);
+	k3 = kit_key_generate(&err);
+	assert_non_null(k1);
+	assert_non_null(k2);
+	assert_non_null(k3);
+	assert_int_equal(kit_tuf_keyid(k1, id1, &err), 0);
+	assert_int_equal(kit_tuf_keyid(k2, id2, &err), 0);
+	root = json_pack("{s:{s:{s:o, s:o}, s:{s:{s:[s,s], s:i}}}}", "signed",
+			 "keys", id1, kit_tuf_key_json(k1), id2,
+			 kit_tuf_key_json(k2), "roles", "targets", "keyids", id1,
+			 id2, "threshold", 2);
+	meta = json_pack("{s:{s:s, s:i}}", "signed", "_type", "targets",
+			 "version", 1);
+	assert_int_equal(kit_tuf_sign(meta, k1, &err), 0);
+	/* one valid signature, twice: counts once */
+	sigs = json_object_get(meta, "signatures");
+	json_array_append(sigs, json_array_get(sigs, 0));
+	assert_int_equal(kit_tuf_verify(root, KIT_TUF_TARGETS, meta, "t", &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "1 valid signature"));
+	assert_non_null(strstr(err.msg, "threshold 2"));
+	/* a foreign key's signature is ignored */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_sign(meta, k3, &err), 0);
+	assert_int_equal(kit_tuf_verify(root, KIT_TUF_TARGETS, meta, "t", &err), -1);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_sign(meta, k2, &err), 0);
+	assert_int_equal(kit_tuf_verify(root, KIT_TUF_TARGETS, meta, "t", &err), 0);
+	/* a change to signed voids them */
+	json_object_set_new(json_object_get(meta, "signed"), "version",
+			    json_integer(2));
+	assert_int_equal(kit_tuf_verify(root, KIT_TUF_TARGETS, meta, "t", &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	json_decref(root);
+	json_decref(meta);
+	kit_key_free(k1);
+	kit_key_free(k2);
+	kit_key_free(k3);
+}
+
+static void
+test_check_shapes(void **state)
+{
+	static const char *const bad[] = {
+		"{\"signed\":{\"_type\":\"timestamp\",\"spec_version\":\"1.0.31\","
+		"\"version\":0,\"expires\":\"2030-01-01T00:00:00Z\",\"meta\":"
+		"{\"snapshot.json\":{\"version\":1}}},\"signatures\":[]}",
+		"{\"signed\":{\"_type\":\"timestamp\",\"spec_version\":\"2.0.0\","
+		"\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"meta\":"
+		"{\"snapshot.json\":{\"version\":1}}},\"signatures\":[]}",
+		"{\"signed\":{\"_type\":\"timestamp\",\"spec_version\":\"1.0.31\","
+		"\"version\":1,\"expires\":\"2030-01-01T00:00:00+01:00\",\"meta\":"
+		"{\"snapshot.json\":{\"version\":1}}},\"signatures\":[]}",
+		"{\"signed\":{\"_type\":\"snapshot\",\"spec_version\":\"1.0.31\","
+		"\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"meta\":"
+		"{\"snapshot.json\":{\"version\":1}}},\"signatures\":[]}",
+		"{\"signed\":{\"_type\":\"timestamp\",\"spec_version\":\"1.0.31\","
+		"\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"meta\":"
+		"{\"snapshot.json\":{\"version\":1,\"length\":-1}}},\"signatures\":[]}",
+	};
+	const char *good = "{\"signed\":{\"_type\":\"timestamp\",\"spec_version\":"
+			   "\"1.0.31\",\"version\":3,\"expires\":"
+			   "\"2030-01-01T00:00:00Z\",\"meta\":{\"snapshot.json\":"
+			   "{\"version\":1}}},\"signatures\":[]}";
+	struct kit_error err = {0};
+	int64_t v = 0, e = 0;
+	json_t *j;
+	size_t i;
+
+	(void)state;
+	j = kit_tuf_parse((const unsigned char *)good, strlen(good), "t", &err);
+	assert_non_null(j);
+	assert_int_equal(kit_tuf_check(j, KIT_TUF_TIMESTAMP, "t", &v, &e, &err), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(e, 1893456000);
+	json_decref(j);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		j = kit_tuf_parse((const unsigned char *)bad[i], strlen(bad[i]),
+				  "t", &err);
+		assert_non_null(j);
+		assert_int_equal(kit_tuf_check(j, KIT_TUF_TIMESTAMP, "t", NULL,
+					       NULL, &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		json_decref(j);
+	}
+	memset(&err, 0, sizeof(err));
+	assert_null(kit_tuf_parse((const unsigned char *)"{\"a\":1,\"a\":2}", 13,
+				  "dup", &err));
+	assert_int_equal(err.code, KIT_E_SECURITY);
+}
+
+/* ------------------------------------------------------------------ */
+/* writer + client: the happy path                                     */
+/* ------------------------------------------------------------------ */
+
+static void
+test_happy_path(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	struct kit_tuf_repo *r;
+	struct fx f;
+	char dest[256], path[256];
+	unsigned char *b = NULL;
+	size_t len = 0;
+
+	(void)state;
+	fx_setup(&f);
+	/* layout of a consistent-snapshot repository */
+	mpath(path, sizeof(path), &f, "1.root.json");
+	assert_true(kit_file_exists(path));
+	mpath(path, sizeof(path), &f, "2.targets.json");
+	assert_true(kit_file_exists(path));
+	mpath(path, sizeof(path), &f, "2.snapshot.json");
+	assert_true(kit_file_exists(path));
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_TARGETS), 2);
+	assert_int_equal(kit_tuf_client_targets_changed(f.c), 1);
+	assert_int_equal(kit_tuf_client_target_count(f.c), 1);
+	assert_int_equal(kit_tuf_client_target_at(f.c, 0, &t), 0);
+	assert_string_equal(t.name, "together-2016/global.tar.zst");
+	assert_int_equal(t.length, 16);
+	assert_int_equal(json_integer_value(json_object_get(t.custom, "version")), 1);
+	snprintf(path, sizeof(path), "%s/targets/together-2016/%s.global.tar.zst",
+		 f.repo, t.sha256);
+	assert_true(kit_file_exists(path));
+
+	snprintf(dest, sizeof(dest), "%s/global.tar.zst", f.dl);
+	if (kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst", dest,
+					&err) < 0)
+		fail_msg("fetch: %s", err.msg);
+	assert_int_equal(kit_file_read(dest, 1024, &b, &len, &err), 0);
+	assert_int_equal(len, 16);
+	assert_memory_equal(b, "kit version one\n", 16);
+	free(b);
+	assert_int_equal(kit_tuf_client_target_get(f.c, "nope/x", &t, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+
+	/* unchanged repository: the spec's order costs the root probe and
+	 * the timestamp; snapshot and targets come from the state dir */
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 2);
+	assert_string_equal(f.srv.last[0], "metadata/2.root.json");
+	assert_string_equal(f.srv.last[1], "metadata/timestamp.json");
+	assert_int_equal(kit_tuf_client_targets_changed(f.c), 0);
+	/* lazy root mode: one small request */
+	kit_tuf_client_set_lazy_root(f.c, 1);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 1);
+	assert_string_equal(f.srv.last[0], "metadata/timestamp.json");
+
+	/* a new kit version */
+	r = open_unlocked(&f);
+	add_target(r, &f, "together-2016/global.tar.zst", "kit version two, longer\n", 2);
+	add_target(r, &f, "together-2016/be.tar.zst", "belgium\n", 1);
+	commit(r);
+	kit_tuf_repo_free(r);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 4); /* timestamp, root probe, snapshot, targets */
+	assert_int_equal(kit_tuf_client_targets_changed(f.c), 1);
+	assert_int_equal(kit_tuf_client_target_count(f.c), 2);
+	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
+						   &t, &err), 0);
+	assert_int_equal(json_integer_value(json_object_get(t.custom, "version")), 2);
+	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
+						     dest, &err), 0);
+	assert_int_equal(kit_tuf_client_target_at(f.c, 0, &t), 0);
+	assert_string_equal(t.name, "together-2016/be.tar.zst");
+
+	/* kit-publish timestamp: a refresh with no change */
+	r = open_unlocked(&f);
+	commit(r);
+	assert_int_equal(kit_tuf_repo_version(r, KIT_TUF_TARGETS), 3);
+	kit_tuf_repo_free(r);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_targets_changed(f.c), 0);
+	fx_teardown(&f);
+}
+
+static void
+test_repo_refusals(void **state)
+{
+	struct kit_tuf_repo_config cfg;
+	struct kit_error err = {0};
+	struct kit_tuf_repo *r;
+	struct fx f;
+	char path[256];
+
+	(void)state;
+	fx_setup(&f);
+	/* init twice */
+	kit_tuf_repo_config_default(&cfg);
+	assert_int_equal(kit_tuf_repo_init(f.repo, f.keys, &cfg, PASS, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	/* bad threshold */
+	memset(&err, 0, sizeof(err));
+	cfg.role[KIT_TUF_ROOT].threshold = 2;
+	snprintf(path, sizeof(path), "%s/other", f.dir);
+	assert_int_equal(kit_tuf_repo_init(path, f.keys, &cfg, PASS, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	/* wrong passphrase */
+	memset(&err, 0, sizeof(err));
+	r = kit_tuf_repo_open(f.repo, f.keys, &err);
+	assert_non_null(r);
+	assert_int_equal(kit_tuf_repo_unlock(r, KIT_TUF_TARGETS, "wrong", &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	/* no keys: commit refused */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_repo_commit(r, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	/* unsafe target name */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_repo_add_target(r, "../x", "/etc/hostname", NULL,
+						 &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	kit_tuf_repo_free(r);
+	fx_teardown(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* arbitrary installation                                              */
+/* ------------------------------------------------------------------ */
+
+static void
+test_bad_signature(void **state)
+{
+	struct fx f;
+	char path[256];
+	json_t *ts;
+	char *sig;
+
+	(void)state;
+	fx_setup(&f);
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	ts = load_json(path);
+	set_version(ts, 10); /* a "newer" timestamp ... */
+	sig = kit_strdup(json_string_value(json_object_get(
+		json_array_get(json_object_get(ts, "signatures"), 0), "sig")));
+	sig[10] = sig[10] == '0' ? '1' : '0'; /* ... with a flipped signature */
+	json_object_set_new(json_array_get(json_object_get(ts, "signatures"), 0),
+			    "sig", json_string(sig));
+	free(sig);
+	save_json(path, ts);
+	json_decref(ts);
+	expect_refused(&f, "0 valid signatures");
+	fx_teardown(&f);
+}
+
+static void
+test_wrong_key(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_key *k;
+	struct fx f;
+	char path[256];
+	json_t *ts;
+
+	(void)state;
+	fx_setup(&f);
+	k = kit_key_generate(&err);
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	ts = load_json(path);
+	set_version(ts, 10);
+	resign(ts, &k, 1);
+	save_json(path, ts);
+	json_decref(ts);
+	expect_refused(&f, "threshold 1");
+	kit_key_free(k);
+
+	/* the right file under the wrong role: a snapshot as timestamp */
+	{
+		char snap[256];
+
+		mpath(snap, sizeof(snap), &f, "2.snapshot.json");
+		copy_file(snap, path);
+		expect_refused(&f, "expected \"timestamp\"");
+	}
+	fx_teardown(&f);
+}
+
+static void
+test_threshold(void **state)
+{
+	struct kit_tuf_repo_config cfg;
+	struct kit_key *k[2];
+	struct fx f;
+	char path[256];
+	json_t *ts, *sigs;
+
+	(void)state;
+	kit_tuf_repo_config_default(&cfg);
+	cfg.role[KIT_TUF_TIMESTAMP].keys = 2;
+	cfg.role[KIT_TUF_TIMESTAMP].threshold = 2;
+	fx_setup_cfg(&f, &cfg);
+	k[0] = load_key(&f, "timestamp-1.pem");
+	k[1] = load_key(&f, "timestamp-2.pem");
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	ts = load_json(path);
+	set_version(ts, 10);
+	resign(ts, k, 1);
+	/* the same signature twice still counts once */
+	sigs = json_object_get(ts, "signatures");
+	json_array_append(sigs, json_array_get(sigs, 0));
+	save_json(path, ts);
+	expect_refused(&f, "1 valid signature by timestamp keys, threshold 2");
+	/* both keys: accepted */
+	resign(ts, k, 2);
+	save_json(path, ts);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_TIMESTAMP), 10);
+	json_decref(ts);
+	kit_key_free(k[0]);
+	kit_key_free(k[1]);
+	fx_teardown(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* rollback                                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+test_rollback_timestamp(void **state)
+{
+	struct kit_tuf_repo *r;
+	struct fx f;
+	char path[256], old[256];
+
+	(void)state;
+	fx_setup(&f);
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	snprintf(old, sizeof(old), "%s/old-timestamp.json", f.work);
+	copy_file(path, old);
+	r = open_unlocked(&f);
+	commit(r);
+	kit_tuf_repo_free(r);
+	client_update_ok(&f);
+	copy_file(old, path); /* a mirror serves the old, validly signed file */
+	expect_refused(&f, "older than the trusted version");
+	fx_teardown(&f);
+}
+
+/* A compromised timestamp key points at an older snapshot. */
+static void
+test_rollback_snapshot(void **state)
+{
+	struct kit_tuf_repo *r;
+	struct kit_key *k;
+	struct fx f;
+	char path[256], snap1[256], served[256], good[256];
+	json_t *ts, *entry;
+	unsigned char *b = NULL;
+	size_t len = 0;
+	struct kit_error err = {0};
+	char hex[KIT_SHA256_HEX];
+
+	(void)state;
+	fx_setup(&f);
+	r = open_unlocked(&f);
+	commit(r);
+	kit_tuf_repo_free(r);
+	client_update_ok(&f); /* trusts snapshot 3 */
+	k = load_key(&f, "timestamp-1.pem");
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	snprintf(good, sizeof(good), "%s/good-timestamp.json", f.work);
+	copy_file(path, good);
+	ts = load_json(path);
+	set_version(ts, 50);
+	entry = json_object_get(json_object_get(json_object_get(ts, "signed"),
+						"meta"), "snapshot.json");
+	mpath(snap1, sizeof(snap1), &f, "2.snapshot.json");
+	assert_int_equal(kit_file_read(snap1, 1 << 20, &b, &len, &err), 0);
+	kit_sha256_hex(b, len, hex);
+	free(b);
+	json_object_set_new(entry, "version", json_integer(2));
+	json_object_set_new(entry, "length", json_integer((json_int_t)len));
+	json_object_set_new(entry, "hashes", json_pack("{s:s}", "sha256", hex));
+	resign(ts, &k, 1);
+	save_json(path, ts);
+	expect_refused(&f, "snapshot version 2 is older than the trusted 3");
+
+	/* an older snapshot served under the newer name: mix-and-match
+	 * (the new timestamp is genuine and becomes trusted; the snapshot
+	 * is refused and the trusted one kept) */
+	copy_file(good, path);
+	r = open_unlocked(&f);
+	commit(r); /* snapshot 4, timestamp 4 */
+	kit_tuf_repo_free(r);
+	mpath(served, sizeof(served), &f, "4.snapshot.json");
+	copy_file(snap1, served);
+	expect_refused_mask(&f, "mix-and-match", ROOT_ST | SNAPSHOT_ST | TARGETS_ST);
+	json_decref(ts);
+	kit_key_free(k);
+	fx_teardown(&f);
+}
+
+/* A snapshot (signed with the real snapshot key) that lists an older
+ * targets version than the trusted snapshot. */
+static void
+test_rollback_targets(void **state)
+{
+	struct kit_tuf_repo *r;
+	struct kit_key *ks, *kt;
+	struct kit_error err = {0};
+	struct fx f;
+	char path[256], hex[KIT_SHA256_HEX];
+	json_t *snap, *ts, *e;
+	unsigned char *b = NULL;
+	size_t len = 0;
+
+	(void)state;
+	fx_setup(&f);
+	r = open_unlocked(&f);
+	add_target(r, &f, "together-2016/global.tar.zst", "version two\n", 2);
+	commit(r); /* targets 3, snapshot 3 */
+	kit_tuf_repo_free(r);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_TARGETS), 3);
+	ks = load_key(&f, "snapshot-1.pem");
+	kt = load_key(&f, "timestamp-1.pem");
+	/* snapshot 9 listing targets 2 (which exists, validly signed) */
+	mpath(path, sizeof(path), &f, "3.snapshot.json");
+	snap = load_json(path);
+	set_version(snap, 9);
+	mpath(path, sizeof(path), &f, "2.targets.json");
+	assert_int_equal(kit_file_read(path, 1 << 20, &b, &len, &err), 0);
+	kit_sha256_hex(b, len, hex);
+	free(b);
+	e = json_object_get(json_object_get(json_object_get(snap, "signed"), "meta"),
+			    "targets.json");
+	json_object_set_new(e, "version", json_integer(2));
+	json_object_set_new(e, "length", json_integer((json_int_t)len));
+	json_object_set_new(e, "hashes", json_pack("{s:s}", "sha256", hex));
+	resign(snap, &ks, 1);
+	mpath(path, sizeof(path), &f, "9.snapshot.json");
+	save_json(path, snap);
+	assert_int_equal(kit_file_read(path, 1 << 20, &b, &len, &err), 0);
+	kit_sha256_hex(b, len, hex);
+	free(b);
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	ts = load_json(path);
+	set_version(ts, 9);
+	e = json_object_get(json_object_get(json_object_get(ts, "signed"), "meta"),
+			    "snapshot.json");
+	json_object_set_new(e, "version", json_integer(9));
+	json_object_set_new(e, "length", json_integer((json_int_t)len));
+	json_object_set_new(e, "hashes", json_pack("{s:s}", "sha256", hex));
+	resign(ts, &kt, 1);
+	save_json(path, ts);
+	/* the timestamp (real key) is accepted; the snapshot is refused */
+	expect_refused_mask(&f, "lists targets.json version 2, older than the trusted 3",
+			    ROOT_ST | SNAPSHOT_ST | TARGETS_ST);
+	json_decref(snap);
+	json_decref(ts);
+	kit_key_free(ks);
+	kit_key_free(kt);
+	fx_teardown(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* indefinite freeze                                                   */
+/* ------------------------------------------------------------------ */
+
+static void
+freeze_case(int role, int64_t short_expiry)
+{
+	struct kit_tuf_repo_config cfg;
+	struct fx f;
+	int i;
+
+	kit_tuf_repo_config_default(&cfg);
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		cfg.role[i].expires = 400 * 86400;
+	cfg.role[role].expires = short_expiry;
+	fx_setup_cfg(&f, &cfg);
+	set_clock(short_expiry + 3600);
+	expect_refused(&f, "the clock of this machine may be wrong");
+	{
+		struct kit_error err = {0};
+
+		save_state(&f);
+		assert_int_equal(kit_tuf_client_update(f.c, &err), -1);
+		assert_non_null(strstr(err.msg, kit_tuf_role_name((enum kit_tuf_role)role)));
+		assert_non_null(strstr(err.msg, "expired at"));
+	}
+	unsetenv("KIT_TEST_NOW");
+	client_update_ok(&f);
+	fx_teardown(&f);
+}
+
+static void
+test_expired(void **state)
+{
+	(void)state;
+	freeze_case(KIT_TUF_TIMESTAMP, 86400);
+	freeze_case(KIT_TUF_SNAPSHOT, 2 * 86400);
+	freeze_case(KIT_TUF_TARGETS, 3 * 86400);
+	freeze_case(KIT_TUF_ROOT, 4 * 86400);
+}
+
+/* ------------------------------------------------------------------ */
+/* endless data                                                        */
+/* ------------------------------------------------------------------ */
+
+static void
+test_endless_data(void **state)
+{
+	struct kit_tuf_repo *r;
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	struct fx f;
+	char path[256], dest[256], big[256];
+	FILE *fp;
+	json_t *ts;
+	char *s;
+	size_t i;
+
+	(void)state;
+	fx_setup(&f);
+	/* a timestamp padded beyond 16 KiB, from a transport that ignores
+	 * the cap */
+	r = open_unlocked(&f);
+	commit(r);
+	kit_tuf_repo_free(r);
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	ts = load_json(path);
+	s = json_dumps(ts, 0);
+	json_decref(ts);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs(s, fp);
+	for (i = 0; i < KIT_TUF_MAX_TIMESTAMP_LEN; i++)
+		fputc(' ', fp);
+	fclose(fp);
+	free(s);
+	f.srv.ignore_max = 1;
+	expect_refused(&f, "endless data");
+	f.srv.ignore_max = 0;
+	expect_refused(&f, "more than"); /* the callback's own refusal */
+
+	/* a target longer than its signed length */
+	r = open_unlocked(&f);
+	commit(r);
+	kit_tuf_repo_free(r);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
+						   &t, &err), 0);
+	snprintf(big, sizeof(big), "%s/targets/together-2016/%s.global.tar.zst",
+		 f.repo, t.sha256);
+	fp = fopen(big, "a");
+	assert_non_null(fp);
+	fputs("and then some more bytes", fp);
+	fclose(fp);
+	snprintf(dest, sizeof(dest), "%s/global.tar.zst", f.dl);
+	f.srv.ignore_max = 1;
+	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
+						     dest, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "endless data"));
+	assert_false(kit_file_exists(dest));
+	fx_teardown(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* mix-and-match, target hash                                          */
+/* ------------------------------------------------------------------ */
+
+static void
+test_mix_and_match(void **state)
+{
+	struct kit_tuf_repo *r;
+	struct fx f;
+	char path[256], old[256];
+
+	(void)state;
+	fx_setup(&f);
+	r = open_unlocked(&f);
+	add_target(r, &f, "together-2016/be.tar.zst", "belgium\n", 1);
+	commit(r); /* targets 3 */
+	kit_tuf_repo_free(r);
+	/* a mirror serves 2.targets.json under the name 3.targets.json */
+	mpath(path, sizeof(path), &f, "3.targets.json");
+	mpath(old, sizeof(old), &f, "2.targets.json");
+	snprintf(f.srv.ov[0].rel, sizeof(f.srv.ov[0].rel), "metadata/3.targets.json");
+	snprintf(f.srv.ov[0].src, sizeof(f.srv.ov[0].src), "%s", old);
+	f.srv.nov = 1;
+	/* the new timestamp and snapshot are genuine and trusted; the
+	 * targets file is refused and the trusted one kept */
+	expect_refused_mask(&f, "mix-and-match", ROOT_ST | TARGETS_ST);
+	f.srv.nov = 0;
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_target_count(f.c), 2);
+	fx_teardown(&f);
+}
+
+static void
+test_target_hash_mismatch(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	struct fx f;
+	char path[512], dest[256];
+
+	(void)state;
+	fx_setup(&f);
+	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
+						   &t, &err), 0);
+	snprintf(path, sizeof(path), "%s/targets/together-2016/%s.global.tar.zst",
+		 f.repo, t.sha256);
+	write_text(path, "kit version ONE\n"); /* same length, other bytes */
+	snprintf(dest, sizeof(dest), "%s/global.tar.zst", f.dl);
+	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
+						     dest, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "SHA-256"));
+	assert_false(kit_file_exists(dest));
+	/* shorter: length mismatch */
+	memset(&err, 0, sizeof(err));
+	write_text(path, "short\n");
+	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
+						     dest, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_false(kit_file_exists(dest));
+	fx_teardown(&f);
+}
+
+/* ------------------------------------------------------------------ */
+/* root rotation and key compromise                                    */
+/* ------------------------------------------------------------------ */
+
+static void
+test_root_rotation(void **state)
+{
+	struct kit_tuf_repo *r;
+	struct kit_error err = {0};
+	struct fx f;
+	char path[256];
+
+	(void)state;
+	fx_setup(&f);
+	/* rotate the root keys with the old key unlocked: both sign */
+	r = open_unlocked(&f);
+	assert_int_equal(kit_tuf_repo_rotate(r, KIT_TUF_ROOT, 1, 1, PASS, &err), 0);
+	mpath(path, sizeof(path), &f, "pending.root.json");
+	assert_true(kit_file_exists(path));
+	if (kit_tuf_repo_publish_root(r, &err) < 0)
+		fail_msg("publish: %s", err.msg);
+	assert_false(kit_file_exists(path));
+	commit(r);
+	kit_tuf_repo_free(r);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 2);
+
+	/* a root signed only by new keys, without the old threshold */
+	r = kit_tuf_repo_open(f.repo, f.keys, &err);
+	assert_non_null(r);
+	assert_int_equal(kit_tuf_repo_rotate(r, KIT_TUF_ROOT, 1, 1, PASS, &err), 0);
+	assert_int_equal(kit_tuf_repo_publish_root(r, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "threshold of the current root"));
+	kit_tuf_repo_free(r);
+	/* an attacker publishes it anyway */
+	{
+		char pending[256];
+
+		mpath(pending, sizeof(pending), &f, "pending.root.json");
+		mpath(path, sizeof(path), &f, "3.root.json");
+		copy_file(pending, path);
+	}
+	expect_refused(&f, "not signed by the threshold of the trusted root version 2");
+	/* a root 3 that claims another version */
+	{
+		struct kit_key *k[2];
+		json_t *j = load_json(path);
+
+		k[0] = load_key(&f, "root-2.pem"); /* root v2's key */
+		k[1] = load_key(&f, "root-3.pem"); /* the pending root's key */
+		set_version(j, 4);
+		resign(j, k, 2);
+		save_json(path, j);
+		json_decref(j);
+		kit_key_free(k[0]);
+		kit_key_free(k[1]);
+		expect_refused(&f, "expected 3");
+	}
+	fx_teardown(&f);
+}
+
+static void
+test_root_multi_signers(void **state)
+{
+	struct kit_tuf_repo_config cfg;
+	struct kit_tuf_repo *r;
+	struct kit_error err = {0};
+	struct kit_key *k1, *k2;
+	struct fx f;
+	int i;
+
+	(void)state;
+	kit_tuf_repo_config_default(&cfg);
+	cfg.role[KIT_TUF_ROOT].keys = 2;
+	cfg.role[KIT_TUF_ROOT].threshold = 2;
+	fx_setup_cfg(&f, &cfg);
+	k1 = load_key(&f, "root-1.pem");
+	k2 = load_key(&f, "root-2.pem");
+	/* the first key holder: only her key */
+	r = kit_tuf_repo_open(f.repo, f.keys, &err);
+	assert_non_null(r);
+	assert_int_equal(kit_tuf_repo_add_key(r, KIT_TUF_ROOT, k1, &err), 0);
+	assert_int_equal(kit_tuf_repo_rotate(r, KIT_TUF_TARGETS, 2, 2, PASS, &err), 0);
+	assert_int_equal(kit_tuf_repo_publish_root(r, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "1 valid signature by root keys, threshold 2"));
+	kit_tuf_repo_free(r);
+	/* the second key holder signs the pending root, then publishes */
+	memset(&err, 0, sizeof(err));
+	r = kit_tuf_repo_open(f.repo, f.keys, &err);
+	assert_non_null(r);
+	assert_int_equal(kit_tuf_repo_sign_root(r, k2, &err), 0);
+	if (kit_tuf_repo_publish_root(r, &err) < 0)
+		fail_msg("publish: %s", err.msg);
+	for (i = 1; i < KIT_TUF_NROLES; i++)
+		assert_true(kit_tuf_repo_unlock(r, (enum kit_tuf_role)i, PASS, &err) >= 0);
+	commit(r); /* re-signs targets with the two new keys */
+	kit_tuf_repo_free(r);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 2);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_TARGETS), 3);
+	/* a key that is no root key cannot sign a root */
+	{
+		struct kit_key *kx = kit_key_generate(&err);
+
+		r = kit_tuf_repo_open(f.repo, f.keys, &err);
+		assert_non_null(r);
+		assert_int_equal(kit_tuf_repo_rotate(r, KIT_TUF_SNAPSHOT, 1, 1, PASS,
+						     &err), 0);
+		assert_int_equal(kit_tuf_repo_sign_root(r, kx, &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		kit_tuf_repo_free(r);
+		kit_key_free(kx);
+	}
+	kit_key_free(k1);
+	kit_key_free(k2);
+	fx_teardown(&f);
+}
+
+/*
+ * The timestamp key leaks: the attacker fast-forwards the client to
+ * timestamp version 1000.  The publisher rotates the timestamp key; the
+ * client recovers (fast-forward recovery) and the old key is worthless.
+ */
+static void
+test_compromised_timestamp_key(void **state)
+{
+	struct kit_tuf_repo *r;
+	struct kit_error err = {0};
+	struct kit_key *old;
+	struct fx f;
+	char path[256];
+	json_t *ts;
+
+	(void)state;
+	fx_setup(&f);
+	old = load_key(&f, "timestamp-1.pem");
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	ts = load_json(path);
+	set_version(ts, 1000);
+	resign(ts, &old, 1);
+	/* the attacker serves it from a mirror */
+	snprintf(path, sizeof(path), "%s/evil-timestamp.json", f.work);
+	save_json(path, ts);
+	snprintf(f.srv.ov[0].rel, sizeof(f.srv.ov[0].rel), "metadata/timestamp.json");
+	snprintf(f.srv.ov[0].src, sizeof(f.srv.ov[0].src), "%s", path);
+	f.srv.nov = 1;
+	client_update_ok(&f);
+	f.srv.nov = 0;
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_TIMESTAMP), 1000);
+
+	r = open_unlocked(&f);
+	assert_int_equal(kit_tuf_repo_rotate(r, KIT_TUF_TIMESTAMP, 1, 1, PASS, &err), 0);
+	if (kit_tuf_repo_publish_root(r, &err) < 0)
+		fail_msg("publish: %s", err.msg);
+	commit(r);
+	kit_tuf_repo_free(r);
+	client_update_ok(&f); /* the trusted timestamp 1000 was dropped */
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 2);
+	assert_true(kit_tuf_client_version(f.c, KIT_TUF_TIMESTAMP) < 1000);
+
+	set_version(ts, 2000);
+	resign(ts, &old, 1);
+	save_json(path, ts);
+	f.srv.nov = 1;
+	expect_refused(&f, "0 valid signatures by timestamp keys");
+	json_decref(ts);
+	kit_key_free(old);
+	fx_teardown(&f);
+}
+
+/* A repository without consistent snapshots (as other TUF tools may
+ * write): plain snapshot.json, targets.json and targets/<name>. */
+static void
+test_not_consistent(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	struct kit_key *k;
+	struct fx f;
+	char path[256], src[512], dest[256];
+	json_t *j;
+
+	(void)state;
+	fx_setup(&f);
+	k = load_key(&f, "root-1.pem");
+	mpath(path, sizeof(path), &f, "1.root.json");
+	j = load_json(path);
+	set_version(j, 2);
+	json_object_set_new(json_object_get(j, "signed"), "consistent_snapshot",
+			    json_false());
+	resign(j, &k, 1);
+	mpath(path, sizeof(path), &f, "2.root.json");
+	save_json(path, j);
+	json_decref(j);
+	kit_key_free(k);
+	mpath(src, sizeof(src), &f, "2.snapshot.json");
+	mpath(path, sizeof(path), &f, "snapshot.json");
+	copy_file(src, path);
+	mpath(src, sizeof(src), &f, "2.targets.json");
+	mpath(path, sizeof(path), &f, "targets.json");
+	copy_file(src, path);
+	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
+						   &t, &err), 0);
+	snprintf(src, sizeof(src), "%s/targets/together-2016/%s.global.tar.zst",
+		 f.repo, t.sha256);
+	snprintf(path, sizeof(path), "%s/targets/together-2016/global.tar.zst", f.repo);
+	copy_file(src, path);
+	/* drop the trusted snapshot and targets so they are fetched again */
+	snprintf(path, sizeof(path), "%s/snapshot.json", f.state);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/targets.json", f.state);
+	assert_int_equal(unlink(path), 0);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 2);
+	assert_string_equal(f.srv.last[3], "metadata/snapshot.json");
+	assert_string_equal(f.srv.last[4], "metadata/targets.json");
+	snprintf(dest, sizeof(dest), "%s/g", f.dl);
+	f.srv.nreq = 0;
+	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
+						     dest, &err), 0);
+	assert_string_equal(f.srv.last[0], "targets/together-2016/global.tar.zst");
+	fx_teardown(&f);
+}
+
+static void
+test_pin_root(void **state)
+{
+	struct kit_error err = {0};
+	struct fx f;
+	char path[256], bad[256];
+	json_t *j;
+
+	(void)state;
+	fx_setup(&f);
+	mpath(path, sizeof(path), &f, "1.root.json");
+	assert_int_equal(kit_tuf_client_pin_root(f.state, path, 0, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	/* a root whose signature does not match its content */
+	j = load_json(path);
+	json_object_set_new(json_object_get(j, "signed"), "consistent_snapshot",
+			    json_false());
+	snprintf(bad, sizeof(bad), "%s/bad-root.json", f.work);
+	save_json(bad, j);
+	json_decref(j);
+	memset(&err, 0, sizeof(err));
+	save_state(&f);
+	assert_int_equal(kit_tuf_client_pin_root(f.state, bad, 1, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_state_unchanged(&f);
+	fx_teardown(&f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canonical_vectors),
+		cmocka_unit_test(test_canonical_python),
+		cmocka_unit_test(test_keyid_vector),
+		cmocka_unit_test(test_sign_verify_threshold),
+		cmocka_unit_test(test_check_shapes),
+		cmocka_unit_test(test_happy_path),
+		cmocka_unit_test(test_repo_refusals),
+		cmocka_unit_test(test_bad_signature),
+		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_rollback_timestamp),
+		cmocka_unit_test(test_rollback_snapshot),
+		cmocka_unit_test(test_rollback_targets),
+		cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_endless_data),
+		cmocka_unit_test(test_mix_and_match),
+		cmocka_unit_test(test_target_hash_mismatch),
+		cmocka_unit_test(test_root_rotation),
+		cmocka_unit_test(test_root_multi_signers),
+		cmocka_unit_test(test_compromised_timestamp_key),
+		cmocka_unit_test(test_not_consistent),
+		cmocka_unit_test(test_pin_root),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
