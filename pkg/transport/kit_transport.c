@@ -1,0 +1,1199 @@
+/*
+ * kit_transport.c: libcurl transfers with resume, retries, mirrors, length
+ * caps and progress.  See kit_transport.h for the contract.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kit_crypto.h"
+#include "kit_transport.h"
+
+#define PATH_BUF 4096
+#define WHY_BUF 448
+#define MAX_RESTARTS 2
+
+struct kit_transport {
+	struct kit_transport_opts o; /* proxy/cainfo/base_urls point below */
+	char *urls[KIT_TRANSPORT_MAX_MIRRORS];
+	int https_only_redirects[KIT_TRANSPORT_MAX_MIRRORS];
+	char *proxy;
+	char *cainfo;
+	CURL *curl;
+	int tty;
+	int last_not_found;
+	uint64_t rng;
+	struct kit_transport_stats st;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* What one transfer ended with, and so what the fetch loop does next. */
+enum outcome {
+	OUT_OK,           /* file complete and verified, renamed into place */
+	OUT_NOT_MODIFIED, /* 304 */
+	OUT_TRANSIENT,    /* retry this mirror after a backoff, resuming */
+	OUT_PERMANENT,    /* this mirror cannot serve it: next mirror */
+	OUT_BAD_BYTES,    /* wrong bytes from this mirror: skip it for the run */
+	OUT_RESTART,      /* range not usable or stale part: again from zero */
+	OUT_LOCAL,        /* local I/O failure: stop, err is set */
+};
+
+/* Why the write callback stopped a transfer. */
+enum stop { STOP_NONE, STOP_TOO_LARGE, STOP_STATUS, STOP_BAD_RANGE, STOP_IO };
+
+struct job {
+	struct kit_transport *t;
+	const char *relpath;
+	const char *dest;
+	char part[PATH_BUF];
+	uint64_t max_len;
+	const char *exp_hash;
+	uint64_t exp_len;
+	int resume_ok;
+	int cond;
+	const char *etag_in, *lm_in;
+	char *etag_out, *lm_out;
+	size_t etag_out_size, lm_out_size;
+	int mismatch_restarted;
+	int not_found; /* set by a transfer that got 404/410/missing file */
+	/* per transfer */
+	char url[KIT_TRANSPORT_URL_MAX];
+	size_t mirror;
+	int is_http;
+	int fd;
+	struct kit_sha256 *h;
+	uint64_t offset; /* bytes of the part kept before this transfer */
+	uint64_t got;    /* bytes written by this transfer */
+	int started;
+	int resumed;
+	long code;
+	enum stop stop;
+	int io_errno;
+	long retry_after_ms;
+	struct timespec t0, last_bar, last_json;
+	int bar_drawn;
+};
+
+static void tlog(struct kit_transport *t, const char *fmt, ...) KIT_PRINTF(2, 3);
+static void whyf(char *why, const char *fmt, ...) KIT_PRINTF(2, 3);
+
+/* Messages are one line for a human; truncating a long URL is acceptable. */
+static void whyf(char *why, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (vsnprintf(why, WHY_BUF, fmt, ap) < 0)
+		why[0] = '\0';
+	va_end(ap);
+}
+
+static void tlog(struct kit_transport *t, const char *fmt, ...)
+{
+	char line[768];
+	va_list ap;
+	va_start(ap, fmt);
+	if (vsnprintf(line, sizeof line, fmt, ap) < 0)
+		line[0] = '\0';
+	va_end(ap);
+	if (t->o.log)
+		t->o.log(t->o.log_ctx, line);
+	else if (!t->o.quiet)
+		fprintf(stderr, "kit-fetch: %s\n", line);
+}
+
+void kit_transport_opts_init(struct kit_transport_opts *opts)
+{
+	memset(opts, 0, sizeof *opts);
+	opts->retries = -1;
+}
+
+static int64_t mono_ms(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return mono_ms(&ts);
+}
+
+static uint64_t rng_next(struct kit_transport *t)
+{
+	/* xorshift64: jitter only needs to spread offices apart, not secrecy */
+	uint64_t x = t->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	t->rng = x;
+	return x;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Exponential backoff with "equal jitter": half fixed, half random. */
+static long backoff_ms(struct kit_transport *t, int attempt)
+{
+	long d = t->o.backoff_base_ms;
+	for (int i = 0; i < attempt && d < t->o.backoff_cap_ms; i++)
+		d *= 2;
+	if (d > t->o.backoff_cap_ms)
+		d = t->o.backoff_cap_ms;
+	long half = d / 2;
+	return half + (long)(rng_next(t) % (uint64_t)(d - half + 1));
+}
+
+static int has_scheme(const char *s, const char *scheme)
+{
+	size_t n = strlen(scheme);
+	return strncasecmp(s, scheme, n) == 0;
+}
+
+/* Append the segments of a '/'-separated path to out, each URL-escaped by
+ * libcurl, with a '/' between them. */
+static int append_escaped_path(CURL *c, struct kit_buf *out, const char *path,
+			       struct kit_error *err)
+{
+	const char *p = path;
+	int first = 1;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (!first && kit_buf_append(out, "/", 1, err) != 0)
+			return -1;
+		first = 0;
+		if (n > 0) {
+			char *e = curl_easy_escape(c, p, (int)n);
+			if (!e)
+				return kit_err(err, KIT_E_INVALID,
+					       "cannot escape path %s", path);
+			int rc = kit_buf_append(out, e, strlen(e), err);
+			curl_free(e);
+			if (rc != 0)
+				return -1;
+		}
+		if (!slash)
+			break;
+		p = slash + 1;
+		if (!*p && kit_buf_append(out, "/", 1, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A base URL with a trailing '/'; a plain path becomes file://<abs path>/. */
+static char *normalise_base(CURL *c, const char *base, struct kit_error *err)
+{
+	struct kit_buf b;
+	char *cwd = NULL;
+	char *ret = NULL;
+	kit_buf_init(&b, KIT_TRANSPORT_URL_MAX);
+	if (!base || !*base) {
+		kit_err(err, KIT_E_INVALID, "empty base URL");
+		goto out;
+	}
+	if (strstr(base, "://")) {
+		if (!has_scheme(base, "http://") && !has_scheme(base, "https://") &&
+		    !has_scheme(base, "file://")) {
+			kit_err(err, KIT_E_INVALID,
+				"base URL %s: only http://, https:// and file:// "
+				"are supported", base);
+			goto out;
+		}
+		for (const char *p = base; *p; p++) {
+			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+				kit_err(err, KIT_E_INVALID,
+					"base URL %s: spaces or control characters; "
+					"percent-encode them", base);
+				goto out;
+			}
+		}
+		if (kit_buf_append(&b, base, strlen(base), err) != 0)
+			goto out;
+	} else {
+		if (kit_buf_append(&b, "file://", 7, err) != 0)
+			goto out;
+		if (base[0] != '/') {
+			cwd = getcwd(NULL, 0);
+			if (!cwd) {
+				kit_err_errno(err, KIT_E_IO, errno,
+					      "base path %s: cannot get the current "
+					      "directory", base);
+				goto out;
+			}
+			if (append_escaped_path(c, &b, cwd, err) != 0 ||
+			    kit_buf_append(&b, "/", 1, err) != 0)
+				goto out;
+		}
+		if (append_escaped_path(c, &b, base, err) != 0)
+			goto out;
+	}
+	if ((b.len == 0 || b.data[b.len - 1] != '/') &&
+	    kit_buf_append(&b, "/", 1, err) != 0)
+		goto out;
+	if (kit_buf_append(&b, "", 1, err) != 0)
+		goto out;
+	ret = kit_strdup((const char *)b.data);
+out:
+	if (!ret)
+		kit_err_prefix(err, "mirror");
+	free(cwd);
+	kit_buf_free(&b);
+	return ret;
+}
+
+struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
+					struct kit_error *err)
+{
+	struct kit_transport *t = NULL;
+	struct kit_transport *ret = NULL;
+
+	if (!opts || opts->n_base_urls == 0 || !opts->base_urls) {
+		kit_err(err, KIT_E_INVALID, "no repository URL or mirror given");
+		goto out;
+	}
+	if (opts->n_base_urls > KIT_TRANSPORT_MAX_MIRRORS) {
+		kit_err(err, KIT_E_INVALID, "%zu mirrors given; at most %d",
+			opts->n_base_urls, KIT_TRANSPORT_MAX_MIRRORS);
+		goto out;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		kit_err(err, KIT_E_INVALID, "libcurl failed to initialise");
+		goto out;
+	}
+	t = kit_xcalloc(1, sizeof *t);
+	t->o = *opts;
+	t->o.base_urls = NULL;
+	t->curl = curl_easy_init();
+	if (!t->curl) {
+		curl_global_cleanup();
+		free(t);
+		t = NULL;
+		kit_err(err, KIT_E_INVALID, "libcurl: cannot create a handle");
+		goto out;
+	}
+	if (t->o.connect_timeout <= 0)
+		t->o.connect_timeout = 30;
+	if (t->o.low_speed_limit <= 0)
+		t->o.low_speed_limit = 1000;
+	if (t->o.low_speed_time <= 0)
+		t->o.low_speed_time = 30;
+	if (t->o.retries < 0)
+		t->o.retries = 4;
+	if (t->o.backoff_base_ms <= 0)
+		t->o.backoff_base_ms = 1000;
+	if (t->o.backoff_cap_ms <= 0)
+		t->o.backoff_cap_ms = 30000;
+	if (t->o.backoff_cap_ms < t->o.backoff_base_ms)
+		t->o.backoff_cap_ms = t->o.backoff_base_ms;
+	if (t->o.max_recv_speed < 0)
+		t->o.max_recv_speed = 0;
+	if (opts->proxy && *opts->proxy)
+		t->proxy = kit_strdup(opts->proxy);
+	if (opts->cainfo && *opts->cainfo)
+		t->cainfo = kit_strdup(opts->cainfo);
+	t->o.proxy = t->proxy;
+	t->o.cainfo = t->cainfo;
+	t->tty = isatty(2);
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		t->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+			 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)t;
+		if (t->rng == 0)
+			t->rng = 0x9e3779b97f4a7c15ULL;
+	}
+	for (size_t i = 0; i < opts->n_base_urls; i++) {
+		t->urls[i] = normalise_base(t->curl, opts->base_urls[i], err);
+		if (!t->urls[i])
+			goto out;
+		t->https_only_redirects[i] = has_scheme(t->urls[i], "https://");
+		t->st.mirrors[i].url = t->urls[i];
+		t->st.n_mirrors = i + 1;
+	}
+	ret = t;
+	t = NULL;
+out:
+	kit_transport_free(t);
+	return ret;
+}
+
+void kit_transport_free(struct kit_transport *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < KIT_TRANSPORT_MAX_MIRRORS; i++)
+		free(t->urls[i]);
+	free(t->proxy);
+	free(t->cainfo);
+	if (t->curl) {
+		curl_easy_cleanup(t->curl);
+		curl_global_cleanup();
+	}
+	free(t);
+}
+
+const struct kit_transport_stats *
+kit_transport_stats(const struct kit_transport *t)
+{
+	return &t->st;
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+static void fmt_bytes(double v, char *out, size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	size_t u = 0;
+	while (v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, size, "%.0f %s", v, units[u]);
+	else
+		snprintf(out, size, "%.1f %s", v, units[u]);
+}
+
+static void json_line(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+	free(s);
+	json_decref(o);
+}
+
+static uint64_t job_total(const struct job *j, curl_off_t dltotal)
+{
+	if (j->exp_len)
+		return j->exp_len;
+	if (dltotal > 0)
+		return j->offset + (uint64_t)dltotal;
+	return 0;
+}
+
+static void draw_bar(struct job *j, uint64_t have, uint64_t total, double rate,
+		     int final)
+{
+	char hb[32], tb[32], rb[32], left[32], bar[24];
+	fmt_bytes((double)have, hb, sizeof hb);
+	fmt_bytes((double)total, tb, sizeof tb);
+	fmt_bytes(rate, rb, sizeof rb);
+	if (final) {
+		snprintf(left, sizeof left, "done");
+	} else if (total > have && rate > 1.0) {
+		double secs = (double)(total - have) / rate;
+		long s = secs > 359999.0 ? 359999L : (long)secs;
+		snprintf(left, sizeof left, "%ld:%02ld:%02ld left", s / 3600,
+			 (s / 60) % 60, s % 60);
+	} else {
+		snprintf(left, sizeof left, "--:--:-- left");
+	}
+	size_t fill = total ? (size_t)((double)have / (double)total * 20.0) : 0;
+	if (fill > 20)
+		fill = 20;
+	for (size_t i = 0; i < 20; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[20] = '\0';
+	char name[48];
+	kit_str_sanitize(j->relpath, name, sizeof name);
+	fprintf(stderr, "\r%-40.40s [%s] %10s / %-10s %10s/s %s\033[K", name, bar,
+		hb, total ? tb : "?", rb, left);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+	j->bar_drawn = 1;
+}
+
+static double job_rate(const struct job *j, int64_t now)
+{
+	int64_t el = now - mono_ms(&j->t0);
+	if (el <= 0)
+		return 0.0;
+	return (double)j->got * 1000.0 / (double)el;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+		       curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct job *j = ud;
+	struct kit_transport *t = j->t;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (!j->started)
+		return 0;
+	int64_t now = now_ms();
+	uint64_t have = j->offset + j->got;
+	uint64_t total = job_total(j, dltotal);
+	double rate = job_rate(j, now);
+	if (t->o.progress && t->tty && !t->o.quiet &&
+	    now - mono_ms(&j->last_bar) >= 200) {
+		clock_gettime(CLOCK_MONOTONIC, &j->last_bar);
+		draw_bar(j, have, total, rate, 0);
+	}
+	if (t->o.json_progress && now - mono_ms(&j->last_json) >= 1000) {
+		clock_gettime(CLOCK_MONOTONIC, &j->last_json);
+		json_line(json_pack("{s:s, s:s, s:I, s:I, s:I}", "event",
+				    "progress", "file", j->relpath, "bytes",
+				    (json_int_t)have, "total", (json_int_t)total,
+				    "rate", (json_int_t)rate));
+	}
+	return 0;
+}
+
+/* ---- one transfer ----------------------------------------------------------- */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void hash_reset(struct job *j)
+{
+	char scratch[KIT_SHA256_HEX];
+	kit_sha256_final_hex(j->h, scratch); /* final resets the state */
+}
+
+static int truncate_part(struct job *j)
+{
+	if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0) {
+		j->io_errno = errno;
+		return -1;
+	}
+	hash_reset(j);
+	j->offset = 0;
+	return 0;
+}
+
+/* The first body bytes arrived: the headers are complete.  Decide whether
+ * the body continues our part (206 from our offset), replaces it (200), or
+ * must not be written at all. */
+static int on_first_bytes(struct job *j)
+{
+	CURL *c = j->t->curl;
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	j->code = code;
+	if (j->is_http) {
+		if (code == 206) {
+			struct curl_header *h = NULL;
+			unsigned long long start = 0;
+			char *end = NULL;
+			if (j->offset == 0 ||
+			    curl_easy_header(c, "Content-Range", 0, CURLH_HEADER,
+					     -1, &h) != CURLHE_OK ||
+			    strncasecmp(h->value, "bytes ", 6) != 0) {
+				j->stop = STOP_BAD_RANGE;
+				return -1;
+			}
+			errno = 0;
+			start = strtoull(h->value + 6, &end, 10);
+			if (errno || end == h->value + 6 || *end != '-' ||
+			    start != j->offset) {
+				j->stop = STOP_BAD_RANGE;
+				return -1;
+			}
+			j->resumed = 1;
+			j->t->st.resumes++;
+		} else if (code == 200) {
+			if (j->offset > 0 && truncate_part(j) != 0) {
+				j->stop = STOP_IO;
+				return -1;
+			}
+		} else {
+			j->stop = STOP_STATUS;
+			return -1;
+		}
+	} else if (j->offset > 0) {
+		j->resumed = 1;
+		j->t->st.resumes++;
+	}
+	curl_off_t cl = -1;
+	if (curl_easy_getinfo(c, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) ==
+		    CURLE_OK &&
+	    cl >= 0 && j->offset + (uint64_t)cl > j->max_len) {
+		/* refused before a byte is stored: the server declares more
+		 * than the signed metadata allows */
+		j->stop = STOP_TOO_LARGE;
+		return -1;
+	}
+	return 0;
+}
+
+static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
+{
+	struct job *j = ud;
+	size_t n = size * nmemb;
+	j->t->st.bytes_received += n;
+	if (!j->started) {
+		j->started = 1;
+		clock_gettime(CLOCK_MONOTONIC, &j->t0);
+		if (on_first_bytes(j) != 0)
+			return CURL_WRITEFUNC_ERROR;
+	}
+	/* endless data: never store a byte past what the metadata allows */
+	if (j->offset + j->got + n > j->max_len) {
+		j->stop = STOP_TOO_LARGE;
+		return CURL_WRITEFUNC_ERROR;
+	}
+	if (write_all(j->fd, p, n) != 0) {
+		j->io_errno = errno;
+		j->stop = STOP_IO;
+		return CURL_WRITEFUNC_ERROR;
+	}
+	kit_sha256_update(j->h, p, n);
+	j->got += n;
+	return n;
+}
+
+/* Open the part; with resume allowed keep and hash what is there. */
+static int open_part(struct job *j, struct kit_error *err)
+{
+	int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+	struct stat sb;
+	unsigned char *buf = NULL;
+	int rc = -1;
+
+	if (!j->resume_ok)
+		flags |= O_TRUNC;
+	j->fd = open(j->part, flags, 0644);
+	if (j->fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno,
+				     "cannot open the partial download %s",
+				     j->part);
+	if (fstat(j->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		kit_err(err, KIT_E_IO, "partial download %s is not a regular file",
+			j->part);
+		goto out;
+	}
+	j->offset = 0;
+	uint64_t size = (uint64_t)sb.st_size;
+	if (size == 0 || size > j->max_len || (j->exp_len && size > j->exp_len)) {
+		if (size != 0 && ftruncate(j->fd, 0) != 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot truncate %s",
+				      j->part);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	buf = kit_xmalloc(65536);
+	uint64_t done = 0;
+	while (done < size) {
+		ssize_t r = read(j->fd, buf, 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
+				      j->part);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		kit_sha256_update(j->h, buf, (size_t)r);
+		done += (uint64_t)r;
+	}
+	if (done != size || lseek(j->fd, (off_t)size, SEEK_SET) != (off_t)size) {
+		kit_err(err, KIT_E_IO, "partial download %s changed while read",
+			j->part);
+		goto out;
+	}
+	j->offset = size;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+static int transient_curl_code(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int transient_status(long code)
+{
+	return code >= 500 || code == 408 || code == 429;
+}
+
+static long retry_after_ms(CURL *c)
+{
+	struct curl_header *h = NULL;
+	if (curl_easy_header(c, "Retry-After", 0, CURLH_HEADER, -1, &h) !=
+	    CURLHE_OK)
+		return 0;
+	char *end = NULL;
+	errno = 0;
+	long v = strtol(h->value, &end, 10);
+	if (errno || end == h->value || v < 0)
+		return 0;
+	return v > 3600 ? 3600000L : v * 1000;
+}
+
+static void copy_validator(CURL *c, const char *name, char *out, size_t size)
+{
+	struct curl_header *h = NULL;
+	if (!out || size == 0)
+		return;
+	out[0] = '\0';
+	if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+		return;
+	size_t n = strlen(h->value);
+	if (n >= size || n >= KIT_TRANSPORT_VALIDATOR_MAX)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)h->value[i] < 0x20 ||
+		    (unsigned char)h->value[i] > 0x7e)
+			return;
+	memcpy(out, h->value, n + 1);
+}
+
+static int url_for(struct job *j, size_t mi, struct kit_error *err)
+{
+	struct kit_buf b;
+	int rc = -1;
+	kit_buf_init(&b, KIT_TRANSPORT_URL_MAX);
+	const char *base = j->t->urls[mi];
+	if (kit_buf_append(&b, base, strlen(base), err) != 0 ||
+	    append_escaped_path(j->t->curl, &b, j->relpath, err) != 0 ||
+	    kit_buf_append(&b, "", 1, err) != 0)
+		goto out;
+	memcpy(j->url, b.data, b.len);
+	j->is_http = !has_scheme(base, "file://");
+	rc = 0;
+out:
+	kit_buf_free(&b);
+	return rc;
+}
+
+static const char *curl_hint(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return "; if a proxy inspects TLS, give its CA bundle (--cainfo)";
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return "; check the proxy setting (--proxy, https_proxy)";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "; the link was too slow or stalled (a later run resumes)";
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "; check the network, the proxy or the mirror list";
+	default:
+		return "";
+	}
+}
+
+/* Verify a completed part and move it into place. */
+static enum outcome finish(struct job *j, char *why, struct kit_error *err)
+{
+	char hex[KIT_SHA256_HEX];
+	uint64_t total = j->offset + j->got;
+	kit_sha256_final_hex(j->h, hex);
+	if (j->exp_len && total < j->exp_len) {
+		whyf(why, "download of %s from %s ended after %llu of %llu bytes",
+		     j->relpath, j->url, (unsigned long long)total,
+		     (unsigned long long)j->exp_len);
+		return OUT_TRANSIENT;
+	}
+	if (j->exp_len && total != j->exp_len) {
+		whyf(why, "%s from %s is %llu bytes, the signed metadata says %llu",
+		     j->relpath, j->url, (unsigned long long)total,
+		     (unsigned long long)j->exp_len);
+		return OUT_BAD_BYTES;
+	}
+	if (j->exp_hash && !kit_hex_equal(hex, j->exp_hash)) {
+		if (j->resumed && !j->mismatch_restarted) {
+			/* the kept part may be what went wrong (an earlier
+			 * mirror, a crash): try once from zero before blaming */
+			j->mismatch_restarted = 1;
+			whyf(why, "%s from %s: resumed file does not match its "
+			     "hash; downloading it again from the start",
+			     j->relpath, j->url);
+			return OUT_RESTART;
+		}
+		whyf(why, "%s from %s has sha256 %s, the signed metadata says %s",
+		     j->relpath, j->url, hex, j->exp_hash);
+		return OUT_BAD_BYTES;
+	}
+	if (fsync(j->fd) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot fsync %s", j->part);
+		return OUT_LOCAL;
+	}
+	if (close(j->fd) != 0) {
+		j->fd = -1;
+		kit_err_errno(err, KIT_E_IO, errno, "cannot close %s", j->part);
+		return OUT_LOCAL;
+	}
+	j->fd = -1;
+	if (rename(j->part, j->dest) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s to %s",
+			      j->part, j->dest);
+		return OUT_LOCAL;
+	}
+	if (kit_fsync_parent(j->dest, err) != 0)
+		return OUT_LOCAL;
+	if (j->bar_drawn)
+		draw_bar(j, total, total, job_rate(j, now_ms()), 1);
+	if (j->t->o.json_progress)
+		json_line(json_pack("{s:s, s:s, s:I, s:s, s:s, s:b}", "event",
+				    "complete", "file", j->relpath, "bytes",
+				    (json_int_t)total, "sha256", hex, "mirror",
+				    j->t->urls[j->mirror], "resumed", j->resumed));
+	return OUT_OK;
+}
+
+static enum outcome transfer_once(struct job *j, size_t mi, char *why,
+				  struct kit_error *err)
+{
+	struct kit_transport *t = j->t;
+	CURL *c = t->curl;
+	struct curl_slist *hdrs = NULL;
+	enum outcome o = OUT_LOCAL;
+	char range[48];
+	char hv[KIT_TRANSPORT_VALIDATOR_MAX + 32];
+
+	j->mirror = mi;
+	j->fd = -1;
+	j->got = 0;
+	j->started = 0;
+	j->resumed = 0;
+	j->code = 0;
+	j->stop = STOP_NONE;
+	j->io_errno = 0;
+	j->retry_after_ms = 0;
+	j->not_found = 0;
+	j->bar_drawn = 0;
+	memset(&j->last_bar, 0, sizeof j->last_bar);
+	memset(&j->last_json, 0, sizeof j->last_json);
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	why[0] = '\0';
+	if (url_for(j, mi, err) != 0)
+		goto out;
+	j->h = kit_sha256_new();
+	if (!j->h) {
+		kit_err(err, KIT_E_INVALID, "out of memory");
+		goto out;
+	}
+	if (open_part(j, err) != 0)
+		goto out;
+	if (j->exp_len && j->offset == j->exp_len) {
+		/* a complete part from an earlier run: check it, no request */
+		j->resumed = 1;
+		o = finish(j, why, err);
+		goto out;
+	}
+
+	curl_easy_reset(c);
+	t->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, j->url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			 t->https_only_redirects[mi] ? "https" : "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "kit-fetch/" KIT_VERSION);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t->o.connect_timeout);
+	/* slow retrieval: abort only when the rate stays below the limit for
+	 * the whole window, never on a total timeout */
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, t->o.low_speed_limit);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, t->o.low_speed_time);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (t->o.max_recv_speed > 0) {
+		/* libcurl checks the rate between reads, and one read pass can
+		 * drain up to 100 buffers; small buffers keep a fast link from
+		 * bursting far past the limit (about 1/4 s worth at most) */
+		long bs = (long)(t->o.max_recv_speed / 400);
+		if (bs < 1024)
+			bs = 1024;
+		if (bs > CURL_MAX_WRITE_SIZE)
+			bs = CURL_MAX_WRITE_SIZE;
+		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, bs);
+		curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE,
+				 (curl_off_t)t->o.max_recv_speed);
+	}
+	/* TLS is always verified; a CA bundle replaces the system's (an
+	 * office behind a TLS-inspecting proxy gives the proxy's CA) */
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (t->cainfo) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, t->cainfo);
+		curl_easy_setopt(c, CURLOPT_PROXY_CAINFO, t->cainfo);
+	}
+	if (t->proxy)
+		curl_easy_setopt(c, CURLOPT_PROXY, t->proxy);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, j);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	if (j->offset > 0) {
+		/* a plain Range (not RESUME_FROM) so that a 200 can restart
+		 * from zero in the same request */
+		snprintf(range, sizeof range, "%llu-",
+			 (unsigned long long)j->offset);
+		curl_easy_setopt(c, CURLOPT_RANGE, range);
+	}
+	if (j->cond && j->is_http) {
+		if (j->etag_in && *j->etag_in) {
+			snprintf(hv, sizeof hv, "If-None-Match: %s", j->etag_in);
+			hdrs = curl_slist_append(hdrs, hv);
+		}
+		if (j->lm_in && *j->lm_in) {
+			snprintf(hv, sizeof hv, "If-Modified-Since: %s", j->lm_in);
+			hdrs = curl_slist_append(hdrs, hv);
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	}
+
+	CURLcode rc = curl_easy_perform(c);
+	long redirects = 0;
+	curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &redirects);
+	t->st.requests += 1 + (uint64_t)redirects;
+	t->st.mirrors[mi].requests += 1 + (uint64_t)redirects;
+	if (!j->started)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &j->code);
+
+	switch (j->stop) {
+	case STOP_TOO_LARGE:
+		whyf(why, "%s from %s is larger than the %llu bytes the signed "
+		     "metadata allows (endless data)", j->relpath, j->url,
+		     (unsigned long long)j->max_len);
+		o = OUT_BAD_BYTES;
+		goto out;
+	case STOP_IO:
+		kit_err_errno(err, KIT_E_IO, j->io_errno,
+			      "cannot write the download %s", j->part);
+		o = OUT_LOCAL;
+		goto out;
+	case STOP_BAD_RANGE:
+		whyf(why, "%s from %s: the server answered the range request "
+		     "from byte %llu wrongly", j->relpath, j->url,
+		     (unsigned long long)j->offset);
+		o = OUT_RESTART;
+		goto out;
+	case STOP_STATUS:
+	case STOP_NONE:
+		break;
+	}
+	if (j->stop == STOP_NONE && j->offset > 0 &&
+	    (rc == CURLE_BAD_DOWNLOAD_RESUME || rc == CURLE_RANGE_ERROR)) {
+		whyf(why, "%s from %s: cannot continue from byte %llu (%s)",
+		     j->relpath, j->url, (unsigned long long)j->offset,
+		     t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+		o = OUT_RESTART;
+		goto out;
+	}
+	if (j->stop == STOP_NONE && rc != CURLE_OK) {
+		whyf(why, "download of %s failed: %s (curl error %d)%s", j->url,
+		     t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc), (int)rc,
+		     curl_hint(rc));
+		o = transient_curl_code(rc) ? OUT_TRANSIENT : OUT_PERMANENT;
+		if (rc == CURLE_FILE_COULDNT_READ_FILE)
+			j->not_found = 1;
+		goto out;
+	}
+	if (j->is_http) {
+		long code = j->code;
+		if (code == 304 && j->cond) {
+			t->st.not_modified++;
+			if (j->t->o.json_progress)
+				json_line(json_pack("{s:s, s:s}", "event",
+						    "not_modified", "file",
+						    j->relpath));
+			o = OUT_NOT_MODIFIED;
+			goto out;
+		}
+		if (code == 416 && j->offset > 0) {
+			whyf(why, "%s from %s: range from byte %llu refused (416)",
+			     j->relpath, j->url, (unsigned long long)j->offset);
+			o = OUT_RESTART;
+			goto out;
+		}
+		if (code != 200 && code != 206) {
+			whyf(why, "download of %s failed: HTTP %ld", j->url, code);
+			if (transient_status(code)) {
+				j->retry_after_ms = retry_after_ms(c);
+				o = OUT_TRANSIENT;
+			} else {
+				o = OUT_PERMANENT;
+				j->not_found = code == 404 || code == 410;
+			}
+			goto out;
+		}
+		if (!j->started && code == 200 && j->offset > 0 &&
+		    truncate_part(j) != 0) {
+			kit_err_errno(err, KIT_E_IO, j->io_errno,
+				      "cannot truncate %s", j->part);
+			o = OUT_LOCAL;
+			goto out;
+		}
+	}
+	o = finish(j, why, err);
+	if (o == OUT_OK && j->cond && j->is_http) {
+		copy_validator(c, "ETag", j->etag_out, j->etag_out_size);
+		copy_validator(c, "Last-Modified", j->lm_out, j->lm_out_size);
+	}
+out:
+	curl_slist_free_all(hdrs);
+	if (j->bar_drawn && o != OUT_OK) {
+		fputc('\n', stderr);
+		fflush(stderr);
+	}
+	if (j->fd >= 0) {
+		/* keep what arrived across a crash, for the next resume */
+		if (j->resume_ok && o == OUT_TRANSIENT)
+			(void)fsync(j->fd);
+		close(j->fd);
+		j->fd = -1;
+	}
+	kit_sha256_free(j->h);
+	j->h = NULL;
+	return o;
+}
+
+/* ---- the fetch loop: retries per mirror, failover between mirrors ------- */
+
+static int run_job(struct job *j, int *not_modified, struct kit_error *err)
+{
+	struct kit_transport *t = j->t;
+	char why[WHY_BUF], last_net[WHY_BUF], last_bad[WHY_BUF];
+	int n_bad = 0, n_net = 0, n_tried = 0, n_missing = 0;
+
+	last_net[0] = last_bad[0] = '\0';
+	t->last_not_found = 0;
+	if (not_modified)
+		*not_modified = 0;
+	for (size_t mi = 0; mi < t->st.n_mirrors; mi++) {
+		struct kit_transport_mirror *m = &t->st.mirrors[mi];
+		int attempt = 0, restarts = 0;
+		if (m->skipped)
+			continue;
+		n_tried++;
+		for (;;) {
+			enum outcome o = transfer_once(j, mi, why, err);
+			if (o == OUT_OK)
+				return 0;
+			if (o == OUT_NOT_MODIFIED) {
+				(void)unlink(j->part);
+				if (not_modified)
+					*not_modified = 1;
+				return 0;
+			}
+			if (o == OUT_LOCAL)
+				return -1;
+			if (o == OUT_RESTART && restarts < MAX_RESTARTS) {
+				restarts++;
+				if (unlink(j->part) != 0 && errno != ENOENT)
+					return kit_err_errno(err, KIT_E_IO, errno,
+							     "cannot remove %s",
+							     j->part);
+				if (why[0])
+					tlog(t, "%s", why);
+				continue;
+			}
+			if (o == OUT_BAD_BYTES) {
+				(void)unlink(j->part);
+				m->bad_bytes++;
+				m->failures++;
+				m->skipped = 1;
+				n_bad++;
+				memcpy(last_bad, why, sizeof why);
+				tlog(t, "%s; mirror %s is skipped for the rest of "
+				     "this run", why, m->url);
+				break;
+			}
+			if (o == OUT_TRANSIENT && attempt < t->o.retries) {
+				long d = backoff_ms(t, attempt);
+				if (j->retry_after_ms > d)
+					d = j->retry_after_ms >
+							t->o.backoff_cap_ms
+						? t->o.backoff_cap_ms
+						: j->retry_after_ms;
+				attempt++;
+				t->st.retries++;
+				tlog(t, "%s; retry %d of %d in %ld ms", why,
+				     attempt, t->o.retries, d);
+				sleep_ms(d);
+				continue;
+			}
+			/* permanent, retries used up, or restarts used up */
+			if (o == OUT_RESTART)
+				(void)unlink(j->part);
+			if (j->not_found)
+				n_missing++;
+			m->failures++;
+			n_net++;
+			memcpy(last_net, why, sizeof why);
+			if (t->st.n_mirrors > 1)
+				tlog(t, "%s; trying the next mirror", why);
+			break;
+		}
+	}
+	if (!j->resume_ok)
+		(void)unlink(j->part);
+	if (n_tried == 0)
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s: every mirror served bad bytes earlier in "
+			       "this run; check the mirrors or add a good one",
+			       j->relpath);
+	if (n_bad > 0)
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s%s%s; the file was refused", last_bad,
+			       n_net ? "; other mirrors failed: " : "",
+			       n_net ? last_net : "");
+	t->last_not_found = n_missing > 0;
+	return kit_err(err, KIT_E_NETWORK, "%s", last_net);
+}
+
+int kit_transport_not_found(const struct kit_transport *t)
+{
+	return t ? t->last_not_found : 0;
+}
+
+static int job_init(struct job *j, struct kit_transport *t, const char *relpath,
+		    const char *dest, uint64_t max_len, struct kit_error *err)
+{
+	memset(j, 0, sizeof *j);
+	j->t = t;
+	j->fd = -1;
+	if (!t || !relpath || !dest)
+		return kit_err(err, KIT_E_INVALID, "transport fetch: missing "
+			       "argument");
+	if (!kit_path_is_safe(relpath))
+		return kit_err(err, KIT_E_INVALID,
+			       "refusing to fetch unsafe path \"%s\"", relpath);
+	if (max_len == 0)
+		return kit_err(err, KIT_E_INVALID,
+			       "fetch of %s without a length limit", relpath);
+	j->relpath = relpath;
+	j->dest = dest;
+	j->max_len = max_len;
+	if (kit_snprintf(err, j->part, sizeof j->part, "%s.part", dest) != 0)
+		return -1;
+	return 0;
+}
+
+int kit_transport_fetch(struct kit_transport *t, const char *relpath,
+			const char *dest_path, uint64_t max_len,
+			const char *expect_sha256_hex, uint64_t expect_len,
+			struct kit_error *err)
+{
+	struct job j;
+	unsigned char raw[KIT_SHA256_LEN];
+	char lower[KIT_SHA256_HEX];
+
+	if (job_init(&j, t, relpath, dest_path, max_len, err) != 0)
+		return -1;
+	if (expect_sha256_hex) {
+		if (strlen(expect_sha256_hex) != 64 ||
+		    kit_hex_decode(expect_sha256_hex, raw, sizeof raw) != 0)
+			return kit_err(err, KIT_E_INVALID,
+				       "expected sha256 of %s is not 64 hex "
+				       "digits", relpath);
+		kit_hex_encode(raw, sizeof raw, lower);
+		j.exp_hash = lower;
+		j.resume_ok = 1;
+	}
+	if (expect_len > max_len)
+		return kit_err(err, KIT_E_INVALID,
+			       "expected length of %s exceeds its limit", relpath);
+	j.exp_len = expect_len;
+	return run_job(&j, NULL, err);
+}
+
+static int validator_ok(const char *v)
+{
+	if (!v)
+		return 1;
+	size_t n = strlen(v);
+	if (n >= KIT_TRANSPORT_VALIDATOR_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int kit_transport_fetch_cond(struct kit_transport *t, const char *relpath,
+			     const char *dest_path, uint64_t max_len,
+			     const char *etag_in, const char *last_modified_in,
+			     int *not_modified, char *etag_out,
+			     size_t etag_out_size, char *lm_out,
+			     size_t lm_out_size, struct kit_error *err)
+{
+	struct job j;
+	if (etag_out && etag_out_size)
+		etag_out[0] = '\0';
+	if (lm_out && lm_out_size)
+		lm_out[0] = '\0';
+	if (job_init(&j, t, relpath, dest_path, max_len, err) != 0)
+		return -1;
+	if (!not_modified)
+		return kit_err(err, KIT_E_INVALID, "fetch of %s: no not_modified",
+			       relpath);
+	/* validators come from our state; refuse header injection anyway */
+	if (!validator_ok(etag_in) || !validator_ok(last_modified_in))
+		return kit_err(err, KIT_E_INVALID,
+			       "stored ETag or Last-Modified for %s is not one "
+			       "line of printable text", relpath);
+	j.cond = 1;
+	j.etag_in = etag_in;
+	j.lm_in = last_modified_in;
+	j.etag_out = etag_out;
+	j.etag_out_size = etag_out_size;
+	j.lm_out = lm_out;
+	j.lm_out_size = lm_out_size;
+	return run_job(&j, not_modified, err);
+}
