@@ -1,0 +1,210 @@
+/*
+ * kit_schedule.h: the posts of an installed kit, as the tools social media
+ * teams already use: a table by day in the office's zone, an iCalendar file
+ * (RFC 5545), bulk-upload CSV for Buffer and Hootsuite (RFC 4180), JSON.
+ *
+ * Input is the kit's manifest.json (format: the bundle manifest written by
+ * kit-publish).  Everything in it is untrusted text: it is checked when
+ * loaded (ids, platforms, UTF-8, https links, safe media paths, hard caps)
+ * and sanitized again before it reaches a terminal.
+ *
+ * Outputs are deterministic: the same manifest and options give the same
+ * bytes.  Posts are ordered by instant, then platform, then id.  The only
+ * time stamp that is not a post's own is DTSTAMP in the .ics, taken from
+ * the manifest's inputs.source_date_epoch (else the window start).
+ *
+ * Ownership: a loaded kit (struct kit_schedule) owns all its strings; posts
+ * returned by kit_schedule_post() live as long as the kit.  Output functions
+ * append to a caller-owned struct kit_buf (created with a cap; exceeding
+ * it is KIT_E_INVALID) and never print.
+ *
+ * Error classes: KIT_E_INVALID for a malformed or unsafe manifest (with
+ * file, line and column from Jansson), bad options in the manifest's terms
+ * (an unknown zone in the kit), an output over its cap; KIT_E_USAGE for
+ * options that contradict each other or the kit (an unknown --tz, a bad
+ * --day, several platforms in one CSV); KIT_E_IO when the manifest cannot
+ * be read.
+ */
+#ifndef KIT_SCHEDULE_H
+#define KIT_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kit_util.h"
+
+/* Hard caps on what a manifest may hold. */
+#define KIT_SCHEDULE_MANIFEST_MAX (16u * 1024 * 1024)
+#define KIT_SCHEDULE_POSTS_MAX 20000
+#define KIT_SCHEDULE_TEXT_MAX (64u * 1024)
+#define KIT_SCHEDULE_MEDIA_MAX 32
+/* Output buffers the program creates. */
+#define KIT_SCHEDULE_OUT_MAX (256u * 1024 * 1024)
+
+struct kit_schedule_media {
+	char *path; /* relative to the kit, checked with kit_path_is_safe() */
+	char *alt;  /* alt text, may be "" */
+};
+
+struct kit_schedule_post {
+	char *id;       /* [A-Za-z0-9._-], at most 128 bytes */
+	char *platform; /* [a-z0-9-], at most 32 bytes */
+	char *language; /* may be "" */
+	char *time;     /* as written in the source */
+	int64_t at;     /* the resolved UTC instant */
+	int floating;   /* the source time had no offset */
+	char *text;     /* valid UTF-8, CR LF folded to LF */
+	char *link;     /* https URL or NULL */
+	struct kit_schedule_media *media;
+	size_t n_media;
+};
+
+/* A loaded manifest (opaque). */
+struct kit_schedule;
+
+/* Load KIT_DIR/manifest.json.  Caller frees.  KIT_E_IO, KIT_E_INVALID. */
+struct kit_schedule *kit_schedule_load(const char *kit_dir,
+				       struct kit_error *err) KIT_WUR;
+/* Load a manifest file by path (e.g. --previous).  As kit_schedule_load. */
+struct kit_schedule *kit_schedule_load_file(const char *path,
+					    struct kit_error *err) KIT_WUR;
+/* Parse a manifest from memory; where names it in messages.  KIT_E_INVALID. */
+struct kit_schedule *kit_schedule_parse(const char *json, size_t len,
+					const char *where,
+					struct kit_error *err) KIT_WUR;
+void kit_schedule_free(struct kit_schedule *k);
+
+/* Accessors; strings owned by the kit.  title and office name may be "". */
+const char *kit_schedule_campaign(const struct kit_schedule *k);
+const char *kit_schedule_office(const struct kit_schedule *k);
+const char *kit_schedule_timezone(const struct kit_schedule *k);
+const char *kit_schedule_title(const struct kit_schedule *k);
+long kit_schedule_version(const struct kit_schedule *k);
+size_t kit_schedule_count(const struct kit_schedule *k);
+/* The i-th post in order (instant, platform, id); NULL if i is too big. */
+const struct kit_schedule_post *kit_schedule_post(const struct kit_schedule *k,
+						  size_t i);
+
+enum kit_schedule_csv_format {
+	KIT_SCHEDULE_CSV_BUFFER = 0,
+	KIT_SCHEDULE_CSV_HOOTSUITE = 1,
+};
+
+enum kit_schedule_date_format {
+	KIT_SCHEDULE_DATE_MDY = 0, /* mm/dd/yyyy hh:mm (Hootsuite's default) */
+	KIT_SCHEDULE_DATE_DMY = 1, /* dd/mm/yyyy hh:mm */
+	KIT_SCHEDULE_DATE_YMD = 2, /* yyyy-mm-dd hh:mm */
+};
+
+struct kit_schedule_opts {
+	const char *tz;       /* local zone; NULL = the kit's "timezone".
+				 In the .ics, a set tz gives TZID + VTIMEZONE,
+				 NULL gives UTC times (Z). */
+	const char *platform; /* filters; NULL = all */
+	const char *lang;
+	const char *day;      /* YYYY-MM-DD, local date in the zone */
+	int64_t now;          /* the clock for --next and CSV checks */
+	int width;            /* table: shorten texts to this many columns
+				 (a terminal); 0 = the full text */
+	enum kit_schedule_csv_format csv;
+	enum kit_schedule_date_format date;
+	const struct kit_schedule *previous; /* ics: the earlier manifest */
+};
+
+/* Defaults: no filters, kit zone, now = kit_time_now(), Buffer, MDY. */
+void kit_schedule_opts_init(struct kit_schedule_opts *o);
+
+/*
+ * Check the options against the kit: the zone (KIT_E_USAGE if --tz is not
+ * an IANA zone, KIT_E_INVALID if the kit's is not), the --day format
+ * (KIT_E_USAGE).  Every output function calls it first.
+ */
+int kit_schedule_check_opts(const struct kit_schedule *k,
+			    const struct kit_schedule_opts *o,
+			    struct kit_error *err) KIT_WUR;
+
+/* The table: day headers, then each post (time and zone abbreviation,
+ * platform, language, id, text, link, media), all sanitized. */
+int kit_schedule_table(const struct kit_schedule *k,
+		       const struct kit_schedule_opts *o, struct kit_buf *out,
+		       struct kit_error *err) KIT_WUR;
+
+/*
+ * The next post from o->now: the first (filtered) post whose instant is
+ * >= now.  *idx is its index for kit_schedule_post().  Returns 1 if found,
+ * 0 if none is left, -1 on error (bad options).
+ */
+int kit_schedule_next_index(const struct kit_schedule *k,
+			    const struct kit_schedule_opts *o, size_t *idx,
+			    struct kit_error *err) KIT_WUR;
+/* What goes out next: every post at that instant, and the time until it;
+ * or one line saying nothing is left. */
+int kit_schedule_next(const struct kit_schedule *k,
+		      const struct kit_schedule_opts *o, struct kit_buf *out,
+		      struct kit_error *err) KIT_WUR;
+
+/* The filtered posts as a JSON array (id, platform, language, at, local,
+ * text, link, media[{path, alt}]); with next set, only the next ones. */
+int kit_schedule_json(const struct kit_schedule *k,
+		      const struct kit_schedule_opts *o, int next,
+		      struct kit_buf *out, struct kit_error *err) KIT_WUR;
+
+/*
+ * The iCalendar file.  One VEVENT per filtered post (UID
+ * "<post id>.<office>.<campaign>@kit", SEQUENCE = version - 1), one
+ * all-day VEVENT for the window, and, with o->previous, a cancelled VEVENT
+ * (SEQUENCE one above the previous kit's) for every post of the previous
+ * manifest that is gone.  KIT_E_INVALID if previous is another campaign
+ * or office.
+ */
+int kit_schedule_ics(const struct kit_schedule *k,
+		     const struct kit_schedule_opts *o, struct kit_buf *out,
+		     struct kit_error *err) KIT_WUR;
+
+/*
+ * Bulk-upload CSV for o->csv.  The filtered posts must all be for one
+ * platform (a channel), else KIT_E_USAGE naming them.  A post the tool
+ * cannot take (past, too long, Hootsuite: under 10 minutes ahead, not on a
+ * 5-minute boundary, a second post in the same minute) is left out and
+ * described by one line in report ("post <id> (<time>): <why>\n");
+ * *left_out counts them.  Returns 0 even when posts were left out.
+ */
+int kit_schedule_csv(const struct kit_schedule *k,
+		     const struct kit_schedule_opts *o, struct kit_buf *out,
+		     struct kit_buf *report, size_t *left_out,
+		     struct kit_error *err) KIT_WUR;
+
+/* The distinct platforms of the filtered posts, sorted; *list holds
+ * pointers into the kit (caller frees the array only). */
+int kit_schedule_platforms(const struct kit_schedule *k,
+			   const struct kit_schedule_opts *o,
+			   const char ***list, size_t *n,
+			   struct kit_error *err) KIT_WUR;
+
+/*
+ * Building blocks, exported for tests.
+ */
+/* Append s as an RFC 5545 TEXT value: \ ; , escaped, newline as \n, CR
+ * dropped. */
+int kit_schedule_ics_escape(struct kit_buf *out, const char *s,
+			    struct kit_error *err) KIT_WUR;
+/* Append one content line folded at 75 octets (continuations begin with a
+ * space, which counts), never inside a UTF-8 sequence, ending in CRLF. */
+int kit_schedule_ics_fold(struct kit_buf *out, const char *line, size_t len,
+			  struct kit_error *err) KIT_WUR;
+/* A VTIMEZONE for zone covering first_year..last_year: observances with
+ * explicit DTSTART/TZOFFSETFROM/TZOFFSETTO found by scanning the system tz
+ * database, one per transition plus one at the start. */
+int kit_schedule_vtimezone(struct kit_buf *out, const char *zone,
+			   int first_year, int last_year,
+			   struct kit_error *err) KIT_WUR;
+/* Append s as one RFC 4180 field: quoted (quotes doubled) when it holds a
+ * comma, quote, CR or LF, or starts or ends with a space. */
+int kit_schedule_csv_field(struct kit_buf *out, const char *s,
+			   struct kit_error *err) KIT_WUR;
+/* Characters the platform counts for text plus link (X: every URL counts
+ * 23); *limit gets the platform's limit, 0 if unknown. */
+size_t kit_schedule_text_length(const char *platform, const char *text,
+				const char *link, size_t *limit);
+
+#endif
