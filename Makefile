@@ -90,31 +90,38 @@ deps:
 	fi
 
 # --- objects and module libraries, normal and sanitized ---------------------
+# V=1 shows the whole command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/rel/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -c $< -o $@
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
 
 define module_rules
 $(BUILD)/rel/lib/libkit_$(1).a: $(call objs,rel,$(1))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
 $(BUILD)/asan/lib/libkit_$(1).a: $(call objs,asan,$(1))
 	@mkdir -p $$(@D)
-	rm -f $$@ && ar rcs $$@ $$^
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 
 define program_rules
 $(BUILD)/bin/$(1): $(BUILD)/rel/obj/cmd/$(1)/main.o $(call libs_of,rel,$(1))
 	@mkdir -p $$(@D)
-	$(CC) $(CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $$@")
+	$(Q)$(CC) $(CFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 $(BUILD)/asan/bin/$(1): $(BUILD)/asan/obj/cmd/$(1)/main.o $(call libs_of,asan,$(1))
 	@mkdir -p $$(@D)
-	$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $$@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
 
@@ -124,7 +131,8 @@ UNIT_MODS := $(patsubst tests/unit/%_test.c,%,$(wildcard tests/unit/*_test.c))
 define unit_rules
 $(BUILD)/asan/tests/$(1)_test: $(BUILD)/asan/obj/tests/unit/$(1)_test.o $(call libs_of,asan,$(1))
 	@mkdir -p $$(@D)
-	$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS)
+	@$(if $(Q),echo "  LD      $$@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS)
 test-$(1): deps $(BUILD)/asan/tests/$(1)_test
 	cd tests/unit && KIT_BUILD=$(abspath $(BUILD)) $(abspath $(BUILD))/asan/tests/$(1)_test
 endef
@@ -132,12 +140,13 @@ $(foreach m,$(UNIT_MODS),$(eval $(call unit_rules,$(m))))
 
 # --- fuzz targets: tests/fuzz/<name>_fuzz.c, replayed over corpus/<name>/ ----
 FUZZ := $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c))
-fuzz_closure = $(shell sed -n 's/^.*kit-fuzz-links: *//p' tests/fuzz/$(1)_fuzz.c)
+fuzz_closure = $(shell sed -n 's/^.*kit-fuzz-links: *\([-a-z ]*[a-z]\).*/\1/p' tests/fuzz/$(1)_fuzz.c)
 
 define fuzz_rules
 $(BUILD)/asan/fuzz/$(1)_replay: $(BUILD)/asan/obj/tests/fuzz/$(1)_fuzz.o $(BUILD)/asan/obj/tests/fuzz/replay.o $(call libs_of,asan,$(call fuzz_closure,$(1)))
 	@mkdir -p $$(@D)
-	$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	@$(if $(Q),echo "  LD      $$@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach f,$(FUZZ),$(eval $(call fuzz_rules,$(f))))
 
@@ -170,8 +179,8 @@ check-e2e: $(ASAN_BINS)
 check-manifests: $(BUILD)/bin/kit-publish
 	@rm -rf $(BUILD)/manifests-check && mkdir -p $(BUILD)/manifests-check
 	@for c in campaigns/*/; do \
-	  $(BUILD)/bin/kit-publish build $$c --out $(BUILD)/manifests-check/out \
-	    --manifests $(BUILD)/manifests-check/manifests >/dev/null || exit 1; done
+	  env -u SOURCE_DATE_EPOCH $(BUILD)/bin/kit-publish build $$c --quiet --out $(BUILD)/manifests-check/out \
+	    --manifests $(BUILD)/manifests-check/manifests || exit 1; done
 	@if ! diff -r -x schema manifests $(BUILD)/manifests-check/manifests >$(BUILD)/manifests.diff; then \
 	  echo "manifests/ is stale: run 'make manifests' and review the diff:" >&2; \
 	  head -40 $(BUILD)/manifests.diff >&2; exit 1; fi
@@ -180,7 +189,7 @@ check-manifests: $(BUILD)/bin/kit-publish
 .PHONY: manifests
 manifests: $(BUILD)/bin/kit-publish
 	@for c in campaigns/*/; do \
-	  $(BUILD)/bin/kit-publish build $$c --out $(BUILD)/manifests-out --manifests manifests || exit 1; done
+	  env -u SOURCE_DATE_EPOCH $(BUILD)/bin/kit-publish build $$c --quiet --out $(BUILD)/manifests-out --manifests manifests || exit 1; done
 
 # --- demo ---------------------------------------------------------------------
 DEMO := $(BUILD)/demo

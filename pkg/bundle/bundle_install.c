@@ -1,0 +1,791 @@
+/*
+ * bundle_install.c: atomic installation, rollback, verification, the lock
+ * and stale staging clean-up.
+ *
+ * Atomicity rests on two rename()s on one file system: the fully written
+ * and fsync'd staging tree becomes releases/<version>/, then a fresh
+ * symlink current.new replaces current.  A crash before the second rename
+ * leaves current on the old release (the new one is a harmless extra
+ * directory, replaced on the next run); after it, on the new one.
+ */
+/* _GNU_SOURCE for renameat2(RENAME_EXCHANGE) (Linux): the one way to
+ * replace the release current points to without a moment where current
+ * dangles.  Everything else here is POSIX. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "kit_bundle.h"
+#include "kit_crypto.h"
+
+#define PATH_BYTES 4096
+#define MANIFEST_MAX (16u * 1024 * 1024)
+#define MAX_RELEASES 100000
+
+/* ----------------------------------------------------------------- helpers */
+
+/* A canonical release name: 1..999999999 without leading zeros. */
+static int
+parse_version(const char *s, int *v)
+{
+	long n = 0;
+	size_t i;
+
+	if (!s[0] || s[0] == '0' || strlen(s) > 9)
+		return -1;
+	for (i = 0; s[i]; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		n = n * 10 + (s[i] - '0');
+	}
+	*v = (int)n;
+	return 0;
+}
+
+static int
+fsync_dir(const char *path, struct kit_error *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
+				     path);
+	if (fsync(fd) != 0 && errno != EINVAL) {
+		int e = errno;
+
+		close(fd);
+		return kit_err_errno(err, KIT_E_IO, e, "cannot sync %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * fsync every file, then every directory (children before parents), in
+ * one pass after all writes: the kernel has already started writing back,
+ * so this costs about one flush, not one per write.
+ */
+static int
+fsync_tree(const char *dir, struct kit_error *err)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	char path[PATH_BYTES];
+	struct stat st;
+	int rc = -1, fd;
+
+	d = opendir(dir);
+	if (!d) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", dir);
+		goto out;
+	}
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (kit_path_join(path, sizeof(path), dir, de->d_name, err) != 0)
+			goto out;
+		if (lstat(path, &st) != 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot stat %s",
+				      path);
+			goto out;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (fsync_tree(path, err) != 0)
+				goto out;
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			kit_err(err, KIT_E_SECURITY,
+				"%s in staging is neither a file nor a directory; "
+				"refusing to install it", path);
+			goto out;
+		}
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
+				      path);
+			goto out;
+		}
+		if (fsync(fd) != 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s",
+				      path);
+			close(fd);
+			goto out;
+		}
+		close(fd);
+	}
+	if (errno != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot read directory %s",
+			      dir);
+		goto out;
+	}
+	if (fsync_dir(dir, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	return rc;
+}
+
+static int
+int_desc(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x < y) - (x > y);
+}
+
+/* The release versions under kit_dir/releases, highest first. */
+static int
+list_releases(const char *kit_dir, int **out, size_t *n,
+	      struct kit_error *err)
+{
+	char rel[PATH_BYTES];
+	DIR *d = NULL;
+	struct dirent *de;
+	int *v = NULL, rc = -1, ver;
+	size_t cap = 0, len = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (kit_path_join(rel, sizeof(rel), kit_dir, "releases", err) != 0)
+		return -1;
+	d = opendir(rel);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
+				     rel);
+	}
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
+		if (parse_version(de->d_name, &ver) != 0)
+			continue;
+		if (len >= MAX_RELEASES) {
+			kit_err(err, KIT_E_IO, "%s holds more than %d releases",
+				rel, MAX_RELEASES);
+			goto out;
+		}
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = kit_xrealloc(v, cap * sizeof(*v));
+		}
+		v[len++] = ver;
+	}
+	if (errno != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot read %s", rel);
+		goto out;
+	}
+	if (len)
+		qsort(v, len, sizeof(*v), int_desc);
+	*out = v;
+	*n = len;
+	v = NULL;
+	rc = 0;
+out:
+	free(v);
+	closedir(d);
+	return rc;
+}
+
+/* current.new -> releases/<version>, renamed over current, kit_dir synced. */
+static int
+switch_current(const char *kit_dir, int version, struct kit_error *err)
+{
+	char target[64], tmp[PATH_BYTES], cur[PATH_BYTES];
+
+	if (kit_snprintf(err, target, sizeof(target), "releases/%d",
+			 version) != 0 ||
+	    kit_path_join(tmp, sizeof(tmp), kit_dir, "current.new", err) != 0 ||
+	    kit_path_join(cur, sizeof(cur), kit_dir, "current", err) != 0)
+		return -1;
+	if (unlink(tmp) != 0 && errno != ENOENT)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s",
+				     tmp);
+	if (symlink(target, tmp) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot create %s",
+				     tmp);
+	if (rename(tmp, cur) != 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return kit_err_errno(err, KIT_E_IO, e,
+				     "cannot switch %s to %s", cur, target);
+	}
+	return fsync_dir(kit_dir, err);
+}
+
+/* Keep the `keep` highest releases and the current one; best effort. */
+static void
+prune(const char *kit_dir, int keep, int current)
+{
+	struct kit_error ignore = {0};
+	int *v = NULL;
+	size_t n = 0, i;
+	char path[PATH_BYTES], name[32];
+	DIR *d;
+	struct dirent *de;
+
+	if (list_releases(kit_dir, &v, &n, &ignore) != 0)
+		return;
+	for (i = (size_t)keep; i < n; i++) {
+		if (v[i] == current)
+			continue;
+		if (kit_snprintf(&ignore, name, sizeof(name), "releases/%d",
+				 v[i]) != 0 ||
+		    kit_path_join(path, sizeof(path), kit_dir, name,
+				  &ignore) != 0)
+			continue;
+		kit_err_clear(&ignore);
+		if (kit_rm_rf(path, &ignore) != 0)
+			kit_err_clear(&ignore);
+	}
+	free(v);
+	/* leftovers of an interrupted replacement */
+	if (kit_path_join(path, sizeof(path), kit_dir, "releases", &ignore) != 0)
+		return;
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char old[PATH_BYTES];
+
+		if (strncmp(de->d_name, ".old-", 5) != 0)
+			continue;
+		if (kit_path_join(old, sizeof(old), path, de->d_name,
+				  &ignore) == 0) {
+			kit_err_clear(&ignore);
+			if (kit_rm_rf(old, &ignore) != 0)
+				kit_err_clear(&ignore);
+		}
+	}
+	closedir(d);
+}
+
+/* ----------------------------------------------------------------- install */
+
+int
+kit_bundle_current_version(const char *kit_dir, int *version,
+			   struct kit_error *err)
+{
+	char cur[PATH_BYTES], target[256];
+	ssize_t n;
+
+	*version = 0;
+	if (kit_path_join(cur, sizeof(cur), kit_dir, "current", err) != 0)
+		return -1;
+	n = readlink(cur, target, sizeof(target) - 1);
+	if (n < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == EINVAL)
+			return kit_err(err, KIT_E_SECURITY,
+				       "%s is not a symlink; remove it and "
+				       "run kit-fetch update", cur);
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
+				     cur);
+	}
+	target[n] = '\0';
+	if (strncmp(target, "releases/", 9) != 0 ||
+	    parse_version(target + 9, version) != 0) {
+		*version = 0;
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s points to an unexpected place; remove it and "
+			       "run kit-fetch update", cur);
+	}
+	return 0;
+}
+
+/* Replace an existing releases/<version> with staging. */
+static int
+replace_release(const char *staging, const char *releases, const char *dest,
+		int is_current, struct kit_error *err)
+{
+	char trash[PATH_BYTES];
+	struct kit_error ignore = {0};
+
+#ifdef RENAME_EXCHANGE
+	if (is_current) {
+		/* one atomic step: dest gets the new tree, staging the old */
+		if (renameat2(AT_FDCWD, staging, AT_FDCWD, dest,
+			      RENAME_EXCHANGE) == 0) {
+			if (kit_rm_rf(staging, &ignore) != 0) {
+				/* installed; the old copy stays behind */
+			}
+			return 0;
+		}
+		if (errno != EINVAL && errno != ENOSYS)
+			return kit_err_errno(err, KIT_E_IO, errno,
+					     "cannot swap %s and %s", staging,
+					     dest);
+		/* file system without RENAME_EXCHANGE: below, with a
+		 * short window where current dangles */
+	}
+#else
+	(void)is_current;
+#endif
+	if (kit_snprintf(err, trash, sizeof(trash), "%s/.old-%ld", releases,
+			 (long)getpid()) != 0)
+		return -1;
+	if (kit_rm_rf(trash, err) != 0)
+		return -1;
+	if (rename(dest, trash) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno,
+				     "cannot move aside %s", dest);
+	if (rename(staging, dest) != 0) {
+		int e = errno;
+
+		(void)rename(trash, dest);
+		return kit_err_errno(err, KIT_E_IO, e, "cannot rename %s to %s",
+				     staging, dest);
+	}
+	if (kit_rm_rf(trash, &ignore) != 0) {
+		/* installed; prune() removes the leftover later */
+	}
+	return 0;
+}
+
+int
+kit_bundle_install(const char *kit_dir, const char *staging_dir, int version,
+		   int keep, struct kit_error *err)
+{
+	char releases[PATH_BYTES], dest[PATH_BYTES], name[32];
+	struct stat st;
+	int cur = 0;
+
+	if (!kit_dir || !staging_dir || version < 1 || version > 999999999)
+		return kit_err(err, KIT_E_INVALID,
+			       "kit_bundle_install: bad arguments (version %d)",
+			       version);
+	if (keep <= 0)
+		keep = KIT_BUNDLE_KEEP_DEFAULT;
+	if (lstat(staging_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return kit_err(err, KIT_E_INVALID,
+			       "staging directory %s is missing", staging_dir);
+	if (kit_path_join(releases, sizeof(releases), kit_dir, "releases",
+			  err) != 0 ||
+	    kit_snprintf(err, name, sizeof(name), "%d", version) != 0 ||
+	    kit_path_join(dest, sizeof(dest), releases, name, err) != 0)
+		return -1;
+	if (kit_mkdir_p(releases, 0755, err) != 0) {
+		kit_err_prefix(err, "cannot install into %s", kit_dir);
+		return -1;
+	}
+	if (kit_bundle_current_version(kit_dir, &cur, err) != 0)
+		return -1;
+	if (fsync_tree(staging_dir, err) != 0)
+		return -1;
+	if (lstat(dest, &st) == 0) {
+		if (replace_release(staging_dir, releases, dest,
+				    cur == version, err) != 0)
+			return -1;
+	} else if (rename(staging_dir, dest) != 0) {
+		int e = errno;
+
+		return kit_err_errno(err, KIT_E_IO, e, "cannot rename %s to %s%s",
+				     staging_dir, dest,
+				     e == EXDEV ? " (staging must be on the "
+						  "same file system)"
+						: "");
+	}
+	if (fsync_dir(releases, err) != 0 ||
+	    kit_fsync_parent(staging_dir, err) != 0)
+		return -1;
+	if (switch_current(kit_dir, version, err) != 0)
+		return -1;
+	prune(kit_dir, keep, version);
+	return 0;
+}
+
+int
+kit_bundle_rollback(const char *kit_dir, struct kit_error *err)
+{
+	int cur = 0, *v = NULL, target = 0, rc = -1;
+	size_t n = 0, i;
+
+	if (kit_bundle_current_version(kit_dir, &cur, err) != 0)
+		return -1;
+	if (cur == 0)
+		return kit_err(err, KIT_E_INVALID,
+			       "no kit is installed in %s; nothing to roll back",
+			       kit_dir);
+	if (list_releases(kit_dir, &v, &n, err) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (v[i] < cur) {
+			target = v[i];
+			break;
+		}
+	if (!target) {
+		kit_err(err, KIT_E_INVALID,
+			"%s has no release older than version %d to roll back to",
+			kit_dir, cur);
+		goto out;
+	}
+	if (switch_current(kit_dir, target, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ verify */
+
+struct vfile {
+	const char *path;
+	int seen;
+};
+
+struct vctx {
+	const char *root; /* the release directory */
+	struct vfile *files;
+	size_t n;
+	kit_bundle_report_fn report;
+	void *arg;
+	int problems;
+};
+
+static int
+vfile_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct vfile *)a)->path,
+		      ((const struct vfile *)b)->path);
+}
+
+static void
+problem(struct vctx *v, enum kit_bundle_problem what, const char *path,
+	const char *detail)
+{
+	v->problems++;
+	if (v->report)
+		v->report(what, path, detail, v->arg);
+}
+
+static struct vfile *
+vfind(const struct vctx *v, const char *path)
+{
+	struct vfile key = {path, 0};
+
+	return v->n ? bsearch(&key, v->files, v->n, sizeof(*v->files),
+			      vfile_cmp)
+		    : NULL;
+}
+
+/* 1 if some manifest file lies under dir/. */
+static int
+vis_dir(const struct vctx *v, const char *dir)
+{
+	size_t lo = 0, hi = v->n, dl = strlen(dir);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(v->files[mid].path, dir) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < v->n; lo++) {
+		const char *p = v->files[lo].path;
+
+		if (strncmp(p, dir, dl) != 0)
+			return 0;
+		if (p[dl] == '/')
+			return 1;
+	}
+	return 0;
+}
+
+/* Walk the release for extras and non-regular files. */
+static int
+vwalk(struct vctx *v, const char *rel, struct kit_error *err)
+{
+	char dir[PATH_BYTES], path[PATH_BYTES], child[PATH_BYTES];
+	DIR *d = NULL;
+	struct dirent *de;
+	struct stat st;
+	int rc = -1;
+
+	if (rel[0]) {
+		if (kit_path_join(dir, sizeof(dir), v->root, rel, err) != 0)
+			return -1;
+	} else if (kit_snprintf(err, dir, sizeof(dir), "%s", v->root) != 0) {
+		return -1;
+	}
+	d = opendir(dir);
+	if (!d)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
+				     dir);
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (rel[0]) {
+			if (kit_path_join(child, sizeof(child), rel, de->d_name,
+					  err) != 0)
+				goto out;
+		} else if (kit_snprintf(err, child, sizeof(child), "%s",
+					de->d_name) != 0) {
+			goto out;
+		}
+		if (kit_path_join(path, sizeof(path), v->root, child, err) != 0)
+			goto out;
+		if (lstat(path, &st) != 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot stat %s",
+				      path);
+			goto out;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (!vis_dir(v, child)) {
+				problem(v, KIT_BUNDLE_EXTRA, child,
+					"directory not in the manifest");
+				continue;
+			}
+			if (vwalk(v, child, err) != 0)
+				goto out;
+			continue;
+		}
+		if (strcmp(child, "manifest.json") == 0 && S_ISREG(st.st_mode))
+			continue;
+		if (vfind(v, child))
+			continue; /* checked (and reported) by hashing */
+		problem(v, KIT_BUNDLE_EXTRA, child,
+			vis_dir(v, child) ? "not a directory"
+					  : "not in the manifest");
+	}
+	if (errno != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot read %s", dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}
+
+int
+kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
+		  void *arg, struct kit_error *err)
+{
+	char root[PATH_BYTES], mpath[PATH_BYTES], name[32], path[PATH_BYTES];
+	char hex[KIT_SHA256_HEX], detail[200];
+	unsigned char *text = NULL;
+	size_t len = 0, i;
+	json_t *m = NULL, *item;
+	const json_t *files;
+	json_error_t jerr;
+	struct vctx v;
+	int cur = 0, rc = -1;
+	struct stat st;
+
+	memset(&v, 0, sizeof(v));
+	v.report = report;
+	v.arg = arg;
+	if (kit_bundle_current_version(kit_dir, &cur, err) != 0)
+		return -1;
+	if (!cur)
+		return kit_err(err, KIT_E_INVALID,
+			       "no kit is installed in %s; run kit-fetch update",
+			       kit_dir);
+	if (kit_snprintf(err, name, sizeof(name), "releases/%d", cur) != 0 ||
+	    kit_path_join(root, sizeof(root), kit_dir, name, err) != 0 ||
+	    kit_path_join(mpath, sizeof(mpath), root, "manifest.json", err) != 0)
+		return -1;
+	v.root = root;
+	if (kit_file_read(mpath, MANIFEST_MAX, &text, &len, err) != 0)
+		goto out;
+	m = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!m) {
+		kit_err(err, KIT_E_SECURITY,
+			"%s is not valid JSON at line %d column %d: %s; "
+			"run kit-fetch update to reinstall",
+			mpath, jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	files = json_object_get(m, "files");
+	if (!json_is_array(files)) {
+		kit_err(err, KIT_E_SECURITY, "%s has no \"files\" array", mpath);
+		goto out;
+	}
+	v.files = kit_xcalloc(json_array_size(files) + 1, sizeof(*v.files));
+	json_array_foreach(files, i, item) {
+		const json_t *jp = json_object_get(item, "path");
+
+		if (!json_is_string(jp) ||
+		    !kit_path_is_safe(json_string_value(jp))) {
+			kit_err(err, KIT_E_SECURITY,
+				"%s: files[%zu] has no safe path", mpath, i);
+			goto out;
+		}
+		v.files[v.n++].path = json_string_value(jp);
+	}
+	if (v.n)
+		qsort(v.files, v.n, sizeof(*v.files), vfile_cmp);
+	json_array_foreach(files, i, item) {
+		const char *p = json_string_value(json_object_get(item, "path"));
+		const json_t *js = json_object_get(item, "size");
+		const json_t *jh = json_object_get(item, "sha256");
+		uint64_t size = 0;
+		struct kit_error herr = {0};
+
+		if (kit_path_join(path, sizeof(path), root, p, err) != 0)
+			goto out;
+		if (lstat(path, &st) != 0) {
+			if (errno != ENOENT && errno != ENOTDIR) {
+				kit_err_errno(err, KIT_E_IO, errno,
+					      "cannot stat %s", path);
+				goto out;
+			}
+			problem(&v, KIT_BUNDLE_MISSING, p, "missing");
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			problem(&v, KIT_BUNDLE_CHANGED, p,
+				"not a regular file");
+			continue;
+		}
+		if (kit_sha256_file(path, hex, &size, &herr) != 0) {
+			kit_err(err, herr.code, "%s", herr.msg);
+			goto out;
+		}
+		if (!json_is_integer(js) ||
+		    (uint64_t)json_integer_value(js) != size) {
+			snprintf(detail, sizeof(detail),
+					   "size %llu, manifest says %lld",
+					   (unsigned long long)size,
+					   json_is_integer(js)
+						   ? (long long)json_integer_value(js)
+						   : -1LL);
+			problem(&v, KIT_BUNDLE_CHANGED, p, detail);
+			continue;
+		}
+		if (!json_is_string(jh) ||
+		    !kit_hex_equal(hex, json_string_value(jh))) {
+			snprintf(detail, sizeof(detail),
+					   "sha256 %s differs from the manifest",
+					   hex);
+			problem(&v, KIT_BUNDLE_CHANGED, p, detail);
+		}
+	}
+	if (vwalk(&v, "", err) != 0)
+		goto out;
+	if (v.problems) {
+		kit_err(err, KIT_E_SECURITY,
+			"%d file(s) of kit %s (release %d) differ from its "
+			"manifest; run kit-fetch update to reinstall it",
+			v.problems, kit_dir, cur);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(v.files);
+	json_decref(m);
+	free(text);
+	return rc;
+}
+
+/* -------------------------------------------------------- lock and staging */
+
+int
+kit_bundle_lock(const char *state_dir, int *fd, struct kit_error *err)
+{
+	char path[PATH_BYTES], pid[32];
+	struct flock fl;
+	int f = -1, n;
+
+	*fd = -1;
+	if (kit_path_join(path, sizeof(path), state_dir, "lock", err) != 0)
+		return -1;
+	f = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (f < 0)
+		return kit_err_errno(err, KIT_E_IO, errno,
+				     "cannot open lock %s (is the state "
+				     "directory writable?)", path);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(f, F_SETLK, &fl) != 0) {
+		int e = errno;
+		long holder = 0;
+
+		if (e == EACCES || e == EAGAIN) {
+			memset(&fl, 0, sizeof(fl));
+			fl.l_type = F_WRLCK;
+			fl.l_whence = SEEK_SET;
+			if (fcntl(f, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+				holder = (long)fl.l_pid;
+			close(f);
+			return kit_err(err, KIT_E_IO,
+				       "another kit-fetch is running (pid %ld) "
+				       "holding %s; wait for it to finish",
+				       holder, path);
+		}
+		close(f);
+		return kit_err_errno(err, KIT_E_IO, e, "cannot lock %s", path);
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(f, 0) != 0 || pwrite(f, pid, (size_t)n, 0) != n) {
+		int e = errno;
+
+		close(f);
+		return kit_err_errno(err, KIT_E_IO, e, "cannot write %s", path);
+	}
+	*fd = f;
+	return 0;
+}
+
+void
+kit_bundle_unlock(int fd)
+{
+	struct flock fl;
+
+	if (fd < 0)
+		return;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_UNLCK;
+	fl.l_whence = SEEK_SET;
+	(void)fcntl(fd, F_SETLK, &fl);
+	close(fd);
+}
+
+int
+kit_bundle_clean_staging(const char *state_dir, struct kit_error *err)
+{
+	char dir[PATH_BYTES], path[PATH_BYTES];
+	DIR *d;
+	struct dirent *de;
+	int rc = -1;
+
+	if (kit_path_join(dir, sizeof(dir), state_dir, "staging", err) != 0)
+		return -1;
+	d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
+				     dir);
+	}
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (kit_path_join(path, sizeof(path), dir, de->d_name, err) != 0 ||
+		    kit_rm_rf(path, err) != 0)
+			goto out;
+	}
+	if (errno != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot read %s", dir);
+		goto out;
+	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}

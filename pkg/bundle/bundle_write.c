@@ -1,0 +1,404 @@
+/*
+ * bundle_write.c: the deterministic archive writer.
+ *
+ * Determinism comes from what we put in each header, not from libarchive
+ * defaults: every entry is built from scratch (path, type, mode, size,
+ * one mtime, uid/gid 0), so nothing of the building machine (owner names,
+ * atime/ctime, xattrs, ACLs, inode numbers) can leak in.  pax-restricted
+ * only adds an extended header when a name does not fit ustar, and
+ * libarchive names those "PaxHeader/<name>" without the pid.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "kit_bundle.h"
+
+#define READ_BLOCK (1024 * 1024)
+#define OUT_BLOCK (256 * 1024)
+
+/*
+ * libarchive converts names through the locale's character set.  In the C
+ * locale (cron, systemd) UTF-8 names cannot be converted and the pax writer
+ * fails or falls back to "hdrcharset=BINARY".  A per-thread UTF-8 locale
+ * (uselocale, POSIX 2008) makes names UTF-8 bytes in and out without
+ * touching the process locale.  Without one, ASCII names still work.
+ */
+static locale_t
+utf8_locale_enter(locale_t *old)
+{
+	locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+
+	if (loc == (locale_t)0)
+		loc = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
+	*old = loc == (locale_t)0 ? (locale_t)0 : uselocale(loc);
+	return loc;
+}
+
+static void
+utf8_locale_leave(locale_t loc, locale_t old)
+{
+	if (loc == (locale_t)0)
+		return;
+	uselocale(old);
+	freelocale(loc);
+}
+
+/* A member to write: a file (entry != NULL) or a directory. */
+struct member {
+	const char *path; /* borrowed or owned (dirs) */
+	const struct kit_bundle_entry *entry;
+	char *owned;
+};
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+
+	return strcmp(x->path, y->path);
+}
+
+static void
+members_free(struct member *m, size_t n)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < n; i++)
+		free(m[i].owned);
+	free(m);
+}
+
+/*
+ * The list of members: every entry and every parent directory, sorted
+ * bytewise.  A directory is a prefix of its contents, so it sorts first.
+ */
+static int
+build_members(const struct kit_bundle_entry *entries, size_t n,
+	      struct member **out, size_t *count, struct kit_error *err)
+{
+	struct member *m = NULL;
+	size_t cap = 0, len = 0, i, k;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		const char *p = entries[i].path;
+
+		if (!p || !kit_path_is_safe(p)) {
+			kit_err(err, KIT_E_INVALID,
+				"bundle entry %zu has an unsafe path \"%s\"; "
+				"use a relative '/'-separated path without . or ..",
+				i, p ? p : "(null)");
+			goto out;
+		}
+		if (strcmp(p, "manifest.json") == 0) {
+			kit_err(err, KIT_E_INVALID,
+				"bundle entry manifest.json is reserved for the manifest");
+			goto out;
+		}
+		if (!entries[i].src && !entries[i].data && entries[i].len) {
+			kit_err(err, KIT_E_INVALID,
+				"bundle entry %s has neither a source file nor data", p);
+			goto out;
+		}
+		/* the entry and each parent directory */
+		for (k = 0;; k++) {
+			const char *slash = strchr(p + k, '/');
+			struct member nm = {0};
+
+			if (len == cap) {
+				cap = cap ? cap * 2 : 64;
+				m = kit_xrealloc(m, cap * sizeof(*m));
+			}
+			if (slash) {
+				nm.owned = kit_xmalloc((size_t)(slash - p) + 1);
+				memcpy(nm.owned, p, (size_t)(slash - p));
+				nm.owned[slash - p] = '\0';
+				nm.path = nm.owned;
+				m[len++] = nm;
+				k = (size_t)(slash - p);
+				continue;
+			}
+			nm.path = p;
+			nm.entry = &entries[i];
+			m[len++] = nm;
+			break;
+		}
+	}
+	if (len)
+		qsort(m, len, sizeof(*m), member_cmp);
+	/* drop repeated directories; refuse repeated files and a path that
+	 * is both a file and a directory */
+	for (i = 0, k = 0; i < len; i++) {
+		if (k > 0 && strcmp(m[k - 1].path, m[i].path) == 0) {
+			if (m[k - 1].entry || m[i].entry) {
+				kit_err(err, KIT_E_INVALID,
+					"bundle path %s is given twice (or is both a file and a directory)",
+					m[i].path);
+				/* m[0..k) and m[i..len) still own theirs */
+				for (; i < len; i++)
+					m[k++] = m[i];
+				len = k;
+				goto out;
+			}
+			free(m[i].owned);
+			continue;
+		}
+		m[k++] = m[i];
+	}
+	*out = m;
+	*count = k;
+	m = NULL;
+	rc = 0;
+out:
+	if (m)
+		members_free(m, len);
+	return rc;
+}
+
+static int
+arch_err(struct archive *a, struct kit_error *err, const char *what,
+	 const char *path)
+{
+	return kit_err(err, KIT_E_IO, "cannot write %s to %s: %s", what, path,
+		       archive_error_string(a) ? archive_error_string(a)
+					       : "unknown libarchive error");
+}
+
+/* Header for one member; size is ignored for directories. */
+static int
+write_header(struct archive *a, struct archive_entry *e, const char *name,
+	     int dir, int64_t size, int64_t mtime, const char *out_path,
+	     struct kit_error *err)
+{
+	archive_entry_clear(e);
+	archive_entry_set_pathname_utf8(e, name);
+	archive_entry_set_filetype(e, dir ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, dir ? 0755 : 0644);
+	archive_entry_set_size(e, dir ? 0 : size);
+	archive_entry_set_mtime(e, (time_t)mtime, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		return arch_err(a, err, name, out_path);
+	return 0;
+}
+
+static int
+write_data(struct archive *a, const void *p, size_t n, const char *name,
+	   const char *out_path, struct kit_error *err)
+{
+	const unsigned char *c = p;
+
+	while (n > 0) {
+		la_ssize_t w = archive_write_data(a, c, n);
+
+		if (w <= 0)
+			return arch_err(a, err, name, out_path);
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Stream a source file: size fixed by fstat before the header, checked
+ * again at the end so a file that changes under us is an error, not a
+ * silently wrong archive. */
+static int
+write_file_member(struct archive *a, struct archive_entry *e,
+		  const struct member *m, int64_t mtime, unsigned char *buf,
+		  const char *out_path, struct kit_error *err)
+{
+	int fd = -1, rc = -1;
+	struct stat st;
+	uint64_t left;
+	const char *src = m->entry->src;
+
+	if (!src) {
+		if (write_header(a, e, m->path, 0, (int64_t)m->entry->len,
+				 mtime, out_path, err) != 0 ||
+		    write_data(a, m->entry->data, m->entry->len, m->path,
+			       out_path, err) != 0)
+			goto out;
+		rc = 0;
+		goto out;
+	}
+	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		kit_err_errno(err, KIT_E_IO, errno,
+			      "cannot open %s (for %s in the bundle)", src,
+			      m->path);
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		kit_err(err, KIT_E_IO,
+			"%s is not a regular file (for %s in the bundle)", src,
+			m->path);
+		goto out;
+	}
+	if (write_header(a, e, m->path, 0, (int64_t)st.st_size, mtime,
+			 out_path, err) != 0)
+		goto out;
+	left = (uint64_t)st.st_size;
+	for (;;) {
+		ssize_t r = read(fd, buf, READ_BLOCK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
+				      src);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if ((uint64_t)r > left) {
+			kit_err(err, KIT_E_IO,
+				"%s grew while it was being archived; build again",
+				src);
+			goto out;
+		}
+		if (write_data(a, buf, (size_t)r, m->path, out_path, err) != 0)
+			goto out;
+		left -= (uint64_t)r;
+	}
+	if (left != 0) {
+		kit_err(err, KIT_E_IO,
+			"%s shrank while it was being archived; build again",
+			src);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int
+bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
+	     const struct kit_bundle_entry *entries, size_t n, int64_t mtime,
+	     int zstd_level, struct kit_error *err)
+{
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	struct member *mem = NULL;
+	size_t count = 0, i;
+	unsigned char *buf = NULL;
+	char tmp[4096], level[16];
+	int fd = -1, rc = -1, tmp_made = 0;
+
+	if (!out_path || !manifest || (n && !entries) || mtime < 0)
+		return kit_err(err, KIT_E_INVALID,
+			       "kit_bundle_write: bad arguments");
+	if (zstd_level == 0)
+		zstd_level = KIT_BUNDLE_ZSTD_DEFAULT;
+	/* levels 20-22 need a 128 MiB+ window on the reading side */
+	if (zstd_level < 1 || zstd_level > 19)
+		return kit_err(err, KIT_E_INVALID,
+			       "zstd level %d is out of range; use 1 to 19",
+			       zstd_level);
+	if (build_members(entries, n, &mem, &count, err) != 0)
+		return -1;
+	if (kit_snprintf(err, tmp, sizeof(tmp), "%s.tmp", out_path) != 0 ||
+	    kit_snprintf(err, level, sizeof(level), "%d", zstd_level) != 0)
+		goto out;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
+	if (fd < 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot create %s", tmp);
+		goto out;
+	}
+	tmp_made = 1;
+	buf = kit_xmalloc(READ_BLOCK);
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!a || !e) {
+		kit_err(err, KIT_E_INVALID, "out of memory creating %s", tmp);
+		goto out;
+	}
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
+	    archive_write_set_filter_option(a, "zstd", "compression-level",
+					    level) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, OUT_BLOCK) != ARCHIVE_OK ||
+	    /* no zero padding after the compressed stream */
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		arch_err(a, err, "the archive", tmp);
+		goto out;
+	}
+	if (write_header(a, e, "manifest.json", 0, (int64_t)manifest_len,
+			 mtime, tmp, err) != 0 ||
+	    write_data(a, manifest, manifest_len, "manifest.json", tmp,
+		       err) != 0)
+		goto out;
+	for (i = 0; i < count; i++) {
+		if (!mem[i].entry) {
+			if (write_header(a, e, mem[i].path, 1, 0, mtime, tmp,
+					 err) != 0)
+				goto out;
+			continue;
+		}
+		if (write_file_member(a, e, &mem[i], mtime, buf, tmp, err) != 0)
+			goto out;
+	}
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		arch_err(a, err, "the end of the archive", tmp);
+		goto out;
+	}
+	if (fsync(fd) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s", tmp);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		kit_err_errno(err, KIT_E_IO, errno, "cannot close %s", tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, out_path) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s to %s",
+			      tmp, out_path);
+		goto out;
+	}
+	tmp_made = 0;
+	if (kit_fsync_parent(out_path, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (a)
+		archive_write_free(a);
+	archive_entry_free(e);
+	if (fd >= 0)
+		close(fd);
+	if (tmp_made)
+		unlink(tmp);
+	free(buf);
+	members_free(mem, count);
+	return rc;
+}
+
+int
+kit_bundle_write(const char *out_path, const void *manifest,
+		 size_t manifest_len, const struct kit_bundle_entry *entries,
+		 size_t n, int64_t mtime, int zstd_level,
+		 struct kit_error *err)
+{
+	locale_t old, loc = utf8_locale_enter(&old);
+	int rc = bundle_write(out_path, manifest, manifest_len, entries, n,
+			      mtime, zstd_level, err);
+
+	utf8_locale_leave(loc, old);
+	return rc;
+}

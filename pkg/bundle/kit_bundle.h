@@ -1,0 +1,224 @@
+/*
+ * kit_bundle.h: deterministic kit archives (.tar.zst), the streaming
+ * verified extractor, and atomic installation of kits on an office machine.
+ *
+ * Archive format (see DESIGN.md "Bundle"): pax-restricted tar (plain ustar
+ * headers unless a name needs pax), zstd-compressed; "manifest.json" first,
+ * then every other entry sorted by path (bytewise), each parent directory as
+ * its own entry (mode 0755) before its contents, files mode 0644, uid/gid 0,
+ * empty uname/gname, one fixed mtime, no atime/ctime, no extended attributes.
+ * Same input -> byte-identical output.
+ *
+ * Installed layout (DESIGN.md "Fetcher state"):
+ *   <state>/lock                         kit_bundle_lock()
+ *   <state>/staging/<anything>           extraction targets, cleaned by
+ *                                        kit_bundle_clean_staging()
+ *   <state>/kits/<campaign>/             "kit_dir" below
+ *       releases/<version>/              one directory per installed version
+ *       current -> releases/<version>    symlink, replaced by rename()
+ *
+ * Error classes: KIT_E_SECURITY for everything an archive or an installed
+ * tree can be blamed for (unsafe or unexpected entries, hash and size
+ * mismatches, bombs, corrupt compressed data), KIT_E_IO for the local
+ * machine (disk, permissions, lock held), KIT_E_INVALID for bad arguments.
+ * Messages name the file or entry (sanitised for the terminal) and carry
+ * libarchive's or the system's own reason.
+ */
+#ifndef KIT_BUNDLE_H
+#define KIT_BUNDLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "kit_util.h"
+
+/* ---------------------------------------------------------------- writer */
+
+/*
+ * Default zstd level, by measurement (139 MB synthetic kit, one third
+ * random media, two core VM, zstd -T1): level 3 1.0 s / 91.0 MB, 9 2.5 s /
+ * 89.2 MB, 15 31 s / 87.1 MB, 19 97 s / 86.8 MB.  Past 9 the time grows
+ * tenfold for 2-3% less, so 9.
+ */
+#define KIT_BUNDLE_ZSTD_DEFAULT 9
+
+/*
+ * One archive member.  path is relative, '/'-separated, passes
+ * kit_path_is_safe() and is not "manifest.json".  The content comes from
+ * the regular file src (streamed in 1 MiB blocks, never held whole in
+ * memory; symlinks refused) or, when src is NULL, from data/len.  The
+ * writer does not keep any of these pointers.
+ */
+struct kit_bundle_entry {
+	const char *path;
+	const char *src;
+	const void *data;
+	size_t len;
+};
+
+/*
+ * Write the archive to out_path: manifest (manifest_len bytes, stored as
+ * "manifest.json") first, then the entries sorted by path with their
+ * parent directories.  Entries may be given in any order.  mtime (>= 0) is
+ * the fixed timestamp of every member; zstd_level is 1..19 (0 =
+ * KIT_BUNDLE_ZSTD_DEFAULT).  Levels 20-22 are refused: their 128 MiB+
+ * window would be the reader's memory too.
+ * Written to out_path.tmp, fsync'd, renamed over out_path, parent fsync'd;
+ * on failure out_path is untouched and out_path.tmp removed.
+ * Errors: KIT_E_INVALID (unsafe or duplicate paths, a path that is both a
+ * file and a directory, bad level), KIT_E_IO (source or output files,
+ * including a source that changes size while being read).
+ */
+int kit_bundle_write(const char *out_path, const void *manifest,
+		     size_t manifest_len, const struct kit_bundle_entry *entries,
+		     size_t n, int64_t mtime, int zstd_level,
+		     struct kit_error *err) KIT_WUR;
+
+/* ------------------------------------------------------------- extractor */
+
+struct kit_bundle_limits {
+	uint64_t max_total;    /* decompressed bytes (tar stream and file data) */
+	uint64_t max_ratio;    /* decompressed bytes / archive file size */
+	uint64_t max_entries;  /* archive members, directories included */
+	uint64_t max_manifest; /* bytes of manifest.json */
+};
+
+/* 4 GiB, 200, 100000, 16 MiB. */
+struct kit_bundle_limits kit_bundle_limits_default(void);
+
+/*
+ * Called once manifest.json has been read and parsed (and its files[]
+ * checked for shape), before any other entry is written.  Return 0 to go
+ * on, -1 to refuse (set err; if left unset the refusal is KIT_E_SECURITY).
+ */
+typedef int (*kit_bundle_check_fn)(const json_t *manifest, void *arg,
+				   struct kit_error *err);
+
+/*
+ * What a signed TUF target's custom data says; a ready-made check for
+ * kit_bundle_extract(): pass kit_bundle_check_expect and a pointer to one
+ * of these.  NULL strings and version 0 are not checked.
+ */
+struct kit_bundle_expect {
+	const char *campaign;
+	const char *office;
+	int version;
+	const char *content; /* manifest "content" digest */
+};
+int kit_bundle_check_expect(const json_t *manifest, void *arg,
+			    struct kit_error *err) KIT_WUR;
+
+/*
+ * Extract archive_path into staging_dir in one streaming pass.
+ *
+ * The caller must already have checked the archive's length and hash
+ * against signed metadata; this function still treats every byte as
+ * hostile.  staging_dir must not exist (it is created, mode 0755; its
+ * parent is created if missing).  The first member must be manifest.json
+ * (at most lim->max_manifest bytes, Jansson, duplicate keys refused, every
+ * files[] item {path, size, sha256} well formed); then check(manifest,
+ * check_arg) runs (check may be NULL); then each member is written with
+ * open(O_EXCL|O_NOFOLLOW) while it is hashed (SHA-256) and compared with
+ * files[].  Refused with KIT_E_SECURITY: ".." or absolute paths, "." or
+ * empty components, names over 255 bytes per component or 4095 in all,
+ * names that are not valid UTF-8 (or contain control characters), names
+ * that collide after case folding (ASCII, Latin-1, Latin Extended-A, Greek
+ * and Cyrillic simple lower-casing; no Unicode normalisation), symlinks,
+ * hard links, devices, FIFOs, sockets, setuid/setgid/sticky bits,
+ * duplicate members, members not in the manifest (directories must be a
+ * parent of a manifest file), manifest files missing from the archive,
+ * size or hash mismatches, more members than lim->max_entries, more than
+ * lim->max_total decompressed bytes or a ratio over lim->max_ratio
+ * (checked as data streams, so a bomb stops early), a manifest that is
+ * not first or malformed, an archive that is not a zstd-compressed tar,
+ * and corrupt or truncated compressed data.  KIT_E_IO for local disk
+ * errors.  lim may be NULL (defaults).
+ *
+ * On success staging_dir holds manifest.json and every file (not yet
+ * fsync'd: kit_bundle_install() does that in one pass) and, if
+ * manifest_out is not NULL, *manifest_out is the parsed manifest (caller
+ * json_decref()s it).  On failure staging_dir is removed and
+ * *manifest_out is NULL.  Memory use does not depend on file sizes (one
+ * 256 KiB block); it grows only with the number of members.
+ */
+int kit_bundle_extract(const char *archive_path, const char *staging_dir,
+		       const struct kit_bundle_limits *lim,
+		       kit_bundle_check_fn check, void *check_arg,
+		       json_t **manifest_out, struct kit_error *err) KIT_WUR;
+
+/* ---------------------------------------------------------- installation */
+
+#define KIT_BUNDLE_KEEP_DEFAULT 3
+
+/*
+ * Install an extracted staging_dir as release `version` (>= 1) of the kit
+ * in kit_dir (created if missing): fsync every file and directory of
+ * staging in one pass, rename it to kit_dir/releases/<version>/ (a leftover
+ * of that name from an interrupted run is replaced; when it is the current
+ * release it is swapped atomically with renameat2(RENAME_EXCHANGE) where
+ * the kernel offers it), fsync, point kit_dir/current.new at
+ * releases/<version> and rename() it over kit_dir/current, fsync kit_dir.
+ * Then prune: keep the `keep` highest versions (keep <= 0: 3) plus the
+ * current one; pruning is best effort and never fails the install.
+ * A crash at any moment leaves current on the old or on the new release.
+ * staging_dir must be on the same file system as kit_dir.
+ * Errors: KIT_E_IO (disk, permissions, not a directory), KIT_E_INVALID.
+ * On failure current is unchanged.
+ */
+int kit_bundle_install(const char *kit_dir, const char *staging_dir,
+		       int version, int keep, struct kit_error *err) KIT_WUR;
+
+/*
+ * Switch current to the highest release lower than the current one,
+ * atomically.  KIT_E_INVALID when there is no kit or no earlier release,
+ * KIT_E_IO on disk errors.
+ */
+int kit_bundle_rollback(const char *kit_dir, struct kit_error *err) KIT_WUR;
+
+/*
+ * The version current points to, or 0 (and success) when no kit is
+ * installed.  KIT_E_SECURITY when current is not a symlink to
+ * releases/<decimal>, KIT_E_IO on other errors.
+ */
+int kit_bundle_current_version(const char *kit_dir, int *version,
+			       struct kit_error *err) KIT_WUR;
+
+enum kit_bundle_problem {
+	KIT_BUNDLE_CHANGED = 1, /* size or hash differs, or not a regular file */
+	KIT_BUNDLE_MISSING = 2, /* in the manifest, not on disk */
+	KIT_BUNDLE_EXTRA = 3,   /* on disk, not in the manifest */
+};
+/* path is relative to the release; detail is a short reason. */
+typedef void (*kit_bundle_report_fn)(enum kit_bundle_problem what,
+				     const char *path, const char *detail,
+				     void *arg);
+
+/*
+ * Re-hash the current release against its manifest.json; call report
+ * (may be NULL) for each changed, missing or extra file; KIT_E_SECURITY
+ * "N files differ" when there is any, KIT_E_IO / KIT_E_INVALID when the
+ * kit or its manifest cannot be read.  The manifest itself is trusted as
+ * installed: compare its "content" with signed metadata to check it.
+ */
+int kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
+		      void *arg, struct kit_error *err) KIT_WUR;
+
+/*
+ * Take the exclusive lock state_dir/lock (fcntl F_SETLK, never waits) and
+ * write our pid into it; *fd receives the descriptor to pass to
+ * kit_bundle_unlock().  KIT_E_IO "another kit-fetch is running (pid N)"
+ * when held, KIT_E_IO when state_dir is not writable.  fcntl locks belong
+ * to the process: do not open and close state_dir/lock elsewhere while
+ * holding it (closing any descriptor of it drops the lock).
+ */
+int kit_bundle_lock(const char *state_dir, int *fd, struct kit_error *err) KIT_WUR;
+/* Release and close; fd < 0 is a no-op. */
+void kit_bundle_unlock(int fd);
+
+/* Remove everything under state_dir/staging/ (left by a crash); hold the
+ * lock.  A missing staging directory is fine.  KIT_E_IO on errors. */
+int kit_bundle_clean_staging(const char *state_dir, struct kit_error *err) KIT_WUR;
+
+#endif

@@ -1,0 +1,1389 @@
+/*
+ * bundle_test.c: the deterministic writer, the extractor attacked by a
+ * corpus of hostile archives (written with libarchive directly, bypassing
+ * our writer), and installation: switch, prune, rollback, verify, lock.
+ *
+ * Every refusal asserts the exact class, the check that fired (a piece of
+ * the message), that staging is gone and that the installed kit is
+ * byte-for-byte what it was (a digest of the whole kit directory).
+ *
+ * KIT_BUNDLE_WRITE_CORPUS=<dir> makes test_corpus_seeds write the fuzz
+ * seeds (tests/fuzz/corpus/extract/) there.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <jansson.h>
+
+#include "kit_bundle.h"
+#include "kit_crypto.h"
+#include "kit_util.h"
+
+#define MTIME 1481760000 /* 2016-12-15T00:00:00Z */
+
+/* ----------------------------------------------------------------- helpers */
+
+static char *
+make_tmpdir(void)
+{
+	char tmpl[] = "/tmp/kit-bundle-test-XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	assert_non_null(d);
+	return kit_strdup(d);
+}
+
+static void
+rm_tree(const char *dir)
+{
+	struct kit_error err = {0};
+
+	assert_int_equal(kit_rm_rf(dir, &err), 0);
+}
+
+static char *
+pjoin(const char *a, const char *b)
+{
+	return kit_aprintf("%s/%s", a, b);
+}
+
+static void
+write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Digest of a whole tree: names, types, link targets and contents. */
+static void
+tree_hash_into(struct kit_sha256 *h, const char *dir, const char *rel)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+
+	if (!d) {
+		kit_sha256_update(h, "(none)", 6);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		names = kit_xrealloc(names, (n + 1) * sizeof(*names));
+		names[n++] = kit_strdup(de->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 0; i < n; i++) {
+		char *p = pjoin(dir, names[i]);
+		char *r = kit_aprintf("%s/%s", rel, names[i]);
+		struct stat st;
+
+		assert_int_equal(lstat(p, &st), 0);
+		kit_sha256_update(h, r, strlen(r) + 1);
+		if (S_ISLNK(st.st_mode)) {
+			char t[512];
+			ssize_t l = readlink(p, t, sizeof(t));
+
+			assert_true(l > 0);
+			kit_sha256_update(h, "L", 1);
+			kit_sha256_update(h, t, (size_t)l);
+		} else if (S_ISDIR(st.st_mode)) {
+			kit_sha256_update(h, "D", 1);
+			tree_hash_into(h, p, r);
+		} else {
+			char hex[KIT_SHA256_HEX];
+			struct kit_error err = {0};
+
+			assert_int_equal(kit_sha256_file(p, hex, NULL, &err), 0);
+			kit_sha256_update(h, "F", 1);
+			kit_sha256_update(h, hex, 64);
+		}
+		free(p);
+		free(r);
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void
+tree_hash(const char *dir, char *hex)
+{
+	struct kit_sha256 *h = kit_sha256_new();
+
+	tree_hash_into(h, dir, "");
+	kit_sha256_final_hex(h, hex);
+	kit_sha256_free(h);
+}
+
+static int
+files_equal(const char *a, const char *b)
+{
+	char ha[KIT_SHA256_HEX], hb[KIT_SHA256_HEX];
+	struct kit_error err = {0};
+
+	if (kit_sha256_file(a, ha, NULL, &err) != 0 ||
+	    kit_sha256_file(b, hb, NULL, &err) != 0)
+		return 0;
+	return strcmp(ha, hb) == 0;
+}
+
+/* -------------------------------------------------- good kits (our writer) */
+
+struct kfile {
+	const char *path;
+	const char *text;
+};
+
+/* A manifest for in-memory files, as the publisher would write it. */
+static char *
+manifest_text(int version, const struct kfile *f, size_t n,
+	      const char *src_path, const char *src_name)
+{
+	json_t *m = json_pack("{s:i, s:s, s:s, s:i, s:s, s:[]}", "schema", 1,
+			      "campaign", "together-2016", "office", "global",
+			      "version", version, "title", "Together", "files");
+	json_t *files = json_object_get(m, "files");
+	char hex[KIT_SHA256_HEX], *s, *out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		kit_sha256_hex(f[i].text, strlen(f[i].text), hex);
+		json_array_append_new(files,
+				      json_pack("{s:s, s:I, s:s, s:s}", "path",
+						f[i].path, "size",
+						(json_int_t)strlen(f[i].text),
+						"sha256", hex, "type",
+						"text/markdown"));
+	}
+	if (src_path) {
+		uint64_t len = 0;
+		struct kit_error err = {0};
+
+		assert_int_equal(kit_sha256_file(src_path, hex, &len, &err), 0);
+		json_array_append_new(files,
+				      json_pack("{s:s, s:I, s:s, s:s}", "path",
+						src_name, "size", (json_int_t)len,
+						"sha256", hex, "type",
+						"application/octet-stream"));
+	}
+	s = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
+	out = kit_aprintf("%s\n", s);
+	free(s);
+	json_decref(m);
+	return out;
+}
+
+static const struct kfile kit_files[] = {
+	{"statements/dg-2016.md", "# Together\n\nRespect, safety, dignity.\n"},
+	{"about.md", "Who we are.\n"},
+	{"index.html", "<!doctype html><title>Together</title>\n"},
+	{"statements/caf\xc3\xa9-\xc3\x89t\xc3\xa9.md", "UTF-8 name.\n"},
+	{"media/posters/a-very-long-directory-name-to-need-a-pax-header-"
+	 "because-ustar-names-stop-at-one-hundred-bytes/poster.txt",
+	 "long name\n"},
+};
+#define N_KIT_FILES (sizeof(kit_files) / sizeof(kit_files[0]))
+
+/* Write kit version `version` (with `extra` appended to about.md's text
+ * when not NULL, so versions differ) to out. */
+static void
+write_kit(const char *dir, const char *out, int version, const char *extra)
+{
+	struct kfile f[N_KIT_FILES];
+	struct kit_bundle_entry e[N_KIT_FILES + 1];
+	char *src = pjoin(dir, "video-src.bin");
+	char *about = NULL, *man;
+	struct kit_error err = {0};
+	unsigned char *blob = kit_xmalloc(3 * 1024 * 1024 + 7);
+	size_t i;
+	int fd;
+
+	/* a source file larger than one read block, streamed from disk */
+	for (i = 0; i < 3 * 1024 * 1024 + 7; i++)
+		blob[i] = (unsigned char)((i * 2654435761u) >> 13);
+	fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, blob, 3 * 1024 * 1024 + 7),
+			 3 * 1024 * 1024 + 7);
+	close(fd);
+	free(blob);
+	memcpy(f, kit_files, sizeof(f));
+	if (extra) {
+		about = kit_aprintf("Who we are.\n%s\n", extra);
+		f[1].text = about;
+	}
+	man = manifest_text(version, f, N_KIT_FILES, src, "media/video.bin");
+	/* given unsorted on purpose */
+	for (i = 0; i < N_KIT_FILES; i++) {
+		e[i].path = f[i].path;
+		e[i].src = NULL;
+		e[i].data = f[i].text;
+		e[i].len = strlen(f[i].text);
+	}
+	e[N_KIT_FILES].path = "media/video.bin";
+	e[N_KIT_FILES].src = src;
+	e[N_KIT_FILES].data = NULL;
+	e[N_KIT_FILES].len = 0;
+	assert_int_equal(kit_bundle_write(out, man, strlen(man), e,
+					  N_KIT_FILES + 1, MTIME, 3, &err),
+			 0);
+	free(man);
+	free(about);
+	free(src);
+}
+
+/* extract + install, as kit-fetch does */
+static void
+fetch_kit(const char *dir, const char *kit_dir, int version,
+	  const char *extra, int keep)
+{
+	char *arc = pjoin(dir, "kit.tar.zst");
+	char *staging = pjoin(dir, "state/staging/kit");
+	struct kit_error err = {0};
+	struct kit_bundle_expect x = {"together-2016", "global", version, NULL};
+	json_t *m = NULL;
+
+	write_kit(dir, arc, version, extra);
+	if (kit_bundle_extract(arc, staging, NULL, kit_bundle_check_expect, &x,
+			       &m, &err) != 0)
+		fail_msg("extract: %s", err.msg);
+	assert_int_equal(json_integer_value(json_object_get(m, "version")),
+			 version);
+	json_decref(m);
+	if (kit_bundle_install(kit_dir, staging, version, keep, &err) != 0)
+		fail_msg("install: %s", err.msg);
+	assert_false(kit_dir_exists(staging));
+	free(arc);
+	free(staging);
+}
+
+/* ------------------------------------------------------------ determinism */
+
+static void
+test_write_deterministic(void **state)
+{
+	char *dir = make_tmpdir();
+	char *a = pjoin(dir, "a.tar.zst"), *b = pjoin(dir, "b.tar.zst");
+	char *cmd, line[1024];
+	const char *expect[] = {
+		"manifest.json", "about.md", "index.html", "media/",
+		"media/posters/",
+		"media/posters/a-very-long-directory-name-to-need-a-pax-header-"
+		"because-ustar-names-stop-at-one-hundred-bytes/",
+		"media/posters/a-very-long-directory-name-to-need-a-pax-header-"
+		"because-ustar-names-stop-at-one-hundred-bytes/poster.txt",
+		"media/video.bin", "statements/",
+		"statements/caf\xc3\xa9-\xc3\x89t\xc3\xa9.md",
+		"statements/dg-2016.md",
+	};
+	size_t n = 0, nexp = sizeof(expect) / sizeof(expect[0]);
+	FILE *p;
+	pid_t child;
+	int status = 0;
+
+	(void)state;
+	write_kit(dir, a, 1, NULL);
+	sleep(1); /* a different wall clock must not matter, */
+	fflush(NULL);
+	child = fork(); /* nor a different pid (pax header names) */
+	assert_true(child >= 0);
+	if (child == 0) {
+		write_kit(dir, b, 1, NULL);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_true(files_equal(a, b));
+	cmd = kit_aprintf("%s.tmp", a);
+	assert_false(kit_file_exists(cmd));
+	free(cmd);
+
+	/* the stock tools read it: uid/gid 0, fixed mtime, sorted, dirs
+	 * first, modes 0644/0755 */
+	cmd = kit_aprintf("TZ=UTC LC_ALL=C.UTF-8 tar --zstd --numeric-owner "
+			  "-tvf '%s'", a);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		char want[1024];
+		int dir_entry;
+
+		line[strcspn(line, "\n")] = '\0';
+		assert_true(n < nexp);
+		dir_entry = expect[n][strlen(expect[n]) - 1] == '/';
+		assert_non_null(strstr(line, " 0/0 "));
+		assert_non_null(strstr(line, " 2016-12-15 00:00 "));
+		assert_int_equal(strncmp(line, dir_entry ? "drwxr-xr-x"
+							 : "-rw-r--r--", 10),
+				 0);
+		snprintf(want, sizeof(want), " %s", expect[n]);
+		if (!kit_str_has_suffix(line, want))
+			fail_msg("tar listing line %zu: \"%s\", want \"%s\"", n,
+				 line, expect[n]);
+		n++;
+	}
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(n, nexp);
+	free(cmd);
+
+	/* zstd -dc | tar agrees too */
+	cmd = kit_aprintf("zstd -qdc '%s' | tar -tf - | wc -l", a);
+	p = popen(cmd, "r");
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(strtol(line, NULL, 10), (long)nexp);
+	assert_int_equal(pclose(p), 0);
+	free(cmd);
+
+	free(a);
+	free(b);
+	rm_tree(dir);
+	free(dir);
+}
+
+static void
+test_write_refuses_bad_input(void **state)
+{
+	char *dir = make_tmpdir();
+	char *out = pjoin(dir, "o.tar.zst");
+	struct kit_error err = {0};
+	struct kit_bundle_entry dup[2] = {{"a.txt", NULL, "x", 1},
+					  {"a.txt", NULL, "y", 1}};
+	struct kit_bundle_entry filedir[2] = {{"a", NULL, "x", 1},
+					      {"a/b", NULL, "y", 1}};
+	struct kit_bundle_entry dotdot[1] = {{"../a", NULL, "x", 1}};
+	struct kit_bundle_entry missing[1] = {{"a", "/nonexistent/x", NULL, 0}};
+
+	(void)state;
+	assert_int_equal(kit_bundle_write(out, "{}", 2, dup, 2, 0, 1, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_write(out, "{}", 2, filedir, 2, 0, 1, &err),
+			 -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_write(out, "{}", 2, dotdot, 1, 0, 1, &err),
+			 -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_write(out, "{}", 2, missing, 1, 0, 1, &err),
+			 -1);
+	assert_int_equal(err.code, KIT_E_IO);
+	assert_false(kit_file_exists(out));
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_write(out, "{}", 2, NULL, 0, 0, 22, &err),
+			 -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	free(out);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* -------------------------------------------------------------- round trip */
+
+static void
+test_round_trip(void **state)
+{
+	char *dir = make_tmpdir();
+	char *kit_dir = pjoin(dir, "state/kits/together-2016");
+	char *f, *g, *src;
+	struct kit_error err = {0};
+	int v = -1;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 0);
+	fetch_kit(dir, kit_dir, 1, NULL, 0);
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 1);
+	if (kit_bundle_verify(kit_dir, NULL, NULL, &err) != 0)
+		fail_msg("verify: %s", err.msg);
+	for (i = 0; i < N_KIT_FILES; i++) {
+		unsigned char *t = NULL;
+		size_t len = 0;
+
+		f = kit_aprintf("%s/current/%s", kit_dir, kit_files[i].path);
+		assert_int_equal(kit_file_read(f, 1 << 20, &t, &len, &err), 0);
+		assert_int_equal(len, strlen(kit_files[i].text));
+		assert_memory_equal(t, kit_files[i].text, len);
+		free(t);
+		free(f);
+	}
+	f = kit_aprintf("%s/current/media/video.bin", kit_dir);
+	src = pjoin(dir, "video-src.bin");
+	assert_true(files_equal(f, src));
+	g = kit_aprintf("%s/current/manifest.json", kit_dir);
+	assert_true(kit_file_exists(g));
+	free(f);
+	free(g);
+	free(src);
+	free(kit_dir);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* ------------------------------------------------------- hostile archives */
+
+struct raw {
+	const char *name;
+	int type;       /* AE_IF*; 0 = regular file */
+	int perm;       /* 0 = 0644 / 0755 */
+	const char *data;
+	size_t zeros;   /* content: this many zero bytes instead of data */
+	const char *link;
+	int hard;
+	size_t noise;   /* content: this many pseudo-random bytes */
+};
+
+/* Deterministic incompressible bytes. */
+static void
+noise_fill(unsigned char *p, size_t n, uint64_t *x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		p[i] = (unsigned char)(*x >> 24);
+	}
+}
+
+static size_t
+raw_size(const struct raw *r)
+{
+	if (r->noise)
+		return r->noise;
+	return r->zeros ? r->zeros : (r->data ? strlen(r->data) : 0);
+}
+
+static void
+raw_hash(const struct raw *r, char *hex)
+{
+	struct kit_sha256 *h = kit_sha256_new();
+	static const unsigned char z[65536];
+	size_t left = r->zeros;
+
+	if (r->noise) {
+		unsigned char *buf = kit_xmalloc(r->noise);
+		uint64_t x = 88172645463325252ULL;
+
+		noise_fill(buf, r->noise, &x);
+		kit_sha256_update(h, buf, r->noise);
+		free(buf);
+	} else if (!r->zeros && r->data) {
+		kit_sha256_update(h, r->data, strlen(r->data));
+	}
+	while (left) {
+		size_t k = left < sizeof(z) ? left : sizeof(z);
+
+		kit_sha256_update(h, z, k);
+		left -= k;
+	}
+	kit_sha256_final_hex(h, hex);
+	kit_sha256_free(h);
+}
+
+/* A manifest listing every safe regular member. */
+static json_t *
+manifest_for(const struct raw *r, size_t n)
+{
+	json_t *m = json_pack("{s:i, s:s, s:s, s:i, s:[]}", "schema", 1,
+			      "campaign", "together-2016", "office", "global",
+			      "version", 2, "files");
+	json_t *files = json_object_get(m, "files");
+	char hex[KIT_SHA256_HEX];
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		int dup = 0;
+
+		if ((r[i].type && r[i].type != AE_IFREG) || r[i].hard ||
+		    !kit_path_is_safe(r[i].name) ||
+		    !strcmp(r[i].name, "manifest.json"))
+			continue;
+		for (k = 0; k < i; k++)
+			if (!strcmp(r[k].name, r[i].name))
+				dup = 1;
+		if (dup)
+			continue;
+		raw_hash(&r[i], hex);
+		json_array_append_new(files,
+				      json_pack("{s:s, s:I, s:s}", "path",
+						r[i].name, "size",
+						(json_int_t)raw_size(&r[i]),
+						"sha256", hex));
+	}
+	return m;
+}
+
+static void
+raw_member(struct archive *a, struct archive_entry *e, const struct raw *r)
+{
+	static const unsigned char z[65536];
+	int type = r->type ? r->type : (int)AE_IFREG;
+	size_t left;
+
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, r->name);
+	archive_entry_set_filetype(e, (unsigned)type);
+	archive_entry_set_perm(e, (mode_t)(r->perm ? r->perm
+				   : (type == AE_IFDIR ? 0755 : 0644)));
+	archive_entry_set_mtime(e, MTIME, 0);
+	if (type == AE_IFLNK)
+		archive_entry_set_symlink(e, r->link);
+	if (r->hard)
+		archive_entry_set_hardlink(e, r->link);
+	if (type == AE_IFCHR) {
+		archive_entry_set_rdevmajor(e, 1);
+		archive_entry_set_rdevminor(e, 3);
+	}
+	archive_entry_set_size(e, type == AE_IFREG && !r->hard
+					  ? (la_int64_t)raw_size(r)
+					  : 0);
+	assert_true(archive_write_header(a, e) >= ARCHIVE_WARN);
+	if (type != AE_IFREG || r->hard)
+		return;
+	if (r->noise) {
+		unsigned char *buf = kit_xmalloc(r->noise);
+		uint64_t x = 88172645463325252ULL;
+
+		noise_fill(buf, r->noise, &x);
+		assert_int_equal(archive_write_data(a, buf, r->noise),
+				 (la_ssize_t)r->noise);
+		free(buf);
+	} else if (!r->zeros && r->data) {
+		assert_int_equal(archive_write_data(a, r->data, strlen(r->data)),
+				 (la_ssize_t)strlen(r->data));
+	}
+	for (left = r->zeros; left;) {
+		size_t k = left < sizeof(z) ? left : sizeof(z);
+
+		assert_int_equal(archive_write_data(a, z, k), (la_ssize_t)k);
+		left -= k;
+	}
+}
+
+/* Write members with the manifest at position manifest_pos (-1: none). */
+static void
+write_raw(const char *path, const struct raw *r, size_t n, const char *man,
+	  int manifest_pos, int plain)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	struct raw mr = {"manifest.json", 0, 0, man, 0, NULL, 0, 0};
+	size_t i;
+
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	if (!plain)
+		assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
+	(void)archive_write_set_filter_option(a, NULL, "compression-level",
+					      "1");
+	assert_int_equal(archive_write_set_bytes_in_last_block(a, 1),
+			 ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	for (i = 0; i <= n; i++) {
+		if ((int)i == manifest_pos)
+			raw_member(a, e, &mr);
+		if (i < n)
+			raw_member(a, e, &r[i]);
+	}
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	archive_entry_free(e);
+}
+
+enum tweak {
+	T_NONE,
+	T_DROP_LAST,    /* manifest forgets the last file */
+	T_FIRST3,       /* manifest lists the first three files only */
+	T_ADD_MISSING,  /* manifest lists a file the archive lacks */
+	T_WRONG_SIZE,   /* manifest says one byte more */
+	T_WRONG_HASH,   /* manifest hash of something else */
+	T_BAD_JSON,     /* manifest is not JSON */
+	T_NO_FILES,     /* manifest without files[] */
+	T_WRONG_CAMPAIGN,
+	T_TRUNCATE,     /* archive cut in half */
+	T_CORRUPT,      /* bytes in the middle flipped */
+};
+
+struct evil {
+	const char *label;
+	struct raw m[12];
+	size_t n;
+	enum tweak tweak;
+	int manifest_pos;
+	int plain;
+	uint64_t max_total, max_ratio, max_entries;
+	const char *expect;
+};
+
+#define BIG (48u * 1024 * 1024)
+
+static const struct evil evils[] = {
+	{"dotdot", {{"ok.txt", 0, 0, "ok\n", 0, NULL, 0, 0},
+		    {"../x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0,
+	 0, 0, 0, "contains '..'"},
+	{"absolute", {{"/etc/x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE, 0,
+	 0, 0, 0, 0, "absolute path"},
+	{"inner dotdot", {{"a/../../x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1,
+	 T_NONE, 0, 0, 0, 0, 0, "contains '..'"},
+	{"empty component", {{"a//x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE,
+	 0, 0, 0, 0, 0, "empty or '.' component"},
+	{"dot component", {{"./x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE, 0,
+	 0, 0, 0, 0, "empty or '.' component"},
+	{"symlink", {{"link", AE_IFLNK, 0777, NULL, 0, "/etc/passwd", 0, 0}}, 1,
+	 T_NONE, 0, 0, 0, 0, 0, "is a symlink"},
+	{"hardlink", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
+		      {"b.txt", 0, 0, NULL, 0, "a.txt", 1, 0}}, 2, T_NONE, 0, 0,
+	 0, 0, 0, "is a hard link"},
+	{"hardlink outside", {{"b.txt", 0, 0, NULL, 0, "/etc/shadow", 1, 0}}, 1,
+	 T_NONE, 0, 0, 0, 0, 0, "is a hard link"},
+	{"char device", {{"null", AE_IFCHR, 0666, NULL, 0, NULL, 0, 0}}, 1,
+	 T_NONE, 0, 0, 0, 0, 0, "is a device"},
+	{"fifo", {{"pipe", AE_IFIFO, 0644, NULL, 0, NULL, 0, 0}}, 1, T_NONE, 0, 0,
+	 0, 0, 0, "is a FIFO"},
+	{"setuid", {{"run.sh", 0, 04755, "#!/bin/sh\n", 0, NULL, 0, 0}}, 1,
+	 T_NONE, 0, 0, 0, 0, 0, "setuid, setgid or sticky"},
+	{"sticky dir", {{"d", AE_IFDIR, 01777, NULL, 0, NULL, 0, 0},
+			{"d/x", 0, 0, "x\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0,
+	 0, 0, "setuid, setgid or sticky"},
+	{"duplicate", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
+		       {"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0,
+	 0, 0, "duplicate entry"},
+	{"manifest twice", {{"manifest.json", 0, 0, "{}", 0, NULL, 0, 0}}, 1,
+	 T_NONE, 0, 0, 0, 0, 0, "duplicate entry manifest.json"},
+	{"not in manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
+			     {"extra.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 2,
+	 T_DROP_LAST, 0, 0, 0, 0, 0, "not in manifest.json"},
+	{"directory not in manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
+				       {"empty", AE_IFDIR, 0, NULL, 0, NULL,
+					0, 0}}, 2, T_NONE, 0, 0, 0, 0, 0,
+	 "holds no file of the manifest"},
+	{"missing", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_ADD_MISSING, 0,
+	 0, 0, 0, 0, "but not in the archive"},
+	{"wrong size", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_WRONG_SIZE,
+	 0, 0, 0, 0, 0, "bytes but manifest.json says"},
+	{"wrong hash", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_WRONG_HASH, 0,
+	 0, 0, 0, 0, "has SHA-256"},
+	{"manifest not first", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE,
+	 1, 0, 0, 0, 0, "the first entry is a.txt"},
+	{"no manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE, -1, 0,
+	 0, 0, 0, "the first entry is a.txt"},
+	{"malformed manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
+	 T_BAD_JSON, 0, 0, 0, 0, 0, "not valid JSON at line"},
+	{"manifest without files", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
+	 T_NO_FILES, 0, 0, 0, 0, 0, "no \"files\" array"},
+	{"wrong campaign", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
+	 T_WRONG_CAMPAIGN, 0, 0, 0, 0, 0, "but the signed target says"},
+	{"bomb (total)", {{"big.bin", 0, 0, NULL, BIG, NULL, 0, 0}}, 1, T_NONE, 0,
+	 0, 8u * 1024 * 1024, 1000000000, 0, "more than 8388608 bytes"},
+	{"bomb (ratio)", {{"big.bin", 0, 0, NULL, BIG, NULL, 0, 0}}, 1, T_NONE, 0,
+	 0, 0, 50, 0, "expands more than 50 times"},
+	{"too many entries", {{"1", 0, 0, "1", 0, NULL, 0, 0},
+			      {"2", 0, 0, "2", 0, NULL, 0, 0},
+			      {"3", 0, 0, "3", 0, NULL, 0, 0},
+			      {"4", 0, 0, "4", 0, NULL, 0, 0},
+			      {"5", 0, 0, "5", 0, NULL, 0, 0},
+			      {"6", 0, 0, "6", 0, NULL, 0, 0}}, 6, T_FIRST3, 0, 0,
+	 0, 0, 4, "has more than 4 entries"},
+	{"too many files", {{"1", 0, 0, "1", 0, NULL, 0, 0},
+			    {"2", 0, 0, "2", 0, NULL, 0, 0},
+			    {"3", 0, 0, "3", 0, NULL, 0, 0},
+			    {"4", 0, 0, "4", 0, NULL, 0, 0},
+			    {"5", 0, 0, "5", 0, NULL, 0, 0}}, 5, T_NONE, 0, 0, 0,
+	 0, 4, "more than the 4 allowed"},
+	{"invalid utf-8", {{"bad\xff\xfe.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 1,
+	 T_NONE, 0, 0, 0, 0, 0, "not valid UTF-8"},
+	{"control character", {{"bad\x1b[2J.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 1,
+	 T_NONE, 0, 0, 0, 0, 0, "not valid UTF-8"},
+	{"case collision", {{"README.md", 0, 0, "a\n", 0, NULL, 0, 0},
+			    {"readme.md", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE,
+	 0, 0, 0, 0, 0, "collides with"},
+	{"case collision (dir)", {{"Media/a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
+				  {"media/b.txt", 0, 0, "b\n", 0, NULL, 0, 0}}, 2,
+	 T_NONE, 0, 0, 0, 0, 0, "collides with"},
+	{"case collision (unicode)",
+	 {{"\xc3\x89t\xc3\xa9.md", 0, 0, "a\n", 0, NULL, 0, 0},
+	  {"\xc3\xa9t\xc3\xa9.md", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0,
+	 0, 0, 0, "collides with"},
+	{"file as directory", {{"a", 0, 0, "a\n", 0, NULL, 0, 0},
+			       {"a/b", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE, 0,
+	 0, 0, 0, 0, "as a file and a directory"},
+	{"truncated", {{"noise.bin", 0, 0, NULL, 0, NULL, 0, 1500000},
+		       {"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 2, T_TRUNCATE,
+	 0, 0, 0, 0, 0, "corrupt or truncated data in noise.bin"},
+	{"truncated short", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
+	 T_TRUNCATE, 0, 0, 0, 0, 0, "truncated"},
+	{"corrupt", {{"a.txt", 0, 0, "hello hello hello hello\n", 0, NULL, 0, 0},
+		     {"b.txt", 0, 0, "some other text, long enough\n", 0, NULL,
+		      0, 0}}, 2, T_CORRUPT, 0, 0, 0, 0, 0, ""},
+	{"not compressed", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE, 0,
+	 1, 0, 0, 0, "not zstd-compressed"},
+};
+
+/* Build the hostile archive of case c at path. */
+static void
+build_evil(const struct evil *c, const char *path)
+{
+	json_t *m = manifest_for(c->m, c->n);
+	json_t *files = json_object_get(m, "files");
+	char *man;
+	size_t last = json_array_size(files);
+
+	switch (c->tweak) {
+	case T_DROP_LAST:
+		json_array_remove(files, last - 1);
+		break;
+	case T_FIRST3:
+		while (json_array_size(files) > 3)
+			json_array_remove(files, json_array_size(files) - 1);
+		break;
+	case T_ADD_MISSING:
+		json_array_append_new(files,
+				      json_pack("{s:s, s:i, s:s}", "path",
+						"gone.txt", "size", 1, "sha256",
+						"6e340b9cffb37a989ca544e6bb780a2c"
+						"78901d3fb33738768511a30617afa01d"));
+		break;
+	case T_WRONG_SIZE:
+		json_object_set_new(json_array_get(files, 0), "size",
+				    json_integer((json_int_t)raw_size(&c->m[0]) + 1));
+		break;
+	case T_WRONG_HASH:
+		json_object_set_new(json_array_get(files, 0), "sha256",
+				    json_string("6e340b9cffb37a989ca544e6bb780a2c"
+						"78901d3fb33738768511a30617afa01d"));
+		break;
+	case T_NO_FILES:
+		json_object_del(m, "files");
+		break;
+	case T_WRONG_CAMPAIGN:
+		json_object_set_new(m, "campaign", json_string("other-2016"));
+		break;
+	default:
+		break;
+	}
+	if (c->tweak == T_BAD_JSON)
+		man = kit_strdup("{\"schema\": 1, \"files\": [\n  {\"path\": }\n");
+	else
+		man = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
+	write_raw(path, c->m, c->n, man, c->manifest_pos, c->plain);
+	free(man);
+	json_decref(m);
+	if (c->tweak == T_TRUNCATE || c->tweak == T_CORRUPT) {
+		struct stat st;
+
+		assert_int_equal(stat(path, &st), 0);
+		if (c->tweak == T_TRUNCATE) {
+			assert_int_equal(truncate(path, st.st_size / 2), 0);
+		} else {
+			int fd = open(path, O_RDWR);
+			unsigned char junk[24];
+
+			memset(junk, 0xA5, sizeof(junk));
+			assert_true(fd >= 0);
+			assert_int_equal(pwrite(fd, junk, sizeof(junk),
+						st.st_size / 2 - 12),
+					 (ssize_t)sizeof(junk));
+			close(fd);
+		}
+	}
+}
+
+static void
+test_evil_corpus(void **state)
+{
+	char *dir = make_tmpdir();
+	char *kit_dir = pjoin(dir, "state/kits/together-2016");
+	char *staging = pjoin(dir, "state/staging/kit");
+	char *arc = pjoin(dir, "evil.tar.zst");
+	char before[KIT_SHA256_HEX], after[KIT_SHA256_HEX];
+	size_t i;
+
+	(void)state;
+	fetch_kit(dir, kit_dir, 1, NULL, 0);
+	tree_hash(kit_dir, before);
+	for (i = 0; i < sizeof(evils) / sizeof(evils[0]); i++) {
+		const struct evil *c = &evils[i];
+		struct kit_bundle_limits lim = kit_bundle_limits_default();
+		struct kit_bundle_expect x = {"together-2016", "global", 0, NULL};
+		struct kit_error err = {0};
+		json_t *m = (json_t *)1;
+		int rc;
+
+		if (c->max_total)
+			lim.max_total = c->max_total;
+		if (c->max_ratio)
+			lim.max_ratio = c->max_ratio;
+		if (c->max_entries)
+			lim.max_entries = c->max_entries;
+		build_evil(c, arc);
+		rc = kit_bundle_extract(arc, staging, &lim,
+					kit_bundle_check_expect, &x, &m, &err);
+		if (rc != -1 || err.code != KIT_E_SECURITY ||
+		    !strstr(err.msg, c->expect))
+			fail_msg("case \"%s\": rc %d class %d: %s (want \"%s\")",
+				 c->label, rc, (int)err.code, err.msg,
+				 c->expect);
+		print_message("refused %-26s %s\n", c->label, err.msg);
+		assert_null(m);
+		assert_false(kit_dir_exists(staging));
+		assert_false(kit_file_exists(staging));
+		tree_hash(kit_dir, after);
+		assert_string_equal(before, after);
+		assert_int_equal(unlink(arc), 0);
+	}
+	/* and the kit still verifies */
+	{
+		struct kit_error err = {0};
+
+		assert_int_equal(kit_bundle_verify(kit_dir, NULL, NULL, &err), 0);
+	}
+	free(arc);
+	free(staging);
+	free(kit_dir);
+	rm_tree(dir);
+	free(dir);
+}
+
+static void
+test_extract_refuses_existing_staging(void **state)
+{
+	char *dir = make_tmpdir();
+	char *arc = pjoin(dir, "kit.tar.zst");
+	char *staging = pjoin(dir, "staging");
+	char *keep = pjoin(staging, "keep");
+	struct kit_error err = {0};
+
+	(void)state;
+	write_kit(dir, arc, 1, NULL);
+	assert_int_equal(mkdir(staging, 0755), 0);
+	write_text(keep, "mine\n");
+	assert_int_equal(kit_bundle_extract(arc, staging, NULL, NULL, NULL,
+					    NULL, &err), -1);
+	assert_int_equal(err.code, KIT_E_IO);
+	assert_true(kit_file_exists(keep)); /* not ours to remove */
+	free(keep);
+	free(staging);
+	free(arc);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* --------------------------------------------------------------- install */
+
+static int
+release_exists(const char *kit_dir, int v)
+{
+	char *p = kit_aprintf("%s/releases/%d", kit_dir, v);
+	int r = kit_dir_exists(p);
+
+	free(p);
+	return r;
+}
+
+static void
+test_install_switch_prune_rollback(void **state)
+{
+	char *dir = make_tmpdir();
+	char *kit_dir = pjoin(dir, "state/kits/together-2016");
+	struct kit_error err = {0};
+	char extra[32];
+	int v, i;
+
+	(void)state;
+	for (i = 1; i <= 5; i++) {
+		snprintf(extra, sizeof(extra), "version %d", i);
+		fetch_kit(dir, kit_dir, i, extra, 3);
+		assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+		assert_int_equal(v, i);
+	}
+	assert_false(release_exists(kit_dir, 1));
+	assert_false(release_exists(kit_dir, 2));
+	assert_true(release_exists(kit_dir, 3));
+	assert_true(release_exists(kit_dir, 4));
+	assert_true(release_exists(kit_dir, 5));
+
+	/* rollback: 5 -> 4 -> 3 -> nothing older */
+	assert_int_equal(kit_bundle_rollback(kit_dir, &err), 0);
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 4);
+	assert_int_equal(kit_bundle_verify(kit_dir, NULL, NULL, &err), 0);
+	assert_int_equal(kit_bundle_rollback(kit_dir, &err), 0);
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(kit_bundle_rollback(kit_dir, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 3);
+	kit_err_clear(&err);
+
+	/* install 6 with keep=2 while 3 is current: 5 and 6 stay */
+	fetch_kit(dir, kit_dir, 6, "version 6", 2);
+	assert_true(release_exists(kit_dir, 5));
+	assert_true(release_exists(kit_dir, 6));
+	assert_false(release_exists(kit_dir, 3));
+	assert_false(release_exists(kit_dir, 4));
+
+	/* a leftover releases/7 from an interrupted run is replaced */
+	{
+		char *p = kit_aprintf("%s/releases/7", kit_dir);
+		char *q = kit_aprintf("%s/releases/7/junk", kit_dir);
+
+		assert_int_equal(mkdir(p, 0755), 0);
+		write_text(q, "half-written\n");
+		fetch_kit(dir, kit_dir, 7, "version 7", 3);
+		assert_false(kit_file_exists(q));
+		assert_int_equal(kit_bundle_verify(kit_dir, NULL, NULL, &err), 0);
+		free(p);
+		free(q);
+	}
+	/* reinstalling the current version (repair) swaps it atomically */
+	{
+		char *p = kit_aprintf("%s/current/about.md", kit_dir);
+
+		write_text(p, "damaged\n");
+		assert_int_equal(kit_bundle_verify(kit_dir, NULL, NULL, &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		kit_err_clear(&err);
+		fetch_kit(dir, kit_dir, 7, "version 7", 3);
+		assert_int_equal(kit_bundle_verify(kit_dir, NULL, NULL, &err), 0);
+		assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+		assert_int_equal(v, 7);
+		free(p);
+	}
+	/* pruning keeps current even when it is not among the newest */
+	fetch_kit(dir, kit_dir, 2, "version 2 again", 3);
+	assert_true(release_exists(kit_dir, 2));
+	assert_true(release_exists(kit_dir, 5));
+	assert_true(release_exists(kit_dir, 6));
+	assert_true(release_exists(kit_dir, 7));
+	free(kit_dir);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* What a crash can leave behind is cleaned or replaced by the next run. */
+static void
+test_install_leftovers(void **state)
+{
+	char *dir = make_tmpdir();
+	char *kit_dir = pjoin(dir, "kits/k");
+	char *cur_new = pjoin(kit_dir, "current.new");
+	char *old = pjoin(kit_dir, "releases/.old-12345");
+	char *old_file = pjoin(kit_dir, "releases/.old-12345/x");
+	char *cur = pjoin(kit_dir, "current");
+	struct kit_error err = {0};
+	int v = 0;
+
+	(void)state;
+	fetch_kit(dir, kit_dir, 1, NULL, 3);
+	/* killed between symlink() and rename(), and during a replacement */
+	assert_int_equal(symlink("releases/999", cur_new), 0);
+	assert_int_equal(mkdir(old, 0755), 0);
+	write_text(old_file, "x\n");
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 1); /* current.new is not current */
+	fetch_kit(dir, kit_dir, 2, "v2", 3);
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 2);
+	assert_false(kit_file_exists(old));
+	{
+		struct stat st;
+
+		assert_int_equal(lstat(cur_new, &st), -1);
+	}
+	assert_int_equal(kit_bundle_verify(kit_dir, NULL, NULL, &err), 0);
+
+	/* a current that points elsewhere is not followed */
+	assert_int_equal(unlink(cur), 0);
+	assert_int_equal(symlink("/etc", cur), 0);
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_verify(kit_dir, NULL, NULL, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+
+	free(cur);
+	free(old_file);
+	free(old);
+	free(cur_new);
+	free(kit_dir);
+	rm_tree(dir);
+	free(dir);
+}
+
+struct seen {
+	int changed, missing, extra;
+	char last[256];
+};
+
+static void
+report(enum kit_bundle_problem what, const char *path, const char *detail,
+       void *arg)
+{
+	struct seen *s = arg;
+
+	(void)detail;
+	if (what == KIT_BUNDLE_CHANGED)
+		s->changed++;
+	else if (what == KIT_BUNDLE_MISSING)
+		s->missing++;
+	else if (what == KIT_BUNDLE_EXTRA)
+		s->extra++;
+	snprintf(s->last, sizeof(s->last), "%s", path);
+}
+
+static void
+test_verify_detects_changes(void **state)
+{
+	char *dir = make_tmpdir();
+	char *kit_dir = pjoin(dir, "kits/k");
+	char *f = NULL;
+	struct kit_error err = {0};
+	struct seen s;
+	int fd;
+	unsigned char c;
+
+	(void)state;
+	fetch_kit(dir, kit_dir, 1, NULL, 0);
+
+	/* one changed byte in the middle of the 3 MiB file */
+	f = kit_aprintf("%s/current/media/video.bin", kit_dir);
+	fd = open(f, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, 1500000), 1);
+	c ^= 1;
+	assert_int_equal(pwrite(fd, &c, 1, 1500000), 1);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(kit_bundle_verify(kit_dir, report, &s, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_int_equal(s.changed, 1);
+	assert_int_equal(s.missing + s.extra, 0);
+	assert_string_equal(s.last, "media/video.bin");
+	c ^= 1;
+	assert_int_equal(pwrite(fd, &c, 1, 1500000), 1);
+	close(fd);
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_verify(kit_dir, report, &s, &err), 0);
+	free(f);
+
+	/* a missing file */
+	f = kit_aprintf("%s/current/about.md", kit_dir);
+	assert_int_equal(unlink(f), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(kit_bundle_verify(kit_dir, report, &s, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_int_equal(s.missing, 1);
+	assert_string_equal(s.last, "about.md");
+	kit_err_clear(&err);
+	free(f);
+
+	/* an extra file and a planted symlink */
+	f = kit_aprintf("%s/current/statements/extra.md", kit_dir);
+	write_text(f, "planted\n");
+	free(f);
+	f = kit_aprintf("%s/current/passwd", kit_dir);
+	assert_int_equal(symlink("/etc/passwd", f), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(kit_bundle_verify(kit_dir, report, &s, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_int_equal(s.missing, 1);
+	assert_int_equal(s.extra, 2);
+	free(f);
+
+	free(kit_dir);
+	rm_tree(dir);
+	free(dir);
+}
+
+static void
+test_lock_contention(void **state)
+{
+	char *dir = make_tmpdir();
+	struct kit_error err = {0};
+	int fd = -1, status = 0;
+	pid_t child;
+
+	(void)state;
+	assert_int_equal(kit_bundle_lock(dir, &fd, &err), 0);
+	assert_true(fd >= 0);
+	fflush(NULL);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct kit_error cerr = {0};
+		char want[64];
+		int cfd = -1;
+
+		snprintf(want, sizeof(want),
+			 "another kit-fetch is running (pid %ld)",
+			 (long)getppid());
+		if (kit_bundle_lock(dir, &cfd, &cerr) == 0)
+			_exit(10);
+		if (cerr.code != KIT_E_IO)
+			_exit(11);
+		if (!strstr(cerr.msg, want))
+			_exit(12);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	kit_bundle_unlock(fd);
+
+	/* free again: the child gets it now */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct kit_error cerr = {0};
+		int cfd = -1;
+
+		_exit(kit_bundle_lock(dir, &cfd, &cerr) == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	kit_bundle_unlock(-1);
+	rm_tree(dir);
+	free(dir);
+}
+
+static void
+test_unwritable(void **state)
+{
+	char *dir = make_tmpdir();
+	char *file = pjoin(dir, "plain-file");
+	char *kit_dir = pjoin(file, "kits/k"); /* under a file: ENOTDIR */
+	char *ok_kit = pjoin(dir, "ro/kits/ok");
+	char *staging = pjoin(dir, "staging-x");
+	char *arc = pjoin(dir, "kit.tar.zst");
+	char before[KIT_SHA256_HEX], after[KIT_SHA256_HEX];
+	struct kit_error err = {0};
+	int fd = -1;
+
+	(void)state;
+	write_text(file, "x\n");
+	write_kit(dir, arc, 2, "v2");
+	assert_int_equal(kit_bundle_extract(arc, staging, NULL, NULL, NULL,
+					    NULL, &err), 0);
+	if (getuid() == 0)
+		print_message("running as root, which ignores permissions: "
+			      "testing an unwritable kit dir as a path under a "
+			      "regular file (ENOTDIR)\n");
+	assert_int_equal(kit_bundle_install(kit_dir, staging, 2, 3, &err), -1);
+	assert_int_equal(err.code, KIT_E_IO);
+	assert_true(kit_dir_exists(staging)); /* nothing lost */
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_lock(file, &fd, &err), -1);
+	assert_int_equal(err.code, KIT_E_IO);
+	kit_err_clear(&err);
+
+	/* a real read-only kit dir: current must stay as it was */
+	fetch_kit(dir, ok_kit, 1, NULL, 3);
+	tree_hash(ok_kit, before);
+	if (getuid() != 0) {
+		int rc;
+
+		assert_int_equal(chmod(ok_kit, 0500), 0);
+		rc = kit_bundle_install(ok_kit, staging, 2, 3, &err);
+		assert_int_equal(chmod(ok_kit, 0755), 0);
+		assert_int_equal(rc, -1);
+		assert_int_equal(err.code, KIT_E_IO);
+	} else {
+		/* root: a read-only bind mount over the state dir (kit and
+		 * staging on it, as in kit-fetch), if we may */
+		char *ro = pjoin(dir, "ro");
+		char *ro_staging = pjoin(dir, "ro/staging");
+		char *cmd = kit_aprintf("mount --bind '%s' '%s' 2>/dev/null && "
+					"mount -o remount,bind,ro '%s' '%s' "
+					"2>/dev/null",
+					ro, ro, ro, ro);
+		char *um = kit_aprintf("umount '%s'", ro);
+
+		assert_int_equal(kit_bundle_extract(arc, ro_staging, NULL, NULL,
+						    NULL, NULL, &err), 0);
+		if (system(cmd) == 0) {
+			int rc = kit_bundle_install(ok_kit, ro_staging, 2, 3,
+						    &err);
+
+			assert_int_equal(system(um), 0);
+			print_message("read-only kit dir: %s\n", err.msg);
+			assert_int_equal(rc, -1);
+			assert_int_equal(err.code, KIT_E_IO);
+		} else {
+			(void)system(um);
+			print_message("no read-only bind mount here (needs "
+				      "CAP_SYS_ADMIN): skipped that case\n");
+		}
+		free(cmd);
+		free(um);
+		free(ro);
+		free(ro_staging);
+	}
+	assert_true(kit_dir_exists(staging));
+	tree_hash(ok_kit, after);
+	assert_string_equal(before, after);
+	free(arc);
+	free(staging);
+	free(ok_kit);
+	free(kit_dir);
+	free(file);
+	rm_tree(dir);
+	free(dir);
+}
+
+static void
+test_clean_staging(void **state)
+{
+	char *dir = make_tmpdir();
+	char *s = pjoin(dir, "staging");
+	char *a = pjoin(dir, "staging/a"), *b = pjoin(dir, "staging/a/b");
+	char *c = pjoin(dir, "staging/c");
+	struct kit_error err = {0};
+
+	(void)state;
+	assert_int_equal(kit_bundle_clean_staging(dir, &err), 0); /* none */
+	assert_int_equal(mkdir(s, 0755), 0);
+	assert_int_equal(mkdir(a, 0755), 0);
+	write_text(b, "left by a crash\n");
+	write_text(c, "left by a crash\n");
+	assert_int_equal(kit_bundle_clean_staging(dir, &err), 0);
+	assert_true(kit_dir_exists(s));
+	assert_false(kit_file_exists(a));
+	assert_false(kit_file_exists(c));
+	free(a);
+	free(b);
+	free(c);
+	free(s);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* The small valid kit of the fuzz corpus (also a golden file). */
+static void
+write_small_kit(const char *path)
+{
+	struct kfile f[1] = {{"statements/a.md", "# A\n"}};
+	struct kit_bundle_entry e[1] = {{"statements/a.md", NULL, "# A\n", 4}};
+	struct kit_error err = {0};
+	char *man = manifest_text(1, f, 1, NULL, NULL);
+
+	assert_int_equal(kit_bundle_write(path, man, strlen(man), e, 1, MTIME,
+					  19, &err),
+			 0);
+	free(man);
+}
+
+/* The committed seed still extracts, and our writer still produces it
+ * byte for byte (a golden file for determinism across builds). */
+static void
+test_golden_seed(void **state)
+{
+	const char *seed = "../fuzz/corpus/extract/valid.tar.zst";
+	char *dir = make_tmpdir();
+	char *again = pjoin(dir, "again.tar.zst");
+	char *staging = pjoin(dir, "staging");
+	struct kit_error err = {0};
+
+	(void)state;
+	assert_true(kit_file_exists(seed));
+	if (kit_bundle_extract(seed, staging, NULL, NULL, NULL, NULL, &err) != 0)
+		fail_msg("extract %s: %s", seed, err.msg);
+	write_small_kit(again);
+	if (!files_equal(seed, again))
+		fail_msg("%s differs from what the writer makes today: the "
+			 "archive format changed (libarchive or zstd?); if "
+			 "intended, regenerate with KIT_BUNDLE_WRITE_CORPUS",
+			 seed);
+	free(again);
+	free(staging);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* Fuzz seeds for tests/fuzz/corpus/extract/, when asked. */
+static void
+test_corpus_seeds(void **state)
+{
+	const char *out = getenv("KIT_BUNDLE_WRITE_CORPUS");
+	const char *pick[] = {"dotdot", "symlink", "hardlink", "case collision",
+			      "manifest not first", "wrong hash",
+			      "truncated short", "not compressed"};
+	char *p, *q;
+	size_t i, k;
+
+	(void)state;
+	if (!out || !*out)
+		return; /* only on request */
+	/* a small valid kit, from our writer */
+	p = kit_aprintf("%s/valid.tar.zst", out);
+	write_small_kit(p);
+	free(p);
+	for (k = 0; k < sizeof(pick) / sizeof(pick[0]); k++)
+		for (i = 0; i < sizeof(evils) / sizeof(evils[0]); i++) {
+			if (strcmp(evils[i].label, pick[k]) != 0)
+				continue;
+			q = kit_strdup(pick[k]);
+			for (char *c = q; *c; c++)
+				if (!((*c >= 'a' && *c <= 'z') ||
+				      (*c >= '0' && *c <= '9')))
+					*c = '-';
+			p = kit_aprintf("%s/%s.tar.zst", out, q);
+			build_evil(&evils[i], p);
+			free(p);
+			free(q);
+		}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_deterministic),
+		cmocka_unit_test(test_write_refuses_bad_input),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_evil_corpus),
+		cmocka_unit_test(test_extract_refuses_existing_staging),
+		cmocka_unit_test(test_install_switch_prune_rollback),
+		cmocka_unit_test(test_install_leftovers),
+		cmocka_unit_test(test_verify_detects_changes),
+		cmocka_unit_test(test_lock_contention),
+		cmocka_unit_test(test_unwritable),
+		cmocka_unit_test(test_clean_staging),
+		cmocka_unit_test(test_golden_seed),
+		cmocka_unit_test(test_corpus_seeds),
+	};
+
+	return cmocka_run_group_tests_name("bundle", tests, NULL, NULL);
+}
