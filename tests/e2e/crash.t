@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Crash consistency: kit-fetch is killed (SIGKILL, injected by strace on
+# entering a system call) at many points of an update: while the archive
+# downloads, while it is extracted, while the release is switched in.
+# After every kill `current` must be the complete old kit or the complete
+# new one, and the next run must finish the update.
+. "$(dirname "$0")/lib.sh"
+# LeakSanitizer cannot run under ptrace; the other checks stay on.
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+
+command -v strace >/dev/null || { not_ok "strace is installed (apt-get install strace)"; exit 1; }
+
+check "publish version 1" new_repo repo
+check "an office with version 1 installed" sh -c "kit-fetch init --state '$T/v1' --root '$T/repo/metadata/1.root.json' --url 'file://$T/repo' --office belgium && kit-fetch update --state '$T/v1' -q"
+cp -a "$KIT_SRC/campaigns/together-2016" "$T/camp"
+sed -i 's/"title": "TOGETHER/"title": "TOGETHER (v2)/' "$T/camp/campaign.json"
+check "publish version 2" kit-publish publish "$T/camp" --repo "$T/repo" --keys "$T/repo-keys" --quiet
+
+version_of() { sed -n 's/^  "version": \([0-9]*\),*$/\1/p' "$1/kits/together-2016/current/manifest.json" 2>/dev/null | head -1; }
+
+points=0 bad=0 notfinished=0 killed=0
+# The system calls an update makes that change the disk, and how many of
+# each a normal run makes (counted, not assumed).
+cp -a "$T/v1" "$T/count"
+strace -f -qq -c -o "$T/counts" -e trace=write,pwrite64,fsync,rename,renameat,renameat2,symlink,symlinkat,mkdir,mkdirat,unlink,unlinkat,ftruncate \
+	kit-fetch update --state "$T/count" -q
+while read -r pct secs usecs calls errs name; do
+	case "$name" in ''|total|syscall) continue ;; esac
+	[ "$calls" -gt 0 ] 2>/dev/null || continue
+	echo "$name $calls"
+done < <(grep -E '^ *[0-9]' "$T/counts" | awk '{ if (NF == 6) print $1, $2, $3, $4, $5, $6; else print $1, $2, $3, $4, 0, $5 }') >"$T/plan"
+# Every call is a kill point when there are few; otherwise a spread of about
+# 64 in all, always with the first and the last call of each kind.
+total=$(awk '{ s += $2 } END { print s }' "$T/plan")
+step=$(( total > 64 ? (total + 63) / 64 : 1 ))
+for entry in $(awk '{print $1 ":" $2}' "$T/plan"); do
+	sc=${entry%%:*} n=${entry##*:}
+	for i in $( (seq 1 "$step" "$n"; echo "$n") | sort -un); do
+		rm -rf "$T/office" && cp -a "$T/v1" "$T/office"
+		strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc:signal=KILL:when=$i" \
+			kit-fetch update --state "$T/office" -q >/dev/null 2>&1
+		rc=$?
+		points=$((points + 1))
+		[ $rc -ne 0 ] && killed=$((killed + 1))
+		v=$(version_of "$T/office")
+		if [ "$v" != 1 ] && [ "$v" != 2 ]; then
+			bad=$((bad + 1)); echo "# $sc #$i: current is '$v'"
+		elif ! kit-fetch verify --state "$T/office" >/dev/null 2>&1; then
+			bad=$((bad + 1)); echo "# $sc #$i: current (version $v) does not match its manifest"
+		fi
+		if ! kit-fetch update --state "$T/office" -q >/dev/null 2>"$T/err" ||
+			[ "$(version_of "$T/office")" != 2 ] ||
+			! kit-fetch verify --state "$T/office" >/dev/null 2>&1; then
+			notfinished=$((notfinished + 1)); echo "# $sc #$i: the next run did not finish the update: $(head -1 "$T/err")"
+		fi
+	done
+done
+echo "# $points kill points ($(tr '\n' ' ' <"$T/plan")), $killed runs killed"
+[ "$points" -ge 50 ] && ok "at least 50 distinct kill points ($points)" || not_ok "at least 50 distinct kill points" "only $points"
+[ "$killed" -ge "$points" ] && ok "the runs were really killed ($killed)" || not_ok "the runs were really killed" "only $killed of $points"
+[ "$bad" -eq 0 ] && ok "after every kill, current is the complete old or new kit" || not_ok "after every kill, current is the complete old or new kit" "$bad bad"
+[ "$notfinished" -eq 0 ] && ok "after every kill, the next run completes the update" || not_ok "after every kill, the next run completes the update" "$notfinished failed"
