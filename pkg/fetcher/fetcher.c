@@ -197,6 +197,25 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 		json_array_append_new(mirrors, json_string(o->mirrors[i]));
 	if (o->office)
 		json_object_set_new(cfg, "office", json_string(o->office));
+	/* Network settings an office needs on every run (a TLS-inspecting
+	 * proxy's CA, the proxy itself) are kept with the URL. */
+	if (o->cainfo) {
+		char cwd[PATH_MAX], abs[PATH_MAX];
+
+		if (!kit_file_exists(o->cainfo)) {
+			kit_err(err, KIT_E_IO, "--cacert %s: no such file",
+				o->cainfo);
+			goto out;
+		}
+		if (o->cainfo[0] == '/')
+			snprintf(abs, sizeof(abs), "%s", o->cainfo);
+		else if (getcwd(cwd, sizeof(cwd)) == NULL ||
+			 kit_path_join(abs, sizeof(abs), cwd, o->cainfo, err))
+			goto out;
+		json_object_set_new(cfg, "cainfo", json_string(abs));
+	}
+	if (o->proxy)
+		json_object_set_new(cfg, "proxy", json_string(o->proxy));
 	text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (state_path(o, path, sizeof(path), "config.json", err) != 0 ||
 	    kit_file_write_atomic(path, text, strlen(text), 0644, err) != 0)

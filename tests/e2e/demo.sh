@@ -6,7 +6,7 @@ PATH="$BIN:$PATH"
 mkdir -p "$DEMO"
 # Demo keys only: a real publisher types the passphrase or keeps the file
 # on an encrypted disk, never beside the repository.
-[ -f "$DEMO/passphrase" ] || { umask 077; echo "demo passphrase $(date +%s%N)" >"$DEMO/passphrase"; }
+[ -f "$DEMO/passphrase" ] || (umask 077; echo "demo passphrase $(date +%s%N)" >"$DEMO/passphrase")
 export KIT_PASSPHRASE_FILE="$DEMO/passphrase"
 if [ ! -f "$DEMO/repo/metadata/1.root.json" ]; then
 	rm -rf "$DEMO/repo" "$DEMO/keys" "$DEMO/office"
