@@ -63,10 +63,10 @@ check_state(const struct kit_fetcher_opts *o, struct kit_error *err)
 			       "config.json); run 'kit-fetch init' first",
 			       o->state_dir);
 	if (access(o->state_dir, W_OK) != 0)
-		return kit_err_errno(err, KIT_E_IO, errno,
-				     "state directory %s is not writable; run "
-				     "as the user that owns it",
-				     o->state_dir);
+		return kit_err(err, KIT_E_IO,
+			       "state directory %s is not writable (%s); run "
+			       "as the user that owns it, or make it writable",
+			       o->state_dir, strerror(errno));
 	return 0;
 }
 
@@ -590,6 +590,24 @@ write_status(const struct kit_fetcher_opts *o, const struct kit_error *e)
 
 #define MAX_PICKS 256
 
+/* A local failure deep down says what broke; add what to do about it. */
+static void
+advise_io(const struct kit_fetcher_opts *o, struct kit_error *err)
+{
+	size_t n = strlen(err->msg);
+	int full;
+
+	if (err->code != KIT_E_IO || strstr(err->msg, "; ") != NULL)
+		return;
+	full = strstr(err->msg, "No space left") != NULL;
+	if (n < sizeof(err->msg))
+		snprintf(err->msg + n, sizeof(err->msg) - n, "; %s %s%s",
+			 full ? "free space on the disk of" : "check that",
+			 o->state_dir,
+			 full ? " and run again"
+			      : " is writable by this user, then run again");
+}
+
 int
 kit_fetcher_update(const struct kit_fetcher_opts *o,
 		   const char *const *campaigns, size_t n,
@@ -672,14 +690,17 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	}
 	if (failed) {
 		*err = first;
+		advise_io(o, err);
 		goto out;
 	}
 	if (np == 0)
 		say(o, "the repository has no kit for this office yet");
 	rc = 0;
 out:
-	if (rc != 0 && !failed)
+	if (rc != 0 && !failed) {
+		advise_io(o, err);
 		log_event(o, "refused", NULL, 0, err);
+	}
 	if (lock >= 0) {
 		write_status(o, rc == 0 ? &first : err);
 		kit_bundle_unlock(lock);
