@@ -204,8 +204,10 @@ bench: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p)) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 cmd/kit-fetch/kit-fetch.service cmd/kit-fetch/kit-fetch.timer \
-	  $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	sed 's|/usr/local/bin/kit-fetch|$(PREFIX)/bin/kit-fetch|' cmd/kit-fetch/kit-fetch.service \
+	  > $(DESTDIR)$(PREFIX)/lib/systemd/system/kit-fetch.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/kit-fetch.service
+	install -m 0644 cmd/kit-fetch/kit-fetch.timer $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 clean:
 	rm -rf $(BUILD)
