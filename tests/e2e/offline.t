@@ -23,8 +23,9 @@ cp -a "$KIT_SRC/campaigns/together-2016" "$T/camp"
 sed -i 's/"title": "TOGETHER/"title": "TOGETHER v2/' "$T/camp/campaign.json"
 check "publish version 2" kit-publish publish "$T/camp" --repo "$R" --keys "$T/repo-keys" --quiet
 check "export again" kit-publish export --repo "$R" --keys "$T/repo-keys" --to "$T/usb2" --valid-for 60d --quiet
-a=$(ls -t "$T"/usb2/targets/together-2016/*.belgium.tar.zst | head -1)
-printf 'X' | dd of="$a" bs=1 seek=100 conv=notrunc status=none
+for a in "$T"/usb2/targets/together-2016/*.belgium.tar.zst; do
+	printf 'X' | dd of="$a" bs=1 seek=100 conv=notrunc status=none
+done
 before=$(tree_hash "$T/office/kits/together-2016/current/")
 expect_exit 3 "a tampered archive on the stick is refused (exit 3)" kit-fetch update --state "$T/office" --from "$T/usb2"
 [ "$(tree_hash "$T/office/kits/together-2016/current/")" = "$before" ] && ok "the installed kit is intact" || not_ok "the installed kit is intact"

@@ -69,12 +69,12 @@ expect_exit 3 "metadata with one byte changed is refused (exit 3)" kit-fetch upd
 [ "$(tree_hash "$K/")" = "$before" ] && ok "the installed kit is untouched" || not_ok "the installed kit is untouched"
 
 # Attack: one byte changed in the office's archive (metadata intact).
-new=$(ls -t "$T"/evil/targets/together-2016/*.belgium.tar.zst | head -1)
 cp -a "$T/evil" "$T/evil-archive"
-python3 - "$T/evil-archive/targets/together-2016/$(basename "$new")" <<'PY'
+python3 - "$T"/evil-archive/targets/together-2016/*.belgium.tar.zst <<'PY'
 import sys
-p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1
-open(p, "wb").write(bytes(b))
+for p in sys.argv[1:]:
+    b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1
+    open(p, "wb").write(bytes(b))
 PY
 python3 - "$T/office/config.json" "file://$T/evil-archive" <<'PY'
 import json, sys
