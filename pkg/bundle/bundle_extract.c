@@ -26,39 +26,13 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "bundle_int.h"
 #include "kit_bundle.h"
 #include "kit_crypto.h"
 
 #define DATA_BLOCK (256 * 1024)
 #define MAX_PATH_BYTES 4095
 #define MAX_NAME_BYTES 255
-
-/*
- * libarchive converts names through the locale's character set.  In the C
- * locale (cron, systemd) UTF-8 names cannot be converted and the pax writer
- * fails or falls back to "hdrcharset=BINARY".  A per-thread UTF-8 locale
- * (uselocale, POSIX 2008) makes names UTF-8 bytes in and out without
- * touching the process locale.  Without one, ASCII names still work.
- */
-static locale_t
-utf8_locale_enter(locale_t *old)
-{
-	locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-
-	if (loc == (locale_t)0)
-		loc = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
-	*old = loc == (locale_t)0 ? (locale_t)0 : uselocale(loc);
-	return loc;
-}
-
-static void
-utf8_locale_leave(locale_t loc, locale_t old)
-{
-	if (loc == (locale_t)0)
-		return;
-	uselocale(old);
-	freelocale(loc);
-}
 
 struct kit_bundle_limits
 kit_bundle_limits_default(void)
@@ -316,24 +290,6 @@ check_totals(struct ctx *c, struct kit_error *err)
 }
 
 static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 staging_path(const struct ctx *c, const char *rel, char *out, size_t size,
 	     struct kit_error *err)
 {
@@ -586,7 +542,7 @@ copy_data(struct ctx *c, int fd, const char *shown, uint64_t expect,
 		kit_sha256_update(c->h, c->buf, (size_t)r);
 		if (keep && kit_buf_append(keep, c->buf, (size_t)r, err) != 0)
 			return -1;
-		if (fd >= 0 && write_all(fd, c->buf, (size_t)r) != 0)
+		if (fd >= 0 && kit_fd_write_all(fd, c->buf, (size_t)r) != 0)
 			return kit_err_errno(err, KIT_E_IO, errno,
 					     "cannot write %s in %s", shown,
 					     c->staging);
@@ -1081,10 +1037,10 @@ kit_bundle_extract(const char *archive_path, const char *staging_dir,
 		   kit_bundle_check_fn check, void *check_arg,
 		   json_t **manifest_out, struct kit_error *err)
 {
-	locale_t old, loc = utf8_locale_enter(&old);
+	locale_t old, loc = kb_utf8_locale_enter(&old);
 	int rc = bundle_extract(archive_path, staging_dir, lim, check,
 				check_arg, manifest_out, err);
 
-	utf8_locale_leave(loc, old);
+	kb_utf8_locale_leave(loc, old);
 	return rc;
 }

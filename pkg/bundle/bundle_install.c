@@ -50,24 +50,6 @@ parse_version(const char *s, int *v)
 	return 0;
 }
 
-static int
-fsync_dir(const char *path, struct kit_error *err)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
-				     path);
-	if (fsync(fd) != 0 && errno != EINVAL) {
-		int e = errno;
-
-		close(fd);
-		return kit_err_errno(err, KIT_E_IO, e, "cannot sync %s", path);
-	}
-	close(fd);
-	return 0;
-}
-
 /*
  * fsync every file, then every directory (children before parents), in
  * one pass after all writes: the kernel has already started writing back,
@@ -127,7 +109,7 @@ fsync_tree(const char *dir, struct kit_error *err)
 			      dir);
 		goto out;
 	}
-	if (fsync_dir(dir, err) != 0)
+	if (kit_fsync_path(dir, err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -220,7 +202,7 @@ switch_current(const char *kit_dir, int version, struct kit_error *err)
 		return kit_err_errno(err, KIT_E_IO, e,
 				     "cannot switch %s to %s", cur, target);
 	}
-	return fsync_dir(kit_dir, err);
+	return kit_fsync_path(kit_dir, err);
 }
 
 /* Keep the `keep` highest releases and the current one; best effort. */
@@ -396,7 +378,7 @@ kit_bundle_install(const char *kit_dir, const char *staging_dir, int version,
 						  "same file system)"
 						: "");
 	}
-	if (fsync_dir(releases, err) != 0 ||
+	if (kit_fsync_path(releases, err) != 0 ||
 	    kit_fsync_parent(staging_dir, err) != 0)
 		return -1;
 	if (switch_current(kit_dir, version, err) != 0)

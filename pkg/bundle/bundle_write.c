@@ -20,37 +20,11 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "bundle_int.h"
 #include "kit_bundle.h"
 
 #define READ_BLOCK (1024 * 1024)
 #define OUT_BLOCK (256 * 1024)
-
-/*
- * libarchive converts names through the locale's character set.  In the C
- * locale (cron, systemd) UTF-8 names cannot be converted and the pax writer
- * fails or falls back to "hdrcharset=BINARY".  A per-thread UTF-8 locale
- * (uselocale, POSIX 2008) makes names UTF-8 bytes in and out without
- * touching the process locale.  Without one, ASCII names still work.
- */
-static locale_t
-utf8_locale_enter(locale_t *old)
-{
-	locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
-
-	if (loc == (locale_t)0)
-		loc = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
-	*old = loc == (locale_t)0 ? (locale_t)0 : uselocale(loc);
-	return loc;
-}
-
-static void
-utf8_locale_leave(locale_t loc, locale_t old)
-{
-	if (loc == (locale_t)0)
-		return;
-	uselocale(old);
-	freelocale(loc);
-}
 
 /* A member to write: a file (entry != NULL) or a directory. */
 struct member {
@@ -395,10 +369,10 @@ kit_bundle_write(const char *out_path, const void *manifest,
 		 size_t n, int64_t mtime, int zstd_level,
 		 struct kit_error *err)
 {
-	locale_t old, loc = utf8_locale_enter(&old);
+	locale_t old, loc = kb_utf8_locale_enter(&old);
 	int rc = bundle_write(out_path, manifest, manifest_len, entries, n,
 			      mtime, zstd_level, err);
 
-	utf8_locale_leave(loc, old);
+	kb_utf8_locale_leave(loc, old);
 	return rc;
 }

@@ -15,7 +15,6 @@
 
 #include "kit_crypto.h"
 
-#define HASH_BLOCK (1024 * 1024)
 #define KEYFILE_MAX (64 * 1024)
 
 struct kit_sha256 {
@@ -77,55 +76,26 @@ kit_sha256_hex(const void *p, size_t n, char *hex)
 	kit_hex_encode(md, KIT_SHA256_LEN, hex);
 }
 
+static void
+sha256_block(void *arg, const void *p, size_t n)
+{
+	kit_sha256_update(arg, p, n);
+}
+
 int
 kit_sha256_file(const char *path, char *hex, uint64_t *len,
 		struct kit_error *err)
 {
-	struct kit_sha256 *h = NULL;
-	unsigned char *buf = NULL;
-	uint64_t total = 0;
-	ssize_t r;
-	int fd = -1, rc = -1;
-	struct stat st;
+	struct kit_sha256 *h = kit_sha256_new();
+	int rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", path);
-		goto out;
+	if (h == NULL)
+		return kit_err_ssl(err, KIT_E_INVALID, "cannot start SHA-256");
+	if (kit_file_stream(path, sha256_block, h, len, err) == 0) {
+		kit_sha256_final_hex(h, hex);
+		rc = 0;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		kit_err(err, KIT_E_IO, "%s is not a regular file", path);
-		goto out;
-	}
-	h = kit_sha256_new();
-	if (h == NULL) {
-		kit_err_ssl(err, KIT_E_INVALID, "cannot start SHA-256");
-		goto out;
-	}
-	buf = kit_xmalloc(HASH_BLOCK);
-	for (;;) {
-		r = read(fd, buf, HASH_BLOCK);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
-				      path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		kit_sha256_update(h, buf, (size_t)r);
-		total += (uint64_t)r;
-	}
-	kit_sha256_final_hex(h, hex);
-	if (len)
-		*len = total;
-	rc = 0;
-out:
-	free(buf);
 	kit_sha256_free(h);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

@@ -4,13 +4,9 @@
  * algorithm: Ed25519 over BLAKE2b-512 of the file, then a global signature
  * over that signature followed by the trusted comment.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -18,7 +14,6 @@
 #include "kit_crypto.h"
 
 #define BLAKE_LEN 64
-#define BLOCK (1024 * 1024)
 
 void
 kit_minisign_keyid(const struct kit_key *k, unsigned char *id8)
@@ -93,52 +88,34 @@ kit_minisign_pubkey(const struct kit_key *k, struct kit_error *err)
 	return text;
 }
 
+static void
+blake2b_block(void *arg, const void *p, size_t n)
+{
+	(void)EVP_DigestUpdate(arg, p, n);
+}
+
 static int
 blake2b_file(const char *path, unsigned char *md, struct kit_error *err)
 {
-	EVP_MD *alg = NULL;
-	EVP_MD_CTX *ctx = NULL;
-	unsigned char *buf = NULL;
+	EVP_MD *alg = EVP_MD_fetch(NULL, "BLAKE2B-512", NULL);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int len = 0;
-	ssize_t r;
-	int fd = -1, rc = -1;
+	int rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", path);
-		goto out;
-	}
-	alg = EVP_MD_fetch(NULL, "BLAKE2B-512", NULL);
-	ctx = EVP_MD_CTX_new();
 	if (alg == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, alg, NULL) != 1) {
 		kit_err_ssl(err, KIT_E_INVALID, "cannot start BLAKE2b-512");
 		goto out;
 	}
-	buf = kit_xmalloc(BLOCK);
-	for (;;) {
-		r = read(fd, buf, BLOCK);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
-				      path);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		(void)EVP_DigestUpdate(ctx, buf, (size_t)r);
-	}
+	if (kit_file_stream(path, blake2b_block, ctx, NULL, err) != 0)
+		goto out;
 	if (EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != BLAKE_LEN) {
 		kit_err_ssl(err, KIT_E_INVALID, "cannot hash %s", path);
 		goto out;
 	}
 	rc = 0;
 out:
-	free(buf);
 	EVP_MD_CTX_free(ctx);
 	EVP_MD_free(alg);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

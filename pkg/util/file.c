@@ -79,8 +79,8 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
+int
+kit_fd_write_all(int fd, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 	ssize_t w;
@@ -144,7 +144,7 @@ write_file(const char *path, int flags, const void *buf, size_t len,
 	if (fd < 0)
 		return kit_err_errno(err, KIT_E_IO, errno, "cannot create %s",
 				     path);
-	if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+	if (kit_fd_write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
 		int e = errno;
 
 		close(fd);
@@ -232,7 +232,7 @@ kit_file_copy(const char *src, const char *dst, mode_t mode,
 		}
 		if (r == 0)
 			break;
-		if (write_all(out, buf, (size_t)r) != 0) {
+		if (kit_fd_write_all(out, buf, (size_t)r) != 0) {
 			kit_err_errno(err, KIT_E_IO, errno, "cannot write %s",
 				      tmp);
 			goto out;
@@ -260,6 +260,49 @@ out:
 		close(out);
 	if (rc != 0)
 		unlink(tmp);
+	return rc;
+}
+
+int
+kit_file_stream(const char *path,
+		void (*fn)(void *arg, const void *p, size_t n), void *arg,
+		uint64_t *len, struct kit_error *err)
+{
+	unsigned char *buf = NULL;
+	uint64_t total = 0;
+	struct stat st;
+	ssize_t r;
+	int fd, rc = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
+				     path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		kit_err(err, KIT_E_IO, "%s is not a regular file", path);
+		goto out;
+	}
+	buf = kit_xmalloc(COPY_BLOCK * 4);
+	for (;;) {
+		r = read(fd, buf, COPY_BLOCK * 4);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
+				      path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		fn(arg, buf, (size_t)r);
+		total += (uint64_t)r;
+	}
+	if (len)
+		*len = total;
+	rc = 0;
+out:
+	free(buf);
+	close(fd);
 	return rc;
 }
 

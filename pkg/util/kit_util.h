@@ -97,6 +97,14 @@ int kit_file_write_excl(const char *path, const void *buf, size_t len,
 /* Copy a regular file (no symlinks) to dst atomically. */
 int kit_file_copy(const char *src, const char *dst, mode_t mode,
 		  struct kit_error *err) KIT_WUR;
+/* write() all of buf, retrying on EINTR; -1 with errno set on failure. */
+int kit_fd_write_all(int fd, const void *buf, size_t len) KIT_WUR;
+/* Read the regular file at path (no symlink) in large blocks, calling
+ * fn(arg, block, n) for each; *len (may be NULL) receives the size read.
+ * KIT_E_IO on errors.  Memory stays flat whatever the size. */
+int kit_file_stream(const char *path,
+		    void (*fn)(void *arg, const void *p, size_t n), void *arg,
+		    uint64_t *len, struct kit_error *err) KIT_WUR;
 int kit_file_exists(const char *path);
 int kit_dir_exists(const char *path);
 int kit_mkdir_p(const char *path, mode_t mode, struct kit_error *err) KIT_WUR;
