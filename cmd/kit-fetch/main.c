@@ -9,6 +9,7 @@
 
 static const char usage[] =
 	"usage: kit-fetch init     --state DIR --root ROOT_JSON --url URL [--mirror URL]... [--office ID] [--force]\n"
+	"                          [--cacert FILE] [--proxy URL] [--max-unpacked BYTES] [--max-ratio N]\n"
 	"       kit-fetch update   --state DIR [CAMPAIGN]... [--from DIR] [--mirror URL]... [--quiet] [--json]\n"
 	"                          [--proxy URL] [--cacert FILE] [--limit-rate BYTES] [--speed-limit B/S --speed-time S]\n"
 	"       kit-fetch status   --state DIR [--json]\n"
@@ -56,7 +57,7 @@ enum {
 	OPT_STATE = 256, OPT_ROOT, OPT_URL, OPT_MIRROR, OPT_OFFICE, OPT_FORCE,
 	OPT_FROM, OPT_QUIET, OPT_JSON, OPT_PROXY, OPT_CACERT, OPT_LIMIT_RATE,
 	OPT_SPEED_LIMIT, OPT_SPEED_TIME, OPT_RETRY_BASE, OPT_KEEP, OPT_HELP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_MAX_UNPACKED, OPT_MAX_RATIO,
 };
 
 int
@@ -79,6 +80,8 @@ main(int argc, char **argv)
 		{"speed-time", required_argument, NULL, OPT_SPEED_TIME},
 		{"retry-base-ms", required_argument, NULL, OPT_RETRY_BASE},
 		{"keep", required_argument, NULL, OPT_KEEP},
+		{"max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED},
+		{"max-ratio", required_argument, NULL, OPT_MAX_RATIO},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -133,6 +136,16 @@ main(int argc, char **argv)
 			if (parse_num(optarg, 100, &v) != 0 || v < 1)
 				return usage_error("--keep takes 1 to 100");
 			o.keep = (int)v;
+			break;
+		case OPT_MAX_UNPACKED:
+			if (parse_num(optarg, 1LL << 50, &v) != 0 || v < 1)
+				return usage_error("--max-unpacked takes bytes, e.g. 4096M");
+			o.max_unpacked = v;
+			break;
+		case OPT_MAX_RATIO:
+			if (parse_num(optarg, 1000000, &v) != 0 || v < 1)
+				return usage_error("--max-ratio takes a number >= 1");
+			o.max_ratio = v;
 			break;
 		case 'h':
 		case OPT_HELP: fputs(usage, stdout); return 0;

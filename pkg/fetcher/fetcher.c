@@ -216,6 +216,11 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	}
 	if (o->proxy)
 		json_object_set_new(cfg, "proxy", json_string(o->proxy));
+	if (o->max_unpacked > 0)
+		json_object_set_new(cfg, "max_unpacked",
+				    json_integer(o->max_unpacked));
+	if (o->max_ratio > 0)
+		json_object_set_new(cfg, "max_ratio", json_integer(o->max_ratio));
 	text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (state_path(o, path, sizeof(path), "config.json", err) != 0 ||
 	    kit_file_write_atomic(path, text, strlen(text), 0644, err) != 0)
@@ -469,6 +474,14 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	json_t *manifest = NULL;
 	int cur, rc = -1;
 
+	/* Limits against decompression bombs, set per office (kit-fetch
+	 * init --max-unpacked / --max-ratio), else the bundle defaults. */
+	if (json_integer_value(json_object_get(r->config, "max_unpacked")) > 0)
+		lim.max_total = (uint64_t)json_integer_value(
+			json_object_get(r->config, "max_unpacked"));
+	if (json_integer_value(json_object_get(r->config, "max_ratio")) > 0)
+		lim.max_ratio = (uint64_t)json_integer_value(
+			json_object_get(r->config, "max_ratio"));
 	cur = installed(o, p->campaign, cur_content, sizeof(cur_content),
 			cur_office, sizeof(cur_office));
 	if (cur > 0 && cur == p->version && p->content &&

@@ -36,6 +36,8 @@ struct kit_fetcher_opts {
 	size_t n_mirrors;
 	const char *office;
 	int force;            /* init: replace a pinned root */
+	int64_t max_unpacked; /* init: bytes a kit may unpack to, 0 default */
+	int64_t max_ratio;    /* init: unpacked / archive size, 0 default */
 	/* update */
 	const char *from_dir; /* offline: a repository copy on removable media */
 	const char *proxy;

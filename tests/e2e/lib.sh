@@ -27,13 +27,15 @@ trap on_exit EXIT
 at_exit() { _cleanups+=("$1"); }
 
 ok() { _n=$((_n + 1)); echo "ok $_n - $1"; }
-not_ok() { _n=$((_n + 1)); _failed=1; echo "not ok $_n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+not_ok() { _n=$((_n + 1)); _failed=1; echo "not ok $_n - $1"; shift; for l in "$@"; do echo "#   $l"; done; return 1; }
 
 # check DESC CMD...: the command must succeed
 check() {
 	local desc=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then ok "$desc"
-	else not_ok "$desc" "exit $?: $*" "$(tail -5 "$T/err")"; fi
+	local rc=0
+	"$@" >"$T/out" 2>"$T/err" || rc=$?
+	if [ "$rc" -eq 0 ]; then ok "$desc"
+	else not_ok "$desc" "exit $rc: $*" "$(tail -5 "$T/err")"; fi
 }
 
 # expect_exit CODE DESC CMD...: the command must exit with CODE; its stderr
@@ -67,4 +69,20 @@ tree_hash() {
 new_repo() {
 	kit-publish init --repo "$T/$1" --keys "$T/$1-keys" --quiet &&
 	kit-publish publish "${2:-$KIT_SRC/campaigns/together-2016}" --repo "$T/$1" --keys "$T/$1-keys" --quiet
+}
+
+# install_tufjs: npm ci of tests/e2e/tufjs/ (tuf-js, @tufjs/models) from the
+# committed lockfile into $JS, reused while the lockfile is unchanged.
+# Needs JS_SRC and JS set; the npm log is $T/npm.log.
+install_tufjs() {
+	if [ -f "$JS/node_modules/.package-lock.json" ] &&
+		cmp -s "$JS_SRC/package-lock.json" "$JS/package-lock.json" &&
+		cmp -s "$JS_SRC/package.json" "$JS/package.json"; then
+		return 0
+	fi
+	rm -rf "$JS" && mkdir -p "$JS" &&
+		cp "$JS_SRC/package.json" "$JS_SRC/package-lock.json" "$JS/" &&
+		(cd "$JS" && timeout 300 npm ci --no-audit --no-fund --loglevel=error \
+			--fetch-retries=2 --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=10000) \
+			>"$T/npm.log" 2>&1
 }

@@ -102,3 +102,10 @@ check "back to version 2" kit-fetch update --state "$T/office" --quiet
 echo "tampered" >> "$K/index.html"
 expect_exit 3 "kit-fetch verify finds a changed file (exit 3)" kit-fetch verify --state "$T/office"
 grep -q "index.html" "$T/out" && ok "verify names the file" || not_ok "verify names the file"
+
+# The unpacked-size limit is the office's to set: a kit over it is refused.
+check "an office that allows kits of at most 20 kB unpacked" kit-fetch init --state "$T/small" \
+	--root "$R/metadata/1.root.json" --url "file://$R" --office belgium --max-unpacked 20k
+expect_exit 3 "a kit that unpacks to more is refused (exit 3)" kit-fetch update --state "$T/small"
+expect_msg "the message says it is too large" "(decompress|unpack|larger|more than)"
+[ ! -e "$T/small/kits/together-2016/current" ] && ok "nothing was installed" || not_ok "nothing was installed"

@@ -20,18 +20,6 @@ C="$KIT_SRC/campaigns/together-2016"
 NODE_TIMEOUT=120
 
 # --- the third-party implementation -------------------------------------------
-install_tufjs() {
-	if [ -f "$JS/node_modules/.package-lock.json" ] &&
-		cmp -s "$JS_SRC/package-lock.json" "$JS/package-lock.json" &&
-		cmp -s "$JS_SRC/package.json" "$JS/package.json"; then
-		return 0
-	fi
-	rm -rf "$JS" && mkdir -p "$JS" &&
-		cp "$JS_SRC/package.json" "$JS_SRC/package-lock.json" "$JS/" &&
-		(cd "$JS" && timeout 300 npm ci --no-audit --no-fund --loglevel=error \
-			--fetch-retries=2 --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=10000) \
-			>"$T/npm.log" 2>&1
-}
 if ! command -v "$NODE" >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	not_ok "node and npm are installed" "the TUF interoperability test needs node (>= 20.17) and npm"
 	exit 1
