@@ -1,0 +1,343 @@
+#!/bin/bash
+# run.sh: kit's benchmarks (make bench).  Measures kit-publish build and
+# kit-fetch update against the standard tools on the same bytes, prints a
+# table and writes $BENCH/results.json (see tests/bench/README for details).
+#
+# Env (set by the Makefile): BIN (built programs), BENCH (output directory),
+# SRC (repository root).  Knobs:
+#   BENCH_SIZES="small large"  which synthetic kits to measure
+#   BENCH_RUNS=3               runs per measurement (the median is reported)
+#   BENCH_SEED=20161218        the generator's seed
+#   BENCH_KEEP=1               keep $BENCH/work (repositories, nginx logs)
+#   BENCH_PROFILE=1            also profile kit-publish build and kit-fetch
+#                              update (perf record -e cpu-clock, strace -c -w)
+#                              into $BENCH/profile/
+#
+# Diagnostic rows (not goals): both programs again under eatmydata, which
+# turns fsync into a no-op, to show what durability costs (the standard
+# pipelines never sync).  Skipped when eatmydata is missing and we are not
+# root to install it.
+#
+# Everything runs warm (page cache) on 127.0.0.1; every fetch starts from a
+# fresh state directory, so it really downloads.  Disk: the large kit is
+# ~1 GiB, cached under $BENCH/kits; the work area peaks near 4.5 GiB and is
+# removed at the end.
+# The bash -c scripts below take their arguments as $1.., single-quoted on purpose.
+# shellcheck disable=SC2016
+set -euo pipefail
+export LC_ALL=C
+: "${BIN:?set BIN to the directory of the built programs}"
+: "${BENCH:?set BENCH to the benchmark output directory}"
+: "${SRC:?set SRC to the repository root}"
+
+RUNS=${BENCH_RUNS:-3}
+SIZES=${BENCH_SIZES:-small large}
+SEED=${BENCH_SEED:-20161218}
+HERE=$SRC/tests/bench
+PY=/usr/bin/python3
+NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+export KIT_PASSPHRASE="kit bench passphrase, not secret"
+unset KIT_PASSPHRASE_FILE KIT_TEST_NOW
+
+case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2 ;; esac
+for s in $SIZES; do
+	case $s in small | large) ;; *) echo "bench: unknown size '$s' in BENCH_SIZES (small, large)" >&2; exit 2 ;; esac
+done
+
+# The compression level kit-publish uses by default, from its header.
+LEVEL=$(sed -n 's/^#define KIT_PUBLISHER_ZSTD_DEFAULT  *\([0-9][0-9]*\).*/\1/p' \
+	"$SRC/pkg/publisher/kit_publisher.h")
+[ -n "$LEVEL" ] || { echo "bench: cannot read KIT_PUBLISHER_ZSTD_DEFAULT from pkg/publisher/kit_publisher.h" >&2; exit 1; }
+
+# GNU time gives the peak RSS (%M, KiB) of what it runs.
+if [ ! -x /usr/bin/time ]; then
+	if [ "$(id -u)" = 0 ]; then
+		echo "bench: installing GNU time (Debian package 'time')"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null 2>&1 ||
+			{ echo "bench: apt-get install time failed; install the Debian package 'time'" >&2; exit 1; }
+	else
+		echo "bench: /usr/bin/time is missing; as root run: apt-get install time" >&2
+		exit 1
+	fi
+fi
+EATMYDATA=$(command -v eatmydata 2>/dev/null || true)
+if [ -z "$EATMYDATA" ] && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq eatmydata >/dev/null 2>&1 || true
+	EATMYDATA=$(command -v eatmydata 2>/dev/null || true)
+fi
+[ -n "$EATMYDATA" ] || echo "bench: eatmydata is missing; the fsync-free diagnostic rows are skipped"
+for t in tar zstd curl sha256sum "$NGINX" "$PY"; do
+	command -v "$t" >/dev/null 2>&1 || { echo "bench: $t is missing (make deps installs it)" >&2; exit 1; }
+done
+
+mkdir -p "$BENCH/kits"
+W=$BENCH/work
+RAW=$BENCH/raw.tsv
+META=$BENCH/meta.tsv
+rm -rf "$W"
+mkdir -p "$W"
+: >"$RAW"
+: >"$META"
+
+NGINX_DIR=$W/nginx
+cleanup() {
+	local pid
+	if [ -s "$NGINX_DIR/nginx.pid" ]; then
+		pid=$(cat "$NGINX_DIR/nginx.pid")
+		kill -TERM "$pid" 2>/dev/null || true
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	if [ "${BENCH_KEEP:-0}" != 1 ]; then rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+meta() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$META"; }
+now() { echo "$EPOCHREALTIME"; }
+
+# timed SIZE LABEL RUN CMD...: run CMD under GNU time; one row in raw.tsv:
+# size, label, run, wall seconds, peak RSS (KiB), CPU seconds (user+sys).  Dirty pages left by the
+# previous command are written back first (untimed), so no run pays for
+# another's writeback.
+timed() {
+	local size=$1 label=$2 run=$3 t0 t1 rc=0
+	shift 3
+	sync
+	t0=$EPOCHREALTIME
+	/usr/bin/time -f '%M %U %S' -o "$W/rss" "$@" >"$W/out" 2>"$W/err" || rc=$?
+	t1=$EPOCHREALTIME
+	if [ "$rc" -ne 0 ]; then
+		echo "bench: $label ($size, run $run) failed with exit $rc: $*" >&2
+		tail -5 "$W/err" >&2
+		exit 1
+	fi
+	# wall seconds, then from GNU time: peak RSS (KiB), CPU seconds (user+sys)
+	printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$label" "$run" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')" \
+		"$(tail -1 "$W/rss" | awk '{ printf "%s\t%.2f", $1, $2 + $3 }')" >>"$RAW"
+}
+
+# --- nginx on 127.0.0.1, serving $W --------------------------------------------
+free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_nginx() {
+	local port userline="" temps features m
+	mkdir -p "$NGINX_DIR/logs" "$NGINX_DIR/tmp"
+	port=$(free_port)
+	[ "$(id -u)" = 0 ] && userline="user root;"
+	temps="client_body_temp_path $NGINX_DIR/tmp/body;"
+	features=$("$NGINX" -V 2>&1 || true)
+	for m in proxy fastcgi uwsgi scgi; do
+		case $features in
+		*"--without-http_${m}_module"*) ;;
+		*) temps="$temps ${m}_temp_path $NGINX_DIR/tmp/$m;" ;;
+		esac
+	done
+	cat >"$NGINX_DIR/nginx.conf" <<-EOF
+	$userline
+	daemon on;
+	worker_processes 1;
+	pid $NGINX_DIR/nginx.pid;
+	error_log $NGINX_DIR/logs/error.log warn;
+	events { worker_connections 64; }
+	http {
+		default_type application/octet-stream;
+		log_format bench '\$request_method \$uri \$status \$bytes_sent \$body_bytes_sent \$request_length \$connection \$connection_requests';
+		access_log $NGINX_DIR/logs/access.log bench;
+		$temps
+		sendfile on;
+		tcp_nopush on;
+		server {
+			listen 127.0.0.1:$port;
+			server_name localhost;
+			root $W/www;
+		}
+	}
+	EOF
+	mkdir -p "$W/www"
+	"$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/logs/error.log" \
+		>"$NGINX_DIR/logs/start.log" 2>&1 ||
+		{ echo "bench: nginx failed to start:" >&2; cat "$NGINX_DIR/logs/start.log" "$NGINX_DIR/logs/error.log" >&2 2>/dev/null; exit 1; }
+	for _ in $(seq 50); do [ -s "$NGINX_DIR/nginx.pid" ] && break; sleep 0.1; done
+	[ -s "$NGINX_DIR/nginx.pid" ] || { echo "bench: nginx wrote no pid file in 5 s" >&2; exit 1; }
+	PORT=$port
+}
+
+log_lines() { wc -l <"$NGINX_DIR/logs/access.log"; }
+# log_since N: "requests bytes_sent body_bytes_sent request_length statuses"
+# over the access log lines after line N
+log_since() {
+	tail -n +"$(($1 + 1))" "$NGINX_DIR/logs/access.log" |
+		awk '{ n++; b += $4; bb += $5; r += $6; st = st (st ? "," : "") $3 }
+		     END { printf "%d %d %d %d %s\n", n, b, bb, r, (st ? st : "-") }'
+}
+
+# --- one kit size ----------------------------------------------------------------
+gen_kit() { # SIZE FILES BYTES
+	local dir=$BENCH/kits/$1 args
+	args=(--name "bench-$1" --seed "$SEED" --files "$2" --bytes "$3")
+	if "$PY" "$HERE/gen_campaign.py" "$dir" "${args[@]}" --check; then
+		echo "bench: reusing $dir (same seed and parameters)"
+	else
+		echo "bench: generating the $1 kit ($2 files, $(($3 >> 20)) MiB, seed $SEED)"
+		"$PY" "$HERE/gen_campaign.py" "$dir" "${args[@]}"
+	fi
+	"$BIN/kit-publish" validate "$dir" >"$W/validate.out" 2>&1 ||
+		{ echo "bench: kit-publish validate $dir failed:" >&2; head -20 "$W/validate.out" >&2; exit 1; }
+}
+
+bench_size() {
+	local size=$1 files bytes kit work arch url r n0 st
+	case $size in
+	small) files=200 bytes=$((30 << 20)) ;;
+	large) files=2000 bytes=$((1 << 30)) ;;
+	esac
+	kit=$BENCH/kits/$size
+	work=$W/$size
+	mkdir -p "$work"
+	gen_kit "$size" "$files" "$bytes"
+	meta "$size" source_files "$(find "$kit" -type f | wc -l)"
+	meta "$size" source_bytes "$(du -sb "$kit" | cut -f1)"
+
+	# The exact files kit-publish archives (manifest.json and index.html
+	# included), so both sides of the build pair compress the same bytes.
+	echo "bench: $size: kit-publish build vs tar | zstd -T1 -$LEVEL + sha256sum ($RUNS runs)"
+	"$BIN/kit-publish" build "$kit" --out "$work/ref" --quiet
+	arch=$(find "$work/ref" -name '*.tar.zst' | head -1)
+	meta "$size" archive_bytes "$(stat -c %s "$arch")"
+	mkdir -p "$work/files"
+	tar --zstd --warning=no-timestamp -xf "$arch" -C "$work/files"
+	meta "$size" kit_files "$(find "$work/files" -type f | wc -l)"
+	meta "$size" kit_bytes "$(find "$work/files" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')"
+	meta "$size" index_html_bytes "$(stat -c %s "$work/files/index.html" 2>/dev/null || echo 0)"
+	rm -rf "$work/ref"
+	for r in $(seq "$RUNS"); do
+		timed "$size" publish_build "$r" "$BIN/kit-publish" build "$kit" --out "$work/out" --quiet
+		rm -rf "$work/out"
+		if [ -n "$EATMYDATA" ]; then
+			timed "$size" publish_build_nosync "$r" "$EATMYDATA" "$BIN/kit-publish" build "$kit" --out "$work/out" --quiet
+			rm -rf "$work/out"
+		fi
+		timed "$size" std_tar_zstd "$r" bash -c 'tar --sort=name --format=pax --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$1" -cf - . | zstd -T1 -"$2" -q -c >"$3"' \
+			_ "$work/files" "$LEVEL" "$work/std.tar.zst"
+		[ "$r" = 1 ] && meta "$size" std_archive_bytes "$(stat -c %s "$work/std.tar.zst")"
+		rm -f "$work/std.tar.zst"
+		timed "$size" std_sha256 "$r" bash -c 'cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum >"$2"' \
+			_ "$work/files" "$work/sums"
+		rm -f "$work/sums"
+	done
+	rm -rf "$work/files"
+
+	# A repository served by nginx.
+	echo "bench: $size: kit-fetch update vs curl + sha256sum + tar, and the transfer floors ($RUNS runs)"
+	"$BIN/kit-publish" init --repo "$W/www/$size" --keys "$work/keys" --quiet
+	"$BIN/kit-publish" publish "$kit" --repo "$W/www/$size" --keys "$work/keys" --quiet
+	arch=$(find "$W/www/$size/targets" -name '*.global.tar.zst' | head -1)
+	url=http://127.0.0.1:$PORT/$size
+	local aurl=$url/${arch#"$W/www/$size/"}
+	for r in $(seq "$RUNS"); do
+		st=$work/state
+		rm -rf "$st"
+		"$BIN/kit-fetch" init --state "$st" --root "$W/www/$size/metadata/1.root.json" --url "$url" >/dev/null 2>&1 ||
+			{ echo "bench: kit-fetch init failed" >&2; "$BIN/kit-fetch" init --state "$st" --root "$W/www/$size/metadata/1.root.json" --url "$url" --force; exit 1; }
+		n0=$(log_lines)
+		timed "$size" fetch_update "$r" "$BIN/kit-fetch" update --state "$st" --quiet
+		[ -d "$st/kits/bench-$size/current/" ] || { echo "bench: kit-fetch update installed nothing under $st/kits/bench-$size/current" >&2; exit 1; }
+		meta "$size" "fetch_log_$r" "$(log_since "$n0")"
+		n0=$(log_lines)
+		timed "$size" fetch_unchanged "$r" "$BIN/kit-fetch" update --state "$st" --quiet
+		meta "$size" "unchanged_log_$r" "$(log_since "$n0")"
+		rm -rf "$st"
+		if [ -n "$EATMYDATA" ]; then
+			"$BIN/kit-fetch" init --state "$st" --root "$W/www/$size/metadata/1.root.json" --url "$url" >/dev/null 2>&1
+			timed "$size" fetch_update_nosync "$r" "$EATMYDATA" "$BIN/kit-fetch" update --state "$st" --quiet
+			rm -rf "$st"
+		fi
+
+		rm -rf "$work/naive"
+		mkdir -p "$work/naive/x"
+		timed "$size" naive_pipeline "$r" bash -c 'cd "$1" && curl -sSf -o f "$2" && sha256sum f >/dev/null && tar --zstd --warning=no-timestamp -xf f -C x' \
+			_ "$work/naive" "$aurl"
+		rm -rf "$work/naive"
+		timed "$size" floor_transfer "$r" curl -sSf -o /dev/null "$aurl"
+		timed "$size" floor_transfer_zstd "$r" bash -c 'set -o pipefail; curl -sSf "$1" | zstd -dc >/dev/null' _ "$aurl"
+	done
+	if [ "${BENCH_PROFILE:-0}" = 1 ]; then profile "$size" "$kit" "$url"; fi
+	rm -rf "$W/www/$size" "$work"
+}
+
+# profile SIZE KIT URL: where the time goes, into $BENCH/profile/SIZE-*.
+# perf with the cpu-clock software event (hardware counters are often
+# missing in VMs); without perf, callgrind on the small kit only.
+profile() {
+	local size=$1 kit=$2 url=$3 p=$BENCH/profile st=$W/$1/pstate prog
+	mkdir -p "$p"
+	echo "bench: $size: profiling into $p"
+	fetch_fresh() {
+		rm -rf "$st"
+		"$BIN/kit-fetch" init --state "$st" --root "$W/www/$size/metadata/1.root.json" --url "$url" >/dev/null 2>&1
+	}
+	if command -v perf >/dev/null 2>&1 && perf record -e cpu-clock -o /dev/null true >/dev/null 2>&1; then
+		for prog in build fetch; do
+			sync
+			if [ $prog = build ]; then
+				perf record -q -e cpu-clock -F 999 -g -o "$p/$size-build.perf" \
+					"$BIN/kit-publish" build "$kit" --out "$W/$size/pout" --quiet
+				rm -rf "$W/$size/pout"
+			else
+				fetch_fresh
+				perf record -q -e cpu-clock -F 999 -g -o "$p/$size-fetch.perf" \
+					"$BIN/kit-fetch" update --state "$st" --quiet
+			fi
+			{
+				echo "# CPU by library (perf, cpu-clock, self time)"
+				perf report -i "$p/$size-$prog.perf" --no-children --sort dso --stdio -g none 2>/dev/null | awk '/%/'
+				echo "# CPU by function, including callees (top 40)"
+				perf report -i "$p/$size-$prog.perf" --children --sort dso,symbol --stdio -g none 2>/dev/null | awk '/%/ && n++ < 40'
+			} >"$p/$size-$prog.perf.txt" || true
+		done
+	elif command -v valgrind >/dev/null 2>&1 && [ "$size" = small ]; then
+		valgrind --tool=callgrind --callgrind-out-file="$p/$size-build.callgrind" \
+			"$BIN/kit-publish" build "$kit" --out "$W/$size/pout" --quiet >/dev/null 2>&1 || true
+		rm -rf "$W/$size/pout"
+		fetch_fresh
+		valgrind --tool=callgrind --callgrind-out-file="$p/$size-fetch.callgrind" \
+			"$BIN/kit-fetch" update --state "$st" --quiet >/dev/null 2>&1 || true
+		for prog in build fetch; do
+			callgrind_annotate "$p/$size-$prog.callgrind" 2>/dev/null | awk 'NR <= 60' >"$p/$size-$prog.callgrind.txt" || true
+		done
+	fi
+	if command -v strace >/dev/null 2>&1; then
+		sync
+		strace -f -c -w -o "$p/$size-build.strace.txt" \
+			"$BIN/kit-publish" build "$kit" --out "$W/$size/pout" --quiet || true
+		rm -rf "$W/$size/pout"
+		fetch_fresh
+		sync
+		strace -f -c -w -o "$p/$size-fetch.strace.txt" \
+			"$BIN/kit-fetch" update --state "$st" --quiet || true
+	fi
+	rm -rf "$st"
+	find "$p" -name "$size-*.txt" | sort | sed "s/^/bench:   /"
+}
+
+start_nginx
+meta all level "$LEVEL"
+meta all runs "$RUNS"
+meta all seed "$SEED"
+meta all nproc "$(nproc)"
+meta all kernel "$(uname -r)"
+meta all cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+meta all zstd "$(zstd -V | head -1)"
+meta all started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+meta all load_start "$(cut -d' ' -f1 /proc/loadavg)"
+t_start=$SECONDS
+for s in $SIZES; do
+	bench_size "$s"
+done
+meta all seconds "$((SECONDS - t_start))"
+meta all load_end "$(cut -d' ' -f1 /proc/loadavg)"
+"$PY" "$HERE/report.py" "$RAW" "$META" "$BENCH/results.json"
