@@ -337,6 +337,10 @@ open_transport(struct run *r, struct kit_error *err)
 	to.quiet = o->quiet || o->json;
 	to.progress = !o->quiet && !o->json;
 	to.json_progress = o->json;
+	/* Archives are checked against their signed hash again before an
+	 * earlier run's download is used (install_one), and metadata is
+	 * persisted by the TUF client itself: no sync here. */
+	to.no_sync = 1;
 	r->t = kit_transport_new(&to, err);
 	return r->t ? 0 : -1;
 }
@@ -516,6 +520,17 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	/* The transport hashes while the bytes stream in and checks length
 	 * and SHA-256 against the signed target before the file is renamed
 	 * into place; the extractor only ever sees verified bytes. */
+	/* A download an earlier run finished but did not install (killed,
+	 * power cut) is used only when it still has the signed hash. */
+	if (kit_file_exists(dl)) {
+		char hex[KIT_SHA256_HEX];
+		uint64_t len = 0;
+
+		if (kit_sha256_file(dl, hex, &len, err) != 0)
+			goto out;
+		if (len != p->t.length || !kit_hex_equal(hex, p->t.sha256))
+			(void)unlink(dl);
+	}
 	if (!kit_file_exists(dl) &&
 	    kit_transport_fetch(r->t, rel, dl, p->t.length, p->t.sha256,
 				p->t.length, err) != 0)

@@ -73,6 +73,11 @@ struct kit_transport_opts {
 	int quiet;             /* no log lines on stderr, no progress */
 	int progress;          /* progress bar on stderr when it is a tty */
 	int json_progress;     /* JSON lines on stdout per progress/complete */
+	/* 1: do not fsync finished downloads.  For callers that check a file
+	 * against its signed hash again before relying on it after a crash
+	 * (kit-fetch does), this saves a sync of every archive it deletes
+	 * once installed. */
+	int no_sync;
 	/* Log sink for retries, failovers and bad mirrors (one line each,
 	 * no newline).  NULL: "kit-fetch: <line>" on stderr unless quiet. */
 	void (*log)(void *ctx, const char *line);
