@@ -649,8 +649,16 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
 	json_object_set_new(man, "media_list", arr);
 	if (entry_file(k, c->dir, kc_str(root, "about"), "about.md", err))
 		goto out;
-	if (render_index(c, man, &html, err))
+	if (render_index(c, man, &html, err)) {
+		/* the preview inlines every statement: say so, not just that
+		 * a buffer is full */
+		kit_err_prefix(err, "index.html of %s/%s would exceed %u MiB "
+				    "(it inlines every statement); shorten "
+				    "the statements or split the campaign",
+			       kit_campaign_id(c), o ? o->id : "global",
+			       HTML_MAX >> 20);
 		goto out;
+	}
 	json_object_del(man, "media_list");
 	kit_sha256_hex(html.data, html.len, hex);
 	entry_add(k, "index.html", NULL, html.data, html.len, hex);
