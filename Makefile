@@ -26,7 +26,7 @@ PKG_VERS  := libcurl:7.68 openssl:3.0 libarchive:3.4 jansson:2.13 cmocka:1.1
 # Debian packages: libraries, and the servers and checkers the tests use.
 DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev \
 	libarchive-dev libjansson-dev libzstd-dev libcmocka-dev tzdata
-DEB_TEST  := nginx-light minisign zstd python3 python3-jsonschema python3-icalendar \
+DEB_TEST  := nginx-light minisign zstd python3 python3-jsonschema python3-icalendar python3-cryptography \
 	curl nodejs npm libtest-harness-perl openssl ca-certificates strace
 
 MODULES := util crypto tuf campaign bundle transport schedule publisher fetcher
@@ -76,7 +76,7 @@ deps:
 	  pkg-config --atleast-version=$$v $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	for t in nginx minisign zstd node npm prove strace; do \
 	  command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
-	/usr/bin/python3 -c 'import jsonschema, icalendar' 2>/dev/null || missing="$$missing python3-modules"; \
+	/usr/bin/python3 -c 'import jsonschema, icalendar, cryptography' 2>/dev/null || missing="$$missing python3-modules"; \
 	[ -f /usr/share/zoneinfo/Europe/Budapest ] || missing="$$missing tzdata"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
