@@ -123,7 +123,7 @@ while a:
         sys.exit("tufedit: unknown action " + op)
 write(doc, out)
 EOF
-tufedit() { python3 "$T/tufedit.py" "$@"; }
+tufedit() { /usr/bin/python3 "$T/tufedit.py" "$@"; }
 # info REPO PREFIX: the values of tufedit info as shell variables
 info() {
 	local v
