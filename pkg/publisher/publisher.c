@@ -374,12 +374,41 @@ sign_minisig(const struct kit_publisher_opts *o, const char *pass,
 	return rc;
 }
 
+/* Files a publish added to targets/, removed again if it fails before
+ * the metadata that would name them is written. */
+struct added {
+	char **paths;
+	size_t n;
+};
+
+static void
+added_push(struct added *a, const char *path)
+{
+	a->paths = kit_xrealloc(a->paths, (a->n + 1) * sizeof(*a->paths));
+	a->paths[a->n++] = kit_strdup(path);
+}
+
+static void
+added_free(struct added *a, int remove)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++) {
+		if (remove)
+			(void)unlink(a->paths[i]);
+		free(a->paths[i]);
+	}
+	free(a->paths);
+}
+
 /* Build one kit, and add it as a target when its content changed. */
 static int
 publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	    const struct kit_campaign *c, const char *office, const char *pass,
-	    const char *tmpdir, size_t *count, struct kit_error *err)
+	    const char *tmpdir, size_t *count, struct added *added,
+	    struct kit_error *err)
 {
+	char target[PATH_MAX];
 	struct kit_campaign_kit *kit = NULL;
 	json_t *custom = NULL;
 	char name[512], path[PATH_MAX], sig[PATH_MAX], hex[KIT_SHA256_HEX];
@@ -414,12 +443,19 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 		kit_err(err, KIT_E_INVALID, "cannot describe target %s", name);
 		goto out;
 	}
+	/* The consistent target file, and its .minisig beside it. */
+	if (kit_sha256_file(path, hex, NULL, err) != 0 ||
+	    kit_snprintf(err, target, sizeof(target), "%s/targets/%s/%s.%s",
+			 o->repo_dir, id, hex, base) != 0 ||
+	    kit_snprintf(err, sig, sizeof(sig), "%s.minisig", target) != 0)
+		goto out;
+	if (!kit_file_exists(target)) {
+		added_push(added, target);
+		added_push(added, sig);
+	}
 	if (kit_tuf_repo_add_target(r, name, path, custom, err) != 0)
 		goto out;
-	/* The .minisig sits beside the consistent target file. */
-	if (kit_sha256_file(path, hex, NULL, err) != 0 ||
-	    kit_snprintf(err, sig, sizeof(sig), "%s/targets/%s/%s.%s.minisig",
-			 o->repo_dir, id, hex, base) != 0 ||
+	if (
 	    kit_snprintf(err, comment, sizeof(comment),
 			 "campaign:%s office:%s version:%d file:%s", id,
 			 kit_campaign_kit_office(kit), old_version + 1,
@@ -443,6 +479,7 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	struct kit_campaign *c = NULL;
 	struct kit_tuf_repo *r = NULL;
 	char pass[PASS_MAX] = "", tmpdir[PATH_MAX] = "";
+	struct added added = {NULL, 0};
 	size_t i, n, count = 0;
 	int rc = -1;
 
@@ -461,7 +498,7 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	n = kit_campaign_office_count(c) + 1;
 	for (i = 0; i < n; i++)
 		if (publish_kit(o, r, c, office_at(c, i), pass, tmpdir, &count,
-				err) != 0)
+				&added, err) != 0)
 			goto out;
 	if (count > 0 && kit_tuf_repo_commit(r, err) != 0)
 		goto out;
@@ -475,6 +512,9 @@ out:
 			/* best effort: the run's result stands */
 		}
 	}
+	/* Nothing signed names the new archives when we failed: take them
+	 * back out so a refused publish leaves the repository as it was. */
+	added_free(&added, rc != 0);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	kit_tuf_repo_free(r);
 	kit_campaign_free(c);

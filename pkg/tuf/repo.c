@@ -218,8 +218,9 @@ sign_role(struct kit_tuf_repo *r, const json_t *root, enum kit_tuf_role role,
 		    kit_tuf_sign(meta, r->keys[i].k, err) < 0)
 			return -1;
 	if (kit_tuf_verify(root, role, meta, what, err) < 0) {
-		kit_err_prefix(err, "signing %s: not enough %s keys unlocked "
-			       "(unlock them with their passphrase)", what,
+		kit_err_prefix(err, "signing %s: too few %s keys at hand (each "
+			       "key's file must be in the keys directory and "
+			       "open with the passphrase)", what,
 			       kit_tuf_role_name(role));
 		return -1;
 	}

@@ -439,11 +439,14 @@ cp -a "$RTn" "$A"
 cp -a "$KT" "$T/rt-one-key-keys"
 rm "$T/rt-one-key-keys/targets-2.pem"
 before=$(tree_hash "$A/metadata")
+before_targets=$(tree_hash "$A/targets")
 expect_exit 3 "kit-publish with 1 of the 2 targets keys refuses to publish (exit 3)" \
 	kit-publish publish "$T/camp3" --repo "$A" --keys "$T/rt-one-key-keys" --quiet
 expect_msg "it says the targets threshold is not met" 'targets.*1 valid signature by targets keys, threshold 2 required'
 [ "$(tree_hash "$A/metadata")" = "$before" ] && ok "the repository's metadata are unchanged" ||
 	not_ok "the repository's metadata are unchanged"
+[ "$(tree_hash "$A/targets")" = "$before_targets" ] && ok "no archive is left behind in targets/" ||
+	not_ok "no archive is left behind in targets/" "$(cd "$A/targets" && find . -newer "$A/metadata/1.root.json" -type f | head -3)"
 
 # --- and the honest version 3 goes through --------------------------------------
 if accepted "$GOOD" "$Rn" "the honest version 3 installs after all these refusals"; then
