@@ -29,10 +29,10 @@ while read -r pct secs usecs calls errs name; do
 	[ "$calls" -gt 0 ] 2>/dev/null || continue
 	echo "$name $calls"
 done < <(grep -E '^ *[0-9]' "$T/counts" | awk '{ if (NF == 6) print $1, $2, $3, $4, $5, $6; else print $1, $2, $3, $4, 0, $5 }') >"$T/plan"
-# Every call is a kill point when there are few; otherwise a spread of about
-# 64 in all, always with the first and the last call of each kind.
+# Every call is a kill point when there are up to 120; otherwise a spread of
+# about 100 in all, always with the first and the last call of each kind.
 total=$(awk '{ s += $2 } END { print s }' "$T/plan")
-step=$(( total > 64 ? (total + 63) / 64 : 1 ))
+step=$(( total > 120 ? (total + 99) / 100 : 1 ))
 for entry in $(awk '{print $1 ":" $2}' "$T/plan"); do
 	sc=${entry%%:*} n=${entry##*:}
 	for i in $( (seq 1 "$step" "$n"; echo "$n") | sort -un); do
