@@ -416,23 +416,21 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	const char *old_content, *id = kit_campaign_id(c);
 	int old_version, rc = -1;
 
-	kit = kit_campaign_kit_new(c, office, 1, source_date(c), err);
-	if (kit == NULL)
-		goto out;
 	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", id,
-			 kit_campaign_kit_office(kit)) != 0)
+			 office ? office : "global") != 0)
 		goto out;
 	published(kit_tuf_repo_targets(r), name, &old_version, &old_content);
+	/* Built once, as the next version: the content digest leaves the
+	 * version out, so it still tells whether anything changed. */
+	kit = kit_campaign_kit_new(c, office, old_version + 1, source_date(c),
+				   err);
+	if (kit == NULL)
+		goto out;
 	if (old_content && strcmp(old_content, kit_campaign_kit_content(kit)) == 0) {
 		say(o, "%s unchanged (version %d)", name, old_version);
 		rc = 0;
 		goto out;
 	}
-	kit_campaign_kit_free(kit);
-	kit = kit_campaign_kit_new(c, office, old_version + 1, source_date(c),
-				   err);
-	if (kit == NULL)
-		goto out;
 	if (kit_snprintf(err, base, sizeof(base), "%s.tar.zst",
 			 kit_campaign_kit_office(kit)) != 0 ||
 	    kit_path_join(path, sizeof(path), tmpdir, base, err) != 0 ||
