@@ -242,7 +242,6 @@ struct ctx {
 	uint64_t entries;
 	struct table manifest; /* exact path -> expected file / dir */
 	struct table seen;     /* folded path -> what we created */
-	unsigned char *buf;
 	struct kit_sha256 *h;
 };
 
@@ -515,25 +514,42 @@ check_header(struct ctx *c, struct archive_entry *e, char *out, size_t size,
 	return 0;
 }
 
-/* Stream one member's data into fd (may be -1: discard), hashing it. */
+/*
+ * Stream one member's data into fd (may be -1: discard), hashing it.  The
+ * blocks come straight from libarchive's decompression buffer (no copy of
+ * ours); a block that does not start where the last one ended is a hole
+ * of a sparse member, which kits never hold.
+ */
 static int
 copy_data(struct ctx *c, int fd, const char *shown, uint64_t expect,
 	  uint64_t *got, struct kit_buf *keep, struct kit_error *err)
 {
 	*got = 0;
 	for (;;) {
-		la_ssize_t r = archive_read_data(c->a, c->buf, DATA_BLOCK);
+		const void *p;
+		size_t n;
+		la_int64_t off;
+		int r = archive_read_data_block(c->a, &p, &n, &off);
 
-		if (r == 0)
+		if (r == ARCHIVE_EOF)
 			break;
-		if (r < 0)
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 			return kit_err(err, KIT_E_SECURITY,
 				       "archive %s: corrupt or truncated data "
 				       "in %s: %s; download it again",
 				       c->archive_path, shown,
 				       arch_reason(c->a));
-		*got += (uint64_t)r;
-		c->data_total += (uint64_t)r;
+		if (off < 0 || (uint64_t)off != *got)
+			return kit_err(err, KIT_E_SECURITY,
+				       "archive %s: %s is a sparse file (data "
+				       "at offset %lld after %llu bytes); kits "
+				       "hold plain files only, refusing it",
+				       c->archive_path, shown, (long long)off,
+				       (unsigned long long)*got);
+		if (n == 0)
+			continue;
+		*got += (uint64_t)n;
+		c->data_total += (uint64_t)n;
 		if (*got > expect)
 			return kit_err(err, KIT_E_SECURITY,
 				       "archive %s: %s is larger than the %llu "
@@ -542,10 +558,10 @@ copy_data(struct ctx *c, int fd, const char *shown, uint64_t expect,
 				       (unsigned long long)expect);
 		if (check_totals(c, err) != 0)
 			return -1;
-		kit_sha256_update(c->h, c->buf, (size_t)r);
-		if (keep && kit_buf_append(keep, c->buf, (size_t)r, err) != 0)
+		kit_sha256_update(c->h, p, n);
+		if (keep && kit_buf_append(keep, p, n, err) != 0)
 			return -1;
-		if (fd >= 0 && kit_fd_write_all(fd, c->buf, (size_t)r) != 0)
+		if (fd >= 0 && kit_fd_write_all(fd, p, n) != 0)
 			return kit_err_errno(err, KIT_E_IO, errno,
 					     "cannot write %s in %s", shown,
 					     c->staging);
@@ -947,7 +963,6 @@ bundle_extract(const char *archive_path, const char *staging_dir,
 	if (make_staging(staging_dir, err) != 0)
 		goto out;
 	made = 1;
-	c.buf = kit_xmalloc(DATA_BLOCK);
 	c.h = kit_sha256_new();
 	c.a = archive_read_new();
 	if (!c.h || !c.a) {
@@ -1025,7 +1040,6 @@ out:
 	if (fd >= 0)
 		close(fd);
 	kit_sha256_free(c.h);
-	free(c.buf);
 	table_free(&c.manifest);
 	table_free(&c.seen);
 	json_decref(root);

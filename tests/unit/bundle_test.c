@@ -900,6 +900,71 @@ test_extract_refuses_existing_staging(void **state)
 	free(dir);
 }
 
+/*
+ * A sparse member (pax GNU.sparse 1.0): a 64 KiB hole, then 64 KiB of
+ * data.  Its manifest entry is right for the bytes a reader that fills
+ * holes would produce, so only the sparseness itself can refuse it.
+ */
+static void
+test_extract_refuses_sparse(void **state)
+{
+	char *dir = make_tmpdir();
+	char *arc = pjoin(dir, "sparse.tar.zst");
+	char *staging = pjoin(dir, "staging");
+	unsigned char *full = kit_xcalloc(1, 131072);
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	struct kit_error err = {0};
+	char hex[KIT_SHA256_HEX], *man;
+	uint64_t seed = 88172645463325252ULL;
+	json_t *m;
+
+	(void)state;
+	noise_fill(full + 65536, 65536, &seed); /* no bomb ratio to trip */
+	kit_sha256_hex(full, 131072, hex);
+	m = json_pack("{s:i, s:s, s:s, s:i, s:[{s:s, s:i, s:s}]}", "schema", 1,
+		      "campaign", "together-2016", "office", "global",
+		      "version", 2, "files", "path", "holes.bin", "size", 131072,
+		      "sha256", hex);
+	man = json_dumps(m, JSON_SORT_KEYS);
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, arc), ARCHIVE_OK);
+	archive_entry_copy_pathname(e, "manifest.json");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)strlen(man));
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	assert_int_equal(archive_write_data(a, man, strlen(man)),
+			 (la_ssize_t)strlen(man));
+	archive_entry_clear(e);
+	archive_entry_copy_pathname(e, "holes.bin");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, 131072);
+	archive_entry_sparse_add_entry(e, 65536, 65536);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	/* the logical content: the writer leaves the hole out */
+	assert_int_equal(archive_write_data(a, full, 131072), 131072);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	archive_entry_free(e);
+
+	assert_int_equal(kit_bundle_extract(arc, staging, NULL, NULL, NULL,
+					    NULL, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	if (!strstr(err.msg, "holes.bin is a sparse file"))
+		fail_msg("unexpected message: %s", err.msg);
+	assert_false(kit_dir_exists(staging));
+	json_decref(m);
+	free(man);
+	free(full);
+	free(staging);
+	free(arc);
+	rm_tree(dir);
+	free(dir);
+}
+
 /* --------------------------------------------------------------- install */
 
 static int
@@ -1375,6 +1440,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_evil_corpus),
 		cmocka_unit_test(test_extract_refuses_existing_staging),
+		cmocka_unit_test(test_extract_refuses_sparse),
 		cmocka_unit_test(test_install_switch_prune_rollback),
 		cmocka_unit_test(test_install_leftovers),
 		cmocka_unit_test(test_verify_detects_changes),
