@@ -698,10 +698,11 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
 	json_object_set_new(man, "inputs", inputs);
 
 	/* content: everything but the version (and itself), canonical dump */
-	copy = json_deep_copy(man);
-	json_object_del(copy, "version");
-	compact = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(copy);
+	/* (the version taken out and put back: no copy of the whole tree) */
+	copy = json_incref(json_object_get(man, "version"));
+	json_object_del(man, "version");
+	compact = json_dumps(man, JSON_COMPACT | JSON_SORT_KEYS);
+	json_object_set_new(man, "version", copy);
 	if (!compact) {
 		kit_err(err, KIT_E_INVALID, "cannot serialise the manifest");
 		goto out;
@@ -732,7 +733,6 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 	struct kit_campaign_diags d;
 	const struct kc_office *o = NULL;
 	char *dump = NULL, line[700];
-	unsigned char *mb;
 	char hex[KIT_SHA256_HEX];
 	size_t i;
 
@@ -776,13 +776,16 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 		kit_err(err, KIT_E_INVALID, "cannot serialise the manifest");
 		goto out;
 	}
-	k->bytes = kit_aprintf("%s\n", dump);
-	k->len = strlen(k->bytes);
-	/* manifest.json goes first, ahead of the sorted others */
-	mb = kit_xmalloc(k->len);
-	memcpy(mb, k->bytes, k->len);
-	kit_sha256_hex(mb, k->len, hex);
-	entry_add(k, "manifest.json", NULL, mb, k->len, hex);
+	k->len = strlen(dump);
+	k->bytes = kit_xrealloc(dump, k->len + 2);
+	dump = NULL;
+	k->bytes[k->len++] = '\n';
+	k->bytes[k->len] = '\0';
+	/* manifest.json goes first, ahead of the sorted others; its data is
+	 * k->bytes itself (freed once, in kit_campaign_kit_free) */
+	kit_sha256_hex(k->bytes, k->len, hex);
+	entry_add(k, "manifest.json", NULL, (unsigned char *)k->bytes, k->len,
+		  hex);
 	{
 		struct kit_campaign_entry last = k->e[k->n - 1];
 
@@ -808,7 +811,8 @@ kit_campaign_kit_free(struct kit_campaign_kit *k)
 	for (i = 0; i < k->n; i++) {
 		free((char *)k->e[i].path);
 		free((char *)k->e[i].source);
-		free((unsigned char *)k->e[i].data);
+		if (k->e[i].data != (const unsigned char *)k->bytes)
+			free((unsigned char *)k->e[i].data);
 		free((char *)k->e[i].sha256);
 	}
 	free(k->e);
