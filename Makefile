@@ -21,8 +21,8 @@ KIT_WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Werror 
 	-Wwrite-strings -Wvla -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-PKGS      := libcurl openssl libarchive jansson
-PKG_VERS  := libcurl:7.68 openssl:3.0 libarchive:3.4 jansson:2.13 cmocka:1.1
+PKGS      := libcurl openssl libarchive libzstd jansson
+PKG_VERS  := libcurl:7.68 openssl:3.0 libarchive:3.4 libzstd:1.4.5 jansson:2.13 cmocka:1.1
 # Debian packages: libraries, and the servers and checkers the tests use.
 DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev \
 	libarchive-dev libjansson-dev libzstd-dev libcmocka-dev tzdata

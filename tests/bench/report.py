@@ -103,6 +103,7 @@ def size_report(size, runs, meta):
         "fetch_nosync_vs_naive": ratio("fetch_update_nosync", "naive_pipeline"),
         "build_nosync_vs_tar_zstd": ratio("publish_build_nosync", "std_tar_zstd"),
         "naive_vs_transfer_zstd": ratio("naive_pipeline", "floor_transfer_zstd"),
+        "fetch_vs_write_sync": ratio("fetch_update", "floor_write_sync"),
     }
     out["fetch_requests"] = log_stats(m, "fetch_log_")
     un = log_stats(m, "unchanged_log_")
@@ -170,6 +171,8 @@ def table(res, level):
             "kit/floor " + fmt_ratio(q["fetch_vs_transfer"]))
         row("curl | zstd -dc >/dev/null (+decompress floor)", "floor_transfer_zstd", ab,
             "kit/floor " + fmt_ratio(q["fetch_vs_transfer_zstd"]))
+        row("curl | zstd -dc | tar -x && sync -f (diagnostic)", "floor_write_sync", ab,
+            "kit/this " + fmt_ratio(q["fetch_vs_write_sync"]))
         fr = s["fetch_requests"]
         if fr:
             lines.append("kit-fetch update: %d requests, %d bytes sent by nginx"

@@ -264,6 +264,12 @@ bench_size() {
 		rm -rf "$work/naive"
 		timed "$size" floor_transfer "$r" curl -sSf -o /dev/null "$aurl"
 		timed "$size" floor_transfer_zstd "$r" bash -c 'set -o pipefail; curl -sSf "$1" | zstd -dc >/dev/null' _ "$aurl"
+		# Diagnostic: the same bytes written out as files and synced to
+		# disk, nothing verified: what the disk work alone costs here.
+		rm -rf "$work/wfloor"
+		mkdir -p "$work/wfloor"
+		timed "$size" floor_write_sync "$r" bash -c 'set -o pipefail; curl -sSf "$1" | zstd -dc | tar --warning=no-timestamp -xf - -C "$2" && sync -f "$2"' _ "$aurl" "$work/wfloor"
+		rm -rf "$work/wfloor"
 	done
 	if [ "${BENCH_PROFILE:-0}" = 1 ]; then profile "$size" "$kit" "$url"; fi
 	rm -rf "$W/www/$size" "$work"

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -876,6 +877,49 @@ test_evil_corpus(void **state)
 	free(dir);
 }
 
+/*
+ * The archive cannot be written (RLIMIT_FSIZE stands in for a full disk:
+ * write() fails with EFBIG once the file reaches 64 KiB): the compressed
+ * stream's own error is reported, and neither the archive nor its
+ * temporary file is left behind.
+ */
+static void
+test_write_fails_cleanly(void **state)
+{
+	char *dir = make_tmpdir();
+	char *out = pjoin(dir, "o.tar.zst");
+	char *tmp = pjoin(dir, "o.tar.zst.tmp");
+	unsigned char *noise = kit_xmalloc(1u << 20);
+	uint64_t seed = 88172645463325252ULL;
+	struct kit_bundle_entry e[1] = {{"media/noise.bin", NULL, NULL, 0}};
+	struct kit_error err = {0};
+	struct rlimit old, small;
+	void (*was)(int);
+
+	(void)state;
+	noise_fill(noise, 1u << 20, &seed);
+	e[0].data = noise;
+	e[0].len = 1u << 20;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 64 * 1024;
+	was = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	assert_int_equal(kit_bundle_write(out, "{}", 2, e, 1, 0, 3, &err), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, was);
+	assert_int_equal(err.code, KIT_E_IO);
+	if (!strstr(err.msg, "cannot write") || !strstr(err.msg, "too large"))
+		fail_msg("unexpected message: %s", err.msg);
+	assert_false(kit_file_exists(out));
+	assert_false(kit_file_exists(tmp));
+	free(noise);
+	free(tmp);
+	free(out);
+	rm_tree(dir);
+	free(dir);
+}
+
 static void
 test_extract_refuses_existing_staging(void **state)
 {
@@ -1437,6 +1481,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_deterministic),
 		cmocka_unit_test(test_write_refuses_bad_input),
+		cmocka_unit_test(test_write_fails_cleanly),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_evil_corpus),
 		cmocka_unit_test(test_extract_refuses_existing_staging),
