@@ -4,10 +4,28 @@
 
 #include <locale.h>
 
+#include <archive.h>
+
+#include "kit_util.h"
+
 /* Switch this thread to a UTF-8 LC_CTYPE for libarchive (the process
  * locale is untouched); *old receives what to restore.  Returns the new
  * locale, or (locale_t)0 when none exists (ASCII names still work). */
 locale_t kb_utf8_locale_enter(locale_t *old);
 void kb_utf8_locale_leave(locale_t loc, locale_t old);
+
+/*
+ * unzstd.c: the archive read and decompressed on a second thread, handed
+ * to libarchive (format tar, no filter) through kb_unzstd_read, whose
+ * error string says what is wrong with the archive (not zstd, corrupt,
+ * cut short).  When the file itself could not be read, kb_unzstd_error
+ * puts that into *err (an I/O error, not the archive's fault): -1.
+ */
+struct kb_unzstd;
+struct kb_unzstd *kb_unzstd_new(int fd, const char *path,
+				struct kit_error *err);
+la_ssize_t kb_unzstd_read(struct archive *a, void *ud, const void **buf);
+int kb_unzstd_error(struct kb_unzstd *u, struct kit_error *err);
+void kb_unzstd_free(struct kb_unzstd *u);
 
 #endif

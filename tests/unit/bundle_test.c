@@ -31,6 +31,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zstd.h>
 #include <jansson.h>
 
 #include "kit_bundle.h"
@@ -949,6 +950,82 @@ test_extract_refuses_existing_staging(void **state)
  * data.  Its manifest entry is right for the bytes a reader that fills
  * holes would produce, so only the sparseness itself can refuse it.
  */
+/*
+ * A valid kit whose zstd frame declares a 128 MiB window (what `zstd
+ * --long=27` writes): a reader would allocate that much; the extractor
+ * refuses frames over the 8 MiB kit-publish's levels use.  The same tar
+ * with an ordinary frame extracts (the control).
+ */
+static void
+test_extract_refuses_huge_window(void **state)
+{
+	static const struct raw m[1] = {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}};
+	char *dir = make_tmpdir();
+	char *plain = pjoin(dir, "kit.tar"), *arc = pjoin(dir, "kit.tar.zst");
+	char *staging = pjoin(dir, "staging");
+	struct kit_error err = {0};
+	json_t *man = manifest_for(m, 1);
+	char *mtext = json_dumps(man, JSON_SORT_KEYS);
+	unsigned char *tar = NULL, *zbuf;
+	size_t tlen = 0, zcap, wlog;
+	int fd;
+
+	(void)state;
+	write_raw(plain, m, 1, mtext, 0, 1);
+	assert_int_equal(kit_file_read(plain, 1u << 20, &tar, &tlen, &err), 0);
+	zcap = ZSTD_compressBound(tlen) + 64;
+	zbuf = kit_xmalloc(zcap);
+	for (wlog = 23; wlog <= 27; wlog += 4) {
+		ZSTD_CCtx *z = ZSTD_createCCtx();
+		ZSTD_inBuffer in = {tar, tlen, 0};
+		ZSTD_outBuffer out = {zbuf, zcap, 0};
+
+		/* streaming without a pledged size keeps the declared window */
+		assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(
+			z, ZSTD_c_windowLog, (int)wlog)));
+		/* a first ZSTD_e_end would know the size and shrink the
+		 * window: stream */
+		assert_false(ZSTD_isError(ZSTD_compressStream2(
+			z, &out, &in, ZSTD_e_continue)));
+		for (;;) {
+			size_t left = ZSTD_compressStream2(z, &out, &in,
+							   ZSTD_e_end);
+
+			assert_false(ZSTD_isError(left));
+			if (left == 0)
+				break;
+		}
+		ZSTD_freeCCtx(z);
+		fd = open(arc, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, zbuf, out.pos), (ssize_t)out.pos);
+		close(fd);
+		kit_err_clear(&err);
+		if (wlog == 23) {
+			if (kit_bundle_extract(arc, staging, NULL, NULL, NULL,
+					       NULL, &err) != 0)
+				fail_msg("window 2^23: %s", err.msg);
+			rm_tree(staging);
+			continue;
+		}
+		assert_int_equal(kit_bundle_extract(arc, staging, NULL, NULL,
+						    NULL, NULL, &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		if (!strstr(err.msg, "window over 8 MiB"))
+			fail_msg("unexpected message: %s", err.msg);
+		assert_false(kit_dir_exists(staging));
+	}
+	free(zbuf);
+	free(tar);
+	free(mtext);
+	json_decref(man);
+	free(staging);
+	free(arc);
+	free(plain);
+	rm_tree(dir);
+	free(dir);
+}
+
 static void
 test_extract_refuses_sparse(void **state)
 {
@@ -1486,6 +1563,7 @@ main(void)
 		cmocka_unit_test(test_evil_corpus),
 		cmocka_unit_test(test_extract_refuses_existing_staging),
 		cmocka_unit_test(test_extract_refuses_sparse),
+		cmocka_unit_test(test_extract_refuses_huge_window),
 		cmocka_unit_test(test_install_switch_prune_rollback),
 		cmocka_unit_test(test_install_leftovers),
 		cmocka_unit_test(test_verify_detects_changes),
