@@ -65,6 +65,8 @@ struct kit_bundle_entry {
  * the fixed timestamp of every member; zstd_level is 1..19 (0 =
  * KIT_BUNDLE_ZSTD_DEFAULT).  Levels 20-22 are refused: their 128 MiB+
  * window would be the reader's memory too.
+ * Compressed by one libzstd worker thread in fixed 4 MiB jobs (output
+ * independent of timing; ~40 MiB of zstd state at level 9).
  * Written to out_path.tmp, fsync'd, renamed over out_path, parent fsync'd;
  * on failure out_path is untouched and out_path.tmp removed.
  * Errors: KIT_E_INVALID (unsafe or duplicate paths, a path that is both a
@@ -126,22 +128,26 @@ int kit_bundle_check_expect(const json_t *manifest, void *arg,
  * names that are not valid UTF-8 (or contain control characters), names
  * that collide after case folding (ASCII, Latin-1, Latin Extended-A, Greek
  * and Cyrillic simple lower-casing; no Unicode normalisation), symlinks,
- * hard links, devices, FIFOs, sockets, setuid/setgid/sticky bits,
+ * hard links, devices, FIFOs, sockets, sparse files, setuid/setgid/sticky
+ * bits,
  * duplicate members, members not in the manifest (directories must be a
  * parent of a manifest file), manifest files missing from the archive,
  * size or hash mismatches, more members than lim->max_entries, more than
  * lim->max_total decompressed bytes or a ratio over lim->max_ratio
  * (checked as data streams, so a bomb stops early), a manifest that is
  * not first or malformed, an archive that is not a zstd-compressed tar,
- * and corrupt or truncated compressed data.  KIT_E_IO for local disk
- * errors.  lim may be NULL (defaults).
+ * a zstd frame declaring a window over 8 MiB (level 19's; the reader
+ * would have to allocate it), and corrupt or truncated compressed data.
+ * KIT_E_IO for local disk errors.  lim may be NULL (defaults).  A second
+ * thread reads and decompresses the archive ahead of the parser.
  *
  * On success staging_dir holds manifest.json and every file (not yet
  * fsync'd: kit_bundle_install() does that in one pass) and, if
  * manifest_out is not NULL, *manifest_out is the parsed manifest (caller
  * json_decref()s it).  On failure staging_dir is removed and
- * *manifest_out is NULL.  Memory use does not depend on file sizes (one
- * 256 KiB block); it grows only with the number of members.
+ * *manifest_out is NULL.  Memory use does not depend on file sizes (three
+ * 2 MiB chunks of decompressed data, a 1 MiB read buffer and zstd's window
+ * of at most 8 MiB); it grows only with the number of members.
  */
 int kit_bundle_extract(const char *archive_path, const char *staging_dir,
 		       const struct kit_bundle_limits *lim,
