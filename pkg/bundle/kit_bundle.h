@@ -129,8 +129,7 @@ int kit_bundle_check_expect(const json_t *manifest, void *arg,
  * that collide after case folding (ASCII, Latin-1, Latin Extended-A, Greek
  * and Cyrillic simple lower-casing; no Unicode normalisation), symlinks,
  * hard links, devices, FIFOs, sockets, sparse files, setuid/setgid/sticky
- * bits,
- * duplicate members, members not in the manifest (directories must be a
+ * bits, duplicate members, members not in the manifest (directories must be a
  * parent of a manifest file), manifest files missing from the archive,
  * size or hash mismatches, more members than lim->max_entries, more than
  * lim->max_total decompressed bytes or a ratio over lim->max_ratio
