@@ -517,10 +517,11 @@ check_header(struct ctx *c, struct archive_entry *e, char *out, size_t size,
 }
 
 /*
- * Stream one member's data into fd (may be -1: discard), hashing it.  The
- * blocks come straight from libarchive's decompression buffer (no copy of
- * ours); a block that does not start where the last one ended is a hole
- * of a sparse member, which kits never hold.
+ * Stream one member's data into fd, hashing it (and keeping a copy in
+ * keep when it is not NULL: manifest.json).  The blocks come straight
+ * from libarchive's decompression buffer (no copy of ours); a block that
+ * does not start where the last one ended is a hole of a sparse member,
+ * which kits never hold.
  */
 static int
 copy_data(struct ctx *c, int fd, const char *shown, uint64_t expect,
@@ -563,7 +564,7 @@ copy_data(struct ctx *c, int fd, const char *shown, uint64_t expect,
 		kit_sha256_update(c->h, p, n);
 		if (keep && kit_buf_append(keep, p, n, err) != 0)
 			return -1;
-		if (fd >= 0 && kit_fd_write_all(fd, p, n) != 0)
+		if (kit_fd_write_all(fd, p, n) != 0)
 			return kit_err_errno(err, KIT_E_IO, errno,
 					     "cannot write %s in %s", shown,
 					     c->staging);

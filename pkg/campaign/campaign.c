@@ -27,27 +27,6 @@ kc_str(const json_t *obj, const char *key)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int
-id_ok(const char *s, int allow_upper_dot)
-{
-	size_t n = 0;
-
-	if (!s || !*s)
-		return 0;
-	for (; s[n]; n++) {
-		char ch = s[n];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-')
-			continue;
-		if (allow_upper_dot &&
-		    ((ch >= 'A' && ch <= 'Z') || ch == '.' || ch == '_'))
-			continue;
-		return 0;
-	}
-	return n <= ID_MAX;
-}
-
 const char *
 kc_media_type(const char *path)
 {
@@ -188,7 +167,7 @@ list_offices(const char *dir, char ***names, size_t *count,
 		if (de->d_name[0] == '.' || !kit_str_has_suffix(de->d_name, ".json"))
 			continue;
 		(void)snprintf(id, sizeof(id), "%.*s", (int)(len - 5), de->d_name);
-		if (len - 5 > ID_MAX || !id_ok(id, 0) || !strcmp(id, "global")) {
+		if (len - 5 > ID_MAX || !kit_str_is_id(id, ID_MAX, 0) || !strcmp(id, "global")) {
 			char *rel = kit_aprintf("offices/%s", de->d_name);
 
 			kc_diag_at(diags, rel, 1, 1, E,
@@ -779,7 +758,7 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 	check_lang(v, obj, where, "language", 1);
 	check_url(v, obj, where, "link", 0);
 	link = kc_str(obj, "link");
-	if (id && !id_ok(id, 1)) {
+	if (id && !kit_str_is_id(id, ID_MAX, 1)) {
 		subpath(p, sizeof(p), where, "id");
 		kc_diag(v->d, v->f, p, 0, E,
 			"post id \"%.80s\" may hold only letters, digits, '.', "
@@ -896,7 +875,7 @@ check_campaign_json(struct vctx *v)
 
 	check_keys(v, root, "", keys, "campaign.json");
 	id = need_str(v, root, "", "id", 1);
-	if (id && !id_ok(id, 0))
+	if (id && !kit_str_is_id(id, ID_MAX, 0))
 		kc_diag(v->d, v->f, "id", 0, E,
 			"campaign id \"%.80s\" may hold only a-z, 0-9 and '-' "
 			"(at most %d); rename it",

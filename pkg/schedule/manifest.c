@@ -48,27 +48,6 @@ kit_schedule_free(struct kit_schedule *k)
 	free(k);
 }
 
-/* 1 if every byte of s is in the set allowed for ids (or platforms). */
-static int
-id_ok(const char *s, size_t max, int lower_only)
-{
-	size_t n = strlen(s), i;
-
-	if (n == 0 || n > max)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')
-			continue;
-		if (!lower_only &&
-		    ((c >= 'A' && c <= 'Z') || c == '.' || c == '_'))
-			continue;
-		return 0;
-	}
-	return 1;
-}
-
 /* A copy of the string member name of o, or NULL with err set.  Text must
  * be valid UTF-8 without control characters other than tab and newline;
  * CR LF becomes LF (a file edited on Windows), a lone CR is refused. */
@@ -180,7 +159,7 @@ parse_post(json_t *o, size_t index, struct kit_schedule_post *p,
 	p->id = get_text(o, "id", 1, ID_MAX, where, ctx, err);
 	if (p->id == NULL)
 		return -1;
-	if (!id_ok(p->id, ID_MAX, 0))
+	if (!kit_str_is_id(p->id, ID_MAX, 1))
 		return kit_err(err, KIT_E_INVALID,
 			       "manifest %s: %s: id is not made of letters, digits, '.', '_', '-'; fix the post id",
 			       where, ctx);
@@ -188,7 +167,7 @@ parse_post(json_t *o, size_t index, struct kit_schedule_post *p,
 	p->platform = get_text(o, "platform", 1, PLATFORM_MAX, where, ctx, err);
 	if (p->platform == NULL)
 		return -1;
-	if (!id_ok(p->platform, PLATFORM_MAX, 1))
+	if (!kit_str_is_id(p->platform, PLATFORM_MAX, 0))
 		return kit_err(err, KIT_E_INVALID,
 			       "manifest %s: %s: platform is not [a-z0-9-]; fix the post",
 			       where, ctx);
@@ -316,7 +295,8 @@ kit_schedule_parse(const char *json, size_t len, const char *where,
 	k->office = get_text(root, "office", 1, ID_MAX, where, "the kit", err);
 	if (k->office == NULL)
 		goto out;
-	if (!id_ok(k->campaign, ID_MAX, 1) || !id_ok(k->office, ID_MAX, 1)) {
+	if (!kit_str_is_id(k->campaign, ID_MAX, 0) ||
+	    !kit_str_is_id(k->office, ID_MAX, 0)) {
 		kit_err(err, KIT_E_INVALID,
 			"manifest %s: campaign or office id is not [a-z0-9-]; rebuild the kit",
 			where);

@@ -463,22 +463,6 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 
 /* ---- one transfer ----------------------------------------------------------- */
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void hash_reset(struct job *j)
 {
 	char scratch[KIT_SHA256_HEX];
@@ -567,7 +551,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 		j->stop = STOP_TOO_LARGE;
 		return CURL_WRITEFUNC_ERROR;
 	}
-	if (write_all(j->fd, p, n) != 0) {
+	if (kit_fd_write_all(j->fd, p, n) != 0) {
 		j->io_errno = errno;
 		j->stop = STOP_IO;
 		return CURL_WRITEFUNC_ERROR;

@@ -79,6 +79,10 @@ int kit_utf8_valid(const char *s, size_t len);
 /* Copy s into out (size bytes), replacing control characters and invalid
  * UTF-8 by '?', so untrusted text can be printed on a terminal. */
 void kit_str_sanitize(const char *s, char *out, size_t size);
+/* 1 if s (may be NULL: 0) is 1..max bytes of a-z 0-9 '-' (campaign and
+ * office ids, platforms), plus A-Z '.' '_' when allow_upper_dot (post
+ * ids). */
+int kit_str_is_id(const char *s, size_t max, int allow_upper_dot);
 
 /*
  * Files.  Paths are plain strings; nothing follows a symlink where a

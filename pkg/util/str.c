@@ -283,3 +283,23 @@ kit_buf_free(struct kit_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+int
+kit_str_is_id(const char *s, size_t max, int allow_upper_dot)
+{
+	size_t n;
+
+	if (!s || !*s)
+		return 0;
+	for (n = 0; s[n]; n++) {
+		char c = s[n];
+
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')
+			continue;
+		if (allow_upper_dot &&
+		    ((c >= 'A' && c <= 'Z') || c == '.' || c == '_'))
+			continue;
+		return 0;
+	}
+	return n <= max;
+}

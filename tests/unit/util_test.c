@@ -225,11 +225,28 @@ test_buf_and_utf8(void **state)
 	assert_string_equal(out, "a?[2Jb?");
 }
 
+/* Ids: the lower-case set, the wider one for post ids, and the length cap. */
+static void
+test_str_is_id(void **state)
+{
+	(void)state;
+	assert_true(kit_str_is_id("together-2016", 64, 0));
+	assert_false(kit_str_is_id("Together", 64, 0));
+	assert_true(kit_str_is_id("Post_1.fb", 64, 1));
+	assert_false(kit_str_is_id("post 1", 64, 1));
+	assert_false(kit_str_is_id("caf\xc3\xa9", 64, 1));
+	assert_false(kit_str_is_id("", 64, 1));
+	assert_false(kit_str_is_id(NULL, 64, 1));
+	assert_true(kit_str_is_id("abcd", 4, 0));
+	assert_false(kit_str_is_id("abcde", 4, 0));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_first_wins),
+		cmocka_unit_test(test_str_is_id),
 		cmocka_unit_test(test_prefix_long),
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_zones),
