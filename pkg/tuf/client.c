@@ -117,15 +117,20 @@ expired(struct kit_tuf_client *c, const char *what, int64_t expires,
 		       "to re-sign", what, e, n);
 }
 
-/* Bytes to JSON, shape-checked for role.  Takes ownership of raw. */
+/*
+ * Bytes to JSON, shape-checked for role.  Ownership of the buffer always
+ * moves: *raw is set to NULL at once, the bytes belong to t on success and
+ * are freed on failure, so a caller never frees them (nor frees them twice).
+ */
 static int
 trusted_from_bytes(struct trusted *t, enum kit_tuf_role role, const char *what,
-		   unsigned char *raw, size_t len, struct kit_error *err)
+		   unsigned char **raw, size_t len, struct kit_error *err)
 {
 	memset(t, 0, sizeof(*t));
-	t->raw = raw;
+	t->raw = *raw;
 	t->len = len;
-	t->j = kit_tuf_parse(raw, len, what, err);
+	*raw = NULL;
+	t->j = kit_tuf_parse(t->raw, len, what, err);
 	if (t->j == NULL ||
 	    kit_tuf_check(t->j, role, what, &t->version, &t->expires, err) < 0) {
 		trusted_clear(t);
@@ -153,7 +158,7 @@ load_local(struct kit_tuf_client *c, enum kit_tuf_role role,
 		return -1;
 	}
 	snprintf(what, sizeof(what), "trusted %s", path);
-	return trusted_from_bytes(t, role, what, raw, len, err);
+	return trusted_from_bytes(t, role, what, &raw, len, err);
 }
 
 static int
@@ -278,9 +283,8 @@ update_root(struct kit_tuf_client *c, struct kit_error *err)
 			goto out;
 		if (st != KIT_TUF_FETCH_OK)
 			break; /* the newest root is reached */
-		if (trusted_from_bytes(&t, KIT_TUF_ROOT, what, raw, len, err) < 0)
+		if (trusted_from_bytes(&t, KIT_TUF_ROOT, what, &raw, len, err) < 0)
 			goto out;
-		raw = NULL;
 		/* Signed by the old root's threshold AND its own. */
 		if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, KIT_TUF_ROOT, t.j, what,
 				   err) < 0) {
@@ -360,15 +364,19 @@ meta_entry(const struct trusted *t, const char *name)
 
 /* --- 5.4 timestamp ------------------------------------------------------ */
 
+/* The downloaded timestamp (st: the fetch status) in *rawp, len bytes:
+ * ownership moves here (*rawp is NULL on return, whatever the result). */
 static int
-update_timestamp(struct kit_tuf_client *c, int st, unsigned char *raw,
+update_timestamp(struct kit_tuf_client *c, int st, unsigned char **rawp,
 		 size_t len, struct kit_error *err)
 {
 	struct trusted t = {0}, *old = &c->md[KIT_TUF_TIMESTAMP];
 	const char *what = "timestamp metadata timestamp.json";
+	unsigned char *raw = *rawp;
 	int64_t oldsv, newsv;
 	int rc = -1;
 
+	*rawp = NULL;
 	if (st == KIT_TUF_FETCH_NOT_MODIFIED ||
 	    (old->j != NULL && raw != NULL && len == old->len &&
 	     memcmp(raw, old->raw, len) == 0)) {
@@ -383,11 +391,8 @@ update_timestamp(struct kit_tuf_client *c, int st, unsigned char *raw,
 		raw = NULL;
 		goto expiry;
 	}
-	if (trusted_from_bytes(&t, KIT_TUF_TIMESTAMP, what, raw, len, err) < 0) {
-		raw = NULL;
+	if (trusted_from_bytes(&t, KIT_TUF_TIMESTAMP, what, &raw, len, err) < 0)
 		goto out;
-	}
-	raw = NULL;
 	if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, KIT_TUF_TIMESTAMP, t.j, what,
 			   err) < 0)
 		goto out;
@@ -487,11 +492,8 @@ update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
 	}
 	if (check_len_hashes(entry, raw, len, what, by, err) < 0)
 		goto out;
-	if (trusted_from_bytes(&t, role, what, raw, len, err) < 0) {
-		raw = NULL;
+	if (trusted_from_bytes(&t, role, what, &raw, len, err) < 0)
 		goto out;
-	}
-	raw = NULL;
 	if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, role, t.j, what, err) < 0)
 		goto out;
 	if (t.version != want) {
@@ -679,11 +681,8 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 			"the repository; check the repository address");
 		goto out;
 	}
-	if (update_timestamp(c, st, ts_raw, ts_len, err) < 0) {
-		ts_raw = NULL;
+	if (update_timestamp(c, st, &ts_raw, ts_len, err) < 0)
 		goto out;
-	}
-	ts_raw = NULL;
 	/* 5.5 snapshot, 5.6 targets */
 	if (update_listed(c, KIT_TUF_SNAPSHOT, err) < 0 ||
 	    update_listed(c, KIT_TUF_TARGETS, err) < 0)
@@ -852,11 +851,8 @@ kit_tuf_client_pin_root(const char *state_dir, const char *root_path,
 	if (kit_file_read(root_path, KIT_TUF_MAX_ROOT_LEN, &raw, &len, err) < 0)
 		goto out;
 	snprintf(what, sizeof(what), "root %s", root_path);
-	if (trusted_from_bytes(&t, KIT_TUF_ROOT, what, raw, len, err) < 0) {
-		raw = NULL;
+	if (trusted_from_bytes(&t, KIT_TUF_ROOT, what, &raw, len, err) < 0)
 		goto out;
-	}
-	raw = NULL;
 	if (kit_tuf_verify(t.j, KIT_TUF_ROOT, t.j, what, err) < 0 ||
 	    kit_mkdir_p(state_dir, 0755, err) < 0 ||
 	    kit_file_write_atomic(path, t.raw, t.len, 0644, err) < 0)

@@ -121,7 +121,8 @@ int kit_tuf_verify(const json_t *root, enum kit_tuf_role role,
 		   struct kit_error *err) KIT_WUR;
 
 /* Parse metadata bytes (Jansson, duplicate keys refused); KIT_E_SECURITY
- * with Jansson's line and column.  New reference. */
+ * with Jansson's line and column.  buf is borrowed: the caller keeps it and
+ * frees it, whatever the result.  New reference. */
 json_t *kit_tuf_parse(const unsigned char *buf, size_t len, const char *what,
 		      struct kit_error *err) KIT_WUR;
 

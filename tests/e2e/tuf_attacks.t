@@ -380,6 +380,24 @@ refused "$GOODT" "root version 2 with 1 of the 2 old root signatures" "$A" \
 grep -Eq '"version": *1([^0-9]|$)' "$O/metadata/root.json" && ok "the 2-of-2 office still trusts root version 1" ||
 	not_ok "the 2-of-2 office still trusts root version 1"
 
+# A next root that is not metadata at all: a captive portal, a broken mirror
+# or a man in the middle on plain http answers 2.root.json with an HTML
+# page.  Refused (it used to crash kit-fetch with a double free, before any
+# log line or status was written).
+A="$T/a-root-html"
+cp -a "$Rn" "$A"
+printf '<!DOCTYPE html>\n<html><body>Sign in to the guest network</body></html>\n' >"$A/metadata/2.root.json"
+refused "$GOOD" "an HTML page served as the next root (2.root.json)" "$A" \
+	'root metadata 2.root.json is not valid JSON.*refused'
+if grep -q '"result": "failed"' "$O/status.json" && grep -q '"exit": 3' "$O/status.json" &&
+	grep -q '2.root.json is not valid JSON' "$O/status.json"; then
+	ok "status.json records the refused update and why"
+else
+	not_ok "status.json records the refused update and why" "$(cat "$O/status.json")"
+fi
+grep -Eq '"version": *1([^0-9]|$)' "$O/metadata/root.json" && ok "the office still trusts root version 1 after the HTML page" ||
+	not_ok "the office still trusts root version 1 after the HTML page"
+
 # --- a stolen key replaced by rotation --------------------------------------------
 # The publisher rotates the timestamp key; the thief of the old key keeps
 # a copy of the repository and signs newer timestamps with it.

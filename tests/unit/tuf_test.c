@@ -1400,6 +1400,36 @@ test_pin_root(void **state)
 	fx_teardown(&f);
 }
 
+/*
+ * A next root that does not parse or has the wrong shape (a captive
+ * portal's HTML page served for 2.root.json, say) is refused cleanly, every
+ * time, with the trusted files untouched (it used to be freed twice).
+ */
+static void
+test_malformed_next_root(void **state)
+{
+	static const char *const bodies[] = {
+		"<!DOCTYPE html><html><body>Please log in</body></html>\n",
+		"{\"signed\": {}, \"signatures\": []}",
+		"[1, 2, 3]",
+		"",
+	};
+	struct fx f;
+	char path[256];
+	size_t i;
+
+	(void)state;
+	fx_setup(&f);
+	mpath(path, sizeof(path), &f, "2.root.json");
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		write_text(path, bodies[i]);
+		expect_refused(&f, "root metadata 2.root.json");
+		/* and again: nothing of the first refusal is left behind */
+		expect_refused(&f, "root metadata 2.root.json");
+	}
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -1426,6 +1456,7 @@ main(void)
 		cmocka_unit_test(test_compromised_timestamp_key),
 		cmocka_unit_test(test_not_consistent),
 		cmocka_unit_test(test_pin_root),
+		cmocka_unit_test(test_malformed_next_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
