@@ -246,6 +246,7 @@ struct run {
 	char lm[KIT_TRANSPORT_VALIDATOR_MAX];
 	char new_etag[KIT_TRANSPORT_VALIDATOR_MAX];
 	char new_lm[KIT_TRANSPORT_VALIDATOR_MAX];
+	int ts_fetched; /* timestamp.json came in full (not a 304) */
 };
 
 static int
@@ -262,6 +263,7 @@ fetch_cb(void *arg, const char *relpath, const char *dest, uint64_t max_len,
 					     r->new_lm, sizeof(r->new_lm),
 					     err) != 0)
 			return -1;
+		r->ts_fetched |= !not_modified;
 		return not_modified ? KIT_TUF_FETCH_NOT_MODIFIED
 				    : KIT_TUF_FETCH_OK;
 	}
@@ -359,6 +361,12 @@ load_validators(struct run *r)
 	j = load_json(path, 4096, &ignore);
 	if (j == NULL)
 		return;
+	/* Validators stored before format 2 were kept without RFC 9110's
+	 * 60-second rule and may be weak: one plain GET replaces them. */
+	if (json_integer_value(json_object_get(j, "format")) != 2) {
+		json_decref(j);
+		return;
+	}
 	snprintf(r->etag, sizeof(r->etag), "%s",
 		 str_or(json_string_value(json_object_get(j, "etag")), ""));
 	snprintf(r->lm, sizeof(r->lm), "%s",
@@ -373,12 +381,17 @@ save_validators(struct run *r)
 	struct kit_error ignore = {0};
 	json_t *j;
 
-	if (r->o->from_dir || (r->new_etag[0] == '\0' && r->new_lm[0] == '\0'))
+	if (r->o->from_dir || !r->ts_fetched ||
+	    state_path(r->o, path, sizeof(path), "http-cache.json", &ignore))
 		return;
-	if (state_path(r->o, path, sizeof(path), "http-cache.json", &ignore))
+	/* A new timestamp without validators strong enough to keep: the
+	 * old ones describe a file that is gone. */
+	if (r->new_etag[0] == '\0' && r->new_lm[0] == '\0') {
+		(void)unlink(path);
 		return;
-	j = json_pack("{s:s, s:s}", "etag", r->new_etag, "last_modified",
-		      r->new_lm);
+	}
+	j = json_pack("{s:i, s:s, s:s}", "format", 2, "etag", r->new_etag,
+		      "last_modified", r->new_lm);
 	text = j ? json_dumps(j, JSON_SORT_KEYS) : NULL;
 	if (text)
 		if (kit_file_write_atomic(path, text, strlen(text), 0644,

@@ -678,6 +678,74 @@ static void copy_validator(CURL *c, const char *name, char *out, size_t size)
 	memcpy(out, h->value, n + 1);
 }
 
+/* The time a header such as Date or Last-Modified gives; -1 when absent
+ * or not an HTTP date. */
+static time_t header_time(CURL *c, const char *name)
+{
+	struct curl_header *h = NULL;
+	if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
+		return -1;
+	return curl_getdate(h->value, NULL);
+}
+
+/* nginx builds its ETag as "<mtime in hex>-<size in hex>" (W/ in front
+ * once compressed): the time in it, or -1 when etag has another shape. */
+static time_t etag_time(const char *etag)
+{
+	const char *p = etag;
+	uint64_t v = 0;
+	size_t n = 0;
+
+	if (strncmp(p, "W/", 2) == 0)
+		p += 2;
+	if (*p++ != '"')
+		return -1;
+	for (; p[n] && p[n] != '-'; n++) {
+		int d = p[n] >= '0' && p[n] <= '9'   ? p[n] - '0'
+			: p[n] >= 'a' && p[n] <= 'f' ? p[n] - 'a' + 10
+						     : -1;
+		if (d < 0 || n >= 15)
+			return -1;
+		v = v * 16 + (uint64_t)d;
+	}
+	if (n == 0 || p[n] != '-')
+		return -1;
+	return (time_t)v;
+}
+
+/*
+ * Keep the validators of a response only when they prove sameness later.
+ * Last-Modified has one-second resolution: a file replaced twice within
+ * that second keeps it (and nginx's ETag, made of the modification second
+ * and the size, when the size is the same too).  RFC 9110 8.8.2.2: a
+ * modification time is a strong validator only when the response's Date is
+ * at least 60 s later; a client that polled between two writes of one
+ * second would otherwise be told "not modified" until the next change.  So
+ * both validators are dropped when the Date is missing, the Last-Modified
+ * is younger than that, or the ETag carries such a young time; an
+ * unchanged file then costs one plain GET until it is a minute old.
+ */
+static void keep_strong_validators(CURL *c, char *etag, char *lm)
+{
+	time_t date = header_time(c, "Date"), t;
+	int weak = date < 0;
+
+	if (!weak && lm && lm[0]) {
+		t = header_time(c, "Last-Modified");
+		weak = t < 0 || date - t < KIT_TRANSPORT_VALIDATOR_MIN_AGE;
+	}
+	if (!weak && etag && etag[0]) {
+		t = etag_time(etag);
+		weak = t >= 0 && date - t < KIT_TRANSPORT_VALIDATOR_MIN_AGE;
+	}
+	if (weak) {
+		if (etag)
+			etag[0] = '\0';
+		if (lm)
+			lm[0] = '\0';
+	}
+}
+
 static int url_for(struct job *j, size_t mi, struct kit_error *err)
 {
 	struct kit_buf b;
@@ -972,6 +1040,7 @@ static enum outcome transfer_once(struct job *j, size_t mi, char *why,
 	if (o == OUT_OK && j->cond && j->is_http) {
 		copy_validator(c, "ETag", j->etag_out, j->etag_out_size);
 		copy_validator(c, "Last-Modified", j->lm_out, j->lm_out_size);
+		keep_strong_validators(c, j->etag_out, j->lm_out);
 	}
 out:
 	curl_slist_free_all(hdrs);

@@ -54,6 +54,9 @@
 #define KIT_TRANSPORT_URL_MAX 2048
 /* ETag / Last-Modified values kept for conditional requests. */
 #define KIT_TRANSPORT_VALIDATOR_MAX 256
+/* Seconds a Last-Modified (or a time-derived ETag) must lie before the
+ * response's Date to be kept as a validator (RFC 9110 8.8.2.2). */
+#define KIT_TRANSPORT_VALIDATOR_MIN_AGE 60
 
 struct kit_transport_opts {
 	/* Base URLs in order: primary first, then mirrors (at most
@@ -155,7 +158,12 @@ int kit_transport_not_found(const struct kit_transport *t);
  * If-Modified-Since.  On 304, *not_modified = 1 and nothing is written.
  * Otherwise *not_modified = 0, dest_path holds the new file, and the
  * response's ETag / Last-Modified are copied to etag_out / lm_out (each
- * may be NULL; "" when the server sent none or it did not fit).
+ * may be NULL; "" when the server sent none or it did not fit).  Both are
+ * "" too when they cannot prove sameness later (RFC 9110 8.8.2.2): the
+ * response has no Date, or its Last-Modified, or the modification time in
+ * an nginx-style ETag ("<hex mtime>-<hex size>"), is less than
+ * KIT_TRANSPORT_VALIDATOR_MIN_AGE seconds before its Date, so a second
+ * change within the same second would go unseen.
  * file:// bases are simply fetched.  Validators are per server: with
  * mirrors, a 304 from any of them means "nothing newer there".
  * Errors as kit_transport_fetch().

@@ -235,6 +235,10 @@ bench_size() {
 	echo "bench: $size: kit-fetch update vs curl + sha256sum + tar, and the transfer floors ($RUNS runs)"
 	"$BIN/kit-publish" init --repo "$W/www/$size" --keys "$work/keys" --quiet
 	"$BIN/kit-publish" publish "$kit" --repo "$W/www/$size" --keys "$work/keys" --quiet
+	# as if published two minutes ago: a younger timestamp's Last-Modified
+	# is no validator (RFC 9110 8.8.2.2), and the unchanged run below
+	# measures the conditional GET
+	touch -d "@$(($(date +%s) - 120))" "$W/www/$size/metadata/timestamp.json"
 	arch=$(find "$W/www/$size/targets" -name '*.global.tar.zst' | head -1)
 	url=http://127.0.0.1:$PORT/$size
 	local aurl=$url/${arch#"$W/www/$size/"}

@@ -60,6 +60,15 @@ expect_msg() {
 	else not_ok "$1" "stderr does not match /$2/:" "$(head -3 "$T/err")"; fi
 }
 
+# start_server NAME CMD...: run a server that prints its port; sets $port
+start_server() {
+	local name=$1 i; shift
+	"$@" >"$T/$name.port" 2>"$T/$name.log" &
+	at_exit "kill $! 2>/dev/null"
+	for i in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
+	port=$(head -1 "$T/$name.port")
+}
+
 # tree_hash DIR: one digest over every path and content under DIR
 tree_hash() {
 	(cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)

@@ -26,6 +26,9 @@ rel="/targets/together-2016/$(basename "$arch")"
 read -r hp sp < <(bash "$S/nginx.sh" start "$T/nginx" "$R" $$) || { not_ok "nginx starts"; exit 1; }
 at_exit "bash '$S/nginx.sh' stop '$T/nginx'"
 ok "nginx serves the repository on 127.0.0.1:$hp and :$sp"
+# Published two minutes ago: its Last-Modified is then a validator (RFC
+# 9110 8.8.2.2; validators.t covers a timestamp younger than a minute).
+touch -d "@$(($(date +%s) - 120))" "$R/metadata/timestamp.json"
 check "init against nginx over HTTP" kit-fetch init --state "$T/http" --root "$R/metadata/1.root.json" --url "http://127.0.0.1:$hp/" --office belgium
 check "a full update over HTTP" kit-fetch update --state "$T/http" -q
 check "the kit is installed" test -f "$T/http/kits/together-2016/current/media/poster.png"
@@ -45,14 +48,6 @@ expect_msg "the message gives the TLS reason" "(SSL|certificate|TLS)"
 
 # --- the fault-injecting server ------------------------------------------------
 echo '{"rules": []}' >"$T/control.json"
-# start_server NAME CMD...: run a server that prints its port; sets $port
-start_server() {
-	local name=$1 i; shift
-	"$@" >"$T/$name.port" 2>"$T/$name.log" &
-	at_exit "kill $! 2>/dev/null"
-	for i in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
-	port=$(head -1 "$T/$name.port")
-}
 start_server fault $PY "$S/faultserver.py" --root "$R" --stats "$T/stats.json" --control "$T/control.json" --owner $$ --max-seconds 600
 fp=$port
 [ -n "$fp" ] && ok "the fault server listens on $fp" || { not_ok "the fault server starts"; exit 1; }

@@ -254,9 +254,17 @@ static int group_setup(void **state)
 		return -1;
 	snprintf(p, sizeof p, "%s/meta/timestamp.json", G.root);
 	const char *ts = "{\"signed\": {\"version\": 1}}\n";
+	/* two minutes old: its Last-Modified is a validator (RFC 9110) */
+	struct timespec aged[2] = { { time(NULL) - 120, 0 },
+				    { time(NULL) - 120, 0 } };
 	if (kit_file_write_atomic(p, ts, strlen(ts), 0644, &err) != 0 ||
+	    utimensat(AT_FDCWD, p, aged, 0) != 0 ||
 	    kit_file_write_atomic(G.control, control_json, strlen(control_json),
 				  0644, &err) != 0)
+		return -1;
+	/* written just now: its modification time proves nothing */
+	snprintf(p, sizeof p, "%s/meta/fresh.json", G.root);
+	if (kit_file_write_atomic(p, ts, strlen(ts), 0644, &err) != 0)
 		return -1;
 
 	char owner[32];
@@ -1071,6 +1079,45 @@ static void test_conditional_nginx(void **state)
 	kit_transport_free(t);
 }
 
+/* A file modified less than a minute before the response's Date: a
+ * second change within the same second would keep both its Last-Modified
+ * and nginx's ETag, so neither is handed back for a later request. */
+static void test_conditional_fresh(void **state)
+{
+	(void)state;
+	char u[2][256], dest[1024], etag[KIT_TRANSPORT_VALIDATOR_MAX],
+		lm[KIT_TRANSPORT_VALIDATOR_MAX];
+	struct kit_error err = { 0 };
+	int nm = -1;
+	url_of(u[0], sizeof u[0], "meta");
+	snprintf(u[1], sizeof u[1], "http://127.0.0.1:%d/meta/", G.ng_http);
+	dest_for(dest, sizeof dest, "fresh.json");
+	for (size_t i = 0; i < 2; i++) {
+		const char *urls[] = { u[i] };
+		if (i == 1 && !G.ng_ok)
+			fail_msg("nginx is not running");
+		struct kit_transport *t = mk(urls, 1);
+		snprintf(etag, sizeof etag, "x");
+		snprintf(lm, sizeof lm, "x");
+		if (kit_transport_fetch_cond(t, "fresh.json", dest, 16384, NULL,
+					     NULL, &nm, etag, sizeof etag, lm,
+					     sizeof lm, &err) != 0)
+			fail_msg("%s", err.msg);
+		assert_int_equal(nm, 0);
+		assert_int_equal(file_size(dest), 27);
+		assert_string_equal(etag, "");
+		assert_string_equal(lm, "");
+		/* the aged file of the same server keeps them */
+		if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384,
+					     NULL, NULL, &nm, etag, sizeof etag,
+					     lm, sizeof lm, &err) != 0)
+			fail_msg("%s", err.msg);
+		assert_true(strlen(etag) > 2);
+		assert_true(strlen(lm) > 10);
+		kit_transport_free(t);
+	}
+}
+
 static void test_conditional_file_url(void **state)
 {
 	(void)state;
@@ -1303,6 +1350,7 @@ int main(void)
 		cmocka_unit_test_setup(test_stale_part_restarts, each_setup),
 		cmocka_unit_test_setup(test_conditional, each_setup),
 		cmocka_unit_test_setup(test_conditional_nginx, each_setup),
+		cmocka_unit_test_setup(test_conditional_fresh, each_setup),
 		cmocka_unit_test_setup(test_conditional_file_url, each_setup),
 		cmocka_unit_test_setup(test_proxy_option, each_setup),
 		cmocka_unit_test_setup(test_proxy_from_env, each_setup),
