@@ -781,16 +781,9 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 			time);
 	}
 	if (text && platform && kit_campaign_platform_known(platform)) {
-		char *full;
 		long n, limit = 0;
 
-		/* counted as published: the link follows the text unless the
-		 * text already holds it */
-		if (link && !strstr(text, link))
-			full = kit_aprintf("%s %s", text, link);
-		else
-			full = kit_strdup(text);
-		n = kit_campaign_text_length(platform, full, &limit);
+		n = kc_post_length(platform, text, link, &limit);
 		if (n > limit) {
 			subpath(p, sizeof(p), where, "text");
 			kc_diag(v->d, v->f, p, 0, E,
@@ -800,7 +793,6 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 				link && !strstr(text, link) ? " (with the link)" : "",
 				limit, n - limit);
 		}
-		free(full);
 		if (!strchr(text, '#')) {
 			subpath(p, sizeof(p), where, "text");
 			kc_diag(v->d, v->f, p, 0, W,

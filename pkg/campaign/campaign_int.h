@@ -77,6 +77,12 @@ const struct kc_office *kc_office_find(const struct kit_campaign *c,
 int kc_post_time(const char *time, const char *zone, int64_t *at,
 		 int *floating);
 const char *kc_str(const json_t *obj, const char *key);
+
+/* text.c: a post's length as published (text, then " " and the link
+ * unless the text holds it), counted as kit_campaign_text_length() does;
+ * the validator and the kit page both use it.  -1 as that function. */
+long kc_post_length(const char *platform, const char *text, const char *link,
+		    long *limit);
 const char *kc_media_type(const char *path);
 
 #endif

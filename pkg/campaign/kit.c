@@ -8,6 +8,7 @@
 
 #include "campaign_int.h"
 #include "kit_crypto.h"
+#include "page.h"
 
 #define HTML_MAX (8u << 20)
 
@@ -77,375 +78,6 @@ out:
 	return rc;
 }
 
-/* ---- index.html ------------------------------------------------------------- */
-
-static int
-html_esc(struct kit_buf *b, const char *s, size_t n, struct kit_error *err)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const char *r = NULL;
-
-		switch (s[i]) {
-		case '&': r = "&amp;"; break;
-		case '<': r = "&lt;"; break;
-		case '>': r = "&gt;"; break;
-		case '"': r = "&quot;"; break;
-		case '\'': r = "&#39;"; break;
-		default: break;
-		}
-		if (r ? kit_buf_append(b, r, strlen(r), err)
-		      : kit_buf_append(b, s + i, 1, err))
-			return -1;
-	}
-	return 0;
-}
-
-static int
-html_str(struct kit_buf *b, const char *s, struct kit_error *err)
-{
-	return html_esc(b, s ? s : "", s ? strlen(s) : 0, err);
-}
-
-/* Inline Markdown: **strong**, *em* and _em_ when closed on the same
- * block; everything else escaped as text. */
-static int
-md_inline(struct kit_buf *b, const char *s, size_t n, struct kit_error *err)
-{
-	size_t i = 0, j;
-
-	while (i < n) {
-		if (i + 1 < n && s[i] == '*' && s[i + 1] == '*') {
-			for (j = i + 2; j + 1 < n; j++)
-				if (s[j] == '*' && s[j + 1] == '*')
-					break;
-			if (j + 1 < n && j > i + 2) {
-				if (kit_buf_append(b, "<strong>", 8, err) ||
-				    md_inline(b, s + i + 2, j - i - 2, err) ||
-				    kit_buf_append(b, "</strong>", 9, err))
-					return -1;
-				i = j + 2;
-				continue;
-			}
-		} else if (s[i] == '*' || (s[i] == '_' && (i == 0 || s[i - 1] == ' '))) {
-			for (j = i + 1; j < n; j++)
-				if (s[j] == s[i])
-					break;
-			if (j < n && j > i + 1 && s[i + 1] != ' ') {
-				if (kit_buf_append(b, "<em>", 4, err) ||
-				    html_esc(b, s + i + 1, j - i - 1, err) ||
-				    kit_buf_append(b, "</em>", 5, err))
-					return -1;
-				i = j + 1;
-				continue;
-			}
-		}
-		if (html_esc(b, s + i, 1, err))
-			return -1;
-		i++;
-	}
-	return 0;
-}
-
-/* Block Markdown: # headings, - lists, > quotes, paragraphs. */
-static int
-md_render(struct kit_buf *b, const char *md, struct kit_error *err)
-{
-	const char *p = md, *nl, *line;
-	size_t len;
-	int in_p = 0, in_ul = 0;
-
-	while (*p) {
-		nl = strchr(p, '\n');
-		len = nl ? (size_t)(nl - p) : strlen(p);
-		line = p;
-		p = nl ? nl + 1 : p + len;
-		while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' '))
-			len--;
-		if (len == 0 || line[0] == '#' ||
-		    ((line[0] == '-' || line[0] == '*') && len > 1 && line[1] == ' ')) {
-			if (in_p && kit_buf_append(b, "</p>\n", 5, err))
-				return -1;
-			in_p = 0;
-		}
-		if (len == 0 || !((line[0] == '-' || line[0] == '*') && len > 1 &&
-				  line[1] == ' ')) {
-			if (in_ul && kit_buf_append(b, "</ul>\n", 6, err))
-				return -1;
-			in_ul = 0;
-		}
-		if (len == 0)
-			continue;
-		if (line[0] == '#') {
-			size_t lvl = 0;
-
-			while (lvl < len && line[lvl] == '#')
-				lvl++;
-			if (lvl <= 6 && lvl < len && line[lvl] == ' ') {
-				/* statement headings sit below the statement's h3 */
-				size_t h = lvl + 3 > 6 ? 6 : lvl + 3;
-
-				if (kit_buf_printf(b, err, "<h%zu>", h) ||
-				    md_inline(b, line + lvl + 1, len - lvl - 1, err) ||
-				    kit_buf_printf(b, err, "</h%zu>\n", h))
-					return -1;
-				continue;
-			}
-		}
-		if ((line[0] == '-' || line[0] == '*') && len > 1 && line[1] == ' ') {
-			if (!in_ul && kit_buf_append(b, "<ul>\n", 5, err))
-				return -1;
-			in_ul = 1;
-			if (kit_buf_append(b, "<li>", 4, err) ||
-			    md_inline(b, line + 2, len - 2, err) ||
-			    kit_buf_append(b, "</li>\n", 6, err))
-				return -1;
-			continue;
-		}
-		if (line[0] == '>') {
-			line++;
-			len--;
-			while (len > 0 && line[0] == ' ') {
-				line++;
-				len--;
-			}
-		}
-		if (kit_buf_append(b, in_p ? "\n" : "<p>", in_p ? 1 : 3, err) ||
-		    md_inline(b, line, len, err))
-			return -1;
-		in_p = 1;
-	}
-	if (in_p && kit_buf_append(b, "</p>\n", 5, err))
-		return -1;
-	if (in_ul && kit_buf_append(b, "</ul>\n", 6, err))
-		return -1;
-	return 0;
-}
-
-static const char CSS[] =
-	"body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;"
-	"max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b;"
-	"line-height:1.5}"
-	"header{border-bottom:4px solid #0033a0;margin-bottom:1.5rem}"
-	"h1{color:#0033a0;margin-bottom:.25rem}"
-	"h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2rem}"
-	"dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}"
-	"dt{font-weight:600}dd{margin:0}"
-	"table{border-collapse:collapse;width:100%;font-size:.95rem}"
-	"th,td{border:1px solid #ccc;padding:.4rem;text-align:left;"
-	"vertical-align:top}"
-	"th{background:#f0f3fa}td.text{white-space:pre-wrap}"
-	"article{border-left:3px solid #0033a0;padding-left:1rem;margin:1rem 0}"
-	".meta{color:#555;font-size:.9rem}"
-	"figure{display:inline-block;margin:.5rem;max-width:18rem}"
-	"figure img{max-width:100%;border:1px solid #ccc}"
-	"figcaption{font-size:.85rem;color:#444}";
-
-static int
-local_time(const char *zone, int64_t at, char *out, size_t size)
-{
-	struct tm tm;
-	long off = 0;
-	char abbr[16] = "";
-
-	if (kit_tz_utc_to_local(zone, at, &tm, &off, abbr, sizeof(abbr), NULL))
-		return -1;
-	(void)snprintf(out, size, "%04d-%02d-%02d %02d:%02d %s (UTC%+03ld:%02ld)",
-		       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		       tm.tm_min, abbr, off / 3600, labs(off % 3600) / 60);
-	return 0;
-}
-
-static int
-dl_item(struct kit_buf *b, const char *dt, const char *dd,
-	struct kit_error *err)
-{
-	if (!dd)
-		return 0;
-	return kit_buf_printf(b, err, "<dt>%s</dt><dd>", dt) ||
-	       html_str(b, dd, err) || kit_buf_append(b, "</dd>\n", 6, err);
-}
-
-/* The preview page: self-contained (inline CSS, no scripts, no network:
- * media are shown from the kit's own files by relative path). */
-static int
-render_index(const struct kit_campaign *c, const json_t *man,
-	     struct kit_buf *b, struct kit_error *err)
-{
-	const json_t *oi = json_object_get(man, "office_info");
-	const json_t *arr, *x, *win = json_object_get(man, "window");
-	const char *zone = kc_str(man, "timezone");
-	size_t i, j;
-	char when[80], year[16];
-	unsigned char *md = NULL;
-	const char *body;
-	size_t mdlen, tl;
-
-#define OUT(s) do { if (kit_buf_append(b, (s), strlen(s), err)) goto fail; } while (0)
-#define ESC(s) do { if (html_str(b, (s), err)) goto fail; } while (0)
-	OUT("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-	    "img-src 'self'; style-src 'unsafe-inline'\">\n<title>");
-	ESC(kc_str(man, "title"));
-	OUT("</title>\n<style>");
-	OUT(CSS);
-	OUT("</style>\n</head>\n<body>\n<header>\n<h1>");
-	ESC(kc_str(man, "title"));
-	OUT("</h1>\n<p class=\"meta\">Campaign <code>");
-	ESC(kc_str(man, "campaign"));
-	OUT("</code>, kit for ");
-	ESC(oi && json_is_object(oi) ? kc_str(oi, "name") : "all offices (global)");
-	OUT("</p>\n</header>\n<section>\n<h2>Campaign</h2>\n<dl>\n");
-	if (dl_item(b, "Window", kc_str(win, "start"), err))
-		goto fail;
-	if (dl_item(b, "until", kc_str(win, "end"), err) ||
-	    dl_item(b, "Time zone", zone, err))
-		goto fail;
-	OUT("<dt>Languages</dt><dd>");
-	json_array_foreach(json_object_get(man, "languages"), i, x) {
-		if (i)
-			OUT(", ");
-		ESC(json_string_value(x));
-	}
-	OUT("</dd>\n<dt>Hashtags</dt><dd>");
-	json_array_foreach(json_object_get(man, "hashtags"), i, x) {
-		if (i)
-			OUT(" ");
-		ESC(json_string_value(x));
-	}
-	OUT("</dd>\n</dl>\n</section>\n");
-	if (json_is_object(oi)) {
-		const json_t *ct = json_object_get(oi, "contact");
-
-		OUT("<section>\n<h2>Office</h2>\n<dl>\n");
-		if (dl_item(b, "Office", kc_str(oi, "name"), err) ||
-		    dl_item(b, "Country", kc_str(oi, "country"), err) ||
-		    dl_item(b, "Time zone", kc_str(oi, "timezone"), err))
-			goto fail;
-		if (json_is_integer(json_object_get(oi, "presence_since"))) {
-			(void)snprintf(year, sizeof(year), "%lld",
-				       (long long)json_integer_value(
-					       json_object_get(oi, "presence_since")));
-			if (dl_item(b, "Present since", year, err))
-				goto fail;
-		}
-		if (json_is_object(ct) &&
-		    (dl_item(b, "Contact", kc_str(ct, "name"), err) ||
-		     dl_item(b, "Role", kc_str(ct, "role"), err) ||
-		     dl_item(b, "E-mail", kc_str(ct, "email"), err) ||
-		     dl_item(b, "Phone", kc_str(ct, "phone"), err)))
-			goto fail;
-		OUT("</dl>\n</section>\n");
-	}
-	OUT("<section>\n<h2>Statements</h2>\n");
-	json_array_foreach(json_object_get(man, "statements"), i, x) {
-		char *abs = kit_aprintf("%s/%s", c->dir, kc_str(x, "path"));
-		int r = kit_file_read(abs, KIT_CAMPAIGN_TEXT_MAX, &md, &mdlen, err);
-
-		free(abs);
-		if (r)
-			goto fail;
-		OUT("<article>\n<h3>");
-		ESC(kc_str(x, "title"));
-		OUT("</h3>\n<p class=\"meta\">");
-		ESC(kc_str(x, "speaker"));
-		OUT(", ");
-		ESC(kc_str(x, "date"));
-		OUT(" (");
-		ESC(kc_str(x, "language"));
-		OUT(")</p>\n");
-		/* the statement's own "# Title" line would repeat the heading */
-		body = (const char *)md;
-		tl = strlen(kc_str(x, "title"));
-		if (!strncmp(body, "# ", 2) && !strncmp(body + 2, kc_str(x, "title"), tl) &&
-		    (body[2 + tl] == '\n' || body[2 + tl] == '\r'))
-			body += 2 + tl;
-		if (md_render(b, body, err))
-			goto fail;
-		OUT("</article>\n");
-		free(md);
-		md = NULL;
-	}
-	OUT("</section>\n");
-	arr = json_object_get(man, "videos");
-	if (json_array_size(arr)) {
-		OUT("<section>\n<h2>Videos to share</h2>\n<ul>\n");
-		json_array_foreach(arr, i, x) {
-			OUT("<li><a href=\"");
-			ESC(kc_str(x, "url"));
-			OUT("\">");
-			ESC(kc_str(x, "title"));
-			OUT("</a> (");
-			ESC(kc_str(x, "language"));
-			OUT(")</li>\n");
-		}
-		OUT("</ul>\n</section>\n");
-	}
-	OUT("<section>\n<h2>Posts</h2>\n<table>\n<thead><tr><th>When (");
-	ESC(zone);
-	OUT(")</th><th>Platform</th><th>Language</th><th>Text</th><th>Media</th>"
-	    "</tr></thead>\n<tbody>\n");
-	json_array_foreach(json_object_get(man, "posts"), i, x) {
-		int64_t at = 0;
-		int fl;
-
-		if (kit_time_parse(kc_str(x, "at"), &at, &fl, err) ||
-		    local_time(zone, at, when, sizeof(when)))
-			goto fail;
-		OUT("<tr id=\"post-");
-		ESC(kc_str(x, "id"));
-		OUT("\"><td>");
-		ESC(when);
-		OUT("</td><td>");
-		ESC(kc_str(x, "platform"));
-		OUT("</td><td>");
-		ESC(kc_str(x, "language"));
-		OUT("</td><td class=\"text\">");
-		ESC(kc_str(x, "text"));
-		if (kc_str(x, "link")) {
-			OUT("\n<a href=\"");
-			ESC(kc_str(x, "link"));
-			OUT("\">");
-			ESC(kc_str(x, "link"));
-			OUT("</a>");
-		}
-		OUT("</td><td>");
-		json_array_foreach(json_object_get(x, "media"), j, win) {
-			if (j)
-				OUT("<br>");
-			ESC(kc_str(win, "path"));
-		}
-		OUT("</td></tr>\n");
-	}
-	OUT("</tbody>\n</table>\n</section>\n");
-	arr = json_object_get(man, "media_list");
-	if (json_array_size(arr)) {
-		OUT("<section>\n<h2>Media</h2>\n");
-		json_array_foreach(arr, i, x) {
-			OUT("<figure><img src=\"");
-			ESC(kc_str(x, "path"));
-			OUT("\" alt=\"");
-			ESC(kc_str(x, "alt"));
-			OUT("\"><figcaption>");
-			ESC(kc_str(x, "path"));
-			OUT(": ");
-			ESC(kc_str(x, "alt"));
-			OUT("</figcaption></figure>\n");
-		}
-		OUT("</section>\n");
-	}
-	OUT("<section>\n<h2>About</h2>\n<p>The text every kit carries is in "
-	    "<code>about.md</code>.</p>\n</section>\n</body>\n</html>\n");
-#undef OUT
-#undef ESC
-	return 0;
-fail:
-	free(md);
-	return -1;
-}
-
 /* ---- the manifest ----------------------------------------------------------- */
 
 static json_t *
@@ -484,6 +116,193 @@ media_alt(const struct kc_merged *m, const char *file)
 		if (!strcmp(kc_str(m->me[i].obj, "file"), file))
 			return kc_str(m->me[i].obj, "alt");
 	return NULL;
+}
+
+/* ---- index.html: the page's view of this kit ----------------------------------- */
+
+static uint64_t
+entry_size(const struct kit_campaign_kit *k, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (!strcmp(k->e[i].path, path))
+			return k->e[i].len;
+	return 0;
+}
+
+static void
+page_media(const struct kit_campaign_kit *k, const struct kc_merged *m,
+	   const char *file, struct kc_page_media *pm)
+{
+	pm->path = file;
+	pm->alt = media_alt(m, file);
+	pm->type = kc_media_type(file);
+	pm->size = entry_size(k, file);
+}
+
+static int
+page_post_cmp(const void *a, const void *b)
+{
+	const struct kc_page_post *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+static const char **
+page_strings(const json_t *arr, size_t *n)
+{
+	const char **v = kit_xcalloc(json_array_size(arr) + 1, sizeof(*v));
+	const json_t *x;
+	size_t i;
+
+	*n = 0;
+	json_array_foreach(arr, i, x)
+		if (json_is_string(x))
+			v[(*n)++] = json_string_value(x);
+	return v;
+}
+
+/* Fill the page's view from the merged kit (statements and about read
+ * from the campaign directory, media sizes from the entries hashed so
+ * far) and render it into html. */
+static int
+render_page(const struct kit_campaign_kit *k, const struct kit_campaign *c,
+	    const struct kc_merged *m, const json_t *man, struct kit_buf *html,
+	    struct kit_error *err)
+{
+	const json_t *root = c->main.root, *win = json_object_get(root, "window");
+	const json_t *oi = json_object_get(man, "office_info");
+	struct kc_page pg;
+	struct kc_page_office office;
+	struct kc_page_post *posts = NULL;
+	struct kc_page_media *media = NULL, *pmedia = NULL;
+	struct kc_page_statement *st = NULL;
+	struct kc_page_video *vids = NULL;
+	const char **langs = NULL, **tags = NULL;
+	unsigned char **texts = NULL;
+	unsigned char *about = NULL;
+	size_t i, j, nm = 0, len;
+	int fl, rc = -1;
+
+	memset(&pg, 0, sizeof(pg));
+	pg.campaign = kit_campaign_id(c);
+	pg.title = kc_str(root, "title");
+	pg.zone = m->zone;
+	if (kit_time_parse(kc_str(win, "start"), &pg.window_start, &fl, err) ||
+	    kit_time_parse(kc_str(win, "end"), &pg.window_end, &fl, err))
+		goto out;
+	pg.languages = langs = page_strings(json_object_get(man, "languages"),
+					    &pg.n_languages);
+	pg.hashtags = tags = page_strings(json_object_get(root, "hashtags"),
+					  &pg.n_hashtags);
+	if (json_is_object(oi)) {
+		const json_t *ct = json_object_get(oi, "contact");
+		const json_t *ps = json_object_get(oi, "presence_since");
+
+		memset(&office, 0, sizeof(office));
+		office.name = kc_str(oi, "name");
+		office.country = kc_str(oi, "country");
+		office.zone = kc_str(oi, "timezone");
+		office.contact_name = kc_str(ct, "name");
+		office.contact_role = kc_str(ct, "role");
+		office.contact_email = kc_str(ct, "email");
+		office.contact_phone = kc_str(ct, "phone");
+		office.presence_since = json_is_integer(ps) ?
+			(long)json_integer_value(ps) : 0;
+		pg.office = &office;
+	}
+	if (kc_str(root, "about")) {
+		char *abs = kit_aprintf("%s/%s", c->dir, kc_str(root, "about"));
+		int r = kit_file_read(abs, KIT_CAMPAIGN_TEXT_MAX, &about, &len, err);
+
+		free(abs);
+		if (r)
+			goto out;
+		pg.about = (const char *)about;
+	}
+	st = kit_xcalloc(m->nst + 1, sizeof(*st));
+	texts = kit_xcalloc(m->nst + 1, sizeof(*texts));
+	for (i = 0; i < m->nst; i++) {
+		const json_t *s = m->st[i].obj;
+		char *abs = kit_aprintf("%s/%s", c->dir, kc_str(s, "file"));
+		int r = kit_file_read(abs, KIT_CAMPAIGN_TEXT_MAX, &texts[i], &len, err);
+
+		free(abs);
+		if (r)
+			goto out;
+		st[i].title = kc_str(s, "title");
+		st[i].speaker = kc_str(s, "speaker");
+		st[i].date = kc_str(s, "date");
+		st[i].language = kc_str(s, "language");
+		st[i].markdown = (const char *)texts[i];
+	}
+	pg.statements = st;
+	pg.n_statements = m->nst;
+	vids = kit_xcalloc(json_array_size(json_object_get(root, "videos")) + 1,
+			   sizeof(*vids));
+	{
+		const json_t *x;
+
+		json_array_foreach(json_object_get(root, "videos"), i, x) {
+			vids[i].title = kc_str(x, "title");
+			vids[i].url = kc_str(x, "url");
+			vids[i].language = kc_str(x, "language");
+		}
+		pg.n_videos = i;
+	}
+	pg.videos = vids;
+	media = kit_xcalloc(m->nme + 1, sizeof(*media));
+	for (i = 0; i < m->nme; i++)
+		page_media(k, m, kc_str(m->me[i].obj, "file"), &media[i]);
+	pg.media = media;
+	pg.n_media = m->nme;
+	for (i = 0; i < m->npo; i++)
+		nm += json_array_size(json_object_get(m->po[i].obj, "media"));
+	pmedia = kit_xcalloc(nm + 1, sizeof(*pmedia));
+	posts = kit_xcalloc(m->npo + 1, sizeof(*posts));
+	for (i = 0, nm = 0; i < m->npo; i++) {
+		const json_t *p = m->po[i].obj, *x;
+		struct kc_page_post *pp = &posts[i];
+		int floating;
+
+		pp->id = kc_str(p, "id");
+		pp->platform = kc_str(p, "platform");
+		pp->language = kc_str(p, "language");
+		pp->text = kc_str(p, "text");
+		pp->link = kc_str(p, "link");
+		if (kc_post_time(kc_str(p, "time"), m->zone, &pp->at, &floating)) {
+			kit_err(err, KIT_E_INVALID, "post %s: cannot resolve time %s",
+				pp->id, kc_str(p, "time"));
+			goto out;
+		}
+		pp->count = kc_post_length(pp->platform, pp->text, pp->link,
+					   &pp->limit);
+		pp->media = &pmedia[nm];
+		json_array_foreach(json_object_get(p, "media"), j, x)
+			page_media(k, m, json_string_value(x), &pmedia[nm++]);
+		pp->n_media = j;
+	}
+	if (m->npo > 1)
+		qsort(posts, m->npo, sizeof(*posts), page_post_cmp);
+	pg.posts = posts;
+	pg.n_posts = m->npo;
+	rc = kc_page_render(&pg, html, err);
+out:
+	for (i = 0; texts && i < m->nst; i++)
+		free(texts[i]);
+	free(texts);
+	free(about);
+	free(st);
+	free(vids);
+	free(media);
+	free(pmedia);
+	free(posts);
+	free(langs);
+	free(tags);
+	return rc;
 }
 
 static int
@@ -632,26 +451,15 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
 	json_object_set_new(man, "posts", arr);
 
 	/* media files (all declared), about.md */
-	arr = json_array();
-	for (i = 0; i < m.nme; i++) {
-		const char *f = kc_str(m.me[i].obj, "file");
-		json_t *e = json_object();
-
-		json_object_set_new(e, "path", json_string(f));
-		json_object_set_new(e, "alt", json_string(kc_str(m.me[i].obj, "alt")));
-		json_array_append_new(arr, e);
-		if (entry_file(k, c->dir, f, f, err)) {
-			json_decref(arr);
+	for (i = 0; i < m.nme; i++)
+		if (entry_file(k, c->dir, kc_str(m.me[i].obj, "file"),
+			       kc_str(m.me[i].obj, "file"), err))
 			goto out;
-		}
-	}
-	/* index.html lists the media from this temporary member */
-	json_object_set_new(man, "media_list", arr);
 	if (entry_file(k, c->dir, kc_str(root, "about"), "about.md", err))
 		goto out;
-	if (render_index(c, man, &html, err)) {
-		/* the preview inlines every statement: say so, not just that
-		 * a buffer is full */
+	if (render_page(k, c, &m, man, &html, err)) {
+		/* the page inlines every statement: say so, not just that a
+		 * buffer is full */
 		kit_err_prefix(err, "index.html of %s/%s would exceed %u MiB "
 				    "(it inlines every statement); shorten "
 				    "the statements or split the campaign",
@@ -659,7 +467,6 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
 			       HTML_MAX >> 20);
 		goto out;
 	}
-	json_object_del(man, "media_list");
 	kit_sha256_hex(html.data, html.len, hex);
 	entry_add(k, "index.html", NULL, html.data, html.len, hex);
 	html.data = NULL;

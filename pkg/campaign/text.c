@@ -2,6 +2,7 @@
  * text.c: platforms, their text limits and how each counts, and the
  * language table.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "campaign_int.h"
@@ -212,4 +213,22 @@ kit_campaign_text_length(const char *platform, const char *text, long *limit)
 			total++;
 	}
 	return total;
+}
+
+long
+kc_post_length(const char *platform, const char *text, const char *link,
+	       long *limit)
+{
+	char *full;
+	long n;
+
+	/* counted as published: the link follows the text unless the text
+	 * already holds it */
+	if (link && !strstr(text, link))
+		full = kit_aprintf("%s %s", text, link);
+	else
+		full = kit_strdup(text);
+	n = kit_campaign_text_length(platform, full, limit);
+	free(full);
+	return n;
 }
