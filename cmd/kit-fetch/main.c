@@ -18,19 +18,14 @@ static const char usage[] =
 	"Exit codes: 0 ok (also: already up to date), 1 invalid input, 2 usage,\n"
 	"3 verification refused, 4 network or transport, 5 local I/O (disk, permissions, lock).\n";
 
+/* Every failure leaves through here: one line, the class's exit code. */
 static int
 fail(const struct kit_error *err)
 {
-	fprintf(stderr, "kit-fetch: %s\n", err->msg);
-	return kit_err_exit_code(err);
+	return kit_err_report("kit-fetch", err, stderr);
 }
 
-static int
-usage_error(const char *what)
-{
-	fprintf(stderr, "kit-fetch: %s; see 'kit-fetch --help'\n", what);
-	return 2;
-}
+#define usage_error(...) kit_err_report_usage("kit-fetch", stderr, __VA_ARGS__)
 
 static int
 parse_num(const char *s, long long max, long long *out)
@@ -90,7 +85,7 @@ main(int argc, char **argv)
 	struct kit_error err = {0};
 	const char *cmd;
 	long long v;
-	int c;
+	int c, rc = 0;
 
 	kit_fetcher_opts_init(&o);
 	opterr = 0;
@@ -152,9 +147,7 @@ main(int argc, char **argv)
 		case 'V':
 		case OPT_VERSION: printf("kit-fetch %s\n", KIT_VERSION); return 0;
 		default:
-			fprintf(stderr, "kit-fetch: unknown or incomplete option %s; see 'kit-fetch --help'\n",
-				argv[optind - 1]);
-			return 2;
+			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -167,26 +160,20 @@ main(int argc, char **argv)
 			return usage_error("init takes no arguments");
 		if (o.root_json == NULL || o.url == NULL)
 			return usage_error("init needs --root ROOT_JSON and --url URL");
-		if (kit_fetcher_init(&o, &err) != 0)
-			return fail(&err);
+		rc = kit_fetcher_init(&o, &err);
 	} else if (strcmp(cmd, "update") == 0) {
-		if (kit_fetcher_update(&o, (const char *const *)argv + optind,
-				       (size_t)(argc - optind), &err) != 0)
-			return fail(&err);
+		rc = kit_fetcher_update(&o, (const char *const *)argv + optind,
+					(size_t)(argc - optind), &err);
 	} else if (strcmp(cmd, "status") == 0) {
-		if (kit_fetcher_status(&o, stdout, &err) != 0)
-			return fail(&err);
+		rc = kit_fetcher_status(&o, stdout, &err);
 	} else if (strcmp(cmd, "verify") == 0) {
-		if (kit_fetcher_verify(&o, stdout, &err) != 0)
-			return fail(&err);
+		rc = kit_fetcher_verify(&o, stdout, &err);
 	} else if (strcmp(cmd, "rollback") == 0) {
 		if (optind + 1 != argc)
 			return usage_error("rollback takes one CAMPAIGN");
-		if (kit_fetcher_rollback(&o, argv[optind], &err) != 0)
-			return fail(&err);
+		rc = kit_fetcher_rollback(&o, argv[optind], &err);
 	} else {
-		fprintf(stderr, "kit-fetch: unknown command '%.40s'; see 'kit-fetch --help'\n", cmd);
-		return 2;
+		return usage_error("unknown command '%.40s'", cmd);
 	}
-	return 0;
+	return rc == 0 ? 0 : fail(&err);
 }

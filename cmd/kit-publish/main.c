@@ -21,19 +21,14 @@ static const char usage[] =
 	"Passphrases: KIT_PASSPHRASE_FILE, KIT_PASSPHRASE, or a prompt.\n"
 	"Exit codes: 0 ok, 1 invalid input, 2 usage, 3 verification refused, 4 network, 5 local I/O.\n";
 
+/* Every failure leaves through here: one line, the class's exit code. */
 static int
 fail(const struct kit_error *err)
 {
-	fprintf(stderr, "kit-publish: %s\n", err->msg);
-	return kit_err_exit_code(err);
+	return kit_err_report("kit-publish", err, stderr);
 }
 
-static int
-usage_error(const char *what)
-{
-	fprintf(stderr, "kit-publish: %s; see 'kit-publish --help'\n", what);
-	return 2;
-}
+#define usage_error(...) kit_err_report_usage("kit-publish", stderr, __VA_ARGS__)
 
 static int
 parse_uint(const char *s, unsigned max, unsigned *out)
@@ -94,7 +89,7 @@ main(int argc, char **argv)
 	const char *out = NULL, *role = NULL, *key = NULL, *to = NULL, *cmd;
 	const char *valid_for = "30d";
 	unsigned new_keys = 1, threshold = 1, u;
-	int c, minisign = 0;
+	int c, minisign = 0, rc = 0;
 	int64_t secs;
 	size_t n = 0;
 
@@ -153,10 +148,8 @@ main(int argc, char **argv)
 				break;
 			}
 			if (optopt)
-				fprintf(stderr, "kit-publish: unknown or incomplete option -%c; see 'kit-publish --help'\n", optopt);
-			else
-				fprintf(stderr, "kit-publish: unknown or incomplete option %s; see 'kit-publish --help'\n", argv[optind - 1]);
-			return 2;
+				return usage_error("unknown or incomplete option -%c", optopt);
+			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
@@ -165,56 +158,48 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "init") == 0) {
 		if (optind != argc)
 			return usage_error("init takes no arguments");
-		if (kit_publisher_init(&o, &err) != 0)
-			return fail(&err);
+		rc = kit_publisher_init(&o, &err);
 	} else if (strcmp(cmd, "validate") == 0) {
 		if (optind + 1 != argc)
 			return usage_error("validate takes one CAMPAIGN_DIR");
-		if (kit_publisher_validate(argv[optind], stdout, &n, &err) != 0)
-			return fail(&err);
-		fprintf(stderr, "kit-publish: %s is valid\n", argv[optind]);
+		rc = kit_publisher_validate(argv[optind], stdout, &n, &err);
+		if (rc == 0)
+			fprintf(stderr, "kit-publish: %s is valid\n", argv[optind]);
 	} else if (strcmp(cmd, "build") == 0) {
 		if (optind + 1 != argc || out == NULL)
 			return usage_error("build takes CAMPAIGN_DIR and --out DIR");
-		if (kit_publisher_build(&o, argv[optind], out, &err) != 0)
-			return fail(&err);
+		rc = kit_publisher_build(&o, argv[optind], out, &err);
 	} else if (strcmp(cmd, "publish") == 0) {
 		if (optind + 1 != argc)
 			return usage_error("publish takes one CAMPAIGN_DIR");
-		if (kit_publisher_publish(&o, argv[optind], &n, &err) != 0)
-			return fail(&err);
-		if (!o.quiet)
+		rc = kit_publisher_publish(&o, argv[optind], &n, &err);
+		if (rc == 0 && !o.quiet)
 			fprintf(stderr, "kit-publish: %zu kit%s published to %s\n",
 				n, n == 1 ? "" : "s", o.repo_dir);
 	} else if (strcmp(cmd, "timestamp") == 0) {
-		if (kit_publisher_timestamp(&o, &err) != 0)
-			return fail(&err);
+		rc = kit_publisher_timestamp(&o, &err);
 	} else if (strcmp(cmd, "rotate") == 0) {
 		if (role == NULL)
 			return usage_error("rotate needs --role ROLE");
 		if (threshold > new_keys)
 			return usage_error("--threshold cannot exceed --new-keys");
-		if (kit_publisher_rotate(&o, role, new_keys, threshold, &err) != 0)
-			return fail(&err);
+		rc = kit_publisher_rotate(&o, role, new_keys, threshold, &err);
 	} else if (strcmp(cmd, "sign-root") == 0) {
 		if (key == NULL)
 			return usage_error("sign-root needs --key FILE");
-		if (kit_publisher_sign_root(&o, key, &err) != 0)
-			return fail(&err);
+		rc = kit_publisher_sign_root(&o, key, &err);
 	} else if (strcmp(cmd, "pubkey") == 0) {
 		if (!minisign)
 			return usage_error("pubkey needs --minisign");
-		if (kit_publisher_pubkey(&o, stdout, &err) != 0)
-			return fail(&err);
+		rc = kit_publisher_pubkey(&o, stdout, &err);
 	} else if (strcmp(cmd, "export") == 0) {
 		if (to == NULL)
 			return usage_error("export needs --to DIR");
-		if (kit_duration_parse(valid_for, &secs, &err) != 0 ||
-		    kit_publisher_export(&o, to, secs, &err) != 0)
-			return fail(&err);
+		rc = kit_duration_parse(valid_for, &secs, &err);
+		if (rc == 0)
+			rc = kit_publisher_export(&o, to, secs, &err);
 	} else {
-		fprintf(stderr, "kit-publish: unknown command '%.40s'; see 'kit-publish --help'\n", cmd);
-		return 2;
+		return usage_error("unknown command '%.40s'", cmd);
 	}
-	return 0;
+	return rc == 0 ? 0 : fail(&err);
 }

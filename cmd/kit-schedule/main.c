@@ -45,16 +45,6 @@ struct args {
 	struct kit_schedule_opts o;
 };
 
-static void
-say(const struct kit_error *err)
-{
-	char clean[sizeof(err->msg)];
-
-	/* messages can quote the manifest or the command line */
-	kit_str_sanitize(err->msg, clean, sizeof(clean));
-	fprintf(stderr, "kit-schedule: %s\n", clean);
-}
-
 static int
 terminal_width(void)
 {
@@ -378,10 +368,9 @@ main(int argc, char **argv)
 	}
 	memset(&a, 0, sizeof(a));
 	kit_schedule_opts_init(&a.o);
+	/* every failure leaves through the one report: one line, its class */
 	if (parse(argc, argv, &a, &err) != 0 || check(&a, &err) != 0 ||
-	    run(&a, &err) != 0) {
-		say(&err);
-		return kit_err_exit_code(&err);
-	}
+	    run(&a, &err) != 0)
+		return kit_err_report("kit-schedule", &err, stderr);
 	return 0;
 }

@@ -635,7 +635,7 @@ kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
 			continue;
 		}
 		if (kit_sha256_file(path, hex, &size, &herr) != 0) {
-			kit_err(err, herr.code, "%s", herr.msg);
+			kit_err_copy(err, &herr);
 			goto out;
 		}
 		if (!json_is_integer(js) ||

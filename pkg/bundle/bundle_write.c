@@ -440,7 +440,7 @@ out:
 	/* a failed write callback knows why better than libarchive */
 	if (rc != 0 && err && zo.err.code != KIT_E_OK) {
 		kit_err_clear(err);
-		kit_err(err, zo.err.code, "%s", zo.err.msg);
+		kit_err_copy(err, &zo.err);
 	}
 	if (a)
 		archive_write_free(a);

@@ -228,7 +228,7 @@ kb_unzstd_error(struct kb_unzstd *u, struct kit_error *err)
 	failed = u->reported && u->why.code == KIT_E_IO;
 	if (failed && err) {
 		kit_err_clear(err);
-		kit_err(err, u->why.code, "%s", u->why.msg);
+		kit_err_copy(err, &u->why);
 	}
 	pthread_mutex_unlock(&u->mu);
 	return failed ? -1 : 0;

@@ -103,7 +103,7 @@ file_load(struct kc_file *f, const char *dir, const char *rel,
 			  &ferr) != 0) {
 		kc_diag_at(diags, rel, 1, 1, E, "cannot read %s: %s; check the file",
 			   rel, ferr.msg);
-		return kit_err(err, ferr.code, "%s", ferr.msg);
+		return kit_err_copy(err, &ferr);
 	}
 	kit_sha256_hex(f->raw, f->len, f->sha256);
 	f->root = json_loadb((const char *)f->raw, f->len, JSON_REJECT_DUPLICATES,
@@ -259,14 +259,13 @@ kit_campaign_load(const char *dir, struct kit_campaign_diags *diags,
 		kit_err_clear(&ferr);
 		if (file_load(&o->f, c->dir, rel, diags, &ferr) != 0) {
 			failed = 1;
-			kit_err(&first, ferr.code, "%s", ferr.msg);
+			kit_err_copy(&first, &ferr);
 		}
 		free(rel);
 	}
 fail:
 	if (failed) {
-		kit_err(err, first.code ? first.code : KIT_E_INVALID, "%s",
-			first.msg);
+		kit_err_copy(err, &first);
 		goto out;
 	}
 	ret = c;

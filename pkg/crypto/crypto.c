@@ -247,8 +247,11 @@ kit_key_load(const char *path, const char *passphrase, struct kit_error *err)
 		return NULL;
 	}
 	mem = BIO_new_mem_buf(text, (int)len);
-	if (mem == NULL)
+	if (mem == NULL) {
+		kit_err_ssl(err, KIT_E_INVALID, "cannot load key %s: out of memory",
+			    path);
 		goto out;
+	}
 	pkey = PEM_read_bio_PrivateKey(mem, NULL, NULL, (void *)passphrase);
 	if (pkey == NULL) {
 		kit_err_ssl(err, KIT_E_SECURITY,

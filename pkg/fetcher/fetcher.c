@@ -724,13 +724,12 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 		if (install_one(&r, &picks[j], &e) != 0) {
 			log_event(o, "refused", picks[j].campaign,
 				  picks[j].version, &e);
-			if (!failed)
-				first = e;
+			kit_err_copy(&first, &e); /* the first one wins */
 			failed = 1;
 		}
 	}
 	if (failed) {
-		*err = first;
+		kit_err_copy(err, &first);
 		advise_io(o, err);
 		goto out;
 	}
@@ -897,8 +896,7 @@ kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 		v.campaign = de->d_name;
 		kits++;
 		if (kit_bundle_verify(kd, verify_report, &v, &e) != 0) {
-			if (rc == 0)
-				*err = e;
+			kit_err_copy(err, &e);
 			rc = -1;
 		} else {
 			fprintf(out, "%s: ok\n", de->d_name);

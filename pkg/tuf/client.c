@@ -208,7 +208,7 @@ download(struct kit_tuf_client *c, const char *name, size_t max,
 	if (st < 0) {
 		if (e.code == KIT_E_OK)
 			kit_err(&e, KIT_E_NETWORK, "download of %s failed", rel);
-		kit_err(err, e.code, "%s", e.msg);
+		kit_err_copy(err, &e);
 		goto out;
 	}
 	if (st == KIT_TUF_FETCH_NOT_FOUND || st == KIT_TUF_FETCH_NOT_MODIFIED) {
@@ -332,7 +332,7 @@ load_trusted_role(struct kit_tuf_client *c, enum kit_tuf_role role,
 
 	if (load_local(c, role, &t, &e) < 0) {
 		if (e.code == KIT_E_IO) {
-			kit_err(err, e.code, "%s", e.msg);
+			kit_err_copy(err, &e);
 			return -1;
 		}
 		return 0;
@@ -788,7 +788,7 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 	if (st < 0) {
 		if (e.code == KIT_E_OK)
 			kit_err(&e, KIT_E_NETWORK, "download of %s failed", rel);
-		kit_err(err, e.code, "%s", e.msg);
+		kit_err_copy(err, &e);
 		goto out;
 	}
 	if (st != KIT_TUF_FETCH_OK) {

@@ -104,6 +104,50 @@ kit_err_clear(struct kit_error *err)
 	err->msg[0] = '\0';
 }
 
+/* What a failure says when nothing said why: a bug, never the user's. */
+static const char unset[] =
+	"internal error: a step failed without saying why; please report it";
+
+int
+kit_err_copy(struct kit_error *dst, const struct kit_error *src)
+{
+	if (src == NULL || src->code == KIT_E_OK)
+		return kit_err(dst, KIT_E_INVALID, "%s%s%s", unset,
+			       src && src->msg[0] ? " (" : "",
+			       src && src->msg[0] ? src->msg : "");
+	if (src->msg[0] == '\0')
+		return kit_err(dst, src->code, "%s", unset);
+	return kit_err(dst, src->code, "%s", src->msg);
+}
+
+int
+kit_err_report(const char *prog, const struct kit_error *err, FILE *f)
+{
+	struct kit_error e = {0};
+	char clean[sizeof(e.msg)];
+
+	/* one path for set and unset errors alike */
+	kit_err_copy(&e, err);
+	/* messages quote file names, metadata and servers' words */
+	kit_str_sanitize(e.msg, clean, sizeof(clean));
+	fprintf(f, "%s: %s\n", prog, clean);
+	return kit_err_exit_code(&e);
+}
+
+int
+kit_err_report_usage(const char *prog, FILE *f, const char *fmt, ...)
+{
+	struct kit_error e = {0};
+	char what[sizeof(e.msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	kit_err(&e, KIT_E_USAGE, "%s; see '%s --help'", what, prog);
+	return kit_err_report(prog, &e, f);
+}
+
 int
 kit_err_exit_code(const struct kit_error *err)
 {

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -52,8 +53,24 @@ void kit_err_prefix(struct kit_error *err, const char *fmt, ...)
 int kit_err_ssl(struct kit_error *err, enum kit_errc code, const char *fmt,
 		...) KIT_PRINTF(3, 4);
 void kit_err_clear(struct kit_error *err);
+/* Pass src on to dst (unless dst is set already) and return -1: for an
+ * error kept aside and reported later.  An unset src becomes an internal
+ * error, so a failure never passes on as success. */
+int kit_err_copy(struct kit_error *dst, const struct kit_error *src);
 /* Exit code for an error class. */
 int kit_err_exit_code(const struct kit_error *err);
+/*
+ * The end of every program's failure path: print err on f as one line,
+ * "<prog>: <message>", sanitised for a terminal (kit_str_sanitize), and
+ * return the exit code of its class.  An error that was never set (class
+ * OK or an empty message, a bug in the caller) is reported as an internal
+ * error and returns 1: a failure never exits 0.
+ */
+int kit_err_report(const char *prog, const struct kit_error *err, FILE *f);
+/* A usage error, reported the same way: "<prog>: <what>; see '<prog>
+ * --help'"; returns 2. */
+int kit_err_report_usage(const char *prog, FILE *f, const char *fmt, ...)
+	KIT_PRINTF(3, 4);
 
 /*
  * Strings.  kit_strdup() never returns NULL (aborts on out-of-memory, as

@@ -35,6 +35,67 @@ test_error_first_wins(void **state)
 	assert_int_equal(kit_err_exit_code(&err), 2);
 }
 
+/* The one failure report of every program: one sanitised line, the exit
+ * code of the class, and never exit 0 for a failure nobody explained. */
+static int
+report(const struct kit_error *err, char *out, size_t size)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int code;
+
+	assert_non_null(f);
+	code = kit_err_report("kit-test", err, f);
+	fclose(f);
+	snprintf(out, size, "%s", text);
+	free(text);
+	return code;
+}
+
+static void
+test_error_report(void **state)
+{
+	struct kit_error err = {0}, dst = {0};
+	char out[1024];
+
+	(void)state;
+	assert_int_equal(report(&err, out, sizeof(out)), 1);
+	assert_string_equal(out, "kit-test: internal error: a step failed without saying why; please report it\n");
+	assert_int_equal(report(NULL, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "internal error"));
+	err.code = KIT_E_IO; /* a class without a message */
+	assert_int_equal(report(&err, out, sizeof(out)), 5);
+	assert_non_null(strstr(out, "kit-test: internal error"));
+	kit_err_clear(&err);
+	kit_err(&err, KIT_E_SECURITY, "target \x1b]0;x\x07 two\nlines \xff");
+	assert_int_equal(report(&err, out, sizeof(out)), 3);
+	assert_string_equal(out, "kit-test: target ?]0;x? two?lines ?\n");
+	/* the copy helper: unset becomes internal, set passes as it is */
+	kit_err_clear(&err);
+	assert_int_equal(kit_err_copy(&dst, &err), -1);
+	assert_int_equal(dst.code, KIT_E_INVALID);
+	assert_non_null(strstr(dst.msg, "internal error"));
+	kit_err_clear(&dst);
+	kit_err(&err, KIT_E_NETWORK, "mirror %s: timed out", "m1");
+	assert_int_equal(kit_err_copy(&dst, &err), -1);
+	assert_int_equal(dst.code, KIT_E_NETWORK);
+	assert_string_equal(dst.msg, "mirror m1: timed out");
+	assert_int_equal(kit_err_copy(&dst, NULL), -1);
+	assert_int_equal(dst.code, KIT_E_NETWORK); /* the first error wins */
+	/* usage errors leave the same way */
+	{
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		assert_int_equal(kit_err_report_usage("kit-test", f, "--keep takes %d to %d", 1, 100), 2);
+		fclose(f);
+		assert_string_equal(text, "kit-test: --keep takes 1 to 100; see 'kit-test --help'\n");
+		free(text);
+	}
+}
+
 static void
 test_prefix_long(void **state)
 {
@@ -246,6 +307,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_first_wins),
+		cmocka_unit_test(test_error_report),
 		cmocka_unit_test(test_str_is_id),
 		cmocka_unit_test(test_prefix_long),
 		cmocka_unit_test(test_time_parse),
