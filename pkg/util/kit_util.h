@@ -93,8 +93,10 @@ void kit_hex_encode(const unsigned char *in, size_t len, char *out);
 int kit_hex_decode(const char *hex, unsigned char *out, size_t outlen) KIT_WUR;
 /* 1 if s is valid UTF-8 without NUL or C0 controls other than \t \n. */
 int kit_utf8_valid(const char *s, size_t len);
-/* Copy s into out (size bytes), replacing control characters and invalid
- * UTF-8 by '?', so untrusted text can be printed on a terminal. */
+/* Copy s into out (size bytes), replacing invalid UTF-8 and what a
+ * terminal would obey by '?' (C0, DEL and C1 controls, bidirectional
+ * overrides and isolates, line and paragraph separators), so untrusted
+ * text can be printed on a terminal. */
 void kit_str_sanitize(const char *s, char *out, size_t size);
 /* 1 if s (may be NULL: 0) is 1..max bytes of a-z 0-9 '-' (campaign and
  * office ids, platforms), plus A-Z '.' '_' when allow_upper_dot (post

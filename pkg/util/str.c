@@ -198,6 +198,27 @@ kit_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+/*
+ * 1 if the valid sequence p (n bytes) is a character a terminal obeys
+ * rather than shows: C0 and DEL, C1 (U+0080-U+009F: CSI U+009B starts an
+ * escape sequence on many terminals), the bidirectional embeddings,
+ * overrides and isolates (U+202A-U+202E, U+2066-U+2069: "Trojan Source"
+ * reordering), and the line and paragraph separators (U+2028, U+2029).
+ */
+static int
+terminal_control(const unsigned char *p, size_t n)
+{
+	if (n == 1)
+		return p[0] < 0x20 || p[0] == 0x7f;
+	if (n == 2)
+		return p[0] == 0xc2 && p[1] <= 0x9f;
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x80)
+		return p[2] >= 0xa8 && p[2] <= 0xae;
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x81)
+		return p[2] >= 0xa6 && p[2] <= 0xa9;
+	return 0;
+}
+
 void
 kit_str_sanitize(const char *s, char *out, size_t size)
 {
@@ -208,7 +229,7 @@ kit_str_sanitize(const char *s, char *out, size_t size)
 		return;
 	while (i < len && o + 1 < size) {
 		n = utf8_seq(p + i, len - i);
-		if (n == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+		if (n == 0 || terminal_control(p + i, n)) {
 			out[o++] = '?';
 			i += n ? n : 1;
 			continue;

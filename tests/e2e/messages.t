@@ -17,3 +17,10 @@ if cc -shared -fPIC -o "$T/fail_bio.so" "$KIT_SRC/tests/fixtures/shims/fail_bio_
 else
 	not_ok "the failure shim compiles (cc)" "$(cat "$T/cc.err")"
 fi
+
+# Terminal controls in what a message quotes are shown as '?': C0, C1
+# (CSI U+009B), bidirectional overrides (U+202E) and isolates (U+2066).
+evil=$(printf 'x\033]0;t\007\302\2332J\342\200\256exe.pdf\342\201\246y')
+expect_exit 2 "an option with controls in it exits 2" kit-fetch "--$evil"
+expect_msg "the controls are shown as ?" "option --x\?\]0;t\?\?2J\?exe\.pdf\?y;"
+if LC_ALL=C grep -q $'\302\233\|\342\200\256\|\342\201\246\|\033' "$T/err"; then not_ok "no control reaches the terminal" "$(od -c "$T/err" | head -5)"; else ok "no control reaches the terminal"; fi

@@ -269,7 +269,7 @@ test_buf_and_utf8(void **state)
 {
 	struct kit_error err = {0};
 	struct kit_buf b;
-	char out[16];
+	char out[64];
 
 	(void)state;
 	kit_buf_init(&b, 8);
@@ -284,6 +284,12 @@ test_buf_and_utf8(void **state)
 	assert_false(kit_utf8_valid("a\x1b[2J", 5));     /* escape */
 	kit_str_sanitize("a\x1b[2Jb\xff", out, sizeof(out));
 	assert_string_equal(out, "a?[2Jb?");
+	/* C1 (CSI U+009B, NEL U+0085), bidi overrides and isolates, U+2028 */
+	kit_str_sanitize("a\xc2\x9b" "2Jb\xc2\x85" "c\xe2\x80\xae" "gpj.exe\xe2\x81\xa6" "d\xe2\x81\xa9" "e\xe2\x80\xaa" "f\xe2\x80\xa8" "g", out, sizeof(out));
+	assert_string_equal(out, "a?2Jb?c?gpj.exe?d?e?f?g");
+	/* neighbours stay: U+00A0, U+00E9, U+2027, U+202F, U+2065, U+206A */
+	kit_str_sanitize("\xc2\xa0\xc3\xa9\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa", out, sizeof(out));
+	assert_string_equal(out, "\xc2\xa0\xc3\xa9\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
 }
 
 /* Ids: the lower-case set, the wider one for post ids, and the length cap. */
