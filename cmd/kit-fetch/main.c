@@ -27,26 +27,9 @@ fail(const struct kit_error *err)
 
 #define usage_error(...) kit_err_report_usage("kit-fetch", stderr, __VA_ARGS__)
 
-static int
-parse_num(const char *s, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v < 0 || v > max)
-		return -1;
-	/* allow a k/M suffix for rates */
-	if (*end == 'k' || *end == 'K')
-		v *= 1024, end++;
-	else if (*end == 'M' || *end == 'm')
-		v *= 1024 * 1024, end++;
-	if (*end)
-		return -1;
-	*out = v;
-	return 0;
-}
+/* Counts: digits, and a k/M/G suffix where bytes are meant. */
+#define BYTES 1
+#define PLAIN 0
 
 enum {
 	OPT_STATE = 256, OPT_ROOT, OPT_URL, OPT_MIRROR, OPT_OFFICE, OPT_FORCE,
@@ -84,7 +67,7 @@ main(int argc, char **argv)
 	struct kit_fetcher_opts o;
 	struct kit_error err = {0};
 	const char *cmd;
-	long long v;
+	int64_t v;
 	int c, rc = 0;
 
 	kit_fetcher_opts_init(&o);
@@ -108,38 +91,38 @@ main(int argc, char **argv)
 		case OPT_PROXY: o.proxy = optarg; break;
 		case OPT_CACERT: o.cainfo = optarg; break;
 		case OPT_LIMIT_RATE:
-			if (parse_num(optarg, 1LL << 40, &v) != 0)
-				return usage_error("--limit-rate takes bytes per second, e.g. 200k");
+			if (kit_num_parse(optarg, 0, 1ULL << 40, BYTES, &v) != 0)
+				return usage_error("--limit-rate %.40s: give bytes per second up to 1024G, e.g. 200k", optarg);
 			o.limit_rate = v;
 			break;
 		case OPT_SPEED_LIMIT:
-			if (parse_num(optarg, 1LL << 30, &v) != 0)
-				return usage_error("--speed-limit takes bytes per second");
+			if (kit_num_parse(optarg, 0, 1ULL << 30, BYTES, &v) != 0)
+				return usage_error("--speed-limit %.40s: give bytes per second up to 1G, e.g. 1000 or 2k", optarg);
 			o.low_speed_limit = (long)v;
 			break;
 		case OPT_SPEED_TIME:
-			if (parse_num(optarg, 86400, &v) != 0)
-				return usage_error("--speed-time takes seconds");
+			if (kit_num_parse(optarg, 0, 86400, PLAIN, &v) != 0)
+				return usage_error("--speed-time %.40s: give seconds, 0 to 86400", optarg);
 			o.low_speed_time = (long)v;
 			break;
 		case OPT_RETRY_BASE:
-			if (parse_num(optarg, 600000, &v) != 0)
-				return usage_error("--retry-base-ms takes milliseconds");
+			if (kit_num_parse(optarg, 0, 600000, PLAIN, &v) != 0)
+				return usage_error("--retry-base-ms %.40s: give milliseconds, 0 to 600000", optarg);
 			o.retry_base_ms = (long)v;
 			break;
 		case OPT_KEEP:
-			if (parse_num(optarg, 100, &v) != 0 || v < 1)
-				return usage_error("--keep takes 1 to 100");
+			if (kit_num_parse(optarg, 1, 100, PLAIN, &v) != 0)
+				return usage_error("--keep %.40s: give a number of releases, 1 to 100", optarg);
 			o.keep = (int)v;
 			break;
 		case OPT_MAX_UNPACKED:
-			if (parse_num(optarg, 1LL << 50, &v) != 0 || v < 1)
-				return usage_error("--max-unpacked takes bytes, e.g. 4096M");
+			if (kit_num_parse(optarg, 1, 1ULL << 50, BYTES, &v) != 0)
+				return usage_error("--max-unpacked %.40s: give bytes from 1 to 1048576G, e.g. 4096M or 4G", optarg);
 			o.max_unpacked = v;
 			break;
 		case OPT_MAX_RATIO:
-			if (parse_num(optarg, 1000000, &v) != 0 || v < 1)
-				return usage_error("--max-ratio takes a number >= 1");
+			if (kit_num_parse(optarg, 1, 1000000, PLAIN, &v) != 0)
+				return usage_error("--max-ratio %.40s: give a number from 1 to 1000000", optarg);
 			o.max_ratio = v;
 			break;
 		case 'h':

@@ -1,5 +1,4 @@
 /* kit-publish: write, validate, build, sign and publish campaign kits. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,15 +29,13 @@ fail(const struct kit_error *err)
 
 #define usage_error(...) kit_err_report_usage("kit-publish", stderr, __VA_ARGS__)
 
+/* A count from 1 to max: digits only (kit_num_parse). */
 static int
 parse_uint(const char *s, unsigned max, unsigned *out)
 {
-	char *end;
-	unsigned long v;
+	int64_t v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v == 0 || v > max)
+	if (kit_num_parse(s, 1, max, 0, &v) != 0)
 		return -1;
 	*out = (unsigned)v;
 	return 0;

@@ -98,6 +98,12 @@ int kit_utf8_valid(const char *s, size_t len);
  * overrides and isolates, line and paragraph separators), so untrusted
  * text can be printed on a terminal. */
 void kit_str_sanitize(const char *s, char *out, size_t size);
+/* Parse a count from the command line: decimal digits only (no sign, no
+ * space), then, when suffixes are allowed, one of k/K (x1024), m/M
+ * (x1024^2) or g/G (x1024^3).  -1 unless the value, suffix applied, is
+ * min..max (max at most INT64_MAX); no overflow on the way. */
+int kit_num_parse(const char *s, uint64_t min, uint64_t max,
+		  int allow_suffix, int64_t *out) KIT_WUR;
 /* 1 if s (may be NULL: 0) is 1..max bytes of a-z 0-9 '-' (campaign and
  * office ids, platforms), plus A-Z '.' '_' when allow_upper_dot (post
  * ids). */

@@ -1,5 +1,6 @@
 /* str.c: strings, hex, UTF-8 and capped buffers. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,4 +324,34 @@ kit_str_is_id(const char *s, size_t max, int allow_upper_dot)
 		return 0;
 	}
 	return n <= max;
+}
+
+int
+kit_num_parse(const char *s, uint64_t min, uint64_t max, int allow_suffix,
+	      int64_t *out)
+{
+	uint64_t v = 0, mult = 1;
+	const char *p = s;
+
+	if (s == NULL || *p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	if (allow_suffix && (*p == 'k' || *p == 'K'))
+		mult = 1024, p++;
+	else if (allow_suffix && (*p == 'm' || *p == 'M'))
+		mult = 1024 * 1024, p++;
+	else if (allow_suffix && (*p == 'g' || *p == 'G'))
+		mult = 1024 * 1024 * 1024, p++;
+	if (*p != '\0' || v > UINT64_MAX / mult)
+		return -1;
+	v *= mult;
+	/* the limits hold for the value the user meant, suffix applied */
+	if (v < min || v > max || v > INT64_MAX)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
 }

@@ -24,3 +24,18 @@ evil=$(printf 'x\033]0;t\007\302\2332J\342\200\256exe.pdf\342\201\246y')
 expect_exit 2 "an option with controls in it exits 2" kit-fetch "--$evil"
 expect_msg "the controls are shown as ?" "option --x\?\]0;t\?\?2J\?exe\.pdf\?y;"
 if LC_ALL=C grep -q $'\302\233\|\342\200\256\|\342\201\246\|\033' "$T/err"; then not_ok "no control reaches the terminal" "$(od -c "$T/err" | head -5)"; else ok "no control reaches the terminal"; fi
+
+# Counts: the limits hold after the k/M/G suffix, and no value overflows.
+expect_exit 2 "--keep 101 is refused" kit-fetch update --state "$T/office" --keep 101
+expect_msg "with the range" "^kit-fetch: --keep 101: give a number of releases, 1 to 100; see 'kit-fetch --help'$"
+expect_exit 2 "--keep 1k (1024) is refused too" kit-fetch update --state "$T/office" --keep 1k
+expect_msg "with the range" "^kit-fetch: --keep 1k: give a number of releases, 1 to 100"
+expect_exit 2 "--max-unpacked past 2^63 after the suffix is refused, not overflowed" \
+	kit-fetch init --state "$T/office" --root "$T/repo/metadata/1.root.json" --url "file://$T/repo" --max-unpacked 1125899906842624M
+expect_msg "with the range" "^kit-fetch: --max-unpacked 1125899906842624M: give bytes from 1 to 1048576G"
+expect_exit 2 "--max-unpacked with a sign is refused" \
+	kit-fetch init --state "$T/office" --root "$T/repo/metadata/1.root.json" --url "file://$T/repo" --max-unpacked -1
+expect_exit 2 "--speed-time takes no byte suffix" kit-fetch update --state "$T/office" --speed-time 1k
+expect_msg "and says so" "^kit-fetch: --speed-time 1k: give seconds, 0 to 86400"
+[ ! -e "$T/office" ] && ok "nothing was created" || not_ok "nothing was created"
+expect_exit 2 "kit-publish --level 20 is refused" kit-publish build "$KIT_SRC/campaigns/together-2016" --out "$T/out" --level 20

@@ -292,6 +292,40 @@ test_buf_and_utf8(void **state)
 	assert_string_equal(out, "\xc2\xa0\xc3\xa9\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
 }
 
+/* Counts from the command line: limits after the suffix, no overflow. */
+static void
+test_num_parse(void **state)
+{
+	int64_t v = -7;
+
+	(void)state;
+	assert_int_equal(kit_num_parse("100", 1, 100, 0, &v), 0);
+	assert_int_equal(v, 100);
+	assert_int_equal(kit_num_parse("101", 1, 100, 0, &v), -1);
+	assert_int_equal(kit_num_parse("1k", 1, 100, 0, &v), -1); /* no suffix here */
+	assert_int_equal(kit_num_parse("1k", 1, 100, 1, &v), -1); /* 1024 > 100 */
+	assert_int_equal(kit_num_parse("0", 1, 100, 0, &v), -1);
+	assert_int_equal(kit_num_parse("-1", 0, 100, 0, &v), -1);
+	assert_int_equal(kit_num_parse(" 5", 0, 100, 0, &v), -1);
+	assert_int_equal(kit_num_parse("+5", 0, 100, 0, &v), -1);
+	assert_int_equal(kit_num_parse("", 0, 100, 0, &v), -1);
+	assert_int_equal(kit_num_parse("5kk", 0, 1 << 20, 1, &v), -1);
+	assert_int_equal(kit_num_parse("200k", 0, 1 << 20, 1, &v), 0);
+	assert_int_equal(v, 200 * 1024);
+	assert_int_equal(kit_num_parse("4096M", 1, 1ULL << 50, 1, &v), 0);
+	assert_int_equal(v, 4096LL << 20);
+	assert_int_equal(kit_num_parse("4g", 1, 1ULL << 50, 1, &v), 0);
+	assert_int_equal(v, 4LL << 30);
+	/* past 2^50 after the suffix, past INT64_MAX, past UINT64_MAX */
+	assert_int_equal(kit_num_parse("1048577G", 1, 1ULL << 50, 1, &v), -1);
+	assert_int_equal(kit_num_parse("9223372036854775807M", 1, UINT64_MAX, 1, &v), -1);
+	assert_int_equal(kit_num_parse("9223372036854775808", 1, UINT64_MAX, 0, &v), -1);
+	assert_int_equal(kit_num_parse("18446744073709551616", 1, UINT64_MAX, 0, &v), -1);
+	assert_int_equal(kit_num_parse("99999999999999999999999", 1, UINT64_MAX, 0, &v), -1);
+	assert_int_equal(kit_num_parse("9223372036854775807", 1, UINT64_MAX, 0, &v), 0);
+	assert_int_equal(v, INT64_MAX);
+}
+
 /* Ids: the lower-case set, the wider one for post ids, and the length cap. */
 static void
 test_str_is_id(void **state)
@@ -315,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_error_first_wins),
 		cmocka_unit_test(test_error_report),
 		cmocka_unit_test(test_str_is_id),
+		cmocka_unit_test(test_num_parse),
 		cmocka_unit_test(test_prefix_long),
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_zones),
