@@ -7,6 +7,9 @@
 
 #include "kit_util.h"
 
+static void verr(struct kit_error *err, enum kit_errc code, const char *fmt,
+		 va_list ap) KIT_PRINTF(3, 0);
+
 static void
 verr(struct kit_error *err, enum kit_errc code, const char *fmt, va_list ap)
 {
