@@ -110,6 +110,9 @@ $(BUILD)/rel/lib/libkit_$(1).a: $(call objs,rel,$(1))
 $(BUILD)/asan/lib/libkit_$(1).a: $(call objs,asan,$(1))
 	@mkdir -p $$(@D)
 	$(Q)rm -f $$@ && ar rcs $$@ $$^
+$(BUILD)/fuzz/lib/libkit_$(1).a: $(call objs,fuzz,$(1))
+	@mkdir -p $$(@D)
+	$(Q)rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 
@@ -141,14 +144,61 @@ $(foreach m,$(UNIT_MODS),$(eval $(call unit_rules,$(m))))
 # --- fuzz targets: tests/fuzz/<name>_fuzz.c, replayed over corpus/<name>/ ----
 FUZZ := $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c))
 fuzz_closure = $(shell sed -n 's/^.*kit-fuzz-links: *\([-a-z ]*[a-z]\).*/\1/p' tests/fuzz/$(1)_fuzz.c)
+# The modules a target names, each with its closure ($$+ keeps the order).
+fuzz_libs = $(foreach m,$(call fuzz_closure,$(2)),$(call libs_of,$(1),$(m)))
 
 define fuzz_rules
-$(BUILD)/asan/fuzz/$(1)_replay: $(BUILD)/asan/obj/tests/fuzz/$(1)_fuzz.o $(BUILD)/asan/obj/tests/fuzz/replay.o $(call libs_of,asan,$(call fuzz_closure,$(1)))
+$(BUILD)/asan/fuzz/$(1)_replay: $(BUILD)/asan/obj/tests/fuzz/$(1)_fuzz.o $(BUILD)/asan/obj/tests/fuzz/replay.o $(call fuzz_libs,asan,$(1))
 	@mkdir -p $$(@D)
 	@$(if $(Q),echo "  LD      $$@")
-	$(Q)$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS)
+	$(Q)$(CC) $(SAN_FLAGS) -o $$@ $$+ $$(PKG_LIBS)
+$(BUILD)/fuzz/bin/$(1): $(BUILD)/fuzz/obj/tests/fuzz/$(1)_fuzz.o $(call fuzz_libs,fuzz,$(1))
+	@mkdir -p $$(@D)
+	@$(if $(Q),echo "  LD      $$@")
+	$(Q)$$(FUZZ_CC) $$(FUZZ_SAN) -fsanitize=fuzzer -o $$@ $$+ $$(PKG_LIBS)
 endef
 $(foreach f,$(FUZZ),$(eval $(call fuzz_rules,$(f))))
+
+# make fuzz: each target (FUZZ_TARGETS, default all) built with clang and
+# libFuzzer under ASan + UBSan, run FUZZ_SECONDS one after the other.  New
+# inputs go to $(BUILD)/fuzz/corpus/<name>/, crashes, leaks and timeouts to
+# $(BUILD)/fuzz/findings/<name>/, the log to $(BUILD)/fuzz/<name>.log and one
+# line per target to $(BUILD)/fuzz/summary.txt.  Replay a finding with
+# $(BUILD)/fuzz/bin/<name> FILE.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(FUZZ)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS   = $(KIT_WARN) $(INCS) $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+DEB_FUZZ     := clang libclang-rt-dev
+
+$(BUILD)/fuzz/obj/%.o: %.c | fuzz-deps
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+.PHONY: fuzz fuzz-deps
+fuzz-deps:
+	@echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' | \
+	  $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "kit: installing $(DEB_FUZZ) for make fuzz"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_FUZZ)) \
+	      >$(BUILD).apt-fuzz.log 2>&1 || { echo "kit: apt-get install failed (see $(BUILD).apt-fuzz.log)" >&2; exit 1; }; \
+	  else echo "kit: make fuzz needs clang and libFuzzer; as root run: apt-get install $(DEB_FUZZ)" >&2; exit 1; fi; }
+
+fuzz: deps fuzz-deps $(foreach f,$(FUZZ_TARGETS),$(BUILD)/fuzz/bin/$(f))
+	@fail=0; : >$(BUILD)/fuzz/summary.txt; for f in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz/corpus/$$f $(BUILD)/fuzz/findings/$$f; \
+	  dict=; [ -f tests/fuzz/$$f.dict ] && dict=-dict=tests/fuzz/$$f.dict; \
+	  echo "== fuzz: $$f for $(FUZZ_SECONDS) s (log: $(BUILD)/fuzz/$$f.log)"; \
+	  tmp=$${FUZZ_TMPDIR:-/dev/shm}; [ -d "$$tmp" ] || tmp=/tmp; \
+	  if TMPDIR=$$tmp $(BUILD)/fuzz/bin/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	      -print_final_stats=1 -artifact_prefix=$(abspath $(BUILD))/fuzz/findings/$$f/ $$dict \
+	      $(BUILD)/fuzz/corpus/$$f tests/fuzz/corpus/$$f >$(BUILD)/fuzz/$$f.log 2>&1; then r=clean; else r=FINDING; fail=1; fi; \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(BUILD)/fuzz/$$f.log); \
+	  echo "$$f: $$r, $(FUZZ_SECONDS) s, $${runs:-?} runs, $$(date -u +%Y-%m-%d)" | tee -a $(BUILD)/fuzz/summary.txt; \
+	done; exit $$fail
 
 # --- check --------------------------------------------------------------------
 ASAN_BINS := $(foreach p,$(PROGRAMS),$(BUILD)/asan/bin/$(p))

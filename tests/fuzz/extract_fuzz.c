@@ -3,32 +3,18 @@
  * extract_fuzz.c: libFuzzer-style target over the bundle extractor.
  *
  * The extractor reads files, so each input is written to a private
- * temporary directory, extracted into a fresh staging directory there with
- * small limits (so a bomb costs milliseconds) and a manifest check that
- * accepts anything, and everything is removed again.  Any result is fine;
+ * temporary directory (fuzz_util.h), extracted into a fresh staging
+ * directory there with small limits (so a bomb costs milliseconds) and a
+ * manifest check that accepts anything, and everything is removed again.  Any result is fine;
  * the sanitizers judge crashes, leaks and undefined behaviour.  Under gcc,
  * tests/fuzz/replay.c runs it over tests/fuzz/corpus/extract/.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "fuzz_util.h"
 #include "kit_bundle.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char work[64];
-
-static void
-cleanup(void)
-{
-	struct kit_error err = {0};
-
-	if (work[0] && kit_rm_rf(work, &err) != 0)
-		fprintf(stderr, "extract_fuzz: %s\n", err.msg);
-}
 
 static int
 accept_any(const json_t *manifest, void *arg, struct kit_error *err)
@@ -47,17 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char arc[128], staging[128];
 	json_t *m = NULL;
 
-	if (!work[0]) {
-		char tmpl[] = "/tmp/kit-extract-fuzz-XXXXXX";
-
-		if (!mkdtemp(tmpl))
-			abort();
-		memcpy(work, tmpl, sizeof(tmpl));
-		atexit(cleanup);
-	}
-	if (snprintf(arc, sizeof(arc), "%s/in.tar.zst", work) < 0 ||
-	    snprintf(staging, sizeof(staging), "%s/staging", work) < 0)
-		abort();
+	fuzz_workdir("extract");
+	fuzz_path(arc, sizeof(arc), "in.tar.zst");
+	fuzz_path(staging, sizeof(staging), "staging");
 	if (kit_file_write_atomic(arc, data, size, 0644, &err) != 0)
 		abort();
 	lim.max_total = 64u * 1024 * 1024;

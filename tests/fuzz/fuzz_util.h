@@ -1,0 +1,147 @@
+/*
+ * fuzz_util.h: what the fuzz targets share (included, not linked: each
+ * target is one .c file plus replay.c or libFuzzer).
+ *
+ * - fuzz_workdir(): one private directory per process under $TMPDIR (else
+ *   /tmp), removed at exit; targets that parse files write the input there.
+ * - fuzz_split(): cut the input into slices at a separator line, so one
+ *   input can stand for several files (a campaign directory, a repository).
+ *   Slices that are not given are absent (len 0, present 0).
+ * - fuzz_put(): write a file below a directory, creating its parents.
+ *
+ * A failure of the harness itself (disk full, mkdtemp) aborts: it is not
+ * the input's fault and must not pass for a finding-free run.
+ */
+#ifndef KIT_FUZZ_UTIL_H
+#define KIT_FUZZ_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit_util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct fuzz_slice {
+	const uint8_t *p;
+	size_t len;
+	int present;
+};
+
+static char fuzz_dir[256];
+
+static inline void
+fuzz_cleanup(void)
+{
+	struct kit_error err = {0};
+
+	if (fuzz_dir[0] && kit_rm_rf(fuzz_dir, &err) != 0)
+		fprintf(stderr, "fuzz: %s\n", err.msg);
+}
+
+/* The process's work directory, created on first use. */
+static inline const char *
+fuzz_workdir(const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (!fuzz_dir[0]) {
+		if (tmp == NULL || *tmp != '/')
+			tmp = "/tmp";
+		if (snprintf(fuzz_dir, sizeof(fuzz_dir), "%s/kit-%s-fuzz-XXXXXX",
+			     tmp, name) >= (int)sizeof(fuzz_dir) ||
+		    mkdtemp(fuzz_dir) == NULL)
+			abort();
+		atexit(fuzz_cleanup);
+	}
+	return fuzz_dir;
+}
+
+/* "<workdir>/<rel>" into out (abort when too long). */
+static inline void
+fuzz_path(char *out, size_t size, const char *rel)
+{
+	if (snprintf(out, size, "%s/%s", fuzz_dir, rel) >= (int)size)
+		abort();
+}
+
+/* Empty the work directory's entry rel (a file or a tree). */
+static inline void
+fuzz_rm(const char *rel)
+{
+	struct kit_error err = {0};
+	char path[512];
+
+	fuzz_path(path, sizeof(path), rel);
+	if (kit_rm_rf(path, &err) != 0) {
+		fprintf(stderr, "fuzz: %s\n", err.msg);
+		abort();
+	}
+}
+
+/* Write len bytes to <workdir>/<rel>, creating parent directories. */
+static inline void
+fuzz_put(const char *rel, const void *p, size_t len)
+{
+	struct kit_error err = {0};
+	char path[512], *slash;
+
+	fuzz_path(path, sizeof(path), rel);
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	if (kit_mkdir_p(path, 0755, &err) != 0) {
+		fprintf(stderr, "fuzz: %s\n", err.msg);
+		abort();
+	}
+	*slash = '/';
+	if (kit_file_write_atomic(path, p, len, 0644, &err) != 0) {
+		fprintf(stderr, "fuzz: %s\n", err.msg);
+		abort();
+	}
+}
+
+/*
+ * Cut data at each occurrence of sep (a whole line such as
+ * "\n--kit-fuzz--\n") into at most n slices; the remainder after the
+ * n-th separator belongs to the last slice.  Returns the number given.
+ */
+static inline size_t
+fuzz_split(const uint8_t *data, size_t size, const char *sep,
+	   struct fuzz_slice *s, size_t n)
+{
+	size_t seplen = strlen(sep), i = 0, start = 0, at;
+
+	memset(s, 0, n * sizeof(*s));
+	if (n == 0)
+		return 0;
+	for (at = 0; i + 1 < n && at + seplen <= size; at++) {
+		if (memcmp(data + at, sep, seplen) != 0)
+			continue;
+		s[i].p = data + start;
+		s[i].len = at - start;
+		s[i].present = 1;
+		i++;
+		start = at + seplen;
+		at = start - 1;
+	}
+	s[i].p = data + start;
+	s[i].len = size - start;
+	s[i].present = 1;
+	return i + 1;
+}
+
+/* A NUL-terminated copy of a slice (caller frees). */
+static inline char *
+fuzz_strndup(const struct fuzz_slice *s)
+{
+	char *c = kit_xmalloc(s->len + 1);
+
+	if (s->len)
+		memcpy(c, s->p, s->len);
+	c[s->len] = '\0';
+	return c;
+}
+
+#endif

@@ -1,0 +1,226 @@
+#!/usr/bin/python3
+"""gen_tuf_client.py: write the seed corpus of tests/fuzz/tuf_client_fuzz.c.
+
+Run from the repository root: python3 tests/fuzz/gen_tuf_client.py
+Writes tests/fuzz/corpus/tuf_client/ (replayed by make check) and
+tests/fuzz/pending/tuf_client/ (reproducers of known crashes, replayed only
+once they are fixed: move them into the corpus then).
+
+Independent of the code under test: canonical JSON from Python's json
+module (sorted keys, no whitespace; the seeds are ASCII, where that is
+exactly OLPC canonical JSON) and Ed25519 from python3-cryptography, with
+the RFC 8032 section 7.1 test keys 1 and 2 (the harness pins a root made
+from key 1).  Ed25519 is deterministic, so the output is the same on every
+run.
+
+An input is slices cut at the line SEP (see tuf_client_fuzz.c):
+  0 pinned root.json (empty: the harness's own root, key 1, version 1)
+  1-3 trusted timestamp.json, snapshot.json, targets.json in the state dir
+  4, 5 the first and second root the client asks for (N.root.json)
+  6 timestamp.json, 7 any snapshot, 8 any targets, 9 every target file
+An absent or empty served slice is a 404.
+"""
+import hashlib
+import json
+import os
+import sys
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+SEP = b"\n@@kit-fuzz@@\n"
+EXPIRES = "2099-12-31T23:59:59Z"
+K1 = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+K2 = bytes.fromhex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb")
+
+
+def canonical(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+class Key:
+    def __init__(self, seed):
+        self.priv = Ed25519PrivateKey.from_private_bytes(seed)
+        self.pub = self.priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+        self.obj = {"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": self.pub}}
+        self.id = hashlib.sha256(canonical(self.obj)).hexdigest()
+
+    def sign(self, signed, keyid=None):
+        return {"keyid": keyid or self.id, "sig": self.priv.sign(canonical(signed)).hex()}
+
+
+KEY1, KEY2 = Key(K1), Key(K2)
+
+
+def meta(signed, *signers):
+    sigs = []
+    for s in signers:
+        sigs.append(s.sign(signed) if isinstance(s, Key) else s[0].sign(signed, s[1]))
+    return (json.dumps({"signed": signed, "signatures": sigs}, indent=1,
+                       sort_keys=True) + "\n").encode()
+
+
+def root_signed(version, keys=None, roles=None, consistent=True):
+    keys = keys or {KEY1.id: KEY1.obj}
+    r = {n: {"keyids": [KEY1.id], "threshold": 1}
+         for n in ("root", "timestamp", "snapshot", "targets")}
+    r.update(roles or {})
+    return {"_type": "root", "spec_version": "1.0.31", "version": version,
+            "expires": EXPIRES, "consistent_snapshot": consistent,
+            "keys": keys, "roles": r}
+
+
+def target_file(text):
+    return text.encode()
+
+
+def targets_signed(version, files, custom=True, delegations=False):
+    t = {}
+    for name, data in files.items():
+        e = {"length": len(data), "hashes": {"sha256": hashlib.sha256(data).hexdigest()}}
+        if custom:
+            camp, off = name.split("/", 1) if "/" in name else ("c", name)
+            e["custom"] = {"campaign": camp, "office": off.split(".")[0],
+                           "version": version, "content": "0" * 64,
+                           "window": {"start": "2016-12-15T00:00:00+01:00",
+                                      "end": "2016-12-18T23:59:59+01:00"}}
+        t[name] = e
+    s = {"_type": "targets", "spec_version": "1.0.31", "version": version,
+         "expires": EXPIRES, "targets": t}
+    if delegations:
+        s["delegations"] = {"keys": {}, "roles": []}
+    return s
+
+
+def listing_signed(role, version, listed, listed_version, listed_bytes=None):
+    """Snapshot or timestamp metadata: meta {listed: {version, length?, hashes?}}."""
+    m = {"version": listed_version}
+    if listed_bytes is not None:
+        m["length"] = len(listed_bytes)
+        m["hashes"] = {"sha256": hashlib.sha256(listed_bytes).hexdigest()}
+    return {"_type": role, "spec_version": "1.0.31", "version": version,
+            "expires": EXPIRES, "meta": {listed: m}}
+
+
+def snapshot_signed(version, targets_version, targets_bytes=None):
+    return listing_signed("snapshot", version, "targets.json", targets_version, targets_bytes)
+
+
+def timestamp_signed(version, snapshot_version, snapshot_bytes=None):
+    return listing_signed("timestamp", version, "snapshot.json", snapshot_version, snapshot_bytes)
+
+
+def repo(version=1, files=None, signer=KEY1, ts_signer=None, hashes=True,
+         delegations=False):
+    """Served timestamp, snapshot, targets of one consistent repository."""
+    files = files if files is not None else {
+        "together-2016/global.tar.zst": target_file("kit version one\n")}
+    tg = meta(targets_signed(version, files, delegations=delegations), signer)
+    sn = meta(snapshot_signed(version, version, tg if hashes else None), signer)
+    ts = meta(timestamp_signed(version, version, sn if hashes else None),
+              *(ts_signer or [signer]))
+    return ts, sn, tg, files
+
+
+def seed(slots):
+    """slots: dict index -> bytes; absent ones stay absent."""
+    n = max(slots) + 1
+    return SEP.join(slots.get(i, b"") for i in range(n))
+
+
+def main():
+    out = os.path.join("tests", "fuzz", "corpus", "tuf_client")
+    pend = os.path.join("tests", "fuzz", "pending", "tuf_client")
+    os.makedirs(out, exist_ok=True)
+    os.makedirs(pend, exist_ok=True)
+    seeds, pending = {}, {}
+
+    # A plain update: the pinned root, one target, fetched.
+    ts, sn, tg, files = repo()
+    first = next(iter(files.values()))
+    seeds["plain"] = seed({6: ts, 7: sn, 8: tg, 9: first})
+
+    # No hashes or lengths in the meta entries (they are optional).
+    ts2, sn2, tg2, _ = repo(hashes=False)
+    seeds["no-hashes"] = seed({6: ts2, 7: sn2, 8: tg2, 9: first})
+
+    # Several targets, one with an unsafe name, delegations present.
+    many = {"together-2016/global.tar.zst": target_file("kit version one\n"),
+            "together-2016/be.tar.zst": target_file("belgium\n"),
+            "../escape.tar.zst": target_file("x\n"),
+            "flat.tar.zst": target_file("flat\n")}
+    ts3, sn3, tg3, _ = repo(files=many, delegations=True)
+    seeds["many-targets"] = seed({6: ts3, 7: sn3, 8: tg3, 9: first})
+
+    # Root rotation: 2.root.json moves timestamp and snapshot to key 2,
+    # signed by key 1 (the old root) and key 1 (its own root key).
+    r2 = root_signed(2, keys={KEY1.id: KEY1.obj, KEY2.id: KEY2.obj},
+                     roles={"timestamp": {"keyids": [KEY2.id], "threshold": 1},
+                            "snapshot": {"keyids": [KEY2.id], "threshold": 1}})
+    tg4 = meta(targets_signed(1, files), KEY1)
+    sn4 = meta(snapshot_signed(1, 1, tg4), KEY2)
+    ts4 = meta(timestamp_signed(1, 1, sn4), KEY2)
+    seeds["rotation"] = seed({4: meta(r2, KEY1), 6: ts4, 7: sn4, 8: tg4, 9: first})
+
+    # Two rotations, the second to root key 2 with threshold 2 for targets.
+    r3 = root_signed(3, keys={KEY1.id: KEY1.obj, KEY2.id: KEY2.obj},
+                     roles={"root": {"keyids": [KEY2.id], "threshold": 1},
+                            "targets": {"keyids": [KEY1.id, KEY2.id], "threshold": 2}})
+    tg5 = meta(targets_signed(2, files), KEY1, KEY2)
+    sn5 = meta(snapshot_signed(2, 2, tg5), KEY1)
+    ts5 = meta(timestamp_signed(2, 2, sn5), KEY1)
+    seeds["rotation-threshold"] = seed({4: meta(r2, KEY1), 5: meta(r3, KEY1, KEY2),
+                                        6: ts5, 7: sn5, 8: tg5, 9: first})
+
+    # A repository without consistent snapshots.
+    r2n = root_signed(2, consistent=False)
+    seeds["not-consistent"] = seed({4: meta(r2n, KEY1), 6: ts, 7: sn, 8: tg, 9: first})
+
+    # Trusted state from an earlier update, a newer repository served.
+    ts6, sn6, tg6, _ = repo(version=3)
+    seeds["update-from-state"] = seed({1: ts, 2: sn, 3: tg, 6: ts6, 7: sn6, 8: tg6, 9: first})
+    # ... and the same timestamp again (nothing changed), and a rollback.
+    seeds["unchanged"] = seed({1: ts6, 2: sn6, 3: tg6, 6: ts6, 7: sn6, 8: tg6, 9: first})
+    seeds["rollback"] = seed({1: ts6, 2: sn6, 3: tg6, 6: ts, 7: sn, 8: tg})
+    seeds["not-modified"] = seed({1: ts6, 2: sn6, 3: tg6, 6: b"!304", 9: first})
+
+    # A pinned root given in the input (slice 0), and a served root signed
+    # by the wrong key.
+    seeds["pinned-root"] = seed({0: meta(root_signed(1), KEY1), 6: ts, 7: sn, 8: tg, 9: first})
+    seeds["root-wrong-key"] = seed({4: meta(r2, KEY2), 6: ts, 7: sn, 8: tg})
+    # A transport error and a target file that is too long.
+    seeds["network-error"] = seed({6: b"!err"})
+    seeds["target-too-long"] = seed({6: ts, 7: sn, 8: tg, 9: first + b"more"})
+
+    # Issue 14: one key listed twice, the second id in upper case (and its
+    # public key in upper-case hex), meets a threshold of 2 for timestamp
+    # with one real key.  The harness aborts when a threshold is met by
+    # fewer distinct real keys.
+    up = KEY1.id.upper()
+    kdup = dict(KEY1.obj, keyval={"public": KEY1.pub.upper()})
+    rdup = root_signed(1, keys={KEY1.id: KEY1.obj, up: kdup},
+                       roles={"timestamp": {"keyids": [KEY1.id, up], "threshold": 2}})
+    tsd = meta(timestamp_signed(1, 1, sn), KEY1, (KEY1, up))
+    pending["key-twice-upper-case"] = seed({0: meta(rdup, KEY1), 6: tsd, 7: sn, 8: tg, 9: first})
+    # Issue 14: a captive portal's HTML page served as 2.root.json.
+    html = b"<!DOCTYPE html>\n<html><head><title>Log in</title></head>" \
+           b"<body><form action=\"/login\">Wi-Fi login</form></body></html>\n"
+    pending["html-as-root"] = seed({4: html, 6: ts, 7: sn, 8: tg})
+    # Issue 14: a pinned root of version 2^63-1 (the next is asked for),
+    # and a served root that claims it.
+    big = 2**63 - 1
+    pending["pinned-root-max-version"] = seed({0: meta(root_signed(big), KEY1), 6: ts, 7: sn, 8: tg})
+    seeds["served-root-max-version"] = seed({4: meta(root_signed(big), KEY1), 6: ts, 7: sn, 8: tg})
+
+    for name, data in seeds.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    for name, data in pending.items():
+        with open(os.path.join(pend, name), "wb") as f:
+            f.write(data)
+    print(f"{len(seeds)} seeds in {out}, {len(pending)} in {pend}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
