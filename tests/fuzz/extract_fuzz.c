@@ -5,9 +5,10 @@
  * The extractor reads files, so each input is written to a private
  * temporary directory (fuzz_util.h), extracted into a fresh staging
  * directory there with small limits (so a bomb costs milliseconds) and a
- * manifest check that accepts anything, and everything is removed again.  Any result is fine;
- * the sanitizers judge crashes, leaks and undefined behaviour.  Under gcc,
- * tests/fuzz/replay.c runs it over tests/fuzz/corpus/extract/.
+ * manifest check that accepts anything, and everything is removed again.
+ * Any result is fine; the sanitizers judge crashes, leaks and undefined
+ * behaviour.  Under gcc, tests/fuzz/replay.c runs it over
+ * tests/fuzz/corpus/extract/.
  */
 #include <stdint.h>
 #include <stdio.h>

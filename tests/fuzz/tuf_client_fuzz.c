@@ -5,7 +5,7 @@
  * metadata file.
  *
  * The input is cut into slices at the line "@@kit-fuzz@@" (see
- * gen_tuf_client.py, which writes the seeds with valid signatures):
+ * gen_tuf_seeds.py, which writes the seeds with valid signatures):
  *   0     the pinned root.json; empty, absent or refused by
  *         kit_tuf_client_pin_root: the harness's own root (version 1, every
  *         role key 1 with threshold 1, consistent snapshots)
@@ -37,25 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fuzz_tuf.h"
 #include "fuzz_util.h"
-#include "kit_crypto.h"
-#include "kit_tuf.h"
 
 #define SEP "\n@@kit-fuzz@@\n"
 #define NSLICES 10
 
-static const unsigned char seed1[32] = {
-	0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a,
-	0xf4, 0x92, 0xec, 0x2c, 0xc4, 0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32,
-	0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60,
-};
-static const unsigned char seed2[32] = {
-	0x4c, 0xcd, 0x08, 0x9b, 0x28, 0xff, 0x96, 0xda, 0x9d, 0xb6, 0xc3,
-	0x46, 0xec, 0x11, 0x4e, 0x0f, 0x5b, 0x8a, 0x31, 0x9f, 0x35, 0xab,
-	0xa6, 0x24, 0xda, 0x8c, 0xf6, 0xed, 0x4f, 0xb8, 0xa6, 0xfb,
-};
-
-static struct kit_key *key[2];
 static unsigned char *own_root;
 static size_t own_root_len;
 
@@ -64,43 +51,14 @@ struct served {
 	int roots; /* root requests so far */
 };
 
-static void
-die(const char *what, const struct kit_error *err)
-{
-	fprintf(stderr, "tuf_client_fuzz: %s: %s\n", what, err ? err->msg : "");
-	abort();
-}
+#define die fuzz_tuf_die
 
-/* The harness's pinned root: version 1, key 1 for every role. */
 static void
 make_own_root(void)
 {
-	struct kit_error err = {0};
-	char kid[KIT_SHA256_HEX];
-	json_t *signed_, *meta, *roles;
-	const char *names[] = {"root", "targets", "snapshot", "timestamp"};
-	size_t i;
-	char *text;
+	json_t *meta = fuzz_tuf_root();
+	char *text = json_dumps(meta, JSON_SORT_KEYS | JSON_INDENT(1));
 
-	for (i = 0; i < 2; i++)
-		if ((key[i] = kit_key_from_seed(i ? seed2 : seed1, &err)) == NULL)
-			die("key", &err);
-	if (kit_tuf_keyid(key[0], kid, &err) < 0)
-		die("keyid", &err);
-	roles = json_object();
-	for (i = 0; i < 4; i++)
-		json_object_set_new(roles, names[i],
-				    json_pack("{s:[s], s:i}", "keyids", kid,
-					      "threshold", 1));
-	signed_ = json_pack("{s:s, s:s, s:i, s:s, s:b, s:{s:o}, s:o}", "_type",
-			    "root", "spec_version", "1.0.31", "version", 1,
-			    "expires", "2099-12-31T23:59:59Z",
-			    "consistent_snapshot", 1, "keys", kid,
-			    kit_tuf_key_json(key[0]), "roles", roles);
-	meta = json_pack("{s:o, s:[]}", "signed", signed_, "signatures");
-	if (meta == NULL || kit_tuf_sign(meta, key[0], &err) < 0)
-		die("sign the root", &err);
-	text = json_dumps(meta, JSON_SORT_KEYS | JSON_INDENT(1));
 	own_root_len = strlen(text);
 	own_root = (unsigned char *)text;
 	json_decref(meta);
@@ -139,39 +97,6 @@ serve(void *arg, const char *relpath, const char *dest, uint64_t max,
 	if (kit_file_write_atomic(dest, s->p, n, 0644, &e) < 0)
 		die("write a download", &e);
 	return KIT_TUF_FETCH_OK;
-}
-
-/* How many of the real keys (1 and 2) made a valid signature of meta. */
-static int64_t
-real_signers(const json_t *meta)
-{
-	struct kit_error err = {0};
-	struct kit_buf b;
-	const json_t *sigs = json_object_get(meta, "signatures"), *sg;
-	unsigned char raw[KIT_ED25519_SIG_LEN];
-	int64_t n = 0;
-	size_t i, k;
-
-	kit_buf_init(&b, KIT_TUF_MAX_CANONICAL);
-	if (kit_tuf_canonical(json_object_get(meta, "signed"), &b, &err) < 0)
-		die("canonical JSON of trusted metadata", &err);
-	for (k = 0; k < 2; k++) {
-		json_array_foreach(sigs, i, sg) {
-			const char *hex = json_string_value(json_object_get(sg, "sig"));
-
-			if (hex == NULL || strlen(hex) != 2 * KIT_ED25519_SIG_LEN ||
-			    kit_hex_decode(hex, raw, sizeof(raw)) < 0)
-				continue;
-			kit_err_clear(&err);
-			if (kit_key_verify(key[k], b.data, b.len, raw, sizeof(raw),
-					   &err) == 0) {
-				n++;
-				break;
-			}
-		}
-	}
-	kit_buf_free(&b);
-	return n;
 }
 
 static json_t *
@@ -214,11 +139,8 @@ check_success(const char *state, int64_t start)
 	for (i = 0; i < KIT_TUF_NROLES; i++)
 		md[i] = load_state(state, files[i], (enum kit_tuf_role)i, start);
 	for (i = 0; i < KIT_TUF_NROLES; i++) {
-		const json_t *r = json_object_get(json_object_get(
-			json_object_get(md[0], "signed"), "roles"),
-			kit_tuf_role_name((enum kit_tuf_role)i));
-		int64_t th = json_integer_value(json_object_get(r, "threshold"));
-		int64_t n = real_signers(md[i]);
+		int64_t th = fuzz_tuf_threshold(md[0], (enum kit_tuf_role)i);
+		int64_t n = fuzz_tuf_real_signers(md[i]);
 
 		if (n < th) {
 			fprintf(stderr, "tuf_client_fuzz: %s: threshold %lld met "

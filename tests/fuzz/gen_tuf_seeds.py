@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""gen_tuf_client.py: write the seed corpus of tests/fuzz/tuf_client_fuzz.c.
+"""gen_tuf_seeds.py: write the seed corpora of the TUF fuzz targets.
 
-Run from the repository root: python3 tests/fuzz/gen_tuf_client.py
-Writes tests/fuzz/corpus/tuf_client/ (replayed by make check) and
-tests/fuzz/pending/tuf_client/ (reproducers of known crashes, replayed only
-once they are fixed: move them into the corpus then).
+Run from the repository root: python3 tests/fuzz/gen_tuf_seeds.py
+Writes tests/fuzz/corpus/{tuf_client,tuf_meta,canonical}/ (replayed by make
+check) and tests/fuzz/pending/<target>/ (reproducers of known crashes,
+replayed only once they are fixed: move them into the corpus then).
 
 Independent of the code under test: canonical JSON from Python's json
 module (sorted keys, no whitespace; the seeds are ASCII, where that is
@@ -13,7 +13,8 @@ the RFC 8032 section 7.1 test keys 1 and 2 (the harness pins a root made
 from key 1).  Ed25519 is deterministic, so the output is the same on every
 run.
 
-An input is slices cut at the line SEP (see tuf_client_fuzz.c):
+A tuf_meta input is a root (empty: the harness's) and metadata, cut at the
+line SEP.  A tuf_client input is slices cut there (see tuf_client_fuzz.c):
   0 pinned root.json (empty: the harness's own root, key 1, version 1)
   1-3 trusted timestamp.json, snapshot.json, targets.json in the state dir
   4, 5 the first and second root the client asks for (N.root.json)
@@ -130,10 +131,6 @@ def seed(slots):
 
 
 def main():
-    out = os.path.join("tests", "fuzz", "corpus", "tuf_client")
-    pend = os.path.join("tests", "fuzz", "pending", "tuf_client")
-    os.makedirs(out, exist_ok=True)
-    os.makedirs(pend, exist_ok=True)
     seeds, pending = {}, {}
 
     # A plain update: the pinned root, one target, fetched.
@@ -213,13 +210,42 @@ def main():
     pending["pinned-root-max-version"] = seed({0: meta(root_signed(big), KEY1), 6: ts, 7: sn, 8: tg})
     seeds["served-root-max-version"] = seed({4: meta(root_signed(big), KEY1), 6: ts, 7: sn, 8: tg})
 
-    for name, data in seeds.items():
-        with open(os.path.join(out, name), "wb") as f:
-            f.write(data)
-    for name, data in pending.items():
-        with open(os.path.join(pend, name), "wb") as f:
-            f.write(data)
-    print(f"{len(seeds)} seeds in {out}, {len(pending)} in {pend}", file=sys.stderr)
+    write("tuf_client", seeds, pending)
+
+    # tuf_meta: root and metadata, signed or not, each role.
+    r1 = meta(root_signed(1), KEY1)
+    write("tuf_meta", {
+        "timestamp": seed({1: ts}), "snapshot": seed({1: sn}), "targets": seed({1: tg}),
+        "targets-many": seed({1: tg3}), "root": seed({1: r1}),
+        "root-rotated": seed({0: meta(r2, KEY1), 1: ts4}),
+        "root-threshold-2": seed({0: meta(r3, KEY1, KEY2), 1: tg5}),
+        "root-self": seed({0: meta(r3, KEY1, KEY2), 1: meta(r3, KEY1, KEY2)}),
+        "wrong-key": seed({1: meta(timestamp_signed(1, 1), KEY2)}),
+        "unsigned": seed({1: meta(timestamp_signed(1, 1))}),
+        "max-version": seed({1: meta(root_signed(big), KEY1)}),
+    }, {"key-twice-upper-case": seed({0: meta(rdup, KEY1), 1: tsd})})
+
+    # canonical: JSON of every kind.
+    write("canonical", {
+        "metadata": tg3,
+        "escapes": "{\"b\":\"quote \\\" backslash \\\\ slash \\/ tab \\t\",\"a\":[1,-2,0,true,false,null]}".encode(),
+        "unicode": json.dumps({"z\u00e9": "\u0151\u4e2d\U0001f600", "\u00e9": {}, "e": []},
+                              ensure_ascii=False).encode(),
+        "numbers": b"[9223372036854775807,-9223372036854775808,1.5,1e3,-0]",
+        "nested": b"[[[[[[[[[[[[[[[[[[[[{\"k\":[[[[[[[[[[]]]]]]]]]]}]]]]]]]]]]]]]]]]]]]]",
+        "string": b"\"a \\u0000 b\"",
+    }, {})
+
+
+def write(target, seeds, pending):
+    for d, items in (("corpus", seeds), ("pending", pending)):
+        path = os.path.join("tests", "fuzz", d, target)
+        if items:
+            os.makedirs(path, exist_ok=True)
+        for name, data in items.items():
+            with open(os.path.join(path, name), "wb") as f:
+                f.write(data)
+    print(f"{target}: {len(seeds)} seeds, {len(pending)} pending", file=sys.stderr)
 
 
 if __name__ == "__main__":
