@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_util.h"
 #include "kit_crypto.h"
 #include "kit_tuf.h"
 
@@ -33,14 +34,6 @@ static const unsigned char fuzz_tuf_seed[2][32] = {
 static struct kit_key *fuzz_tuf_key[2];
 
 static inline void
-fuzz_tuf_die(const char *what, const struct kit_error *err)
-{
-	fprintf(stderr, "fuzz: %s%s%s\n", what, err ? ": " : "",
-		err ? err->msg : "");
-	abort();
-}
-
-static inline void
 fuzz_tuf_keys(void)
 {
 	struct kit_error err = {0};
@@ -48,7 +41,7 @@ fuzz_tuf_keys(void)
 
 	for (i = 0; i < 2 && fuzz_tuf_key[i] == NULL; i++)
 		if ((fuzz_tuf_key[i] = kit_key_from_seed(fuzz_tuf_seed[i], &err)) == NULL)
-			fuzz_tuf_die("key", &err);
+			fuzz_die("key", &err);
 }
 
 /* The harness's root metadata (new reference). */
@@ -64,7 +57,7 @@ fuzz_tuf_root(void)
 
 	fuzz_tuf_keys();
 	if (kit_tuf_keyid(fuzz_tuf_key[0], kid, &err) < 0)
-		fuzz_tuf_die("keyid", &err);
+		fuzz_die("keyid", &err);
 	roles = json_object();
 	for (i = 0; i < 4; i++)
 		json_object_set_new(roles, names[i],
@@ -77,7 +70,7 @@ fuzz_tuf_root(void)
 			    kit_tuf_key_json(fuzz_tuf_key[0]), "roles", roles);
 	meta = json_pack("{s:o, s:[]}", "signed", signed_, "signatures");
 	if (meta == NULL || kit_tuf_sign(meta, fuzz_tuf_key[0], &err) < 0)
-		fuzz_tuf_die("sign the root", &err);
+		fuzz_die("sign the root", &err);
 	return meta;
 }
 

@@ -8,6 +8,8 @@
  *   input can stand for several files (a campaign directory, a repository).
  *   Slices that are not given are absent (len 0, present 0).
  * - fuzz_put(): write a file below a directory, creating its parents.
+ * - fuzz_die(): a broken invariant or a harness failure; fuzz_debug():
+ *   what an input led to, printed when KIT_FUZZ_DEBUG is set.
  *
  * A failure of the harness itself (disk full, mkdtemp) aborts: it is not
  * the input's fault and must not pass for a finding-free run.
@@ -15,6 +17,7 @@
 #ifndef KIT_FUZZ_UTIL_H
 #define KIT_FUZZ_UTIL_H
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +34,30 @@ struct fuzz_slice {
 };
 
 static char fuzz_dir[256];
+
+/* With KIT_FUZZ_DEBUG set, say what an input led to (for writing seeds). */
+static inline void fuzz_debug(const char *fmt, ...) KIT_PRINTF(1, 2);
+static inline void
+fuzz_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (getenv("KIT_FUZZ_DEBUG") == NULL)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* A harness failure or a broken invariant: say what and abort. */
+static inline void
+fuzz_die(const char *what, const struct kit_error *err)
+{
+	fprintf(stderr, "fuzz: %s%s%s\n", what, err && err->msg[0] ? ": " : "",
+		err ? err->msg : "");
+	abort();
+}
 
 static inline void
 fuzz_cleanup(void)

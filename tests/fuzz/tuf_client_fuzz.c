@@ -51,8 +51,6 @@ struct served {
 	int roots; /* root requests so far */
 };
 
-#define die fuzz_tuf_die
-
 static void
 make_own_root(void)
 {
@@ -95,7 +93,7 @@ serve(void *arg, const char *relpath, const char *dest, uint64_t max,
 	if (n > max + 1)
 		n = (size_t)max + 1;
 	if (kit_file_write_atomic(dest, s->p, n, 0644, &e) < 0)
-		die("write a download", &e);
+		fuzz_die("write a download", &e);
 	return KIT_TUF_FETCH_OK;
 }
 
@@ -113,12 +111,12 @@ load_state(const char *state, const char *file, enum kit_tuf_role role,
 	if (snprintf(path, sizeof(path), "%s/%s", state, file) >= (int)sizeof(path))
 		abort();
 	if (kit_file_read(path, 64u << 20, &raw, &len, &err) < 0)
-		die("an update succeeded without a trusted file", &err);
+		fuzz_die("an update succeeded without a trusted file", &err);
 	j = kit_tuf_parse(raw, len, path, &err);
 	free(raw);
 	if (j == NULL ||
 	    kit_tuf_check(j, role, path, NULL, &expires, &err) < 0)
-		die("an update succeeded with a malformed trusted file", &err);
+		fuzz_die("an update succeeded with a malformed trusted file", &err);
 	if (expires <= start) {
 		fprintf(stderr, "tuf_client_fuzz: %s expired at %lld\n", path,
 			(long long)expires);
@@ -167,16 +165,15 @@ fetch_targets(struct kit_tuf_client *c, const char *dl)
 			abort();
 		kit_err_clear(&err);
 		if (kit_tuf_client_fetch_target(c, t.name, dl, &err) < 0) {
-			if (getenv("KIT_FUZZ_DEBUG"))
-				fprintf(stderr, "target: %s\n", err.msg);
+			fuzz_debug("target: %s", err.msg);
 			if (err.code == KIT_E_OK || err.msg[0] == '\0')
-				die("a refused target without a message", NULL);
+				fuzz_die("a refused target without a message", NULL);
 			continue;
 		}
 		if (kit_sha256_file(dl, hex, &len, &err) < 0)
-			die("a fetched target is not there", &err);
+			fuzz_die("a fetched target is not there", &err);
 		if (len != t.length || strcmp(hex, t.sha256) != 0)
-			die("a fetched target differs from the signed one", NULL);
+			fuzz_die("a fetched target differs from the signed one", NULL);
 		if (unlink(dl) != 0)
 			abort();
 	}
@@ -211,7 +208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pinned = 1;
 		} else {
 			if (err.code == KIT_E_OK)
-				die("a refused root without an error class", NULL);
+				fuzz_die("a refused root without an error class", NULL);
 			kit_err_clear(&err);
 			fuzz_rm("state");
 		}
@@ -219,7 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!pinned) {
 		fuzz_put("pinned.json", own_root, own_root_len);
 		if (kit_tuf_client_pin_root(state, root, 0, &err) < 0)
-			die("pin the harness's root", &err);
+			fuzz_die("pin the harness's root", &err);
 	}
 	for (i = 0; i < 3; i++)
 		if (sv.s[1 + i].len > 0)
@@ -230,18 +227,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sv.roots = 0;
 		c = kit_tuf_client_new(state, serve, &sv, &err);
 		if (c == NULL)
-			die("client", &err);
+			fuzz_die("client", &err);
 		kit_tuf_client_set_lazy_root(c, pass);
 		kit_err_clear(&err);
 		if (kit_tuf_client_update(c, &err) == 0) {
 			check_success(state, start);
 			fetch_targets(c, dl);
 		} else if (err.code == KIT_E_OK || err.msg[0] == '\0') {
-			die("a refused update without a message", NULL);
+			fuzz_die("a refused update without a message", NULL);
 		}
-		if (getenv("KIT_FUZZ_DEBUG"))
-			fprintf(stderr, "pass %d: %s\n", pass,
-				err.code ? err.msg : "ok");
+		fuzz_debug("pass %d: %s", pass, err.code ? err.msg : "ok");
 		kit_tuf_client_free(c);
 	}
 	return 0;

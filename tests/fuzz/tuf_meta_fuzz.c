@@ -27,7 +27,7 @@ static void
 refused(const struct kit_error *err)
 {
 	if (err->code == KIT_E_OK || err->msg[0] == '\0')
-		fuzz_tuf_die("a refusal without an error class or message", NULL);
+		fuzz_die("a refusal without an error class or message", NULL);
 }
 
 /* Verify meta as role under root, and hold the threshold to real keys. */
@@ -88,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (meta == NULL)
 			continue;
 		if (version < 1)
-			fuzz_tuf_die("a checked version below 1", NULL);
+			fuzz_die("a checked version below 1", NULL);
 		passed++;
 		verify(root, (enum kit_tuf_role)role, meta);
 		if (role == KIT_TUF_ROOT)
@@ -96,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(meta);
 	}
 	if (passed > 1)
-		fuzz_tuf_die("metadata passed the checks of two roles", NULL);
+		fuzz_die("metadata passed the checks of two roles", NULL);
 	json_decref(root);
 	return 0;
 }

@@ -1,0 +1,100 @@
+/* kit-fuzz-links: bundle */
+/*
+ * bundle_tar_fuzz.c: the bundle manifest and the tar stream behind the
+ * compression: the input is an uncompressed tar that the harness
+ * compresses with zstd (level 1), so mutations reach manifest.json and the
+ * tar headers instead of dying in the zstd frame (extract_fuzz.c covers
+ * the compressed bytes themselves).
+ *
+ * Then: kit_bundle_extract() (the strict manifest reader) with
+ * kit_bundle_check_expect() asking for what the manifest itself says, and
+ * on success kit_bundle_install() as version 1 and kit_bundle_verify(),
+ * the lax reader of the installed manifest.  What must hold: a refused
+ * archive leaves no staging directory; an archive the extractor accepted
+ * installs, reads back as version 1 and verifies with no file changed,
+ * missing or extra (the two readers agree).  Seeds: the decompressed tars
+ * of real bundles from kit-publish and of tests/fuzz/corpus/extract.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "fuzz_util.h"
+#include "kit_bundle.h"
+
+static int problems;
+
+static void
+report(enum kit_bundle_problem what, const char *path, const char *detail,
+       void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "bundle_tar_fuzz: verify: %d %s: %s\n", (int)what,
+		path, detail);
+	problems++;
+}
+
+/* The expectation read from the manifest: it must accept itself. */
+static int
+expect_self(const json_t *m, void *arg, struct kit_error *err)
+{
+	struct kit_bundle_expect x;
+	json_int_t v = json_integer_value(json_object_get(m, "version"));
+
+	(void)arg;
+	memset(&x, 0, sizeof(x));
+	x.campaign = json_string_value(json_object_get(m, "campaign"));
+	x.office = json_string_value(json_object_get(m, "office"));
+	x.content = json_string_value(json_object_get(m, "content"));
+	x.version = v > 0 && v <= 1000000 ? (int)v : 0;
+	return kit_bundle_check_expect(m, &x, err);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct kit_bundle_limits lim = kit_bundle_limits_default();
+	struct kit_error err = {0};
+	char arc[512], staging[512], kit[512];
+	size_t bound = ZSTD_compressBound(size), n;
+	void *z = kit_xmalloc(bound ? bound : 1);
+	json_t *m = NULL;
+	int version = 0;
+
+	fuzz_workdir("bundle-tar");
+	fuzz_path(arc, sizeof(arc), "in.tar.zst");
+	fuzz_path(staging, sizeof(staging), "staging");
+	fuzz_path(kit, sizeof(kit), "kit");
+	n = ZSTD_compress(z, bound, data, size, 1);
+	if (ZSTD_isError(n))
+		abort();
+	fuzz_put("in.tar.zst", z, n);
+	free(z);
+	lim.max_total = 64u * 1024 * 1024;
+	lim.max_entries = 1000;
+	lim.max_manifest = 1024 * 1024;
+	if (kit_bundle_extract(arc, staging, &lim, expect_self, NULL, &m,
+			       &err) != 0) {
+		fuzz_debug("extract: %s", err.msg);
+		if (kit_dir_exists(staging))
+			fuzz_die("a refused archive left staging behind", &err);
+		if (err.code == KIT_E_OK || err.msg[0] == '\0')
+			fuzz_die("a refusal without a message", NULL);
+		return 0;
+	}
+	json_decref(m);
+	fuzz_rm("kit");
+	if (kit_bundle_install(kit, staging, 1, 3, &err) != 0)
+		fuzz_die("an extracted kit does not install", &err);
+	if (kit_bundle_current_version(kit, &version, &err) != 0 || version != 1)
+		fuzz_die("the installed kit is not version 1", &err);
+	problems = 0;
+	if (kit_bundle_verify(kit, report, NULL, &err) != 0 || problems)
+		fuzz_die("an installed kit does not verify", &err);
+	fuzz_rm("kit");
+	fuzz_debug("installed and verified");
+	return 0;
+}
