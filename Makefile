@@ -162,8 +162,8 @@ $(foreach f,$(FUZZ),$(eval $(call fuzz_rules,$(f))))
 # make fuzz: each target (FUZZ_TARGETS, default all) built with clang and
 # libFuzzer under ASan + UBSan, run FUZZ_SECONDS one after the other.  New
 # inputs go to $(BUILD)/fuzz/corpus/<name>/, crashes, leaks and timeouts to
-# $(BUILD)/fuzz/findings/<name>/, the log to $(BUILD)/fuzz/<name>.log and one
-# line per target to $(BUILD)/fuzz/summary.txt.  Replay a finding with
+# $(BUILD)/fuzz/findings/<name>/, the log to $(BUILD)/fuzz/<name>.log, and one
+# line per target and run is added to $(BUILD)/fuzz/summary.txt.  Replay a finding with
 # $(BUILD)/fuzz/bin/<name> FILE.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
@@ -188,7 +188,7 @@ fuzz-deps:
 	  else echo "kit: make fuzz needs clang and libFuzzer; as root run: apt-get install $(DEB_FUZZ)" >&2; exit 1; fi; }
 
 fuzz: deps fuzz-deps $(foreach f,$(FUZZ_TARGETS),$(BUILD)/fuzz/bin/$(f))
-	@fail=0; : >$(BUILD)/fuzz/summary.txt; for f in $(FUZZ_TARGETS); do \
+	@fail=0; mkdir -p $(BUILD)/fuzz; for f in $(FUZZ_TARGETS); do \
 	  mkdir -p $(BUILD)/fuzz/corpus/$$f $(BUILD)/fuzz/findings/$$f; \
 	  dict=; [ -f tests/fuzz/$$f.dict ] && dict=-dict=tests/fuzz/$$f.dict; \
 	  echo "== fuzz: $$f for $(FUZZ_SECONDS) s (log: $(BUILD)/fuzz/$$f.log)"; \

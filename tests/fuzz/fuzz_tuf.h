@@ -2,7 +2,7 @@
  * fuzz_tuf.h: the keys and the root the TUF fuzz targets share.
  *
  * Keys 1 and 2 are RFC 8032 section 7.1 test keys 1 and 2;
- * gen_tuf_seeds.py signs the seeds with the same keys, so mutated inputs
+ * gen_signed_seeds.py signs the seeds with the same keys, so mutated inputs
  * still carry valid signatures.  fuzz_tuf_root() is the harness's root:
  * version 1, key 1 for every role with threshold 1, consistent snapshots,
  * expiring in 2099.

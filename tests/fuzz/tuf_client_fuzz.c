@@ -5,7 +5,7 @@
  * metadata file.
  *
  * The input is cut into slices at the line "@@kit-fuzz@@" (see
- * gen_tuf_seeds.py, which writes the seeds with valid signatures):
+ * gen_signed_seeds.py, which writes the seeds with valid signatures):
  *   0     the pinned root.json; empty, absent or refused by
  *         kit_tuf_client_pin_root: the harness's own root (version 1, every
  *         role key 1 with threshold 1, consistent snapshots)

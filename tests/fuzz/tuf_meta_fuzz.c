@@ -9,7 +9,7 @@
  * verified against the root, and a root that passes is also verified
  * against itself.  A threshold met by more keys than the two real ones
  * that signed aborts (one key counted twice); so does a refusal without an
- * error class or message.  gen_tuf_seeds.py writes the seeds.
+ * error class or message.  gen_signed_seeds.py writes the seeds.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,16 +1,17 @@
 #!/usr/bin/python3
-"""gen_tuf_seeds.py: write the seed corpora of the TUF fuzz targets.
+"""gen_signed_seeds.py: write the seed corpora of the fuzz targets whose
+inputs carry signatures: TUF metadata and minisign.
 
-Run from the repository root: python3 tests/fuzz/gen_tuf_seeds.py
-Writes tests/fuzz/corpus/{tuf_client,tuf_meta,canonical}/ (replayed by make
-check) and tests/fuzz/pending/<target>/ (reproducers of known crashes,
+Run from the repository root: python3 tests/fuzz/gen_signed_seeds.py
+Writes tests/fuzz/corpus/{tuf_client,tuf_meta,canonical,minisign}/ (replayed
+by make check) and tests/fuzz/pending/<target>/ (reproducers of known crashes,
 replayed only once they are fixed: move them into the corpus then).
 
 Independent of the code under test: canonical JSON from Python's json
 module (sorted keys, no whitespace; the seeds are ASCII, where that is
-exactly OLPC canonical JSON) and Ed25519 from python3-cryptography, with
-the RFC 8032 section 7.1 test keys 1 and 2 (the harness pins a root made
-from key 1).  Ed25519 is deterministic, so the output is the same on every
+exactly OLPC canonical JSON), BLAKE2b from hashlib and Ed25519 from
+python3-cryptography, with the RFC 8032 section 7.1 test keys 1 and 2
+(the harnesses trust key 1).  Ed25519 is deterministic, so the output is the same on every
 run.
 
 A tuf_meta input is a root (empty: the harness's) and metadata, cut at the
@@ -21,6 +22,7 @@ line SEP.  A tuf_client input is slices cut there (see tuf_client_fuzz.c):
   6 timestamp.json, 7 any snapshot, 8 any targets, 9 every target file
 An absent or empty served slice is a 404.
 """
+import base64
 import hashlib
 import json
 import os
@@ -235,6 +237,31 @@ def main():
         "nested": b"[[[[[[[[[[[[[[[[[[[[{\"k\":[[[[[[[[[[]]]]]]]]]]}]]]]]]]]]]]]]]]]]]]]",
         "string": b"\"a \\u0000 b\"",
     }, {})
+
+    # minisign: a signature (4 lines) and the file it signs, by key 1
+    # unless said otherwise.
+    data = b"kit version one\n"
+    write("minisign", {
+        "valid": seed({0: minisig(KEY1, data, "timestamp:1481716800 file:global.tar.zst"), 1: data}),
+        "crlf": seed({0: minisig(KEY1, data, "crlf").replace(b"\n", b"\r\n"), 1: data}),
+        "empty-file": seed({0: minisig(KEY1, b"", ""), 1: b""}),
+        "other-key": seed({0: minisig(KEY2, data, "x"), 1: data}),
+        "changed-file": seed({0: minisig(KEY1, data, "x"), 1: data + b"!"}),
+        "changed-comment": seed({0: minisig(KEY1, data, "x").replace(b"comment: x", b"comment: y"), 1: data}),
+    }, {})
+
+
+def minisig(key, data, comment):
+    """A minisign "ED" signature: Ed25519 over BLAKE2b-512 of the file, key id
+    the first 8 bytes of SHA-256 of the public key (kit's choice), and the
+    global signature over the signature and the trusted comment."""
+    pub = bytes.fromhex(key.pub)
+    kid = hashlib.sha256(pub).digest()[:8]
+    sig = key.priv.sign(hashlib.blake2b(data).digest())
+    glob = key.priv.sign(sig + comment.encode())
+    return (b"untrusted comment: signature from kit-publish key\n" +
+            base64.b64encode(b"ED" + kid + sig) + b"\ntrusted comment: " +
+            comment.encode() + b"\n" + base64.b64encode(glob) + b"\n")
 
 
 def write(target, seeds, pending):
