@@ -162,9 +162,10 @@ $(foreach f,$(FUZZ),$(eval $(call fuzz_rules,$(f))))
 # make fuzz: each target (FUZZ_TARGETS, default all) built with clang and
 # libFuzzer under ASan + UBSan, run FUZZ_SECONDS one after the other.  New
 # inputs go to $(BUILD)/fuzz/corpus/<name>/, crashes, leaks and timeouts to
-# $(BUILD)/fuzz/findings/<name>/, the log to $(BUILD)/fuzz/<name>.log, and one
-# line per target and run is added to $(BUILD)/fuzz/summary.txt.  Replay a finding with
-# $(BUILD)/fuzz/bin/<name> FILE.
+# $(BUILD)/fuzz/findings/<name>/, the log to $(BUILD)/fuzz/<name>.log, and
+# one line per target and run is added to $(BUILD)/fuzz/summary.txt.  A
+# "kit-fuzz-dict: NAME" comment in a target picks tests/fuzz/dict/NAME.dict.
+# Replay a finding with $(BUILD)/fuzz/bin/<name> FILE.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= $(FUZZ)
@@ -190,7 +191,8 @@ fuzz-deps:
 fuzz: deps fuzz-deps $(foreach f,$(FUZZ_TARGETS),$(BUILD)/fuzz/bin/$(f))
 	@fail=0; mkdir -p $(BUILD)/fuzz; for f in $(FUZZ_TARGETS); do \
 	  mkdir -p $(BUILD)/fuzz/corpus/$$f $(BUILD)/fuzz/findings/$$f; \
-	  dict=; [ -f tests/fuzz/$$f.dict ] && dict=-dict=tests/fuzz/$$f.dict; \
+	  d=$$(sed -n 's/^.*kit-fuzz-dict: *\([a-z_]*\).*/\1/p' tests/fuzz/$${f}_fuzz.c); \
+	  dict=; [ -n "$$d" ] && dict=-dict=tests/fuzz/dict/$$d.dict; \
 	  echo "== fuzz: $$f for $(FUZZ_SECONDS) s (log: $(BUILD)/fuzz/$$f.log)"; \
 	  tmp=$${FUZZ_TMPDIR:-/dev/shm}; [ -d "$$tmp" ] || tmp=/tmp; \
 	  if TMPDIR=$$tmp $(BUILD)/fuzz/bin/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=30 \

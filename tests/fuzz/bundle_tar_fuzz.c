@@ -1,4 +1,5 @@
 /* kit-fuzz-links: bundle */
+/* kit-fuzz-dict: kit */
 /*
  * bundle_tar_fuzz.c: the bundle manifest and the tar stream behind the
  * compression: the input is an uncompressed tar that the harness

@@ -1,4 +1,5 @@
 /* kit-fuzz-links: campaign schedule */
+/* kit-fuzz-dict: kit */
 /*
  * campaign_fuzz.c: a campaign directory written from the input, loaded
  * (kit_campaign_load), validated (kit_campaign_validate), and, when it
@@ -23,32 +24,7 @@
 #include "kit_campaign.h"
 #include "kit_schedule.h"
 
-#define SEP "\n@@kit-fuzz@@\n"
 #define MAX_FILES 32
-
-static void
-write_dir(const uint8_t *data, size_t size)
-{
-	struct fuzz_slice s[MAX_FILES];
-	size_t n = fuzz_split(data, size, SEP, s, MAX_FILES), i;
-	char rel[300];
-
-	fuzz_rm("c");
-	for (i = 0; i < n; i++) {
-		const uint8_t *nl = memchr(s[i].p, '\n', s[i].len);
-		size_t plen = nl ? (size_t)(nl - s[i].p) : s[i].len;
-
-		if (plen == 0 || plen > 200)
-			continue;
-		memcpy(rel, "c/", 2);
-		memcpy(rel + 2, s[i].p, plen);
-		rel[2 + plen] = '\0';
-		if (strlen(rel) != plen + 2 || !kit_path_is_safe(rel + 2))
-			continue;
-		fuzz_put(rel, nl ? nl + 1 : s[i].p + plen,
-			 nl ? s[i].len - plen - 1 : 0);
-	}
-}
 
 static void
 check_diags(const struct kit_campaign_diags *d)
@@ -104,7 +80,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_workdir("campaign");
 	fuzz_path(dir, sizeof(dir), "c");
-	write_dir(data, size);
+	fuzz_rm("c");
+	fuzz_unpack(data, size, "c", NULL, MAX_FILES);
 	kit_campaign_diags_init(&d);
 	c = kit_campaign_load(dir, &d, &err);
 	if (c == NULL) {

@@ -7,7 +7,9 @@
  * - fuzz_split(): cut the input into slices at a separator line, so one
  *   input can stand for several files (a campaign directory, a repository).
  *   Slices that are not given are absent (len 0, present 0).
- * - fuzz_put(): write a file below a directory, creating its parents.
+ * - fuzz_put(): write a file below a directory, creating its parents;
+ *   fuzz_unpack(): write the files packed in the input ("<path>\n<bytes>"
+ *   slices) below a directory.
  * - fuzz_die(): a broken invariant or a harness failure; fuzz_debug():
  *   what an input led to, printed when KIT_FUZZ_DEBUG is set.
  *
@@ -157,6 +159,43 @@ fuzz_split(const uint8_t *data, size_t size, const char *sep,
 	s[i].len = size - start;
 	s[i].present = 1;
 	return i + 1;
+}
+
+/*
+ * Write the files packed in data: slices cut at the line "@@kit-fuzz@@",
+ * each "<path>\n<bytes>", to <workdir>/<under>/<path>.  Paths that are not
+ * safe (kit_path_is_safe), over 200 bytes, or that start with none of the
+ * prefixes in allow (a NULL-terminated list; NULL allows any) are skipped;
+ * at most max files (max <= 64).
+ */
+static inline void
+fuzz_unpack(const uint8_t *data, size_t size, const char *under,
+	    const char *const *allow, size_t max)
+{
+	struct fuzz_slice s[64];
+	size_t n, i, j, off = under[0] ? strlen(under) + 1 : 0;
+	char rel[512];
+
+	n = fuzz_split(data, size, "\n@@kit-fuzz@@\n", s, max < 64 ? max : 64);
+	for (i = 0; i < n; i++) {
+		const uint8_t *nl = memchr(s[i].p, '\n', s[i].len);
+		size_t plen = nl ? (size_t)(nl - s[i].p) : s[i].len;
+		int ok = allow == NULL;
+
+		if (plen == 0 || plen > 200 || off + plen + 1 > sizeof(rel))
+			continue;
+		if (off)
+			snprintf(rel, sizeof(rel), "%s/", under);
+		memcpy(rel + off, s[i].p, plen);
+		rel[off + plen] = '\0';
+		for (j = 0; allow && allow[j]; j++)
+			ok |= kit_str_has_prefix(rel + off, allow[j]);
+		if (!ok || strlen(rel) != off + plen ||
+		    !kit_path_is_safe(rel + off))
+			continue;
+		fuzz_put(rel, nl ? nl + 1 : s[i].p + plen,
+			 nl ? s[i].len - plen - 1 : 0);
+	}
 }
 
 /* A NUL-terminated copy of a slice (caller frees). */

@@ -1,4 +1,5 @@
 /* kit-fuzz-links: schedule */
+/* kit-fuzz-dict: kit */
 /*
  * schedule_fuzz.c: kit-schedule's manifest reader (kit_schedule_parse)
  * and every output over what it accepts: the table (full and shortened to

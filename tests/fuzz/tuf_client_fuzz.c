@@ -1,4 +1,5 @@
 /* kit-fuzz-links: tuf */
+/* kit-fuzz-dict: tuf */
 /*
  * tuf_client_fuzz.c: the TUF client workflow (kit_tuf_client_update and
  * kit_tuf_client_fetch_target) with the fuzz input served as every

@@ -1,4 +1,5 @@
 /* kit-fuzz-links: tuf */
+/* kit-fuzz-dict: tuf */
 /*
  * tuf_meta_fuzz.c: TUF metadata as bytes: kit_tuf_parse, kit_tuf_check for
  * every role, kit_tuf_verify.
