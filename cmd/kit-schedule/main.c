@@ -21,10 +21,14 @@ static const char usage[] =
 	"  ics                   an iCalendar file (RFC 5545), one event per post\n"
 	"    --previous FILE     an earlier manifest.json: its withdrawn posts are cancelled\n"
 	"  csv                   bulk-upload CSV, one platform (channel) per file\n"
-	"    --format F          buffer (default) or hootsuite\n"
+	"    --format F          buffer (default), hootsuite, publer, sprout, or media\n"
+	"                        (the side file: post, file and alt text of every medium)\n"
+	"    --media-base-url U  https URL where the kit's media are served: Buffer's\n"
+	"                        Image URL, Publer's Media URL(s), the side file's URLs\n"
 	"    --date-format D     hootsuite: mm/dd/yyyy hh:mm (default), dd/mm/yyyy hh:mm,\n"
-	"                        yyyy-mm-dd hh:mm\n"
+	"                        yyyy-mm-dd hh:mm; sprout: mm/dd/yyyy or dd/mm/yyyy\n"
 	"    --out-dir DIR       write DIR/<format>-<platform>.csv for every platform\n"
+	"                        (sprout: -1, -2... past 350 posts) and DIR/media.csv\n"
 	"    --skip-invalid      posts the tool cannot take are reported; exit 0 anyway\n"
 	"\n"
 	"  --kit DIR             the installed kit (with manifest.json at its top)\n"
@@ -40,6 +44,7 @@ static const char usage[] =
 
 struct args {
 	const char *kit, *cmd, *now, *format, *date_format, *out, *out_dir;
+	const char *media_base_url;
 	const char *previous;
 	int next, json, skip_invalid;
 	struct kit_schedule_opts o;
@@ -73,11 +78,12 @@ parse(int argc, char **argv, struct args *a, struct kit_error *err)
 	static const char *const with_value[] = {
 		"--kit", "--tz", "--platform", "--lang", "--day", "--now",
 		"--format", "--date-format", "--out", "--out-dir", "--previous",
+		"--media-base-url",
 	};
 	const char **dst[] = {
 		&a->kit, &a->o.tz, &a->o.platform, &a->o.lang, &a->o.day,
 		&a->now, &a->format, &a->date_format, &a->out, &a->out_dir,
-		&a->previous,
+		&a->previous, &a->media_base_url,
 	};
 	size_t j, n;
 	int i;
@@ -160,10 +166,11 @@ check(struct args *a, struct kit_error *err)
 	if (a->previous && strcmp(cmd, "ics") != 0)
 		return kit_err(err, KIT_E_USAGE,
 			       "option --previous: only with ics; drop it");
-	if ((a->format || a->date_format || a->out_dir || a->skip_invalid) &&
-	    strcmp(cmd, "csv") != 0)
+	if ((a->format || a->date_format || a->out_dir || a->skip_invalid ||
+	     a->media_base_url) && strcmp(cmd, "csv") != 0)
 		return kit_err(err, KIT_E_USAGE,
-			       "options --format, --date-format, --out-dir, --skip-invalid: only with csv; drop them");
+			       "options --format, --date-format, --out-dir, --skip-invalid, --media-base-url: only with csv; drop them");
+	a->o.media_base_url = a->media_base_url;
 	if (a->out && a->out_dir)
 		return kit_err(err, KIT_E_USAGE,
 			       "options --out and --out-dir: pick one");
@@ -171,14 +178,29 @@ check(struct args *a, struct kit_error *err)
 		a->o.csv = KIT_SCHEDULE_CSV_BUFFER;
 	else if (strcmp(a->format, "hootsuite") == 0)
 		a->o.csv = KIT_SCHEDULE_CSV_HOOTSUITE;
+	else if (strcmp(a->format, "publer") == 0)
+		a->o.csv = KIT_SCHEDULE_CSV_PUBLER;
+	else if (strcmp(a->format, "sprout") == 0)
+		a->o.csv = KIT_SCHEDULE_CSV_SPROUT;
+	else if (strcmp(a->format, "media") == 0)
+		a->o.csv = KIT_SCHEDULE_CSV_MEDIA;
 	else
 		return kit_err(err, KIT_E_USAGE,
-			       "option --format %s: unknown; use buffer or hootsuite",
+			       "option --format %s: unknown; use buffer, hootsuite, publer, sprout or media",
 			       a->format);
-	if (a->date_format != NULL) {
+	if (a->date_format != NULL && a->o.csv == KIT_SCHEDULE_CSV_SPROUT) {
+		if (strcmp(a->date_format, "mm/dd/yyyy") == 0)
+			a->o.date = KIT_SCHEDULE_DATE_MDY;
+		else if (strcmp(a->date_format, "dd/mm/yyyy") == 0)
+			a->o.date = KIT_SCHEDULE_DATE_DMY;
+		else
+			return kit_err(err, KIT_E_USAGE,
+				       "option --date-format %s: Sprout Social takes \"mm/dd/yyyy\" or \"dd/mm/yyyy\" (its import preference)",
+				       a->date_format);
+	} else if (a->date_format != NULL) {
 		if (a->o.csv != KIT_SCHEDULE_CSV_HOOTSUITE)
 			return kit_err(err, KIT_E_USAGE,
-				       "option --date-format: only with --format hootsuite (Buffer takes YYYY-MM-DD HH:mm)");
+				       "option --date-format: only with --format hootsuite or sprout (Buffer and Publer take YYYY-MM-DD HH:mm)");
 		if (strcmp(a->date_format, "mm/dd/yyyy hh:mm") == 0)
 			a->o.date = KIT_SCHEDULE_DATE_MDY;
 		else if (strcmp(a->date_format, "dd/mm/yyyy hh:mm") == 0)
@@ -250,11 +272,10 @@ run_csv(const struct args *a, const struct kit_schedule *k,
 {
 	struct kit_buf out, report;
 	struct kit_schedule_opts o = a->o;
-	const char **plat = NULL;
-	const char *fmt = a->o.csv == KIT_SCHEDULE_CSV_HOOTSUITE ?
-		"hootsuite" : "buffer";
+	struct kit_schedule_file *f = NULL, *mf = NULL;
+	const char *fmt = kit_schedule_csv_format_name(a->o.csv);
 	char path[4096];
-	size_t n = 0, i, skipped;
+	size_t n = 0, nm = 0, i, skipped;
 	int rc = -1;
 
 	kit_buf_init(&out, KIT_SCHEDULE_OUT_MAX);
@@ -268,35 +289,29 @@ run_csv(const struct args *a, const struct kit_schedule *k,
 		rc = 0;
 		goto out;
 	}
-	if (kit_schedule_platforms(k, &a->o, &plat, &n, err) != 0)
+	/* every file checked and made before any is written; the media side
+	 * file goes with every format */
+	if (kit_schedule_csv_files(k, &o, &f, &n, &report, &skipped, err) != 0 ||
+	    left_out(a, fmt, &report, skipped, err) != 0)
+		goto out;
+	o.csv = KIT_SCHEDULE_CSV_MEDIA;
+	if (a->o.csv != KIT_SCHEDULE_CSV_MEDIA &&
+	    kit_schedule_csv_files(k, &o, &mf, &nm, NULL, &skipped, err) != 0)
 		goto out;
 	if (kit_mkdir_p(a->out_dir, 0755, err) != 0)
 		goto out;
-	/* check every platform before writing any file */
-	for (i = 0; i < n; i++) {
-		o.platform = plat[i];
-		out.len = report.len = 0;
-		if (kit_schedule_csv(k, &o, &out, &report, &skipped, err) != 0 ||
-		    left_out(a, plat[i], &report, skipped, err) != 0)
-			goto out;
-	}
-	for (i = 0; i < n; i++) {
-		char name[128];
+	for (i = 0; i < n + nm; i++) {
+		const struct kit_schedule_file *x = i < n ? &f[i] : &mf[i - n];
 
-		o.platform = plat[i];
-		out.len = report.len = 0;
-		if (kit_snprintf(err, name, sizeof(name), "%s-%s.csv", fmt,
-				 plat[i]) != 0 ||
-		    kit_path_join(path, sizeof(path), a->out_dir, name, err) !=
-			    0 ||
-		    kit_schedule_csv(k, &o, &out, &report, &skipped, err) != 0 ||
-		    emit(path, &out, err) != 0)
+		if (kit_path_join(path, sizeof(path), a->out_dir, x->name, err) != 0 ||
+		    kit_file_write_atomic(path, x->data, x->len, 0644, err) != 0)
 			goto out;
 		printf("%s\n", path);
 	}
 	rc = 0;
 out:
-	free(plat);
+	kit_schedule_files_free(f, n);
+	kit_schedule_files_free(mf, nm);
 	kit_buf_free(&out);
 	kit_buf_free(&report);
 	return rc;

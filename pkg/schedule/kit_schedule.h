@@ -74,6 +74,25 @@ struct kit_schedule *kit_schedule_parse(const char *json, size_t len,
 					struct kit_error *err) KIT_WUR;
 void kit_schedule_free(struct kit_schedule *k);
 
+/* What a kit is beyond its posts, for kit_schedule_new(). */
+struct kit_schedule_info {
+	const char *campaign, *office, *office_name, *timezone, *title;
+	long version;
+	const char *window_start, *window_end; /* RFC 3339 with offset */
+	int64_t source_date;                   /* DTSTAMP */
+};
+
+/*
+ * A kit from a model already in memory (the publisher's, at build time)
+ * rather than from manifest.json: everything is copied, posts are sorted.
+ * The caller vouches for the posts (validated ids, UTF-8, https links,
+ * safe media paths).  KIT_E_INVALID for a bad window or more than
+ * KIT_SCHEDULE_POSTS_MAX posts.  Caller frees.
+ */
+struct kit_schedule *kit_schedule_new(const struct kit_schedule_info *info,
+				      const struct kit_schedule_post *posts,
+				      size_t n, struct kit_error *err) KIT_WUR;
+
 /* Accessors; strings owned by the kit.  title and office name may be "". */
 const char *kit_schedule_campaign(const struct kit_schedule *k);
 const char *kit_schedule_office(const struct kit_schedule *k);
@@ -88,7 +107,13 @@ const struct kit_schedule_post *kit_schedule_post(const struct kit_schedule *k,
 enum kit_schedule_csv_format {
 	KIT_SCHEDULE_CSV_BUFFER = 0,
 	KIT_SCHEDULE_CSV_HOOTSUITE = 1,
+	KIT_SCHEDULE_CSV_PUBLER = 2,
+	KIT_SCHEDULE_CSV_SPROUT = 3,
+	KIT_SCHEDULE_CSV_MEDIA = 4, /* the side file: post, file, alt text */
 };
+
+/* Sprout Social takes at most this many messages per file. */
+#define KIT_SCHEDULE_SPROUT_ROWS 350
 
 enum kit_schedule_date_format {
 	KIT_SCHEDULE_DATE_MDY = 0, /* mm/dd/yyyy hh:mm (Hootsuite's default) */
@@ -109,6 +134,12 @@ struct kit_schedule_opts {
 	enum kit_schedule_csv_format csv;
 	enum kit_schedule_date_format date;
 	const struct kit_schedule *previous; /* ics: the earlier manifest */
+	const char *media_base_url; /* csv: https URL where the kit's media
+				       are served (media path appended);
+				       NULL: no media URLs */
+	size_t part;                /* csv, Sprout: 1-based file of
+				       KIT_SCHEDULE_SPROUT_ROWS rows; 0 = all
+				       (more is KIT_E_USAGE) */
 };
 
 /* Defaults: no filters, kit zone, now = kit_time_now(), Buffer, MDY. */
@@ -163,16 +194,52 @@ int kit_schedule_ics(const struct kit_schedule *k,
 
 /*
  * Bulk-upload CSV for o->csv.  The filtered posts must all be for one
- * platform (a channel), else KIT_E_USAGE naming them.  A post the tool
- * cannot take (past, too long, Hootsuite: under 10 minutes ahead, not on a
- * 5-minute boundary, a second post in the same minute) is left out and
- * described by one line in report ("post <id> (<time>): <why>\n");
+ * platform (a channel), else KIT_E_USAGE naming them; the media side file
+ * (KIT_SCHEDULE_CSV_MEDIA) takes every platform.  A post the tool cannot
+ * take (past, too long, Hootsuite: under 10 minutes ahead, not on a
+ * 5-minute boundary, a second post in the same minute; Sprout Social:
+ * under 10 minutes ahead or within 10 minutes of the one before) is left
+ * out and described by one line in report ("post <id> (<time>): <why>\n");
  * *left_out counts them.  Returns 0 even when posts were left out.
+ * With o->media_base_url, Buffer's "Image URL" gets the post's first
+ * image and Publer's "Media URL(s)" every medium (alt texts in
+ * "Alt text(s)"); without it those stay empty and the side file names
+ * the files.
  */
 int kit_schedule_csv(const struct kit_schedule *k,
 		     const struct kit_schedule_opts *o, struct kit_buf *out,
 		     struct kit_buf *report, size_t *left_out,
 		     struct kit_error *err) KIT_WUR;
+
+/* One generated file. */
+struct kit_schedule_file {
+	char *name;          /* "buffer-x.csv", "sprout-x-2.csv", "media.csv" */
+	unsigned char *data; /* its bytes (owned) */
+	size_t len;
+	size_t left_out;     /* posts the tool cannot take (see above) */
+};
+
+/*
+ * Every file of o->csv for the filtered posts: "<format>-<platform>.csv"
+ * for each platform (Sprout Social: "-1", "-2"... once past
+ * KIT_SCHEDULE_SPROUT_ROWS rows), or "media.csv" for the side file.  Left
+ * out posts are reported in report (may be NULL) and counted in
+ * *left_out, as kit_schedule_csv() does.  *files is the caller's
+ * (kit_schedule_files_free).
+ */
+int kit_schedule_csv_files(const struct kit_schedule *k,
+			   const struct kit_schedule_opts *o,
+			   struct kit_schedule_file **files, size_t *n_files,
+			   struct kit_buf *report, size_t *left_out,
+			   struct kit_error *err) KIT_WUR;
+void kit_schedule_files_free(struct kit_schedule_file *f, size_t n);
+/* "buffer", "hootsuite", "publer", "sprout", "media". */
+const char *kit_schedule_csv_format_name(enum kit_schedule_csv_format f);
+
+/* The public URL of a kit medium under base (https): base, one '/', and
+ * the path with bytes outside [A-Za-z0-9-._~/] percent-encoded; caller
+ * frees. */
+char *kit_schedule_media_url(const char *base, const char *path);
 
 /* The distinct platforms of the filtered posts, sorted; *list holds
  * pointers into the kit (caller frees the array only). */

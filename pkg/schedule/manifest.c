@@ -373,6 +373,65 @@ out:
 	return ret;
 }
 
+static char *
+dup_or_empty(const char *s)
+{
+	return kit_strdup(s ? s : "");
+}
+
+struct kit_schedule *
+kit_schedule_new(const struct kit_schedule_info *info,
+		 const struct kit_schedule_post *posts, size_t n,
+		 struct kit_error *err)
+{
+	struct kit_schedule *k = kit_xcalloc(1, sizeof(*k));
+	size_t i, j;
+	int has_offset;
+
+	k->campaign = dup_or_empty(info->campaign);
+	k->office = dup_or_empty(info->office);
+	k->office_name = dup_or_empty(info->office_name);
+	k->timezone = dup_or_empty(info->timezone);
+	k->title = dup_or_empty(info->title);
+	k->version = info->version;
+	k->source_date = info->source_date;
+	if (n > KIT_SCHEDULE_POSTS_MAX || !info->window_start ||
+	    !info->window_end || strlen(info->window_start) >= 64 ||
+	    strlen(info->window_end) >= 64 ||
+	    kit_time_parse(info->window_start, &k->window_start_at, &has_offset, err) ||
+	    kit_time_parse(info->window_end, &k->window_end_at, &has_offset, err)) {
+		kit_err(err, KIT_E_INVALID, "kit %s/%s: no valid window or too many posts for a schedule",
+			k->campaign, k->office);
+		kit_schedule_free(k);
+		return NULL;
+	}
+	memcpy(k->window_start, info->window_start, strlen(info->window_start) + 1);
+	memcpy(k->window_end, info->window_end, strlen(info->window_end) + 1);
+	k->posts = kit_xcalloc(n + 1, sizeof(*k->posts));
+	for (i = 0; i < n; i++) {
+		const struct kit_schedule_post *s = &posts[i];
+		struct kit_schedule_post *d = &k->posts[i];
+
+		d->id = dup_or_empty(s->id);
+		d->platform = dup_or_empty(s->platform);
+		d->language = dup_or_empty(s->language);
+		d->time = dup_or_empty(s->time);
+		d->at = s->at;
+		d->floating = s->floating;
+		d->text = dup_or_empty(s->text);
+		d->link = s->link ? kit_strdup(s->link) : NULL;
+		d->media = kit_xcalloc(s->n_media + 1, sizeof(*d->media));
+		for (j = 0; j < s->n_media; j++) {
+			d->media[j].path = dup_or_empty(s->media[j].path);
+			d->media[j].alt = dup_or_empty(s->media[j].alt);
+		}
+		d->n_media = s->n_media;
+	}
+	k->n_posts = n;
+	qsort(k->posts, k->n_posts, sizeof(*k->posts), post_cmp);
+	return k;
+}
+
 struct kit_schedule *
 kit_schedule_load_file(const char *path, struct kit_error *err)
 {
@@ -498,6 +557,19 @@ kit_schedule_check_opts(const struct kit_schedule *k,
 	if (o->day != NULL && !day_ok(o->day))
 		return kit_err(err, KIT_E_USAGE,
 			       "--day %s: not a date; use YYYY-MM-DD", o->day);
+	if (o->media_base_url != NULL) {
+		const char *u = o->media_base_url;
+		size_t i;
+
+		for (i = 0; u[i] && (unsigned char)u[i] > ' ' && u[i] != '"' &&
+			    u[i] != '\\' && (unsigned char)u[i] < 0x7f; i++)
+			;
+		if (!kit_str_has_prefix(u, "https://") || strlen(u) <= 8 ||
+		    u[i] != '\0' || strchr(u, '?') || strchr(u, '#'))
+			return kit_err(err, KIT_E_USAGE,
+				       "--media-base-url %s: not a plain https URL; give the https address where the kit's media are served, e.g. https://kits.example.org/together-2016/",
+				       u);
+	}
 	return 0;
 }
 

@@ -139,10 +139,11 @@ check "ics turkmenistan-2020 (TZID) = golden" cmp "$TMP/turkmenistan-2020.tzid.i
 check "csv buffer hungary facebook = golden" cmp "$TMP/hu-fb.csv" "$G/hungary-2021.buffer-facebook.csv"
 "$BIN" --kit "$FIX/turkmenistan-2020" --now 2020-12-01T00:00:00Z csv --format hootsuite \
 	--out-dir "$TMP/tm" >"$TMP/tm.list" 2>"$TMP/csv.err"
-check "csv hootsuite --out-dir: one file per platform = golden" \
+check "csv hootsuite --out-dir: one file per platform = golden, and the media side file" \
 	bash -c "cmp '$TMP/tm/hootsuite-facebook.csv' '$G/turkmenistan-2020.hootsuite-facebook.csv' &&
 		cmp '$TMP/tm/hootsuite-instagram.csv' '$G/turkmenistan-2020.hootsuite-instagram.csv' &&
-		[ \$(wc -l <'$TMP/tm.list') = 2 ]"
+		head -1 '$TMP/tm/media.csv' | grep -q '^Post,Platform,Posting Time,File,Alt text,Media URL' &&
+		[ \$(wc -l <'$TMP/tm.list') = 3 ]"
 
 # ---- CSV round trip: commas, quotes, newlines, Cyrillic, Hungarian accents ----
 cat >"$TMP/check_csv.py" <<'EOF'
