@@ -34,13 +34,13 @@ MODULES := util crypto tuf campaign bundle transport schedule publisher fetcher
 closure_util      := util
 closure_crypto    := crypto util
 closure_tuf       := tuf crypto util
-closure_campaign  := campaign crypto util
+closure_campaign  := campaign schedule crypto util
 closure_bundle    := bundle crypto util
 closure_transport := transport crypto util
 closure_schedule  := schedule util
-closure_publisher := publisher tuf campaign bundle crypto util
+closure_publisher := publisher tuf campaign schedule bundle crypto util
 closure_fetcher   := fetcher tuf bundle transport crypto util
-closure_kit-publish  := publisher tuf campaign bundle crypto util
+closure_kit-publish  := publisher tuf campaign schedule bundle crypto util
 closure_kit-fetch    := fetcher tuf bundle transport crypto util
 closure_kit-schedule := schedule util
 

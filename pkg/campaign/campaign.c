@@ -45,7 +45,13 @@ kc_media_type(const char *path)
 		{".webp", "image/webp"},
 		{".mp4", "video/mp4"},
 		{".webm", "video/webm"},
+		{".mp3", "audio/mpeg"},
+		{".m4a", "audio/mp4"},
+		{".ogg", "audio/ogg"},
+		{".wav", "audio/wav"},
 		{".pdf", "application/pdf"},
+		{".ics", "text/calendar; charset=utf-8"},
+		{".csv", "text/csv; charset=utf-8"},
 	};
 	size_t i;
 
@@ -627,7 +633,7 @@ check_file_ref(struct vctx *v, const char *rel, const char *path,
 	if (!text && !kc_media_type(rel)) {
 		kc_diag(v->d, v->f, path, 0, E,
 			"%s \"%.80s\" has an unknown type; use .png, .jpg, .gif, "
-			".webp, .svg, .mp4, .webm or .pdf",
+			".webp, .svg, .mp4, .webm, .mp3, .m4a, .ogg, .wav or .pdf",
 			what, rel);
 		return;
 	}

@@ -253,8 +253,8 @@ platform_index(const char *id)
 	return (size_t)-1;
 }
 
-static const char *
-platform_name(const char *id)
+const char *
+kc_page_platform_name(const char *id)
 {
 	size_t i = platform_index(id);
 
@@ -611,7 +611,7 @@ post_card(struct kit_buf *b, const struct kc_page *pg,
 	OUT("\" aria-hidden=\"true\">");
 	ESC(pi == (size_t)-1 ? "?" : platform_names[pi].icon);
 	OUT("</span><span>");
-	ESC(platform_name(p->platform));
+	ESC(kc_page_platform_name(p->platform));
 	PRINTF(", <time datetime=\"%s\">%s</time></span></h4>\n", utc, when);
 	OUT("<p class=\"mark\" hidden></p>\n<p class=\"meta\">");
 	ESC(date);
@@ -641,7 +641,7 @@ post_card(struct kit_buf *b, const struct kc_page *pg,
 		return -1;
 	PRINTF("<p class=\"count%s\">%ld of %ld characters as %s counts them",
 	       p->count > p->limit ? " over" : "", p->count, p->limit,
-	       platform_name(p->platform));
+	       kc_page_platform_name(p->platform));
 	OUT(p->link ? " (text and link)</p>\n" : "</p>\n");
 	OUT("<div class=\"actions\"><button type=\"button\" data-copy=\"");
 	ESC(id);
@@ -685,7 +685,7 @@ filter_select(struct kit_buf *b, const struct kc_page *pg, const char *id,
 		OUT("<option value=\"");
 		ESC(v);
 		OUT("\">");
-		ESC(what ? lang_name(v) : platform_name(v));
+		ESC(what ? lang_name(v) : kc_page_platform_name(v));
 		OUT("</option>");
 	}
 	OUT("</select></label>\n");

@@ -94,6 +94,9 @@ struct kc_page {
 int kc_page_render(const struct kc_page *p, struct kit_buf *out,
 		   struct kit_error *err) KIT_WUR;
 
+/* "X", "Facebook"...: a platform's display name, or the id itself. */
+const char *kc_page_platform_name(const char *id);
+
 /* "ar", "fa", "he", "ur", "ps" (with or without a region): 1, else 0. */
 int kc_page_lang_rtl(const char *lang);
 
