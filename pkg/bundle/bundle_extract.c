@@ -658,17 +658,6 @@ out:
 	return rc;
 }
 
-static int
-is_lower_hex64(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[64] == '\0';
-}
-
 /* files[] into the manifest table, with every parent directory. */
 static int
 load_manifest(struct ctx *c, const json_t *root, struct kit_error *err)
@@ -709,7 +698,7 @@ load_manifest(struct ctx *c, const json_t *root, struct kit_error *err)
 
 		if (!json_is_string(jp) || !json_is_integer(js) ||
 		    json_integer_value(js) < 0 || !json_is_string(jh) ||
-		    !is_lower_hex64(json_string_value(jh)))
+		    !kit_hex_is_digest(json_string_value(jh), KIT_SHA256_LEN))
 			return kit_err(err, KIT_E_SECURITY,
 				       "archive %s: manifest.json files[%zu] "
 				       "needs path, size >= 0 and a lowercase "

@@ -76,27 +76,11 @@ kit_sha256_hex(const void *p, size_t n, char *hex)
 	kit_hex_encode(md, KIT_SHA256_LEN, hex);
 }
 
-static void
-sha256_block(void *arg, const void *p, size_t n)
-{
-	kit_sha256_update(arg, p, n);
-}
-
 int
 kit_sha256_file(const char *path, char *hex, uint64_t *len,
 		struct kit_error *err)
 {
-	struct kit_sha256 *h = kit_sha256_new();
-	int rc = -1;
-
-	if (h == NULL)
-		return kit_err_ssl(err, KIT_E_INVALID, "cannot start SHA-256");
-	if (kit_file_stream(path, sha256_block, h, len, err) == 0) {
-		kit_sha256_final_hex(h, hex);
-		rc = 0;
-	}
-	kit_sha256_free(h);
-	return rc;
+	return kit_digests_file(path, hex, NULL, len, err);
 }
 
 int
@@ -105,6 +89,85 @@ kit_hex_equal(const char *a, const char *b)
 	size_t la = strlen(a), lb = strlen(b);
 
 	return la == lb && CRYPTO_memcmp(a, b, la) == 0;
+}
+
+int
+kit_hex_is_digest(const char *s, size_t nbytes)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != 2 * nbytes)
+		return 0;
+	for (i = 0; i < 2 * nbytes; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+void
+kit_sha512_hex(const void *p, size_t n, char *hex)
+{
+	unsigned char md[KIT_SHA512_LEN];
+
+	(void)EVP_Digest(p, n, md, NULL, EVP_sha512(), NULL);
+	kit_hex_encode(md, KIT_SHA512_LEN, hex);
+}
+
+struct two_digests {
+	EVP_MD_CTX *c256, *c512;
+};
+
+static void
+two_digests_block(void *arg, const void *p, size_t n)
+{
+	struct two_digests *d = arg;
+
+	if (d->c256 != NULL)
+		(void)EVP_DigestUpdate(d->c256, p, n);
+	if (d->c512 != NULL)
+		(void)EVP_DigestUpdate(d->c512, p, n);
+}
+
+static int
+digest_hex(EVP_MD_CTX *ctx, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (EVP_DigestFinal_ex(ctx, md, &len) != 1)
+		return -1;
+	kit_hex_encode(md, len, hex);
+	return 0;
+}
+
+int
+kit_digests_file(const char *path, char *sha256hex, char *sha512hex,
+		 uint64_t *len, struct kit_error *err)
+{
+	struct two_digests d = {NULL, NULL};
+	int rc = -1;
+
+	if ((sha256hex != NULL &&
+	     ((d.c256 = EVP_MD_CTX_new()) == NULL ||
+	      EVP_DigestInit_ex(d.c256, EVP_sha256(), NULL) != 1)) ||
+	    (sha512hex != NULL &&
+	     ((d.c512 = EVP_MD_CTX_new()) == NULL ||
+	      EVP_DigestInit_ex(d.c512, EVP_sha512(), NULL) != 1))) {
+		kit_err_ssl(err, KIT_E_INVALID, "cannot start hashing %s", path);
+		goto out;
+	}
+	if (kit_file_stream(path, two_digests_block, &d, len, err) != 0)
+		goto out;
+	if ((d.c256 != NULL && digest_hex(d.c256, sha256hex) < 0) ||
+	    (d.c512 != NULL && digest_hex(d.c512, sha512hex) < 0)) {
+		kit_err_ssl(err, KIT_E_INVALID, "cannot hash %s", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_MD_CTX_free(d.c256);
+	EVP_MD_CTX_free(d.c512);
+	return rc;
 }
 
 static struct kit_key *

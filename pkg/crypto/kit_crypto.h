@@ -34,6 +34,20 @@ int kit_sha256_file(const char *path, char *hex, uint64_t *len,
 		    struct kit_error *err) KIT_WUR;
 /* Compare two hex digests in constant time; 1 if equal. */
 int kit_hex_equal(const char *a, const char *b);
+/* 1 if s (may be NULL: 0) is exactly 2 * nbytes lower-case hex digits: the
+ * only form in which a digest read from metadata or a manifest is
+ * accepted (it may become part of a file name). */
+int kit_hex_is_digest(const char *s, size_t nbytes);
+
+/* SHA-512 (TUF targets may list it instead of or besides SHA-256). */
+#define KIT_SHA512_LEN 64
+#define KIT_SHA512_HEX 129 /* 128 hex digits and NUL */
+void kit_sha512_hex(const void *p, size_t n, char *hex);
+/* Hash a whole file (regular, no symlink) in one pass with SHA-256 into
+ * sha256hex[KIT_SHA256_HEX] and SHA-512 into sha512hex[KIT_SHA512_HEX];
+ * either may be NULL (not computed).  *len (may be NULL) gets the size. */
+int kit_digests_file(const char *path, char *sha256hex, char *sha512hex,
+		     uint64_t *len, struct kit_error *err) KIT_WUR;
 
 /* An Ed25519 key, private or public only.  Opaque. */
 struct kit_key;

@@ -516,9 +516,21 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 			       "%s: the repository offers version %d, older "
 			       "than the installed %d (rollback); keeping %d",
 			       p->campaign, p->version, cur, cur);
-	if (slash == NULL || p->t.length == 0)
-		return kit_err(err, KIT_E_SECURITY, "target %s: malformed name",
-			       p->t.name);
+	/* The name and the hash come from signed metadata and become paths
+	 * below: a targets key (or a delegated one) must not reach outside
+	 * the state directory through them. */
+	if (slash == NULL || !kit_tuf_name_is_safe(p->t.name))
+		return kit_err(err, KIT_E_SECURITY, "target \"%.200s\": the name "
+			       "is not a safe relative path <campaign>/<file>; "
+			       "refused, tell the publisher", p->t.name);
+	if (p->t.sha256 == NULL)
+		return kit_err(err, KIT_E_SECURITY, "target %s lists no sha256 "
+			       "hash, which kit-fetch needs; refused, tell the "
+			       "publisher", p->t.name);
+	if (p->t.length == 0)
+		return kit_err(err, KIT_E_SECURITY, "target %s lists a length "
+			       "of 0 (no kit is empty); refused, tell the "
+			       "publisher", p->t.name);
 	if (kit_snprintf(err, rel, sizeof(rel), "targets/%.*s/%s.%s",
 			 (int)(slash - p->t.name), p->t.name, p->t.sha256,
 			 slash + 1) != 0 ||

@@ -232,6 +232,35 @@ out:
 	return rc;
 }
 
+/*
+ * Every hash this client computes (sha256, sha512) that by lists for a file
+ * must match what was computed (NULL: not computed, so not listed either);
+ * at least one of them must be listed.  kit_tuf_check() made sure they are
+ * lower-case hex of the right length.
+ */
+static int
+check_hashes_listed(const char *want256, const char *want512,
+		    const char *sha256hex, const char *sha512hex,
+		    const char *what, const char *by, struct kit_error *err)
+{
+	if (want256 == NULL && want512 == NULL)
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s: %s lists neither a sha256 nor a sha512 hash, "
+			       "so this client cannot check it; refused", what,
+			       by);
+	if (want256 != NULL && !kit_hex_equal(sha256hex, want256))
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s has SHA-256 %s but %s says %.64s; refused "
+			       "(mix-and-match or tampering)", what, sha256hex,
+			       by, want256);
+	if (want512 != NULL && !kit_hex_equal(sha512hex, want512))
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s has SHA-512 %s but %s says %.128s; refused "
+			       "(mix-and-match or tampering)", what, sha512hex,
+			       by, want512);
+	return 0;
+}
+
 /* Length and hashes of bytes against a trusted meta entry. */
 static int
 check_len_hashes(const json_t *entry, const unsigned char *raw, size_t len,
@@ -239,8 +268,8 @@ check_len_hashes(const json_t *entry, const unsigned char *raw, size_t len,
 {
 	const json_t *l = json_object_get(entry, "length");
 	const json_t *h = json_object_get(entry, "hashes");
-	const char *want;
-	char hex[KIT_SHA256_HEX];
+	const char *want256, *want512;
+	char h256[KIT_SHA256_HEX] = "", h512[KIT_SHA512_HEX] = "";
 
 	if (l != NULL && (uint64_t)json_integer_value(l) != (uint64_t)len)
 		return kit_err(err, KIT_E_SECURITY,
@@ -249,17 +278,13 @@ check_len_hashes(const json_t *entry, const unsigned char *raw, size_t len,
 			       (long long)json_integer_value(l));
 	if (h == NULL)
 		return 0;
-	want = json_string_value(json_object_get(h, "sha256"));
-	if (want == NULL)
-		return kit_err(err, KIT_E_SECURITY,
-			       "%s: %s lists no sha256 hash, the only one this "
-			       "client checks; refused", what, by);
-	kit_sha256_hex(raw, len, hex);
-	if (!kit_hex_equal(hex, want))
-		return kit_err(err, KIT_E_SECURITY,
-			       "%s has SHA-256 %s but %s says %.64s; refused "
-			       "(mix-and-match or tampering)", what, hex, by, want);
-	return 0;
+	want256 = json_string_value(json_object_get(h, "sha256"));
+	want512 = json_string_value(json_object_get(h, "sha512"));
+	if (want256 != NULL)
+		kit_sha256_hex(raw, len, h256);
+	if (want512 != NULL)
+		kit_sha512_hex(raw, len, h512);
+	return check_hashes_listed(want256, want512, h256, h512, what, by, err);
 }
 
 /* --- 5.3 the root chain ------------------------------------------------ */
@@ -731,10 +756,12 @@ fill_target(const struct kit_tuf_client *c, const char *name,
 		json_object_get(json_object_get(c->md[KIT_TUF_TARGETS].j,
 						"signed"), "targets"), name);
 
+	const json_t *h = json_object_get(ti, "hashes");
+
 	out->name = name;
 	out->length = (uint64_t)json_integer_value(json_object_get(ti, "length"));
-	out->sha256 = json_string_value(
-		json_object_get(json_object_get(ti, "hashes"), "sha256"));
+	out->sha256 = json_string_value(json_object_get(h, "sha256"));
+	out->sha512 = json_string_value(json_object_get(h, "sha512"));
 	out->custom = json_object_get(ti, "custom");
 }
 
@@ -772,16 +799,23 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 	struct kit_tuf_target t;
 	struct kit_error e = {0};
 	struct stat sb;
-	char rel[4096], hex[KIT_SHA256_HEX];
+	char rel[4096], h256[KIT_SHA256_HEX] = "", h512[KIT_SHA512_HEX] = "";
+	char what[300];
 	uint64_t len = 0;
-	int st, consistent, rc = -1, remove_dest = 1;
+	int st = -1, consistent, rc = -1, remove_dest = 1;
 
 	if (kit_tuf_client_target_get(c, name, &t, err) < 0)
 		return -1;
+	if (t.sha256 == NULL && t.sha512 == NULL)
+		return kit_err(err, KIT_E_SECURITY, "target \"%.200s\" lists "
+			       "neither a sha256 nor a sha512 hash, so this "
+			       "client cannot check it; refused", name);
 	consistent = json_is_true(json_object_get(
 		json_object_get(c->md[KIT_TUF_ROOT].j, "signed"),
 		"consistent_snapshot"));
-	if (tuf_target_relpath(rel, sizeof(rel), name, t.sha256, consistent) < 0)
+	if (tuf_target_relpath(rel, sizeof(rel), name,
+			       t.sha256 != NULL ? t.sha256 : t.sha512,
+			       consistent) < 0)
 		return kit_err(err, KIT_E_SECURITY, "target name \"%.200s\" is "
 			       "not a safe relative path; refused", name);
 	st = c->fetch(c->arg, rel, dest_path, t.length, &e);
@@ -808,7 +842,8 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 			(long long)sb.st_size, (unsigned long long)t.length);
 		goto out;
 	}
-	if (kit_sha256_file(dest_path, hex, &len, err) < 0)
+	if (kit_digests_file(dest_path, t.sha256 != NULL ? h256 : NULL,
+			     t.sha512 != NULL ? h512 : NULL, &len, err) < 0)
 		goto out;
 	if (len != t.length) {
 		kit_err(err, KIT_E_SECURITY, "target %s is %llu bytes but the "
@@ -817,12 +852,10 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 			(unsigned long long)len, (unsigned long long)t.length);
 		goto out;
 	}
-	if (!kit_hex_equal(hex, t.sha256)) {
-		kit_err(err, KIT_E_SECURITY, "target %s has SHA-256 %s but the "
-			"targets metadata says %s; refused (tampering or a "
-			"damaged mirror)", name, hex, t.sha256);
+	snprintf(what, sizeof(what), "target %.200s", name);
+	if (check_hashes_listed(t.sha256, t.sha512, h256, h512, what,
+				"the targets metadata", err) < 0)
 		goto out;
-	}
 	remove_dest = 0;
 	rc = 0;
 out:

@@ -14,8 +14,13 @@
  * delegations.  Keys are ed25519 ({"keytype":"ed25519","scheme":"ed25519",
  * "keyval":{"public":"<64 hex>"}}), key ids the SHA-256 hex of that
  * object's canonical JSON; keys of other types in a root are ignored (they
- * never count towards a threshold).  Target hashes: "sha256" must be
- * present; other algorithms are ignored.
+ * never count towards a threshold).  Hashes (of targets and of metadata
+ * files): "sha256" and "sha512" are computed and must be exactly their
+ * digest in lower-case hex (else the metadata is refused); every one of
+ * them that is listed must match; other algorithms are ignored, and a
+ * target listing none of the two is refused when it is fetched (the rest of
+ * the targets stay usable).  Names from metadata (target names, role names)
+ * pass kit_tuf_name_is_safe() before they become part of any path.
  *
  * Error classes:
  *   KIT_E_SECURITY  anything that fails verification: malformed or
@@ -119,6 +124,28 @@ int kit_tuf_check(const json_t *meta, enum kit_tuf_role role,
 int kit_tuf_verify(const json_t *root, enum kit_tuf_role role,
 		   const json_t *meta, const char *what,
 		   struct kit_error *err) KIT_WUR;
+
+/* Longest name from metadata that may become a path, and longest
+ * component of it (room for a 128-digit hash and a dot in 255 bytes). */
+#define KIT_TUF_MAX_NAME 1024
+#define KIT_TUF_MAX_NAME_PART 120
+/*
+ * The one rule for a name from metadata before it becomes a path or part
+ * of one, on disk or in a request: kit_path_is_safe() (relative, no ".",
+ * ".." or empty component, no backslash, UTF-8 without control
+ * characters), at most KIT_TUF_MAX_NAME bytes, each component at most
+ * KIT_TUF_MAX_NAME_PART.  1 if safe (name may be NULL: 0).
+ */
+int kit_tuf_name_is_safe(const char *name);
+/*
+ * A role name as one file name component, for "<role>.json" in a state
+ * directory and "N.<role>.json" in a request: every byte but A-Z a-z 0-9
+ * '.' '_' '-' '~' percent-encoded (as python-tuf's quote(name, "")), then
+ * checked with kit_tuf_name_is_safe().  KIT_E_SECURITY for "", ".", ".."
+ * or a name too long for size or the rule.
+ */
+int kit_tuf_role_filename(const char *role, char *out, size_t size,
+			  struct kit_error *err) KIT_WUR;
 
 /* Parse metadata bytes (Jansson, duplicate keys refused); KIT_E_SECURITY
  * with Jansson's line and column.  buf is borrowed: the caller keeps it and
@@ -332,11 +359,14 @@ int64_t kit_tuf_client_version(const struct kit_tuf_client *c,
 			       enum kit_tuf_role role);
 
 /* A target from the trusted targets metadata.  Strings and custom are
- * borrowed from c: valid until the next update or free. */
+ * borrowed from c: valid until the next update or free.  name is as the
+ * metadata writes it: check it with kit_tuf_name_is_safe() before it
+ * becomes part of a path. */
 struct kit_tuf_target {
 	const char *name;
 	uint64_t length;
-	const char *sha256;   /* 64 lowercase hex digits */
+	const char *sha256;   /* 64 lower-case hex digits, NULL if not listed */
+	const char *sha512;   /* 128 lower-case hex digits, NULL if not listed */
 	const json_t *custom; /* object or NULL */
 };
 /* Number of targets, and the i-th in name order (0 <= i < count). */
@@ -349,8 +379,10 @@ int kit_tuf_client_target_get(const struct kit_tuf_client *c, const char *name,
 			      struct kit_error *err) KIT_WUR;
 /*
  * Download target name to dest_path through the callback
- * ("targets/<dir>/<sha256>.<basename>", max_len = the signed length), then
- * check length and SHA-256: KIT_E_SECURITY on mismatch or a longer file
+ * ("targets/<dir>/<hash>.<basename>" with the sha256, else the sha512,
+ * max_len = the signed length), then check the length and every listed
+ * SHA-256 / SHA-512: KIT_E_SECURITY on mismatch, a longer file, a name
+ * that fails kit_tuf_name_is_safe() or a target listing neither hash
  * (dest_path is removed then).  Needs a successful update first.
  */
 int kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,

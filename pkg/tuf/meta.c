@@ -279,13 +279,53 @@ check_int(const json_t *v, int64_t min)
 	return json_is_integer(v) && json_integer_value(v) >= min;
 }
 
+size_t
+tuf_hash_len(const char *alg)
+{
+	if (strcmp(alg, "sha256") == 0)
+		return KIT_SHA256_LEN;
+	if (strcmp(alg, "sha512") == 0)
+		return KIT_SHA512_LEN;
+	return 0;
+}
+
+/*
+ * A "hashes" object: not empty, every value a string, and the value of an
+ * algorithm this client computes exactly its digest in lower-case hex (it
+ * becomes part of file names: "../../x" must never get that far).  Other
+ * algorithms are kept as they are (see check_len_hashes()).
+ */
+static int
+check_hashes(const json_t *h, const char *what, const char *kind,
+	     const char *name, struct kit_error *err)
+{
+	const json_t *v;
+	const char *alg;
+	size_t n;
+	int rc = -1;
+
+	if (!json_is_object(h) || json_object_size(h) == 0)
+		BAD("%s: %s \"%.200s\" lacks hashes" REFUSE, what, kind, name);
+	json_object_foreach((json_t *)h, alg, v) {
+		if (!json_is_string(v))
+			BAD("%s: %s \"%.200s\" hash %.20s is not a string" REFUSE,
+			    what, kind, name, alg);
+		n = tuf_hash_len(alg);
+		if (n != 0 && !kit_hex_is_digest(json_string_value(v), n))
+			BAD("%s: %s \"%.200s\" %s is not %zu lower-case hex "
+			    "digits" REFUSE, what, kind, name, alg, 2 * n);
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
 /* A meta entry {version, length?, hashes?}. */
 static int
 check_metafile(const json_t *m, const char *what, const char *name,
 	       struct kit_error *err)
 {
 	const json_t *h, *v;
-	const char *alg;
 	int rc = -1;
 
 	if (!json_is_object(m) || !check_int(json_object_get(m, "version"), 1))
@@ -294,15 +334,12 @@ check_metafile(const json_t *m, const char *what, const char *name,
 	v = json_object_get(m, "length");
 	if (v != NULL && !check_int(v, 0))
 		BAD("%s: meta \"%s\" has a bad length" REFUSE, what, name);
+	if (v != NULL && json_integer_value(v) == 0)
+		BAD("%s: meta \"%s\" has a length of 0 (no metadata file is "
+		    "empty)" REFUSE, what, name);
 	h = json_object_get(m, "hashes");
-	if (h != NULL) {
-		if (!json_is_object(h) || json_object_size(h) == 0)
-			BAD("%s: meta \"%s\" has bad hashes" REFUSE, what, name);
-		json_object_foreach((json_t *)h, alg, v)
-			if (!json_is_string(v))
-				BAD("%s: meta \"%s\" hash %s is not a string" REFUSE,
-				    what, name, alg);
-	}
+	if (h != NULL && check_hashes(h, what, "meta", name, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	return rc;
@@ -369,12 +406,10 @@ check_targets(const json_t *s, const char *what, struct kit_error *err)
 		if (!json_is_object(ti) || !check_int(json_object_get(ti, "length"), 0))
 			BAD("%s: target \"%.200s\" lacks a length" REFUSE, what, name);
 		h = json_object_get(ti, "hashes");
-		if (!json_is_object(h) || json_object_size(h) == 0)
-			BAD("%s: target \"%.200s\" lacks hashes" REFUSE, what, name);
-		v = json_object_get(h, "sha256");
-		if (!json_is_string(v) || strlen(json_string_value(v)) != 64)
-			BAD("%s: target \"%.200s\" has no sha256 hash (this client "
-			    "needs one)" REFUSE, what, name);
+		/* A target without a hash this client computes is refused
+		 * when it is fetched, not here: the others stay usable. */
+		if (check_hashes(h, what, "target", name, err) < 0)
+			goto out;
 		c = json_object_get(ti, "custom");
 		if (c != NULL && !json_is_object(c))
 			BAD("%s: target \"%.200s\" custom is not an object" REFUSE,
@@ -573,22 +608,74 @@ out:
 	return rc;
 }
 
+/* --- names from metadata -------------------------------------------- */
+
+int
+kit_tuf_name_is_safe(const char *name)
+{
+	const char *p, *slash;
+	size_t n;
+
+	if (name == NULL || strlen(name) > KIT_TUF_MAX_NAME ||
+	    !kit_path_is_safe(name))
+		return 0;
+	for (p = name;; p = slash + 1) {
+		slash = strchr(p, '/');
+		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if (n > KIT_TUF_MAX_NAME_PART)
+			return 0;
+		if (slash == NULL)
+			return 1;
+	}
+}
+
+int
+kit_tuf_role_filename(const char *role, char *out, size_t size,
+		      struct kit_error *err)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+	unsigned char ch;
+
+	for (i = 0; role != NULL && role[i] != '\0'; i++) {
+		ch = (unsigned char)role[i];
+		if (o + 4 > size)
+			break;
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-' || ch == '~') {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	if (size > 0)
+		out[o < size ? o : size - 1] = '\0';
+	if (role == NULL || role[i] != '\0' || !kit_tuf_name_is_safe(out))
+		return kit_err(err, KIT_E_SECURITY, "role name \"%.80s\" cannot "
+			       "be a file name (empty, \".\", \"..\" or too "
+			       "long); refused", role != NULL ? role : "");
+	return 0;
+}
+
 int
 tuf_target_relpath(char *out, size_t size, const char *name,
-		   const char *sha256, int consistent)
+		   const char *hash, int consistent)
 {
 	const char *slash;
 	int n;
 
-	if (!kit_path_is_safe(name))
+	if (!kit_tuf_name_is_safe(name))
 		return -1;
 	slash = strrchr(name, '/');
 	if (!consistent)
 		n = snprintf(out, size, "targets/%s", name);
 	else if (slash != NULL)
 		n = snprintf(out, size, "targets/%.*s/%s.%s",
-			     (int)(slash - name), name, sha256, slash + 1);
+			     (int)(slash - name), name, hash, slash + 1);
 	else
-		n = snprintf(out, size, "targets/%s.%s", sha256, name);
+		n = snprintf(out, size, "targets/%s.%s", hash, name);
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }

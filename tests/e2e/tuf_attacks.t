@@ -32,6 +32,9 @@ KIT=kits/together-2016/current
 #   keep N          keep only the first N signatures
 #   flip            change one hex digit of the first signature
 #   sign PEM        add an ed25519 signature over canonical JSON of signed
+#   hash NAME ALG V set the hashes of target NAME to {ALG: V}
+#   rename OLD NEW  rename target OLD
+#   metalen NAME N  set signed.meta[NAME].length to N
 #   save PATH       write to PATH instead of FILE
 # tufedit info REPO PREFIX: shell assignments PREFIX_ts_v, _sn_v, _tg_v (the
 #   versions timestamp.json leads to), _sn_f, _tg_f (their files), _ts_exp,
@@ -117,6 +120,15 @@ while a:
     elif op == "sign":
         k, kid = key(a.pop(0))
         doc["signatures"].append({"keyid": kid, "sig": k.sign(canon(s)).hex()})
+    elif op == "hash":
+        name, alg, v = a.pop(0), a.pop(0), a.pop(0)
+        s["targets"][name]["hashes"] = {alg: v}
+    elif op == "rename":
+        old, new = a.pop(0), a.pop(0)
+        s["targets"][new] = s["targets"].pop(old)
+    elif op == "metalen":
+        name, n = a.pop(0), a.pop(0)
+        s["meta"][name]["length"] = int(n)
     elif op == "save":
         out = a.pop(0)
     else:
@@ -397,6 +409,72 @@ else
 fi
 grep -Eq '"version": *1([^0-9]|$)' "$O/metadata/root.json" && ok "the office still trusts root version 1 after the HTML page" ||
 	not_ok "the office still trusts root version 1 after the HTML page"
+
+# --- names and hashes from signed metadata used as paths -------------------------
+# A holder of the targets key (or, with delegations, an office's key) signs
+# names and hashes that would make paths outside the state directory.  The
+# hash "../../././...vict" (64 characters, like a SHA-256) would make the
+# download path <state>/downloads/../../vict.together-2016.belgium.tar.zst,
+# which is $T/vict...: a file there must survive, and nothing new may appear
+# outside the office's state directory.
+# evil_targets DIR EDIT...: the newest targets of the repository copy DIR
+# changed by the tufedit EDITs, re-signed as a new version with new
+# snapshot and timestamp (the attacker holds all three online keys).
+evil_targets() {
+	local a=$1 f s
+	shift
+	info "$a" e || return 1
+	f="$a/metadata/$((e_tg_v + 1)).targets.json"
+	s="$a/metadata/$((e_sn_v + 1)).snapshot.json"
+	tufedit "$e_tg_f" version +1 "$@" unsign sign "$K/targets-1.pem" save "$f" \
+		open "$e_sn_f" version +1 meta targets.json "$f" unsign sign "$K/snapshot-1.pem" save "$s" \
+		open "$a/metadata/timestamp.json" version +1 meta snapshot.json "$s" \
+		unsign sign "$K/timestamp-1.pem"
+}
+VICTIM="$T/vict.together-2016.belgium.tar.zst"
+outside() { find "$T" -path "$O" -prune -o ! -path "$T" ! -path "$T/err" ! -path "$T/out" -print | sort; }
+# refused_outside DESC REPO REGEX: refused as by refused, and nothing outside
+# the state directory touched
+refused_outside() {
+	local outside_before
+	echo "not yours" >"$VICTIM"
+	outside_before=$(outside)
+	refused "$GOOD" "$@"
+	if [ "$(cat "$VICTIM" 2>/dev/null)" = "not yours" ] && [ "$(outside)" = "$outside_before" ]; then
+		ok "$1: nothing outside the state directory changed"
+	else
+		not_ok "$1: nothing outside the state directory changed" "victim: $(cat "$VICTIM" 2>&1)" \
+			"$(diff <(echo "$outside_before") <(outside))"
+	fi
+}
+dots="../../$(printf './%.0s' $(seq 27))vict"
+A="$T/a-hash-path"
+cp -a "$Rn" "$A"
+evil_targets "$A" hash together-2016/belgium.tar.zst sha256 "$dots"
+refused_outside "a signed target whose sha256 is $dots" "$A" \
+	'targets metadata [0-9]+\.targets\.json: target .{1,2}together-2016/belgium\.tar\.zst.{1,2} sha256 is not 64 lower-case hex digits'
+
+A="$T/a-hash-upper"
+cp -a "$Rn" "$A"
+evil_targets "$A" hash together-2016/belgium.tar.zst sha256 "$(basename "$n_bel" | cut -c1-64 | tr a-f A-F)"
+refused_outside "a signed target whose sha256 is in upper case" "$A" \
+	'target .{1,2}together-2016/belgium\.tar\.zst.{1,2} sha256 is not 64 lower-case hex digits'
+
+for evil in "together-2016/../../../vict/belgium.tar.zst" "/together-2016/belgium.tar.zst" "together-2016//belgium.tar.zst"; do
+	A="$T/a-name-$(echo "$evil" | tr -c 'a-z0-9\n' _)"
+	cp -a "$Rn" "$A"
+	evil_targets "$A" rename together-2016/belgium.tar.zst "$evil"
+	refused_outside "a signed target named $evil" "$A" \
+		"target .{1,2}$evil.{1,2}: the name is not a safe relative path"
+done
+
+# A timestamp (signed with the timestamp key) that lists a length of 0 for
+# the snapshot: a refusal (exit 3), not an internal error.
+A="$T/a-ts-zero"
+cp -a "$Rn" "$A"
+tufedit "$A/metadata/timestamp.json" metalen snapshot.json 0 unsign sign "$K/timestamp-1.pem"
+refused_outside "a timestamp that lists the snapshot with a length of 0" "$A" \
+	'snapshot\.json.*length of 0'
 
 # --- a stolen key replaced by rotation --------------------------------------------
 # The publisher rotates the timestamp key; the thief of the old key keeps

@@ -98,6 +98,66 @@ test_sha256(void **state)
 	assert_false(kit_hex_equal("ab", "abc"));
 }
 
+/* FIPS 180-2 "abc" for SHA-512; one pass over a file for both digests;
+ * the only digest text accepted from metadata. */
+static void
+test_sha512_and_digest_text(void **state)
+{
+	static const char abc512[] =
+		"ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+		"2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
+	static const char abc256[] =
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	struct kit_error err = {0};
+	char dir[] = "/tmp/kit-crypto-XXXXXX", path[256];
+	char h256[KIT_SHA256_HEX], h512[KIT_SHA512_HEX], dots[65];
+	uint64_t len = 0;
+	FILE *f;
+	int i;
+
+	(void)state;
+	kit_sha512_hex("abc", 3, h512);
+	assert_string_equal(h512, abc512);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/abc", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("abc", f);
+	fclose(f);
+	assert_int_equal(kit_digests_file(path, h256, h512, &len, &err), 0);
+	assert_int_equal(len, 3);
+	assert_string_equal(h256, abc256);
+	assert_string_equal(h512, abc512);
+	memset(h256, 0, sizeof(h256));
+	assert_int_equal(kit_digests_file(path, NULL, h512, NULL, &err), 0);
+	assert_int_equal(kit_sha256_file(path, h256, &len, &err), 0);
+	assert_string_equal(h256, abc256);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(kit_digests_file(path, h256, NULL, NULL, &err), -1);
+	assert_int_equal(rmdir(dir), 0);
+
+	assert_true(kit_hex_is_digest(abc256, KIT_SHA256_LEN));
+	assert_true(kit_hex_is_digest(abc512, KIT_SHA512_LEN));
+	assert_false(kit_hex_is_digest(abc512, KIT_SHA256_LEN));
+	assert_false(kit_hex_is_digest(abc256, KIT_SHA512_LEN));
+	assert_false(kit_hex_is_digest(NULL, KIT_SHA256_LEN));
+	assert_false(kit_hex_is_digest("", KIT_SHA256_LEN));
+	assert_false(kit_hex_is_digest(
+		"BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+		KIT_SHA256_LEN));
+	assert_false(kit_hex_is_digest(
+		"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015aD",
+		KIT_SHA256_LEN));
+	for (i = 0; i < 21; i++)
+		memcpy(dots + 3 * i, "../", 3);
+	dots[63] = 'x';
+	dots[64] = '\0';
+	assert_false(kit_hex_is_digest(dots, KIT_SHA256_LEN));
+	assert_false(kit_hex_is_digest(
+		" a7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		KIT_SHA256_LEN));
+}
+
 static void
 test_key_files(void **state)
 {
@@ -220,6 +280,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc8032),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_sha512_and_digest_text),
 		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_passphrase_sources),
 		cmocka_unit_test(test_minisign_real_tool),

@@ -376,6 +376,107 @@ set_clock(int64_t delta)
 	setenv("KIT_TEST_NOW", buf, 1);
 }
 
+/* Set a meta entry (snapshot's targets.json, timestamp's snapshot.json) to
+ * describe the file at path: version, length, sha256. */
+static void
+set_meta_entry(json_t *meta, const char *name, const char *path)
+{
+	struct kit_error err = {0};
+	char hex[KIT_SHA256_HEX];
+	unsigned char *b = NULL;
+	size_t len = 0;
+	json_t *j, *e;
+
+	assert_int_equal(kit_file_read(path, 1 << 24, &b, &len, &err), 0);
+	kit_sha256_hex(b, len, hex);
+	j = kit_tuf_parse(b, len, path, &err);
+	assert_non_null(j);
+	e = json_pack("{s:O, s:I, s:{s:s}}", "version",
+		      json_object_get(json_object_get(j, "signed"), "version"),
+		      "length", (json_int_t)len, "hashes", "sha256", hex);
+	json_object_set_new(json_object_get(json_object_get(meta, "signed"),
+					    "meta"), name, e);
+	json_decref(j);
+	free(b);
+}
+
+/*
+ * What a holder of the targets, snapshot and timestamp keys can publish:
+ * the newest targets metadata changed by edit (its "signed" object), as
+ * version + 1, with a new snapshot and timestamp that list it, every file
+ * signed with the repository's own keys.
+ */
+static void
+evil_publish(struct fx *f, void (*edit)(json_t *signed_targets, void *arg),
+	     void *arg)
+{
+	struct kit_key *kt, *ks, *kts;
+	char path[256], name[64];
+	json_t *ts, *sn, *tg;
+	int64_t snv, tgv;
+
+	kt = load_key(f, "targets-1.pem");
+	ks = load_key(f, "snapshot-1.pem");
+	kts = load_key(f, "timestamp-1.pem");
+	mpath(path, sizeof(path), f, "timestamp.json");
+	ts = load_json(path);
+	snv = json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_object_get(ts, "signed"), "meta"), "snapshot.json"), "version"));
+	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)snv);
+	mpath(path, sizeof(path), f, name);
+	sn = load_json(path);
+	tgv = json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_object_get(sn, "signed"), "meta"), "targets.json"), "version"));
+	snprintf(name, sizeof(name), "%lld.targets.json", (long long)tgv);
+	mpath(path, sizeof(path), f, name);
+	tg = load_json(path);
+
+	edit(json_object_get(tg, "signed"), arg);
+	set_version(tg, tgv + 1);
+	resign(tg, &kt, 1);
+	snprintf(name, sizeof(name), "%lld.targets.json", (long long)tgv + 1);
+	mpath(path, sizeof(path), f, name);
+	save_json(path, tg);
+	set_meta_entry(sn, "targets.json", path);
+	set_version(sn, snv + 1);
+	resign(sn, &ks, 1);
+	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)snv + 1);
+	mpath(path, sizeof(path), f, name);
+	save_json(path, sn);
+	set_meta_entry(ts, "snapshot.json", path);
+	set_version(ts, json_integer_value(json_object_get(
+		json_object_get(ts, "signed"), "version")) + 1);
+	resign(ts, &kts, 1);
+	mpath(path, sizeof(path), f, "timestamp.json");
+	save_json(path, ts);
+	json_decref(ts);
+	json_decref(sn);
+	json_decref(tg);
+	kit_key_free(kt);
+	kit_key_free(ks);
+	kit_key_free(kts);
+}
+
+/* edit: set target arg->name's hashes to arg->hashes (a new reference,
+ * taken), adding the target (16 bytes) when it is not there. */
+struct set_hashes {
+	const char *name;
+	json_t *hashes;
+};
+
+static void
+edit_hashes(json_t *s, void *arg)
+{
+	struct set_hashes *a = arg;
+	json_t *t = json_object_get(json_object_get(s, "targets"), a->name);
+
+	if (t == NULL) {
+		t = json_pack("{s:i}", "length", 16);
+		json_object_set_new(json_object_get(s, "targets"), a->name, t);
+	}
+	json_object_set_new(t, "hashes", a->hashes);
+}
+
 /* ------------------------------------------------------------------ */
 /* canonical JSON and key ids                                          */
 /* ------------------------------------------------------------------ */
@@ -1430,6 +1531,229 @@ test_malformed_next_root(void **state)
 	fx_teardown(&f);
 }
 
+/*
+ * A hash from metadata may become part of a file name: a holder of the
+ * targets key who signs "../../x" (64 characters, like a SHA-256) or any
+ * hash not exactly in lower-case hex is refused with the whole targets
+ * metadata, and the trusted targets stay.
+ */
+static void
+test_target_hash_format(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	struct set_hashes a;
+	struct fx f;
+	char dots[65], upper[KIT_SHA256_HEX], h256[KIT_SHA256_HEX];
+	char h512[KIT_SHA512_HEX];
+	size_t i;
+
+	(void)state;
+	fx_setup(&f);
+	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
+						   &t, &err), 0);
+	snprintf(h256, sizeof(h256), "%s", t.sha256); /* t lives until the next update */
+	for (i = 0; i < 21; i++)
+		memcpy(dots + 3 * i, "../", 3);
+	snprintf(dots + 63, 2, "x");
+	for (i = 0; i < 64; i++)
+		upper[i] = (char)(h256[i] >= 'a' ? h256[i] - 32 : h256[i]);
+	upper[64] = '\0';
+	kit_sha512_hex("kit version one\n", 16, h512);
+	a.name = "together-2016/global.tar.zst";
+
+	a.hashes = json_pack("{s:s}", "sha256", dots);
+	evil_publish(&f, edit_hashes, &a);
+	expect_refused_mask(&f, "sha256 is not 64 lower-case hex digits",
+			    ROOT_ST | TARGETS_ST);
+	a.hashes = json_pack("{s:s}", "sha256", upper);
+	evil_publish(&f, edit_hashes, &a);
+	expect_refused_mask(&f, "sha256 is not 64 lower-case hex digits",
+			    ROOT_ST | TARGETS_ST);
+	h512[127] = '\0'; /* one digit short */
+	a.hashes = json_pack("{s:s, s:s}", "sha256", h256, "sha512", h512);
+	evil_publish(&f, edit_hashes, &a);
+	expect_refused_mask(&f, "sha512 is not 128 lower-case hex digits",
+			    ROOT_ST | TARGETS_ST);
+	fx_teardown(&f);
+}
+
+/* The one rule for names from metadata, and role names as file names. */
+static void
+test_name_rule(void **state)
+{
+	static const char *const safe[] = {
+		"a", "together-2016/global.tar.zst", "nonexistent target", "?",
+		"path/to/a/target_file.txt", "..x", "x..",
+	};
+	static const char *const unsafe[] = {
+		"", "/etc/passwd", "../x", "a/../b", "a//b", "a/", "./a", ".",
+		"..", "a\\b", "a\nb", "a\tb", "together-2016/..",
+	};
+	static const struct {
+		const char *role, *file;
+	} roles[] = {
+		{"targets", "targets"}, {"?", "%3F"}, {"#", "%23"},
+		{"/delegatedrole", "%2Fdelegatedrole"},
+		{"../delegatedrole", "..%2Fdelegatedrole"},
+		{"a b", "a%20b"}, {"\xc3\xbc~_.-", "%C3%BC~_.-"},
+	};
+	static const char *const badroles[] = {"", ".", ".."};
+	struct kit_error err = {0};
+	char big[KIT_TUF_MAX_NAME + 8], out[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
+		assert_true(kit_tuf_name_is_safe(safe[i]));
+	for (i = 0; i < sizeof(unsafe) / sizeof(unsafe[0]); i++)
+		if (kit_tuf_name_is_safe(unsafe[i]))
+			fail_msg("\"%s\" passed as safe", unsafe[i]);
+	assert_false(kit_tuf_name_is_safe(NULL));
+	/* one component too long, then the whole name too long */
+	memset(big, 'a', KIT_TUF_MAX_NAME_PART + 1);
+	big[KIT_TUF_MAX_NAME_PART] = '\0';
+	assert_true(kit_tuf_name_is_safe(big));
+	big[KIT_TUF_MAX_NAME_PART] = 'a';
+	big[KIT_TUF_MAX_NAME_PART + 1] = '\0';
+	assert_false(kit_tuf_name_is_safe(big));
+	for (i = 0; i < KIT_TUF_MAX_NAME + 1; i++)
+		big[i] = (i % 100 == 99) ? '/' : 'a';
+	big[KIT_TUF_MAX_NAME] = '\0';
+	assert_true(kit_tuf_name_is_safe(big));
+	big[KIT_TUF_MAX_NAME] = 'a';
+	big[KIT_TUF_MAX_NAME + 1] = '\0';
+	assert_false(kit_tuf_name_is_safe(big));
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		assert_int_equal(kit_tuf_role_filename(roles[i].role, out,
+						       sizeof(out), &err), 0);
+		assert_string_equal(out, roles[i].file);
+	}
+	for (i = 0; i < sizeof(badroles) / sizeof(badroles[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(kit_tuf_role_filename(badroles[i], out,
+						       sizeof(out), &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+	}
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_role_filename("////", out, 10, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+}
+
+/*
+ * A target name from metadata that is not a safe relative path is listed
+ * (the metadata is signed) but refused when it is fetched, before any
+ * request or file is made from it.
+ */
+static void
+test_unsafe_target_name(void **state)
+{
+	static const char *const names[] = {
+		"../../x", "/tmp/x", "together-2016/../../x", "a//b",
+	};
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	struct set_hashes a;
+	struct fx f;
+	char dest[256], h256[KIT_SHA256_HEX];
+	size_t i;
+	int n;
+
+	(void)state;
+	fx_setup(&f);
+	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
+						   &t, &err), 0);
+	snprintf(h256, sizeof(h256), "%s", t.sha256);
+	snprintf(dest, sizeof(dest), "%s/x", f.dl);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		a.name = names[i];
+		a.hashes = json_pack("{s:s}", "sha256", h256);
+		evil_publish(&f, edit_hashes, &a);
+		client_update_ok(&f);
+		n = f.srv.nreq;
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(kit_tuf_client_fetch_target(f.c, names[i], dest,
+							     &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		assert_non_null(strstr(err.msg, "not a safe relative path"));
+		assert_int_equal(f.srv.nreq, n);
+		assert_false(kit_file_exists(dest));
+		/* the other targets stay usable */
+		assert_int_equal(kit_tuf_client_fetch_target(
+			f.c, "together-2016/global.tar.zst", dest, &err), 0);
+		assert_int_equal(unlink(dest), 0);
+	}
+	fx_teardown(&f);
+}
+
+/*
+ * Targets with only a sha512, with both, or with no hash this client
+ * computes: the metadata is accepted, each target is checked with what it
+ * lists, and only the one that lists nothing usable is refused.
+ */
+static void
+test_target_hash_algorithms(void **state)
+{
+	const char *content = "kit version one\n";
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	struct set_hashes a;
+	struct fx f;
+	char h256[KIT_SHA256_HEX], h512[KIT_SHA512_HEX], bad512[KIT_SHA512_HEX];
+	char path[512], dest[256];
+
+	(void)state;
+	fx_setup(&f);
+	kit_sha256_hex(content, 16, h256);
+	kit_sha512_hex(content, 16, h512);
+	snprintf(bad512, sizeof(bad512), "%s", h512);
+	bad512[0] = bad512[0] == '0' ? '1' : '0';
+	/* the file of the sha512-only target, where a consistent
+	 * repository keeps it */
+	snprintf(path, sizeof(path), "%s/targets/other/%s.only512.bin", f.repo, h512);
+	assert_int_equal(kit_mkdir_p(path, 0755, &err), 0);
+	assert_int_equal(rmdir(path), 0);
+	write_text(path, content);
+	snprintf(path, sizeof(path), "%s/targets/other/%s.wrong512.bin", f.repo, h256);
+	write_text(path, content);
+	a.name = "other/only512.bin";
+	a.hashes = json_pack("{s:s}", "sha512", h512);
+	evil_publish(&f, edit_hashes, &a);
+	a.name = "other/unknown.bin";
+	a.hashes = json_pack("{s:s, s:s}", "md5", "whatever", "blake3", h256);
+	evil_publish(&f, edit_hashes, &a);
+	a.name = "other/wrong512.bin";
+	a.hashes = json_pack("{s:s, s:s}", "sha256", h256, "sha512", bad512);
+	evil_publish(&f, edit_hashes, &a);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_target_count(f.c), 4);
+	assert_int_equal(kit_tuf_client_target_get(f.c, "other/only512.bin", &t,
+						   &err), 0);
+	assert_null(t.sha256);
+	assert_string_equal(t.sha512, h512);
+
+	snprintf(dest, sizeof(dest), "%s/x", f.dl);
+	if (kit_tuf_client_fetch_target(f.c, "other/only512.bin", dest, &err) < 0)
+		fail_msg("sha512-only target: %s", err.msg);
+	assert_int_equal(unlink(dest), 0);
+	assert_int_equal(kit_tuf_client_fetch_target(f.c, "other/unknown.bin",
+						     dest, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "neither a sha256 nor a sha512"));
+	assert_false(kit_file_exists(dest));
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_client_fetch_target(f.c, "other/wrong512.bin",
+						     dest, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "SHA-512"));
+	assert_false(kit_file_exists(dest));
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_client_fetch_target(
+		f.c, "together-2016/global.tar.zst", dest, &err), 0);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -1457,6 +1781,10 @@ main(void)
 		cmocka_unit_test(test_not_consistent),
 		cmocka_unit_test(test_pin_root),
 		cmocka_unit_test(test_malformed_next_root),
+		cmocka_unit_test(test_target_hash_format),
+		cmocka_unit_test(test_name_rule),
+		cmocka_unit_test(test_unsafe_target_name),
+		cmocka_unit_test(test_target_hash_algorithms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
