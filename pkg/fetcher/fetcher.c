@@ -188,8 +188,11 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	/* Keep a pinned root that updates have moved forward, unless told:
 	 * re-running init must not lower the trust already earned. */
 	if (!kit_file_exists(path) || o->force) {
-		if (kit_tuf_client_pin_root(meta, o->root_json, o->force, err) != 0)
+		if (kit_tuf_client_pin_root(meta, o->root_json, o->force, err) != 0) {
+			if (err->code == KIT_E_SECURITY)
+				kit_err_suffix(err, "give --root the root.json the repository published (metadata/1.root.json), from a copy you trust");
 			goto out;
+		}
 	}
 	cfg = json_pack("{s:s, s:[]}", "url", o->url, "mirrors");
 	mirrors = json_object_get(cfg, "mirrors");
@@ -234,7 +237,7 @@ out:
 	free(text);
 	json_decref(cfg);
 	if (rc != 0)
-		kit_err_prefix(err, "kit-fetch init");
+		kit_err_prefix(err, "init");
 	return rc;
 }
 

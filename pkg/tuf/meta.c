@@ -240,8 +240,7 @@ kit_tuf_parse(const unsigned char *buf, size_t len, const char *what,
 	j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
 		kit_err(err, KIT_E_SECURITY,
-			"%s is not valid JSON (line %d, column %d: %s); the "
-			"repository or a mirror serves a damaged file, refused",
+			"%s is not valid JSON (line %d, column %d: %s); refused",
 			what, jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
@@ -271,7 +270,7 @@ tuf_parse_expires(const char *s, int64_t *t)
 }
 
 #define BAD(...) do { kit_err(err, KIT_E_SECURITY, __VA_ARGS__); goto out; } while (0)
-#define REFUSE "; refused (the repository or a mirror serves malformed metadata)"
+#define REFUSE "; refused as malformed TUF metadata"
 
 static int
 check_int(const json_t *v, int64_t min)

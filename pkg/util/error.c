@@ -99,6 +99,27 @@ kit_err_prefix(struct kit_error *err, const char *fmt, ...)
 }
 
 void
+kit_err_suffix(struct kit_error *err, const char *fmt, ...)
+{
+	char suffix[sizeof(err->msg)];
+	size_t n, m;
+	va_list ap;
+
+	if (err == NULL || err->code == KIT_E_OK)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(suffix, sizeof(suffix), fmt, ap);
+	va_end(ap);
+	n = strlen(err->msg);
+	m = strlen(suffix);
+	/* the reason stays whole: a half-appended hint would mislead */
+	if (n + 2 + m < sizeof(err->msg)) {
+		memcpy(err->msg + n, "; ", 2);
+		memcpy(err->msg + n + 2, suffix, m + 1);
+	}
+}
+
+void
 kit_err_clear(struct kit_error *err)
 {
 	if (err == NULL)

@@ -49,6 +49,10 @@ int kit_err_errno(struct kit_error *err, enum kit_errc code, int errno_value,
 /* Put "<prefix>: " in front of a set message (context as it rises). */
 void kit_err_prefix(struct kit_error *err, const char *fmt, ...)
 	KIT_PRINTF(2, 3);
+/* Append "; <text>" to a set message (what to do, where only the caller
+ * knows it); a message too long for it is left as it was. */
+void kit_err_suffix(struct kit_error *err, const char *fmt, ...)
+	KIT_PRINTF(2, 3);
 /* Set the message from OpenSSL's error queue (drained) after fmt. */
 int kit_err_ssl(struct kit_error *err, enum kit_errc code, const char *fmt,
 		...) KIT_PRINTF(3, 4);

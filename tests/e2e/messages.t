@@ -39,3 +39,18 @@ expect_exit 2 "--speed-time takes no byte suffix" kit-fetch update --state "$T/o
 expect_msg "and says so" "^kit-fetch: --speed-time 1k: give seconds, 0 to 86400"
 [ ! -e "$T/office" ] && ok "nothing was created" || not_ok "nothing was created"
 expect_exit 2 "kit-publish --level 20 is refused" kit-publish build "$KIT_SRC/campaigns/together-2016" --out "$T/out" --level 20
+
+# A local root file given to init: the program is named once, and the
+# message speaks of that file, not of a mirror.
+printf '{"signed":{"_type":"root","spec_version":"1.0","version":0,"expires":"2030-01-01T00:00:00Z"},"signatures":[]}' >"$T/bad.root.json"
+expect_exit 3 "init with a malformed --root file is refused" \
+	kit-fetch init --state "$T/office" --root "$T/bad.root.json" --url "file://$T/repo"
+expect_msg "the message names the file, and the program once" "^kit-fetch: init: root $T/bad.root.json: version is not an integer >= 1; refused as malformed TUF metadata; give --root the root.json the repository published"
+if grep -q "mirror" "$T/err"; then not_ok "no mirror is blamed" "$(cat "$T/err")"; else ok "no mirror is blamed"; fi
+printf '<html>portal</html>' >"$T/html.root.json"
+expect_exit 3 "init with an HTML page as --root is refused" \
+	kit-fetch init --state "$T/office" --root "$T/html.root.json" --url "file://$T/repo"
+expect_msg "the message names the file once, and no mirror" "^kit-fetch: init: root $T/html.root.json is not valid JSON \(line 1, column 1: [^)]*\); refused; give --root"
+expect_exit 5 "init with a missing --root file exits 5" \
+	kit-fetch init --state "$T/office" --root "$T/none.json" --url "file://$T/repo"
+expect_msg "and names the program once" "^kit-fetch: init: cannot open $T/none.json"

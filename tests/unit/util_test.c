@@ -83,6 +83,13 @@ test_error_report(void **state)
 	assert_string_equal(dst.msg, "mirror m1: timed out");
 	assert_int_equal(kit_err_copy(&dst, NULL), -1);
 	assert_int_equal(dst.code, KIT_E_NETWORK); /* the first error wins */
+	/* what to do, appended where only the caller knows it */
+	kit_err_suffix(&dst, "try mirror %d", 2);
+	assert_string_equal(dst.msg, "mirror m1: timed out; try mirror 2");
+	kit_err_clear(&err);
+	kit_err_suffix(&err, "nothing to add to");
+	assert_int_equal(err.code, KIT_E_OK);
+	assert_string_equal(err.msg, "");
 	/* usage errors leave the same way */
 	{
 		char *text = NULL;
