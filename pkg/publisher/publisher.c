@@ -1,4 +1,7 @@
 /* publisher.c: campaign sources to a signed static repository. */
+/* realpath() is POSIX but X/Open-guarded in glibc: compare --keys and
+ * --repo with links resolved. */
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <stdarg.h>
 #include <limits.h>
@@ -109,6 +112,88 @@ write_minisign_pub(const struct kit_publisher_opts *o, const struct kit_key *k,
 	return rc;
 }
 
+/*
+ * path as an absolute path without symlinks, "." or "..", for a path that
+ * need not exist yet: the longest existing prefix through realpath(), the
+ * rest (which no link can be part of) appended name by name.
+ */
+static int
+resolve_path(const char *path, char *out, size_t size, struct kit_error *err)
+{
+	char buf[PATH_MAX], cwd[PATH_MAX], *slash, *name, *save = NULL;
+	char rest[PATH_MAX] = "", tmp[PATH_MAX];
+	size_t n;
+
+	if (path[0] == '/') {
+		if (kit_snprintf(err, buf, sizeof(buf), "%s", path) != 0)
+			return -1;
+	} else if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot resolve %s", path);
+	} else if (kit_path_join(buf, sizeof(buf), cwd, path, err) != 0) {
+		return -1;
+	}
+	while (realpath(buf, out) == NULL) {
+		if (errno != ENOENT)
+			return kit_err_errno(err, KIT_E_IO, errno, "cannot resolve %s", path);
+		slash = strrchr(buf, '/');
+		if (slash == NULL || slash == buf)
+			return kit_err(err, KIT_E_IO, "cannot resolve %s", path);
+		if (kit_snprintf(err, tmp, sizeof(tmp), "%s/%s", slash + 1, rest) != 0)
+			return -1;
+		memcpy(rest, tmp, sizeof(rest));
+		*slash = '\0';
+	}
+	for (name = strtok_r(rest, "/", &save); name;
+	     name = strtok_r(NULL, "/", &save)) {
+		n = strlen(out);
+		if (strcmp(name, ".") == 0)
+			continue;
+		if (strcmp(name, "..") == 0) {
+			slash = strrchr(out, '/');
+			if (slash != NULL)
+				slash[slash == out ? 1 : 0] = '\0';
+			continue;
+		}
+		if (kit_snprintf(err, out + n, size - n, "%s%s",
+				 n > 1 ? "/" : "", name) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* 1 if a is b or lies below it (both resolved). */
+static int
+path_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+
+	if (strcmp(b, "/") == 0)
+		return 1;
+	return strncmp(a, b, n) == 0 && (a[n] == '\0' || a[n] == '/');
+}
+
+/*
+ * The private keys never go where the repository is served or copied
+ * from: refuse --keys inside --repo (a web server would serve them), the
+ * same directory, or a --repo inside --keys (serving or copying the parent
+ * carries the keys).  Paths are compared after resolving links, so a link
+ * cannot hide one inside the other.
+ */
+static int
+keys_apart(const struct kit_publisher_opts *o, struct kit_error *err)
+{
+	char repo[PATH_MAX], keys[PATH_MAX];
+
+	if (resolve_path(o->repo_dir, repo, sizeof(repo), err) != 0 ||
+	    resolve_path(o->keys_dir, keys, sizeof(keys), err) != 0)
+		return -1;
+	if (path_within(keys, repo))
+		return kit_err(err, KIT_E_USAGE, "--keys %s is inside --repo %s, where a web server would serve the private keys; keep the keys outside the repository, e.g. --keys ~/secure/kit-keys", o->keys_dir, o->repo_dir);
+	if (path_within(repo, keys))
+		return kit_err(err, KIT_E_USAGE, "--repo %s is inside --keys %s, so serving or copying the keys directory carries the repository and the keys together; use two separate directories", o->repo_dir, o->keys_dir);
+	return 0;
+}
+
 int
 kit_publisher_init(const struct kit_publisher_opts *o, struct kit_error *err)
 {
@@ -119,6 +204,8 @@ kit_publisher_init(const struct kit_publisher_opts *o, struct kit_error *err)
 	if (o->repo_dir == NULL || o->keys_dir == NULL)
 		return kit_err(err, KIT_E_USAGE,
 			       "init needs --repo DIR and --keys DIR");
+	if (keys_apart(o, err) != 0)
+		return -1;
 	if (get_pass("passphrase for the new keys: ", 1, pass, err) != 0)
 		return -1;
 	if (kit_mkdir_p(o->repo_dir, 0755, err) != 0)
@@ -307,6 +394,8 @@ open_repo(const struct kit_publisher_opts *o, char *pass, int with_root,
 		kit_err(err, KIT_E_USAGE, "this needs --repo DIR and --keys DIR");
 		return NULL;
 	}
+	if (keys_apart(o, err) != 0)
+		return NULL;
 	r = kit_tuf_repo_open(o->repo_dir, o->keys_dir, err);
 	if (r == NULL)
 		return NULL;
@@ -590,6 +679,10 @@ kit_publisher_sign_root(const struct kit_publisher_opts *o,
 	struct kit_key *k = NULL;
 	int rc = -1;
 
+	if (o->repo_dir == NULL || o->keys_dir == NULL)
+		return kit_err(err, KIT_E_USAGE, "sign-root needs --repo DIR and --keys DIR");
+	if (keys_apart(o, err) != 0)
+		return -1;
 	r = kit_tuf_repo_open(o->repo_dir, o->keys_dir, err);
 	if (r == NULL)
 		goto out;

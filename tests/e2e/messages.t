@@ -54,3 +54,25 @@ expect_msg "the message names the file once, and no mirror" "^kit-fetch: init: r
 expect_exit 5 "init with a missing --root file exits 5" \
 	kit-fetch init --state "$T/office" --root "$T/none.json" --url "file://$T/repo"
 expect_msg "and names the program once" "^kit-fetch: init: cannot open $T/none.json"
+
+# The private keys live outside the repository: a web server serves
+# everything under --repo.  Compared with links and ".." resolved.
+R="$T/srv/repo"
+expect_exit 2 "init --keys inside --repo is refused" kit-publish init --repo "$R" --keys "$R/keys" --quiet
+expect_msg "and says why" "^kit-publish: --keys $R/keys is inside --repo $R, where a web server would serve the private keys; keep the keys outside"
+[ ! -e "$T/srv" ] && ok "nothing was created" || not_ok "nothing was created" "$(find "$T/srv")"
+expect_exit 2 "init --keys the same as --repo is refused" kit-publish init --repo "$R" --keys "$T/srv/x/../repo/" --quiet
+expect_exit 2 "init --repo inside --keys is refused" kit-publish init --repo "$T/srv/keys/repo" --keys "$T/srv/keys" --quiet
+expect_msg "and says why" "^kit-publish: --repo $T/srv/keys/repo is inside --keys $T/srv/keys, .*use two separate directories"
+mkdir -p "$T/srv/site" && ln -s "$T/srv/site" "$T/srv/link"
+expect_exit 2 "init --keys inside --repo through a symlink is refused" kit-publish init --repo "$T/srv/site" --keys "$T/srv/link/a/../keys" --quiet
+[ -z "$(ls -A "$T/srv/site")" ] && ok "no key was written" || not_ok "no key was written" "$(find "$T/srv/site")"
+in_dir() { local d=$1; shift; (cd "$d" && "$@"); }
+expect_exit 2 "relative paths are resolved too" in_dir "$T/srv" kit-publish init --repo site --keys ./site/keys --quiet
+check "a sibling whose name starts like the repository's is fine" kit-publish init --repo "$T/srv/r" --keys "$T/srv/r-keys" --quiet
+mv "$T/srv/r-keys" "$T/srv/r/keys"
+expect_exit 2 "publish with keys moved into the repository is refused" \
+	kit-publish publish "$KIT_SRC/campaigns/together-2016" --repo "$T/srv/r" --keys "$T/srv/r/keys" --quiet
+expect_exit 2 "timestamp with them is refused" kit-publish timestamp --repo "$T/srv/r" --keys "$T/srv/r/keys"
+expect_exit 2 "sign-root with them is refused" kit-publish sign-root --repo "$T/srv/r" --keys "$T/srv/r/keys" --key "$T/srv/r/keys/root-1.pem"
+[ ! -d "$T/srv/r/targets/together-2016" ] && ok "nothing was published" || not_ok "nothing was published"
