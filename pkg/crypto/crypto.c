@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "kit_crypto.h"
 
@@ -240,6 +241,20 @@ int
 kit_key_has_private(const struct kit_key *k)
 {
 	return k->has_private;
+}
+
+int
+kit_key_fingerprint(const struct kit_key *k, unsigned char *out,
+		    struct kit_error *err)
+{
+	unsigned char *der = NULL;
+	int len = i2d_PUBKEY(k->pkey, &der);
+
+	if (len <= 0)
+		return kit_err_ssl(err, KIT_E_INVALID, "cannot encode a public key");
+	(void)EVP_Digest(der, (size_t)len, out, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	return 0;
 }
 
 void

@@ -60,6 +60,11 @@ struct kit_key *kit_key_from_seed(const unsigned char *seed,
 				  struct kit_error *err) KIT_WUR;
 void kit_key_free(struct kit_key *k);
 int kit_key_has_private(const struct kit_key *k);
+/* The identity of a public key whatever its encoding in metadata: SHA-256
+ * of its DER SubjectPublicKeyInfo into out[KIT_SHA256_LEN].  Two key
+ * objects (or key ids) with the same fingerprint are one key. */
+int kit_key_fingerprint(const struct kit_key *k, unsigned char *out,
+			struct kit_error *err) KIT_WUR;
 /* The raw 32-byte public key. */
 void kit_key_public_raw(const struct kit_key *k, unsigned char *out);
 /* Public key as 64 lowercase hex digits into hex[65]. */

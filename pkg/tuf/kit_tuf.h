@@ -12,9 +12,10 @@
  * roles are supported: delegated targets roles are ignored (a target that
  * only a delegated role lists is "not found"), and the writer never writes
  * delegations.  Keys are ed25519 ({"keytype":"ed25519","scheme":"ed25519",
- * "keyval":{"public":"<64 hex>"}}), key ids the SHA-256 hex of that
- * object's canonical JSON; keys of other types in a root are ignored (they
- * never count towards a threshold).  Hashes (of targets and of metadata
+ * "keyval":{"public":"<64 hex>"}}); the writer makes key ids the SHA-256
+ * hex of that object's canonical JSON, the client does not require it (see
+ * kit_tuf_verify()); keys of other types in a root are ignored (they never
+ * count towards a threshold).  Hashes (of targets and of metadata
  * files): "sha256" and "sha512" are computed and must be exactly their
  * digest in lower-case hex (else the metadata is refused); every one of
  * them that is listed must match; other algorithms are ignored, and a
@@ -117,8 +118,12 @@ int kit_tuf_check(const json_t *meta, enum kit_tuf_role role,
 /*
  * Verify that meta carries valid signatures of role by at least the
  * threshold of distinct keys that root (a checked root metadata object,
- * {"signed",...}) authorises for role.  Signatures by unknown key ids are
- * ignored; a key id or public key counts once.  KIT_E_SECURITY naming
+ * {"signed",...}) authorises for role.  Signatures by key ids the role does
+ * not list, or by keys of a type this client does not verify, are ignored.
+ * Keys are told apart by their decoded bytes (kit_key_fingerprint): one key
+ * counts once however many key ids or spellings list it.  A key id need not
+ * be the hash of its key (python-tuf and the conformance suite's tuf-on-ci
+ * and Sigstore repositories do not require it).  KIT_E_SECURITY naming
  * what, the role, the threshold and how many valid signatures were found.
  */
 int kit_tuf_verify(const json_t *root, enum kit_tuf_role role,

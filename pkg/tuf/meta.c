@@ -496,19 +496,51 @@ out:
 
 /* --- signature verification ------------------------------------------ */
 
+/*
+ * The public key of a TUF key object, or NULL when its type or scheme is
+ * not one this client verifies (it then never counts towards a threshold)
+ * or its value is malformed (likewise).
+ */
+static struct kit_key *
+tuf_key_load(const json_t *key)
+{
+	const char *type = json_string_value(json_object_get(key, "keytype"));
+	const char *scheme = json_string_value(json_object_get(key, "scheme"));
+	const char *pub = json_string_value(json_object_get(
+		json_object_get(key, "keyval"), "public"));
+	struct kit_error e = {0};
+
+	if (type == NULL || scheme == NULL || pub == NULL)
+		return NULL;
+	if (strcmp(type, "ed25519") == 0 && strcmp(scheme, "ed25519") == 0 &&
+	    strlen(pub) == 2 * KIT_ED25519_PUB_LEN)
+		return kit_key_from_public_hex(pub, &e);
+	return NULL;
+}
+
+/*
+ * Threshold counting.  A key counts once however often the root lists it:
+ * under two key ids, with its public value written in upper or lower case,
+ * or in another encoding.  Keys are told apart by their decoded bytes
+ * (kit_key_fingerprint), never by the key id or the text of the key.
+ * Key ids are not required to be the hash of the key: tuf-on-ci and the
+ * Sigstore root, which the conformance suite replays, keep key ids that are
+ * not, and python-tuf accepts them; counting distinct key bytes is what
+ * keeps one key from meeting a threshold alone.
+ */
 int
 kit_tuf_verify(const json_t *root, enum kit_tuf_role role, const json_t *meta,
 	       const char *what, struct kit_error *err)
 {
-	const json_t *rs, *keys, *r, *ids, *sigs, *sig, *key;
-	const char *kid, *sighex, *pub;
-	const char **seen_ids = NULL, **seen_pubs = NULL;
+	const json_t *rs, *keys, *r, *ids, *sigs, *sig;
+	const char *kid, *sighex;
+	unsigned char (*seen)[KIT_SHA256_LEN] = NULL;
+	unsigned char fp[KIT_SHA256_LEN], *raw = NULL;
 	struct kit_buf b;
 	struct kit_key *k = NULL;
 	struct kit_error e;
-	unsigned char raw[KIT_ED25519_SIG_LEN];
 	int64_t threshold;
-	size_t i, j, nsig, nseen = 0, invalid = 0;
+	size_t i, j, nsig, rawlen, nseen = 0, invalid = 0;
 	int rc = -1, dup, listed;
 
 	kit_buf_init(&b, KIT_TUF_MAX_CANONICAL);
@@ -529,9 +561,12 @@ kit_tuf_verify(const json_t *root, enum kit_tuf_role role, const json_t *meta,
 	}
 	sigs = json_object_get(meta, "signatures");
 	nsig = json_array_size(sigs);
-	seen_ids = kit_xcalloc(nsig + 1, sizeof(*seen_ids));
-	seen_pubs = kit_xcalloc(nsig + 1, sizeof(*seen_pubs));
+	seen = kit_xcalloc(nsig + 1, sizeof(*seen));
 	for (i = 0; i < nsig; i++) {
+		kit_key_free(k);
+		k = NULL;
+		free(raw);
+		raw = NULL;
 		sig = json_array_get(sigs, i);
 		kid = json_string_value(json_object_get(sig, "keyid"));
 		sighex = json_string_value(json_object_get(sig, "sig"));
@@ -546,45 +581,28 @@ kit_tuf_verify(const json_t *root, enum kit_tuf_role role, const json_t *meta,
 		}
 		if (!listed)
 			continue; /* not a key of this role: ignored */
-		key = json_object_get(keys, kid);
-		pub = json_string_value(json_object_get(
-			json_object_get(key, "keyval"), "public"));
-		if (key == NULL || pub == NULL ||
-		    !json_is_string(json_object_get(key, "keytype")) ||
-		    strcmp(json_string_value(json_object_get(key, "keytype")),
-			   "ed25519") != 0 ||
-		    !json_is_string(json_object_get(key, "scheme")) ||
-		    strcmp(json_string_value(json_object_get(key, "scheme")),
-			   "ed25519") != 0)
+		k = tuf_key_load(json_object_get(keys, kid));
+		memset(&e, 0, sizeof(e));
+		if (k == NULL || kit_key_fingerprint(k, fp, &e) < 0)
 			continue; /* a key type we do not support never counts */
 		dup = 0;
 		for (j = 0; j < nseen; j++)
-			if (strcmp(seen_ids[j], kid) == 0 ||
-			    strcmp(seen_pubs[j], pub) == 0)
+			if (memcmp(seen[j], fp, sizeof(fp)) == 0)
 				dup = 1;
 		if (dup)
 			continue; /* one key counts once */
-		if (strlen(sighex) != 2 * KIT_ED25519_SIG_LEN ||
-		    kit_hex_decode(sighex, raw, sizeof(raw)) < 0) {
+		rawlen = strlen(sighex) / 2;
+		raw = kit_xcalloc(rawlen + 1, 1);
+		if (rawlen == 0 || strlen(sighex) % 2 != 0 ||
+		    kit_hex_decode(sighex, raw, rawlen) < 0) {
 			invalid++;
 			continue;
 		}
 		memset(&e, 0, sizeof(e));
-		k = kit_key_from_public_hex(pub, &e);
-		if (k == NULL) {
+		if (kit_key_verify(k, b.data, b.len, raw, rawlen, &e) == 0)
+			memcpy(seen[nseen++], fp, sizeof(fp));
+		else
 			invalid++;
-			continue;
-		}
-		memset(&e, 0, sizeof(e));
-		if (kit_key_verify(k, b.data, b.len, raw, sizeof(raw), &e) == 0) {
-			seen_ids[nseen] = kid;
-			seen_pubs[nseen] = pub;
-			nseen++;
-		} else {
-			invalid++;
-		}
-		kit_key_free(k);
-		k = NULL;
 	}
 	if ((int64_t)nseen < threshold) {
 		kit_err(err, KIT_E_SECURITY,
@@ -601,8 +619,8 @@ kit_tuf_verify(const json_t *root, enum kit_tuf_role role, const json_t *meta,
 	rc = 0;
 out:
 	kit_key_free(k);
-	free(seen_ids);
-	free(seen_pubs);
+	free(raw);
+	free(seen);
 	kit_buf_free(&b);
 	return rc;
 }

@@ -400,6 +400,41 @@ set_meta_entry(json_t *meta, const char *name, const char *path)
 	free(b);
 }
 
+/* metadata/<n>.<role>.json of the repository (n < 0: <role>.json) into
+ * path (256 bytes); loaded when load is set. */
+static json_t *
+repo_meta(struct fx *f, const char *role, int64_t n, char *path, int load)
+{
+	char name[64];
+
+	if (n < 0)
+		snprintf(name, sizeof(name), "%s.json", role);
+	else
+		snprintf(name, sizeof(name), "%lld.%s.json", (long long)n, role);
+	mpath(path, 256, f, name);
+	return load ? load_json(path) : NULL;
+}
+
+/* Set version v, sign with the key file keyfile alone, save to path. */
+static void
+sign_save(struct fx *f, json_t *meta, int64_t v, const char *keyfile,
+	  const char *path)
+{
+	struct kit_key *k = load_key(f, keyfile);
+
+	set_version(meta, v);
+	resign(meta, &k, 1);
+	save_json(path, meta);
+	kit_key_free(k);
+}
+
+static int64_t
+listed_version(const json_t *meta, const char *name)
+{
+	return json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_object_get(meta, "signed"), "meta"), name), "version"));
+}
+
 /*
  * What a holder of the targets, snapshot and timestamp keys can publish:
  * the newest targets metadata changed by edit (its "signed" object), as
@@ -410,51 +445,46 @@ static void
 evil_publish(struct fx *f, void (*edit)(json_t *signed_targets, void *arg),
 	     void *arg)
 {
-	struct kit_key *kt, *ks, *kts;
-	char path[256], name[64];
+	char path[256];
 	json_t *ts, *sn, *tg;
 	int64_t snv, tgv;
 
-	kt = load_key(f, "targets-1.pem");
-	ks = load_key(f, "snapshot-1.pem");
-	kts = load_key(f, "timestamp-1.pem");
-	mpath(path, sizeof(path), f, "timestamp.json");
-	ts = load_json(path);
-	snv = json_integer_value(json_object_get(json_object_get(json_object_get(
-		json_object_get(ts, "signed"), "meta"), "snapshot.json"), "version"));
-	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)snv);
-	mpath(path, sizeof(path), f, name);
-	sn = load_json(path);
-	tgv = json_integer_value(json_object_get(json_object_get(json_object_get(
-		json_object_get(sn, "signed"), "meta"), "targets.json"), "version"));
-	snprintf(name, sizeof(name), "%lld.targets.json", (long long)tgv);
-	mpath(path, sizeof(path), f, name);
-	tg = load_json(path);
+	ts = repo_meta(f, "timestamp", -1, path, 1);
+	snv = listed_version(ts, "snapshot.json");
+	sn = repo_meta(f, "snapshot", snv, path, 1);
+	tgv = listed_version(sn, "targets.json");
+	tg = repo_meta(f, "targets", tgv, path, 1);
 
 	edit(json_object_get(tg, "signed"), arg);
-	set_version(tg, tgv + 1);
-	resign(tg, &kt, 1);
-	snprintf(name, sizeof(name), "%lld.targets.json", (long long)tgv + 1);
-	mpath(path, sizeof(path), f, name);
-	save_json(path, tg);
+	repo_meta(f, "targets", tgv + 1, path, 0);
+	sign_save(f, tg, tgv + 1, "targets-1.pem", path);
 	set_meta_entry(sn, "targets.json", path);
-	set_version(sn, snv + 1);
-	resign(sn, &ks, 1);
-	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)snv + 1);
-	mpath(path, sizeof(path), f, name);
-	save_json(path, sn);
+	repo_meta(f, "snapshot", snv + 1, path, 0);
+	sign_save(f, sn, snv + 1, "snapshot-1.pem", path);
 	set_meta_entry(ts, "snapshot.json", path);
-	set_version(ts, json_integer_value(json_object_get(
-		json_object_get(ts, "signed"), "version")) + 1);
-	resign(ts, &kts, 1);
-	mpath(path, sizeof(path), f, "timestamp.json");
-	save_json(path, ts);
+	repo_meta(f, "timestamp", -1, path, 0);
+	sign_save(f, ts, json_integer_value(json_object_get(
+		json_object_get(ts, "signed"), "version")) + 1,
+		"timestamp-1.pem", path);
 	json_decref(ts);
 	json_decref(sn);
 	json_decref(tg);
-	kit_key_free(kt);
-	kit_key_free(ks);
-	kit_key_free(kts);
+}
+
+/* What the root key holders publish: root version n + 1 (n the newest in
+ * the repository) changed by edit (its "signed" object), signed with
+ * root-1.pem (the default configuration's one root key). */
+static void
+publish_root(struct fx *f, int64_t n, void (*edit)(json_t *signed_root, void *arg),
+	     void *arg)
+{
+	char path[256];
+	json_t *root = repo_meta(f, "root", n, path, 1);
+
+	edit(json_object_get(root, "signed"), arg);
+	repo_meta(f, "root", n + 1, path, 0);
+	sign_save(f, root, n + 1, "root-1.pem", path);
+	json_decref(root);
 }
 
 /* edit: set target arg->name's hashes to arg->hashes (a new reference,
@@ -1754,6 +1784,166 @@ test_target_hash_algorithms(void **state)
 	fx_teardown(&f);
 }
 
+static int
+tuf_keyid_of_json_for_test(const json_t *key, char *keyid)
+{
+	struct kit_error err = {0};
+	struct kit_buf b;
+
+	kit_buf_init(&b, 64 * 1024);
+	if (kit_tuf_canonical(key, &b, &err) < 0)
+		return -1;
+	kit_sha256_hex(b.data, b.len, keyid);
+	kit_buf_free(&b);
+	return 0;
+}
+
+static void
+upper_hex(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < size; i++)
+		out[i] = (char)(in[i] >= 'a' && in[i] <= 'f' ? in[i] - 32 : in[i]);
+	out[i] = '\0';
+}
+
+/*
+ * One key listed twice does not meet a threshold of two: under a second
+ * key id that is the first in upper case, or as a second key object whose
+ * public value is the same key in upper-case hex.  Two distinct keys do,
+ * even under a key id that is not the hash of the key (as tuf-on-ci and
+ * the Sigstore root write them).
+ */
+static void
+test_one_key_twice(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_key *k1, *k2;
+	char id1[KIT_SHA256_HEX], ID1[KIT_SHA256_HEX], pubhex[65], PUB[65];
+	char id3[KIT_SHA256_HEX];
+	json_t *root, *meta, *sigs, *kj3, *s1;
+
+	(void)state;
+	k1 = kit_key_generate(&err);
+	k2 = kit_key_generate(&err);
+	assert_non_null(k1);
+	assert_non_null(k2);
+	assert_int_equal(kit_tuf_keyid(k1, id1, &err), 0);
+	upper_hex(id1, ID1, sizeof(ID1));
+	kit_key_public_hex(k1, pubhex);
+	upper_hex(pubhex, PUB, sizeof(PUB));
+	kj3 = json_pack("{s:s, s:s, s:{s:s}}", "keytype", "ed25519", "scheme",
+			"ed25519", "keyval", "public", PUB);
+	assert_int_equal(tuf_keyid_of_json_for_test(kj3, id3), 0);
+
+	/* (a) the same key object under id1 and ID1 */
+	root = json_pack("{s:{s:{s:o, s:o}, s:{s:{s:[s,s], s:i}}}}", "signed",
+			 "keys", id1, kit_tuf_key_json(k1), ID1,
+			 kit_tuf_key_json(k1), "roles", "timestamp", "keyids",
+			 id1, ID1, "threshold", 2);
+	meta = json_pack("{s:{s:s, s:i}}", "signed", "_type", "timestamp",
+			 "version", 1);
+	assert_int_equal(kit_tuf_sign(meta, k1, &err), 0);
+	sigs = json_object_get(meta, "signatures");
+	s1 = json_deep_copy(json_array_get(sigs, 0));
+	json_object_set_new(s1, "keyid", json_string(ID1));
+	json_array_append_new(sigs, s1);
+	assert_int_equal(kit_tuf_verify(root, KIT_TUF_TIMESTAMP, meta, "t", &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "1 valid signature by timestamp keys, threshold 2"));
+	json_decref(root);
+
+	/* (b) a second key object: the same key in upper-case hex */
+	root = json_pack("{s:{s:{s:o, s:O}, s:{s:{s:[s,s], s:i}}}}", "signed",
+			 "keys", id1, kit_tuf_key_json(k1), id3, kj3, "roles",
+			 "timestamp", "keyids", id1, id3, "threshold", 2);
+	json_object_set_new(s1, "keyid", json_string(id3));
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_verify(root, KIT_TUF_TIMESTAMP, meta, "t", &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "1 valid signature by timestamp keys, threshold 2"));
+	json_decref(root);
+	json_decref(meta);
+
+	/* (c) two keys, one under a key id that is not its hash: accepted */
+	root = json_pack("{s:{s:{s:o, s:o}, s:{s:{s:[s,s], s:i}}}}", "signed",
+			 "keys", id1, kit_tuf_key_json(k1), "not-the-hash-of-k2",
+			 kit_tuf_key_json(k2), "roles", "timestamp", "keyids",
+			 id1, "not-the-hash-of-k2", "threshold", 2);
+	meta = json_pack("{s:{s:s, s:i}}", "signed", "_type", "timestamp",
+			 "version", 1);
+	assert_int_equal(kit_tuf_sign(meta, k1, &err), 0);
+	assert_int_equal(kit_tuf_sign(meta, k2, &err), 0);
+	sigs = json_object_get(meta, "signatures");
+	json_object_set_new(json_array_get(sigs, 1), "keyid",
+			    json_string("not-the-hash-of-k2"));
+	if (kit_tuf_verify(root, KIT_TUF_TIMESTAMP, meta, "t", &err) < 0)
+		fail_msg("two keys: %s", err.msg);
+	json_decref(root);
+	json_decref(meta);
+	json_decref(kj3);
+	kit_key_free(k1);
+	kit_key_free(k2);
+}
+
+/* edit: the timestamp role lists its key a second time, under its key id
+ * in upper case, as a key object whose public value is in upper-case hex,
+ * with a threshold of 2. */
+static void
+edit_timestamp_key_twice(json_t *s, void *arg)
+{
+	json_t *r = json_object_get(json_object_get(s, "roles"), "timestamp");
+	const char *id = json_string_value(json_array_get(json_object_get(r, "keyids"), 0));
+	json_t *k = json_deep_copy(json_object_get(json_object_get(s, "keys"), id));
+	json_t *kv = json_object_get(k, "keyval");
+	char ID[KIT_SHA256_HEX], PUB[65];
+
+	(void)arg;
+	upper_hex(id, ID, sizeof(ID));
+	upper_hex(json_string_value(json_object_get(kv, "public")), PUB, sizeof(PUB));
+	json_object_set_new(kv, "public", json_string(PUB));
+	json_object_set_new(json_object_get(s, "keys"), ID, k);
+	json_array_append_new(json_object_get(r, "keyids"), json_string(ID));
+	json_object_set_new(r, "threshold", json_integer(2));
+}
+
+/* The same through the client: a root that lists the timestamp key twice
+ * with threshold 2, and a timestamp carrying its one signature under both
+ * key ids, is refused. */
+static void
+test_one_key_twice_client(void **state)
+{
+	struct kit_key *kt;
+	struct fx f;
+	char path[256], ID[KIT_SHA256_HEX];
+	json_t *ts, *sigs, *s1;
+
+	(void)state;
+	fx_setup(&f);
+	publish_root(&f, 1, edit_timestamp_key_twice, NULL);
+	kt = load_key(&f, "timestamp-1.pem");
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	ts = load_json(path);
+	set_version(ts, 5);
+	resign(ts, &kt, 1);
+	sigs = json_object_get(ts, "signatures");
+	s1 = json_deep_copy(json_array_get(sigs, 0));
+	upper_hex(json_string_value(json_object_get(s1, "keyid")), ID, sizeof(ID));
+	json_object_set_new(s1, "keyid", json_string(ID));
+	json_array_append_new(sigs, s1);
+	save_json(path, ts);
+	json_decref(ts);
+	kit_key_free(kt);
+	/* root 2 is trusted (it is genuine; its new timestamp role drops the
+	 * trusted timestamp, as fast-forward recovery does); the timestamp
+	 * is not */
+	expect_refused_mask(&f, "1 valid signature by timestamp keys, threshold 2",
+			    SNAPSHOT_ST | TARGETS_ST);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_TIMESTAMP), 0);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -1785,6 +1975,8 @@ main(void)
 		cmocka_unit_test(test_name_rule),
 		cmocka_unit_test(test_unsafe_target_name),
 		cmocka_unit_test(test_target_hash_algorithms),
+		cmocka_unit_test(test_one_key_twice),
+		cmocka_unit_test(test_one_key_twice_client),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
