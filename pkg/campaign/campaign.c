@@ -403,6 +403,13 @@ struct vctx {
 	const struct kit_campaign *c;
 	struct kit_campaign_diags *d;
 	const struct kc_file *f;
+	/* the fields each object checked so far may have, so that a missing
+	 * field that a misspelled one stands for is reported once */
+	struct {
+		const json_t *obj;
+		const char *const *allowed;
+	} known[8];
+	size_t nknown;
 };
 
 static void
@@ -431,6 +438,50 @@ type_name(int type)
 	}
 }
 
+static int
+listed(const char *const *list, const char *key)
+{
+	size_t i;
+
+	for (i = 0; list[i]; i++)
+		if (!strcmp(list[i], key))
+			return 1;
+	return 0;
+}
+
+/* The allowed field an unknown key of obj is a misspelling of ("platfrom"
+ * for "platform"), when that field is absent; else NULL. */
+static const char *
+meant(const json_t *obj, const char *const *allowed, const char *key)
+{
+	const char *m;
+
+	if (listed(allowed, key))
+		return NULL;
+	m = kit_str_closest(key, allowed, SIZE_MAX, 2);
+	return m && json_object_get(obj, m) == NULL ? m : NULL;
+}
+
+/* 1 if obj has a misspelling of key (already reported as one). */
+static int
+misspelled(const struct vctx *v, const json_t *obj, const char *key)
+{
+	const char *k, *m;
+	json_t *val;
+	size_t i;
+
+	for (i = 0; i < v->nknown && i < sizeof(v->known) / sizeof(v->known[0]); i++) {
+		if (v->known[i].obj != obj)
+			continue;
+		json_object_foreach((json_t *)obj, k, val) {
+			m = meant(obj, v->known[i].allowed, k);
+			if (m && !strcmp(m, key))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* The member key of obj if present and of the right type (a non-empty
  * string for strings), else NULL after reporting what is wrong. */
 static json_t *
@@ -442,7 +493,7 @@ need(struct vctx *v, const json_t *obj, const char *where, const char *key,
 
 	subpath(p, sizeof(p), where, key);
 	if (!val) {
-		if (required)
+		if (required && !misspelled(v, obj, key))
 			kc_diag(v->d, v->f, p, 0, E,
 				"missing required field \"%s\"%s%s; add it",
 				key, *where ? " in " : "", where);
@@ -491,20 +542,46 @@ check_keys(struct vctx *v, const json_t *obj, const char *where,
 	for (i = 0; allowed[i]; i++)
 		n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0,
 				      "%s%s", i ? ", " : "", allowed[i]);
+	v->known[v->nknown % (sizeof(v->known) / sizeof(v->known[0]))].obj = obj;
+	v->known[v->nknown % (sizeof(v->known) / sizeof(v->known[0]))].allowed = allowed;
+	v->nknown++;
 	json_object_foreach((json_t *)obj, key, val) {
-		int ok = 0;
+		const char *m = meant(obj, allowed, key);
 
-		for (i = 0; allowed[i]; i++)
-			if (!strcmp(allowed[i], key))
-				ok = 1;
-		if (ok)
+		if (listed(allowed, key))
 			continue;
 		subpath(p, sizeof(p), where, key);
-		kc_diag(v->d, v->f, p, 1, E,
-			"unknown field \"%s\" in %s; remove it or fix its "
-			"spelling (known: %s)",
-			key, what, list);
+		if (m != NULL)
+			kc_diag(v->d, v->f, p, 1, E,
+				"unknown field \"%s\" in %s; did you mean \"%s\"? rename it",
+				key, what, m);
+		else
+			kc_diag(v->d, v->f, p, 1, E,
+				"unknown field \"%s\" in %s; remove it or fix its spelling (known: %s)",
+				key, what, list);
 	}
+}
+
+/* An unknown value, with the one it most likely stands for when that is
+ * clear ("did you mean"), then what to use. */
+static void
+unknown_value(struct vctx *v, const char *path, const char *what,
+	      const char *value, const char *meant, const char *use)
+{
+	if (meant != NULL)
+		kc_diag(v->d, v->f, path, 0, E, "unknown %s \"%.64s\"; did you mean \"%s\"? %s", what, value, meant, use);
+	else
+		kc_diag(v->d, v->f, path, 0, E, "unknown %s \"%.64s\"; %s", what, value, use);
+}
+
+static void
+bad_language(struct vctx *v, const char *path, const char *lang)
+{
+	char code[8];
+
+	unknown_value(v, path, "language", lang,
+		      kc_language_suggest(lang, code, sizeof(code)) ? code : NULL,
+		      "use an ISO 639-1 code such as en, fr, es, ru, hu (the list is in the README, Campaign format)");
 }
 
 static void
@@ -517,10 +594,7 @@ check_lang(struct vctx *v, const json_t *obj, const char *where,
 	if (!lang || kit_campaign_language_known(lang))
 		return;
 	subpath(p, sizeof(p), where, key);
-	kc_diag(v->d, v->f, p, 0, E,
-		"unknown language \"%s\"; use an ISO 639-1 code such as en, fr, "
-		"es, ru, hu (see the README for the list)",
-		lang);
+	bad_language(v, p, lang);
 }
 
 static void
@@ -543,30 +617,26 @@ check_lang_list(struct vctx *v, const json_t *obj, const char *where,
 
 		subpath(p, sizeof(p), where, key);
 		(void)snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
-		if (!json_is_string(x) ||
-		    !kit_campaign_language_known(json_string_value(x)))
+		if (!json_is_string(x))
 			kc_diag(v->d, v->f, sub, 0, E,
-				"unknown language %s%s%s; use an ISO 639-1 code "
-				"such as en, fr, es, ru, hu",
-				json_is_string(x) ? "\"" : "",
-				json_is_string(x) ? json_string_value(x) : "(not a string)",
-				json_is_string(x) ? "\"" : "");
+				"a language must be a string such as \"en\"; fix its value");
+		else if (!kit_campaign_language_known(json_string_value(x)))
+			bad_language(v, sub, json_string_value(x));
 	}
 }
 
 static void
 check_zone(struct vctx *v, const json_t *obj, const char *where)
 {
-	char p[512];
+	char p[512], hint[80];
 	const char *zone = need_str(v, obj, where, "timezone", 1);
 
 	if (!zone || kit_tz_valid(zone))
 		return;
 	subpath(p, sizeof(p), where, "timezone");
-	kc_diag(v->d, v->f, p, 0, E,
-		"unknown time zone \"%s\"; use an IANA name such as "
-		"Europe/Brussels or Asia/Ashgabat",
-		zone);
+	unknown_value(v, p, "time zone", zone,
+		      kit_tz_suggest(zone, hint, sizeof(hint)) ? hint : NULL,
+		      "use an IANA name, Area/City, such as Europe/Brussels or Asia/Ashgabat");
 }
 
 static int
@@ -716,6 +786,32 @@ check_video(struct vctx *v, const json_t *obj, const char *where)
 	check_lang(v, obj, where, "language", 1);
 }
 
+/* 1 if s holds nothing but white space: ASCII, no-break (U+00A0,
+ * U+202F), the U+2000-U+200B spaces, U+205F, U+3000 and U+FEFF. */
+static int
+blank(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		if (*p == ' ' || (*p >= '\t' && *p <= '\r'))
+			p++;
+		else if (p[0] == 0xc2 && p[1] == 0xa0)
+			p += 2;
+		else if (p[0] == 0xe2 && p[1] == 0x80 &&
+			 ((p[2] >= 0x80 && p[2] <= 0x8b) || p[2] == 0xaf))
+			p += 3;
+		else if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
+			p += 3;
+		else if ((p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
+			 (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))
+			p += 3;
+		else
+			return 0;
+	}
+	return 1;
+}
+
 static void
 check_media(struct vctx *v, const json_t *obj, const char *where)
 {
@@ -731,7 +827,13 @@ check_media(struct vctx *v, const json_t *obj, const char *where)
 		check_file_ref(v, file, p, "media/", "media", 0);
 	}
 	alt = json_object_get(obj, "alt");
-	if (!json_is_string(alt) || json_string_length(alt) == 0) {
+	if (json_is_string(alt) && json_string_length(alt) > 0 &&
+	    blank(json_string_value(alt))) {
+		subpath(p, sizeof(p), where, "alt");
+		kc_diag(v->d, v->f, p, 0, E,
+			"media \"%.80s\" has alt text of only spaces; write in \"alt\" what the image shows, for people who cannot see it",
+			file ? file : "?");
+	} else if (!json_is_string(alt) || json_string_length(alt) == 0) {
 		subpath(p, sizeof(p), where, alt ? "alt" : "file");
 		kc_diag(v->d, v->f, alt ? p : where, 0, E,
 			"media \"%.80s\" has no alt text; add \"alt\" describing "
@@ -772,10 +874,9 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 	}
 	if (platform && !kit_campaign_platform_known(platform)) {
 		subpath(p, sizeof(p), where, "platform");
-		kc_diag(v->d, v->f, p, 0, E,
-			"unknown platform \"%.40s\"; use one of x, facebook, "
-			"instagram, linkedin, mastodon, threads, bluesky",
-			platform);
+		unknown_value(v, p, "platform", platform,
+			      kc_platform_suggest(platform),
+			      "use one of x, facebook, instagram, linkedin, mastodon, threads, bluesky");
 	}
 	if (time && (kit_time_parse(time, &t, &has_offset, NULL) != 0)) {
 		subpath(p, sizeof(p), where, "time");
@@ -1072,6 +1173,7 @@ kit_campaign_validate(const struct kit_campaign *c,
 	struct vctx v;
 	size_t before = out->errors, i;
 
+	memset(&v, 0, sizeof(v));
 	v.c = c;
 	v.d = out;
 	v.f = &c->main;

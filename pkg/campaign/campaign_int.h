@@ -84,5 +84,10 @@ const char *kc_str(const json_t *obj, const char *key);
 long kc_post_length(const char *platform, const char *text, const char *link,
 		    long *limit);
 const char *kc_media_type(const char *path);
+/* For "did you mean": the ISO 639-1 code lang stands for ("swa" is sw,
+ * "EN" en, "pt_br" pt-BR; 1 and out) and the platform meant ("twitter" is
+ * x, "facebok" facebook; NULL when none is clear). */
+int kc_language_suggest(const char *lang, char *out, size_t size);
+const char *kc_platform_suggest(const char *platform);
 
 #endif

@@ -542,14 +542,82 @@ day_ok(const char *d)
 	return kit_time_parse(full, &t, &has_offset, NULL) == 0;
 }
 
+struct platform;
+static const struct platform *platform_find(const char *id);
+
+/*
+ * A --platform or --lang filter that no post of the kit has and that is
+ * no name the kit could have used is a typo, or a former name ("twitter"
+ * for x): say which one is meant instead of printing nothing.
+ */
+static int
+check_filter(const struct kit_schedule *k, const char *opt, const char *want,
+	     int platform, struct kit_error *err)
+{
+	const char **have = kit_xcalloc(k->n_posts + 1, sizeof(*have));
+	const char *meant = NULL;
+	size_t i, j, n = 0;
+	int rc = 0, known;
+
+	for (i = 0; i < k->n_posts; i++) {
+		const char *v = platform ? k->posts[i].platform : k->posts[i].language;
+
+		for (j = 0; j < n && strcmp(have[j], v) != 0; j++)
+			;
+		if (j == n)
+			have[n++] = v;
+	}
+	for (j = 0; j < n && strcmp(have[j], want) != 0; j++)
+		;
+	if (j < n)
+		goto out; /* some post has it */
+	if (platform) {
+		known = platform_find(want) != NULL && strcmp(want, "twitter") != 0;
+		meant = strcmp(want, "twitter") == 0 ? "x" : NULL;
+	} else {
+		/* any ISO 639-1 code, with or without a region, may be absent */
+		known = (strlen(want) == 2 || (strlen(want) == 5 && want[2] == '-')) &&
+			want[0] >= 'a' && want[0] <= 'z' && want[1] >= 'a' && want[1] <= 'z';
+	}
+	if (known)
+		goto out;
+	if (meant == NULL)
+		meant = kit_str_closest(want, have, n, 2);
+	if (meant != NULL) {
+		rc = kit_err(err, KIT_E_USAGE, "%s %.40s: no post of this kit has it; did you mean %s?", opt, want, meant);
+	} else {
+		char list[256] = "";
+		size_t len = 0;
+
+		for (j = 0; j < n && len < sizeof(list); j++)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s", j ? ", " : "", have[j]);
+		rc = kit_err(err, KIT_E_USAGE, "%s %.40s: no post of this kit has it; its posts have %s", opt, want, n ? list : "none");
+	}
+out:
+	free(have);
+	return rc;
+}
+
 int
 kit_schedule_check_opts(const struct kit_schedule *k,
 			const struct kit_schedule_opts *o, struct kit_error *err)
 {
-	if (o->tz != NULL && !kit_tz_valid(o->tz))
+	char hint[80];
+
+	if (o->tz != NULL && !kit_tz_valid(o->tz)) {
+		if (kit_tz_suggest(o->tz, hint, sizeof(hint)))
+			return kit_err(err, KIT_E_USAGE,
+				       "--tz %.64s: not a zone of the system tz database; did you mean %s?",
+				       o->tz, hint);
 		return kit_err(err, KIT_E_USAGE,
-			       "--tz %s: not a zone of the system tz database; use an IANA name such as Europe/Budapest",
+			       "--tz %.64s: not a zone of the system tz database; use an IANA name such as Europe/Budapest",
 			       o->tz);
+	}
+	if (o->platform != NULL &&
+	    check_filter(k, "--platform", o->platform, 1, err) != 0)
+		return -1;
+	if (o->lang != NULL && check_filter(k, "--lang", o->lang, 0, err) != 0)
+		return -1;
 	if (!kit_tz_valid(k->timezone))
 		return kit_err(err, KIT_E_INVALID,
 			       "kit zone %s: not in the system tz database; install tzdata",

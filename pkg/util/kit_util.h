@@ -108,6 +108,15 @@ void kit_str_sanitize(const char *s, char *out, size_t size);
  * min..max (max at most INT64_MAX); no overflow on the way. */
 int kit_num_parse(const char *s, uint64_t min, uint64_t max,
 		  int allow_suffix, int64_t *out) KIT_WUR;
+/* Edits between a and b, ignoring ASCII case: insertions, deletions,
+ * substitutions and swaps of two neighbours (optimal string alignment).
+ * Strings longer than 64 bytes count as far from everything. */
+size_t kit_str_distance(const char *a, const char *b);
+/* For "did you mean": the candidate (of n, or up to a NULL entry) closest
+ * to s, if it is at most max edits away, closer than s is long, and no
+ * other candidate is as close; else NULL. */
+const char *kit_str_closest(const char *s, const char *const *cands,
+			    size_t n, size_t max);
 /* 1 if s (may be NULL: 0) is 1..max bytes of a-z 0-9 '-' (campaign and
  * office ids, platforms), plus A-Z '.' '_' when allow_upper_dot (post
  * ids). */
@@ -182,6 +191,12 @@ int kit_time_parse(const char *s, int64_t *t, int *has_offset,
 void kit_time_format_utc(int64_t t, char *out, size_t size);
 /* 1 if zone names a TZif file under /usr/share/zoneinfo (IANA). */
 int kit_tz_valid(const char *zone);
+/* For an unknown zone: the IANA name it most likely means, from the tz
+ * database's zone.tab: the same name in other case or with spaces for
+ * '_', the zone whose city is zone's last part ("Nairobi" gives
+ * "Africa/Nairobi"), or the one city a typo or two away.  1 and the name
+ * in out, or 0. */
+int kit_tz_suggest(const char *zone, char *out, size_t size);
 /* Resolve a floating wall-clock time (fields as from kit_time_parse without
  * offset) in zone to an instant.  Gap times (DST spring forward) move
  * forward by the gap; repeated times take the first occurrence. */

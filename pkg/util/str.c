@@ -355,3 +355,69 @@ kit_num_parse(const char *s, uint64_t min, uint64_t max, int allow_suffix,
 	*out = (int64_t)v;
 	return 0;
 }
+
+static int
+fold(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+size_t
+kit_str_distance(const char *a, const char *b)
+{
+	enum { MAXLEN = 64 };
+	size_t d[MAXLEN + 1][MAXLEN + 1];
+	size_t n = strlen(a), m = strlen(b), i, j, best;
+
+	if (n > MAXLEN || m > MAXLEN)
+		return SIZE_MAX;
+	for (i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (i = 1; i <= n; i++) {
+		for (j = 1; j <= m; j++) {
+			int same = fold((unsigned char)a[i - 1]) ==
+				   fold((unsigned char)b[j - 1]);
+
+			best = d[i - 1][j - 1] + !same;
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    fold((unsigned char)a[i - 1]) == fold((unsigned char)b[j - 2]) &&
+			    fold((unsigned char)a[i - 2]) == fold((unsigned char)b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[n][m];
+}
+
+const char *
+kit_str_closest(const char *s, const char *const *cands, size_t n,
+		size_t max)
+{
+	const char *best = NULL;
+	size_t i, d, bestd = SIZE_MAX;
+	int tie = 0;
+
+	if (s == NULL)
+		return NULL;
+	for (i = 0; i < n && cands[i] != NULL; i++) {
+		d = kit_str_distance(s, cands[i]);
+		if (d < bestd) {
+			best = cands[i];
+			bestd = d;
+			tie = 0;
+		} else if (d == bestd && strcmp(best, cands[i]) != 0) {
+			tie = 1;
+		}
+	}
+	/* "a" is one edit from every one-letter name: that is no hint */
+	if (best == NULL || tie || bestd > max || bestd >= strlen(s))
+		return NULL;
+	return best;
+}

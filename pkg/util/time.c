@@ -197,6 +197,78 @@ kit_tz_valid(const char *zone)
 	return n == 4 && memcmp(magic, "TZif", 4) == 0;
 }
 
+/* zone with ' ' as '_' and ASCII lower case, into out (size >= 65). */
+static void
+zone_fold(const char *zone, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; zone[i] && i + 1 < size; i++)
+		out[i] = zone[i] == ' ' ? '_' : (char)tolower((unsigned char)zone[i]);
+	out[i] = '\0';
+}
+
+static const char *
+last_part(const char *zone)
+{
+	const char *slash = strrchr(zone, '/');
+
+	return slash ? slash + 1 : zone;
+}
+
+int
+kit_tz_suggest(const char *zone, char *out, size_t size)
+{
+	enum { MAXZONES = 1024 };
+	unsigned char *tab = NULL;
+	const char *names[MAXZONES], *cities[MAXZONES], *hit = NULL;
+	char want[65], have[65], *line, *save = NULL, *f;
+	size_t len, n = 0, i;
+	struct kit_error ignore = {0};
+	int rc = 0;
+
+	if (zone == NULL || strlen(zone) > 64 ||
+	    kit_file_read(ZONEINFO "/zone.tab", 256 * 1024, &tab, &len,
+			  &ignore) != 0)
+		return 0;
+	/* lines "CC<tab>coordinates<tab>Area/City[<tab>comment]" */
+	for (line = strtok_r((char *)tab, "\n", &save); line && n < MAXZONES;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' || (f = strchr(line, '\t')) == NULL ||
+		    (f = strchr(f + 1, '\t')) == NULL)
+			continue;
+		names[n] = ++f;
+		f += strcspn(f, "\t");
+		*f = '\0';
+		cities[n] = last_part(names[n]);
+		n++;
+	}
+	zone_fold(zone, want, sizeof(want));
+	for (i = 0; i < n && hit == NULL; i++) {
+		zone_fold(names[i], have, sizeof(have));
+		if (strcmp(have, want) == 0)
+			hit = names[i];
+	}
+	zone_fold(last_part(zone), want, sizeof(want));
+	for (i = 0; i < n && hit == NULL; i++) {
+		zone_fold(cities[i], have, sizeof(have));
+		if (strcmp(have, want) == 0)
+			hit = names[i];
+	}
+	if (hit == NULL) {
+		const char *city = kit_str_closest(want, cities, n, 2);
+
+		for (i = 0; city && i < n; i++)
+			if (cities[i] == city)
+				hit = names[i];
+	}
+	if (hit != NULL && strcmp(hit, zone) != 0 &&
+	    (size_t)snprintf(out, size, "%s", hit) < size)
+		rc = 1;
+	free(tab);
+	return rc;
+}
+
 /* Run localtime_r for t in zone by switching TZ for the call.  Not
  * thread-safe, like the C library's zone handling itself. */
 static int

@@ -76,3 +76,19 @@ expect_exit 2 "publish with keys moved into the repository is refused" \
 expect_exit 2 "timestamp with them is refused" kit-publish timestamp --repo "$T/srv/r" --keys "$T/srv/r/keys"
 expect_exit 2 "sign-root with them is refused" kit-publish sign-root --repo "$T/srv/r" --keys "$T/srv/r/keys" --key "$T/srv/r/keys/root-1.pem"
 [ ! -d "$T/srv/r/targets/together-2016" ] && ok "nothing was published" || not_ok "nothing was published"
+
+# kit-schedule names what was meant: X by its former name, a misspelled
+# platform, a zone by its city; a filter that matches nothing and means
+# nothing is refused instead of printing an empty schedule.
+K="$KIT_SRC/tests/fixtures/schedule/together-2016"
+expect_exit 2 "--platform twitter is refused" kit-schedule --kit "$K" --platform twitter table
+expect_msg "and X is suggested" "^kit-schedule: --platform twitter: no post of this kit has it; did you mean x\?$"
+expect_exit 2 "--platform facebok is refused" kit-schedule --kit "$K" --platform facebok csv
+expect_msg "and facebook is suggested" "did you mean facebook\?"
+expect_exit 2 "--platform myspace is refused" kit-schedule --kit "$K" --platform myspace table
+expect_msg "with the platforms the kit has" "no post of this kit has it; its posts have [a-z, ]*x"
+check "--platform for a known platform the kit does not use is fine (empty)" kit-schedule --kit "$K" --platform threads table
+expect_exit 2 "--tz Nairobi is refused" kit-schedule --kit "$K" --tz Nairobi table
+expect_msg "and Africa/Nairobi is suggested" "^kit-schedule: --tz Nairobi: not a zone of the system tz database; did you mean Africa/Nairobi\?$"
+expect_exit 2 "--lang swa is refused" kit-schedule --kit "$K" --lang swa table
+expect_msg "with the kit's languages" "^kit-schedule: --lang swa: no post of this kit has it; its posts have en"

@@ -333,6 +333,46 @@ test_num_parse(void **state)
 	assert_int_equal(v, INT64_MAX);
 }
 
+/* "Did you mean": edit distance with swaps, a unique close candidate, and
+ * the IANA zone a city name stands for. */
+static void
+test_closest(void **state)
+{
+	static const char *const fields[] = {"id", "platform", "time", "text", "link", "media", "language", "note", NULL};
+	static const char *const langs[] = {"en", "es", "fr"};
+	char zone[80];
+
+	(void)state;
+	assert_int_equal(kit_str_distance("platfrom", "platform"), 1);
+	assert_int_equal(kit_str_distance("Platform", "platform"), 0);
+	assert_int_equal(kit_str_distance("swa", "sw"), 1);
+	assert_int_equal(kit_str_distance("", "abc"), 3);
+	assert_int_equal(kit_str_distance("kitten", "sitting"), 3);
+	assert_string_equal(kit_str_closest("platfrom", fields, SIZE_MAX, 2), "platform");
+	assert_string_equal(kit_str_closest("langauge", fields, SIZE_MAX, 2), "language");
+	assert_string_equal(kit_str_closest("tiem", fields, SIZE_MAX, 2), "time");
+	assert_null(kit_str_closest("colour", fields, SIZE_MAX, 2));
+	assert_null(kit_str_closest("tex", fields, SIZE_MAX, 0));
+	/* a tie is no hint: "e" is one edit from en and es; so is "eb" */
+	assert_null(kit_str_closest("eb", langs, 3, 1));
+	assert_null(kit_str_closest("e", langs, 3, 2));
+	assert_string_equal(kit_str_closest("fra", langs, 3, 1), "fr");
+	assert_null(kit_str_closest(NULL, langs, 3, 1));
+	assert_int_equal(kit_tz_suggest("Nairobi", zone, sizeof(zone)), 1);
+	assert_string_equal(zone, "Africa/Nairobi");
+	assert_int_equal(kit_tz_suggest("europe/budapest", zone, sizeof(zone)), 1);
+	assert_string_equal(zone, "Europe/Budapest");
+	assert_int_equal(kit_tz_suggest("America/Nairobi", zone, sizeof(zone)), 1);
+	assert_string_equal(zone, "Africa/Nairobi");
+	assert_int_equal(kit_tz_suggest("Asia/Ashgabad", zone, sizeof(zone)), 1);
+	assert_string_equal(zone, "Asia/Ashgabat");
+	assert_int_equal(kit_tz_suggest("Buenos Aires", zone, sizeof(zone)), 1);
+	assert_string_equal(zone, "America/Argentina/Buenos_Aires");
+	assert_int_equal(kit_tz_suggest("Mars/Olympus", zone, sizeof(zone)), 0);
+	assert_int_equal(kit_tz_suggest("Europe/Budapest", zone, sizeof(zone)), 0);
+	assert_int_equal(kit_tz_suggest("Nairobi", zone, 5), 0); /* no room */
+}
+
 /* Ids: the lower-case set, the wider one for post ids, and the length cap. */
 static void
 test_str_is_id(void **state)
@@ -357,6 +397,7 @@ main(void)
 		cmocka_unit_test(test_error_report),
 		cmocka_unit_test(test_str_is_id),
 		cmocka_unit_test(test_num_parse),
+		cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_prefix_long),
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_zones),
