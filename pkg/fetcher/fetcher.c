@@ -420,6 +420,7 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 {
 	size_t i, j, n = 0, count = kit_tuf_client_target_count(c);
 	struct kit_tuf_target t;
+	const json_t *v;
 
 	for (i = 0; i < count; i++) {
 		const char *camp, *off;
@@ -448,8 +449,13 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 		out[j].t = t;
 		out[j].campaign = camp;
 		out[j].office = off;
-		out[j].version = (int)json_integer_value(
-			json_object_get(t.custom, "version"));
+		/* 0 marks a version that is not an int >= 1 (refused by
+		 * install_one, never truncated: 2^32 + 1 is not 1). */
+		v = json_object_get(t.custom, "version");
+		out[j].version = json_is_integer(v) &&
+				 json_integer_value(v) >= 1 &&
+				 json_integer_value(v) <= INT_MAX
+			? (int)json_integer_value(v) : 0;
 		out[j].content = json_string_value(
 			json_object_get(t.custom, "content"));
 	}
@@ -502,6 +508,11 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	if (json_integer_value(json_object_get(r->config, "max_ratio")) > 0)
 		lim.max_ratio = (uint64_t)json_integer_value(
 			json_object_get(r->config, "max_ratio"));
+	if (p->version == 0)
+		return kit_err(err, KIT_E_SECURITY, "target %s: custom.version "
+			       "is not a kit version (an integer from 1 to "
+			       "2147483647); refused, tell the publisher",
+			       p->t.name);
 	cur = installed(o, p->campaign, cur_content, sizeof(cur_content),
 			cur_office, sizeof(cur_office));
 	if (cur > 0 && cur == p->version && p->content &&

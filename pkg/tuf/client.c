@@ -9,6 +9,7 @@
  * only written after every check on it passed.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,10 @@ update_root(struct kit_tuf_client *c, struct kit_error *err)
 	int i, st, rc = -1;
 
 	for (i = 0; i < KIT_TUF_MAX_ROOT_ROTATIONS; i++) {
+		/* A root of the highest version has no successor (and
+		 * version + 1 would overflow). */
+		if (c->md[KIT_TUF_ROOT].version == INT64_MAX)
+			break;
 		next = c->md[KIT_TUF_ROOT].version + 1;
 		snprintf(name, sizeof(name), "%lld.root.json", (long long)next);
 		snprintf(what, sizeof(what), "root metadata %s", name);

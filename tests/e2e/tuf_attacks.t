@@ -35,6 +35,7 @@ KIT=kits/together-2016/current
 #   hash NAME ALG V set the hashes of target NAME to {ALG: V}
 #   rename OLD NEW  rename target OLD
 #   metalen NAME N  set signed.meta[NAME].length to N
+#   custom NAME K J set custom[K] of target NAME to the JSON value J
 #   save PATH       write to PATH instead of FILE
 # tufedit info REPO PREFIX: shell assignments PREFIX_ts_v, _sn_v, _tg_v (the
 #   versions timestamp.json leads to), _sn_f, _tg_f (their files), _ts_exp,
@@ -126,6 +127,9 @@ while a:
     elif op == "rename":
         old, new = a.pop(0), a.pop(0)
         s["targets"][new] = s["targets"].pop(old)
+    elif op == "custom":
+        name, k, v = a.pop(0), a.pop(0), a.pop(0)
+        s["targets"][name]["custom"][k] = json.loads(v)
     elif op == "metalen":
         name, n = a.pop(0), a.pop(0)
         s["meta"][name]["length"] = int(n)
@@ -466,6 +470,15 @@ for evil in "together-2016/../../../vict/belgium.tar.zst" "/together-2016/belgiu
 	evil_targets "$A" rename together-2016/belgium.tar.zst "$evil"
 	refused_outside "a signed target named $evil" "$A" \
 		"target .{1,2}$evil.{1,2}: the name is not a safe relative path"
+done
+
+# A kit version that does not fit: 2^32 + 1 was read as version 1.
+for v in 4294967297 0 -3 '"3"'; do
+	A="$T/a-custom-version-$(echo "$v" | tr -c '0-9\n' _)"
+	cp -a "$Rn" "$A"
+	evil_targets "$A" custom together-2016/belgium.tar.zst version "$v"
+	refused_outside "a signed target whose custom.version is $v" "$A" \
+		'target together-2016/belgium\.tar\.zst: custom\.version is not a kit version'
 done
 
 # A timestamp (signed with the timestamp key) that lists a length of 0 for

@@ -1944,6 +1944,34 @@ test_one_key_twice_client(void **state)
 	fx_teardown(&f);
 }
 
+/* A pinned root of the highest version: no successor is asked for (the
+ * version + 1 of the chain walk used to overflow into
+ * "-9223372036854775808.root.json"), and the update goes on. */
+static void
+test_root_version_max(void **state)
+{
+	struct kit_error err = {0};
+	struct fx f;
+	char path[256], pinned[256];
+	json_t *root;
+	int i;
+
+	(void)state;
+	fx_setup(&f);
+	root = repo_meta(&f, "root", 1, path, 1);
+	snprintf(pinned, sizeof(pinned), "%s/max.root.json", f.work);
+	sign_save(&f, root, INT64_MAX, "root-1.pem", pinned);
+	json_decref(root);
+	if (kit_tuf_client_pin_root(f.state, pinned, 1, &err) < 0)
+		fail_msg("pin: %s", err.msg);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), INT64_MAX);
+	for (i = 0; i < f.srv.nreq && i < 8; i++)
+		assert_null(strstr(f.srv.last[i], "root.json"));
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -1977,6 +2005,7 @@ main(void)
 		cmocka_unit_test(test_target_hash_algorithms),
 		cmocka_unit_test(test_one_key_twice),
 		cmocka_unit_test(test_one_key_twice_client),
+		cmocka_unit_test(test_root_version_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
