@@ -22,12 +22,6 @@ KIT_WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic -Werror 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 PKGS      := libcurl openssl libarchive libzstd jansson
-PKG_VERS  := libcurl:7.68 openssl:3.0 libarchive:3.4 libzstd:1.4.5 jansson:2.13 cmocka:1.1
-# Debian packages: libraries, and the servers and checkers the tests use.
-DEB_BUILD := build-essential pkg-config libcurl4-openssl-dev libssl-dev \
-	libarchive-dev libjansson-dev libzstd-dev libcmocka-dev tzdata
-DEB_TEST  := nginx-light minisign zstd python3 python3-jsonschema python3-icalendar python3-cryptography \
-	curl nodejs npm libtest-harness-perl openssl ca-certificates strace
 
 MODULES := util crypto tuf campaign bundle transport schedule publisher fetcher
 # Each module's link closure, itself first, in link order (no cycles).
@@ -59,7 +53,7 @@ mod_srcs = $(wildcard pkg/$(1)/*.c)
 objs = $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(call mod_srcs,$(2)))
 libs_of = $(foreach m,$(closure_$(2)),$(BUILD)/$(1)/lib/libkit_$(m).a)
 
-.PHONY: all deps demo check check-unit check-e2e check-fuzz check-manifests \
+.PHONY: all deps deps-check demo check check-unit check-e2e check-fuzz check-manifests \
 	bench install clean help
 .DEFAULT_GOAL := all
 
@@ -69,36 +63,60 @@ help:
 	@sed -n '1,12p' Makefile
 
 # --- dependencies ---------------------------------------------------------
-# A missing library installs itself when we are root, or stops with one
-# line naming the Debian packages.  The check is cheap, so it runs each time.
+# What each goal needs, as KIND:WHAT:DEBIAN-PACKAGE, where KIND is pc (a
+# pkg-config module, WHAT is NAME@MIN-VERSION), cmd (a command on PATH or in
+# /usr/sbin or /sbin), py (a module of /usr/bin/python3, the one the tests
+# run) or file (a path).  `make` needs the build set; demo adds what the
+# programs read at run time; the goals that run tests add their servers and
+# checkers.  Only what is missing is installed (as root, else one line says
+# what to run), so a Node.js or npm that works, Debian's or not, stays.
+DEPS_BUILD := cmd:cc:gcc file:/usr/include/stdio.h:libc6-dev cmd:pkg-config:pkgconf \
+	pc:libcurl@7.68:libcurl4-openssl-dev pc:openssl@3.0:libssl-dev pc:libarchive@3.4:libarchive-dev \
+	pc:libzstd@1.4.5:libzstd-dev pc:jansson@2.13:libjansson-dev
+DEPS_RUN   := file:/usr/share/zoneinfo/Europe/Brussels:tzdata
+DEPS_CHECK := pc:cmocka@1.1:libcmocka-dev cmd:prove:libtest-harness-perl cmd:nginx:nginx-light \
+	cmd:minisign:minisign cmd:zstd:zstd cmd:curl:curl cmd:strace:strace cmd:openssl:openssl \
+	py:jsonschema:python3-jsonschema py:icalendar:python3-icalendar py:cryptography:python3-cryptography \
+	cmd:node:nodejs cmd:npm:npm file:/etc/ssl/certs/ca-certificates.crt:ca-certificates
+DEPS_TEST_GOALS := check check-% test-% bench deps-check
+DEPS := $(DEPS_BUILD) $(if $(filter demo $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_RUN)) \
+	$(if $(filter $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_CHECK))
+# Absolute paths the probes look at are under DEPS_ROOT (tests/e2e/deps.t
+# points it at an empty directory to make them look missing).
+DEPS_ROOT ?=
+DEPS_LOG = $(BUILD)/deps.log
+
+# deps: the build set (and the run and test sets when the goals need them);
+# deps-check: all of them.  Every compile waits for deps.
 deps:
-	@missing=""; for pv in $(PKG_VERS); do p=$${pv%%:*}; v=$${pv##*:}; \
-	  pkg-config --atleast-version=$$v $$p 2>/dev/null || missing="$$missing $$p"; done; \
-	for t in nginx minisign zstd node npm prove strace; do \
-	  command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing="$$missing $$t"; done; \
-	/usr/bin/python3 -c 'import jsonschema, icalendar, cryptography' 2>/dev/null || missing="$$missing python3-modules"; \
-	[ -f /usr/share/zoneinfo/Europe/Budapest ] || missing="$$missing tzdata"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "kit: installing missing dependencies:$$missing"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    (apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEB_BUILD) $(DEB_TEST)) >$(BUILD).apt.log 2>&1 \
-	      || { echo "kit: apt-get install failed (see $(BUILD).apt.log); install: $(DEB_BUILD) $(DEB_TEST)" >&2; exit 1; }; \
-	  else \
-	    echo "kit: missing$$missing; as root run: apt-get install $(DEB_BUILD) $(DEB_TEST)" >&2; exit 1; \
-	  fi; \
-	fi
+	@missing=; pkgs=; for d in $(DEPS); do kind=$${d%%:*}; what=$${d#*:}; pkg=$${what##*:}; what=$${what%:*}; \
+	  case $$kind in \
+	  pc) pkg-config --atleast-version="$${what#*@}" "$${what%@*}" ;; \
+	  cmd) command -v "$$what" || [ -x "$(DEPS_ROOT)/usr/sbin/$$what" ] || [ -x "$(DEPS_ROOT)/sbin/$$what" ] ;; \
+	  py) "$(DEPS_ROOT)/usr/bin/python3" -c "import $$what" ;; \
+	  file) [ -e "$(DEPS_ROOT)$$what" ] ;; \
+	  esac >/dev/null 2>&1 && continue; \
+	  missing="$$missing $${what%@*}"; case " $$pkgs " in *" $$pkg "*) ;; *) pkgs="$$pkgs $$pkg";; esac; \
+	done; \
+	[ -z "$$pkgs" ] && exit 0; \
+	if [ "$$(id -u)" != 0 ]; then echo "kit: missing$$missing; as root run: apt-get install$$pkgs" >&2; exit 1; fi; \
+	echo "kit: installing$$pkgs (missing:$$missing; log: $(DEPS_LOG))"; mkdir -p "$(BUILD)"; \
+	if ! (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && \
+	  apt-get install -y -qq --no-install-recommends $$pkgs) >"$(DEPS_LOG)" 2>&1; then \
+	  why=$$(grep -m1 '^E: ' "$(DEPS_LOG)" | tr -d '\n'); \
+	  echo "kit: apt-get install$$pkgs failed: $${why:-see the log}; log: $(DEPS_LOG)" >&2; exit 1; fi
+deps-check: deps
 
 # --- objects and module libraries, normal and sanitized ---------------------
 # V=1 shows the whole command lines.
 Q := $(if $(V),,@)
 
-$(BUILD)/rel/obj/%.o: %.c
+$(BUILD)/rel/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/asan/obj/%.o: %.c
+$(BUILD)/asan/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC asan $<")
 	$(Q)$(CC) $(SAN_CFLAGS) -c $< -o $@
@@ -211,7 +229,7 @@ check: deps all
 	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e check-manifests
 	@echo "make check: all tests passed"
 
-check-unit: $(foreach m,$(UNIT_MODS),$(BUILD)/asan/tests/$(m)_test)
+check-unit: deps $(foreach m,$(UNIT_MODS),$(BUILD)/asan/tests/$(m)_test)
 	@fail=0; for m in $(UNIT_MODS); do \
 	  echo "== unit: $$m"; \
 	  (cd tests/unit && KIT_BUILD=$(abspath $(BUILD)) $(abspath $(BUILD))/asan/tests/$${m}_test) || fail=1; \
@@ -223,7 +241,7 @@ check-fuzz: $(foreach f,$(FUZZ),$(BUILD)/asan/fuzz/$(f)_replay)
 	  $(BUILD)/asan/fuzz/$${f}_replay tests/fuzz/corpus/$$f || fail=1; \
 	done; exit $$fail
 
-check-e2e: $(ASAN_BINS)
+check-e2e: deps $(ASAN_BINS)
 	KIT_BIN=$(abspath $(BUILD))/asan/bin KIT_BUILD=$(abspath $(BUILD)) KIT_SRC=$(CURDIR) \
 	  prove -j2 --timer tests/e2e/
 
@@ -249,7 +267,7 @@ demo: all
 	@BIN=$(abspath $(BUILD))/bin DEMO=$(abspath $(DEMO)) SRC=$(CURDIR) bash tests/e2e/demo.sh
 
 # --- bench --------------------------------------------------------------------
-bench: all
+bench: deps all
 	@BIN=$(abspath $(BUILD))/bin BENCH=$(abspath $(BUILD))/bench SRC=$(CURDIR) bash tests/bench/run.sh
 
 # --- install ------------------------------------------------------------------
