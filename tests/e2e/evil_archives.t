@@ -68,7 +68,7 @@ EOF
 
 # --- @tufjs/models, as tests/e2e/tuf_interop.t installs it -------------------
 if ! command -v "$NODE" >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-	not_ok "node and npm are installed" "this test signs its repositories with @tufjs/models (node >= 20.17, npm)"
+	not_ok "node and npm are installed" "this test signs its repositories with @tufjs/models (node >= 18.17, as in Debian 12, and npm)"
 	exit 1
 fi
 if install_tufjs; then

@@ -81,17 +81,41 @@ new_repo() {
 }
 
 # install_tufjs: npm ci of tests/e2e/tufjs/ (tuf-js, @tufjs/models) from the
-# committed lockfile into $JS, reused while the lockfile is unchanged.
-# Needs JS_SRC and JS set; the npm log is $T/npm.log.
+# committed lockfile into $JS, reused while the lockfile is unchanged.  The
+# pins run on Debian 12's Node.js 18.20 and npm 9 as well as on newer ones;
+# the .npmrc there makes npm refuse a package whose engines exclude the node
+# it runs on.  Needs JS_SRC and JS set; the npm log is $T/npm.log.
 install_tufjs() {
-	if [ -f "$JS/node_modules/.package-lock.json" ] &&
-		cmp -s "$JS_SRC/package-lock.json" "$JS/package-lock.json" &&
-		cmp -s "$JS_SRC/package.json" "$JS/package.json"; then
-		return 0
-	fi
+	local f same=1
+	[ -f "$JS/node_modules/.package-lock.json" ] || same=0
+	for f in package.json package-lock.json .npmrc; do
+		cmp -s "$JS_SRC/$f" "$JS/$f" || same=0
+	done
+	[ "$same" = 1 ] && return 0
 	rm -rf "$JS" && mkdir -p "$JS" &&
-		cp "$JS_SRC/package.json" "$JS_SRC/package-lock.json" "$JS/" &&
+		cp "$JS_SRC/package.json" "$JS_SRC/package-lock.json" "$JS_SRC/.npmrc" "$JS/" &&
 		(cd "$JS" && timeout 300 npm ci --no-audit --no-fund --loglevel=error \
 			--fetch-retries=2 --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=10000) \
 			>"$T/npm.log" 2>&1
+}
+
+# DEBIAN12_NODE: the Node.js of Debian 12 (bookworm), which the pins must run on.
+DEBIAN12_NODE=18.20.4
+
+# tufjs_engines_outside VERSION: after install_tufjs, print each installed
+# package whose declared Node.js engines exclude VERSION, nothing when all
+# admit it; exit 1 when it cannot tell.  Ranges are read with semver, from
+# the lockfile's packages or else npm's own.
+tufjs_engines_outside() {
+	local npm_dir
+	npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
+	(cd "$JS" && "${NODE:-node}" -e '
+		let semver;
+		try { semver = require("semver"); } catch { semver = require(process.argv[2] + "/node_modules/semver"); }
+		const lock = require("./node_modules/.package-lock.json");
+		for (const [name, p] of Object.entries(lock.packages)) {
+			const range = p.engines && p.engines.node;
+			if (range && !semver.satisfies(process.argv[1], range))
+				console.log(`${name} ${p.version} needs node ${range}`);
+		}' "$1" "$npm_dir")
 }

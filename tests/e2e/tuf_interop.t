@@ -21,7 +21,7 @@ NODE_TIMEOUT=120
 
 # --- the third-party implementation -------------------------------------------
 if ! command -v "$NODE" >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-	not_ok "node and npm are installed" "the TUF interoperability test needs node (>= 20.17) and npm"
+	not_ok "node and npm are installed" "the TUF interoperability test needs node (>= 18.17, as in Debian 12) and npm"
 	exit 1
 fi
 if install_tufjs; then
@@ -36,6 +36,9 @@ else
 	rm -rf "$JS"
 	exit 1
 fi
+outside=$(tufjs_engines_outside "$DEBIAN12_NODE" 2>&1) && [ -z "$outside" ] &&
+	ok "every package in the lockfile declares it runs on Debian 12's Node.js $DEBIAN12_NODE" ||
+	not_ok "every package in the lockfile declares it runs on Debian 12's Node.js $DEBIAN12_NODE" "$outside"
 cp "$JS_SRC"/*.mjs "$JS/"
 tufjs() { timeout "$NODE_TIMEOUT" "$NODE" "$JS/$1" "${@:2}"; }
 
