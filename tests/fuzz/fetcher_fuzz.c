@@ -64,20 +64,31 @@ link_current(void)
 	closedir(d);
 }
 
-/* Text for a person: lines of printable text. */
+/* Text for a person: lines that kit_str_sanitize() would leave alone
+ * (no controls, C1, bidirectional overrides or invalid UTF-8). */
 static void
 check_text(const char *what, const char *buf, size_t len)
 {
-	size_t i;
+	size_t i = 0, n;
+	char *line, *clean;
 
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)buf[i];
+	while (i < len) {
+		const char *nl = memchr(buf + i, '\n', len - i);
 
-		if ((c < 0x20 && c != '\n') || c == 0x7f) {
-			fprintf(stderr, "fetcher_fuzz: %s prints control "
-				"character 0x%02x at byte %zu\n", what, c, i);
+		n = nl ? (size_t)(nl - (buf + i)) : len - i;
+		line = kit_xmalloc(n + 1);
+		clean = kit_xmalloc(n + 1);
+		memcpy(line, buf + i, n);
+		line[n] = '\0';
+		kit_str_sanitize(line, clean, n + 1);
+		if (strlen(line) != n || strcmp(line, clean) != 0) {
+			fprintf(stderr, "fetcher_fuzz: %s prints a line that is "
+				"not safe for a terminal: %s\n", what, clean);
 			abort();
 		}
+		free(line);
+		free(clean);
+		i += n + 1;
 	}
 }
 
@@ -135,6 +146,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.from_dir = repo;
 	o.quiet = 1;
 	o.retry_base_ms = 1; /* no waiting between retries */
+	/* status and verify read the state as the input left it, then as
+	 * the update left it */
+	report("status", kit_fetcher_status, &o, 0);
+	report("verify", kit_fetcher_verify, &o, 0);
 	rc = kit_fetcher_update(&o, NULL, 0, &err);
 	failed(rc, &err);
 	fuzz_debug("update: %s", rc == 0 ? "ok" : "refused");
