@@ -848,13 +848,17 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 	} else {
 		size_t i;
 		json_t *k;
-		char safe[256];
+		char safe[256], url[256], office[80], when[64], result[64];
+		char camp[256];
 
+		/* status.json, config.json and the kits are in the state
+		 * directory: nothing from there reaches the terminal as is */
+		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "url")), "-"), url, sizeof(url));
+		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "office")), "global"), office, sizeof(office));
+		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "last_check")), "never"), when, sizeof(when));
+		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "result")), "-"), result, sizeof(result));
 		fprintf(out, "repository: %s\noffice:     %s\nlast check: %s (%s)\n",
-			str_or(json_string_value(json_object_get(status, "url")), "-"),
-			str_or(json_string_value(json_object_get(status, "office")), "global"),
-			str_or(json_string_value(json_object_get(status, "last_check")), "never"),
-			str_or(json_string_value(json_object_get(status, "result")), "-"));
+			url, office, when, result);
 		if (json_object_get(status, "reason")) {
 			kit_str_sanitize(json_string_value(json_object_get(
 						 status, "reason")),
@@ -864,12 +868,12 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 		json_array_foreach(kits, i, k) {
 			kit_str_sanitize(str_or(json_string_value(json_object_get(k, "title")), ""),
 					 safe, sizeof(safe));
-			fprintf(out, "%-20s version %-3lld %-12s %s\n",
-				json_string_value(json_object_get(k, "campaign")),
+			kit_str_sanitize(str_or(json_string_value(json_object_get(k, "campaign")), ""), camp, sizeof(camp));
+			kit_str_sanitize(str_or(json_string_value(json_object_get(k, "office")), ""), office, sizeof(office));
+			fprintf(out, "%-20s version %-3lld %-12s %s\n", camp,
 				(long long)json_integer_value(
 					json_object_get(k, "version")),
-				str_or(json_string_value(json_object_get(k, "office")), ""),
-				safe);
+				office, safe);
 		}
 		if (json_array_size(kits) == 0)
 			fprintf(out, "no kit installed yet\n");
@@ -890,11 +894,12 @@ verify_report(enum kit_bundle_problem what, const char *path,
 {
 	struct verify_ctx *v = arg;
 	static const char *const names[] = {"", "changed", "missing", "extra"};
-	char safe[512];
+	char safe[512], why[512];
 
 	kit_str_sanitize(path, safe, sizeof(safe));
+	kit_str_sanitize(detail ? detail : "", why, sizeof(why));
 	fprintf(v->out, "%s: %s %s%s%s\n", v->campaign, names[what], safe,
-		detail ? ": " : "", detail ? detail : "");
+		detail ? ": " : "", why);
 	v->problems++;
 }
 
@@ -902,7 +907,7 @@ int
 kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 		   struct kit_error *err)
 {
-	char path[PATH_MAX], kd[PATH_MAX];
+	char path[PATH_MAX], kd[PATH_MAX], name[256];
 	DIR *d;
 	struct dirent *de;
 	struct verify_ctx v = {out, NULL, 0};
@@ -919,13 +924,14 @@ kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 		if (de->d_name[0] == '.' ||
 		    kit_path_join(kd, sizeof(kd), path, de->d_name, &e) != 0)
 			continue;
-		v.campaign = de->d_name;
+		kit_str_sanitize(de->d_name, name, sizeof(name));
+		v.campaign = name;
 		kits++;
 		if (kit_bundle_verify(kd, verify_report, &v, &e) != 0) {
 			kit_err_copy(err, &e);
 			rc = -1;
 		} else {
-			fprintf(out, "%s: ok\n", de->d_name);
+			fprintf(out, "%s: ok\n", name);
 		}
 	}
 	if (d)
