@@ -205,7 +205,7 @@ def main():
     # Issue 14: a captive portal's HTML page served as 2.root.json.
     html = b"<!DOCTYPE html>\n<html><head><title>Log in</title></head>" \
            b"<body><form action=\"/login\">Wi-Fi login</form></body></html>\n"
-    pending["html-as-root"] = seed({4: html, 6: ts, 7: sn, 8: tg})
+    seeds["html-as-root"] = seed({4: html, 6: ts, 7: sn, 8: tg})
     # Issue 14: a pinned root of version 2^63-1 (the next is asked for),
     # and a served root that claims it.
     big = 2**63 - 1
