@@ -78,10 +78,14 @@ def target_file(text):
     return text.encode()
 
 
-def targets_signed(version, files, custom=True, delegations=False):
+def targets_signed(version, files, custom=True, delegations=False, sha512=False, upper=False):
     t = {}
     for name, data in files.items():
         e = {"length": len(data), "hashes": {"sha256": hashlib.sha256(data).hexdigest()}}
+        if sha512:
+            e["hashes"]["sha512"] = hashlib.sha512(data).hexdigest()
+        if upper:
+            e["hashes"]["sha256"] = e["hashes"]["sha256"].upper()
         if custom:
             camp, off = name.split("/", 1) if "/" in name else ("c", name)
             e["custom"] = {"campaign": camp, "office": off.split(".")[0],
@@ -115,11 +119,11 @@ def timestamp_signed(version, snapshot_version, snapshot_bytes=None):
 
 
 def repo(version=1, files=None, signer=KEY1, ts_signer=None, hashes=True,
-         delegations=False):
+         delegations=False, **kw):
     """Served timestamp, snapshot, targets of one consistent repository."""
     files = files if files is not None else {
         "together-2016/global.tar.zst": target_file("kit version one\n")}
-    tg = meta(targets_signed(version, files, delegations=delegations), signer)
+    tg = meta(targets_signed(version, files, delegations=delegations, **kw), signer)
     sn = meta(snapshot_signed(version, version, tg if hashes else None), signer)
     ts = meta(timestamp_signed(version, version, sn if hashes else None),
               *(ts_signer or [signer]))
@@ -151,6 +155,12 @@ def main():
             "flat.tar.zst": target_file("flat\n")}
     ts3, sn3, tg3, _ = repo(files=many, delegations=True)
     seeds["many-targets"] = seed({6: ts3, 7: sn3, 8: tg3, 9: first})
+
+    # SHA-512 beside SHA-256, and an upper-case hash (refused).
+    ts7, sn7, tg7, _ = repo(sha512=True)
+    seeds["sha512"] = seed({6: ts7, 7: sn7, 8: tg7, 9: first})
+    ts8, sn8, tg8, _ = repo(upper=True)
+    seeds["upper-case-hash"] = seed({6: ts8, 7: sn8, 8: tg8, 9: first})
 
     # Root rotation: 2.root.json moves timestamp and snapshot to key 2,
     # signed by key 1 (the old root) and key 1 (its own root key).
