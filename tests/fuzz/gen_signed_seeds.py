@@ -211,7 +211,7 @@ def main():
     rdup = root_signed(1, keys={KEY1.id: KEY1.obj, up: kdup},
                        roles={"timestamp": {"keyids": [KEY1.id, up], "threshold": 2}})
     tsd = meta(timestamp_signed(1, 1, sn), KEY1, (KEY1, up))
-    pending["key-twice-upper-case"] = seed({0: meta(rdup, KEY1), 6: tsd, 7: sn, 8: tg, 9: first})
+    seeds["key-twice-upper-case"] = seed({0: meta(rdup, KEY1), 6: tsd, 7: sn, 8: tg, 9: first})
     # Issue 14: a captive portal's HTML page served as 2.root.json.
     html = b"<!DOCTYPE html>\n<html><head><title>Log in</title></head>" \
            b"<body><form action=\"/login\">Wi-Fi login</form></body></html>\n"
@@ -219,7 +219,7 @@ def main():
     # Issue 14: a pinned root of version 2^63-1 (the next is asked for),
     # and a served root that claims it.
     big = 2**63 - 1
-    pending["pinned-root-max-version"] = seed({0: meta(root_signed(big), KEY1), 6: ts, 7: sn, 8: tg})
+    seeds["pinned-root-max-version"] = seed({0: meta(root_signed(big), KEY1), 6: ts, 7: sn, 8: tg})
     seeds["served-root-max-version"] = seed({4: meta(root_signed(big), KEY1), 6: ts, 7: sn, 8: tg})
 
     write("tuf_client", seeds, pending)
@@ -235,7 +235,8 @@ def main():
         "wrong-key": seed({1: meta(timestamp_signed(1, 1), KEY2)}),
         "unsigned": seed({1: meta(timestamp_signed(1, 1))}),
         "max-version": seed({1: meta(root_signed(big), KEY1)}),
-    }, {"key-twice-upper-case": seed({0: meta(rdup, KEY1), 1: tsd})})
+        "key-twice-upper-case": seed({0: meta(rdup, KEY1), 1: tsd}),
+    }, {})
 
     # canonical: JSON of every kind.
     write("canonical", {
