@@ -769,7 +769,7 @@ static const char *curl_hint(CURLcode rc)
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
-		return "; if a proxy inspects TLS, give its CA bundle (--cainfo)";
+		return "; if a proxy inspects TLS, give its CA bundle (kit-fetch init --cacert FILE)";
 	case CURLE_COULDNT_RESOLVE_PROXY:
 		return "; check the proxy setting (--proxy, https_proxy)";
 	case CURLE_OPERATION_TIMEDOUT:

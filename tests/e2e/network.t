@@ -45,6 +45,7 @@ check "a full update over HTTPS" kit-fetch update --state "$T/https" -q
 check "init over HTTPS without the CA" kit-fetch init --state "$T/notrust" --root "$R/metadata/1.root.json" --url "https://127.0.0.1:$sp/"
 expect_exit 4 "an unverifiable certificate is a transport failure (exit 4)" kit-fetch update --state "$T/notrust" --retry-base-ms 10
 expect_msg "the message gives the TLS reason" "(SSL|certificate|TLS)"
+expect_msg "and names the option that gives a CA bundle" "give its CA bundle \(kit-fetch init --cacert FILE\)"
 
 # --- the fault-injecting server ------------------------------------------------
 echo '{"rules": []}' >"$T/control.json"
