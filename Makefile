@@ -46,7 +46,8 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 ALL_CFLAGS = $(KIT_WARN) $(INCS) $(PKG_CFLAGS) $(CFLAGS)
-SAN_CFLAGS = $(KIT_WARN) $(INCS) $(PKG_CFLAGS) -O1 -g $(SAN_FLAGS)
+# Only the test builds read the clock from KIT_TEST_NOW (pkg/util/time.c).
+SAN_CFLAGS = $(KIT_WARN) $(INCS) $(PKG_CFLAGS) -O1 -g $(SAN_FLAGS) -DKIT_TEST_CLOCK
 
 mod_srcs = $(wildcard pkg/$(1)/*.c)
 # $(call objs,variant,module)

@@ -179,7 +179,8 @@ void kit_buf_free(struct kit_buf *b);
 /*
  * Time.  Instants are int64_t seconds since the epoch, UTC.
  */
-/* The clock: time(NULL), or KIT_TEST_NOW (RFC 3339) when set, for tests. */
+/* The clock: time(NULL); in builds with KIT_TEST_CLOCK defined (the
+ * sanitizer builds the tests use), KIT_TEST_NOW (RFC 3339) when set. */
 int64_t kit_time_now(void);
 /* Parse RFC 3339 "YYYY-MM-DDTHH:MM:SS" with optional fraction and optional
  * offset ("Z", "+hh:mm").  *has_offset says whether one was given; without

@@ -92,3 +92,22 @@ expect_exit 2 "--tz Nairobi is refused" kit-schedule --kit "$K" --tz Nairobi tab
 expect_msg "and Africa/Nairobi is suggested" "^kit-schedule: --tz Nairobi: not a zone of the system tz database; did you mean Africa/Nairobi\?$"
 expect_exit 2 "--lang swa is refused" kit-schedule --kit "$K" --lang swa table
 expect_msg "with the kit's languages" "^kit-schedule: --lang swa: no post of this kit has it; its posts have en"
+
+# The test clock is not in the programs make builds and installs: there
+# KIT_TEST_NOW moves no expiry (it would switch off freeze protection).
+REL="${KIT_BUILD:-$KIT_SRC/build}/bin"
+if [ -x "$REL/kit-publish" ]; then
+	year=$(date -u +%Y)
+	KIT_TEST_NOW=2090-01-01T00:00:00Z check "the release kit-publish runs with KIT_TEST_NOW set" \
+		"$REL/kit-publish" init --repo "$T/relrepo" --keys "$T/relkeys" --quiet
+	exp=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["signed"]["expires"])' "$T/relrepo/metadata/1.root.json")
+	case "$exp" in
+	"$year"-* | "$((year + 1))"-*) ok "and dates the root by the real clock ($exp)" ;;
+	*) not_ok "and dates the root by the real clock" "root expires $exp" ;;
+	esac
+	if grep -aq KIT_TEST_NOW "$REL/kit-publish" "$REL/kit-fetch" "$REL/kit-schedule"; then
+		not_ok "no release program reads KIT_TEST_NOW" "$(grep -al KIT_TEST_NOW "$REL"/kit-*)"
+	else ok "no release program reads KIT_TEST_NOW"; fi
+else
+	not_ok "the release programs are built ($REL)"
+fi
