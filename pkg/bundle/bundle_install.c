@@ -126,34 +126,34 @@ int_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* The release versions under kit_dir/releases, highest first. */
+/* The release versions in releases (an open directory), highest first.
+ * Only real directories count: a link planted there is never a release. */
 static int
-list_releases(const char *kit_dir, int **out, size_t *n,
+list_releases(int rfd, const char *shown, int **out, size_t *n,
 	      struct kit_error *err)
 {
-	char rel[PATH_BYTES];
 	DIR *d = NULL;
 	struct dirent *de;
+	struct stat st;
 	int *v = NULL, rc = -1, ver;
 	size_t cap = 0, len = 0;
 
 	*out = NULL;
 	*n = 0;
-	if (kit_path_join(rel, sizeof(rel), kit_dir, "releases", err) != 0)
+	d = kit_dir_list(rfd, shown, err);
+	if (d == NULL)
 		return -1;
-	d = opendir(rel);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
-				     rel);
-	}
 	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (parse_version(de->d_name, &ver) != 0)
 			continue;
+		if (de->d_type != DT_DIR &&
+		    (de->d_type != DT_UNKNOWN ||
+		     fstatat(rfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		     !S_ISDIR(st.st_mode)))
+			continue;
 		if (len >= MAX_RELEASES) {
 			kit_err(err, KIT_E_IO, "%s holds more than %d releases",
-				rel, MAX_RELEASES);
+				shown, MAX_RELEASES);
 			goto out;
 		}
 		if (len == cap) {
@@ -163,7 +163,7 @@ list_releases(const char *kit_dir, int **out, size_t *n,
 		v[len++] = ver;
 	}
 	if (errno != 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot read %s", rel);
+		kit_err_errno(err, KIT_E_IO, errno, "cannot read %s", shown);
 		goto out;
 	}
 	if (len)
@@ -178,102 +178,93 @@ out:
 	return rc;
 }
 
-/* current.new -> releases/<version>, renamed over current, kit_dir synced. */
+/* current.new -> releases/<version>, renamed over current, the kit
+ * directory (kfd) synced. */
 static int
-switch_current(const char *kit_dir, int version, struct kit_error *err)
+switch_current(int kfd, const char *kit_dir, int version,
+	       struct kit_error *err)
 {
-	char target[64], tmp[PATH_BYTES], cur[PATH_BYTES];
+	char target[64];
 
 	if (kit_snprintf(err, target, sizeof(target), "releases/%d",
-			 version) != 0 ||
-	    kit_path_join(tmp, sizeof(tmp), kit_dir, "current.new", err) != 0 ||
-	    kit_path_join(cur, sizeof(cur), kit_dir, "current", err) != 0)
+			 version) != 0)
 		return -1;
-	if (unlink(tmp) != 0 && errno != ENOENT)
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s",
-				     tmp);
-	if (symlink(target, tmp) != 0)
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot create %s",
-				     tmp);
-	if (rename(tmp, cur) != 0) {
+	if (unlinkat(kfd, "current.new", 0) != 0 && errno != ENOENT)
+		return kit_err_errno(err, KIT_E_IO, errno,
+				     "cannot remove %s/current.new", kit_dir);
+	if (symlinkat(target, kfd, "current.new") != 0)
+		return kit_err_errno(err, KIT_E_IO, errno,
+				     "cannot create %s/current.new", kit_dir);
+	if (renameat(kfd, "current.new", kfd, "current") != 0) {
 		int e = errno;
 
-		unlink(tmp);
+		(void)unlinkat(kfd, "current.new", 0);
 		return kit_err_errno(err, KIT_E_IO, e,
-				     "cannot switch %s to %s", cur, target);
+				     "cannot switch %s/current to %s", kit_dir,
+				     target);
 	}
-	return kit_fsync_path(kit_dir, err);
+	if (fsync(kfd) != 0 && errno != EINVAL)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s",
+				     kit_dir);
+	return 0;
 }
 
-/* Keep the `keep` highest releases and the current one; best effort. */
+/* Keep the `keep` highest releases and the current one; best effort.
+ * Removal goes through rfd and never traverses a link. */
 static void
-prune(const char *kit_dir, int keep, int current)
+prune(int rfd, const char *shown, int keep, int current)
 {
 	struct kit_error ignore = {0};
 	int *v = NULL;
 	size_t n = 0, i;
-	char path[PATH_BYTES], name[32];
+	char name[32];
 	DIR *d;
 	struct dirent *de;
 
-	if (list_releases(kit_dir, &v, &n, &ignore) != 0)
+	if (list_releases(rfd, shown, &v, &n, &ignore) != 0)
 		return;
 	for (i = (size_t)keep; i < n; i++) {
 		if (v[i] == current)
 			continue;
-		if (kit_snprintf(&ignore, name, sizeof(name), "releases/%d",
-				 v[i]) != 0 ||
-		    kit_path_join(path, sizeof(path), kit_dir, name,
-				  &ignore) != 0)
-			continue;
-		kit_err_clear(&ignore);
-		if (kit_rm_rf(path, &ignore) != 0)
+		(void)snprintf(name, sizeof(name), "%d", v[i]);
+		if (kit_rm_rf_at(rfd, name, shown, &ignore) != 0)
 			kit_err_clear(&ignore);
 	}
 	free(v);
 	/* leftovers of an interrupted replacement */
-	if (kit_path_join(path, sizeof(path), kit_dir, "releases", &ignore) != 0)
-		return;
-	d = opendir(path);
+	d = kit_dir_list(rfd, shown, &ignore);
 	if (!d)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		char old[PATH_BYTES];
-
 		if (strncmp(de->d_name, ".old-", 5) != 0)
 			continue;
-		if (kit_path_join(old, sizeof(old), path, de->d_name,
-				  &ignore) == 0) {
+		if (kit_rm_rf_at(rfd, de->d_name, shown, &ignore) != 0)
 			kit_err_clear(&ignore);
-			if (kit_rm_rf(old, &ignore) != 0)
-				kit_err_clear(&ignore);
-		}
 	}
 	closedir(d);
 }
 
 /* ----------------------------------------------------------------- install */
 
-int
-kit_bundle_current_version(const char *kit_dir, int *version,
-			   struct kit_error *err)
+/* The version kit_dir's `current` (read at `at`, name `cur`) points to. */
+static int
+current_version_at(int at, const char *cur, const char *shown, int *version,
+		   struct kit_error *err)
 {
-	char cur[PATH_BYTES], target[256];
+	char target[256];
 	ssize_t n;
 
 	*version = 0;
-	if (kit_path_join(cur, sizeof(cur), kit_dir, "current", err) != 0)
-		return -1;
-	n = readlink(cur, target, sizeof(target) - 1);
+	n = readlinkat(at, cur, target, sizeof(target) - 1);
 	if (n < 0) {
 		if (errno == ENOENT)
 			return 0;
 		if (errno == EINVAL)
 			return kit_err(err, KIT_E_SECURITY,
 				       "%s is not a symlink; remove it and "
-				       "run kit-fetch update", cur);
+				       "run kit-fetch update", shown);
 		return kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
-				     cur);
+				     shown);
 	}
 	target[n] = '\0';
 	if (strncmp(target, "releases/", 9) != 0 ||
@@ -281,23 +272,58 @@ kit_bundle_current_version(const char *kit_dir, int *version,
 		*version = 0;
 		return kit_err(err, KIT_E_SECURITY,
 			       "%s points to an unexpected place; remove it and "
-			       "run kit-fetch update", cur);
+			       "run kit-fetch update", shown);
 	}
 	return 0;
 }
 
-/* Replace an existing releases/<version> with staging. */
-static int
-replace_release(const char *staging, const char *releases, const char *dest,
-		int is_current, struct kit_error *err)
+int
+kit_bundle_current_version(const char *kit_dir, int *version,
+			   struct kit_error *err)
 {
-	char trash[PATH_BYTES];
+	char cur[PATH_BYTES];
+
+	*version = 0;
+	if (kit_path_join(cur, sizeof(cur), kit_dir, "current", err) != 0)
+		return -1;
+	return current_version_at(AT_FDCWD, cur, cur, version, err);
+}
+
+/* kit_dir and its releases/, opened without following a link and only
+ * when this user owns them and no one else may write to them (created
+ * when create).  *kfd and *rfd receive the descriptors. */
+static int
+open_kit(const char *kit_dir, int create, int *kfd, int *rfd,
+	 char *rshown, size_t rsize, struct kit_error *err)
+{
+	*kfd = *rfd = -1;
+	if (kit_path_join(rshown, rsize, kit_dir, "releases", err) != 0 ||
+	    (create && kit_mkdir_p(kit_dir, 0755, err) != 0))
+		return -1;
+	*kfd = kit_dir_open_owned(AT_FDCWD, kit_dir, 0, kit_dir, err);
+	if (*kfd < 0)
+		return -1;
+	*rfd = kit_dir_open_owned(*kfd, "releases", create, rshown, err);
+	if (*rfd < 0) {
+		close(*kfd);
+		*kfd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Replace the existing release `name` in releases (rfd) with staging. */
+static int
+replace_release(const char *staging, int rfd, const char *releases,
+		const char *name, int is_current, struct kit_error *err)
+{
+	char trash[64];
 	struct kit_error ignore = {0};
 
 #ifdef RENAME_EXCHANGE
 	if (is_current) {
 		/* one atomic step: dest gets the new tree, staging the old */
-		if (renameat2(AT_FDCWD, staging, AT_FDCWD, dest,
+		if (renameat2(AT_FDCWD, staging, rfd, name,
 			      RENAME_EXCHANGE) == 0) {
 			if (kit_rm_rf(staging, &ignore) != 0) {
 				/* installed; the old copy stays behind */
@@ -306,30 +332,31 @@ replace_release(const char *staging, const char *releases, const char *dest,
 		}
 		if (errno != EINVAL && errno != ENOSYS)
 			return kit_err_errno(err, KIT_E_IO, errno,
-					     "cannot swap %s and %s", staging,
-					     dest);
+					     "cannot swap %s and %s/%s",
+					     staging, releases, name);
 		/* file system without RENAME_EXCHANGE: below, with a
 		 * short window where current dangles */
 	}
 #else
 	(void)is_current;
 #endif
-	if (kit_snprintf(err, trash, sizeof(trash), "%s/.old-%ld", releases,
+	if (kit_snprintf(err, trash, sizeof(trash), ".old-%ld",
 			 (long)getpid()) != 0)
 		return -1;
-	if (kit_rm_rf(trash, err) != 0)
+	if (kit_rm_rf_at(rfd, trash, releases, err) != 0)
 		return -1;
-	if (rename(dest, trash) != 0)
+	if (renameat(rfd, name, rfd, trash) != 0)
 		return kit_err_errno(err, KIT_E_IO, errno,
-				     "cannot move aside %s", dest);
-	if (rename(staging, dest) != 0) {
+				     "cannot move aside %s/%s", releases, name);
+	if (renameat(AT_FDCWD, staging, rfd, name) != 0) {
 		int e = errno;
 
-		(void)rename(trash, dest);
-		return kit_err_errno(err, KIT_E_IO, e, "cannot rename %s to %s",
-				     staging, dest);
+		(void)renameat(rfd, trash, rfd, name);
+		return kit_err_errno(err, KIT_E_IO, e,
+				     "cannot rename %s to %s/%s", staging,
+				     releases, name);
 	}
-	if (kit_rm_rf(trash, &ignore) != 0) {
+	if (kit_rm_rf_at(rfd, trash, releases, &ignore) != 0) {
 		/* installed; prune() removes the leftover later */
 	}
 	return 0;
@@ -339,9 +366,9 @@ int
 kit_bundle_install(const char *kit_dir, const char *staging_dir, int version,
 		   int keep, struct kit_error *err)
 {
-	char releases[PATH_BYTES], dest[PATH_BYTES], name[32];
+	char releases[PATH_BYTES], name[32];
 	struct stat st;
-	int cur = 0;
+	int cur = 0, kfd = -1, rfd = -1, rc = -1;
 
 	if (!kit_dir || !staging_dir || version < 1 || version > 999999999)
 		return kit_err(err, KIT_E_INVALID,
@@ -352,55 +379,70 @@ kit_bundle_install(const char *kit_dir, const char *staging_dir, int version,
 	if (lstat(staging_dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return kit_err(err, KIT_E_INVALID,
 			       "staging directory %s is missing", staging_dir);
-	if (kit_path_join(releases, sizeof(releases), kit_dir, "releases",
-			  err) != 0 ||
-	    kit_snprintf(err, name, sizeof(name), "%d", version) != 0 ||
-	    kit_path_join(dest, sizeof(dest), releases, name, err) != 0)
+	if (kit_snprintf(err, name, sizeof(name), "%d", version) != 0)
 		return -1;
-	if (kit_mkdir_p(releases, 0755, err) != 0) {
+	if (open_kit(kit_dir, 1, &kfd, &rfd, releases, sizeof(releases),
+		     err) != 0) {
 		kit_err_prefix(err, "cannot install into %s", kit_dir);
 		return -1;
 	}
-	if (kit_bundle_current_version(kit_dir, &cur, err) != 0)
-		return -1;
-	if (fsync_tree(staging_dir, err) != 0)
-		return -1;
-	if (lstat(dest, &st) == 0) {
-		if (replace_release(staging_dir, releases, dest,
+	if (current_version_at(kfd, "current", kit_dir, &cur, err) != 0 ||
+	    fsync_tree(staging_dir, err) != 0)
+		goto out;
+	if (fstatat(rfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (replace_release(staging_dir, rfd, releases, name,
 				    cur == version, err) != 0)
-			return -1;
-	} else if (rename(staging_dir, dest) != 0) {
+			goto out;
+	} else if (renameat(AT_FDCWD, staging_dir, rfd, name) != 0) {
 		int e = errno;
 
-		return kit_err_errno(err, KIT_E_IO, e, "cannot rename %s to %s%s",
-				     staging_dir, dest,
-				     e == EXDEV ? " (staging must be on the "
-						  "same file system)"
-						: "");
+		kit_err_errno(err, KIT_E_IO, e, "cannot rename %s to %s/%s%s",
+			      staging_dir, releases, name,
+			      e == EXDEV ? " (staging must be on the "
+					   "same file system)"
+					 : "");
+		goto out;
 	}
-	if (kit_fsync_path(releases, err) != 0 ||
-	    kit_fsync_parent(staging_dir, err) != 0)
-		return -1;
-	if (switch_current(kit_dir, version, err) != 0)
-		return -1;
-	prune(kit_dir, keep, version);
-	return 0;
+	if (fsync(rfd) != 0 && errno != EINVAL) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s", releases);
+		goto out;
+	}
+	if (kit_fsync_parent(staging_dir, err) != 0 ||
+	    switch_current(kfd, kit_dir, version, err) != 0)
+		goto out;
+	prune(rfd, releases, keep, version);
+	rc = 0;
+out:
+	close(rfd);
+	close(kfd);
+	return rc;
 }
 
 int
 kit_bundle_rollback(const char *kit_dir, struct kit_error *err)
 {
-	int cur = 0, *v = NULL, target = 0, rc = -1;
+	char releases[PATH_BYTES];
+	int cur = 0, *v = NULL, target = 0, rc = -1, kfd = -1, rfd = -1;
 	size_t n = 0, i;
+	struct stat st;
 
-	if (kit_bundle_current_version(kit_dir, &cur, err) != 0)
-		return -1;
-	if (cur == 0)
+	if (lstat(kit_dir, &st) != 0 && errno == ENOENT)
 		return kit_err(err, KIT_E_INVALID,
 			       "no kit is installed in %s; nothing to roll back",
 			       kit_dir);
-	if (list_releases(kit_dir, &v, &n, err) != 0)
+	if (open_kit(kit_dir, 0, &kfd, &rfd, releases, sizeof(releases),
+		     err) != 0)
 		return -1;
+	if (current_version_at(kfd, "current", kit_dir, &cur, err) != 0)
+		goto out;
+	if (cur == 0) {
+		kit_err(err, KIT_E_INVALID,
+			"no kit is installed in %s; nothing to roll back",
+			kit_dir);
+		goto out;
+	}
+	if (list_releases(rfd, releases, &v, &n, err) != 0)
+		goto out;
 	for (i = 0; i < n; i++)
 		if (v[i] < cur) {
 			target = v[i];
@@ -412,11 +454,15 @@ kit_bundle_rollback(const char *kit_dir, struct kit_error *err)
 			kit_dir, cur);
 		goto out;
 	}
-	if (switch_current(kit_dir, target, err) != 0)
+	if (switch_current(kfd, kit_dir, target, err) != 0)
 		goto out;
 	rc = 0;
 out:
 	free(v);
+	if (rfd >= 0)
+		close(rfd);
+	if (kfd >= 0)
+		close(kfd);
 	return rc;
 }
 
@@ -686,11 +732,11 @@ kit_bundle_lock(const char *state_dir, int *fd, struct kit_error *err)
 	*fd = -1;
 	if (kit_path_join(path, sizeof(path), state_dir, "lock", err) != 0)
 		return -1;
-	f = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* never through a link, nor a second name of a file elsewhere: the
+	 * pid is written into it */
+	f = kit_file_open_write(AT_FDCWD, path, O_RDWR | O_CREAT, 0644, err);
 	if (f < 0)
-		return kit_err_errno(err, KIT_E_IO, errno,
-				     "cannot open lock %s (is the state "
-				     "directory writable?)", path);
+		return -1;
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -741,25 +787,29 @@ kit_bundle_unlock(int fd)
 int
 kit_bundle_clean_staging(const char *state_dir, struct kit_error *err)
 {
-	char dir[PATH_BYTES], path[PATH_BYTES];
-	DIR *d;
+	char dir[PATH_BYTES];
+	DIR *d = NULL;
 	struct dirent *de;
-	int rc = -1;
+	struct stat st;
+	int fd = -1, rc = -1;
 
 	if (kit_path_join(dir, sizeof(dir), state_dir, "staging", err) != 0)
 		return -1;
-	d = opendir(dir);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
-				     dir);
-	}
+	if (lstat(dir, &st) != 0 && errno == ENOENT)
+		return 0;
+	/* staging itself must be ours and not a link (else this would
+	 * empty the directory it points to), and nothing below it is
+	 * traversed through a link */
+	fd = kit_dir_open_owned(AT_FDCWD, dir, 0, dir, err);
+	if (fd < 0)
+		return -1;
+	d = kit_dir_list(fd, dir, err);
+	if (d == NULL)
+		goto out;
 	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (kit_path_join(path, sizeof(path), dir, de->d_name, err) != 0 ||
-		    kit_rm_rf(path, err) != 0)
+		if (kit_rm_rf_at(fd, de->d_name, dir, err) != 0)
 			goto out;
 	}
 	if (errno != 0) {
@@ -768,6 +818,8 @@ kit_bundle_clean_staging(const char *state_dir, struct kit_error *err)
 	}
 	rc = 0;
 out:
-	closedir(d);
+	if (d)
+		closedir(d);
+	close(fd);
 	return rc;
 }

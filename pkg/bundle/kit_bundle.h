@@ -169,16 +169,21 @@ int kit_bundle_extract(const char *archive_path, const char *staging_dir,
  * current one; pruning is best effort and never fails the install.
  * A crash at any moment leaves current on the old or on the new release.
  * staging_dir must be on the same file system as kit_dir.
- * Errors: KIT_E_IO (disk, permissions, not a directory), KIT_E_INVALID.
- * On failure current is unchanged.
+ * kit_dir and kit_dir/releases are opened without following a link and
+ * refused unless this user owns them and no one else may write to them;
+ * everything below is reached through those descriptors, only real
+ * directories count as releases, and removal never traverses a link.
+ * Errors: KIT_E_IO (disk, permissions, not a directory, refused as
+ * above), KIT_E_INVALID.  On failure current is unchanged.
  */
 int kit_bundle_install(const char *kit_dir, const char *staging_dir,
 		       int version, int keep, struct kit_error *err) KIT_WUR;
 
 /*
  * Switch current to the highest release lower than the current one,
- * atomically.  KIT_E_INVALID when there is no kit or no earlier release,
- * KIT_E_IO on disk errors.
+ * atomically, with kit_dir checked as for kit_bundle_install().
+ * KIT_E_INVALID when there is no kit or no earlier release, KIT_E_IO on
+ * disk errors and refusals.
  */
 int kit_bundle_rollback(const char *kit_dir, struct kit_error *err) KIT_WUR;
 
@@ -214,16 +219,22 @@ int kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
  * Take the exclusive lock state_dir/lock (fcntl F_SETLK, never waits) and
  * write our pid into it; *fd receives the descriptor to pass to
  * kit_bundle_unlock().  KIT_E_IO "another kit-fetch is running (pid N)"
- * when held, KIT_E_IO when state_dir is not writable.  fcntl locks belong
- * to the process: do not open and close state_dir/lock elsewhere while
- * holding it (closing any descriptor of it drops the lock).
+ * when held, KIT_E_IO when state_dir is not writable or the lock is not a
+ * regular file of this user with one link (kit_file_open_write: a planted
+ * second link would have our pid written into a file elsewhere).  fcntl
+ * locks belong to the process: do not open and close state_dir/lock
+ * elsewhere while holding it (closing any descriptor of it drops the
+ * lock).
  */
 int kit_bundle_lock(const char *state_dir, int *fd, struct kit_error *err) KIT_WUR;
 /* Release and close; fd < 0 is a no-op. */
 void kit_bundle_unlock(int fd);
 
 /* Remove everything under state_dir/staging/ (left by a crash); hold the
- * lock.  A missing staging directory is fine.  KIT_E_IO on errors. */
+ * lock.  A missing staging directory is fine.  staging must be a real
+ * directory of this user that no one else may write to (else KIT_E_IO:
+ * a link there would empty the directory it points to); nothing below it
+ * is traversed through a link.  KIT_E_IO on errors. */
 int kit_bundle_clean_staging(const char *state_dir, struct kit_error *err) KIT_WUR;
 
 #endif

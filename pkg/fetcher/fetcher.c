@@ -41,12 +41,108 @@ state_path(const struct kit_fetcher_opts *o, char *out, size_t size,
 	return kit_path_join(out, size, o->state_dir, rel, err);
 }
 
-/* The state directory must exist and be writable by us. */
-static int
-check_state(const struct kit_fetcher_opts *o, struct kit_error *err)
-{
-	char path[PATH_MAX];
+/*
+ * The state directory.  kit-fetch often runs as root, and must never write,
+ * remove or read through it anything outside it, whatever another user
+ * planted there.  It is opened once, without following a link.  To write,
+ * it and every directory kit-fetch writes in below it must belong to this
+ * user and be writable by no one else, and the directories above it must
+ * belong to root or this user (kit_dir_open_top): then no one else can
+ * change what a path below it names, so the paths built on its canonical
+ * name (for the TUF client and the transport) lead where the checks went.
+ * Files written in place (lock, log, .part) must be regular files with
+ * one link; removal never traverses a link.  Refusals are KIT_E_IO (5).
+ */
+struct state {
+	int fd;
+	char *dir; /* canonical path, without links */
+	struct kit_fetcher_opts o; /* the caller's, with state_dir = dir */
+};
 
+static void
+state_close(struct state *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	free(s->dir);
+	s->dir = NULL;
+}
+
+static const char *const state_dirs[] = {"metadata", "downloads", "staging",
+					 "kits"};
+
+/* Every kit directory (kits/<campaign>) and its releases/ must be ours too:
+ * checked on every run, so a planted link is refused even when nothing
+ * changed in the repository. */
+static int
+check_kits(int sfd, const char *dir, struct kit_error *err)
+{
+	char shown[PATH_MAX], rel[PATH_MAX];
+	DIR *d = NULL;
+	struct dirent *de;
+	int kfd = -1, fd, rc = -1;
+
+	if (kit_snprintf(err, shown, sizeof(shown), "%s/kits", dir) != 0)
+		return -1;
+	kfd = kit_dir_open_owned(sfd, "kits", 0, shown, err);
+	if (kfd < 0)
+		return -1;
+	d = kit_dir_list(kfd, shown, err);
+	if (d == NULL)
+		goto out;
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (kit_snprintf(err, rel, sizeof(rel), "%s/%s", shown,
+				 de->d_name) != 0)
+			goto out;
+		fd = kit_dir_open_owned(kfd, de->d_name, 0, rel, err);
+		if (fd < 0)
+			goto out;
+		if (faccessat(fd, "releases", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+			int r;
+
+			if (kit_snprintf(err, rel, sizeof(rel),
+					 "%s/%s/releases", shown,
+					 de->d_name) != 0) {
+				close(fd);
+				goto out;
+			}
+			r = kit_dir_open_owned(fd, "releases", 0, rel, err);
+			if (r < 0) {
+				close(fd);
+				goto out;
+			}
+			close(r);
+		}
+		close(fd);
+	}
+	if (errno != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot read %s", shown);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (d)
+		closedir(d);
+	close(kfd);
+	return rc;
+}
+
+/* Open the state directory: for reading (status), or for writing with
+ * every check above, creating what is missing of its directories. */
+static int
+state_open(const struct kit_fetcher_opts *o, int writer, struct state *s,
+	   struct kit_error *err)
+{
+	char shown[PATH_MAX];
+	size_t i;
+	int fd;
+
+	s->fd = -1;
+	s->dir = NULL;
+	s->o = *o;
 	if (o->state_dir == NULL)
 		return kit_err(err, KIT_E_USAGE, "--state DIR is required");
 	if (!kit_dir_exists(o->state_dir))
@@ -55,19 +151,50 @@ check_state(const struct kit_fetcher_opts *o, struct kit_error *err)
 			       "with 'kit-fetch init --state %s --root ROOT "
 			       "--url URL'",
 			       o->state_dir, o->state_dir);
-	if (state_path(o, path, sizeof(path), "config.json", err) != 0)
+	s->fd = kit_dir_open_top(o->state_dir, 0, writer, &s->dir, err);
+	if (s->fd < 0)
 		return -1;
-	if (!kit_file_exists(path))
-		return kit_err(err, KIT_E_IO,
-			       "%s is not a kit-fetch state directory (no "
-			       "config.json); run 'kit-fetch init' first",
-			       o->state_dir);
-	if (access(o->state_dir, W_OK) != 0)
-		return kit_err(err, KIT_E_IO,
-			       "state directory %s is not writable (%s); run "
-			       "as the user that owns it, or make it writable",
-			       o->state_dir, strerror(errno));
+	s->o.state_dir = s->dir;
+	if (faccessat(s->fd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+		kit_err(err, KIT_E_IO,
+			"%s is not a kit-fetch state directory (no "
+			"config.json); run 'kit-fetch init' first",
+			o->state_dir);
+		goto fail;
+	}
+	if (!writer)
+		return 0;
+	if (access(s->dir, W_OK) != 0) {
+		kit_err(err, KIT_E_IO,
+			"state directory %s is not writable (%s); run "
+			"as the user that owns it, or make it writable",
+			o->state_dir, strerror(errno));
+		goto fail;
+	}
+	for (i = 0; i < sizeof(state_dirs) / sizeof(state_dirs[0]); i++) {
+		if (kit_snprintf(err, shown, sizeof(shown), "%s/%s", s->dir,
+				 state_dirs[i]) != 0)
+			goto fail;
+		fd = kit_dir_open_owned(s->fd, state_dirs[i], 1, shown, err);
+		if (fd < 0)
+			goto fail;
+		close(fd);
+	}
+	if (check_kits(s->fd, s->dir, err) != 0)
+		goto fail;
+	/* the log is appended to in place: a regular file of ours with one
+	 * link, created now so that every later write finds it so */
+	if (kit_snprintf(err, shown, sizeof(shown), "%s/log", s->dir) != 0)
+		goto fail;
+	fd = kit_file_open_write(AT_FDCWD, shown, O_WRONLY | O_APPEND | O_CREAT,
+				 0644, err);
+	if (fd < 0)
+		goto fail;
+	close(fd);
 	return 0;
+fail:
+	state_close(s);
+	return -1;
 }
 
 /* Append one JSON line to the log (O_APPEND, fsync). */
@@ -99,8 +226,8 @@ log_event(const struct kit_fetcher_opts *o, const char *event,
 	json_decref(j);
 	if (line == NULL)
 		return;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		  0644);
+	fd = kit_file_open_write(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT,
+				 0644, &ignore);
 	if (fd >= 0) {
 		size_t n = strlen(line);
 
@@ -166,9 +293,9 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 {
 	char path[PATH_MAX], meta[PATH_MAX];
 	json_t *cfg = NULL, *mirrors;
-	char *text = NULL;
+	char *text = NULL, *dir = NULL;
 	size_t i;
-	int rc = -1;
+	int rc = -1, sfd = -1, mfd = -1;
 
 	if (o->state_dir == NULL || o->root_json == NULL || o->url == NULL)
 		return kit_err(err, KIT_E_USAGE,
@@ -178,10 +305,15 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 			       "--office '%.64s': use the office id, lower case "
 			       "letters, digits and '-' (e.g. hungary)",
 			       o->office);
-	if (kit_mkdir_p(o->state_dir, 0755, err) != 0)
+	/* the same checks as every run's (state_open), before anything is
+	 * written there */
+	sfd = kit_dir_open_top(o->state_dir, 1, 1, &dir, err);
+	if (sfd < 0)
 		goto out;
-	if (state_path(o, meta, sizeof(meta), "metadata", err) != 0 ||
-	    kit_mkdir_p(meta, 0755, err) != 0)
+	if (kit_path_join(meta, sizeof(meta), dir, "metadata", err) != 0)
+		goto out;
+	mfd = kit_dir_open_owned(sfd, "metadata", 1, meta, err);
+	if (mfd < 0)
 		goto out;
 	if (kit_path_join(path, sizeof(path), meta, "root.json", err) != 0)
 		goto out;
@@ -225,7 +357,7 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	if (o->max_ratio > 0)
 		json_object_set_new(cfg, "max_ratio", json_integer(o->max_ratio));
 	text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (state_path(o, path, sizeof(path), "config.json", err) != 0 ||
+	if (kit_path_join(path, sizeof(path), dir, "config.json", err) != 0 ||
 	    kit_file_write_atomic(path, text, strlen(text), 0644, err) != 0)
 		goto out;
 	say(o, "state %s ready for %s (office %s); run 'kit-fetch update "
@@ -235,6 +367,11 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	rc = 0;
 out:
 	free(text);
+	free(dir);
+	if (mfd >= 0)
+		close(mfd);
+	if (sfd >= 0)
+		close(sfd);
 	json_decref(cfg);
 	if (rc != 0)
 		kit_err_prefix(err, "init");
@@ -243,6 +380,7 @@ out:
 
 struct run {
 	const struct kit_fetcher_opts *o;
+	int state_fd;
 	json_t *config;
 	struct kit_transport *t;
 	char etag[KIT_TRANSPORT_VALIDATOR_MAX];
@@ -279,15 +417,17 @@ fetch_cb(void *arg, const char *relpath, const char *dest, uint64_t max_len,
 	return KIT_TUF_FETCH_OK;
 }
 
+/* path beneath the directory fd (kit_file_read_at), or a plain path with
+ * AT_FDCWD. */
 static json_t *
-load_json(const char *path, size_t max, struct kit_error *err)
+load_json_at(int fd, const char *path, size_t max, struct kit_error *err)
 {
 	unsigned char *text = NULL;
 	size_t len;
 	json_error_t je;
 	json_t *j;
 
-	if (kit_file_read(path, max, &text, &len, err) != 0)
+	if (kit_file_read_at(fd, path, max, &text, &len, err) != 0)
 		return NULL;
 	j = json_loadb((char *)text, len, JSON_REJECT_DUPLICATES, &je);
 	free(text);
@@ -295,6 +435,36 @@ load_json(const char *path, size_t max, struct kit_error *err)
 		kit_err(err, KIT_E_INVALID, "%s:%d:%d: %s", path, je.line,
 			je.column, je.text);
 	return j;
+}
+
+static json_t *
+load_json(const char *path, size_t max, struct kit_error *err)
+{
+	return load_json_at(AT_FDCWD, path, max, err);
+}
+
+/* The installed kit's manifest, kits/<campaign>/current/manifest.json,
+ * read beneath the state directory sfd (dir) without following any link
+ * but `current` itself, whose target must be releases/<n>.  NULL (err
+ * set) when there is none or it cannot be read. */
+static json_t *
+current_manifest(int sfd, const char *dir, const char *campaign,
+		 struct kit_error *err)
+{
+	char kd[PATH_MAX], rel[PATH_MAX];
+	int v = 0;
+
+	if (kit_snprintf(err, kd, sizeof(kd), "%s/kits/%s", dir, campaign) ||
+	    kit_bundle_current_version(kd, &v, err) != 0)
+		return NULL;
+	if (v == 0) {
+		kit_err(err, KIT_E_INVALID, "%s: no kit installed", kd);
+		return NULL;
+	}
+	if (kit_snprintf(err, rel, sizeof(rel),
+			 "kits/%s/releases/%d/manifest.json", campaign, v))
+		return NULL;
+	return load_json_at(sfd, rel, MANIFEST_MAX, err);
 }
 
 static int
@@ -464,19 +634,15 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 
 /* Version and content digest of the installed kit (0 / NULL: none). */
 static int
-installed(const struct kit_fetcher_opts *o, const char *campaign,
-	  char *content, size_t size, char *office, size_t osize)
+installed(const struct run *r, const char *campaign, char *content,
+	  size_t size, char *office, size_t osize)
 {
-	char path[PATH_MAX];
 	struct kit_error ignore = {0};
 	json_t *m;
 	int v;
 
 	content[0] = office[0] = '\0';
-	if (snprintf(path, sizeof(path), "%s/kits/%s/current/manifest.json",
-		     o->state_dir, campaign) >= (int)sizeof(path))
-		return 0;
-	m = load_json(path, MANIFEST_MAX, &ignore);
+	m = current_manifest(r->state_fd, r->o->state_dir, campaign, &ignore);
 	if (m == NULL)
 		return 0;
 	v = (int)json_integer_value(json_object_get(m, "version"));
@@ -513,7 +679,7 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 			       "is not a kit version (an integer from 1 to "
 			       "2147483647); refused, tell the publisher",
 			       p->t.name);
-	cur = installed(o, p->campaign, cur_content, sizeof(cur_content),
+	cur = installed(r, p->campaign, cur_content, sizeof(cur_content),
 			cur_office, sizeof(cur_office));
 	if (cur > 0 && cur == p->version && p->content &&
 	    strcmp(cur_content, p->content) == 0 &&
@@ -579,7 +745,7 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	expect.office = p->office;
 	expect.version = p->version;
 	expect.content = p->content;
-	if (kit_rm_rf(staging, err) != 0 || kit_mkdir_p(kitdir, 0755, err) != 0)
+	if (kit_rm_rf(staging, err) != 0)
 		goto out;
 	if (kit_bundle_extract(dl, staging, &lim, kit_bundle_check_expect,
 			       &expect, &manifest, err) != 0)
@@ -611,20 +777,6 @@ out:
 	}
 	json_decref(manifest);
 	return rc;
-}
-
-static int
-mkdirs(const struct kit_fetcher_opts *o, struct kit_error *err)
-{
-	static const char *const dirs[] = {"downloads", "staging", "kits"};
-	char path[PATH_MAX];
-	size_t i;
-
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (state_path(o, path, sizeof(path), dirs[i], err) != 0 ||
-		    kit_mkdir_p(path, 0755, err) != 0)
-			return -1;
-	return 0;
 }
 
 static void
@@ -688,20 +840,26 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	size_t i, j, np;
 	int lock = -1, rc = -1, failed = 0;
 	struct kit_error first = {0};
+	struct state st;
 
 	memset(&r, 0, sizeof(r));
-	r.o = o;
-	if (check_state(o, err) != 0)
+	if (state_open(o, 1, &st, err) != 0)
 		return -1;
+	o = &st.o;
+	r.o = o;
+	r.state_fd = st.fd;
 	for (i = 0; i < n; i++)
-		if (!valid_id(campaigns[i]))
-			return kit_err(err, KIT_E_USAGE,
-				       "'%.64s' is not a campaign id (lower "
-				       "case letters, digits and '-')",
-				       campaigns[i]);
+		if (!valid_id(campaigns[i])) {
+			kit_err(err, KIT_E_USAGE,
+				"'%.64s' is not a campaign id (lower case "
+				"letters, digits and '-')",
+				campaigns[i]);
+			state_close(&st);
+			return -1;
+		}
 	if (kit_bundle_lock(o->state_dir, &lock, err) != 0)
 		goto out;
-	if (mkdirs(o, err) != 0 || kit_bundle_clean_staging(o->state_dir, err))
+	if (kit_bundle_clean_staging(o->state_dir, err) != 0)
 		goto out;
 	if (state_path(o, path, sizeof(path), "config.json", err) != 0)
 		goto out;
@@ -782,6 +940,7 @@ out:
 	kit_tuf_client_free(c);
 	kit_transport_free(r.t);
 	json_decref(r.config);
+	state_close(&st);
 	return rc;
 }
 
@@ -789,22 +948,23 @@ int
 kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 		   struct kit_error *err)
 {
-	char path[PATH_MAX];
 	struct kit_error ignore = {0};
 	json_t *status, *kits, *m, *cfg;
 	DIR *d;
 	struct dirent *de;
 	char *text;
+	struct state st;
+	int dfd;
 
-	if (check_state(o, err) != 0)
+	/* read only, as whoever runs it: nothing is followed through a
+	 * link below the state directory */
+	if (state_open(o, 0, &st, err) != 0)
 		return -1;
-	if (state_path(o, path, sizeof(path), "status.json", err) != 0)
-		return -1;
-	status = load_json(path, STATUS_MAX, &ignore);
+	o = &st.o;
+	status = load_json_at(st.fd, "status.json", STATUS_MAX, &ignore);
 	if (status == NULL)
 		status = json_pack("{s:s}", "result", "never updated");
-	state_path(o, path, sizeof(path), "config.json", &ignore);
-	cfg = load_json(path, CONFIG_MAX, &ignore);
+	cfg = load_json_at(st.fd, "config.json", CONFIG_MAX, &ignore);
 	if (cfg) {
 		json_object_set(status, "url", json_object_get(cfg, "url"));
 		json_object_set(status, "office", json_object_get(cfg, "office"));
@@ -812,23 +972,22 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 	}
 	kits = json_array();
 	json_object_set_new(status, "kits", kits);
-	if (state_path(o, path, sizeof(path), "kits", err) != 0) {
-		json_decref(status);
-		return -1;
-	}
-	d = opendir(path);
+	dfd = openat(st.fd, "kits", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					    O_CLOEXEC);
+	d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (d == NULL && dfd >= 0)
+		close(dfd);
 	while (d && (de = readdir(d)) != NULL) {
 		char mp[PATH_MAX];
 
-		if (de->d_name[0] == '.' ||
-		    snprintf(mp, sizeof(mp), "%s/%s/current/manifest.json", path,
+		if (!valid_id(de->d_name) ||
+		    snprintf(mp, sizeof(mp), "%s/kits/%s/current", st.dir,
 			     de->d_name) >= (int)sizeof(mp))
 			continue;
-		m = load_json(mp, MANIFEST_MAX, &ignore);
+		m = current_manifest(st.fd, st.dir, de->d_name, &ignore);
 		kit_err_clear(&ignore);
 		if (m == NULL)
 			continue;
-		mp[strlen(mp) - strlen("/manifest.json")] = '\0';
 		json_array_append_new(
 			kits, json_pack("{s:s, s:O, s:O, s:O, s:O, s:s}",
 					"campaign", de->d_name, "office",
@@ -879,6 +1038,7 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 			fprintf(out, "no kit installed yet\n");
 	}
 	json_decref(status);
+	state_close(&st);
 	return 0;
 }
 
@@ -913,10 +1073,15 @@ kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 	struct verify_ctx v = {out, NULL, 0};
 	size_t kits = 0;
 	int rc = 0;
+	struct state st;
 
-	if (check_state(o, err) != 0 ||
-	    state_path(o, path, sizeof(path), "kits", err) != 0)
+	if (state_open(o, 1, &st, err) != 0)
 		return -1;
+	o = &st.o;
+	if (state_path(o, path, sizeof(path), "kits", err) != 0) {
+		state_close(&st);
+		return -1;
+	}
 	d = opendir(path);
 	while (d && (de = readdir(d)) != NULL) {
 		struct kit_error e = {0};
@@ -945,6 +1110,7 @@ kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 	} else if (kits == 0) {
 		fprintf(out, "no kit installed\n");
 	}
+	state_close(&st);
 	return rc;
 }
 
@@ -954,22 +1120,25 @@ kit_fetcher_rollback(const struct kit_fetcher_opts *o, const char *campaign,
 {
 	char kd[PATH_MAX];
 	int lock = -1, rc = -1, v = 0;
+	struct state st;
 
-	if (check_state(o, err) != 0)
-		return -1;
 	if (!valid_id(campaign))
 		return kit_err(err, KIT_E_USAGE, "'%.64s' is not a campaign id",
 			       campaign);
+	if (state_open(o, 1, &st, err) != 0)
+		return -1;
+	o = &st.o;
 	if (kit_snprintf(err, kd, sizeof(kd), "%s/kits/%s", o->state_dir,
 			 campaign) != 0)
-		return -1;
-	if (!kit_dir_exists(kd))
-		return kit_err(err, KIT_E_INVALID,
-			       "campaign %s is not installed; see 'kit-fetch "
-			       "status'",
-			       campaign);
+		goto out;
+	if (!kit_dir_exists(kd)) {
+		kit_err(err, KIT_E_INVALID,
+			"campaign %s is not installed; see 'kit-fetch status'",
+			campaign);
+		goto out;
+	}
 	if (kit_bundle_lock(o->state_dir, &lock, err) != 0)
-		return -1;
+		goto out;
 	if (kit_bundle_rollback(kd, err) == 0 &&
 	    kit_bundle_current_version(kd, &v, err) == 0) {
 		say(o, "%s rolled back to version %d", campaign, v);
@@ -977,5 +1146,7 @@ kit_fetcher_rollback(const struct kit_fetcher_opts *o, const char *campaign,
 		rc = 0;
 	}
 	kit_bundle_unlock(lock);
+out:
+	state_close(&st);
 	return rc;
 }

@@ -564,21 +564,20 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 /* Open the part; with resume allowed keep and hash what is there. */
 static int open_part(struct job *j, struct kit_error *err)
 {
-	int flags = O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC;
+	int flags = O_RDWR | O_CREAT;
 	struct stat sb;
 	unsigned char *buf = NULL;
 	int rc = -1;
 
 	if (!j->resume_ok)
 		flags |= O_TRUNC;
-	j->fd = open(j->part, flags, 0644);
+	/* never through a link, nor into a file with a second name
+	 * elsewhere (a planted hard link would be overwritten) */
+	j->fd = kit_file_open_write(AT_FDCWD, j->part, flags, 0644, err);
 	if (j->fd < 0)
-		return kit_err_errno(err, KIT_E_IO, errno,
-				     "cannot open the partial download %s",
-				     j->part);
-	if (fstat(j->fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		kit_err(err, KIT_E_IO, "partial download %s is not a regular file",
-			j->part);
+		return -1;
+	if (fstat(j->fd, &sb) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot stat %s", j->part);
 		goto out;
 	}
 	j->offset = 0;

@@ -17,6 +17,13 @@ int
 kit_file_read(const char *path, size_t max, unsigned char **out, size_t *len,
 	      struct kit_error *err)
 {
+	return kit_file_read_at(AT_FDCWD, path, max, out, len, err);
+}
+
+int
+kit_file_read_at(int dirfd, const char *path, size_t max, unsigned char **out,
+		 size_t *len, struct kit_error *err)
+{
 	int fd = -1, rc = -1;
 	unsigned char *buf = NULL;
 	size_t n = 0, cap = 0;
@@ -26,15 +33,9 @@ kit_file_read(const char *path, size_t max, unsigned char **out, size_t *len,
 	*out = NULL;
 	if (len)
 		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", path);
+	fd = kit_file_open_read(dirfd, path, &st, err);
+	if (fd < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		kit_err(err, KIT_E_IO, "%s is not a regular file", path);
-		goto out;
-	}
 	if ((uint64_t)st.st_size > max) {
 		kit_err(err, KIT_E_SECURITY,
 			"%s is %lld bytes, larger than the %zu allowed", path,
@@ -199,20 +200,13 @@ kit_file_copy(const char *src, const char *dst, mode_t mode,
 	int in = -1, out = -1, rc = -1;
 	unsigned char *buf = NULL;
 	ssize_t r;
-	struct stat st;
 
 	if (kit_snprintf(err, tmp, sizeof(tmp), "%s.tmp.%ld", dst,
 			 (long)getpid()) != 0)
 		return -1;
-	in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", src);
+	in = kit_file_open_read(AT_FDCWD, src, NULL, err);
+	if (in < 0)
 		goto out;
-	}
-	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
-		kit_err(err, KIT_E_IO, "%s is not a regular file", src);
-		goto out;
-	}
 	unlink(tmp);
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		   mode);
@@ -268,20 +262,22 @@ kit_file_stream(const char *path,
 		void (*fn)(void *arg, const void *p, size_t n), void *arg,
 		uint64_t *len, struct kit_error *err)
 {
+	return kit_file_stream_at(AT_FDCWD, path, fn, arg, len, err);
+}
+
+int
+kit_file_stream_at(int dirfd, const char *path,
+		   void (*fn)(void *arg, const void *p, size_t n), void *arg,
+		   uint64_t *len, struct kit_error *err)
+{
 	unsigned char *buf = NULL;
 	uint64_t total = 0;
-	struct stat st;
 	ssize_t r;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = kit_file_open_read(dirfd, path, NULL, err);
 	if (fd < 0)
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
-				     path);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		kit_err(err, KIT_E_IO, "%s is not a regular file", path);
-		goto out;
-	}
+		return -1;
 	buf = kit_xmalloc(COPY_BLOCK * 4);
 	for (;;) {
 		r = read(fd, buf, COPY_BLOCK * 4);
@@ -346,48 +342,6 @@ kit_mkdir_p(const char *path, mode_t mode, struct kit_error *err)
 		return kit_err(err, KIT_E_IO, "%s exists and is not a directory",
 			       buf);
 	return 0;
-}
-
-int
-kit_rm_rf(const char *path, struct kit_error *err)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	char child[PATH_MAX];
-	int rc = 0;
-
-	if (lstat(path, &st) != 0) {
-		if (errno == ENOENT)
-			return 0;
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s",
-				     path);
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlink(path) != 0 && errno != ENOENT)
-			return kit_err_errno(err, KIT_E_IO, errno,
-					     "cannot remove %s", path);
-		return 0;
-	}
-	d = opendir(path);
-	if (d == NULL)
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
-				     path);
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (kit_path_join(child, sizeof(child), path, de->d_name,
-				  err) != 0 ||
-		    kit_rm_rf(child, err) != 0) {
-			rc = -1;
-			break;
-		}
-	}
-	closedir(d);
-	if (rc == 0 && rmdir(path) != 0 && errno != ENOENT)
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s",
-				     path);
-	return rc;
 }
 
 int

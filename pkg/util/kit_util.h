@@ -14,10 +14,12 @@
 #ifndef KIT_UTIL_H
 #define KIT_UTIL_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -127,9 +129,14 @@ int kit_str_is_id(const char *s, size_t max, int allow_upper_dot);
  * symlink could be planted (O_NOFOLLOW).  Every read has a hard cap.
  */
 /* Read the whole file (at most max bytes, else KIT_E_SECURITY "larger than
- * allowed").  *out is NUL-terminated, caller frees.  KIT_E_IO on errors. */
+ * allowed").  *out is NUL-terminated, caller frees.  KIT_E_IO on errors,
+ * and for anything but a regular file (opened as kit_file_open_read()). */
 int kit_file_read(const char *path, size_t max, unsigned char **out,
 		  size_t *len, struct kit_error *err) KIT_WUR;
+/* The same for path beneath the directory dirfd (see kit_file_open_read). */
+int kit_file_read_at(int dirfd, const char *path, size_t max,
+		     unsigned char **out, size_t *len,
+		     struct kit_error *err) KIT_WUR;
 /* Write buf to path atomically: path.tmp.<pid>, fsync, rename, fsync dir. */
 int kit_file_write_atomic(const char *path, const void *buf, size_t len,
 			  mode_t mode, struct kit_error *err) KIT_WUR;
@@ -147,10 +154,14 @@ int kit_fd_write_all(int fd, const void *buf, size_t len) KIT_WUR;
 int kit_file_stream(const char *path,
 		    void (*fn)(void *arg, const void *p, size_t n), void *arg,
 		    uint64_t *len, struct kit_error *err) KIT_WUR;
+int kit_file_stream_at(int dirfd, const char *path,
+		       void (*fn)(void *arg, const void *p, size_t n),
+		       void *arg, uint64_t *len, struct kit_error *err) KIT_WUR;
 int kit_file_exists(const char *path);
 int kit_dir_exists(const char *path);
 int kit_mkdir_p(const char *path, mode_t mode, struct kit_error *err) KIT_WUR;
-/* Remove a file or a whole tree; does not follow symlinks; ENOENT is ok. */
+/* Remove a file or a whole tree; ENOENT is ok.  No link is followed or
+ * traversed, at path or below it (kit_rm_rf_at(AT_FDCWD, path, path)). */
 int kit_rm_rf(const char *path, struct kit_error *err) KIT_WUR;
 int kit_fsync_path(const char *path, struct kit_error *err) KIT_WUR;
 /* fsync the directory containing path. */
@@ -161,6 +172,59 @@ int kit_path_join(char *out, size_t size, const char *a, const char *b,
 /* 1 if rel is a safe relative path: not empty, not absolute, no "." or
  * ".." component, no empty component, no backslash, valid UTF-8. */
 int kit_path_is_safe(const char *rel);
+
+/*
+ * Directories where someone else may have planted links: a state
+ * directory, removable media, a campaign directory.  Open the top once and
+ * walk below it with these; nothing here follows a symbolic link at any
+ * step below the directory descriptor it is given.  Errors are KIT_E_IO,
+ * one line naming the path (`shown`, or path) and what was refused.
+ */
+/* Open rel (a kit_path_is_safe() path) beneath the open directory dirfd:
+ * each directory on the way with O_NOFOLLOW|O_DIRECTORY (a link there is
+ * ENOTDIR), the last component with flags|O_NOFOLLOW|O_CLOEXEC (a link is
+ * ELOOP); mode when O_CREAT.  Returns the descriptor, or -1 with errno set
+ * (EINVAL for an unsafe rel). */
+int kit_openat_beneath(int dirfd, const char *rel, int flags, mode_t mode);
+/* Open an existing regular file for reading: path beneath dirfd as
+ * kit_openat_beneath(), or with dirfd AT_FDCWD a plain path whose last
+ * component only is not followed (the caller trusts its directories).
+ * Opened O_NONBLOCK, so that a FIFO cannot block the open, then refused
+ * unless fstat says regular file, then blocking again.  *st (may be NULL)
+ * receives its status.  Returns the descriptor, or -1. */
+int kit_file_open_read(int dirfd, const char *path, struct stat *st,
+		       struct kit_error *err) KIT_WUR;
+/* Open path (as kit_file_open_read) for writing in place with flags
+ * (O_WRONLY or O_RDWR, O_CREAT, O_APPEND, O_TRUNC) and mode: only a
+ * regular file of this user with exactly one link (a second link could be
+ * a file outside the directory), truncated only once that is checked. */
+int kit_file_open_write(int dirfd, const char *path, int flags, mode_t mode,
+			struct kit_error *err) KIT_WUR;
+/* Open the directory name (one component) under dirfd without following
+ * a link, creating it first (mode 0755) when create, and only if it is
+ * owned by this user and writable by no one else (group or others): what
+ * another user cannot write into, they cannot plant links in.  shown names
+ * it in messages.  Returns the descriptor, or -1. */
+int kit_dir_open_owned(int dirfd, const char *name, int create,
+		       const char *shown, struct kit_error *err) KIT_WUR;
+/* Open the top directory path (created with its parents when create), its
+ * last component not a link.  With writer, also refuse it unless owned by
+ * this user and writable by no one else, and unless every directory above
+ * it is owned by root or this user and writable by no one else (or
+ * sticky, as /tmp): then no other user can move the path elsewhere.
+ * *canon receives the absolute path without links of what was opened
+ * (caller frees); build further paths on it.  Returns the descriptor. */
+int kit_dir_open_top(const char *path, int create, int writer, char **canon,
+		     struct kit_error *err) KIT_WUR;
+/* A stream of the entries of the open directory dirfd (its own offset;
+ * dirfd stays open), for readdir() and closedir(); NULL on errors. */
+DIR *kit_dir_list(int dirfd, const char *shown, struct kit_error *err) KIT_WUR;
+/* Remove name beneath dirfd: a file or a link (never followed) in one
+ * call, or a tree whose directories are opened O_NOFOLLOW one level at a
+ * time, so that no link is ever traversed.  ENOENT is success.  At most
+ * 256 levels deep (one descriptor per level).  shown names name. */
+int kit_rm_rf_at(int dirfd, const char *name, const char *shown,
+		 struct kit_error *err) KIT_WUR;
 
 /*
  * A growable byte buffer with a hard cap fixed at creation.

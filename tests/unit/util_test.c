@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -272,6 +274,128 @@ test_files(void **state)
 }
 
 static void
+put(const char *dir, const char *rel, const char *text)
+{
+	char p[512];
+	struct kit_error err = {0};
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	if (kit_file_write_atomic(p, text, strlen(text), 0644, &err) != 0)
+		fail_msg("%s", err.msg);
+}
+
+/* Walking below an opened directory never goes through a link, opening a
+ * FIFO never blocks, a second link to a file is never written through,
+ * and removal never traverses a link. */
+static void
+test_no_links(void **state)
+{
+	struct kit_error err = {0};
+	char dir[] = "/tmp/kit-util-XXXXXX", p[512], q[512];
+	unsigned char *data = NULL;
+	char *canon = NULL;
+	size_t len;
+	int dfd, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/in/sub", dir);
+	assert_int_equal(kit_mkdir_p(p, 0755, &err), 0);
+	snprintf(p, sizeof(p), "%s/out", dir);
+	assert_int_equal(kit_mkdir_p(p, 0755, &err), 0);
+	put(dir, "in/sub/f", "inside");
+	put(dir, "out/secret", "outside");
+	snprintf(p, sizeof(p), "%s/in", dir);
+	dfd = open(p, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	snprintf(p, sizeof(p), "%s/in/l", dir);
+	assert_int_equal(symlink("../out", p), 0);
+	snprintf(p, sizeof(p), "%s/in/sub/lf", dir);
+	assert_int_equal(symlink("../../out/secret", p), 0);
+
+	fd = kit_openat_beneath(dfd, "sub/f", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	/* a link as a directory on the way, or as the file itself */
+	assert_int_equal(kit_openat_beneath(dfd, "l/secret", O_RDONLY, 0), -1);
+	assert_int_equal(errno, ENOTDIR);
+	assert_int_equal(kit_openat_beneath(dfd, "sub/lf", O_RDONLY, 0), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(kit_openat_beneath(dfd, "../out/secret", O_RDONLY, 0), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(kit_file_read_at(dfd, "sub/f", 100, &data, &len, &err), 0);
+	assert_string_equal((char *)data, "inside");
+	free(data);
+	assert_int_equal(kit_file_read_at(dfd, "l/secret", 100, &data, &len, &err), -1);
+	assert_non_null(strstr(err.msg, "symbolic link"));
+	kit_err_clear(&err);
+
+	/* a FIFO is refused at once, not waited on */
+	snprintf(p, sizeof(p), "%s/in/fifo", dir);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	assert_int_equal(kit_file_read(p, 100, &data, &len, &err), -1);
+	assert_int_equal(err.code, KIT_E_IO);
+	assert_non_null(strstr(err.msg, "a FIFO, not a regular file"));
+	kit_err_clear(&err);
+
+	/* a hard link to a file elsewhere is not written, nor truncated */
+	snprintf(p, sizeof(p), "%s/out/secret", dir);
+	snprintf(q, sizeof(q), "%s/in/part", dir);
+	assert_int_equal(link(p, q), 0);
+	assert_int_equal(kit_file_open_write(AT_FDCWD, q, O_RDWR | O_CREAT | O_TRUNC, 0644, &err), -1);
+	assert_non_null(strstr(err.msg, "2 hard links"));
+	kit_err_clear(&err);
+	assert_int_equal(kit_file_read(p, 100, &data, &len, &err), 0);
+	assert_string_equal((char *)data, "outside");
+	free(data);
+	assert_int_equal(unlink(q), 0);
+	fd = kit_file_open_write(AT_FDCWD, q, O_WRONLY | O_CREAT | O_TRUNC, 0644, &err);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* directories of ours only, never a link */
+	assert_int_equal(kit_dir_open_owned(dfd, "l", 0, "in/l", &err), -1);
+	assert_non_null(strstr(err.msg, "refusing in/l: it is a symbolic link"));
+	kit_err_clear(&err);
+	fd = kit_dir_open_owned(dfd, "sub", 0, "in/sub", &err);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/in/sub", dir);
+	assert_int_equal(chmod(p, 0777), 0);
+	assert_int_equal(kit_dir_open_owned(dfd, "sub", 0, "in/sub", &err), -1);
+	assert_non_null(strstr(err.msg, "writable by everyone"));
+	kit_err_clear(&err);
+	assert_int_equal(chmod(p, 0755), 0);
+	snprintf(p, sizeof(p), "%s/in/l", dir);
+	assert_int_equal(kit_dir_open_top(p, 0, 0, &canon, &err), -1);
+	assert_null(canon);
+	kit_err_clear(&err);
+	snprintf(p, sizeof(p), "%s/in/sub/", dir);
+	fd = kit_dir_open_top(p, 0, 1, &canon, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/in/sub", dir);
+	assert_string_equal(canon, p);
+	free(canon);
+
+	/* removal: links go, what they point to stays */
+	snprintf(p, sizeof(p), "%s/in/sub/deeper", dir);
+	assert_int_equal(kit_mkdir_p(p, 0755, &err), 0);
+	snprintf(p, sizeof(p), "%s/in/sub/deeper/l", dir);
+	assert_int_equal(symlink("../../../out", p), 0);
+	assert_int_equal(kit_rm_rf_at(dfd, "l", "in/l", &err), 0);
+	assert_int_equal(kit_rm_rf_at(dfd, "sub", "in/sub", &err), 0);
+	assert_int_equal(kit_rm_rf_at(dfd, "sub", "in/sub", &err), 0); /* gone */
+	snprintf(p, sizeof(p), "%s/out/secret", dir);
+	assert_true(kit_file_exists(p));
+	snprintf(p, sizeof(p), "%s/in/sub", dir);
+	assert_false(kit_dir_exists(p));
+	close(dfd);
+	assert_int_equal(kit_rm_rf(dir, &err), 0);
+	assert_false(kit_dir_exists(dir));
+}
+
+static void
 test_buf_and_utf8(void **state)
 {
 	struct kit_error err = {0};
@@ -405,6 +529,7 @@ main(void)
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_no_links),
 		cmocka_unit_test(test_buf_and_utf8),
 	};
 
