@@ -12,6 +12,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "kit_crypto.h"
@@ -22,9 +23,12 @@ struct kit_sha256 {
 	EVP_MD_CTX *ctx;
 };
 
+#define PUBLIC_PEM_MAX (16 * 1024)
+
 struct kit_key {
 	EVP_PKEY *pkey;
 	int has_private;
+	enum kit_key_scheme scheme;
 };
 
 struct kit_sha256 *
@@ -178,6 +182,70 @@ wrap(EVP_PKEY *pkey, int has_private)
 
 	k->pkey = pkey;
 	k->has_private = has_private;
+	k->scheme = KIT_KEY_ED25519;
+	return k;
+}
+
+enum kit_key_scheme
+kit_key_scheme(const struct kit_key *k)
+{
+	return k->scheme;
+}
+
+/* The key type the scheme needs: P-256 for ECDSA, RSA of a sane size. */
+static int
+pem_key_fits(EVP_PKEY *pkey, enum kit_key_scheme scheme)
+{
+	char group[64] = "";
+	size_t glen = 0;
+	int bits = EVP_PKEY_get_bits(pkey);
+
+	switch (scheme) {
+	case KIT_KEY_ECDSA_P256:
+		return EVP_PKEY_is_a(pkey, "EC") &&
+		       EVP_PKEY_get_utf8_string_param(pkey, "group", group,
+						      sizeof(group), &glen) == 1 &&
+		       strcmp(group, "prime256v1") == 0;
+	case KIT_KEY_RSA_PSS_SHA256:
+		return EVP_PKEY_is_a(pkey, "RSA") && bits >= 2048 && bits <= 8192;
+	case KIT_KEY_ED25519:
+		return EVP_PKEY_is_a(pkey, "ED25519");
+	}
+	return 0;
+}
+
+struct kit_key *
+kit_key_from_public_pem(const char *pem, enum kit_key_scheme scheme,
+			struct kit_error *err)
+{
+	size_t len = pem != NULL ? strlen(pem) : 0;
+	EVP_PKEY *pkey = NULL;
+	struct kit_key *k;
+	BIO *mem;
+
+	if (len == 0 || len > PUBLIC_PEM_MAX) {
+		kit_err(err, KIT_E_SECURITY, "public key: no PEM text, or more "
+			"than %d bytes", PUBLIC_PEM_MAX);
+		return NULL;
+	}
+	mem = BIO_new_mem_buf(pem, (int)len);
+	if (mem != NULL)
+		pkey = PEM_read_bio_PUBKEY(mem, NULL, NULL, NULL);
+	BIO_free(mem);
+	if (pkey == NULL) {
+		kit_err_ssl(err, KIT_E_SECURITY, "public key is not a PEM "
+			    "SubjectPublicKeyInfo");
+		return NULL;
+	}
+	if (!pem_key_fits(pkey, scheme)) {
+		EVP_PKEY_free(pkey);
+		ERR_clear_error();
+		kit_err(err, KIT_E_SECURITY, "public key is not of the type its "
+			"scheme needs (ECDSA P-256, or RSA of 2048 to 8192 bits)");
+		return NULL;
+	}
+	k = wrap(pkey, 0);
+	k->scheme = scheme;
 	return k;
 }
 
@@ -383,19 +451,42 @@ int
 kit_key_verify(const struct kit_key *k, const void *msg, size_t len,
 	       const unsigned char *sig, size_t siglen, struct kit_error *err)
 {
+	static const char *const names[] = {
+		"Ed25519", "ECDSA P-256", "RSA-PSS",
+	};
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok;
+	EVP_PKEY_CTX *pctx = NULL;
+	int ok = 0;
 
 	if (ctx == NULL)
 		return kit_err(err, KIT_E_INVALID, "out of memory");
-	ok = siglen == KIT_ED25519_SIG_LEN &&
-	     EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1 &&
-	     EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1;
+	switch (k->scheme) {
+	case KIT_KEY_ED25519: /* pure Ed25519: no digest of ours */
+		ok = siglen == KIT_ED25519_SIG_LEN &&
+		     EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k->pkey) == 1;
+		break;
+	case KIT_KEY_ECDSA_P256: /* DER (r, s) over SHA-256 */
+		ok = siglen > 0 && siglen <= 72 &&
+		     EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+					  k->pkey) == 1;
+		break;
+	case KIT_KEY_RSA_PSS_SHA256:
+		/* securesystemslib signs with the digest's length as salt
+		 * and verifies with any salt length (PSS.AUTO): the same. */
+		ok = siglen == (size_t)EVP_PKEY_get_size(k->pkey) &&
+		     EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL,
+					  k->pkey) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1 &&
+		     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
+		break;
+	}
+	ok = ok && EVP_DigestVerify(ctx, sig, siglen, msg, len) == 1;
 	EVP_MD_CTX_free(ctx);
 	ERR_clear_error();
 	if (!ok)
-		return kit_err(err, KIT_E_SECURITY,
-			       "Ed25519 signature does not verify");
+		return kit_err(err, KIT_E_SECURITY, "%s signature does not verify",
+			       names[k->scheme]);
 	return 0;
 }
 

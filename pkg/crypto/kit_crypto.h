@@ -49,8 +49,28 @@ void kit_sha512_hex(const void *p, size_t n, char *hex);
 int kit_digests_file(const char *path, char *sha256hex, char *sha512hex,
 		     uint64_t *len, struct kit_error *err) KIT_WUR;
 
-/* An Ed25519 key, private or public only.  Opaque. */
+/*
+ * A key, private or public only.  Opaque.  Keys made, saved, loaded and
+ * used for signing are Ed25519 (kit-publish writes only those); public
+ * keys of the other TUF schemes are read for verification only.
+ */
 struct kit_key;
+enum kit_key_scheme {
+	KIT_KEY_ED25519 = 0,      /* "ed25519": raw 64-byte signature */
+	KIT_KEY_ECDSA_P256 = 1,   /* "ecdsa-sha2-nistp256": P-256, SHA-256,
+				   * DER signature */
+	KIT_KEY_RSA_PSS_SHA256 = 2, /* "rsassa-pss-sha256": MGF1-SHA-256, any
+				     * salt length on verification */
+};
+/* A public key for scheme from a PEM SubjectPublicKeyInfo ("-----BEGIN
+ * PUBLIC KEY-----", as securesystemslib writes "keyval.public" for ECDSA
+ * and RSA keys).  KIT_E_SECURITY when it does not parse, is another type
+ * than the scheme needs (P-256 for ECDSA; RSA of 2048 to 8192 bits), or is
+ * longer than 16 KiB. */
+struct kit_key *kit_key_from_public_pem(const char *pem,
+					enum kit_key_scheme scheme,
+					struct kit_error *err) KIT_WUR;
+enum kit_key_scheme kit_key_scheme(const struct kit_key *k);
 struct kit_key *kit_key_generate(struct kit_error *err) KIT_WUR;
 /* From 32 raw public bytes given as 64 hex digits (TUF "keyval.public"). */
 struct kit_key *kit_key_from_public_hex(const char *hex,
@@ -65,9 +85,9 @@ int kit_key_has_private(const struct kit_key *k);
  * objects (or key ids) with the same fingerprint are one key. */
 int kit_key_fingerprint(const struct kit_key *k, unsigned char *out,
 			struct kit_error *err) KIT_WUR;
-/* The raw 32-byte public key. */
+/* The raw 32-byte public key (Ed25519 keys only; zeros for others). */
 void kit_key_public_raw(const struct kit_key *k, unsigned char *out);
-/* Public key as 64 lowercase hex digits into hex[65]. */
+/* Public key as 64 lowercase hex digits into hex[65] (Ed25519 only). */
 void kit_key_public_hex(const struct kit_key *k, char *hex);
 /* Save the private key as passphrase-encrypted PKCS#8 PEM (AES-256-CBC,
  * scrypt-free PBKDF2 as OpenSSL defaults), created O_EXCL mode 0600. */
@@ -77,10 +97,11 @@ int kit_key_save(const struct kit_key *k, const char *path,
  * decrypt.  Refuses a file readable by group or others? no: warns only. */
 struct kit_key *kit_key_load(const char *path, const char *passphrase,
 			     struct kit_error *err) KIT_WUR;
-/* Sign msg; sig receives KIT_ED25519_SIG_LEN bytes. */
+/* Sign msg with an Ed25519 private key; sig receives KIT_ED25519_SIG_LEN
+ * bytes. */
 int kit_key_sign(const struct kit_key *k, const void *msg, size_t len,
 		 unsigned char *sig, struct kit_error *err) KIT_WUR;
-/* 0 when sig is a valid signature of msg by k, else -1 with
+/* 0 when sig is a valid signature of msg by k in k's scheme, else -1 with
  * KIT_E_SECURITY. */
 int kit_key_verify(const struct kit_key *k, const void *msg, size_t len,
 		   const unsigned char *sig, size_t siglen,

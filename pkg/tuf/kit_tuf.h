@@ -11,11 +11,14 @@
  * signatures, version (no rollback) and expiry.  Only the four top-level
  * roles are supported: delegated targets roles are ignored (a target that
  * only a delegated role lists is "not found"), and the writer never writes
- * delegations.  Keys are ed25519 ({"keytype":"ed25519","scheme":"ed25519",
- * "keyval":{"public":"<64 hex>"}}); the writer makes key ids the SHA-256
- * hex of that object's canonical JSON, the client does not require it (see
- * kit_tuf_verify()); keys of other types in a root are ignored (they never
- * count towards a threshold).  Hashes (of targets and of metadata
+ * delegations.  The writer makes ed25519 keys ({"keytype":"ed25519",
+ * "scheme":"ed25519","keyval":{"public":"<64 hex>"}}) with key ids the
+ * SHA-256 hex of that object's canonical JSON; the client also verifies
+ * "ecdsa"/"ecdsa-sha2-nistp256" keys of scheme "ecdsa-sha2-nistp256" and
+ * "rsa" keys of scheme "rsassa-pss-sha256" (keyval.public a PEM public
+ * key, signatures hex: DER for ECDSA), does not require key ids to be
+ * hashes (see kit_tuf_verify()), and ignores keys of other types (they
+ * never count towards a threshold).  Hashes (of targets and of metadata
  * files): "sha256" and "sha512" are computed and must be exactly their
  * digest in lower-case hex (else the metadata is refused); every one of
  * them that is listed must match; other algorithms are ignored, and a

@@ -512,9 +512,17 @@ tuf_key_load(const json_t *key)
 
 	if (type == NULL || scheme == NULL || pub == NULL)
 		return NULL;
+	/* The key types and schemes of the specification, as
+	 * securesystemslib writes them: ed25519 in hex, the others PEM. */
 	if (strcmp(type, "ed25519") == 0 && strcmp(scheme, "ed25519") == 0 &&
 	    strlen(pub) == 2 * KIT_ED25519_PUB_LEN)
 		return kit_key_from_public_hex(pub, &e);
+	if ((strcmp(type, "ecdsa") == 0 ||
+	     strcmp(type, "ecdsa-sha2-nistp256") == 0) &&
+	    strcmp(scheme, "ecdsa-sha2-nistp256") == 0)
+		return kit_key_from_public_pem(pub, KIT_KEY_ECDSA_P256, &e);
+	if (strcmp(type, "rsa") == 0 && strcmp(scheme, "rsassa-pss-sha256") == 0)
+		return kit_key_from_public_pem(pub, KIT_KEY_RSA_PSS_SHA256, &e);
 	return NULL;
 }
 
@@ -532,26 +540,35 @@ int
 kit_tuf_verify(const json_t *root, enum kit_tuf_role role, const json_t *meta,
 	       const char *what, struct kit_error *err)
 {
-	const json_t *rs, *keys, *r, *ids, *sigs, *sig;
+	const json_t *rs = json_object_get(root, "signed");
+	const json_t *r = json_object_get(json_object_get(rs, "roles"),
+					  role_names[role]);
+
+	return tuf_verify_keys(json_object_get(rs, "keys"),
+			       json_object_get(r, "keyids"),
+			       json_integer_value(json_object_get(r, "threshold")),
+			       role_names[role], meta, what, err);
+}
+
+int
+tuf_verify_keys(const json_t *keys, const json_t *ids, int64_t threshold,
+		const char *role, const json_t *meta, const char *what,
+		struct kit_error *err)
+{
+	const json_t *sigs, *sig;
 	const char *kid, *sighex;
 	unsigned char (*seen)[KIT_SHA256_LEN] = NULL;
 	unsigned char fp[KIT_SHA256_LEN], *raw = NULL;
 	struct kit_buf b;
 	struct kit_key *k = NULL;
 	struct kit_error e;
-	int64_t threshold;
 	size_t i, j, nsig, rawlen, nseen = 0, invalid = 0;
 	int rc = -1, dup, listed;
 
 	kit_buf_init(&b, KIT_TUF_MAX_CANONICAL);
-	rs = json_object_get(root, "signed");
-	keys = json_object_get(rs, "keys");
-	r = json_object_get(json_object_get(rs, "roles"), role_names[role]);
-	ids = json_object_get(r, "keyids");
-	threshold = json_integer_value(json_object_get(r, "threshold"));
 	if (!json_is_object(keys) || !json_is_array(ids) || threshold < 1) {
-		kit_err(err, KIT_E_SECURITY, "%s: the trusted root defines no "
-			"role %s", what, role_names[role]);
+		kit_err(err, KIT_E_SECURITY, "%s: the trusted metadata define "
+			"no keys or threshold for role %.80s", what, role);
 		goto out;
 	}
 	memset(&e, 0, sizeof(e));
@@ -606,14 +623,14 @@ kit_tuf_verify(const json_t *root, enum kit_tuf_role role, const json_t *meta,
 	}
 	if ((int64_t)nseen < threshold) {
 		kit_err(err, KIT_E_SECURITY,
-			"%s: %zu valid signature%s by %s keys, threshold %lld "
+			"%s: %zu valid signature%s by %.80s keys, threshold %lld "
 			"required (%zu invalid, %zu signature%s in all); refused: "
 			"the file was not signed by the keys the trusted root "
-			"names for %s (tampering, or a mirror serves a foreign "
+			"names for %.80s (tampering, or a mirror serves a foreign "
 			"repository)",
-			what, nseen, nseen == 1 ? "" : "s", role_names[role],
+			what, nseen, nseen == 1 ? "" : "s", role,
 			(long long)threshold, invalid, nsig, nsig == 1 ? "" : "s",
-			role_names[role]);
+			role);
 		goto out;
 	}
 	rc = 0;

@@ -274,6 +274,143 @@ test_minisign_real_tool(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Run a shell command; fail the test when it fails. */
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct kit_error err = {0};
+	unsigned char *b = NULL;
+
+	if (kit_file_read(path, 1 << 20, &b, len, &err) != 0)
+		fail_msg("%s: %s", path, err.msg);
+	return (char *)b;
+}
+
+/*
+ * ECDSA P-256 and RSA-PSS public keys, with keys and signatures made by the
+ * openssl tool as securesystemslib makes them (PEM SubjectPublicKeyInfo,
+ * DER ECDSA signature, PSS with MGF1-SHA-256 and a 32-byte salt); wrong
+ * messages, wrong padding, other curves and small RSA keys refused.
+ */
+static void
+test_other_key_types(void **state)
+{
+	static const struct {
+		const char *gen, *sigopt;
+		enum kit_key_scheme scheme;
+	} kinds[] = {
+		{"-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "",
+		 KIT_KEY_ECDSA_P256},
+		{"-algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+		 "-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest",
+		 KIT_KEY_RSA_PSS_SHA256},
+		/* the largest salt (another signer's choice) verifies too */
+		{"-algorithm RSA -pkeyopt rsa_keygen_bits:3072",
+		 "-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:max",
+		 KIT_KEY_RSA_PSS_SHA256},
+	};
+	static const char *const misfits[] = {
+		"-algorithm EC -pkeyopt ec_paramgen_curve:P-384",
+		"-algorithm RSA -pkeyopt rsa_keygen_bits:1024",
+		"-algorithm ED25519",
+	};
+	struct kit_error err = {0};
+	char dir[] = "/tmp/kit-crypto-XXXXXX";
+	unsigned char fp1[KIT_SHA256_LEN], fp2[KIT_SHA256_LEN];
+	struct kit_key *k, *k2;
+	char path[256], *pem, *sig;
+	size_t i, pemlen, siglen;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sh("printf 'signed bytes' >%s/msg", dir);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		sh("cd %s && openssl genpkey %s -out key.pem 2>/dev/null && "
+		   "openssl pkey -in key.pem -pubout -out pub.pem && "
+		   "openssl dgst -sha256 %s -sign key.pem -out sig msg && "
+		   "openssl dgst -sha256 -sigopt rsa_padding_mode:pkcs1 "
+		   "-sign key.pem -out sig-pkcs1 msg 2>/dev/null || true",
+		   dir, kinds[i].gen, kinds[i].sigopt);
+		snprintf(path, sizeof(path), "%s/pub.pem", dir);
+		pem = slurp(path, &pemlen);
+		snprintf(path, sizeof(path), "%s/sig", dir);
+		sig = slurp(path, &siglen);
+		k = kit_key_from_public_pem(pem, kinds[i].scheme, &err);
+		if (k == NULL)
+			fail_msg("%s: %s", kinds[i].gen, err.msg);
+		assert_int_equal(kit_key_scheme(k), kinds[i].scheme);
+		assert_false(kit_key_has_private(k));
+		if (kit_key_verify(k, "signed bytes", 12, (unsigned char *)sig,
+				   siglen, &err) != 0)
+			fail_msg("%s: %s", kinds[i].gen, err.msg);
+		assert_int_equal(kit_key_verify(k, "signed bytez", 12,
+						(unsigned char *)sig, siglen,
+						&err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		sig[siglen / 2] ^= 1;
+		assert_int_equal(kit_key_verify(k, "signed bytes", 12,
+						(unsigned char *)sig, siglen,
+						&err), -1);
+		free(sig);
+		if (kinds[i].scheme == KIT_KEY_RSA_PSS_SHA256) {
+			/* PKCS#1 v1.5 is another scheme */
+			snprintf(path, sizeof(path), "%s/sig-pkcs1", dir);
+			sig = slurp(path, &siglen);
+			assert_int_equal(kit_key_verify(k, "signed bytes", 12,
+							(unsigned char *)sig,
+							siglen, &err), -1);
+			free(sig);
+		}
+		/* the same key read again has the same fingerprint */
+		k2 = kit_key_from_public_pem(pem, kinds[i].scheme, &err);
+		assert_non_null(k2);
+		assert_int_equal(kit_key_fingerprint(k, fp1, &err), 0);
+		assert_int_equal(kit_key_fingerprint(k2, fp2, &err), 0);
+		assert_memory_equal(fp1, fp2, sizeof(fp1));
+		kit_key_free(k2);
+		/* and is refused for the other scheme */
+		memset(&err, 0, sizeof(err));
+		assert_null(kit_key_from_public_pem(
+			pem, kinds[i].scheme == KIT_KEY_ECDSA_P256
+				? KIT_KEY_RSA_PSS_SHA256 : KIT_KEY_ECDSA_P256,
+			&err));
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		kit_key_free(k);
+		free(pem);
+	}
+	for (i = 0; i < sizeof(misfits) / sizeof(misfits[0]); i++) {
+		sh("cd %s && openssl genpkey %s -out key.pem 2>/dev/null && "
+		   "openssl pkey -in key.pem -pubout -out pub.pem", dir, misfits[i]);
+		snprintf(path, sizeof(path), "%s/pub.pem", dir);
+		pem = slurp(path, &pemlen);
+		memset(&err, 0, sizeof(err));
+		assert_null(kit_key_from_public_pem(pem, KIT_KEY_ECDSA_P256, &err));
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		assert_null(kit_key_from_public_pem(pem, KIT_KEY_RSA_PSS_SHA256, &err));
+		free(pem);
+	}
+	memset(&err, 0, sizeof(err));
+	assert_null(kit_key_from_public_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n"
+					    "-----END PUBLIC KEY-----\n",
+					    KIT_KEY_ECDSA_P256, &err));
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_null(kit_key_from_public_pem("", KIT_KEY_ECDSA_P256, &err));
+	sh("rm -rf %s", dir);
+}
+
 int
 main(void)
 {
@@ -281,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_rfc8032),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_sha512_and_digest_text),
+		cmocka_unit_test(test_other_key_types),
 		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_passphrase_sources),
 		cmocka_unit_test(test_minisign_real_tool),

@@ -1972,6 +1972,192 @@ test_root_version_max(void **state)
 	fx_teardown(&f);
 }
 
+/* A key made by the openssl tool, as another TUF tool would publish it. */
+struct ossl_key {
+	const char *keytype, *scheme, *gen, *sigopt;
+	char pem[256];    /* private key file */
+	char id[KIT_SHA256_HEX];
+	json_t *pub;      /* the TUF key object */
+};
+
+static void
+ossl_key_make(struct fx *f, struct ossl_key *k, const char *name)
+{
+	struct kit_error err = {0};
+	unsigned char *b = NULL;
+	char cmd[1024], pub[256];
+	size_t len = 0;
+
+	snprintf(k->pem, sizeof(k->pem), "%s/%s.pem", f->work, name);
+	snprintf(pub, sizeof(pub), "%s/%s.pub", f->work, name);
+	snprintf(cmd, sizeof(cmd), "openssl genpkey %s -out %s 2>/dev/null && "
+		 "openssl pkey -in %s -pubout -out %s", k->gen, k->pem, k->pem, pub);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(kit_file_read(pub, 1 << 16, &b, &len, &err), 0);
+	k->pub = json_pack("{s:s, s:s, s:{s:s}}", "keytype", k->keytype,
+			   "scheme", k->scheme, "keyval", "public", (char *)b);
+	free(b);
+	assert_int_equal(tuf_keyid_of_json_for_test(k->pub, k->id), 0);
+}
+
+/* Add k's signature over canonical(meta.signed), made by openssl, or a
+ * plausible wrong one (the signature of other bytes) when wrong is set. */
+static void
+ossl_sign(struct fx *f, json_t *meta, const struct ossl_key *k, int wrong)
+{
+	struct kit_error err = {0};
+	struct kit_buf b;
+	unsigned char *sig = NULL;
+	char cmd[1024], msg[256], out[256], *hex;
+	size_t len = 0;
+
+	kit_buf_init(&b, 1 << 24);
+	assert_int_equal(kit_tuf_canonical(json_object_get(meta, "signed"), &b,
+					   &err), 0);
+	if (wrong)
+		assert_int_equal(kit_buf_append(&b, " ", 1, &err), 0);
+	snprintf(msg, sizeof(msg), "%s/tosign", f->work);
+	snprintf(out, sizeof(out), "%s/sig", f->work);
+	assert_int_equal(kit_file_write_atomic(msg, b.data, b.len, 0644, &err), 0);
+	kit_buf_free(&b);
+	snprintf(cmd, sizeof(cmd), "openssl dgst -sha256 %s -sign %s -out %s %s",
+		 k->sigopt, k->pem, out, msg);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(kit_file_read(out, 1 << 16, &sig, &len, &err), 0);
+	hex = kit_xcalloc(2 * len + 1, 1);
+	kit_hex_encode(sig, len, hex);
+	json_array_append_new(json_object_get(meta, "signatures"),
+			      json_pack("{s:s, s:s}", "keyid", k->id, "sig", hex));
+	free(hex);
+	free(sig);
+}
+
+/* edit: add the keys of arg (NULL-terminated struct ossl_key *[]) to
+ * role "root" and raise its threshold by as many. */
+static void
+edit_add_root_keys(json_t *s, void *arg)
+{
+	struct ossl_key **k = arg;
+	json_t *r = json_object_get(json_object_get(s, "roles"), "root");
+
+	for (; *k != NULL; k++) {
+		json_object_set(json_object_get(s, "keys"), (*k)->id, (*k)->pub);
+		json_array_append_new(json_object_get(r, "keyids"),
+				      json_string((*k)->id));
+		json_object_set_new(r, "threshold", json_integer(
+			json_integer_value(json_object_get(r, "threshold")) + 1));
+	}
+}
+
+/* edit: the timestamp role's one key becomes arg (a struct ossl_key). */
+static void
+edit_timestamp_key(json_t *s, void *arg)
+{
+	struct ossl_key *k = arg;
+	json_t *r = json_object_get(json_object_get(s, "roles"), "timestamp");
+
+	json_object_set(json_object_get(s, "keys"), k->id, k->pub);
+	json_object_set_new(r, "keyids", json_pack("[s]", k->id));
+}
+
+/* Sign the newest root again (n) with the kit root key and the openssl
+ * keys; bad: the index of the key in ks whose signature is wrong (-1:
+ * none). */
+static void
+resign_root(struct fx *f, int64_t n, struct ossl_key **ks, int bad)
+{
+	char path[256];
+	json_t *root = repo_meta(f, "root", n, path, 1);
+	int i;
+
+	for (i = 0; ks[i] != NULL; i++)
+		ossl_sign(f, root, ks[i], i == bad);
+	save_json(path, root);
+	json_decref(root);
+}
+
+static void
+noop_edit(json_t *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+}
+
+/*
+ * Roots and roles signed with ECDSA P-256 and RSA-PSS keys (made by the
+ * openssl tool) besides ed25519, as tuf-on-ci, the Sigstore root and the
+ * conformance suite sign them: followed when the signatures verify,
+ * refused when one needed for the threshold is wrong.
+ */
+static void
+test_key_types(void **state)
+{
+	struct ossl_key ec = {"ecdsa", "ecdsa-sha2-nistp256",
+			      "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "",
+			      "", "", NULL};
+	struct ossl_key rsa = {"rsa", "rsassa-pss-sha256",
+			       "-algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+			       "-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest",
+			       "", "", NULL};
+	struct ossl_key ts = {"ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256",
+			      "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "",
+			      "", "", NULL};
+	struct ossl_key *both[] = {&ec, &rsa, NULL};
+	struct kit_key *kts;
+	struct fx f;
+	char path[256];
+	json_t *j;
+	int bad;
+
+	(void)state;
+	fx_setup(&f);
+	ossl_key_make(&f, &ec, "ec");
+	ossl_key_make(&f, &rsa, "rsa");
+	ossl_key_make(&f, &ts, "ts");
+	/* root 2: threshold 3 of ed25519 + ECDSA + RSA, signed by all */
+	publish_root(&f, 1, edit_add_root_keys, both);
+	resign_root(&f, 2, both, -1);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 2);
+	/* root 3 with a plausible but wrong ECDSA, then RSA, signature */
+	for (bad = 0; bad < 2; bad++) {
+		publish_root(&f, 2, noop_edit, NULL);
+		resign_root(&f, 3, both, bad);
+		expect_refused(&f, "2 valid signatures by root keys, threshold 3");
+		assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 0);
+	}
+	/* root 3 gives the timestamp role an ECDSA key ("ecdsa-sha2-nistp256"
+	 * keytype, the older spelling); the timestamp signed with it */
+	publish_root(&f, 2, edit_timestamp_key, &ts);
+	resign_root(&f, 3, both, -1);
+	j = repo_meta(&f, "timestamp", -1, path, 1);
+	set_version(j, 10);
+	json_object_set_new(j, "signatures", json_array());
+	ossl_sign(&f, j, &ts, 1);
+	save_json(path, j);
+	expect_refused_mask(&f, "0 valid signatures by timestamp keys",
+			    SNAPSHOT_ST | TARGETS_ST);
+	json_object_set_new(j, "signatures", json_array());
+	ossl_sign(&f, j, &ts, 0);
+	save_json(path, j);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 3);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_TIMESTAMP), 10);
+	/* the old ed25519 timestamp key no longer counts */
+	kts = load_key(&f, "timestamp-1.pem");
+	set_version(j, 11);
+	resign(j, &kts, 1);
+	save_json(path, j);
+	expect_refused_mask(&f, "0 valid signatures by timestamp keys",
+			    ROOT_ST | SNAPSHOT_ST | TARGETS_ST);
+	kit_key_free(kts);
+	json_decref(j);
+	json_decref(ec.pub);
+	json_decref(rsa.pub);
+	json_decref(ts.pub);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -2006,6 +2192,7 @@ main(void)
 		cmocka_unit_test(test_one_key_twice),
 		cmocka_unit_test(test_one_key_twice_client),
 		cmocka_unit_test(test_root_version_max),
+		cmocka_unit_test(test_key_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
