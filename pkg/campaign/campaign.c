@@ -812,6 +812,18 @@ blank(const char *s)
 	return 1;
 }
 
+/* Text a spreadsheet would run as a formula ("=HYPERLINK(...)"): the CSV
+ * export neutralises it with a leading apostrophe, which the scheduling
+ * tool may then publish; say so where it can still be reworded. */
+static void
+formula_warning(struct vctx *v, const char *path, const char *what,
+		const char *name)
+{
+	kc_diag(v->d, v->f, path, 0, W,
+		"%s \"%.80s\" begins with =, +, -, @, a tab or CR, which a spreadsheet runs as a formula; the CSV export puts an apostrophe in front of it, so begin it otherwise",
+		what, name ? name : "?");
+}
+
 static void
 check_media(struct vctx *v, const json_t *obj, const char *where)
 {
@@ -839,8 +851,10 @@ check_media(struct vctx *v, const json_t *obj, const char *where)
 			"media \"%.80s\" has no alt text; add \"alt\" describing "
 			"the image for people who cannot see it",
 			file ? file : "?");
-	} else {
-		(void)need_str(v, obj, where, "alt", 1);
+	} else if (need_str(v, obj, where, "alt", 1) &&
+		   kit_str_is_formula(json_string_value(alt))) {
+		subpath(p, sizeof(p), where, "alt");
+		formula_warning(v, p, "alt text of media", file);
 	}
 }
 
@@ -906,6 +920,10 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 				"campaign's hashtags",
 				id ? id : "?");
 		}
+	}
+	if (text && kit_str_is_formula(text)) {
+		subpath(p, sizeof(p), where, "text");
+		formula_warning(v, p, "post", id);
 	}
 	media = need(v, obj, where, "media", JSON_ARRAY, 0);
 	json_array_foreach(media, i, x) {

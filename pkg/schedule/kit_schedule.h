@@ -266,7 +266,10 @@ int kit_schedule_vtimezone(struct kit_buf *out, const char *zone,
 			   int first_year, int last_year,
 			   struct kit_error *err) KIT_WUR;
 /* Append s as one RFC 4180 field: quoted (quotes doubled) when it holds a
- * comma, quote, CR or LF, or starts or ends with a space. */
+ * comma, quote, CR or LF, or starts or ends with a space.  A field that
+ * starts with = + - @ tab or CR, which a spreadsheet would run as a
+ * formula, is neutralised as OWASP advises: quoted, with an apostrophe
+ * put in front ("'=1+1"). */
 int kit_schedule_csv_field(struct kit_buf *out, const char *s,
 			   struct kit_error *err) KIT_WUR;
 /* Characters the platform counts for text plus link (X: every URL counts

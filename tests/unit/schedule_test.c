@@ -181,6 +181,15 @@ test_csv_field(void **state)
 		{"\xd0\x9c\xd0\xbe\xd0\xbc", "\xd0\x9c\xd0\xbe\xd0\xbc"},
 		{"\xc3\xa1rv\xc3\xadzt\xc5\xb1r\xc5\x91, \"t\"",
 		 "\"\xc3\xa1rv\xc3\xadzt\xc5\xb1r\xc5\x91, \"\"t\"\"\""},
+		/* formulas (OWASP CSV injection): an apostrophe in front */
+		{"=HYPERLINK(\"http://evil\",\"x\")", "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\""},
+		{"+1+cmd|' /C calc'!A0", "\"'+1+cmd|' /C calc'!A0\""},
+		{"-2+3", "\"'-2+3\""},
+		{"@SUM(1)", "\"'@SUM(1)\""},
+		{"\t=1", "\"'\t=1\""},
+		{"\r=1", "\"'\r=1\""},
+		{"a=1", "a=1"},
+		{"100% -1", "100% -1"},
 	};
 	struct kit_error err = {0, ""};
 	struct kit_buf out;

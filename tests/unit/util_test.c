@@ -511,6 +511,16 @@ test_str_is_id(void **state)
 	assert_false(kit_str_is_id(NULL, 64, 1));
 	assert_true(kit_str_is_id("abcd", 4, 0));
 	assert_false(kit_str_is_id("abcde", 4, 0));
+	/* OWASP's formula starts */
+	assert_true(kit_str_is_formula("=1+1"));
+	assert_true(kit_str_is_formula("+1"));
+	assert_true(kit_str_is_formula("-1"));
+	assert_true(kit_str_is_formula("@x"));
+	assert_true(kit_str_is_formula("\tx"));
+	assert_true(kit_str_is_formula("\rx"));
+	assert_false(kit_str_is_formula("a=1"));
+	assert_false(kit_str_is_formula(""));
+	assert_false(kit_str_is_formula(NULL));
 }
 
 int
