@@ -422,14 +422,43 @@ out:
 	return rc;
 }
 
+/*
+ * "signatures": each {keyid, sig} of strings, and no key id twice (the
+ * specification: "the keyid MUST be unique"; python-tuf refuses such
+ * metadata too).  Sorted, so a huge list costs n log n, not n squared.
+ */
+static int
+check_signatures(const json_t *sigs, const char *what, struct kit_error *err)
+{
+	size_t i, n = json_array_size(sigs);
+	const char **ids = kit_xcalloc(n + 1, sizeof(*ids));
+	const json_t *sig;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		sig = json_array_get(sigs, i);
+		ids[i] = json_string_value(json_object_get(sig, "keyid"));
+		if (ids[i] == NULL || !json_is_string(json_object_get(sig, "sig")))
+			BAD("%s: signature %zu lacks keyid or sig" REFUSE, what, i);
+	}
+	qsort(ids, n, sizeof(*ids), cmp_keys);
+	for (i = 1; i < n; i++)
+		if (strcmp(ids[i - 1], ids[i]) == 0)
+			BAD("%s: two signatures by key id %.64s (a key id must be "
+			    "unique in \"signatures\")" REFUSE, what, ids[i]);
+	rc = 0;
+out:
+	free(ids);
+	return rc;
+}
+
 int
 kit_tuf_check(const json_t *meta, enum kit_tuf_role role, const char *what,
 	      int64_t *version, int64_t *expires, struct kit_error *err)
 {
-	const json_t *s, *v, *m, *sig;
+	const json_t *s, *v, *m;
 	const char *str, *name;
 	int64_t t;
-	size_t i;
 	int rc = -1;
 
 	if (!json_is_object(meta))
@@ -438,12 +467,8 @@ kit_tuf_check(const json_t *meta, enum kit_tuf_role role, const char *what,
 	v = json_object_get(meta, "signatures");
 	if (!json_is_object(s) || !json_is_array(v))
 		BAD("%s lacks \"signed\" or \"signatures\"" REFUSE, what);
-	for (i = 0; i < json_array_size(v); i++) {
-		sig = json_array_get(v, i);
-		if (!json_is_string(json_object_get(sig, "keyid")) ||
-		    !json_is_string(json_object_get(sig, "sig")))
-			BAD("%s: signature %zu lacks keyid or sig" REFUSE, what, i);
-	}
+	if (check_signatures(v, what, err) < 0)
+		goto out;
 	str = json_string_value(json_object_get(s, "_type"));
 	if (str == NULL || strcmp(str, role_names[role]) != 0)
 		BAD("%s: _type is \"%.40s\", expected \"%s\" (wrong role)" REFUSE,

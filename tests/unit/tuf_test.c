@@ -951,9 +951,13 @@ test_threshold(void **state)
 	ts = load_json(path);
 	set_version(ts, 10);
 	resign(ts, k, 1);
-	/* the same signature twice still counts once */
+	/* the same signature twice: refused (a key id is unique in
+	 * "signatures"; kit_tuf_verify alone would count it once) */
 	sigs = json_object_get(ts, "signatures");
 	json_array_append(sigs, json_array_get(sigs, 0));
+	save_json(path, ts);
+	expect_refused(&f, "two signatures by key id");
+	json_array_remove(sigs, 1);
 	save_json(path, ts);
 	expect_refused(&f, "1 valid signature by timestamp keys, threshold 2");
 	/* both keys: accepted */
@@ -2158,6 +2162,48 @@ test_key_types(void **state)
 	fx_teardown(&f);
 }
 
+/*
+ * The same signature twice in a snapshot (the snapshot key's, valid): the
+ * specification says a key id is unique in "signatures", and python-tuf
+ * refuses such metadata; so does this client, even though the threshold
+ * (one) is met.
+ */
+static void
+test_duplicate_signature_keyids(void **state)
+{
+	struct kit_tuf_repo *r;
+	struct fx f;
+	char path[256], tspath[256];
+	json_t *sn, *ts, *sigs;
+
+	(void)state;
+	fx_setup(&f);
+	r = open_unlocked(&f);
+	add_target(r, &f, "together-2016/global.tar.zst", "version two\n", 2);
+	commit(r); /* targets 3, snapshot 3 */
+	kit_tuf_repo_free(r);
+	sn = repo_meta(&f, "snapshot", 3, path, 1);
+	sigs = json_object_get(sn, "signatures");
+	json_array_append_new(sigs, json_deep_copy(json_array_get(sigs, 0)));
+	save_json(path, sn);
+	ts = repo_meta(&f, "timestamp", -1, tspath, 1);
+	set_meta_entry(ts, "snapshot.json", path);
+	sign_save(&f, ts, 9, "timestamp-1.pem", tspath);
+	expect_refused_mask(&f, "two signatures by key id",
+			    ROOT_ST | SNAPSHOT_ST | TARGETS_ST);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_SNAPSHOT), 0);
+	/* without the copy it goes through */
+	json_array_remove(sigs, 1);
+	save_json(path, sn);
+	set_meta_entry(ts, "snapshot.json", path);
+	sign_save(&f, ts, 10, "timestamp-1.pem", tspath);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_SNAPSHOT), 3);
+	json_decref(sn);
+	json_decref(ts);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -2193,6 +2239,7 @@ main(void)
 		cmocka_unit_test(test_one_key_twice_client),
 		cmocka_unit_test(test_root_version_max),
 		cmocka_unit_test(test_key_types),
+		cmocka_unit_test(test_duplicate_signature_keyids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
