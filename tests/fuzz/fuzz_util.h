@@ -110,25 +110,33 @@ fuzz_rm(const char *rel)
 	}
 }
 
-/* Write len bytes to <workdir>/<rel>, creating parent directories. */
-static inline void
-fuzz_put(const char *rel, const void *p, size_t len)
+/* Write len bytes to <workdir>/<rel>, creating parent directories; -1
+ * (with err set) when a file stands where a directory must go or the
+ * other way round, as an input may ask. */
+static inline int
+fuzz_try_put(const char *rel, const void *p, size_t len, struct kit_error *err)
 {
-	struct kit_error err = {0};
 	char path[512], *slash;
 
 	fuzz_path(path, sizeof(path), rel);
 	slash = strrchr(path, '/');
 	*slash = '\0';
-	if (kit_mkdir_p(path, 0755, &err) != 0) {
-		fprintf(stderr, "fuzz: %s\n", err.msg);
-		abort();
-	}
+	if (kit_mkdir_p(path, 0755, err) != 0)
+		return -1;
 	*slash = '/';
-	if (kit_file_write_atomic(path, p, len, 0644, &err) != 0) {
-		fprintf(stderr, "fuzz: %s\n", err.msg);
-		abort();
-	}
+	if (kit_dir_exists(path))
+		return kit_err(err, KIT_E_IO, "%s is a directory", path);
+	return kit_file_write_atomic(path, p, len, 0644, err);
+}
+
+/* As fuzz_try_put(), for the harness's own files: a failure aborts. */
+static inline void
+fuzz_put(const char *rel, const void *p, size_t len)
+{
+	struct kit_error err = {0};
+
+	if (fuzz_try_put(rel, p, len, &err) != 0)
+		fuzz_die("write", &err);
 }
 
 /*
@@ -173,6 +181,7 @@ fuzz_unpack(const uint8_t *data, size_t size, const char *under,
 	    const char *const *allow, size_t max)
 {
 	struct fuzz_slice s[64];
+	struct kit_error err = {0};
 	size_t n, i, j, off = under[0] ? strlen(under) + 1 : 0;
 	char rel[512];
 
@@ -193,8 +202,9 @@ fuzz_unpack(const uint8_t *data, size_t size, const char *under,
 		if (!ok || strlen(rel) != off + plen ||
 		    !kit_path_is_safe(rel + off))
 			continue;
-		fuzz_put(rel, nl ? nl + 1 : s[i].p + plen,
-			 nl ? s[i].len - plen - 1 : 0);
+		if (fuzz_try_put(rel, nl ? nl + 1 : s[i].p + plen,
+				 nl ? s[i].len - plen - 1 : 0, &err) != 0)
+			kit_err_clear(&err); /* a/b after a file a: skipped */
 	}
 }
 
