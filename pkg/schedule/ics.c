@@ -10,6 +10,8 @@
 #define LINE_MAX_BYTES (1024u * 1024) /* one unfolded content line */
 #define SUMMARY_CHARS 60
 #define DAY 86400
+/* Years a VTIMEZONE may span (first to last date of the kit). */
+#define ICS_MAX_YEARS 50
 
 /* Fold one content line made of a raw prefix and, if text is not NULL, an
  * escaped TEXT value. */
@@ -483,6 +485,15 @@ kit_schedule_ics(const struct kit_schedule *k,
 	    put(out, "X-WR-CALNAME:", name, err) != 0 ||
 	    put(out, "X-WR-TIMEZONE:", zone, err) != 0)
 		goto out;
+	/* The VTIMEZONE is found day by day over every year the kit names:
+	 * a post in year 4999 made that minutes of work, so the span is
+	 * bounded (a campaign lasts days or weeks). */
+	if (o->tz != NULL && y1 - y0 > ICS_MAX_YEARS) {
+		kit_err(err, KIT_E_INVALID,
+			"kit %s/%s: its dates span the years %d to %d, more than the %d years an .ics in a time zone may cover; fix the dates of the campaign or its posts",
+			k->campaign, k->office, y0, y1, ICS_MAX_YEARS);
+		goto out;
+	}
 	if (o->tz != NULL &&
 	    kit_schedule_vtimezone(out, o->tz, y0, y1, err) != 0)
 		goto out;

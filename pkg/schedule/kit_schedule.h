@@ -186,7 +186,8 @@ int kit_schedule_json(const struct kit_schedule *k,
  * all-day VEVENT for the window, and, with o->previous, a cancelled VEVENT
  * (SEQUENCE one above the previous kit's) for every post of the previous
  * manifest that is gone.  KIT_E_INVALID if previous is another campaign
- * or office.
+ * or office, or if, with o->tz, the kit's dates span more than 50 years
+ * (the VTIMEZONE is found day by day over that span).
  */
 int kit_schedule_ics(const struct kit_schedule *k,
 		     const struct kit_schedule_opts *o, struct kit_buf *out,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -527,6 +528,36 @@ test_ics_details(void **state)
 	kit_schedule_free(other);
 }
 
+/* A post in year 4999: the VTIMEZONE would be found day by day over three
+ * thousand years (minutes of work); refused at once, in UTC it is fine. */
+static void
+test_ics_year_span(void **state)
+{
+	struct kit_error err = {0, ""};
+	struct kit_schedule *k = parse_posts(
+		POST("far", "x", "4999-12-15T09:00:00Z", "Far away", ""), &err);
+	struct kit_schedule_opts o;
+	struct kit_buf out;
+	time_t t0 = time(NULL);
+
+	(void)state;
+	assert_non_null(k);
+	kit_buf_init(&out, 8 * MB);
+	kit_schedule_opts_init(&o);
+	o.tz = "Europe/Budapest";
+	assert_int_equal(kit_schedule_ics(k, &o, &out, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_non_null(strstr(err.msg, "span the years 2021 to 4999"));
+	assert_true(time(NULL) - t0 < 5);
+	kit_err_clear(&err);
+	out.len = 0;
+	o.tz = NULL;
+	assert_int_equal(kit_schedule_ics(k, &o, &out, &err), 0);
+	assert_non_null(strstr(text(&out), "DTSTART:49991215T090000Z\r\n"));
+	kit_buf_free(&out);
+	kit_schedule_free(k);
+}
+
 /* ---- CSV refusals --------------------------------------------------- */
 
 static void
@@ -728,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_load_order_and_crlf),
 		cmocka_unit_test(test_opts),
 		cmocka_unit_test(test_ics_details),
+		cmocka_unit_test(test_ics_year_span),
 		cmocka_unit_test(test_csv_refusals),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_deterministic),
