@@ -50,6 +50,18 @@ kit_bundle_limits_default(void)
 	return l;
 }
 
+int
+kb_expands_over(uint64_t unpacked, uint64_t packed, uint64_t max_ratio)
+{
+	if (max_ratio == 0)
+		return 0;
+	if (packed == 0)
+		return unpacked > 0;
+	/* unpacked > max_ratio * packed, without overflow */
+	return unpacked / packed > max_ratio ||
+	       (unpacked / packed == max_ratio && unpacked % packed != 0);
+}
+
 /* ------------------------------------------------------ a small hash table */
 
 enum rec_kind {
@@ -278,11 +290,7 @@ check_totals(struct ctx *c, struct kit_error *err)
 			       "the limit; refusing it as a decompression bomb",
 			       c->archive_path,
 			       (unsigned long long)c->lim.max_total);
-	/* dec > max_ratio * archive_size, without overflow */
-	if (c->lim.max_ratio &&
-	    (dec / c->archive_size > c->lim.max_ratio ||
-	     (dec / c->archive_size == c->lim.max_ratio &&
-	      dec % c->archive_size != 0)))
+	if (kb_expands_over(dec, c->archive_size, c->lim.max_ratio))
 		return kit_err(err, KIT_E_SECURITY,
 			       "archive %s expands more than %llu times its "
 			       "%llu compressed bytes; refusing it as a "

@@ -3,6 +3,7 @@
 #define KIT_BUNDLE_INT_H
 
 #include <locale.h>
+#include <stdint.h>
 
 #include <archive.h>
 
@@ -27,5 +28,10 @@ struct kb_unzstd *kb_unzstd_new(int fd, const char *path,
 la_ssize_t kb_unzstd_read(struct archive *a, void *ud, const void **buf);
 int kb_unzstd_error(struct kb_unzstd *u, struct kit_error *err);
 void kb_unzstd_free(struct kb_unzstd *u);
+
+/* 1 if unpacked bytes are more than max_ratio times packed (an archive
+ * of that size): the decompression-bomb rule of the extractor, which the
+ * writer applies too.  0 when max_ratio is 0 (no limit). */
+int kb_expands_over(uint64_t unpacked, uint64_t packed, uint64_t max_ratio);
 
 #endif

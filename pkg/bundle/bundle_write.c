@@ -45,6 +45,7 @@ struct zout {
 	size_t size;
 	const char *path;
 	struct kit_error err; /* why a callback failed */
+	uint64_t in, out;     /* tar bytes in, compressed bytes out */
 };
 
 /* A member to write: a file (entry != NULL) or a directory. */
@@ -286,6 +287,7 @@ zout_feed(struct zout *zo, const void *p, size_t n, ZSTD_EndDirective end)
 {
 	ZSTD_inBuffer in = {p, n, 0};
 
+	zo->in += n;
 	for (;;) {
 		ZSTD_outBuffer out = {zo->buf, zo->size, 0};
 		size_t left = ZSTD_compressStream2(zo->z, &out, &in, end);
@@ -297,6 +299,7 @@ zout_feed(struct zout *zo, const void *p, size_t n, ZSTD_EndDirective end)
 		if (out.pos && kit_fd_write_all(zo->fd, zo->buf, out.pos) != 0)
 			return kit_err_errno(&zo->err, KIT_E_IO, errno,
 					     "cannot write %s", zo->path);
+		zo->out += out.pos;
 		if (end == ZSTD_e_end ? left == 0 : in.pos == in.size)
 			return 0;
 	}
@@ -341,6 +344,32 @@ zout_free(struct zout *zo)
 	free(zo->buf);
 }
 
+/*
+ * What every office would refuse, by the extractor's default limits
+ * (kit_bundle_limits_default, the fetcher's defaults too): more members,
+ * a larger manifest, more unpacked bytes, or a higher expansion ratio.
+ * Checked here so that the publisher never signs a kit no office takes.
+ */
+static int
+check_office_limits(size_t members, size_t manifest_len,
+		    const struct zout *zo, const char *largest,
+		    uint64_t largest_size, struct kit_error *err)
+{
+	struct kit_bundle_limits lim = kit_bundle_limits_default();
+
+	if (members + 1 > lim.max_entries)
+		return kit_err(err, KIT_E_INVALID, "%zu members, over the %llu an office accepts; split the campaign", members + 1, (unsigned long long)lim.max_entries);
+	if (manifest_len > lim.max_manifest)
+		return kit_err(err, KIT_E_INVALID, "a %zu-byte manifest, over the %llu bytes an office accepts; split the campaign", manifest_len, (unsigned long long)lim.max_manifest);
+	if (zo == NULL)
+		return 0;
+	if (zo->in > lim.max_total)
+		return kit_err(err, KIT_E_INVALID, "unpacks to %llu bytes, over the %llu every office allows by default (kit-fetch init --max-unpacked), so every office would refuse it; its largest file is %s (%llu bytes): make the media smaller or split the campaign", (unsigned long long)zo->in, (unsigned long long)lim.max_total, largest ? largest : "manifest.json", (unsigned long long)largest_size);
+	if (kb_expands_over(zo->in, zo->out, lim.max_ratio))
+		return kit_err(err, KIT_E_INVALID, "unpacks to %llu bytes from %llu, over the %llu times every office allows by default (kit-fetch init --max-ratio), so every office would refuse it as a decompression bomb; its largest file is %s (%llu bytes): a file that compresses this well (zeros, padding) does not belong in a kit", (unsigned long long)zo->in, (unsigned long long)zo->out, (unsigned long long)lim.max_ratio, largest ? largest : "manifest.json", (unsigned long long)largest_size);
+	return 0;
+}
+
 static int
 bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 	     const struct kit_bundle_entry *entries, size_t n, int64_t mtime,
@@ -350,6 +379,8 @@ bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 	struct archive_entry *e = NULL;
 	struct member *mem = NULL;
 	struct zout zo;
+	const char *largest = NULL;
+	uint64_t largest_size = 0;
 	size_t count = 0, i;
 	unsigned char *buf = NULL;
 	char tmp[4096];
@@ -369,6 +400,9 @@ bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 			       zstd_level);
 	if (build_members(entries, n, &mem, &count, err) != 0)
 		return -1;
+	if (check_office_limits(count, manifest_len, NULL, NULL, 0,
+				err) != 0)
+		goto out;
 	if (kit_snprintf(err, tmp, sizeof(tmp), "%s.tmp", out_path) != 0)
 		goto out;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
@@ -410,12 +444,18 @@ bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 		}
 		if (write_file_member(a, e, &mem[i], mtime, buf, tmp, err) != 0)
 			goto out;
+		if ((uint64_t)archive_entry_size(e) >= largest_size) {
+			largest = mem[i].path;
+			largest_size = (uint64_t)archive_entry_size(e);
+		}
 	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		arch_err(a, err, "the end of the archive", tmp);
 		goto out;
 	}
-	if (zout_feed(&zo, NULL, 0, ZSTD_e_end) != 0)
+	if (zout_feed(&zo, NULL, 0, ZSTD_e_end) != 0 ||
+	    check_office_limits(count, manifest_len, &zo, largest,
+				largest_size, err) != 0)
 		goto out;
 	if (fsync(fd) != 0) {
 		kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s", tmp);

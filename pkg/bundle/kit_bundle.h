@@ -69,9 +69,14 @@ struct kit_bundle_entry {
  * independent of timing; ~40 MiB of zstd state at level 9).
  * Written to out_path.tmp, fsync'd, renamed over out_path, parent fsync'd;
  * on failure out_path is untouched and out_path.tmp removed.
+ * An archive that every office would refuse by the extractor's default
+ * limits (kit_bundle_limits_default: members, manifest size, unpacked
+ * bytes, expansion ratio) is not written: KIT_E_INVALID, "unpacks to N
+ * bytes from M, over ..." naming its largest file.
  * Errors: KIT_E_INVALID (unsafe or duplicate paths, a path that is both a
- * file and a directory, bad level), KIT_E_IO (source or output files,
- * including a source that changes size while being read).
+ * file and a directory, bad level, over the offices' limits), KIT_E_IO
+ * (source or output files, including a source that changes size while
+ * being read).
  */
 int kit_bundle_write(const char *out_path, const void *manifest,
 		     size_t manifest_len, const struct kit_bundle_entry *entries,

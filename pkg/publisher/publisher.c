@@ -330,6 +330,8 @@ write_kit(const struct kit_publisher_opts *o, struct kit_campaign_kit *kit,
 	rc = kit_bundle_write(path, mbytes, mlen, e, m,
 			      kit_campaign_kit_source_date(kit), o->zstd_level,
 			      err);
+	if (rc != 0)
+		kit_err_prefix(err, "kit %s", kit_campaign_kit_office(kit));
 	free(e);
 	return rc;
 }

@@ -143,3 +143,23 @@ PY
 	then ok "$fmt CSV: the formulas are text (leading apostrophe), no cell starts a formula"
 	else not_ok "$fmt CSV: the formulas are text" "$(head -5 "$T/$fmt.csv")"; fi
 done
+
+# A medium every office would refuse as a decompression bomb (40 MiB of
+# zeros: far over the default --max-ratio 200) is refused by kit-publish
+# before anything is signed, naming the file.
+cp -a "$KIT_SRC/campaigns/together-2016" "$T/bomb"
+head -c $((40 * 1024 * 1024)) /dev/zero >"$T/bomb/media/zeros.png"
+python3 - "$T/bomb/campaign.json" <<'PY'
+import json, sys
+p = sys.argv[1]; c = json.load(open(p))
+c["media"].append({"file": "media/zeros.png", "alt": "Forty MiB of zeros"})
+json.dump(c, open(p, "w"), ensure_ascii=False, indent=2)
+PY
+expect_exit 1 "kit-publish build refuses a kit every office would refuse as a bomb" kit-publish build "$T/bomb" --out "$T/bomb-out" --quiet
+expect_msg "naming the limit and the file" "^kit-publish: kit global: unpacks to [0-9]+ bytes from [0-9]+, over the 200 times every office allows by default \(kit-fetch init --max-ratio\), so every office would refuse it as a decompression bomb; its largest file is media/zeros.png \(41943040 bytes\)"
+[ -z "$(find "$T/bomb-out" -name '*.tar.zst' 2>/dev/null)" ] && ok "no archive was written" || not_ok "no archive was written" "$(find "$T/bomb-out")"
+check "a repository for the bomb" kit-publish init --repo "$T/brepo" --keys "$T/bkeys" --quiet
+before=$(tree_hash "$T/brepo")
+expect_exit 1 "kit-publish publish refuses it too" kit-publish publish "$T/bomb" --repo "$T/brepo" --keys "$T/bkeys" --quiet
+expect_msg "with the same reason" "kit global: unpacks to .* decompression bomb; its largest file is media/zeros.png"
+[ "$(tree_hash "$T/brepo")" = "$before" ] && ok "nothing was signed or published" || not_ok "nothing was signed or published" "$(find "$T/brepo" -newer "$T/bkeys")"

@@ -404,6 +404,22 @@ test_write_refuses_bad_input(void **state)
 	assert_int_equal(kit_bundle_write(out, "{}", 2, NULL, 0, 0, 22, &err),
 			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
+	/* what every office would refuse as a decompression bomb (the
+	 * extractor's default ratio, 200) is not written at all */
+	{
+		size_t big = 8u << 20;
+		unsigned char *zeros = kit_xcalloc(big, 1);
+		struct kit_bundle_entry bomb[2] = {{"media/a.txt", NULL, "a\n", 2},
+						   {"media/zeros.png", NULL, zeros, big}};
+
+		kit_err_clear(&err);
+		assert_int_equal(kit_bundle_write(out, "{}", 2, bomb, 2, 0, 9, &err), -1);
+		assert_int_equal(err.code, KIT_E_INVALID);
+		assert_non_null(strstr(err.msg, "over the 200 times every office allows by default (kit-fetch init --max-ratio)"));
+		assert_non_null(strstr(err.msg, "its largest file is media/zeros.png (8388608 bytes)"));
+		assert_false(kit_file_exists(out));
+		free(zeros);
+	}
 	free(out);
 	rm_tree(dir);
 	free(dir);
