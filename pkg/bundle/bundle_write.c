@@ -212,8 +212,9 @@ write_data(struct archive *a, const void *p, size_t n, const char *name,
  * silently wrong archive. */
 static int
 write_file_member(struct archive *a, struct archive_entry *e,
-		  const struct member *m, int64_t mtime, unsigned char *buf,
-		  const char *out_path, struct kit_error *err)
+		  const struct member *m, int src_dir, int64_t mtime,
+		  unsigned char *buf, const char *out_path,
+		  struct kit_error *err)
 {
 	int fd = -1, rc = -1;
 	struct stat st;
@@ -229,17 +230,10 @@ write_file_member(struct archive *a, struct archive_entry *e,
 		rc = 0;
 		goto out;
 	}
-	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* beneath src_dir, no link followed at any component */
+	fd = kit_file_open_read(src_dir, src, &st, err);
 	if (fd < 0) {
-		kit_err_errno(err, KIT_E_IO, errno,
-			      "cannot open %s (for %s in the bundle)", src,
-			      m->path);
-		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		kit_err(err, KIT_E_IO,
-			"%s is not a regular file (for %s in the bundle)", src,
-			m->path);
+		kit_err_prefix(err, "%s in the bundle", m->path);
 		goto out;
 	}
 	if (write_header(a, e, m->path, 0, (int64_t)st.st_size, mtime,
@@ -372,8 +366,8 @@ check_office_limits(size_t members, size_t manifest_len,
 
 static int
 bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
-	     const struct kit_bundle_entry *entries, size_t n, int64_t mtime,
-	     int zstd_level, struct kit_error *err)
+	     const struct kit_bundle_entry *entries, size_t n, int src_dir,
+	     int64_t mtime, int zstd_level, struct kit_error *err)
 {
 	struct archive *a = NULL;
 	struct archive_entry *e = NULL;
@@ -442,7 +436,8 @@ bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 				goto out;
 			continue;
 		}
-		if (write_file_member(a, e, &mem[i], mtime, buf, tmp, err) != 0)
+		if (write_file_member(a, e, &mem[i], src_dir, mtime, buf, tmp,
+				      err) != 0)
 			goto out;
 		if ((uint64_t)archive_entry_size(e) >= largest_size) {
 			largest = mem[i].path;
@@ -498,12 +493,12 @@ out:
 int
 kit_bundle_write(const char *out_path, const void *manifest,
 		 size_t manifest_len, const struct kit_bundle_entry *entries,
-		 size_t n, int64_t mtime, int zstd_level,
+		 size_t n, int src_dir, int64_t mtime, int zstd_level,
 		 struct kit_error *err)
 {
 	locale_t old, loc = kb_utf8_locale_enter(&old);
 	int rc = bundle_write(out_path, manifest, manifest_len, entries, n,
-			      mtime, zstd_level, err);
+			      src_dir, mtime, zstd_level, err);
 
 	kb_utf8_locale_leave(loc, old);
 	return rc;

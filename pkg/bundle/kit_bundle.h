@@ -47,9 +47,9 @@
 /*
  * One archive member.  path is relative, '/'-separated, passes
  * kit_path_is_safe() and is not "manifest.json".  The content comes from
- * the regular file src (streamed in 1 MiB blocks, never held whole in
- * memory; symlinks refused) or, when src is NULL, from data/len.  The
- * writer does not keep any of these pointers.
+ * the regular file src (beneath src_dir, see kit_bundle_write; streamed
+ * in 1 MiB blocks, never held whole in memory) or, when src is NULL, from
+ * data/len.  The writer does not keep any of these pointers.
  */
 struct kit_bundle_entry {
 	const char *path;
@@ -61,7 +61,11 @@ struct kit_bundle_entry {
 /*
  * Write the archive to out_path: manifest (manifest_len bytes, stored as
  * "manifest.json") first, then the entries sorted by path with their
- * parent directories.  Entries may be given in any order.  mtime (>= 0) is
+ * parent directories.  Entries may be given in any order.  Each src is
+ * opened beneath the open directory src_dir without following a link at
+ * any component, a regular file only (kit_file_open_read: a campaign's
+ * `media` linked elsewhere is refused, KIT_E_IO); with AT_FDCWD a src is
+ * a plain path whose last component is not followed.  mtime (>= 0) is
  * the fixed timestamp of every member; zstd_level is 1..19 (0 =
  * KIT_BUNDLE_ZSTD_DEFAULT).  Levels 20-22 are refused: their 128 MiB+
  * window would be the reader's memory too.
@@ -80,7 +84,7 @@ struct kit_bundle_entry {
  */
 int kit_bundle_write(const char *out_path, const void *manifest,
 		     size_t manifest_len, const struct kit_bundle_entry *entries,
-		     size_t n, int64_t mtime, int zstd_level,
+		     size_t n, int src_dir, int64_t mtime, int zstd_level,
 		     struct kit_error *err) KIT_WUR;
 
 /* ------------------------------------------------------------- extractor */

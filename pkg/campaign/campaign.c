@@ -4,10 +4,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "campaign_int.h"
 #include "kit_crypto.h"
@@ -96,19 +98,61 @@ file_free(struct kc_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/*
+ * Every file of a campaign is opened beneath its directory, one component
+ * at a time, none followed if it is a link: a `media` or `statements`
+ * linked to another directory (say, the keys) must not be signed into
+ * every office's bundle.  A link, or something other than a regular file,
+ * is a refusal (KIT_E_SECURITY); a missing file is KIT_E_IO.
+ */
+int
+kc_open(const struct kit_campaign *c, const char *rel, struct stat *st,
+	int *missing, struct kit_error *err)
+{
+	struct kit_error e = {0};
+	int fd = kit_file_open_read(c->dirfd, rel, st, &e), why = errno;
+
+	if (missing)
+		*missing = fd < 0 && why == ENOENT;
+	if (fd < 0)
+		kit_err(err,
+			why == ELOOP || why == ENOTDIR || why == EINVAL
+				? KIT_E_SECURITY
+				: e.code,
+			"%s", e.msg);
+	return fd;
+}
+
+int
+kc_read(const struct kit_campaign *c, const char *rel, size_t max,
+	unsigned char **out, size_t *len, struct kit_error *err)
+{
+	int fd, rc;
+
+	*out = NULL;
+	fd = kc_open(c, rel, NULL, NULL, err);
+	if (fd < 0)
+		return -1;
+	rc = kit_fd_read_all(fd, rel, max, out, len, err);
+	close(fd);
+	return rc;
+}
+
 static int
-file_load(struct kc_file *f, const char *dir, const char *rel,
+file_load(struct kc_file *f, const struct kit_campaign *c, const char *rel,
 	  struct kit_campaign_diags *diags, struct kit_error *err)
 {
 	json_error_t jerr;
 	struct kit_error ferr = {0};
 
 	f->rel = kit_strdup(rel);
-	f->abs = kit_aprintf("%s/%s", dir, rel);
-	if (kit_file_read(f->abs, KIT_CAMPAIGN_JSON_MAX, &f->raw, &f->len,
-			  &ferr) != 0) {
+	f->abs = kit_aprintf("%s/%s", c->dir, rel);
+	if (kc_read(c, rel, KIT_CAMPAIGN_JSON_MAX, &f->raw, &f->len,
+		    &ferr) != 0) {
 		kc_diag_at(diags, rel, 1, 1, E, "cannot read %s: %s; check the file",
 			   rel, ferr.msg);
+		if (ferr.code == KIT_E_SECURITY && diags)
+			diags->unsafe++;
 		return kit_err_copy(err, &ferr);
 	}
 	kit_sha256_hex(f->raw, f->len, f->sha256);
@@ -145,25 +189,39 @@ name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The office overlay file names under dir/offices, sorted. */
+/* The office overlay file names under offices/ (not a link), sorted. */
 static int
-list_offices(const char *dir, char ***names, size_t *count,
+list_offices(const struct kit_campaign *c, char ***names, size_t *count,
 	     struct kit_campaign_diags *diags, struct kit_error *err)
 {
-	char *odir = kit_aprintf("%s/offices", dir);
+	char *odir = kit_aprintf("%s/offices", c->dir);
 	DIR *d = NULL;
 	struct dirent *de;
 	char **v = NULL;
 	size_t n = 0;
-	int rc = -1;
+	int rc = -1, fd;
 
-	d = opendir(odir);
+	fd = openat(c->dirfd, "offices",
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		rc = 0;
+		goto out;
+	}
+	if (fd < 0 && errno == ENOTDIR) {
+		kc_diag_at(diags, "offices", 1, 1, E,
+			   "offices is a symbolic link or a file, not a directory; links are not followed in a campaign, put the overlays themselves in offices/");
+		if (diags)
+			diags->unsafe++;
+		kit_err(err, KIT_E_SECURITY,
+			"refusing %s: it is a symbolic link or a file, not a directory; put the overlays themselves there",
+			odir);
+		goto out;
+	}
+	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
-		if (errno == ENOENT) {
-			rc = 0;
-			goto out;
-		}
 		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", odir);
+		if (fd >= 0)
+			close(fd);
 		goto out;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -224,6 +282,8 @@ kit_campaign_free(struct kit_campaign *c)
 	}
 	free(c->offices);
 	free(c->dir);
+	if (c->dirfd >= 0)
+		close(c->dirfd);
 	free(c);
 }
 
@@ -238,11 +298,15 @@ kit_campaign_load(const char *dir, struct kit_campaign_diags *diags,
 	int failed = 0;
 
 	c = kit_xcalloc(1, sizeof(*c));
+	c->dirfd = -1;
 	len = strlen(dir);
 	while (len > 1 && dir[len - 1] == '/')
 		len--;
 	c->dir = kit_aprintf("%.*s", (int)len, dir);
-	if (!kit_dir_exists(c->dir)) {
+	/* the directory named is opened once; nothing below it is reached
+	 * through a link (kc_open) */
+	c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
 		kit_err(err, KIT_E_IO,
 			"campaign directory %s does not exist; give the path of "
 			"campaigns/<id>",
@@ -250,9 +314,9 @@ kit_campaign_load(const char *dir, struct kit_campaign_diags *diags,
 		goto out;
 	}
 	/* load everything, so that every malformed file is reported at once */
-	if (file_load(&c->main, c->dir, "campaign.json", diags, &first) != 0)
+	if (file_load(&c->main, c, "campaign.json", diags, &first) != 0)
 		failed = 1;
-	if (list_offices(c->dir, &names, &nnames, diags, &first) != 0) {
+	if (list_offices(c, &names, &nnames, diags, &first) != 0) {
 		failed = 1;
 		goto fail;
 	}
@@ -263,7 +327,7 @@ kit_campaign_load(const char *dir, struct kit_campaign_diags *diags,
 
 		o->id = kit_aprintf("%.*s", (int)(strlen(names[i]) - 5), names[i]);
 		kit_err_clear(&ferr);
-		if (file_load(&o->f, c->dir, rel, diags, &ferr) != 0) {
+		if (file_load(&o->f, c, rel, diags, &ferr) != 0) {
 			failed = 1;
 			kit_err_copy(&first, &ferr);
 		}
@@ -674,11 +738,11 @@ static void
 check_file_ref(struct vctx *v, const char *rel, const char *path,
 	       const char *prefix, const char *what, int text)
 {
-	char *abs = NULL;
 	struct stat st;
 	unsigned char *buf = NULL;
 	size_t len = 0;
 	struct kit_error ferr = {0};
+	int fd = -1, missing = 0;
 
 	if (!kit_path_is_safe(rel)) {
 		kc_diag(v->d, v->f, path, 0, E,
@@ -707,23 +771,23 @@ check_file_ref(struct vctx *v, const char *rel, const char *path,
 			what, rel);
 		return;
 	}
-	abs = kit_aprintf("%s/%s", v->c->dir, rel);
-	if (lstat(abs, &st) != 0) {
+	fd = kc_open(v->c, rel, &st, &missing, &ferr);
+	if (fd < 0 && missing) {
 		kc_diag(v->d, v->f, path, 0, E,
 			"%s file \"%.80s\" is missing on disk; add the file or fix "
 			"the path",
 			what, rel);
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		kc_diag(v->d, v->f, path, 0, E,
-			"%s \"%.80s\" is not a regular file (a symlink or a "
-			"directory?); put the file itself there",
-			what, rel);
+	if (fd < 0) {
+		kc_diag(v->d, v->f, path, 0, E, "%s: %s", what, ferr.msg);
+		if (ferr.code == KIT_E_SECURITY)
+			v->d->unsafe++;
 		goto out;
 	}
 	if (text) {
-		if (kit_file_read(abs, KIT_CAMPAIGN_TEXT_MAX, &buf, &len, &ferr) != 0)
+		if (kit_fd_read_all(fd, rel, KIT_CAMPAIGN_TEXT_MAX, &buf, &len,
+				    &ferr) != 0)
 			kc_diag(v->d, v->f, path, 0, E, "%s: %s; fix the file",
 				what, ferr.msg);
 		else if (!kit_utf8_valid((const char *)buf, len))
@@ -737,8 +801,9 @@ check_file_ref(struct vctx *v, const char *rel, const char *path,
 			what, rel, KIT_CAMPAIGN_MEDIA_MAX >> 20);
 	}
 out:
+	if (fd >= 0)
+		close(fd);
 	free(buf);
-	free(abs);
 }
 
 static void

@@ -33,6 +33,7 @@ struct kc_office {
 
 struct kit_campaign {
 	char *dir;
+	int dirfd; /* dir, opened once; files are reached beneath it */
 	struct kc_file main;
 	struct kc_office *offices;
 	size_t noffices;
@@ -68,6 +69,15 @@ void kc_diag_at(struct kit_campaign_diags *d, const char *file, int line,
 	KIT_PRINTF(6, 7);
 
 /* campaign.c */
+/* Open rel beneath the campaign directory, no link followed at any
+ * component, a regular file only (kit_file_open_read).  -1 with err set:
+ * KIT_E_SECURITY for a link or a special file (refused), else KIT_E_IO
+ * (*missing, may be NULL, says it does not exist). */
+int kc_open(const struct kit_campaign *c, const char *rel, struct stat *st,
+	    int *missing, struct kit_error *err);
+/* Read rel (as kc_open) whole, at most max bytes; caller frees *out. */
+int kc_read(const struct kit_campaign *c, const char *rel, size_t max,
+	    unsigned char **out, size_t *len, struct kit_error *err);
 int kc_merge(const struct kit_campaign *c, const struct kc_office *o,
 	     struct kc_merged *m);
 void kc_merged_free(struct kc_merged *m);

@@ -2,9 +2,12 @@
  * kit.c: one kit (a campaign merged with an office overlay, or the global
  * kit): the manifest, the generated index.html and the archive entries.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "campaign_int.h"
 #include "kit_crypto.h"
@@ -14,6 +17,7 @@
 #define HTML_MAX (8u << 20)
 
 struct kit_campaign_kit {
+	int dirfd; /* the campaign directory; entries' sources are beneath */
 	json_t *manifest;
 	char *bytes;
 	size_t len;
@@ -49,34 +53,33 @@ entry_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-/* Add a file from the campaign directory, hashing it. */
+/* Add a file from the campaign directory (rel beneath it, no link
+ * followed: kc_open), hashing it. */
 static int
-entry_file(struct kit_campaign_kit *k, const char *dir, const char *rel,
-	   const char *archive_path, struct kit_error *err)
+entry_file(struct kit_campaign_kit *k, const struct kit_campaign *c,
+	   const char *rel, const char *archive_path, struct kit_error *err)
 {
-	char *abs = kit_aprintf("%s/%s", dir, rel);
 	char hex[KIT_SHA256_HEX];
 	uint64_t len = 0;
 	size_t i;
-	int rc = -1;
+	int fd;
 
 	for (i = 0; i < k->n; i++)
-		if (!strcmp(k->e[i].path, archive_path)) {
-			rc = 0; /* the same file named twice (post media) */
-			goto out;
-		}
-	if (!kit_path_is_safe(rel)) {
-		kit_err(err, KIT_E_SECURITY, "%s: unsafe path; use a relative path",
-			rel);
-		goto out;
-	}
-	if (kit_sha256_file(abs, hex, &len, err) != 0)
-		goto out;
-	entry_add(k, archive_path, abs, NULL, (size_t)len, hex);
-	rc = 0;
-out:
-	free(abs);
-	return rc;
+		if (!strcmp(k->e[i].path, archive_path))
+			return 0; /* the same file named twice (post media) */
+	if (!kit_path_is_safe(rel))
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s: unsafe path; use a relative path", rel);
+	/* kc_open classifies a link as refused; the hash reads it again
+	 * beneath the directory, and the writer a third time */
+	fd = kc_open(c, rel, NULL, NULL, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (kit_sha256_file_at(c->dirfd, rel, hex, &len, err) != 0)
+		return -1;
+	entry_add(k, archive_path, rel, NULL, (size_t)len, hex);
+	return 0;
 }
 
 /* ---- the manifest ----------------------------------------------------------- */
@@ -387,11 +390,8 @@ render_page(const struct kit_campaign_kit *k, const struct kit_campaign *c,
 		pg.office = &office;
 	}
 	if (kc_str(root, "about")) {
-		char *abs = kit_aprintf("%s/%s", c->dir, kc_str(root, "about"));
-		int r = kit_file_read(abs, KIT_CAMPAIGN_TEXT_MAX, &about, &len, err);
-
-		free(abs);
-		if (r)
+		if (kc_read(c, kc_str(root, "about"), KIT_CAMPAIGN_TEXT_MAX,
+			    &about, &len, err) != 0)
 			goto out;
 		pg.about = (const char *)about;
 	}
@@ -399,11 +399,9 @@ render_page(const struct kit_campaign_kit *k, const struct kit_campaign *c,
 	texts = kit_xcalloc(m->nst + 1, sizeof(*texts));
 	for (i = 0; i < m->nst; i++) {
 		const json_t *s = m->st[i].obj;
-		char *abs = kit_aprintf("%s/%s", c->dir, kc_str(s, "file"));
-		int r = kit_file_read(abs, KIT_CAMPAIGN_TEXT_MAX, &texts[i], &len, err);
 
-		free(abs);
-		if (r)
+		if (kc_read(c, kc_str(s, "file"), KIT_CAMPAIGN_TEXT_MAX,
+			    &texts[i], &len, err) != 0)
 			goto out;
 		st[i].title = kc_str(s, "title");
 		st[i].speaker = kc_str(s, "speaker");
@@ -565,7 +563,7 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
 		json_object_set_new(e, "date", json_string(kc_str(s, "date")));
 		json_object_set_new(e, "language", json_string(kc_str(s, "language")));
 		json_array_append_new(arr, e);
-		if (entry_file(k, c->dir, kc_str(s, "file"), kc_str(s, "file"), err))
+		if (entry_file(k, c, kc_str(s, "file"), kc_str(s, "file"), err))
 			goto out;
 	}
 	json_object_set_new(man, "statements", arr);
@@ -627,10 +625,10 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
 
 	/* media files (all declared), about.md */
 	for (i = 0; i < m.nme; i++)
-		if (entry_file(k, c->dir, kc_str(m.me[i].obj, "file"),
+		if (entry_file(k, c, kc_str(m.me[i].obj, "file"),
 			       kc_str(m.me[i].obj, "file"), err))
 			goto out;
-	if (entry_file(k, c->dir, kc_str(root, "about"), "about.md", err))
+	if (entry_file(k, c, kc_str(root, "about"), "about.md", err))
 		goto out;
 	if (schedule_files(k, c, &m, o ? kc_str(o->f.root, "name") : "", &gen,
 			   err))
@@ -750,6 +748,11 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 		goto out;
 	}
 	k = kit_xcalloc(1, sizeof(*k));
+	k->dirfd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 0);
+	if (k->dirfd < 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", c->dir);
+		goto out;
+	}
 	k->office = kit_strdup(o ? o->id : "global");
 	k->sde = source_date_epoch >= 0 ? source_date_epoch
 					 : kit_campaign_source_date(c);
@@ -805,7 +808,15 @@ kit_campaign_kit_free(struct kit_campaign_kit *k)
 	json_decref(k->manifest);
 	free(k->bytes);
 	free(k->office);
+	if (k->dirfd >= 0)
+		close(k->dirfd);
 	free(k);
+}
+
+int
+kit_campaign_kit_dirfd(const struct kit_campaign_kit *k)
+{
+	return k->dirfd;
 }
 
 json_t *

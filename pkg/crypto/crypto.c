@@ -145,9 +145,9 @@ digest_hex(EVP_MD_CTX *ctx, char *hex)
 	return 0;
 }
 
-int
-kit_digests_file(const char *path, char *sha256hex, char *sha512hex,
-		 uint64_t *len, struct kit_error *err)
+static int
+digests_at(int dirfd, const char *path, char *sha256hex, char *sha512hex,
+	   uint64_t *len, struct kit_error *err)
 {
 	struct two_digests d = {NULL, NULL};
 	int rc = -1;
@@ -161,7 +161,8 @@ kit_digests_file(const char *path, char *sha256hex, char *sha512hex,
 		kit_err_ssl(err, KIT_E_INVALID, "cannot start hashing %s", path);
 		goto out;
 	}
-	if (kit_file_stream(path, two_digests_block, &d, len, err) != 0)
+	if (kit_file_stream_at(dirfd, path, two_digests_block, &d, len,
+			       err) != 0)
 		goto out;
 	if ((d.c256 != NULL && digest_hex(d.c256, sha256hex) < 0) ||
 	    (d.c512 != NULL && digest_hex(d.c512, sha512hex) < 0)) {
@@ -173,6 +174,20 @@ out:
 	EVP_MD_CTX_free(d.c256);
 	EVP_MD_CTX_free(d.c512);
 	return rc;
+}
+
+int
+kit_digests_file(const char *path, char *sha256hex, char *sha512hex,
+		 uint64_t *len, struct kit_error *err)
+{
+	return digests_at(AT_FDCWD, path, sha256hex, sha512hex, len, err);
+}
+
+int
+kit_sha256_file_at(int dirfd, const char *path, char *hex, uint64_t *len,
+		   struct kit_error *err)
+{
+	return digests_at(dirfd, path, hex, NULL, len, err);
 }
 
 static struct kit_key *

@@ -32,6 +32,10 @@ void kit_sha256_hex(const void *p, size_t n, char *hex);
 /* Hash a whole file (regular file, no symlink) in large blocks. */
 int kit_sha256_file(const char *path, char *hex, uint64_t *len,
 		    struct kit_error *err) KIT_WUR;
+/* The same for path beneath the open directory dirfd, no link followed at
+ * any component (kit_file_open_read). */
+int kit_sha256_file_at(int dirfd, const char *path, char *hex, uint64_t *len,
+		       struct kit_error *err) KIT_WUR;
 /* Compare two hex digests in constant time; 1 if equal. */
 int kit_hex_equal(const char *a, const char *b);
 /* 1 if s (may be NULL: 0) is exactly 2 * nbytes lower-case hex digits: the

@@ -247,10 +247,12 @@ load_valid(const char *dir, FILE *out, size_t *errors, struct kit_error *err)
 	struct kit_campaign_diags d;
 	struct kit_campaign *c;
 	char path[PATH_MAX];
+	struct stat st;
 
 	if (kit_path_join(path, sizeof(path), dir, "campaign.json", err) != 0)
 		return NULL;
-	if (!kit_file_exists(path)) {
+	/* (a link there is refused by the loader, with its reason) */
+	if (lstat(path, &st) != 0) {
 		kit_err(err, KIT_E_INVALID,
 			"%s: no such file; a campaign directory needs "
 			"campaign.json (see the README's campaign format)",
@@ -264,6 +266,10 @@ load_valid(const char *dir, FILE *out, size_t *errors, struct kit_error *err)
 	print_diags(&d, dir, out);
 	if (errors)
 		*errors = d.errors;
+	if (c != NULL && d.unsafe > 0)
+		kit_err(err, KIT_E_SECURITY,
+			"refusing %s: %zu file%s reached through a symbolic link or not regular (listed above); put the files themselves in the campaign directory",
+			dir, d.unsafe, d.unsafe == 1 ? "" : "s");
 	if (c == NULL || d.errors > 0) {
 		kit_err(err, KIT_E_INVALID,
 			"%s does not validate: %zu error%s (listed above); fix "
@@ -328,6 +334,7 @@ write_kit(const struct kit_publisher_opts *o, struct kit_campaign_kit *kit,
 		m++;
 	}
 	rc = kit_bundle_write(path, mbytes, mlen, e, m,
+			      kit_campaign_kit_dirfd(kit),
 			      kit_campaign_kit_source_date(kit), o->zstd_level,
 			      err);
 	if (rc != 0)

@@ -106,28 +106,36 @@ static int
 open_regular(int dirfd, const char *path, int flags, mode_t mode,
 	     struct stat *sb, const char *advice, struct kit_error *err)
 {
-	int fd;
+	int fd, e;
 
 	flags |= O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC;
 	if (dirfd == AT_FDCWD)
 		fd = open(path, flags, mode);
 	else
 		fd = kit_openat_beneath(dirfd, path, flags, mode);
-	if (fd < 0)
-		return open_failed(err, errno, path);
+	if (fd < 0) {
+		e = errno;
+		open_failed(err, e, path);
+		goto fail;
+	}
 	if (fstat(fd, sb) != 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot stat %s", path);
-		close(fd);
-		return -1;
+		e = errno;
+		kit_err_errno(err, KIT_E_IO, e, "cannot stat %s", path);
+		goto fail;
 	}
 	if (!S_ISREG(sb->st_mode)) {
+		e = EINVAL;
 		kit_err(err, KIT_E_IO,
 			"refusing %s: it is %s, not a regular file; %s", path,
 			kind_of(sb->st_mode), advice);
-		close(fd);
-		return -1;
+		goto fail;
 	}
 	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	errno = e; /* why, for callers that tell refusals apart */
+	return -1;
 }
 
 int
@@ -143,8 +151,11 @@ kit_file_open_read(int dirfd, const char *path, struct stat *st,
 		return -1;
 	/* blocking reads again (O_RDONLY is 0: the only flag left) */
 	if (fcntl(fd, F_SETFL, 0) != 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot read %s", path);
+		int e = errno;
+
+		kit_err_errno(err, KIT_E_IO, e, "cannot read %s", path);
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	if (st)

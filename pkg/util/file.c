@@ -24,7 +24,24 @@ int
 kit_file_read_at(int dirfd, const char *path, size_t max, unsigned char **out,
 		 size_t *len, struct kit_error *err)
 {
-	int fd = -1, rc = -1;
+	int fd, rc;
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	fd = kit_file_open_read(dirfd, path, NULL, err);
+	if (fd < 0)
+		return -1;
+	rc = kit_fd_read_all(fd, path, max, out, len, err);
+	close(fd);
+	return rc;
+}
+
+int
+kit_fd_read_all(int fd, const char *shown, size_t max, unsigned char **out,
+		size_t *len, struct kit_error *err)
+{
+	int rc = -1;
 	unsigned char *buf = NULL;
 	size_t n = 0, cap = 0;
 	ssize_t r;
@@ -33,15 +50,13 @@ kit_file_read_at(int dirfd, const char *path, size_t max, unsigned char **out,
 	*out = NULL;
 	if (len)
 		*len = 0;
-	fd = kit_file_open_read(dirfd, path, &st, err);
-	if (fd < 0)
-		goto out;
-	if ((uint64_t)st.st_size > max) {
-		kit_err(err, KIT_E_SECURITY,
-			"%s is %lld bytes, larger than the %zu allowed", path,
-			(long long)st.st_size, max);
-		goto out;
-	}
+	if (fstat(fd, &st) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot stat %s",
+				     shown);
+	if ((uint64_t)st.st_size > max)
+		return kit_err(err, KIT_E_SECURITY,
+			       "%s is %lld bytes, larger than the %zu allowed",
+			       shown, (long long)st.st_size, max);
 	/* room for the file, one byte more to notice growth, and the NUL */
 	cap = (size_t)st.st_size + 2;
 	buf = kit_xmalloc(cap);
@@ -55,7 +70,7 @@ kit_file_read_at(int dirfd, const char *path, size_t max, unsigned char **out,
 			continue;
 		if (r < 0) {
 			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
-				      path);
+				      shown);
 			goto out;
 		}
 		if (r == 0)
@@ -63,7 +78,7 @@ kit_file_read_at(int dirfd, const char *path, size_t max, unsigned char **out,
 		n += (size_t)r;
 		if (n > max) {
 			kit_err(err, KIT_E_SECURITY,
-				"%s grew past the %zu bytes allowed", path, max);
+				"%s grew past the %zu bytes allowed", shown, max);
 			goto out;
 		}
 	}
@@ -75,8 +90,6 @@ kit_file_read_at(int dirfd, const char *path, size_t max, unsigned char **out,
 	rc = 0;
 out:
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

@@ -140,6 +140,10 @@ int kit_file_read(const char *path, size_t max, unsigned char **out,
 int kit_file_read_at(int dirfd, const char *path, size_t max,
 		     unsigned char **out, size_t *len,
 		     struct kit_error *err) KIT_WUR;
+/* The same from the open regular file fd (shown names it in messages). */
+int kit_fd_read_all(int fd, const char *shown, size_t max,
+		    unsigned char **out, size_t *len,
+		    struct kit_error *err) KIT_WUR;
 /* Write buf to path atomically: path.tmp.<pid>, fsync, rename, fsync dir. */
 int kit_file_write_atomic(const char *path, const void *buf, size_t len,
 			  mode_t mode, struct kit_error *err) KIT_WUR;
@@ -194,7 +198,9 @@ int kit_openat_beneath(int dirfd, const char *rel, int flags, mode_t mode);
  * component only is not followed (the caller trusts its directories).
  * Opened O_NONBLOCK, so that a FIFO cannot block the open, then refused
  * unless fstat says regular file, then blocking again.  *st (may be NULL)
- * receives its status.  Returns the descriptor, or -1. */
+ * receives its status.  Returns the descriptor, or -1 with errno telling
+ * why: ENOENT missing, ELOOP or ENOTDIR a link (or a file) on the way,
+ * EINVAL something other than a regular file, others from the system. */
 int kit_file_open_read(int dirfd, const char *path, struct stat *st,
 		       struct kit_error *err) KIT_WUR;
 /* Open path (as kit_file_open_read) for writing in place with flags

@@ -256,7 +256,8 @@ write_kit(const char *dir, const char *out, int version, const char *extra)
 	e[N_KIT_FILES].data = NULL;
 	e[N_KIT_FILES].len = 0;
 	assert_int_equal(kit_bundle_write(out, man, strlen(man), e,
-					  N_KIT_FILES + 1, MTIME, 3, &err),
+					  N_KIT_FILES + 1, AT_FDCWD, MTIME, 3,
+					  &err),
 			 0);
 	free(man);
 	free(about);
@@ -385,23 +386,29 @@ test_write_refuses_bad_input(void **state)
 	struct kit_bundle_entry missing[1] = {{"a", "/nonexistent/x", NULL, 0}};
 
 	(void)state;
-	assert_int_equal(kit_bundle_write(out, "{}", 2, dup, 2, 0, 1, &err), -1);
-	assert_int_equal(err.code, KIT_E_INVALID);
-	kit_err_clear(&err);
-	assert_int_equal(kit_bundle_write(out, "{}", 2, filedir, 2, 0, 1, &err),
+	assert_int_equal(kit_bundle_write(out, "{}", 2, dup, 2, AT_FDCWD, 0, 1,
+					  &err),
 			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	kit_err_clear(&err);
-	assert_int_equal(kit_bundle_write(out, "{}", 2, dotdot, 1, 0, 1, &err),
+	assert_int_equal(kit_bundle_write(out, "{}", 2, filedir, 2, AT_FDCWD, 0,
+					  1, &err),
 			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	kit_err_clear(&err);
-	assert_int_equal(kit_bundle_write(out, "{}", 2, missing, 1, 0, 1, &err),
+	assert_int_equal(kit_bundle_write(out, "{}", 2, dotdot, 1, AT_FDCWD, 0,
+					  1, &err),
+			 -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_write(out, "{}", 2, missing, 1, AT_FDCWD, 0,
+					  1, &err),
 			 -1);
 	assert_int_equal(err.code, KIT_E_IO);
 	assert_false(kit_file_exists(out));
 	kit_err_clear(&err);
-	assert_int_equal(kit_bundle_write(out, "{}", 2, NULL, 0, 0, 22, &err),
+	assert_int_equal(kit_bundle_write(out, "{}", 2, NULL, 0, AT_FDCWD, 0,
+					  22, &err),
 			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	/* what every office would refuse as a decompression bomb (the
@@ -922,7 +929,9 @@ test_write_fails_cleanly(void **state)
 	small.rlim_cur = 64 * 1024;
 	was = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	assert_int_equal(kit_bundle_write(out, "{}", 2, e, 1, 0, 3, &err), -1);
+	assert_int_equal(kit_bundle_write(out, "{}", 2, e, 1, AT_FDCWD, 0, 3,
+					  &err),
+			 -1);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, was);
 	assert_int_equal(err.code, KIT_E_IO);
@@ -1501,8 +1510,8 @@ write_small_kit(const char *path)
 	struct kit_error err = {0};
 	char *man = manifest_text(1, f, 1, NULL, NULL);
 
-	assert_int_equal(kit_bundle_write(path, man, strlen(man), e, 1, MTIME,
-					  19, &err),
+	assert_int_equal(kit_bundle_write(path, man, strlen(man), e, 1,
+					  AT_FDCWD, MTIME, 19, &err),
 			 0);
 	free(man);
 }

@@ -548,7 +548,10 @@ test_determinism_and_entries(void **state)
 		if (e->source) {
 			uint64_t len;
 
-			assert_int_equal(kit_sha256_file(e->source, hex, &len, &err), 0);
+			assert_int_equal(kit_sha256_file_at(kit_campaign_kit_dirfd(a),
+							    e->source, hex, &len,
+							    &err),
+					 0);
 			assert_int_equal(len, e->len);
 		} else {
 			kit_sha256_hex(e->data, e->len, hex);
