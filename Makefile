@@ -33,9 +33,9 @@ closure_bundle    := bundle crypto util
 closure_transport := transport crypto util
 closure_schedule  := schedule util
 closure_publisher := publisher tuf campaign schedule bundle crypto util
-closure_fetcher   := fetcher tuf bundle transport crypto util
+closure_fetcher   := fetcher tuf campaign schedule bundle transport crypto util
 closure_kit-publish  := publisher tuf campaign schedule bundle crypto util
-closure_kit-fetch    := fetcher tuf bundle transport crypto util
+closure_kit-fetch    := fetcher tuf campaign schedule bundle transport crypto util
 closure_kit-schedule := schedule util
 
 PROGRAMS := kit-publish kit-fetch kit-schedule

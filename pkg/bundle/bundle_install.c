@@ -419,6 +419,37 @@ out:
 }
 
 int
+kit_bundle_switch(const char *kit_dir, int version, struct kit_error *err)
+{
+	char releases[PATH_BYTES], name[32];
+	struct stat st;
+	int kfd = -1, rfd = -1, rc = -1;
+
+	if (version < 1 || version > 999999999)
+		return kit_err(err, KIT_E_INVALID,
+			       "kit_bundle_switch: bad arguments (version %d)",
+			       version);
+	if (open_kit(kit_dir, 0, &kfd, &rfd, releases, sizeof(releases),
+		     err) != 0)
+		return -1;
+	if (kit_snprintf(err, name, sizeof(name), "%d", version) != 0)
+		goto out;
+	if (fstatat(rfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    !S_ISDIR(st.st_mode)) {
+		kit_err(err, KIT_E_INVALID, "%s/%s is not on disk", releases,
+			name);
+		goto out;
+	}
+	rc = switch_current(kfd, kit_dir, version, err);
+out:
+	if (rfd >= 0)
+		close(rfd);
+	if (kfd >= 0)
+		close(kfd);
+	return rc;
+}
+
+int
 kit_bundle_rollback(const char *kit_dir, struct kit_error *err)
 {
 	char releases[PATH_BYTES];
@@ -603,6 +634,24 @@ int
 kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
 		  void *arg, struct kit_error *err)
 {
+	int cur = 0;
+
+	if (kit_bundle_current_version(kit_dir, &cur, err) != 0)
+		return -1;
+	if (!cur)
+		return kit_err(err, KIT_E_INVALID,
+			       "no kit is installed in %s; run kit-fetch update",
+			       kit_dir);
+	return kit_bundle_verify_release(kit_dir, cur, NULL, NULL, report, arg,
+					 err);
+}
+
+int
+kit_bundle_verify_release(const char *kit_dir, int cur,
+			  kit_bundle_check_fn check, void *check_arg,
+			  kit_bundle_report_fn report, void *arg,
+			  struct kit_error *err)
+{
 	char root[PATH_BYTES], mpath[PATH_BYTES], name[32], path[PATH_BYTES];
 	char hex[KIT_SHA256_HEX], detail[200];
 	unsigned char *text = NULL;
@@ -611,18 +660,12 @@ kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
 	const json_t *files;
 	json_error_t jerr;
 	struct vctx v;
-	int cur = 0, rc = -1;
+	int rc = -1;
 	struct stat st;
 
 	memset(&v, 0, sizeof(v));
 	v.report = report;
 	v.arg = arg;
-	if (kit_bundle_current_version(kit_dir, &cur, err) != 0)
-		return -1;
-	if (!cur)
-		return kit_err(err, KIT_E_INVALID,
-			       "no kit is installed in %s; run kit-fetch update",
-			       kit_dir);
 	if (kit_snprintf(err, name, sizeof(name), "releases/%d", cur) != 0 ||
 	    kit_path_join(root, sizeof(root), kit_dir, name, err) != 0 ||
 	    kit_path_join(mpath, sizeof(mpath), root, "manifest.json", err) != 0)
@@ -636,6 +679,12 @@ kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
 			"%s is not valid JSON at line %d column %d: %s; "
 			"run kit-fetch update to reinstall",
 			mpath, jerr.line, jerr.column, jerr.text);
+		goto out;
+	}
+	if (check && check(m, check_arg, err) != 0) {
+		if (err->code == KIT_E_OK)
+			kit_err(err, KIT_E_SECURITY, "%s: refused", mpath);
+		kit_err_prefix(err, "%s", mpath);
 		goto out;
 	}
 	files = json_object_get(m, "files");

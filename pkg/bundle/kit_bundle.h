@@ -225,6 +225,42 @@ int kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
 		      void *arg, struct kit_error *err) KIT_WUR;
 
 /*
+ * kit_bundle_verify() for releases/<version> of kit_dir, current or not,
+ * after check(manifest, check_arg) accepted its manifest.json (check may
+ * be NULL; kit_bundle_check_expect() compares it with a signed target;
+ * a refusal is KIT_E_SECURITY, the message prefixed with the manifest's
+ * path).  KIT_E_IO when the release or its manifest cannot be read.
+ */
+int kit_bundle_verify_release(const char *kit_dir, int version,
+			      kit_bundle_check_fn check, void *check_arg,
+			      kit_bundle_report_fn report, void *arg,
+			      struct kit_error *err) KIT_WUR;
+
+/*
+ * Point current at releases/<version> (already on disk, checked by the
+ * caller, e.g. with kit_bundle_verify_release()) atomically, as
+ * kit_bundle_install() does.  KIT_E_INVALID when that release is not a
+ * directory on disk, KIT_E_IO.
+ */
+int kit_bundle_switch(const char *kit_dir, int version,
+		      struct kit_error *err) KIT_WUR;
+
+/*
+ * A fingerprint of releases/<version> without reading any file: SHA-256
+ * over every entry's relative name, mode, size, inode, mtime and ctime
+ * (nanoseconds), in name order, from lstat (no link is followed below
+ * kit_dir), into hex[KIT_SHA256_HEX].  Any write, truncation, chmod,
+ * rename, creation or removal below the release changes it (the kernel
+ * sets ctime; only root moving the clock could set it back), so a caller
+ * that fully verified a release and kept its stamp need not re-hash it
+ * while the stamp is the same.  KIT_E_INVALID when the release is not on
+ * disk, KIT_E_SECURITY for more than 64 levels or 200000 entries,
+ * KIT_E_IO.
+ */
+int kit_bundle_release_stamp(const char *kit_dir, int version, char *hex,
+			     struct kit_error *err) KIT_WUR;
+
+/*
  * Take the exclusive lock state_dir/lock (fcntl F_SETLK, never waits) and
  * write our pid into it; *fd receives the descriptor to pass to
  * kit_bundle_unlock().  KIT_E_IO "another kit-fetch is running (pid N)"

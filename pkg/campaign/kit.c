@@ -482,12 +482,12 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
       const struct kc_office *o, int version, struct kit_error *err)
 {
 	const json_t *root = c->main.root, *win = json_object_get(root, "window");
-	json_t *man = NULL, *arr, *x, *files, *sources, *langs, *inputs, *copy;
+	json_t *man = NULL, *arr, *x, *files, *sources, *langs, *inputs;
 	json_t **posts = NULL;
 	struct kc_merged m;
 	struct generated gen = {NULL, NULL, 0};
 	struct kit_buf html;
-	char *compact = NULL, hex[KIT_SHA256_HEX];
+	char hex[KIT_SHA256_HEX];
 	size_t i, j;
 	int rc = -1;
 
@@ -680,17 +680,8 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
 	json_object_set_new(inputs, "sources", sources);
 	json_object_set_new(man, "inputs", inputs);
 
-	/* content: everything but the version (and itself), canonical dump */
-	/* (the version taken out and put back: no copy of the whole tree) */
-	copy = json_incref(json_object_get(man, "version"));
-	json_object_del(man, "version");
-	compact = json_dumps(man, JSON_COMPACT | JSON_SORT_KEYS);
-	json_object_set_new(man, "version", copy);
-	if (!compact) {
-		kit_err(err, KIT_E_INVALID, "cannot serialise the manifest");
+	if (kit_campaign_manifest_content(man, k->content, err) != 0)
 		goto out;
-	}
-	kit_sha256_hex(compact, strlen(compact), k->content);
 	json_object_set_new(man, "content", json_string(k->content));
 	k->manifest = man;
 	man = NULL;
@@ -700,7 +691,6 @@ out:
 		for (i = 0; i < m.npo; i++)
 			json_decref(posts[i]);
 	free(posts);
-	free(compact);
 	kit_buf_free(&html);
 	generated_free(&gen);
 	json_decref(man);
@@ -831,6 +821,30 @@ kit_campaign_kit_manifest_bytes(const struct kit_campaign_kit *k, size_t *len)
 	if (len)
 		*len = k->len;
 	return k->bytes;
+}
+
+int
+kit_campaign_manifest_content(const json_t *manifest, char *hex,
+			      struct kit_error *err)
+{
+	json_t *top = json_object(), *v;
+	const char *key;
+	char *compact;
+
+	/* everything but the version and the digest itself, sorted and
+	 * compact; a shallow copy: the values are shared, not copied */
+	json_object_foreach((json_t *)manifest, key, v)
+		if (strcmp(key, "version") != 0 && strcmp(key, "content") != 0)
+			json_object_set(top, key, v);
+	compact = json_is_object(manifest)
+			  ? json_dumps(top, JSON_COMPACT | JSON_SORT_KEYS)
+			  : NULL;
+	json_decref(top);
+	if (compact == NULL)
+		return kit_err(err, KIT_E_INVALID, "cannot serialise the manifest");
+	kit_sha256_hex(compact, strlen(compact), hex);
+	free(compact);
+	return 0;
 }
 
 const char *

@@ -193,6 +193,13 @@ json_t *kit_campaign_kit_manifest(const struct kit_campaign_kit *k);
 /* manifest.json bytes: JSON_INDENT(2)|JSON_SORT_KEYS and "\n"; owned by k. */
 const char *kit_campaign_kit_manifest_bytes(const struct kit_campaign_kit *k,
 					    size_t *len);
+/* The "content" digest of a manifest (built, or parsed back from a kit's
+ * manifest.json) into hex[KIT_SHA256_HEX]: SHA-256 of its compact,
+ * key-sorted JSON without "version" and "content", so a manifest read
+ * from disk can be checked against the digest a signed target carries.
+ * KIT_E_INVALID when it is not an object. */
+int kit_campaign_manifest_content(const json_t *manifest, char *hex,
+				  struct kit_error *err) KIT_WUR;
 /* The "content" digest (hex), owned by k. */
 const char *kit_campaign_kit_content(const struct kit_campaign_kit *k);
 /* "global" or the office id. */

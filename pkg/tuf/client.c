@@ -34,6 +34,7 @@ struct kit_tuf_client {
 	int64_t now;
 	struct trusted md[KIT_TUF_NROLES];
 	int targets_changed;
+	int64_t ts_offered, ts_trusted; /* timestamp versions, last update */
 	const char **names;
 	size_t nnames;
 };
@@ -407,6 +408,7 @@ update_timestamp(struct kit_tuf_client *c, int st, unsigned char **rawp,
 	int rc = -1;
 
 	*rawp = NULL;
+	c->ts_trusted = old->j != NULL ? old->version : 0;
 	if (st == KIT_TUF_FETCH_NOT_MODIFIED ||
 	    (old->j != NULL && raw != NULL && len == old->len &&
 	     memcmp(raw, old->raw, len) == 0)) {
@@ -419,6 +421,7 @@ update_timestamp(struct kit_tuf_client *c, int st, unsigned char **rawp,
 		}
 		free(raw);
 		raw = NULL;
+		c->ts_offered = old->version;
 		goto expiry;
 	}
 	if (trusted_from_bytes(&t, KIT_TUF_TIMESTAMP, what, &raw, len, err) < 0)
@@ -426,6 +429,7 @@ update_timestamp(struct kit_tuf_client *c, int st, unsigned char **rawp,
 	if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, KIT_TUF_TIMESTAMP, t.j, what,
 			   err) < 0)
 		goto out;
+	c->ts_offered = t.version;
 	if (old->j != NULL) {
 		if (t.version < old->version) {
 			kit_err(err, KIT_E_SECURITY,
@@ -623,6 +627,7 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 	/* 5.1 fixed update start time */
 	c->now = kit_time_now();
 	c->targets_changed = 0;
+	c->ts_offered = c->ts_trusted = 0;
 	for (i = 0; i < KIT_TUF_NROLES; i++)
 		trusted_clear(&c->md[i]);
 	free(c->names);
@@ -737,6 +742,18 @@ int
 kit_tuf_client_targets_changed(const struct kit_tuf_client *c)
 {
 	return c->targets_changed;
+}
+
+int
+kit_tuf_client_timestamp_versions(const struct kit_tuf_client *c,
+				  int64_t *offered, int64_t *trusted)
+{
+	if (offered)
+		*offered = c->ts_offered;
+	if (trusted)
+		*trusted = c->ts_trusted;
+	return c->ts_offered > 0 && c->ts_trusted > 0 &&
+	       c->ts_offered <= c->ts_trusted;
 }
 
 int64_t

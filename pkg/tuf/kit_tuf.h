@@ -362,6 +362,19 @@ int kit_tuf_client_update(struct kit_tuf_client *c,
 /* After a successful update: 1 when the targets metadata is new since the
  * last update (a different version than before it), else 0. */
 int kit_tuf_client_targets_changed(const struct kit_tuf_client *c);
+/*
+ * The timestamp versions of the last kit_tuf_client_update(), success or
+ * not: *offered, what the repository served once its signatures verified
+ * (the trusted version again when it was unchanged or "not modified"; 0
+ * when none verified), *trusted, what this client trusted before (0:
+ * none); either pointer may be NULL.  Returns 1 when the repository's
+ * timestamp verified and was not newer: offered == trusted is an
+ * unchanged repository, offered < trusted the rollback refusal the update
+ * failed with (a copy older than this client's state, or an attack: the
+ * caller names it; nothing of it was trusted).  0 otherwise.
+ */
+int kit_tuf_client_timestamp_versions(const struct kit_tuf_client *c,
+				      int64_t *offered, int64_t *trusted);
 /* Trusted version of role after update (0 when none). */
 int64_t kit_tuf_client_version(const struct kit_tuf_client *c,
 			       enum kit_tuf_role role);

@@ -1275,6 +1275,102 @@ report(enum kit_bundle_problem what, const char *path, const char *detail,
 	snprintf(s->last, sizeof(s->last), "%s", path);
 }
 
+static int
+refuse_version_2(const json_t *manifest, void *arg, struct kit_error *err)
+{
+	(void)arg;
+	if (json_integer_value(json_object_get(manifest, "version")) == 2)
+		return kit_err(err, KIT_E_SECURITY, "not the signed one");
+	return 0;
+}
+
+/* A release that is not current: verified against its manifest after a
+ * check of the manifest, switched to, and fingerprinted by its stamp. */
+static void
+test_release_verify_switch_stamp(void **state)
+{
+	char *dir = make_tmpdir();
+	char *kit_dir = pjoin(dir, "kits/k");
+	char *f = NULL, *link = NULL;
+	char s1[KIT_SHA256_HEX], s2[KIT_SHA256_HEX], s3[KIT_SHA256_HEX];
+	struct kit_error err = {0};
+	struct seen seen;
+	int v = 0, fd;
+
+	(void)state;
+	fetch_kit(dir, kit_dir, 1, NULL, 0);
+	fetch_kit(dir, kit_dir, 2, "two", 0);
+	assert_int_equal(kit_bundle_rollback(kit_dir, &err), 0);
+
+	assert_int_equal(kit_bundle_verify_release(kit_dir, 2, NULL, NULL,
+						   NULL, NULL, &err), 0);
+	assert_int_equal(kit_bundle_verify_release(kit_dir, 2, refuse_version_2,
+						   NULL, NULL, NULL, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "not the signed one"));
+	kit_err_clear(&err);
+	assert_int_equal(kit_bundle_verify_release(kit_dir, 7, NULL, NULL,
+						   NULL, NULL, &err), -1);
+	kit_err_clear(&err);
+
+	/* the stamp: the same while nothing changes, new after any change,
+	 * even one that puts the bytes and the mtime back */
+	assert_int_equal(kit_bundle_release_stamp(kit_dir, 2, s1, &err), 0);
+	assert_int_equal(kit_bundle_release_stamp(kit_dir, 2, s2, &err), 0);
+	assert_string_equal(s1, s2);
+	f = kit_aprintf("%s/releases/2/about.md", kit_dir);
+	{
+		struct stat st;
+		struct timespec ts[2];
+		char c;
+
+		assert_int_equal(lstat(f, &st), 0);
+		fd = open(f, O_RDWR);
+		assert_true(fd >= 0);
+		assert_int_equal(pread(fd, &c, 1, 0), 1);
+		assert_int_equal(pwrite(fd, &c, 1, 0), 1);
+		close(fd);
+		ts[0] = st.st_atim;
+		ts[1] = st.st_mtim;
+		assert_int_equal(utimensat(AT_FDCWD, f, ts, 0), 0);
+	}
+	assert_int_equal(kit_bundle_release_stamp(kit_dir, 2, s2, &err), 0);
+	assert_string_not_equal(s1, s2);
+	assert_int_equal(kit_bundle_verify_release(kit_dir, 2, NULL, NULL,
+						   NULL, NULL, &err), 0);
+	/* a planted link changes it too, and is not followed */
+	link = kit_aprintf("%s/releases/2/statements/passwd", kit_dir);
+	assert_int_equal(symlink("/etc", link), 0);
+	assert_int_equal(kit_bundle_release_stamp(kit_dir, 2, s3, &err), 0);
+	assert_string_not_equal(s2, s3);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(kit_bundle_verify_release(kit_dir, 2, NULL, NULL,
+						   report, &seen, &err), -1);
+	assert_int_equal(seen.extra, 1);
+	kit_err_clear(&err);
+	assert_int_equal(unlink(link), 0);
+	assert_int_equal(kit_bundle_release_stamp(kit_dir, 7, s3, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	kit_err_clear(&err);
+
+	/* switch back to the release kept on disk */
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(kit_bundle_switch(kit_dir, 2, &err), 0);
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(kit_bundle_verify(kit_dir, NULL, NULL, &err), 0);
+	assert_int_equal(kit_bundle_switch(kit_dir, 9, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_int_equal(kit_bundle_current_version(kit_dir, &v, &err), 0);
+	assert_int_equal(v, 2);
+	free(link);
+	free(f);
+	free(kit_dir);
+	rm_tree(dir);
+	free(dir);
+}
+
 static void
 test_verify_detects_changes(void **state)
 {
@@ -1592,6 +1688,7 @@ main(void)
 		cmocka_unit_test(test_install_switch_prune_rollback),
 		cmocka_unit_test(test_install_leftovers),
 		cmocka_unit_test(test_verify_detects_changes),
+		cmocka_unit_test(test_release_verify_switch_stamp),
 		cmocka_unit_test(test_lock_contention),
 		cmocka_unit_test(test_unwritable),
 		cmocka_unit_test(test_clean_staging),

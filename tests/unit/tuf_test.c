@@ -980,7 +980,8 @@ test_rollback_timestamp(void **state)
 {
 	struct kit_tuf_repo *r;
 	struct fx f;
-	char path[256], old[256];
+	char path[256], old[256], newer[256];
+	int64_t offered = 0, trusted = 0;
 
 	(void)state;
 	fx_setup(&f);
@@ -991,8 +992,35 @@ test_rollback_timestamp(void **state)
 	commit(r);
 	kit_tuf_repo_free(r);
 	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_timestamp_versions(f.c, &offered,
+							   &trusted), 0);
+	assert_true(offered > trusted);
+	snprintf(newer, sizeof(newer), "%s/new-timestamp.json", f.work);
+	copy_file(path, newer);
 	copy_file(old, path); /* a mirror serves the old, validly signed file */
 	expect_refused(&f, "older than the trusted version");
+	/* the caller can tell an old copy from other refusals */
+	assert_int_equal(kit_tuf_client_timestamp_versions(f.c, &offered,
+							   &trusted), 1);
+	assert_true(offered < trusted);
+	/* the same, unchanged: not newer either, and no failure */
+	copy_file(newer, path);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_timestamp_versions(f.c, &offered,
+							   &trusted), 1);
+	assert_true(offered == trusted && offered > 0);
+	/* one that does not verify is no older copy: it tells nothing */
+	{
+		json_t *ts = load_json(path);
+
+		set_version(ts, 1);
+		save_json(path, ts);
+		json_decref(ts);
+	}
+	expect_refused(&f, "0 valid signatures");
+	assert_int_equal(kit_tuf_client_timestamp_versions(f.c, &offered,
+							   NULL), 0);
+	assert_true(offered == 0);
 	fx_teardown(&f);
 }
 
