@@ -8,7 +8,7 @@
 #include "kit_fetcher.h"
 
 static const char usage[] =
-	"usage: kit-fetch init     --state DIR --root ROOT_JSON --url URL [--mirror URL]... [--office ID] [--force]\n"
+	"usage: kit-fetch init     --state DIR --root ROOT_JSON [--url URL] [--mirror URL]... [--office ID] [--force]\n"
 	"                          [--cacert FILE] [--proxy URL] [--max-unpacked BYTES] [--max-ratio N]\n"
 	"       kit-fetch update   --state DIR [CAMPAIGN]... [--from DIR] [--mirror URL]... [--quiet] [--json]\n"
 	"                          [--proxy URL] [--cacert FILE] [--limit-rate BYTES] [--speed-limit B/S --speed-time S]\n"
@@ -141,8 +141,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "init") == 0) {
 		if (optind != argc)
 			return usage_error("init takes no arguments");
-		if (o.root_json == NULL || o.url == NULL)
-			return usage_error("init needs --root ROOT_JSON and --url URL");
+		if (o.root_json == NULL)
+			return usage_error("init needs --root ROOT_JSON (and --url URL unless the office only syncs from removable media)");
 		rc = kit_fetcher_init(&o, &err);
 	} else if (strcmp(cmd, "update") == 0) {
 		rc = kit_fetcher_update(&o, (const char *const *)argv + optind,

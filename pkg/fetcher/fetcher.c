@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "kit_bundle.h"
+#include "kit_campaign.h"
 #include "kit_crypto.h"
 #include "kit_fetcher.h"
 #include "kit_transport.h"
@@ -21,6 +22,7 @@
 #define CONFIG_MAX (64 * 1024)
 #define STATUS_MAX (1024 * 1024)
 #define MANIFEST_MAX (16 * 1024 * 1024)
+#define VERIFIED_MAX (4 * 1024 * 1024)
 
 void
 kit_fetcher_opts_init(struct kit_fetcher_opts *o)
@@ -288,6 +290,46 @@ valid_id(const char *s)
 	return 1;
 }
 
+/*
+ * Pin a new root in place of the old trust: the root goes into a fresh
+ * metadata.new/, which then replaces metadata/, so nothing the old root
+ * vouched for (timestamp, snapshot, targets, later roots) stays trusted;
+ * the HTTP validators and downloads of the old trust go too.  A failure
+ * before the swap leaves the old trust whole.  sfd is the state directory
+ * (dir), opened and checked for writing.
+ */
+static int
+repin_root(int sfd, const char *dir, const char *root_json,
+	   struct kit_error *err)
+{
+	static const char *const derived[] = {"downloads", "staging"};
+	char fresh[PATH_MAX], shown[PATH_MAX];
+	size_t i;
+	int fd;
+
+	if (kit_path_join(fresh, sizeof(fresh), dir, "metadata.new", err) != 0 ||
+	    kit_rm_rf_at(sfd, "metadata.new", fresh, err) != 0)
+		return -1;
+	fd = kit_dir_open_owned(sfd, "metadata.new", 1, fresh, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (kit_tuf_client_pin_root(fresh, root_json, 0, err) != 0 ||
+	    kit_path_join(shown, sizeof(shown), dir, "metadata", err) != 0 ||
+	    kit_rm_rf_at(sfd, "metadata", shown, err) != 0)
+		return -1;
+	if (renameat(sfd, "metadata.new", sfd, "metadata") != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s "
+				     "to %s", fresh, shown);
+	if (fsync(sfd) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s", dir);
+	for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
+		if (kit_path_join(shown, sizeof(shown), dir, derived[i], err) != 0 ||
+		    kit_rm_rf_at(sfd, derived[i], shown, err) != 0)
+			return -1;
+	return 0;
+}
+
 int
 kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 {
@@ -295,11 +337,11 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	json_t *cfg = NULL, *mirrors;
 	char *text = NULL, *dir = NULL;
 	size_t i;
-	int rc = -1, sfd = -1, mfd = -1;
+	int rc = -1, sfd = -1, mfd = -1, lock = -1;
 
-	if (o->state_dir == NULL || o->root_json == NULL || o->url == NULL)
+	if (o->state_dir == NULL || o->root_json == NULL)
 		return kit_err(err, KIT_E_USAGE,
-			       "init needs --state DIR --root ROOT_JSON --url URL");
+			       "init needs --state DIR --root ROOT_JSON");
 	if (o->office && !valid_id(o->office))
 		return kit_err(err, KIT_E_USAGE,
 			       "--office '%.64s': use the office id, lower case "
@@ -308,25 +350,31 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	/* the same checks as every run's (state_open), before anything is
 	 * written there */
 	sfd = kit_dir_open_top(o->state_dir, 1, 1, &dir, err);
-	if (sfd < 0)
+	if (sfd < 0 || kit_bundle_lock(dir, &lock, err) != 0)
 		goto out;
 	if (kit_path_join(meta, sizeof(meta), dir, "metadata", err) != 0)
 		goto out;
+	/* Keep a pinned root that updates have moved forward, unless told:
+	 * re-running init must not lower the trust already earned. */
 	mfd = kit_dir_open_owned(sfd, "metadata", 1, meta, err);
 	if (mfd < 0)
 		goto out;
-	if (kit_path_join(path, sizeof(path), meta, "root.json", err) != 0)
-		goto out;
-	/* Keep a pinned root that updates have moved forward, unless told:
-	 * re-running init must not lower the trust already earned. */
-	if (!kit_file_exists(path) || o->force) {
-		if (kit_tuf_client_pin_root(meta, o->root_json, o->force, err) != 0) {
-			if (err->code == KIT_E_SECURITY)
-				kit_err_suffix(err, "give --root the root.json the repository published (metadata/1.root.json), from a copy you trust");
-			goto out;
-		}
+	if (faccessat(mfd, "root.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (kit_tuf_client_pin_root(meta, o->root_json, 0, err) != 0)
+			goto pin_failed;
+	} else if (o->force && repin_root(sfd, dir, o->root_json, err) != 0) {
+		goto pin_failed;
 	}
-	cfg = json_pack("{s:s, s:[]}", "url", o->url, "mirrors");
+	/* Validators belong to the server and the trust they were kept
+	 * with; the first update after init asks without them. */
+	if (unlinkat(sfd, "http-cache.json", 0) != 0 && errno != ENOENT) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s/http-cache.json", dir);
+		goto out;
+	}
+	/* No URL: an office that only ever syncs from removable media. */
+	cfg = json_pack("{s:[]}", "mirrors");
+	if (o->url)
+		json_object_set_new(cfg, "url", json_string(o->url));
 	mirrors = json_object_get(cfg, "mirrors");
 	for (i = 0; i < o->n_mirrors; i++)
 		json_array_append_new(mirrors, json_string(o->mirrors[i]));
@@ -360,12 +408,17 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	if (kit_path_join(path, sizeof(path), dir, "config.json", err) != 0 ||
 	    kit_file_write_atomic(path, text, strlen(text), 0644, err) != 0)
 		goto out;
-	say(o, "state %s ready for %s (office %s); run 'kit-fetch update "
-	       "--state %s'",
-	    o->state_dir, o->url, o->office ? o->office : "global",
-	    o->state_dir);
+	if (o->url || o->n_mirrors)
+		say(o, "state %s ready for %s (office %s); run 'kit-fetch update --state %s'", o->state_dir, o->url ? o->url : o->mirrors[0], o->office ? o->office : "global", o->state_dir);
+	else
+		say(o, "state %s ready for removable media (office %s); run 'kit-fetch update --state %s --from DIR' with a copy made by 'kit-publish export'", o->state_dir, o->office ? o->office : "global", o->state_dir);
 	rc = 0;
+	goto out;
+pin_failed:
+	if (err->code == KIT_E_SECURITY)
+		kit_err_suffix(err, "give --root the root.json the repository published (metadata/1.root.json), from a copy you trust");
 out:
+	kit_bundle_unlock(lock);
 	free(text);
 	free(dir);
 	if (mfd >= 0)
@@ -388,6 +441,9 @@ struct run {
 	char new_etag[KIT_TRANSPORT_VALIDATOR_MAX];
 	char new_lm[KIT_TRANSPORT_VALIDATOR_MAX];
 	int ts_fetched; /* timestamp.json came in full (not a 304) */
+	size_t installed; /* kits installed by this run */
+	json_t *verified; /* verified.json's "kits", loaded under the lock */
+	int verified_dirty;
 };
 
 static int
@@ -484,16 +540,16 @@ open_transport(struct run *r, struct kit_error *err)
 		/* the configured URL first, then its mirrors, then those
 		 * given on the command line */
 		bases[n++] = json_string_value(json_object_get(r->config, "url"));
+		if (bases[0] == NULL) /* set up for removable media */
+			n = 0;
 		json_array_foreach(json_object_get(r->config, "mirrors"), i, m) {
 			if (json_is_string(m) && n < KIT_TRANSPORT_MAX_MIRRORS)
 				bases[n++] = json_string_value(m);
 		}
 		for (i = 0; i < o->n_mirrors && n < KIT_TRANSPORT_MAX_MIRRORS; i++)
 			bases[n++] = o->mirrors[i];
-		if (bases[0] == NULL)
-			return kit_err(err, KIT_E_INVALID,
-				       "config.json has no url; run 'kit-fetch "
-				       "init' again");
+		if (n == 0)
+			return kit_err(err, KIT_E_USAGE, "%s has no repository URL (it was set up for removable media); run 'kit-fetch update --state %s --from DIR' with the copy's directory, or 'kit-fetch init' again with --url URL", o->state_dir, o->state_dir);
 	}
 	if (proxy == NULL)
 		proxy = json_string_value(json_object_get(r->config, "proxy"));
@@ -654,6 +710,156 @@ installed(const struct run *r, const char *campaign, char *content,
 	return v;
 }
 
+/*
+ * <state>/verified.json: for each campaign, the release last fully
+ * verified against its signed target and the stamp (kit_bundle_release_
+ * stamp) it had then.  While the stamp is the same the release is not
+ * re-hashed: an unchanged kit costs an update a few stat calls, and any
+ * change to its files is seen.  kit-fetch verify drops a kit it finds
+ * changed, so the next update hashes it again even if the stamp did not
+ * move.
+ */
+static json_t *
+load_verified(const struct kit_fetcher_opts *o)
+{
+	char path[PATH_MAX];
+	struct kit_error ignore = {0};
+	json_t *j, *kits = NULL;
+
+	if (state_path(o, path, sizeof(path), "verified.json", &ignore) == 0 &&
+	    kit_file_exists(path) &&
+	    (j = load_json(path, VERIFIED_MAX, &ignore)) != NULL) {
+		kits = json_incref(json_object_get(j, "kits"));
+		json_decref(j);
+	}
+	if (!json_is_object(kits)) {
+		json_decref(kits);
+		kits = json_object();
+	}
+	return kits;
+}
+
+static void
+save_verified(const struct kit_fetcher_opts *o, json_t *kits)
+{
+	char path[PATH_MAX], *text = NULL;
+	struct kit_error ignore = {0};
+	json_t *j = json_pack("{s:i, s:O}", "format", 1, "kits", kits);
+
+	if (j != NULL)
+		text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	if (text != NULL &&
+	    state_path(o, path, sizeof(path), "verified.json", &ignore) == 0)
+		if (kit_file_write_atomic(path, text, strlen(text), 0644,
+					    &ignore) != 0) {
+			/* best effort: the next update hashes the kit again */
+		}
+	free(text);
+	json_decref(j);
+}
+
+/* A release on disk is the signed kit when its manifest says what the
+ * signed target says and hashes to the signed content digest, so that a
+ * manifest rewritten together with the files it lists is refused. */
+static int
+check_signed(const json_t *manifest, void *arg, struct kit_error *err)
+{
+	const struct kit_bundle_expect *x = arg;
+	char hex[KIT_SHA256_HEX];
+
+	if (x->content == NULL)
+		return kit_err(err, KIT_E_SECURITY, "the signed target carries no content digest to check it against");
+	if (kit_bundle_check_expect(manifest, arg, err) != 0 ||
+	    kit_campaign_manifest_content(manifest, hex, err) != 0)
+		return -1;
+	if (!kit_hex_equal(hex, x->content))
+		return kit_err(err, KIT_E_SECURITY, "manifest.json hashes to %s, not to the signed content digest %.64s", hex, x->content);
+	return 0;
+}
+
+struct differ {
+	size_t n;
+	char first[200];
+};
+
+static void
+count_differ(enum kit_bundle_problem what, const char *path,
+	     const char *detail, void *arg)
+{
+	static const char *const names[] = {"", "changed", "missing", "extra"};
+	struct differ *d = arg;
+	char safe[160];
+
+	(void)detail;
+	if (d->n++ == 0) {
+		kit_str_sanitize(path, safe, sizeof(safe));
+		snprintf(d->first, sizeof(d->first), "%s %s", safe,
+			 names[what]);
+	}
+}
+
+/*
+ * 1 when releases/<version> of the kit is the signed kit p, file by file
+ * (fully hashed unless verified.json holds its unchanged stamp), else 0
+ * with the reason in *why: a release that cannot be read is not trusted
+ * either, and installing it again reports what is wrong with the disk.
+ */
+static int
+release_intact(struct run *r, const struct pick *p, const char *kitdir,
+	       int version, struct kit_error *why)
+{
+	char stamp[KIT_SHA256_HEX];
+	struct kit_bundle_expect expect;
+	struct differ d = {0, ""};
+	const json_t *rec = json_object_get(r->verified, p->campaign);
+
+	if (kit_bundle_release_stamp(kitdir, version, stamp, why) != 0)
+		return 0;
+	if (json_integer_value(json_object_get(rec, "release")) == version &&
+	    p->content &&
+	    json_is_string(json_object_get(rec, "content")) &&
+	    strcmp(json_string_value(json_object_get(rec, "content")), p->content) == 0 &&
+	    json_is_string(json_object_get(rec, "stamp")) &&
+	    strcmp(json_string_value(json_object_get(rec, "stamp")), stamp) == 0)
+		return 1;
+	memset(&expect, 0, sizeof(expect));
+	expect.campaign = p->campaign;
+	expect.office = p->office;
+	expect.version = version;
+	expect.content = p->content;
+	if (kit_bundle_verify_release(kitdir, version, check_signed, &expect,
+				      count_differ, &d, why) != 0) {
+		if (d.n > 0) {
+			kit_err_clear(why);
+			kit_err(why, KIT_E_SECURITY, "%zu file%s differ%s from its manifest: %s%s", d.n, d.n == 1 ? "" : "s", d.n == 1 ? "s" : "", d.first, d.n > 1 ? ", ..." : "");
+		}
+		return 0;
+	}
+	/* the stamp taken before hashing: a change while hashing moves it */
+	json_object_set_new(r->verified, p->campaign,
+			    json_pack("{s:i, s:s, s:s}", "release", version,
+				      "content", p->content, "stamp", stamp));
+	r->verified_dirty = 1;
+	return 1;
+}
+
+/* Record a release just installed from a verified archive. */
+static void
+installed_verified(struct run *r, const struct pick *p, const char *kitdir)
+{
+	char stamp[KIT_SHA256_HEX];
+	struct kit_error ignore = {0};
+
+	json_object_del(r->verified, p->campaign);
+	if (p->content &&
+	    kit_bundle_release_stamp(kitdir, p->version, stamp, &ignore) == 0)
+		json_object_set_new(r->verified, p->campaign,
+				    json_pack("{s:i, s:s, s:s}", "release",
+					      p->version, "content", p->content,
+					      "stamp", stamp));
+	r->verified_dirty = 1;
+}
+
 static int
 install_one(struct run *r, const struct pick *p, struct kit_error *err)
 {
@@ -664,8 +870,11 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	struct kit_bundle_limits lim = kit_bundle_limits_default();
 	struct kit_bundle_expect expect;
 	json_t *manifest = NULL;
-	int cur, rc = -1;
+	struct kit_error why = {0};
+	struct stat st;
+	int cur, repair = 0, rc = -1;
 
+	dl[0] = staging[0] = '\0';
 	/* Limits against decompression bombs, set per office (kit-fetch
 	 * init --max-unpacked / --max-ratio), else the bundle defaults. */
 	if (json_integer_value(json_object_get(r->config, "max_unpacked")) > 0)
@@ -679,15 +888,25 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 			       "is not a kit version (an integer from 1 to "
 			       "2147483647); refused, tell the publisher",
 			       p->t.name);
+	if (kit_snprintf(err, kitdir, sizeof(kitdir), "%s/kits/%s",
+			 o->state_dir, p->campaign) != 0)
+		return -1;
 	cur = installed(r, p->campaign, cur_content, sizeof(cur_content),
 			cur_office, sizeof(cur_office));
 	if (cur > 0 && cur == p->version && p->content &&
 	    strcmp(cur_content, p->content) == 0 &&
 	    strcmp(cur_office, p->office) == 0) {
-		say(o, "%s is up to date (version %d)", p->campaign, cur);
-		emit_json(o, json_pack("{s:s, s:s, s:i}", "event", "up-to-date",
-				       "campaign", p->campaign, "version", cur));
-		return 0;
+		/* Up to date only when its files are still the signed ones:
+		 * what verify reports, update repairs. */
+		if (release_intact(r, p, kitdir, cur, &why)) {
+			say(o, "%s is up to date (version %d)", p->campaign, cur);
+			emit_json(o, json_pack("{s:s, s:s, s:i}", "event",
+					       "up-to-date", "campaign",
+					       p->campaign, "version", cur));
+			return 0;
+		}
+		say(o, "%s version %d on disk differs from the signed kit (%s); reinstalling it", p->campaign, cur, why.msg);
+		repair = 1;
 	}
 	/* A lower version of the same bundle is a rollback, even when the
 	 * metadata verifies (defence in depth behind TUF's own checks). */
@@ -711,16 +930,37 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 		return kit_err(err, KIT_E_SECURITY, "target %s lists a length "
 			       "of 0 (no kit is empty); refused, tell the "
 			       "publisher", p->t.name);
-	if (kit_snprintf(err, rel, sizeof(rel), "targets/%.*s/%s.%s",
-			 (int)(slash - p->t.name), p->t.name, p->t.sha256,
-			 slash + 1) != 0 ||
-	    kit_snprintf(err, dl, sizeof(dl), "%s/downloads/%s.%s.%s",
+	if (kit_snprintf(err, dl, sizeof(dl), "%s/downloads/%s.%s.%s",
 			 o->state_dir, p->t.sha256, p->campaign,
 			 slash + 1) != 0 ||
 	    kit_snprintf(err, staging, sizeof(staging), "%s/staging/%s.%d",
 			 o->state_dir, p->campaign, p->version) != 0 ||
-	    kit_snprintf(err, kitdir, sizeof(kitdir), "%s/kits/%s",
-			 o->state_dir, p->campaign) != 0)
+	    kit_snprintf(err, rel, sizeof(rel), "%s/releases/%d", kitdir,
+			 p->version) != 0)
+		return -1;
+	/* The release may still be on disk (kept after a rollback): when it
+	 * is the signed kit, file by file, switch back to it instead of
+	 * downloading it again. */
+	if (!repair && lstat(rel, &st) == 0 && S_ISDIR(st.st_mode)) {
+		kit_err_clear(&why);
+		if (release_intact(r, p, kitdir, p->version, &why)) {
+			if (kit_bundle_switch(kitdir, p->version, err) != 0)
+				goto out;
+			r->installed++;
+			say(o, "%s version %d installed in %s/current (from releases/%d on disk, verified against the signed kit)", p->campaign, p->version, kitdir, p->version);
+			log_event(o, "install", p->campaign, p->version, NULL);
+			emit_json(o, json_pack("{s:s, s:s, s:s, s:i, s:s, s:b}",
+					       "event", "installed", "campaign",
+					       p->campaign, "office", p->office,
+					       "version", p->version, "path",
+					       kitdir, "reused", 1));
+			return 0;
+		}
+		say(o, "%s: releases/%d on disk differs from the signed kit (%s); downloading it again", p->campaign, p->version, why.msg);
+	}
+	if (kit_snprintf(err, rel, sizeof(rel), "targets/%.*s/%s.%s",
+			 (int)(slash - p->t.name), p->t.name, p->t.sha256,
+			 slash + 1) != 0)
 		return -1;
 	/* The transport hashes while the bytes stream in and checks length
 	 * and SHA-256 against the signed target before the file is renamed
@@ -755,6 +995,8 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 			       err) != 0)
 		goto out;
 	(void)unlink(dl);
+	installed_verified(r, p, kitdir);
+	r->installed++;
 	say(o, "%s version %d installed in %s/current", p->campaign,
 	    p->version, kitdir);
 	log_event(o, "install", p->campaign, p->version, NULL);
@@ -768,9 +1010,9 @@ out:
 		struct kit_error ignore = {0};
 
 		/* Bad bytes must not be retried from disk next time. */
-		if (err->code == KIT_E_SECURITY)
+		if (err->code == KIT_E_SECURITY && dl[0])
 			(void)unlink(dl);
-		if (kit_rm_rf(staging, &ignore) != 0) {
+		if (staging[0] && kit_rm_rf(staging, &ignore) != 0) {
 			/* best effort: the run's result stands */
 		}
 		kit_err_prefix(err, "%s", p->campaign);
@@ -809,6 +1051,17 @@ write_status(const struct kit_fetcher_opts *o, const struct kit_error *e)
 
 #define MAX_PICKS 256
 
+static void
+nothing_new(const struct kit_fetcher_opts *o, int64_t offered,
+	    int64_t trusted)
+{
+	say(o, "nothing new on %s: its timestamp is version %lld, %s the version %lld this office already trusts", o->from_dir, (long long)offered, offered < trusted ? "older than" : "the same as", (long long)trusted);
+	emit_json(o, json_pack("{s:s, s:s, s:I, s:I}", "event", "nothing-new",
+			       "from", o->from_dir, "offered",
+			       (json_int_t)offered, "trusted",
+			       (json_int_t)trusted));
+}
+
 /* A local failure deep down says what broke; add what to do about it. */
 static void
 advise_io(const struct kit_fetcher_opts *o, struct kit_error *err)
@@ -839,6 +1092,7 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	const char *office;
 	size_t i, j, np;
 	int lock = -1, rc = -1, failed = 0;
+	int64_t offered, trusted;
 	struct kit_error first = {0};
 	struct state st;
 
@@ -861,6 +1115,7 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 		goto out;
 	if (kit_bundle_clean_staging(o->state_dir, err) != 0)
 		goto out;
+	r.verified = load_verified(o);
 	if (state_path(o, path, sizeof(path), "config.json", err) != 0)
 		goto out;
 	r.config = load_json(path, CONFIG_MAX, err);
@@ -875,10 +1130,22 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	/* An unchanged repository costs one request (the timestamp). */
 	kit_tuf_client_set_lazy_root(c, 1);
 	if (kit_tuf_client_update(c, err) != 0) {
+		/* A copy on removable media signed before what this office
+		 * already trusts is an old stick, not news: nothing of it was
+		 * trusted.  Served online, it stays a rollback refusal. */
+		if (o->from_dir &&
+		    kit_tuf_client_timestamp_versions(c, &offered, &trusted) &&
+		    offered < trusted) {
+			nothing_new(o, offered, trusted);
+			kit_err_clear(err);
+			rc = 0;
+			goto out;
+		}
 		kit_err_prefix(err, "refused update from %s",
 			       o->from_dir ? o->from_dir
-					   : json_string_value(json_object_get(
-						     r.config, "url")));
+			       : json_string_value(json_object_get(r.config, "url"))
+			       ? json_string_value(json_object_get(r.config, "url"))
+			       : kit_transport_stats(r.t)->mirrors[0].url);
 		goto out;
 	}
 	save_validators(&r);
@@ -919,6 +1186,9 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	}
 	if (np == 0)
 		say(o, "the repository has no kit for this office yet");
+	if (o->from_dir && r.installed == 0 &&
+	    kit_tuf_client_timestamp_versions(c, &offered, &trusted))
+		nothing_new(o, offered, trusted);
 	rc = 0;
 out:
 	if (rc != 0 && !failed) {
@@ -926,6 +1196,8 @@ out:
 		log_event(o, "refused", NULL, 0, err);
 	}
 	if (lock >= 0) {
+		if (r.verified_dirty)
+			save_verified(o, r.verified);
 		write_status(o, rc == 0 ? &first : err);
 		kit_bundle_unlock(lock);
 	}
@@ -940,6 +1212,7 @@ out:
 	kit_tuf_client_free(c);
 	kit_transport_free(r.t);
 	json_decref(r.config);
+	json_decref(r.verified);
 	state_close(&st);
 	return rc;
 }
@@ -1009,20 +1282,24 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 		json_t *k;
 		char safe[256], url[256], office[80], when[64], result[64];
 		char camp[256];
+		const char *reason;
 
 		/* status.json, config.json and the kits are in the state
 		 * directory: nothing from there reaches the terminal as is */
-		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "url")), "-"), url, sizeof(url));
+		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "url")), "none: updates come from removable media (--from)"), url, sizeof(url));
 		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "office")), "global"), office, sizeof(office));
 		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "last_check")), "never"), when, sizeof(when));
 		kit_str_sanitize(str_or(json_string_value(json_object_get(status, "result")), "-"), result, sizeof(result));
 		fprintf(out, "repository: %s\noffice:     %s\nlast check: %s (%s)\n",
 			url, office, when, result);
-		if (json_object_get(status, "reason")) {
-			kit_str_sanitize(json_string_value(json_object_get(
-						 status, "reason")),
-					 safe, sizeof(safe));
-			fprintf(out, "last error: %s\n", safe);
+		reason = json_string_value(json_object_get(status, "reason"));
+		if (reason) {
+			/* whole: sanitising never makes text longer */
+			char *clean = kit_xmalloc(strlen(reason) + 1);
+
+			kit_str_sanitize(reason, clean, strlen(reason) + 1);
+			fprintf(out, "last error: %s\n", clean);
+			free(clean);
 		}
 		json_array_foreach(kits, i, k) {
 			kit_str_sanitize(str_or(json_string_value(json_object_get(k, "title")), ""),
@@ -1040,6 +1317,27 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 	json_decref(status);
 	state_close(&st);
 	return 0;
+}
+
+/* Kits verify found changed are hashed again by the next update, even
+ * when the change left their stamp as it was (a failing disk, a clock set
+ * back).  Best effort: skipped while an update holds the lock. */
+static void
+forget_verified(const struct kit_fetcher_opts *o, const json_t *campaigns)
+{
+	struct kit_error ignore = {0};
+	json_t *kits, *c;
+	size_t i;
+	int lock = -1;
+
+	if (kit_bundle_lock(o->state_dir, &lock, &ignore) != 0)
+		return;
+	kits = load_verified(o);
+	json_array_foreach(campaigns, i, c)
+		json_object_del(kits, json_string_value(c));
+	save_verified(o, kits);
+	json_decref(kits);
+	kit_bundle_unlock(lock);
 }
 
 struct verify_ctx {
@@ -1071,6 +1369,7 @@ kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 	DIR *d;
 	struct dirent *de;
 	struct verify_ctx v = {out, NULL, 0};
+	json_t *changed;
 	size_t kits = 0;
 	int rc = 0;
 	struct state st;
@@ -1082,6 +1381,7 @@ kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 		state_close(&st);
 		return -1;
 	}
+	changed = json_array();
 	d = opendir(path);
 	while (d && (de = readdir(d)) != NULL) {
 		struct kit_error e = {0};
@@ -1095,12 +1395,16 @@ kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 		if (kit_bundle_verify(kd, verify_report, &v, &e) != 0) {
 			kit_err_copy(err, &e);
 			rc = -1;
+			json_array_append_new(changed, json_string(de->d_name));
 		} else {
 			fprintf(out, "%s: ok\n", name);
 		}
 	}
 	if (d)
 		closedir(d);
+	if (json_array_size(changed) > 0)
+		forget_verified(o, changed);
+	json_decref(changed);
 	if (rc != 0) {
 		log_event(o, "verify-failed", NULL, 0, err);
 		kit_err_prefix(err, "installed kits changed on disk (%zu "
