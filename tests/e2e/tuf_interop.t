@@ -28,7 +28,7 @@ if install_tufjs; then
 	ok "npm ci installed tuf-js and @tufjs/models from the committed lockfile"
 else
 	mapfile -t why < <(grep -v 'Unknown user config' "$T/npm.log" |
-		grep -E 'error (code|errno|[A-Za-z]*Error)|timed out|ETIMEDOUT|ENOTFOUND' | head -4)
+		grep -E '(error|ERR!) (code|errno|[A-Za-z]*Error)|reason: |timed out|ETIMEDOUT|ENOTFOUND' | head -4)
 	[ "${#why[@]}" -gt 0 ] || mapfile -t why < <(tail -4 "$T/npm.log")
 	not_ok "npm ci installed tuf-js and @tufjs/models from the committed lockfile" \
 		"npm ci in $JS failed; this test needs the npm registry (npm config get registry: $(npm config get registry 2>/dev/null))" \
