@@ -420,7 +420,9 @@ test_write_refuses_bad_input(void **state)
 						   {"media/zeros.png", NULL, zeros, big}};
 
 		kit_err_clear(&err);
-		assert_int_equal(kit_bundle_write(out, "{}", 2, bomb, 2, 0, 9, &err), -1);
+		assert_int_equal(kit_bundle_write(out, "{}", 2, bomb, 2, AT_FDCWD,
+						  0, 9, &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_INVALID);
 		assert_non_null(strstr(err.msg, "over the 200 times every office allows by default (kit-fetch init --max-ratio)"));
 		assert_non_null(strstr(err.msg, "its largest file is media/zeros.png (8388608 bytes)"));
