@@ -4,11 +4,12 @@
  * schedule_fuzz.c: kit-schedule's manifest reader (kit_schedule_parse)
  * and every output over what it accepts: the table (full and shortened to
  * 40 columns), "next", JSON, iCalendar in UTC and in Europe/Budapest with
- * the manifest as its own previous version, and a Buffer and a Hootsuite
- * CSV for each platform.  The input is a manifest.json; the seeds are the
- * committed manifests/ of the real campaigns.  The clock is fixed (15
- * December 2016), so a run does not depend on the day.  Sanitizers judge;
- * a refusal must carry an error class and a message.
+ * the manifest as its own previous version, and every CSV format (Buffer,
+ * Hootsuite, Publer, Sprout Social, the media list) for each platform.
+ * The input is a manifest.json; the seeds are the committed manifests/ of
+ * the real campaigns.  The clock is fixed (15 December 2016), so a run
+ * does not depend on the day.  Sanitizers judge; a refusal must carry an
+ * error class and a message.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -55,16 +56,19 @@ outputs(const struct kit_schedule *k, struct kit_schedule_opts *o)
 	kit_err_clear(&err);
 	if (kit_schedule_platforms(k, o, &list, &n, &err) == 0) {
 		for (i = 0; i < n && i < 4; i++) {
+			int f;
+
 			o->platform = list[i];
-			o->csv = KIT_SCHEDULE_CSV_BUFFER;
-			kit_err_clear(&err);
-			done(kit_schedule_csv(k, o, &out, &rep, &left, &err), &err);
-			o->csv = KIT_SCHEDULE_CSV_HOOTSUITE;
 			o->date = (enum kit_schedule_date_format)(i % 3);
-			kit_err_clear(&err);
-			done(kit_schedule_csv(k, o, &out, &rep, &left, &err), &err);
+			for (f = KIT_SCHEDULE_CSV_BUFFER; f <= KIT_SCHEDULE_CSV_MEDIA; f++) {
+				o->csv = (enum kit_schedule_csv_format)f;
+				o->media_base_url = f % 2 ? "https://kits.example.org/k/" : NULL;
+				kit_err_clear(&err);
+				done(kit_schedule_csv(k, o, &out, &rep, &left, &err), &err);
+			}
 		}
 		o->platform = NULL;
+		o->media_base_url = NULL;
 		free(list);
 	} else {
 		done(-1, &err);
