@@ -408,6 +408,8 @@ kit_str_closest(const char *s, const char *const *cands, size_t n,
 		return NULL;
 	for (i = 0; i < n && cands[i] != NULL; i++) {
 		d = kit_str_distance(s, cands[i]);
+		if (d == SIZE_MAX)
+			continue; /* too long to compare: no hint */
 		if (d < bestd) {
 			best = cands[i];
 			bestd = d;

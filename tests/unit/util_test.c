@@ -482,6 +482,9 @@ test_closest(void **state)
 	assert_null(kit_str_closest("e", langs, 3, 2));
 	assert_string_equal(kit_str_closest("fra", langs, 3, 1), "fr");
 	assert_null(kit_str_closest(NULL, langs, 3, 1));
+	/* a name over 64 bytes is compared with nothing (it crashed) */
+	assert_null(kit_str_closest("hashtaTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTTgs",
+				    fields, SIZE_MAX, 2));
 	assert_int_equal(kit_tz_suggest("Nairobi", zone, sizeof(zone)), 1);
 	assert_string_equal(zone, "Africa/Nairobi");
 	assert_int_equal(kit_tz_suggest("europe/budapest", zone, sizeof(zone)), 1);
