@@ -291,6 +291,60 @@ check_len_hashes(const json_t *entry, const unsigned char *raw, size_t len,
 
 /* --- 5.3 the root chain ------------------------------------------------ */
 
+/*
+ * Lazy root mode skips the root chain walk while the timestamp is
+ * unchanged, but not for ever: the walk is due when the trusted root has
+ * expired (a newer root may be published; only the walk can find it) or
+ * when the last walk is not known to lie within the last
+ * KIT_TUF_ROOT_WALK_INTERVAL.  The time of the last walk is kept in
+ * state_dir/KIT_TUF_ROOT_WALK_FILE, a file anyone with access to the state
+ * directory could change: it is read bounded, parsed strictly, and a
+ * missing, malformed or future time makes the walk due, so the file can
+ * only ever cause a walk, never prevent one.
+ */
+static int64_t
+last_root_walk(const struct kit_tuf_client *c)
+{
+	struct kit_error e = {0};
+	unsigned char *raw = NULL;
+	char path[4096];
+	size_t len = 0;
+	int64_t t = -1;
+
+	if (kit_path_join(path, sizeof(path), c->dir, KIT_TUF_ROOT_WALK_FILE,
+			  &e) < 0 ||
+	    kit_file_read(path, 64, &raw, &len, &e) < 0)
+		return -1;
+	if (len > 0 && raw[len - 1] == '\n')
+		raw[--len] = '\0';
+	if (strlen((char *)raw) != len || tuf_parse_expires((char *)raw, &t) < 0)
+		t = -1;
+	free(raw);
+	return t;
+}
+
+static int
+root_walk_due(const struct kit_tuf_client *c)
+{
+	int64_t last = last_root_walk(c);
+
+	return c->md[KIT_TUF_ROOT].expires <= c->now || last < 0 ||
+	       last > c->now || c->now - last >= KIT_TUF_ROOT_WALK_INTERVAL;
+}
+
+static int
+record_root_walk(const struct kit_tuf_client *c, struct kit_error *err)
+{
+	char path[4096], stamp[32], line[40];
+
+	kit_time_format_utc(c->now, stamp, sizeof(stamp));
+	snprintf(line, sizeof(line), "%s\n", stamp);
+	if (kit_path_join(path, sizeof(path), c->dir, KIT_TUF_ROOT_WALK_FILE,
+			  err) < 0)
+		return -1;
+	return kit_file_write_atomic(path, line, strlen(line), 0644, err);
+}
+
 static int
 update_root(struct kit_tuf_client *c, struct kit_error *err)
 {
@@ -342,7 +396,8 @@ update_root(struct kit_tuf_client *c, struct kit_error *err)
 			goto out;
 		trusted_move(&c->md[KIT_TUF_ROOT], &t);
 	}
-	if (expired(c, "root metadata (the newest trusted root)",
+	if (record_root_walk(c, err) < 0 ||
+	    expired(c, "root metadata (the newest trusted root)",
 		    c->md[KIT_TUF_ROOT].expires, err) < 0)
 		goto out;
 	rc = 0;
@@ -659,7 +714,7 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 		trusted_clear(&t);
 	}
 
-	if (c->lazy) {
+	if (c->lazy && !root_walk_due(c)) {
 		if (load_trusted_role(c, KIT_TUF_TIMESTAMP, err) < 0)
 			goto out;
 		if (c->md[KIT_TUF_TIMESTAMP].j != NULL) {

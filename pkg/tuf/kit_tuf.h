@@ -317,7 +317,8 @@ struct kit_tuf_client;
 /*
  * state_dir holds the trusted metadata: root.json (must exist: install it
  * with kit_tuf_client_pin_root()), and timestamp.json, snapshot.json,
- * targets.json once trusted; downloads go to state_dir/.download.* first.
+ * targets.json once trusted, and KIT_TUF_ROOT_WALK_FILE (the time of the
+ * last root chain walk); downloads go to state_dir/.download.* first.
  * Nothing is read before kit_tuf_client_update().  Caller frees.
  */
 struct kit_tuf_client *kit_tuf_client_new(const char *state_dir,
@@ -338,11 +339,17 @@ int kit_tuf_client_pin_root(const char *state_dir, const char *root_path,
  * Lazy root mode (off by default, spec order): when on, the timestamp is
  * fetched first, and when it is unchanged (NOT_MODIFIED or the same bytes
  * as the trusted one) the root chain probe is skipped, so an unchanged
- * repository costs one small request.  A new root is then noticed with the
- * next new timestamp (at the latest when the trusted one expires); a
- * changed timestamp is only checked after the root chain walk, as in the
- * spec.
+ * repository costs one small request.  The walk is not skipped (spec order
+ * then) when the trusted root has expired, or when the last walk recorded
+ * in state_dir/KIT_TUF_ROOT_WALK_FILE is missing, malformed, in the future
+ * or KIT_TUF_ROOT_WALK_INTERVAL or more ago; every completed walk (in
+ * either mode) records its time there.  So a new root is noticed with the
+ * next new timestamp, the next expiry of the trusted root, or within a
+ * day; a changed timestamp is only checked after the root chain walk, as
+ * in the spec.
  */
+#define KIT_TUF_ROOT_WALK_FILE "last-root-walk"
+#define KIT_TUF_ROOT_WALK_INTERVAL (24 * 3600)
 void kit_tuf_client_set_lazy_root(struct kit_tuf_client *c, int on);
 
 /*

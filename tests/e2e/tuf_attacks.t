@@ -36,6 +36,7 @@ KIT=kits/together-2016/current
 #   rename OLD NEW  rename target OLD
 #   metalen NAME N  set signed.meta[NAME].length to N
 #   custom NAME K J set custom[K] of target NAME to the JSON value J
+#   expires TIME    set signed.expires
 #   save PATH       write to PATH instead of FILE
 # tufedit info REPO PREFIX: shell assignments PREFIX_ts_v, _sn_v, _tg_v (the
 #   versions timestamp.json leads to), _sn_f, _tg_f (their files), _ts_exp,
@@ -130,6 +131,8 @@ while a:
     elif op == "custom":
         name, k, v = a.pop(0), a.pop(0), a.pop(0)
         s["targets"][name]["custom"][k] = json.loads(v)
+    elif op == "expires":
+        s["expires"] = a.pop(0)
     elif op == "metalen":
         name, n = a.pop(0), a.pop(0)
         s["meta"][name]["length"] = int(n)
@@ -539,6 +542,33 @@ if accepted "$GOOD" "$Rg" "the office follows the targets key rotation"; then
 	refused "$GOODG" "version 3 signed by the replaced targets key" "$A" \
 		'targets metadata [0-9]+\.targets\.json: 0 valid signatures by targets keys.*not signed by the keys the trusted root names for targets'
 fi
+
+# --- lazy root: an expired trusted root, a newer root, the same timestamp ---------
+# kit-fetch skips the root chain walk while timestamp.json is unchanged (one
+# request per poll), but walks it when the trusted root has expired (and at
+# least once a day): an office whose root expired while the publisher
+# published a newer one, without a new timestamp, recovers.
+KL="$T/lazy-keys"
+RL="$T/lazy"
+check "kit-publish init with a root that expires in 2 days" kit-publish init --repo "$RL" --keys "$KL" \
+	--quiet --expires root=2d,targets=30d,snapshot=30d,timestamp=30d
+check "kit-publish publish (the lazy repository)" kit-publish publish "$C" --repo "$RL" --keys "$KL" \
+	--quiet --expires targets=30d,snapshot=30d,timestamp=30d
+OL="$T/office-lazy"
+check "kit-fetch init (office of the lazy repository)" \
+	kit-fetch init --state "$OL" --root "$RL/metadata/1.root.json" --url "file://$RL" --office belgium
+check "kit-fetch update (lazy repository)" kit-fetch update --state "$OL" --quiet
+tufedit "$RL/metadata/1.root.json" version 2 expires "$(at $((400 * 86400)))" unsign \
+	sign "$KL/root-1.pem" save "$RL/metadata/2.root.json"
+clock=$(at $((3 * 86400)))
+# the last walk an hour before that clock: only the expired root makes a walk due
+at $((3 * 86400 - 3600)) >"$OL/metadata/last-root-walk"
+expect_exit 0 "three days later, root 1 expired and root 2 published with the same timestamp: the office recovers" \
+	env KIT_TEST_NOW="$clock" kit-fetch update --state "$OL"
+grep -Eq '"version": *2([^0-9]|$)' "$OL/metadata/root.json" && ok "the office trusts root version 2" ||
+	not_ok "the office trusts root version 2" "$(cat "$T/err")"
+expect_exit 0 "the same repository again" env KIT_TEST_NOW="$clock" kit-fetch update --state "$OL"
+expect_msg "an unchanged repository still costs one request" '^kit-fetch: 1 request,'
 
 # --- the publisher side: too few keys to sign ------------------------------------
 # One of the two targets keys is missing: kit-publish refuses to write

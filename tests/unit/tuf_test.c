@@ -145,6 +145,17 @@ client_update_ok(struct fx *f)
 		fail_msg("update: %s", err.msg);
 }
 
+/* kit-publish publishes version 2 of the one target. */
+static void
+publish_version_two(struct fx *f)
+{
+	struct kit_tuf_repo *r = open_unlocked(f);
+
+	add_target(r, f, "together-2016/global.tar.zst", "version two\n", 2);
+	commit(r);
+	kit_tuf_repo_free(r);
+}
+
 /* Set up a repository with one target and a client that trusts it. */
 static void
 fx_setup_cfg(struct fx *f, const struct kit_tuf_repo_config *cfg)
@@ -154,6 +165,7 @@ fx_setup_cfg(struct fx *f, const struct kit_tuf_repo_config *cfg)
 	char root[256];
 
 	memset(f, 0, sizeof(*f));
+	unsetenv("KIT_TEST_NOW"); /* a failed test may have left it */
 	snprintf(f->dir, sizeof(f->dir), "/tmp/kit-tuf-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->repo, sizeof(f->repo), "%s/repo", f->dir);
@@ -1083,7 +1095,6 @@ test_rollback_snapshot(void **state)
 static void
 test_rollback_targets(void **state)
 {
-	struct kit_tuf_repo *r;
 	struct kit_key *ks, *kt;
 	struct kit_error err = {0};
 	struct fx f;
@@ -1094,10 +1105,7 @@ test_rollback_targets(void **state)
 
 	(void)state;
 	fx_setup(&f);
-	r = open_unlocked(&f);
-	add_target(r, &f, "together-2016/global.tar.zst", "version two\n", 2);
-	commit(r); /* targets 3, snapshot 3 */
-	kit_tuf_repo_free(r);
+	publish_version_two(&f); /* targets 3, snapshot 3 */
 	client_update_ok(&f);
 	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_TARGETS), 3);
 	ks = load_key(&f, "snapshot-1.pem");
@@ -2199,17 +2207,13 @@ test_key_types(void **state)
 static void
 test_duplicate_signature_keyids(void **state)
 {
-	struct kit_tuf_repo *r;
 	struct fx f;
 	char path[256], tspath[256];
 	json_t *sn, *ts, *sigs;
 
 	(void)state;
 	fx_setup(&f);
-	r = open_unlocked(&f);
-	add_target(r, &f, "together-2016/global.tar.zst", "version two\n", 2);
-	commit(r); /* targets 3, snapshot 3 */
-	kit_tuf_repo_free(r);
+	publish_version_two(&f); /* targets 3, snapshot 3 */
 	sn = repo_meta(&f, "snapshot", 3, path, 1);
 	sigs = json_object_get(sn, "signatures");
 	json_array_append_new(sigs, json_deep_copy(json_array_get(sigs, 0)));
@@ -2229,6 +2233,174 @@ test_duplicate_signature_keyids(void **state)
 	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_SNAPSHOT), 3);
 	json_decref(sn);
 	json_decref(ts);
+	fx_teardown(&f);
+}
+
+/* edit: the root expires in arg (int64_t *) seconds from now. */
+static void
+edit_root_expires(json_t *s, void *arg)
+{
+	char buf[32];
+
+	kit_time_format_utc((int64_t)time(NULL) + *(int64_t *)arg, buf, sizeof(buf));
+	json_object_set_new(s, "expires", json_string(buf));
+}
+
+static void
+write_walk_file(struct fx *f, const char *text)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", f->state, KIT_TUF_ROOT_WALK_FILE);
+	(void)unlink(path);
+	write_text(path, text);
+}
+
+/* Requests of the last update that asked for a root. */
+static int
+root_requests(const struct fx *f)
+{
+	int i, n = 0;
+
+	for (i = 0; i < f->srv.nreq && i < 8; i++)
+		n += strstr(f->srv.last[i], "root.json") != NULL;
+	return n;
+}
+
+/*
+ * Lazy root mode: one request while nothing changed, but the root chain is
+ * walked at least once a day, so a new root published without a new
+ * timestamp is found the next day.
+ */
+static void
+fx_setup_long(struct fx *f)
+{
+	struct kit_tuf_repo_config cfg;
+	int i;
+
+	kit_tuf_repo_config_default(&cfg);
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		cfg.role[i].expires = 400 * 86400;
+	fx_setup_cfg(f, &cfg);
+}
+
+static void
+test_lazy_root_daily(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_setup_long(&f); /* a walk (spec order) just happened */
+	kit_tuf_client_set_lazy_root(f.c, 1);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 1);
+	publish_root(&f, 1, noop_edit, NULL); /* timestamp unchanged */
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 1);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 1);
+	/* 23 hours later: still one request */
+	set_clock(23 * 3600);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 1);
+	/* 25 hours later: the chain is walked (2.root.json, 3.root.json) */
+	set_clock(25 * 3600);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(root_requests(&f), 2);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 2);
+	/* and then one request again */
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 1);
+	fx_teardown(&f);
+}
+
+/*
+ * An expired trusted root, and a newer root published while the timestamp
+ * stays the same: the lazy client walks the chain because its root has
+ * expired (not only because a day went by), and recovers.
+ */
+static void
+test_lazy_root_expired(void **state)
+{
+	struct kit_tuf_repo_config cfg;
+	struct fx f;
+	char stamp[32], line[40];
+	int64_t later = 400 * 86400;
+	int i;
+
+	(void)state;
+	kit_tuf_repo_config_default(&cfg);
+	for (i = 0; i < KIT_TUF_NROLES; i++)
+		cfg.role[i].expires = 400 * 86400;
+	cfg.role[KIT_TUF_ROOT].expires = 2 * 86400;
+	fx_setup_cfg(&f, &cfg);
+	kit_tuf_client_set_lazy_root(f.c, 1);
+	publish_root(&f, 1, edit_root_expires, &later);
+	/* three days later, the last walk an hour ago: only the expired
+	 * root makes the walk due */
+	set_clock(3 * 86400);
+	kit_time_format_utc((int64_t)time(NULL) + 3 * 86400 - 3600, stamp,
+			    sizeof(stamp));
+	snprintf(line, sizeof(line), "%s\n", stamp);
+	write_walk_file(&f, line);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 2);
+	assert_int_equal(root_requests(&f), 2);
+	/* root 2 is good for a year: one request again */
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 1);
+	fx_teardown(&f);
+}
+
+/*
+ * The record of the last walk is in the state directory, where others
+ * can write: garbage, a time in the future, a file too long, a symlink or
+ * a FIFO there can only cause a walk, never prevent one (nor block).
+ */
+static void
+test_lazy_root_walk_file_hostile(void **state)
+{
+	static const char *const bodies[] = {
+		"", "yesterday\n", "2999-01-01T00:00:00Z\n",
+		"2020-01-01T00:00:00Z garbage\n",
+		"2020-01-01T00:00:00Z\n2020-01-01T00:00:00Z\n"
+		"2020-01-01T00:00:00Z\n2020-01-01T00:00:00Z\n",
+	};
+	struct kit_error err = {0};
+	struct fx f;
+	char path[256], stamp[32];
+	unsigned char *b = NULL;
+	size_t i, len = 0;
+
+	(void)state;
+	fx_setup(&f);
+	kit_tuf_client_set_lazy_root(f.c, 1);
+	snprintf(path, sizeof(path), "%s/%s", f.state, KIT_TUF_ROOT_WALK_FILE);
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]) + 2; i++) {
+		(void)unlink(path);
+		if (i < sizeof(bodies) / sizeof(bodies[0]))
+			write_text(path, bodies[i]);
+		else if (i == sizeof(bodies) / sizeof(bodies[0]))
+			assert_int_equal(symlink("/etc/hostname", path), 0);
+		else
+			assert_int_equal(mkfifo(path, 0644), 0);
+		f.srv.nreq = 0;
+		client_update_ok(&f);
+		assert_int_equal(root_requests(&f), 1); /* 2.root.json: none */
+		/* replaced by the time of this walk */
+		assert_int_equal(kit_file_read(path, 64, &b, &len, &err), 0);
+		kit_time_format_utc((int64_t)time(NULL), stamp, sizeof(stamp));
+		assert_int_equal(len, 21);
+		assert_memory_equal(b, stamp, 11); /* today's date */
+		free(b);
+		b = NULL;
+	}
 	fx_teardown(&f);
 }
 
@@ -2268,6 +2440,9 @@ main(void)
 		cmocka_unit_test(test_root_version_max),
 		cmocka_unit_test(test_key_types),
 		cmocka_unit_test(test_duplicate_signature_keyids),
+		cmocka_unit_test(test_lazy_root_daily),
+		cmocka_unit_test(test_lazy_root_expired),
+		cmocka_unit_test(test_lazy_root_walk_file_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
