@@ -78,7 +78,8 @@ DEPS_RUN   := file:/usr/share/zoneinfo/Europe/Brussels:tzdata
 DEPS_CHECK := pc:cmocka@1.1:libcmocka-dev cmd:prove:libtest-harness-perl cmd:nginx:nginx-light \
 	cmd:minisign:minisign cmd:zstd:zstd cmd:curl:curl cmd:strace:strace cmd:openssl:openssl \
 	py:jsonschema:python3-jsonschema py:icalendar:python3-icalendar py:cryptography:python3-cryptography \
-	cmd:node:nodejs cmd:npm:npm file:/etc/ssl/certs/ca-certificates.crt:ca-certificates
+	cmd:node:nodejs cmd:npm:npm file:/etc/ssl/certs/ca-certificates.crt:ca-certificates \
+	file:/usr/bin/chromium:chromium
 DEPS_TEST_GOALS := check check-% test-% bench deps-check
 DEPS := $(DEPS_BUILD) $(if $(filter demo $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_RUN)) \
 	$(if $(filter $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_CHECK))

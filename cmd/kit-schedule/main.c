@@ -14,12 +14,14 @@
 #include "kit_util.h"
 
 static const char usage[] =
-	"usage: kit-schedule --kit DIR [options] table|ics|csv\n"
+	"usage: kit-schedule --kit DIR [options] table|ics|csv|page\n"
 	"\n"
 	"  table                 every post by day and time in the office's zone\n"
 	"    --next              only what goes out next (from --now or the clock)\n"
 	"  ics                   an iCalendar file (RFC 5545), one event per post\n"
 	"    --previous FILE     an earlier manifest.json: its withdrawn posts are cancelled\n"
+	"  page                  the kit's index.html with what is new or changed since\n"
+	"    --previous FILE     an earlier manifest.json marked (write it with --out)\n"
 	"  csv                   bulk-upload CSV, one platform (channel) per file\n"
 	"    --format F          buffer (default), hootsuite, publer, sprout, or media\n"
 	"                        (the side file: post, file and alt text of every medium)\n"
@@ -106,12 +108,12 @@ parse(int argc, char **argv, struct args *a, struct kit_error *err)
 		if (s[0] != '-') {
 			if (a->cmd != NULL)
 				return kit_err(err, KIT_E_USAGE,
-					       "argument %s: one command only (table, ics or csv); see kit-schedule --help",
+					       "argument %s: one command only (table, ics, csv or page); see kit-schedule --help",
 					       s);
 			if (strcmp(s, "table") && strcmp(s, "ics") &&
-			    strcmp(s, "csv"))
+			    strcmp(s, "csv") && strcmp(s, "page"))
 				return kit_err(err, KIT_E_USAGE,
-					       "command %s: unknown; use table, ics or csv",
+					       "command %s: unknown; use table, ics, csv or page",
 					       s);
 			a->cmd = s;
 			continue;
@@ -155,7 +157,7 @@ check(struct args *a, struct kit_error *err)
 			       "option --kit: missing; pass the installed kit directory, e.g. --kit <state>/kits/<campaign>/current");
 	if (a->cmd == NULL && !a->json)
 		return kit_err(err, KIT_E_USAGE,
-			       "command: missing; use table, ics or csv (see kit-schedule --help)");
+			       "command: missing; use table, ics, csv or page (see kit-schedule --help)");
 	if (a->next && strcmp(cmd, "table") != 0)
 		return kit_err(err, KIT_E_USAGE,
 			       "option --next: only with table; drop it");
@@ -163,9 +165,12 @@ check(struct args *a, struct kit_error *err)
 		return kit_err(err, KIT_E_USAGE,
 			       "option --json: not with %s; use it with table or alone",
 			       cmd);
-	if (a->previous && strcmp(cmd, "ics") != 0)
+	if (a->previous && strcmp(cmd, "ics") != 0 && strcmp(cmd, "page") != 0)
 		return kit_err(err, KIT_E_USAGE,
-			       "option --previous: only with ics; drop it");
+			       "option --previous: only with ics or page; drop it");
+	if (strcmp(cmd, "page") == 0 && a->previous == NULL)
+		return kit_err(err, KIT_E_USAGE,
+			       "page: --previous missing; give the manifest.json of the version to compare with, e.g. <state>/kits/<campaign>/releases/<version>/manifest.json");
 	if ((a->format || a->date_format || a->out_dir || a->skip_invalid ||
 	     a->media_base_url) && strcmp(cmd, "csv") != 0)
 		return kit_err(err, KIT_E_USAGE,
@@ -345,6 +350,9 @@ run(const struct args *a, struct kit_error *err)
 			goto out;
 	} else if (strcmp(cmd, "ics") == 0) {
 		if (kit_schedule_ics(k, &o, &out, err) != 0)
+			goto out;
+	} else if (strcmp(cmd, "page") == 0) {
+		if (kit_schedule_page(k, prev, a->kit, &out, err) != 0)
 			goto out;
 	} else if (a->next) {
 		if (kit_schedule_next(k, &o, &out, err) != 0)

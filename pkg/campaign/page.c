@@ -571,10 +571,11 @@ hashtags(struct kit_buf *b, const char *text, const char *lang,
 				OUT("<p class=\"tags meta\">Hashtags: ");
 				any = 1;
 			}
-			OUT("<span");
-			if (lang_attrs(b, lang, err))
-				return -1;
-			OUT(">");
+			/* a hashtag's direction is its own script's (a Latin
+			 * tag in an Arabic post still reads "#Tag") */
+			OUT("<span lang=\"");
+			ESC(lang);
+			OUT("\" dir=\"auto\">");
 			if (html_esc(b, p, n, err))
 				return -1;
 			OUT("</span>");

@@ -21,10 +21,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kit_schedule.h"
 #include "kit_util.h"
 
 /* Where kit-schedule inserts the changes data island. */
-#define KC_PAGE_CHANGES_MARK "<!--kit:changes-->"
+#define KC_PAGE_CHANGES_MARK KIT_SCHEDULE_CHANGES_MARK
 
 struct kc_page_media {
 	const char *path; /* relative to the kit */

@@ -237,6 +237,22 @@ void kit_schedule_files_free(struct kit_schedule_file *f, size_t n);
 /* "buffer", "hootsuite", "publer", "sprout", "media". */
 const char *kit_schedule_csv_format_name(enum kit_schedule_csv_format f);
 
+/*
+ * The kit page (kit_dir/index.html, as kit-publish wrote it) with the posts
+ * new or changed since previous marked: a <base> pointing at kit_dir (so
+ * the copy can live anywhere) and, where the page carries
+ * KIT_SCHEDULE_CHANGES_MARK, a JSON data island <script
+ * type="application/json" id="kit-changes">{"since":N,"posts":{"<id>":
+ * "new"|"changed"},"removed":R}</script> that the page's script reads.
+ * A post is changed when its time, platform, language, text, link, media
+ * or alt texts differ.  KIT_E_INVALID if previous is another campaign or
+ * office or the page has no mark; KIT_E_IO if it cannot be read.
+ */
+#define KIT_SCHEDULE_CHANGES_MARK "<!--kit:changes-->"
+int kit_schedule_page(const struct kit_schedule *k,
+		      const struct kit_schedule *previous, const char *kit_dir,
+		      struct kit_buf *out, struct kit_error *err) KIT_WUR;
+
 /* The public URL of a kit medium under base (https): base, one '/', and
  * the path with bytes outside [A-Za-z0-9-._~/] percent-encoded; caller
  * frees. */

@@ -661,6 +661,112 @@ test_index_html(void **state)
 	kit_campaign_free(c);
 }
 
+/* The page's counts are the validator's (one function), for posts that
+ * count differently on each platform; Arabic reads right to left; video
+ * and audio get players; the calendar and bulk files are in the kit. */
+static void
+test_page_counts_and_media(void **state)
+{
+	static const struct {
+		const char *id, *platform, *text, *link;
+		long want;
+	} posts[] = {
+		{"u", "x", "Read the report https://www.example.org/reports/2026/migration/a-very-long-path-that-still-counts-as-23 #T", NULL, 42},
+		{"e", "x", "Family \xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7 flags \xf0\x9f\x87\xa7\xf0\x9f\x87\xaa thumbs \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd #T", NULL, 31},
+		{"c", "x", "\xe5\x9b\xbd\xe9\x99\x85\xe7\xa7\xbb\xe6\xb0\x91\xe6\x97\xa5 #T", NULL, 13},
+		{"m", "x", "Cafe\xcc\x81 re\xcc\x81sume\xcc\x81 #T", NULL, 14},
+		{"l", "mastodon", "See https://example.org/a #T", "https://example.org/b", 54},
+		{"b", "bluesky", "\xf0\x9f\x91\xa9\xf0\x9f\x8f\xbe\xe2\x80\x8d\xf0\x9f\x92\xbb e\xcc\x81 #T", NULL, 6},
+		{"i", "instagram", "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9 #T", NULL, 6},
+		{"a", "facebook", "\xd9\x85\xd8\xb9\xd8\xa7\xd9\x8b #T", NULL, 7},
+	};
+	char tmpl[] = "/tmp/kit-page-XXXXXX", p[512], *json, *html = NULL, *at;
+	struct kit_error err = {0};
+	struct kit_campaign *c;
+	struct kit_campaign_kit *k;
+	const struct kit_campaign_entry *e;
+	size_t i, n = 0;
+	int have_ics = 0, have_media = 0, have_sprout = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	(void)snprintf(p, sizeof(p), "%s/media", tmpl);
+	assert_int_equal(mkdir(p, 0755), 0);
+	write_file(tmpl, "about.md", "Who we are.\n");
+	write_file(tmpl, "media/v.webm", "not really a video");
+	write_file(tmpl, "media/a.mp3", "not really audio");
+	json = kit_aprintf("{\"id\": \"counts\", \"title\": \"Counts\",\n"
+			   " \"window\": {\"start\": \"2021-06-30T00:00:00Z\", \"end\": \"2021-07-02T00:00:00Z\"},\n"
+			   " \"timezone\": \"UTC\", \"languages\": [\"en\", \"ar\"], \"hashtags\": [\"#T\"],\n"
+			   " \"source_date\": \"2021-06-01T00:00:00Z\", \"about\": \"about.md\",\n"
+			   " \"statements\": [],\n"
+			   " \"media\": [{\"file\": \"media/v.webm\", \"alt\": \"A video.\"}, {\"file\": \"media/a.mp3\", \"alt\": \"A sound.\"}],\n"
+			   " \"posts\": [");
+	for (i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
+		char *next = kit_aprintf("%s%s{\"id\": \"%s\", \"platform\": \"%s\", \"time\": \"2021-07-01T%02zu:00:00\", "
+					 "\"language\": \"%s\", \"text\": \"%s\"%s%s%s%s}",
+					 json, i ? ",\n" : "", posts[i].id, posts[i].platform, i + 1,
+					 posts[i].id[0] == 'a' ? "ar" : "en", posts[i].text,
+					 posts[i].link ? ", \"link\": \"" : "", posts[i].link ? posts[i].link : "",
+					 posts[i].link ? "\"" : "",
+					 posts[i].id[0] == 'a' ? ", \"media\": [\"media/v.webm\", \"media/a.mp3\"]" : "");
+
+		free(json);
+		json = next;
+	}
+	at = kit_aprintf("%s]}\n", json);
+	write_file(tmpl, "campaign.json", at);
+	free(at);
+	free(json);
+	c = load_ok(tmpl);
+	k = kit_campaign_kit_new(c, NULL, 1, -1, &err);
+	if (!k)
+		fail_msg("%s", err.msg);
+	for (i = 0; i < kit_campaign_kit_entry_count(k); i++) {
+		e = kit_campaign_kit_entry(k, i);
+		have_ics |= !strcmp(e->path, "schedule/counts-global.ics");
+		have_media |= !strcmp(e->path, "schedule/media.csv");
+		have_sprout |= !strcmp(e->path, "schedule/sprout-x.csv");
+		if (!strcmp(e->path, "index.html")) {
+			html = calloc(1, e->len + 1);
+			memcpy(html, e->data, e->len);
+		}
+	}
+	assert_true(have_ics && have_media && have_sprout);
+	assert_non_null(html);
+	for (i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
+		char *full = posts[i].link ? kit_aprintf("%s %s", posts[i].text, posts[i].link)
+					   : kit_strdup(posts[i].text);
+		long limit, want = kit_campaign_text_length(posts[i].platform, full, &limit);
+		char *card = kit_aprintf("id=\"post-%s\"", posts[i].id), *count;
+
+		/* the validator's function and the table agree... */
+		assert_int_equal(want, posts[i].want);
+		/* ...and the page says the same */
+		at = strstr(html, card);
+		assert_non_null(at);
+		at = strstr(at, "<p class=\"count");
+		assert_non_null(at);
+		count = kit_aprintf("\">%ld of %ld characters", want, limit);
+		assert_non_null(strstr(at, count));
+		assert_true(strstr(at, count) - at < 40);
+		free(count);
+		free(card);
+		free(full);
+		n++;
+	}
+	assert_int_equal(n, 8);
+	assert_non_null(strstr(html, "id=\"text-a\" lang=\"ar\" dir=\"rtl\""));
+	assert_non_null(strstr(html, "<video controls preload=\"metadata\" src=\"media/v.webm\""));
+	assert_non_null(strstr(html, "<audio controls preload=\"metadata\" src=\"media/a.mp3\""));
+	assert_non_null(strstr(html, "href=\"schedule/counts-global.ics\" download"));
+	assert_non_null(strstr(html, "media-src 'self'"));
+	free(html);
+	kit_campaign_kit_free(k);
+	kit_campaign_free(c);
+	assert_int_equal(kit_rm_rf(tmpl, &err), 0);
+}
+
 static void
 test_write_manifests(void **state)
 {
@@ -711,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_determinism_and_entries),
 		cmocka_unit_test(test_content_digest_ignores_version),
 		cmocka_unit_test(test_index_html),
+		cmocka_unit_test(test_page_counts_and_media),
 		cmocka_unit_test(test_write_manifests),
 	};
 
