@@ -18,17 +18,6 @@
 
 #define PAGE_MAX (16u << 20)
 
-static const struct kit_schedule_post *
-find_post(const struct kit_schedule *k, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < k->n_posts; i++)
-		if (strcmp(k->posts[i].id, id) == 0)
-			return &k->posts[i];
-	return NULL;
-}
-
 static int
 same_str(const char *a, const char *b)
 {
@@ -123,7 +112,7 @@ kit_schedule_page(const struct kit_schedule *k,
 	for (i = 0; i < k->n_posts; i++) {
 		const struct kit_schedule_post *p = &k->posts[i], *q;
 
-		q = find_post(previous, p->id);
+		q = sched_find_post(previous, p->id);
 		kind = q == NULL ? "new" : post_changed(p, q) ? "changed" : NULL;
 		if (kind == NULL)
 			continue;
@@ -132,7 +121,7 @@ kit_schedule_page(const struct kit_schedule *k,
 			goto out;
 	}
 	for (i = 0; i < previous->n_posts; i++)
-		if (find_post(k, previous->posts[i].id) == NULL)
+		if (sched_find_post(k, previous->posts[i].id) == NULL)
 			removed++;
 	if (kit_buf_printf(out, err, "},\"removed\":%zu}</script>\n", removed) != 0 ||
 	    kit_buf_append(out, mark, len - (size_t)(mark - (char *)html), err) != 0)

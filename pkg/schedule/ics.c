@@ -410,17 +410,6 @@ out:
 	return rc;
 }
 
-static const struct kit_schedule_post *
-find_post(const struct kit_schedule *k, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < k->n_posts; i++)
-		if (strcmp(k->posts[i].id, id) == 0)
-			return &k->posts[i];
-	return NULL;
-}
-
 /* Widen [*y0, *y1] by the local year of t. */
 static int
 cover(const char *zone, int64_t t, int *y0, int *y1, struct kit_error *err)
@@ -507,7 +496,7 @@ kit_schedule_ics(const struct kit_schedule *k,
 			goto out;
 	}
 	for (i = 0; prev != NULL && i < prev->n_posts; i++) {
-		if (find_post(k, prev->posts[i].id) != NULL)
+		if (sched_find_post(k, prev->posts[i].id) != NULL)
 			continue;
 		m = sched_match(&prev->posts[i], o, zone, err);
 		if (m < 0)

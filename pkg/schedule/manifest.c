@@ -519,6 +519,17 @@ kit_schedule_opts_init(struct kit_schedule_opts *o)
 	o->date = KIT_SCHEDULE_DATE_MDY;
 }
 
+const struct kit_schedule_post *
+sched_find_post(const struct kit_schedule *k, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < k->n_posts; i++)
+		if (strcmp(k->posts[i].id, id) == 0)
+			return &k->posts[i];
+	return NULL;
+}
+
 const char *
 sched_zone(const struct kit_schedule *k, const struct kit_schedule_opts *o)
 {

@@ -33,6 +33,9 @@ struct sched_local {
 
 int sched_local(const char *zone, int64_t t, struct sched_local *l,
 		struct kit_error *err);
+/* The post with this id, or NULL. */
+const struct kit_schedule_post *sched_find_post(const struct kit_schedule *k,
+						 const char *id);
 /* The zone the options select (o->tz or the kit's). */
 const char *sched_zone(const struct kit_schedule *k,
 		       const struct kit_schedule_opts *o);
