@@ -874,9 +874,12 @@ statements_section(struct kit_buf *b, const struct kc_page *pg,
 			return -1;
 		OUT(">\n<h3>");
 		ESC(s->title);
-		OUT("</h3>\n<p class=\"meta\" lang=\"en\" dir=\"ltr\">");
+		OUT("</h3>\n<p class=\"meta\" lang=\"en\" dir=\"ltr\"><span");
+		if (lang_attrs(b, s->language, err))
+			return -1;
+		OUT(">");
 		ESC(s->speaker);
-		OUT(", ");
+		OUT("</span>, ");
 		ESC(date);
 		OUT(" (");
 		ESC(lang_name(s->language));
