@@ -24,8 +24,8 @@ if ! command -v "$NODE" >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 || [
 	not_ok "node, npm and chromium are installed" "the page test needs node (>= 18), npm and Debian's chromium ($CHROMIUM); make check installs them"
 	exit 1
 fi
-# the same npm helper as the TUF interop test: npm ci from the lockfile,
-# reused while it is unchanged
+# the same npm helper as the TUF interop test: npm ci from the lockfile
+# (engine-strict, as its .npmrc says), reused while it is unchanged
 if install_tufjs; then
 	ok "npm ci installed playwright-core and axe-core from the committed lockfile"
 else
@@ -34,6 +34,9 @@ else
 	rm -rf "$JS"
 	exit 1
 fi
+outside=$(tufjs_engines_outside "$DEBIAN12_NODE" 2>&1) && [ -z "$outside" ] &&
+	ok "every package in the lockfile declares it runs on Debian 12's Node.js $DEBIAN12_NODE" ||
+	not_ok "every package in the lockfile declares it runs on Debian 12's Node.js $DEBIAN12_NODE" "$outside"
 cp "$JS_SRC"/*.mjs "$JS/"
 js() { timeout 600 "$NODE" "$JS/$1" "${@:2}"; }
 
