@@ -218,7 +218,7 @@ fuzz: deps fuzz-deps $(foreach f,$(FUZZ_TARGETS),$(BUILD)/fuzz/bin/$(f))
 	  if TMPDIR=$$tmp $(BUILD)/fuzz/bin/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
 	      -print_final_stats=1 -artifact_prefix=$(abspath $(BUILD))/fuzz/findings/$$f/ $$dict \
 	      $(BUILD)/fuzz/corpus/$$f tests/fuzz/corpus/$$f >$(BUILD)/fuzz/$$f.log 2>&1; then r=clean; else r=FINDING; fail=1; fi; \
-	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(BUILD)/fuzz/$$f.log); \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(BUILD)/fuzz/$$f.log | tail -1); \
 	  echo "$$f: $$r, $(FUZZ_SECONDS) s, $${runs:-?} runs, $$(date -u +%Y-%m-%d)" | tee -a $(BUILD)/fuzz/summary.txt; \
 	done; exit $$fail
 
