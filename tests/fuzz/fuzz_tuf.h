@@ -1,13 +1,14 @@
 /*
  * fuzz_tuf.h: the keys and the root the TUF fuzz targets share.
  *
- * Keys 1 and 2 are RFC 8032 section 7.1 test keys 1 and 2;
+ * Keys 1 and 2 are RFC 8032 section 7.1 test keys 1 and 2, key 3 an ECDSA
+ * P-256 and key 4 an RSA-PSS test key (public halves only here);
  * gen_signed_seeds.py signs the seeds with the same keys, so mutated inputs
  * still carry valid signatures.  fuzz_tuf_root() is the harness's root:
  * version 1, key 1 for every role with threshold 1, consistent snapshots,
  * expiring in 2099.
  *
- * fuzz_tuf_real_signers() counts how many of the two real keys made a
+ * fuzz_tuf_real_signers() counts how many of the four real keys made a
  * valid signature of meta: only they can sign (an input cannot forge), so
  * a threshold met by more signatures than that counts a key twice.
  */
@@ -31,7 +32,23 @@ static const unsigned char fuzz_tuf_seed[2][32] = {
 	 0xa6, 0x24, 0xda, 0x8c, 0xf6, 0xed, 0x4f, 0xb8, 0xa6, 0xfb},
 };
 
-static struct kit_key *fuzz_tuf_key[2];
+static const char fuzz_tuf_pem[2][512] = {
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEthKuAVOrT5CzJV+FGPNIAGM1lQbp\n"
+	"pFCtrzInDD4W+1BJZHri9Th1VjWYket5MNR43hK6z3+2VI/LCwIbsRfQYg==\n"
+	"-----END PUBLIC KEY-----\n",
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA0CK4tVuG7Iv7EfuvDSNk\n"
+	"NWX+Vs6917mKqjCfaJ2lNiyxXrLfOei1IX2luogiZe6zOgxZnnOLBZqsJWUl4PCp\n"
+	"RwC1A3XEO3Dbo+rdkRcauQ2Ua9N+XU45HOGgf7ZyvaSYHq7YM2a/pm9bvnHKAnsQ\n"
+	"/VtjpAmlnPnbbwp3i4q+LbaZl7mUxExsbZR32myTRNednl442ltTGJ2qGePOwaYF\n"
+	"7Acwzg8aNSJXfXcdfOhib9V8jEYO5sgC0lj7Cud9yzuJ78sQYsEM8hZWc3Hy/bLQ\n"
+	"HvpuRY/ZHRjfh4o6g39Z5nulrfITV03QVgqILauapyysnC+Fy6IlzfBMj824Q71W\n"
+	"HQIDAQAB\n"
+	"-----END PUBLIC KEY-----\n",
+};
+
+static struct kit_key *fuzz_tuf_key[4];
 
 static inline void
 fuzz_tuf_keys(void)
@@ -42,6 +59,12 @@ fuzz_tuf_keys(void)
 	for (i = 0; i < 2 && fuzz_tuf_key[i] == NULL; i++)
 		if ((fuzz_tuf_key[i] = kit_key_from_seed(fuzz_tuf_seed[i], &err)) == NULL)
 			fuzz_die("key", &err);
+	if (fuzz_tuf_key[2] == NULL &&
+	    ((fuzz_tuf_key[2] = kit_key_from_public_pem(fuzz_tuf_pem[0],
+			KIT_KEY_ECDSA_P256, &err)) == NULL ||
+	     (fuzz_tuf_key[3] = kit_key_from_public_pem(fuzz_tuf_pem[1],
+			KIT_KEY_RSA_PSS_SHA256, &err)) == NULL))
+		fuzz_die("key", &err);
 }
 
 /* The harness's root metadata (new reference). */
@@ -80,9 +103,9 @@ fuzz_tuf_real_signers(const json_t *meta)
 	struct kit_error err = {0};
 	struct kit_buf b;
 	const json_t *sigs = json_object_get(meta, "signatures"), *sg;
-	unsigned char raw[KIT_ED25519_SIG_LEN];
+	unsigned char raw[1024];
 	int64_t n = 0;
-	size_t i, k;
+	size_t i, k, len;
 
 	fuzz_tuf_keys();
 	kit_buf_init(&b, KIT_TUF_MAX_CANONICAL);
@@ -90,16 +113,17 @@ fuzz_tuf_real_signers(const json_t *meta)
 		kit_buf_free(&b);
 		return 0;
 	}
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 4; k++) {
 		json_array_foreach(sigs, i, sg) {
 			const char *hex = json_string_value(json_object_get(sg, "sig"));
 
-			if (hex == NULL || strlen(hex) != 2 * KIT_ED25519_SIG_LEN ||
-			    kit_hex_decode(hex, raw, sizeof(raw)) < 0)
+			len = hex ? strlen(hex) / 2 : 0;
+			if (len == 0 || len > sizeof(raw) || strlen(hex) % 2 ||
+			    kit_hex_decode(hex, raw, len) < 0)
 				continue;
 			kit_err_clear(&err);
 			if (kit_key_verify(fuzz_tuf_key[k], b.data, b.len, raw,
-					   sizeof(raw), &err) == 0) {
+					   len, &err) == 0) {
 				n++;
 				break;
 			}

@@ -7,12 +7,13 @@ Writes tests/fuzz/corpus/{tuf_client,tuf_meta,canonical,minisign}/ (replayed
 by make check) and tests/fuzz/pending/<target>/ (reproducers of known crashes,
 replayed only once they are fixed: move them into the corpus then).
 
-Independent of the code under test: canonical JSON from Python's json
-module (sorted keys, no whitespace; the seeds are ASCII, where that is
-exactly OLPC canonical JSON), BLAKE2b from hashlib and Ed25519 from
-python3-cryptography, with the RFC 8032 section 7.1 test keys 1 and 2
-(the harnesses trust key 1).  Ed25519 is deterministic, so the output is the same on every
-run.
+Independent of the code under test: OLPC canonical JSON written out here,
+BLAKE2b from hashlib, Ed25519, ECDSA P-256 and RSA-PSS from
+python3-cryptography, with the RFC 8032 section 7.1 test keys 1 and 2 (the
+harnesses trust key 1) and a P-256 and an RSA test key
+(tests/fuzz/fuzz_tuf.h holds all four public keys).  Ed25519 signatures
+are deterministic; ECDSA and RSA-PSS ones are not, so only the seeds signed
+with keys 3 and 4 change when this runs again.
 
 A tuf_meta input is a root (empty: the harness's) and metadata, cut at the
 line SEP.  A tuf_client input is slices cut there (see tuf_client_fuzz.c):
@@ -28,6 +29,8 @@ import json
 import os
 import sys
 
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -38,8 +41,23 @@ K2 = bytes.fromhex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8
 
 
 def canonical(obj):
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    """OLPC canonical JSON, as securesystemslib writes it: sorted keys, no
+    whitespace, strings with only '"' and '\\' escaped (a PEM's newlines
+    stay raw), integers, true, false, null."""
+    if isinstance(obj, bool):
+        return b"true" if obj else b"false"
+    if obj is None:
+        return b"null"
+    if isinstance(obj, int):
+        return str(obj).encode()
+    if isinstance(obj, str):
+        return b'"' + obj.replace("\\", "\\\\").replace('"', '\\"').encode() + b'"'
+    if isinstance(obj, list):
+        return b"[" + b",".join(canonical(v) for v in obj) + b"]"
+    if isinstance(obj, dict):
+        return b"{" + b",".join(canonical(k) + b":" + canonical(obj[k])
+                                for k in sorted(obj)) + b"}"
+    raise TypeError(obj)
 
 
 class Key:
@@ -49,11 +67,68 @@ class Key:
         self.obj = {"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": self.pub}}
         self.id = hashlib.sha256(canonical(self.obj)).hexdigest()
 
+    def raw_sign(self, data):
+        return self.priv.sign(data)
+
     def sign(self, signed, keyid=None):
-        return {"keyid": keyid or self.id, "sig": self.priv.sign(canonical(signed)).hex()}
+        return {"keyid": keyid or self.id, "sig": self.raw_sign(canonical(signed)).hex()}
+
+
+class PemKey(Key):
+    """ECDSA P-256 or RSA-PSS: the public key as a PEM in keyval (as
+    securesystemslib writes them).  Their signatures are randomised, so
+    seeds signed with them differ from run to run."""
+    def __init__(self, priv, keytype, scheme):
+        self.priv = priv
+        self.scheme = scheme
+        self.pub = priv.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+        self.obj = {"keytype": keytype, "scheme": scheme, "keyval": {"public": self.pub}}
+        self.id = hashlib.sha256(canonical(self.obj)).hexdigest()
+
+    def raw_sign(self, data):
+        if self.scheme == "rsassa-pss-sha256":
+            return self.priv.sign(data, padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                                                    salt_length=32), hashes.SHA256())
+        return self.priv.sign(data, ec.ECDSA(hashes.SHA256()))
+
+
+# Test keys only: a fixed P-256 scalar and an RSA key made for these seeds
+# (tests/fuzz/fuzz_tuf.h holds their public halves).
+P256_SCALAR = 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296 % (2**255)
+RSA_TEST_KEY = b"""-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDQIri1W4bsi/sR
++68NI2Q1Zf5Wzr3XuYqqMJ9onaU2LLFest856LUhfaW6iCJl7rM6DFmec4sFmqwl
+ZSXg8KlHALUDdcQ7cNuj6t2RFxq5DZRr035dTjkc4aB/tnK9pJgertgzZr+mb1u+
+ccoCexD9W2OkCaWc+dtvCneLir4ttpmXuZTETGxtlHfabJNE152eXjjaW1MYnaoZ
+487BpgXsBzDODxo1Ild9dx186GJv1XyMRg7myALSWPsK533LO4nvyxBiwQzyFlZz
+cfL9stAe+m5Fj9kdGN+HijqDf1nme6Wt8hNXTdBWCogtq5qnLKycL4XLoiXN8EyP
+zbhDvVYdAgMBAAECggEAD0ugl6dQbN1unSg0pDpdGLV+8ZcuNAZtGSELSJoJNEgo
+MrriFQnebHB6N5EzN0V0Q12j+l/TBXLpQrLtC9ueZ7A2x+MlgW7DnVywXVi9fIBH
+JNNn3miAtvgic4WPZ2i19c9IkSJ0ZBab6eIdLn3ScPlV2GNjGdGcyCC/SfBvaxbL
+E8HfNZ4gNHTagLw+mYwixM5Vm7oiPn8okHXiR4brjBTRsgMlh5aX/8Zg93UVYWb5
+3AydidXVhp+MlBJXMaaDODWs3oNbi7yGbrWJoQcASo4/z9P5i3IMv3ufaAFt6QYy
+aRWlchtbxP0CHeIAPp5A5Csa2jFE/JwD+iO+RBY+mwKBgQDvGXXceGAbKA4wQ5g4
+24zRydILNHFSQmE5PV+dkQCajpbq8K467AuJBwE+JFtemcbiM6140qd0WkiR/TM6
+JLJc0wiNe+DKKImwxU2spPtsrLY+DzAxwfuNtprpn3gSmJH3acH9TYIyNw7uh5ce
+hoBPKNiXWzt6FJqaxiRjJSbQKwKBgQDe2PdZCScAGb+0x/dj/73k16tZWLZZAQoS
+7CxOdMnKbCtexsmQ9YGZA6LK7ztVlFJX0DHOx3e8qZCCqJvliE6AMsxAiZ0UXqb+
+b3u0WtOmTXa1rcK9eOuTGMVZAfaKFhqc3G+8nEN8uMCX5D8gJYl6Q6tSVex6LEEV
+b1l0mIqG1wKBgGx17zoovOf0vqL0NrwsE/Aijg6ZJoK7K+FMTvBqE40I+7rtnQuL
+ghwRumWXFn+OYGLCMIHrhRzJy7u10SQh+2sSLAIKXMk3pGY0ymxzlr4QhscWGrWn
+mlYJrLInrc85uJU0O1SNcW8X/MUFau7k8pV2IPJf51YUvKFTGrSC6N1rAoGBAJ8n
+CzgOXkknGo/tBFTpr+AA20I7JjfYky5Cd74skHU93ZeZlxktDTqPqzMNui17eXd3
+nCrWsEAQRcHa00QRnibWoKMy5PlIRDGQwyNifqfVyQMlruAMvQnX9hGEYmPqN2Vx
+1Wc5nsUzWXDhNOgrhszICVILRZFXi7/YP2YTD1QPAoGBALzDTrGw4nMzzgiuojjf
+l9aJo2ZBX3ucJbJv/CKriSqkxOwTGiV2+Eyb+Lm85x1KQE07LxHAGlYBD9Wyo532
+Omivm2x6wErGAVPI2SH+Q62HshxrY8BdTMpx3QzFyfm+3K9DmjUZG0ZjoIIOdIfb
+Mkv7T6w+h8M6b6JIVckQ7Q3z
+-----END PRIVATE KEY-----
+"""
 
 
 KEY1, KEY2 = Key(K1), Key(K2)
+KEY3 = PemKey(ec.derive_private_key(P256_SCALAR, ec.SECP256R1()), "ecdsa", "ecdsa-sha2-nistp256")
+KEY4 = PemKey(serialization.load_pem_private_key(RSA_TEST_KEY, None), "rsa", "rsassa-pss-sha256")
 
 
 def meta(signed, *signers):
@@ -182,6 +257,17 @@ def main():
     seeds["rotation-threshold"] = seed({4: meta(r2, KEY1), 5: meta(r3, KEY1, KEY2),
                                         6: ts5, 7: sn5, 8: tg5, 9: first})
 
+    # Rotation to ECDSA P-256 and RSA-PSS keys (PEM in keyval): timestamp
+    # by key 3, snapshot by key 4, targets by both (threshold 2).
+    rp = root_signed(2, keys={KEY1.id: KEY1.obj, KEY3.id: KEY3.obj, KEY4.id: KEY4.obj},
+                     roles={"timestamp": {"keyids": [KEY3.id], "threshold": 1},
+                            "snapshot": {"keyids": [KEY4.id], "threshold": 1},
+                            "targets": {"keyids": [KEY3.id, KEY4.id], "threshold": 2}})
+    tgp = meta(targets_signed(1, files), KEY3, KEY4)
+    snp = meta(snapshot_signed(1, 1, tgp), KEY4)
+    tsp = meta(timestamp_signed(1, 1, snp), KEY3)
+    seeds["rotation-ecdsa-rsa"] = seed({4: meta(rp, KEY1), 6: tsp, 7: snp, 8: tgp, 9: first})
+
     # A repository without consistent snapshots.
     r2n = root_signed(2, consistent=False)
     seeds["not-consistent"] = seed({4: meta(r2n, KEY1), 6: ts, 7: sn, 8: tg, 9: first})
@@ -236,7 +322,9 @@ def main():
         "unsigned": seed({1: meta(timestamp_signed(1, 1))}),
         "max-version": seed({1: meta(root_signed(big), KEY1)}),
         "key-twice-upper-case": seed({0: meta(rdup, KEY1), 1: tsd}),
-    }, {})
+        "ecdsa-rsa": seed({0: meta(rp, KEY1), 1: tgp}),
+        "ecdsa-timestamp": seed({0: meta(rp, KEY1), 1: tsp}),
+    }, {"encrypted-pem-as-public-key": encrypted_pem_key()})
 
     # canonical: JSON of every kind.
     write("canonical", {
@@ -273,6 +361,19 @@ def minisig(key, data, comment):
     return (b"untrusted comment: signature from kit-publish key\n" +
             base64.b64encode(b"ED" + kid + sig) + b"\ntrusted comment: " +
             comment.encode() + b"\n" + base64.b64encode(glob) + b"\n")
+
+
+def encrypted_pem_key():
+    """A root whose ECDSA key is an encrypted private key PEM, and a
+    timestamp signed under its key id: reading the key must not ask for a
+    passphrase."""
+    with open(os.path.join("tests", "fuzz", "corpus", "keyfile", "ed25519-aes256.pem")) as f:
+        enc = f.read()
+    kobj = {"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": enc}}
+    kid = hashlib.sha256(canonical(kobj)).hexdigest()
+    r = root_signed(1, keys={KEY1.id: KEY1.obj, kid: kobj},
+                    roles={"timestamp": {"keyids": [kid], "threshold": 1}})
+    return seed({0: meta(r, KEY1), 1: meta(timestamp_signed(1, 1), (KEY1, kid))})
 
 
 def write(target, seeds, pending):

@@ -2,8 +2,10 @@
 /*
  * keyfile_fuzz.c: private key files (kit_key_load: PEM, PKCS#8, encrypted
  * with the passphrase "correct horse battery staple"), public keys as hex
- * (kit_key_from_public_hex, as TUF metadata gives them) and the passphrase
- * file (KIT_PASSPHRASE_FILE, first line).
+ * (kit_key_from_public_hex, as TUF metadata gives Ed25519 keys) and the
+ * passphrase file (KIT_PASSPHRASE_FILE, first line).  PEM public keys
+ * (kit_key_from_public_pem) come in once it no longer asks for a
+ * passphrase on the terminal when given an encrypted private key.
  *
  * The input is loaded as it is, and also wrapped as the base64 body of an
  * "ENCRYPTED PRIVATE KEY" and of a "PRIVATE KEY" PEM, so mutations reach
