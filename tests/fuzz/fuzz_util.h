@@ -53,6 +53,8 @@ fuzz_debug(const char *fmt, ...)
 }
 
 /* A harness failure or a broken invariant: say what and abort. */
+static inline void fuzz_die(const char *what, const struct kit_error *err)
+	__attribute__((noreturn));
 static inline void
 fuzz_die(const char *what, const struct kit_error *err)
 {

@@ -117,8 +117,9 @@ start_server(void)
 	listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (listen_fd < 0 || bind(listen_fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    listen(listen_fd, 16) ||
-	    getsockname(listen_fd, (struct sockaddr *)&a, &alen) ||
-	    pthread_create(&th, NULL, serve, NULL))
+	    getsockname(listen_fd, (struct sockaddr *)&a, &alen))
+		fuzz_die("cannot start the test server", NULL);
+	if (pthread_create(&th, NULL, serve, NULL) != 0)
 		fuzz_die("cannot start the test server", NULL);
 	pthread_detach(th);
 	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u",
