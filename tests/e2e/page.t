@@ -5,7 +5,7 @@
 # with video, audio, Arabic and Persian posts and 60 posts in all, at 390 and
 # 1280 px: no horizontal overflow, every post's full text visible, every
 # image loaded, players ready, no console error, no request beyond file://,
-# no serious or critical axe violation, copy buttons that put exactly the
+# no serious or critical axe violation (and no overflow at 320 and 1440 px), copy buttons that put exactly the
 # text on the clipboard (also without the Clipboard API), filters, the
 # validator's counts of a table of tricky posts; and kit-schedule's page
 # marking what is new or changed since an earlier version.  Screenshots of

@@ -1,11 +1,13 @@
 // check.mjs SHOTS_DIR KIT_DIR... : open each kit's index.html from file://
 // in Debian's chromium at 390 and 1280 px and check what issue 19 asks of
-// the kit page.  Prints one "PASS <what>" or "FAIL <what>: <why>" line per
-// check (page.t turns them into TAP) and writes a full-page screenshot of
-// each kit at each width to SHOTS_DIR/<kit>-<width>.png.
-// A KIT_DIR may be "DIR/page.html" (a page kit-schedule wrote elsewhere);
-// its manifest is then DIR/manifest.json... given as PAGE=MANIFEST.
-// Env: MARKS='{"id":"new",...}' checks the marks of such a page.
+// the kit page (and, at 320 and 1440 px, that nothing scrolls sideways).
+// Prints one "PASS <what>" or "FAIL <what>: <why>" line per check (page.t
+// turns them into TAP) and writes a full-page screenshot of each kit at
+// 390 and 1280 px to SHOTS_DIR/<kit>-<width>.png.
+// An argument PAGE=MANIFEST checks a page written elsewhere (kit-schedule
+// page) against the kit's manifest.json.
+// Env: COUNTS='{"<post id>":n,...}' the validator's counts the page must
+// show; MARKS='{"since":N,"posts":{"<id>":"new"|"changed"}}' the marks.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +36,14 @@ try {
       } catch (e) {
         result(false, `${name} at ${width} px: the checks ran to the end`, e.message.split('\n')[0]);
       }
+    }
+    // the narrowest phone and a wide desktop: still no sideways scrolling
+    for (const width of [320, 1440]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      await page.goto('file://' + path.resolve(pagePath), { waitUntil: 'load' });
+      const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      result(sw <= cw, `${name} at ${width} px: no horizontal overflow`, `scrollWidth ${sw} > clientWidth ${cw}`);
+      await page.close();
     }
   }
 } finally {
