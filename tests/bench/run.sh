@@ -9,6 +9,8 @@
 #   BENCH_RUNS=3               runs per measurement (the median is reported)
 #   BENCH_SEED=20161218        the generator's seed
 #   BENCH_KEEP=1               keep $BENCH/work (repositories, nginx logs)
+#   BENCH_SCENARIO=org         the organisation scenario instead (org.sh:
+#                              BENCH_ORG_CAMPAIGNS x BENCH_ORG_OFFICES)
 #   BENCH_PROFILE=1            also profile kit-publish build and kit-fetch
 #                              update (perf record -e cpu-clock, strace -c -w)
 #                              into $BENCH/profile/
@@ -39,6 +41,7 @@ NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 export KIT_PASSPHRASE="kit bench passphrase, not secret"
 unset KIT_PASSPHRASE_FILE KIT_TEST_NOW
 
+case ${BENCH_SCENARIO:-kits} in kits | org) ;; *) echo "bench: BENCH_SCENARIO is kits or org" >&2; exit 2 ;; esac
 case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2 ;; esac
 for s in $SIZES; do
 	case $s in small | large) ;; *) echo "bench: unknown size '$s' in BENCH_SIZES (small, large)" >&2; exit 2 ;; esac
@@ -335,6 +338,15 @@ profile() {
 }
 
 start_nginx
+if [ "${BENCH_SCENARIO:-kits}" = org ]; then
+	# shellcheck source=tests/bench/org.sh
+	. "$HERE/org.sh"
+	meta all started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	t_start=$SECONDS
+	bench_org
+	echo "bench: org scenario took $((SECONDS - t_start)) s"
+	exit 0
+fi
 meta all level "$LEVEL"
 meta all runs "$RUNS"
 meta all seed "$SEED"
