@@ -696,6 +696,8 @@ kit_tuf_role_filename(const char *role, char *out, size_t size,
 	size_t i, o = 0;
 	unsigned char ch;
 
+	if (size == 0)
+		return kit_err(err, KIT_E_INVALID, "role file name: no room");
 	for (i = 0; role != NULL && role[i] != '\0'; i++) {
 		ch = (unsigned char)role[i];
 		if (o + 4 > size)
@@ -710,8 +712,7 @@ kit_tuf_role_filename(const char *role, char *out, size_t size,
 			out[o++] = hex[ch & 15];
 		}
 	}
-	if (size > 0)
-		out[o < size ? o : size - 1] = '\0';
+	out[o < size ? o : size - 1] = '\0';
 	if (role == NULL || role[i] != '\0' || !kit_tuf_name_is_safe(out))
 		return kit_err(err, KIT_E_SECURITY, "role name \"%.80s\" cannot "
 			       "be a file name (empty, \".\", \"..\" or too "

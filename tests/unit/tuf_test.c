@@ -1709,6 +1709,9 @@ test_name_rule(void **state)
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(kit_tuf_role_filename("////", out, 10, &err), -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_role_filename("", out, 0, &err), -1);
+	assert_int_equal(kit_tuf_role_filename(NULL, out, sizeof(out), &err), -1);
 }
 
 /*
