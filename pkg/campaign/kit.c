@@ -823,6 +823,38 @@ kit_campaign_kit_manifest_bytes(const struct kit_campaign_kit *k, size_t *len)
 	return k->bytes;
 }
 
+static int
+kit_is_own(const struct kit_campaign_kit_ref *k, const char *office)
+{
+	return office != NULL && strcmp(k->office, office) == 0;
+}
+
+void
+kit_campaign_pick_kits(const struct kit_campaign_kit_ref *kits, size_t n,
+		       const char *office, int *chosen)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		int own = kit_is_own(&kits[i], office), better = 0;
+
+		chosen[i] = 0;
+		if (!own && strcmp(kits[i].office, "global") != 0)
+			continue;
+		for (j = 0; j < n && !better; j++) {
+			if (j == i || strcmp(kits[j].campaign, kits[i].campaign) != 0)
+				continue;
+			if (kit_is_own(&kits[j], office))
+				/* the office's own kit wins over a global
+				 * one, and the first of two own ones */
+				better = !own || j < i;
+			else if (!own && strcmp(kits[j].office, "global") == 0)
+				better = j < i;
+		}
+		chosen[i] = !better;
+	}
+}
+
 int
 kit_campaign_manifest_content(const json_t *manifest, char *hex,
 			      struct kit_error *err)

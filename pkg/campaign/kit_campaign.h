@@ -193,6 +193,21 @@ json_t *kit_campaign_kit_manifest(const struct kit_campaign_kit *k);
 /* manifest.json bytes: JSON_INDENT(2)|JSON_SORT_KEYS and "\n"; owned by k. */
 const char *kit_campaign_kit_manifest_bytes(const struct kit_campaign_kit *k,
 					    size_t *len);
+/*
+ * Which kits an office installs: of each campaign, the office's own kit
+ * when there is one, else the campaign's global kit.  kits[0..n) name the
+ * campaign and office ("global" for a global kit) of each kit on offer, in
+ * any order; chosen[i] becomes 1 for each kit `office` installs (NULL:
+ * an office without kits of its own gets the global ones) and 0 for the
+ * others; of two kits for the same campaign and office the first wins.
+ * kit-fetch picks what to install with it, kit-publish export --office
+ * what to copy.
+ */
+struct kit_campaign_kit_ref {
+	const char *campaign, *office;
+};
+void kit_campaign_pick_kits(const struct kit_campaign_kit_ref *kits,
+			    size_t n, const char *office, int *chosen);
 /* The "content" digest of a manifest (built, or parsed back from a kit's
  * manifest.json) into hex[KIT_SHA256_HEX]: SHA-256 of its compact,
  * key-sorted JSON without "version" and "content", so a manifest read

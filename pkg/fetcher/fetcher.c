@@ -639,52 +639,54 @@ struct pick {
 };
 
 /* The targets meant for this office: its own bundle of each campaign,
- * else the campaign's global one. */
+ * else the campaign's global one (kit_campaign_pick_kits, the rule
+ * kit-publish export --office copies by). */
 static size_t
 pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 	     size_t max)
 {
-	size_t i, j, n = 0, count = kit_tuf_client_target_count(c);
-	struct kit_tuf_target t;
+	size_t i, m = 0, n = 0, count = kit_tuf_client_target_count(c);
+	struct kit_campaign_kit_ref *refs = kit_xcalloc(count + 1, sizeof(*refs));
+	struct kit_tuf_target *ts = kit_xcalloc(count + 1, sizeof(*ts));
+	int *chosen = kit_xcalloc(count + 1, sizeof(*chosen));
 	const json_t *v;
 
 	for (i = 0; i < count; i++) {
 		const char *camp, *off;
-		int mine;
 
-		if (kit_tuf_client_target_at(c, i, &t) != 0 || t.custom == NULL)
+		if (kit_tuf_client_target_at(c, i, &ts[m]) != 0 ||
+		    ts[m].custom == NULL)
 			continue;
-		camp = json_string_value(json_object_get(t.custom, "campaign"));
-		off = json_string_value(json_object_get(t.custom, "office"));
+		camp = json_string_value(json_object_get(ts[m].custom, "campaign"));
+		off = json_string_value(json_object_get(ts[m].custom, "office"));
 		if (camp == NULL || off == NULL || !valid_id(camp) ||
 		    !valid_id(off))
 			continue;
-		mine = office && strcmp(off, office) == 0;
-		if (!mine && strcmp(off, "global") != 0)
+		refs[m].campaign = camp;
+		refs[m].office = off;
+		m++;
+	}
+	kit_campaign_pick_kits(refs, m, office, chosen);
+	for (i = 0; i < m && n < max; i++) {
+		if (!chosen[i])
 			continue;
-		for (j = 0; j < n; j++)
-			if (strcmp(out[j].campaign, camp) == 0)
-				break;
-		if (j < n && !mine)
-			continue; /* keep the office's own bundle */
-		if (j == n) {
-			if (n == max)
-				continue;
-			n++;
-		}
-		out[j].t = t;
-		out[j].campaign = camp;
-		out[j].office = off;
+		out[n].t = ts[i];
+		out[n].campaign = refs[i].campaign;
+		out[n].office = refs[i].office;
 		/* 0 marks a version that is not an int >= 1 (refused by
 		 * install_one, never truncated: 2^32 + 1 is not 1). */
-		v = json_object_get(t.custom, "version");
-		out[j].version = json_is_integer(v) &&
+		v = json_object_get(ts[i].custom, "version");
+		out[n].version = json_is_integer(v) &&
 				 json_integer_value(v) >= 1 &&
 				 json_integer_value(v) <= INT_MAX
 			? (int)json_integer_value(v) : 0;
-		out[j].content = json_string_value(
-			json_object_get(t.custom, "content"));
+		out[n].content = json_string_value(
+			json_object_get(ts[i].custom, "content"));
+		n++;
 	}
+	free(refs);
+	free(ts);
+	free(chosen);
 	return n;
 }
 
@@ -958,10 +960,8 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 		}
 		say(o, "%s: releases/%d on disk differs from the signed kit (%s); downloading it again", p->campaign, p->version, why.msg);
 	}
-	if (kit_snprintf(err, rel, sizeof(rel), "targets/%.*s/%s.%s",
-			 (int)(slash - p->t.name), p->t.name, p->t.sha256,
-			 slash + 1) != 0)
-		return -1;
+	if (kit_tuf_target_path(rel, sizeof(rel), p->t.name, p->t.sha256) != 0)
+		return kit_err(err, KIT_E_SECURITY, "target %s: no path for it in the repository; refused, tell the publisher", p->t.name);
 	/* The transport hashes while the bytes stream in and checks length
 	 * and SHA-256 against the signed target before the file is renamed
 	 * into place; the extractor only ever sees verified bytes. */

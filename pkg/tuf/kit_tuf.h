@@ -264,6 +264,44 @@ int64_t kit_tuf_repo_version(const struct kit_tuf_repo *r,
 int kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err) KIT_WUR;
 
 /*
+ * A snapshot and a timestamp for a copy of the repository on removable
+ * media, for offices that sync rarely: signed now, listing the current
+ * targets metadata, versions one above the current ones, the timestamp
+ * expiring `expires` seconds from now (>= 60) and the snapshot then or at
+ * its usual expiry, whichever is later.  Nothing is written: out receives
+ * the bytes of <snapshot_name> and of timestamp.json (free them with
+ * kit_tuf_copy_free()).  r then counts them as its current snapshot and
+ * timestamp, so a kit_tuf_repo_commit() that follows signs the live
+ * repository's with versions above them and its usual expiry: a version
+ * a copy carries never means anything else online, and only the copy
+ * carries the long expiry.  Needs the threshold of snapshot and
+ * timestamp keys (KIT_E_SECURITY otherwise).
+ */
+struct kit_tuf_copy {
+	unsigned char *snapshot, *timestamp;
+	size_t snapshot_len, timestamp_len;
+	char snapshot_name[64]; /* "<version>.snapshot.json" */
+	int64_t timestamp_expires; /* Unix time */
+};
+int kit_tuf_repo_sign_copy(struct kit_tuf_repo *r, int64_t expires,
+			   struct kit_tuf_copy *out,
+			   struct kit_error *err) KIT_WUR;
+void kit_tuf_copy_free(struct kit_tuf_copy *c);
+/* The bytes of the current metadata of role (for root: the newest root),
+ * as on disk; borrowed, valid until the next call that changes r. */
+const unsigned char *kit_tuf_repo_meta_bytes(const struct kit_tuf_repo *r,
+					     enum kit_tuf_role role,
+					     size_t *len);
+/* Where a repository with consistent snapshots keeps target name:
+ * "targets/<dir>/<sha256_hex>.<basename>" into out; -1 when it does not
+ * fit or name fails kit_tuf_name_is_safe(). */
+int kit_tuf_target_path(char *out, size_t size, const char *name,
+			const char *sha256_hex) KIT_WUR;
+/* When the current metadata of role expires (Unix time; 0 if unknown). */
+int64_t kit_tuf_repo_expires(const struct kit_tuf_repo *r,
+			     enum kit_tuf_role role);
+
+/*
  * Root changes go through metadata/pending.root.json, version current+1.
  * kit_tuf_repo_rotate(): new keys for role (nkeys, threshold) saved in
  * keys_dir with passphrase, replacing the role's keys in the pending root

@@ -227,6 +227,20 @@ sign_role(struct kit_tuf_repo *r, const json_t *root, enum kit_tuf_role role,
 	return 0;
 }
 
+/* Make meta (its bytes s, taken) the current metadata of role. */
+static void
+remember(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
+	 char *s, size_t len)
+{
+	free(r->raw[role]);
+	r->raw[role] = (unsigned char *)s;
+	r->rawlen[role] = len;
+	if (r->md[role] != meta) {
+		json_decref(r->md[role]);
+		r->md[role] = json_incref(meta);
+	}
+}
+
 /* Write metadata to metadata/<name> atomically and keep its bytes. */
 static int
 write_meta(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
@@ -248,13 +262,7 @@ write_meta(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
 		free(s);
 		return -1;
 	}
-	free(r->raw[role]);
-	r->raw[role] = (unsigned char *)s;
-	r->rawlen[role] = len;
-	if (r->md[role] != meta) {
-		json_decref(r->md[role]);
-		r->md[role] = json_incref(meta);
-	}
+	remember(r, role, meta, s, len);
 	return 0;
 }
 
@@ -286,6 +294,36 @@ version_of(const json_t *meta)
 {
 	return json_integer_value(json_object_get(json_object_get(meta, "signed"),
 						  "version"));
+}
+
+/*
+ * A new version of the snapshot (listing the current targets metadata)
+ * or of the timestamp (listing the current snapshot), expiring at
+ * expires, signed; *name receives its file name.  New reference.
+ */
+static json_t *
+next_listed(struct kit_tuf_repo *r, enum kit_tuf_role role, int64_t expires,
+	    char *name, size_t size, struct kit_error *err)
+{
+	enum kit_tuf_role listed = role == KIT_TUF_SNAPSHOT ? KIT_TUF_TARGETS
+							    : KIT_TUF_SNAPSHOT;
+	int64_t v = r->md[role] ? version_of(r->md[role]) + 1 : 1;
+	json_t *s = signed_new(role, v, expires), *m;
+
+	json_object_set_new(s, "meta", json_pack("{s:o}",
+		role == KIT_TUF_SNAPSHOT ? "targets.json" : "snapshot.json",
+		meta_entry_for(r->raw[listed], r->rawlen[listed],
+			       version_of(r->md[listed]))));
+	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
+	if (role == KIT_TUF_SNAPSHOT)
+		snprintf(name, size, "%lld.snapshot.json", (long long)v);
+	else
+		snprintf(name, size, "timestamp.json");
+	if (sign_role(r, r->md[KIT_TUF_ROOT], role, m, name, err) < 0) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
 }
 
 int
@@ -322,26 +360,15 @@ kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err)
 		r->targets_dirty = 0;
 	}
 	/* snapshot, then timestamp: always new versions with fresh expiry */
-	v = r->md[KIT_TUF_SNAPSHOT] ? version_of(r->md[KIT_TUF_SNAPSHOT]) + 1 : 1;
-	s = signed_new(KIT_TUF_SNAPSHOT, v, now + r->expires[KIT_TUF_SNAPSHOT]);
-	json_object_set_new(s, "meta", json_pack("{s:o}", "targets.json",
-		meta_entry_for(r->raw[KIT_TUF_TARGETS], r->rawlen[KIT_TUF_TARGETS],
-			       version_of(r->md[KIT_TUF_TARGETS]))));
-	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
-	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)v);
-	if (sign_role(r, root, KIT_TUF_SNAPSHOT, m, name, err) < 0 ||
-	    write_meta(r, KIT_TUF_SNAPSHOT, m, name, err) < 0)
+	m = next_listed(r, KIT_TUF_SNAPSHOT, now + r->expires[KIT_TUF_SNAPSHOT],
+			name, sizeof(name), err);
+	if (m == NULL || write_meta(r, KIT_TUF_SNAPSHOT, m, name, err) < 0)
 		goto out;
 	json_decref(m);
-
-	v = r->md[KIT_TUF_TIMESTAMP] ? version_of(r->md[KIT_TUF_TIMESTAMP]) + 1 : 1;
-	s = signed_new(KIT_TUF_TIMESTAMP, v, now + r->expires[KIT_TUF_TIMESTAMP]);
-	json_object_set_new(s, "meta", json_pack("{s:o}", "snapshot.json",
-		meta_entry_for(r->raw[KIT_TUF_SNAPSHOT], r->rawlen[KIT_TUF_SNAPSHOT],
-			       version_of(r->md[KIT_TUF_SNAPSHOT]))));
-	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
-	if (sign_role(r, root, KIT_TUF_TIMESTAMP, m, "timestamp.json", err) < 0 ||
-	    write_meta(r, KIT_TUF_TIMESTAMP, m, "timestamp.json", err) < 0)
+	m = next_listed(r, KIT_TUF_TIMESTAMP,
+			now + r->expires[KIT_TUF_TIMESTAMP], name, sizeof(name),
+			err);
+	if (m == NULL || write_meta(r, KIT_TUF_TIMESTAMP, m, name, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -844,4 +871,86 @@ kit_tuf_repo_publish_root(struct kit_tuf_repo *r, struct kit_error *err)
 	if (unlink(path) < 0 && errno != ENOENT)
 		return kit_err_errno(err, KIT_E_IO, errno, "remove %s", path);
 	return 0;
+}
+
+int
+kit_tuf_repo_sign_copy(struct kit_tuf_repo *r, int64_t expires,
+		       struct kit_tuf_copy *out, struct kit_error *err)
+{
+	int64_t now = kit_time_now(), snap = r->expires[KIT_TUF_SNAPSHOT];
+	enum kit_tuf_role roles[2] = {KIT_TUF_SNAPSHOT, KIT_TUF_TIMESTAMP};
+	char name[64], *bytes;
+	json_t *m;
+	size_t len;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	if (r->md[KIT_TUF_ROOT] == NULL || r->md[KIT_TUF_TARGETS] == NULL ||
+	    expires < 60)
+		return kit_err(err, KIT_E_INVALID, "sign copy: no repository "
+			       "open, or an expiry under a minute");
+	/* the copy's snapshot lives at least as long as the live one's */
+	for (i = 0; i < 2; i++) {
+		m = next_listed(r, roles[i],
+				now + (i == 0 && snap > expires ? snap : expires),
+				name, sizeof(name), err);
+		if (m == NULL)
+			goto fail;
+		bytes = dump(m, &len);
+		/* r's current version now: the next commit goes above it */
+		remember(r, roles[i], m, bytes, len);
+		json_decref(m);
+		if (i == 0) {
+			snprintf(out->snapshot_name, sizeof(out->snapshot_name),
+				 "%s", name);
+			out->snapshot = kit_xmalloc(len);
+			memcpy(out->snapshot, bytes, len);
+			out->snapshot_len = len;
+		} else {
+			out->timestamp_expires = now + expires;
+			out->timestamp = kit_xmalloc(len);
+			memcpy(out->timestamp, bytes, len);
+			out->timestamp_len = len;
+		}
+	}
+	return 0;
+fail:
+	kit_tuf_copy_free(out);
+	return -1;
+}
+
+void
+kit_tuf_copy_free(struct kit_tuf_copy *c)
+{
+	free(c->snapshot);
+	free(c->timestamp);
+	memset(c, 0, sizeof(*c));
+}
+
+const unsigned char *
+kit_tuf_repo_meta_bytes(const struct kit_tuf_repo *r, enum kit_tuf_role role,
+			size_t *len)
+{
+	*len = r->rawlen[role];
+	return r->raw[role];
+}
+
+int64_t
+kit_tuf_repo_expires(const struct kit_tuf_repo *r, enum kit_tuf_role role)
+{
+	int64_t expires = 0;
+	struct kit_error ignore = {0};
+
+	if (r->md[role] == NULL ||
+	    kit_tuf_check(r->md[role], role, "metadata", NULL, &expires,
+			  &ignore) < 0)
+		return 0;
+	return expires;
+}
+
+int
+kit_tuf_target_path(char *out, size_t size, const char *name,
+		    const char *sha256_hex)
+{
+	return tuf_target_relpath(out, size, name, sha256_hex, 1);
 }

@@ -608,6 +608,20 @@ test_content_digest_ignores_version(void **state)
 	assert_string_equal(hex, kit_campaign_kit_content(b));
 	free(dump);
 	json_decref(copy);
+	/* and the same digest comes back from manifest.json's bytes parsed
+	 * again, which is how kit-fetch checks a release kept on disk */
+	{
+		json_error_t je;
+		json_t *back = json_loadb(bb, lb, JSON_REJECT_DUPLICATES, &je);
+
+		assert_non_null(back);
+		assert_int_equal(kit_campaign_manifest_content(back, hex, &err), 0);
+		assert_string_equal(hex, kit_campaign_kit_content(b));
+		json_object_set_new(back, "title", json_string("changed"));
+		assert_int_equal(kit_campaign_manifest_content(back, hex, &err), 0);
+		assert_string_not_equal(hex, kit_campaign_kit_content(b));
+		json_decref(back);
+	}
 	assert_int_equal(kit_campaign_kit_source_date(a), kit_campaign_source_date(c));
 	kit_campaign_kit_free(a);
 	kit_campaign_kit_free(b);
@@ -767,6 +781,34 @@ test_page_counts_and_media(void **state)
 	assert_int_equal(kit_rm_rf(tmpl, &err), 0);
 }
 
+/* What an office installs: its own kit of each campaign, else the global
+ * one (kit-fetch and kit-publish export --office both ask this). */
+static void
+test_pick_kits(void **state)
+{
+	static const struct kit_campaign_kit_ref kits[] = {
+		{"a", "global"}, {"a", "belgium"}, {"a", "hungary"},
+		{"b", "global"}, {"b", "hungary"},
+		{"c", "belgium"}, {"c", "global"}, {"c", "belgium"},
+		{"d", "other"},
+	};
+	static const int belgium[] = {0, 1, 0, 1, 0, 1, 0, 0, 0};
+	static const int none[] = {1, 0, 0, 1, 0, 0, 1, 0, 0};
+	int chosen[9];
+	size_t i;
+
+	(void)state;
+	kit_campaign_pick_kits(kits, 9, "belgium", chosen);
+	for (i = 0; i < 9; i++)
+		assert_int_equal(chosen[i], belgium[i]);
+	kit_campaign_pick_kits(kits, 9, NULL, chosen);
+	for (i = 0; i < 9; i++)
+		assert_int_equal(chosen[i], none[i]);
+	kit_campaign_pick_kits(kits, 9, "kenia", chosen);
+	for (i = 0; i < 9; i++)
+		assert_int_equal(chosen[i], none[i]);
+}
+
 static void
 test_write_manifests(void **state)
 {
@@ -818,6 +860,7 @@ main(void)
 		cmocka_unit_test(test_content_digest_ignores_version),
 		cmocka_unit_test(test_index_html),
 		cmocka_unit_test(test_page_counts_and_media),
+		cmocka_unit_test(test_pick_kits),
 		cmocka_unit_test(test_write_manifests),
 	};
 

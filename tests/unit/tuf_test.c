@@ -1036,6 +1036,56 @@ test_rollback_timestamp(void **state)
 	fx_teardown(&f);
 }
 
+/* A copy for removable media: its own snapshot and timestamp with the
+ * long expiry, the live repository re-signed above them. */
+static void
+test_sign_copy(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_tuf_repo *r;
+	struct kit_tuf_copy copy;
+	struct fx f;
+	json_t *ts, *root;
+	int64_t v0, s0, version = 0, expires = 0, now = kit_time_now();
+	char path[256], name[64];
+
+	(void)state;
+	fx_setup(&f);
+	r = open_unlocked(&f);
+	v0 = kit_tuf_repo_version(r, KIT_TUF_TIMESTAMP);
+	s0 = kit_tuf_repo_version(r, KIT_TUF_SNAPSHOT);
+	if (kit_tuf_repo_sign_copy(r, 30 * 86400, &copy, &err) != 0)
+		fail_msg("sign copy: %s", err.msg);
+	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)s0 + 1);
+	assert_string_equal(copy.snapshot_name, name);
+	/* nothing was written to the repository */
+	mpath(path, sizeof(path), &f, name);
+	assert_false(kit_file_exists(path));
+	ts = kit_tuf_parse(copy.timestamp, copy.timestamp_len, "copy", &err);
+	assert_non_null(ts);
+	assert_int_equal(kit_tuf_check(ts, KIT_TUF_TIMESTAMP, "copy", &version,
+				       &expires, &err), 0);
+	assert_int_equal(version, v0 + 1);
+	assert_true(expires >= now + 30 * 86400 && expires < now + 30 * 86400 + 60);
+	assert_int_equal(copy.timestamp_expires, expires);
+	mpath(path, sizeof(path), &f, "root.json");
+	root = load_json(path);
+	assert_int_equal(kit_tuf_verify(root, KIT_TUF_TIMESTAMP, ts, "copy", &err), 0);
+	/* the live repository goes above the copy, with its usual expiry */
+	commit(r);
+	assert_int_equal(kit_tuf_repo_version(r, KIT_TUF_TIMESTAMP), v0 + 2);
+	assert_int_equal(kit_tuf_repo_version(r, KIT_TUF_SNAPSHOT), s0 + 2);
+	assert_true(kit_tuf_repo_expires(r, KIT_TUF_TIMESTAMP) <= now + 86400 + 60);
+	mpath(path, sizeof(path), &f, name);
+	assert_false(kit_file_exists(path));
+	client_update_ok(&f);
+	json_decref(ts);
+	json_decref(root);
+	kit_tuf_copy_free(&copy);
+	kit_tuf_repo_free(r);
+	fx_teardown(&f);
+}
+
 /* A compromised timestamp key points at an older snapshot. */
 static void
 test_rollback_snapshot(void **state)
@@ -2422,6 +2472,7 @@ main(void)
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_threshold),
 		cmocka_unit_test(test_rollback_timestamp),
+		cmocka_unit_test(test_sign_copy),
 		cmocka_unit_test(test_rollback_snapshot),
 		cmocka_unit_test(test_rollback_targets),
 		cmocka_unit_test(test_expired),
