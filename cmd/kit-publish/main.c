@@ -15,7 +15,7 @@ static const char usage[] =
 	"       kit-publish rotate   --role ROLE --repo DIR --keys DIR [--new-keys N --threshold K]\n"
 	"       kit-publish sign-root --repo DIR --keys DIR --key FILE\n"
 	"       kit-publish pubkey   --repo DIR --minisign\n"
-	"       kit-publish export   --repo DIR --keys DIR --to DIR [--valid-for 30d]\n"
+	"       kit-publish export   --repo DIR --keys DIR --to DIR [--valid-for 30d] [--office ID]\n"
 	"ROLE is root, targets, snapshot or timestamp; SPEC is e.g. timestamp=1d,snapshot=7d,targets=90d,root=365d.\n"
 	"Passphrases: KIT_PASSPHRASE_FILE, KIT_PASSPHRASE, or a prompt.\n"
 	"Exit codes: 0 ok, 1 invalid input, 2 usage, 3 verification refused, 4 network, 5 local I/O.\n";
@@ -45,7 +45,7 @@ enum {
 	OPT_REPO = 256, OPT_KEYS, OPT_OUT, OPT_MANIFESTS, OPT_LEVEL,
 	OPT_KIT_VERSION, OPT_EXPIRES, OPT_ROLE, OPT_NEW_KEYS, OPT_THRESHOLD,
 	OPT_KEY, OPT_MINISIGN, OPT_TO, OPT_VALID_FOR, OPT_QUIET, OPT_HELP,
-	OPT_VERSION,
+	OPT_VERSION, OPT_OFFICE,
 	OPT_ROLE_KEYS = 400,      /* + role */
 	OPT_ROLE_THRESHOLD = 410, /* + role */
 };
@@ -68,6 +68,7 @@ main(int argc, char **argv)
 		{"minisign", no_argument, NULL, OPT_MINISIGN},
 		{"to", required_argument, NULL, OPT_TO},
 		{"valid-for", required_argument, NULL, OPT_VALID_FOR},
+		{"office", required_argument, NULL, OPT_OFFICE},
 		{"quiet", no_argument, NULL, OPT_QUIET},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -84,6 +85,7 @@ main(int argc, char **argv)
 	struct kit_publisher_opts o;
 	struct kit_error err = {0};
 	const char *out = NULL, *role = NULL, *key = NULL, *to = NULL, *cmd;
+	const char *office = NULL;
 	const char *valid_for = "30d";
 	unsigned new_keys = 1, threshold = 1, u;
 	int c, minisign = 0, rc = 0;
@@ -125,6 +127,7 @@ main(int argc, char **argv)
 		case OPT_MINISIGN: minisign = 1; break;
 		case OPT_TO: to = optarg; break;
 		case OPT_VALID_FOR: valid_for = optarg; break;
+		case OPT_OFFICE: office = optarg; break;
 		case OPT_QUIET: o.quiet = 1; break;
 		case 'h':
 		case OPT_HELP: fputs(usage, stdout); return 0;
@@ -194,7 +197,7 @@ main(int argc, char **argv)
 			return usage_error("export needs --to DIR");
 		rc = kit_duration_parse(valid_for, &secs, &err);
 		if (rc == 0)
-			rc = kit_publisher_export(&o, to, secs, &err);
+			rc = kit_publisher_export(&o, to, secs, office, &err);
 	} else {
 		return usage_error("unknown command '%.40s'", cmd);
 	}

@@ -73,9 +73,24 @@ int kit_publisher_sign_root(const struct kit_publisher_opts *o,
 /* Print the minisign public key (minisign -V -p FILE). */
 int kit_publisher_pubkey(const struct kit_publisher_opts *o, FILE *out,
 			 struct kit_error *err) KIT_WUR;
-/* Copy the repository to dest (removable media) with a fresh timestamp
- * and snapshot valid for expires seconds (offices that sync rarely). */
+/*
+ * Write a copy of the repository to dest (removable media, for offices
+ * that sync rarely) whose own snapshot and timestamp stay valid for
+ * expires seconds; the live repository is re-signed above them with its
+ * usual expiry (kit_tuf_repo_sign_copy), so only the copy carries the long
+ * one.  The copy holds what a TUF client needs: every root version, the
+ * current targets metadata, the copy's snapshot and timestamp (written
+ * last), minisign.pub, and the kits with their .minisig: all of them, or
+ * with office (not NULL) the ones that office installs (its own of each
+ * campaign, else the global one; kit_campaign_pick_kits).  Written in C
+ * through dirfds: no link is followed in the repository or on the medium,
+ * each file goes through a temporary name renamed over it, every kit is
+ * checked against its signed hash as it is copied.  What was written and
+ * until when the copy is valid is said on stderr (not with o->quiet).
+ * KIT_E_USAGE for --to inside the repository or overlapping the keys.
+ */
 int kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
-			 int64_t expires, struct kit_error *err) KIT_WUR;
+			 int64_t expires, const char *office,
+			 struct kit_error *err) KIT_WUR;
 
 #endif

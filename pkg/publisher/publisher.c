@@ -3,6 +3,7 @@
  * --repo with links resolved. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
@@ -738,38 +739,345 @@ kit_publisher_pubkey(const struct kit_publisher_opts *o, FILE *out,
 	return rc;
 }
 
-static int
-copy_tree(const char *src, const char *dst, struct kit_error *err)
-{
-	char cmd[3 * PATH_MAX];
+/* ------------------------------------------------------------------ */
+/* export: a copy of the repository for removable media                */
+/* ------------------------------------------------------------------ */
 
-	/* cp -a of a whole tree; paths are ours (checked by the caller) */
-	if (strpbrk(src, "'\n") || strpbrk(dst, "'\n"))
-		return kit_err(err, KIT_E_USAGE,
-			       "directory names with quotes are not supported");
-	if (kit_snprintf(err, cmd, sizeof(cmd), "cp -R '%s/.' '%s/'", src,
-			 dst) != 0)
+#define COPY_BLOCK (1024 * 1024)
+
+struct exporter {
+	const struct kit_publisher_opts *o;
+	int src;          /* the repository, no link followed below it */
+	int dst;          /* the copy's top directory */
+	const char *dest; /* as given, for messages */
+	unsigned char *buf;
+	uint64_t files, bytes;
+};
+
+/* The directory that will hold rel (created as needed) beneath the copy,
+ * opened one level at a time without following a link: a link planted on
+ * the medium is refused, never written through.  *base: rel's last part. */
+static int
+export_parent(struct exporter *x, const char *rel, const char **base,
+	      struct kit_error *err)
+{
+	char part[PATH_MAX];
+	const char *p = rel, *slash;
+	int fd = dup(x->dst), next;
+
+	if (fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", x->dest);
+	while ((slash = strchr(p, '/')) != NULL) {
+		if ((size_t)(slash - p) >= sizeof(part)) {
+			close(fd);
+			return kit_err(err, KIT_E_INVALID, "%s: name too long", rel);
+		}
+		memcpy(part, p, (size_t)(slash - p));
+		part[slash - p] = '\0';
+		if (mkdirat(fd, part, 0755) != 0 && errno != EEXIST) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%.*s", x->dest, (int)(slash - rel), rel);
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "refusing %s/%.*s: not a directory of its own (a link is never written through); remove it", x->dest, (int)(slash - rel), rel);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		fd = next;
+		p = slash + 1;
+	}
+	*base = p;
+	return fd;
+}
+
+/*
+ * Write rel in the copy from the open file in (or from buf/len when in < 0)
+ * through a temporary name renamed over it after fsync: a reader of the
+ * medium sees the old file or the new one.  With want_sha256 the bytes
+ * must have that hash and want_len bytes (the signed target), else
+ * nothing is written (KIT_E_SECURITY).
+ */
+static int
+export_write(struct exporter *x, const char *rel, int in, const void *buf,
+	     size_t len, const char *want_sha256, uint64_t want_len,
+	     struct kit_error *err)
+{
+	char tmp[NAME_MAX + 1], hex[KIT_SHA256_HEX];
+	const char *base = NULL;
+	struct kit_sha256 *h = NULL;
+	uint64_t total = 0;
+	ssize_t n;
+	int pfd, out = -1, rc = -1;
+
+	pfd = export_parent(x, rel, &base, err);
+	if (pfd < 0)
 		return -1;
-	if (system(cmd) != 0)
-		return kit_err(err, KIT_E_IO, "cannot copy %s to %s", src, dst);
+	if (kit_snprintf(err, tmp, sizeof(tmp), ".%.200s.tmp.%ld", base, (long)getpid()) != 0)
+		goto out;
+	(void)unlinkat(pfd, tmp, 0);
+	out = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", x->dest, rel);
+		goto out;
+	}
+	h = kit_sha256_new();
+	if (h == NULL) {
+		kit_err(err, KIT_E_IO, "out of memory");
+		goto out;
+	}
+	if (in < 0) {
+		kit_sha256_update(h, buf, len);
+		if (kit_fd_write_all(out, buf, len) != 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot write %s/%s", x->dest, rel);
+			goto out;
+		}
+		total = len;
+	} else {
+		for (;;) {
+			n = read(in, x->buf, COPY_BLOCK);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				kit_err_errno(err, KIT_E_IO, errno, "cannot read %s/%s", x->o->repo_dir, rel);
+				goto out;
+			}
+			if (n == 0)
+				break;
+			kit_sha256_update(h, x->buf, (size_t)n);
+			if (kit_fd_write_all(out, x->buf, (size_t)n) != 0) {
+				kit_err_errno(err, KIT_E_IO, errno, "cannot write %s/%s", x->dest, rel);
+				goto out;
+			}
+			total += (uint64_t)n;
+		}
+	}
+	kit_sha256_final_hex(h, hex);
+	if (want_sha256 && (total != want_len || !kit_hex_equal(hex, want_sha256))) {
+		kit_err(err, KIT_E_SECURITY, "%s/%s is %llu bytes with SHA-256 %s, not what the targets metadata signs (%llu bytes, %.64s); nothing of it was copied: restore it from a backup or publish the campaign again", x->o->repo_dir, rel, (unsigned long long)total, hex, (unsigned long long)want_len, want_sha256);
+		goto out;
+	}
+	if (fsync(out) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s/%s", x->dest, rel);
+		goto out;
+	}
+	close(out);
+	out = -1;
+	if (renameat(pfd, tmp, pfd, base) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s/%s into place", x->dest, rel);
+		goto out;
+	}
+	tmp[0] = '\0';
+	if (fsync(pfd) != 0 && errno != EINVAL) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot sync the directory of %s/%s", x->dest, rel);
+		goto out;
+	}
+	x->files++;
+	x->bytes += total;
+	rc = 0;
+out:
+	kit_sha256_free(h);
+	if (out >= 0)
+		close(out);
+	if (rc != 0 && tmp[0])
+		(void)unlinkat(pfd, tmp, 0);
+	close(pfd);
+	return rc;
+}
+
+/* Copy rel from the repository (no link followed on the way) to the copy. */
+static int
+export_copy(struct exporter *x, const char *rel, const char *want_sha256,
+	    uint64_t want_len, struct kit_error *err)
+{
+	int in = kit_file_open_read(x->src, rel, NULL, err), rc;
+
+	if (in < 0) {
+		kit_err_prefix(err, "%s/%s", x->o->repo_dir, rel);
+		return -1;
+	}
+	rc = export_write(x, rel, in, NULL, 0, want_sha256, want_len, err);
+	close(in);
+	return rc;
+}
+
+/* The copy never goes where the repository is served from, and never
+ * takes the keys with it. */
+static int
+export_apart(const struct kit_publisher_opts *o, const char *dest,
+	     struct kit_error *err)
+{
+	char repo[PATH_MAX], keys[PATH_MAX], to[PATH_MAX];
+
+	if (resolve_path(o->repo_dir, repo, sizeof(repo), err) != 0 ||
+	    resolve_path(o->keys_dir, keys, sizeof(keys), err) != 0 ||
+	    resolve_path(dest, to, sizeof(to), err) != 0)
+		return -1;
+	if (path_within(to, repo))
+		return kit_err(err, KIT_E_USAGE, "--to %s is the repository or inside it, where a web server would serve the copy's long-lived timestamp; export to removable media or another directory", dest);
+	if (path_within(keys, to) || path_within(to, keys))
+		return kit_err(err, KIT_E_USAGE, "--to %s and --keys %s overlap: the private keys would travel with the copy; export somewhere else", dest, o->keys_dir);
 	return 0;
+}
+
+/* Until when offices can update from the copy: when its timestamp
+ * expires, or its targets or root metadata if they expire sooner. */
+static void
+say_copy_until(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	       const struct kit_tuf_copy *copy, const char *dest)
+{
+	static const enum kit_tuf_role roles[] = {KIT_TUF_TARGETS, KIT_TUF_ROOT};
+	int64_t until = copy->timestamp_expires, e;
+	const char *by = "timestamp";
+	char when[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		e = kit_tuf_repo_expires(r, roles[i]);
+		if (e > 0 && e < until) {
+			until = e;
+			by = kit_tuf_role_name(roles[i]);
+		}
+	}
+	kit_time_format_utc(until, when, sizeof(when));
+	say(o, "offices can update from %s until %s, when the copy's %s metadata expires%s", dest, when, by, strcmp(by, "timestamp") == 0 ? "" : " (re-sign it in the repository sooner, then export again)");
 }
 
 int
 kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
-		     int64_t expires, struct kit_error *err)
+		     int64_t expires, const char *office,
+		     struct kit_error *err)
 {
-	struct kit_publisher_opts longer = *o;
+	char pass[PASS_MAX] = "", rel[PATH_MAX], *src_dir = NULL, *dst_dir = NULL;
+	struct kit_tuf_repo *r = NULL;
+	struct kit_tuf_copy copy;
+	struct exporter x;
+	struct kit_campaign_kit_ref *refs = NULL;
+	const char **names = NULL;
+	const json_t *targets, *t;
+	const unsigned char *bytes;
+	const char *name;
+	size_t i, n = 0, len, kits = 0, own = 0;
+	int64_t v, root_v;
+	int *chosen = NULL, rc = -1;
+	struct stat st;
 
-	longer.cfg.role[KIT_TUF_TIMESTAMP].expires = expires;
-	longer.expiry_set[KIT_TUF_TIMESTAMP] = 1;
-	if (longer.cfg.role[KIT_TUF_SNAPSHOT].expires < expires) {
-		longer.cfg.role[KIT_TUF_SNAPSHOT].expires = expires;
-		longer.expiry_set[KIT_TUF_SNAPSHOT] = 1;
+	memset(&copy, 0, sizeof(copy));
+	memset(&x, 0, sizeof(x));
+	x.o = o;
+	x.src = x.dst = -1;
+	x.dest = dest;
+	if (office && !kit_str_is_id(office, 64, 0))
+		return kit_err(err, KIT_E_USAGE, "--office '%.64s': use the office id, lower case letters, digits and '-' (e.g. hungary)", office);
+	if (o->repo_dir == NULL || o->keys_dir == NULL)
+		return kit_err(err, KIT_E_USAGE, "export needs --repo DIR and --keys DIR");
+	if (export_apart(o, dest, err) != 0)
+		return -1;
+	r = open_repo(o, pass, 0, err);
+	if (r == NULL)
+		goto out;
+	/* Which kits go on the copy: all, or what the office installs. */
+	targets = kit_tuf_repo_targets(r);
+	refs = kit_xcalloc(json_object_size(targets) + 1, sizeof(*refs));
+	names = kit_xcalloc(json_object_size(targets) + 1, sizeof(*names));
+	chosen = kit_xcalloc(json_object_size(targets) + 1, sizeof(*chosen));
+	json_object_foreach((json_t *)targets, name, t) {
+		const json_t *custom = json_object_get(t, "custom");
+
+		names[n] = name;
+		refs[n].campaign = json_string_value(json_object_get(custom, "campaign"));
+		refs[n].office = json_string_value(json_object_get(custom, "office"));
+		if (refs[n].campaign == NULL || refs[n].office == NULL)
+			refs[n].campaign = refs[n].office = ""; /* not a kit */
+		if (office && strcmp(refs[n].office, office) == 0)
+			own++;
+		chosen[n] = 1;
+		n++;
 	}
-	if (kit_publisher_timestamp(&longer, err) != 0)
-		return -1;
-	if (kit_mkdir_p(dest, 0755, err) != 0 || copy_tree(o->repo_dir, dest, err))
-		return -1;
-	return 0;
+	if (office) {
+		kit_campaign_pick_kits(refs, n, office, chosen);
+		if (own == 0)
+			say(o, "no kit in %s is made for office %s: the copy carries the global kits; check the office id", o->repo_dir, office);
+	}
+	/* Sign the copy's snapshot and timestamp (long expiry), then the live
+	 * repository's above them with their usual expiry, before anything
+	 * is written to the copy: a failure leaves no half copy behind. */
+	if (kit_tuf_repo_sign_copy(r, expires, &copy, err) != 0 ||
+	    kit_tuf_repo_commit(r, err) != 0)
+		goto out;
+	x.src = kit_dir_open_top(o->repo_dir, 0, 0, &src_dir, err);
+	if (x.src < 0)
+		goto out;
+	x.dst = kit_dir_open_top(dest, 1, 0, &dst_dir, err);
+	if (x.dst < 0)
+		goto out;
+	x.buf = kit_xmalloc(COPY_BLOCK);
+	/* Targets first, the metadata after, timestamp.json last: a copy
+	 * interrupted at any point never has a timestamp naming missing
+	 * files (an earlier export's stays valid until replaced). */
+	for (i = 0; i < n; i++) {
+		const json_t *ti = json_object_get(targets, names[i]);
+		const char *sha = json_string_value(json_object_get(json_object_get(ti, "hashes"), "sha256"));
+		uint64_t length = (uint64_t)json_integer_value(json_object_get(ti, "length"));
+		char sig[PATH_MAX];
+
+		if (!chosen[i])
+			continue;
+		if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), names[i], sha) != 0) {
+			kit_err(err, KIT_E_SECURITY, "target %.200s has no sha256 or no safe name; repair the repository before exporting it", names[i]);
+			goto out;
+		}
+		if (export_copy(&x, rel, sha, length, err) != 0)
+			goto out;
+		if (kit_snprintf(err, sig, sizeof(sig), "%s.minisig", rel) != 0)
+			goto out;
+		if (fstatat(x.src, sig, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    export_copy(&x, sig, NULL, 0, err) != 0)
+			goto out;
+		kits++;
+		say(o, "copied %s (version %lld, %llu bytes)", names[i], (long long)json_integer_value(json_object_get(json_object_get(ti, "custom"), "version")), (unsigned long long)length);
+	}
+	if (fstatat(x.src, "minisign.pub", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    export_copy(&x, "minisign.pub", NULL, 0, err) != 0)
+		goto out;
+	root_v = kit_tuf_repo_version(r, KIT_TUF_ROOT);
+	for (v = 1; v < root_v; v++)
+		if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.root.json", (long long)v) != 0 ||
+		    export_copy(&x, rel, NULL, 0, err) != 0)
+			goto out;
+	bytes = kit_tuf_repo_meta_bytes(r, KIT_TUF_ROOT, &len);
+	if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.root.json", (long long)root_v) != 0 ||
+	    export_write(&x, rel, -1, bytes, len, NULL, 0, err) != 0 ||
+	    export_write(&x, "metadata/root.json", -1, bytes, len, NULL, 0, err) != 0)
+		goto out;
+	bytes = kit_tuf_repo_meta_bytes(r, KIT_TUF_TARGETS, &len);
+	if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.targets.json", (long long)kit_tuf_repo_version(r, KIT_TUF_TARGETS)) != 0 ||
+	    export_write(&x, rel, -1, bytes, len, NULL, 0, err) != 0 ||
+	    kit_snprintf(err, rel, sizeof(rel), "metadata/%s", copy.snapshot_name) != 0 ||
+	    export_write(&x, rel, -1, copy.snapshot, copy.snapshot_len, NULL, 0, err) != 0 ||
+	    export_write(&x, "metadata/timestamp.json", -1, copy.timestamp, copy.timestamp_len, NULL, 0, err) != 0)
+		goto out;
+	say(o, "exported %zu kit%s%s%s to %s: %llu files, %llu bytes", kits, kits == 1 ? "" : "s", office ? " for office " : "", office ? office : "", dest, (unsigned long long)x.files, (unsigned long long)x.bytes);
+	say_copy_until(o, r, &copy, dest);
+	say(o, "the live repository was re-signed with its usual expiry (timestamp version %lld)", (long long)kit_tuf_repo_version(r, KIT_TUF_TIMESTAMP));
+	rc = 0;
+out:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_tuf_copy_free(&copy);
+	kit_tuf_repo_free(r);
+	free(x.buf);
+	if (x.src >= 0)
+		close(x.src);
+	if (x.dst >= 0)
+		close(x.dst);
+	free(src_dir);
+	free(dst_dir);
+	free(refs);
+	free(names);
+	free(chosen);
+	if (rc != 0)
+		kit_err_prefix(err, "export to %s", dest);
+	return rc;
 }
