@@ -53,6 +53,10 @@ check "verify is happy" kit-fetch verify --state "$O"
 touch "$K/media/planted.txt"
 expect_exit 0 "a file planted in the kit is removed by the next update" kit-fetch update --state "$O"
 [ ! -e "$K/media/planted.txt" ] && [ "$(tree_hash "$K/")" = "$before" ] && ok "the kit is as installed again" || not_ok "the planted file is gone"
+rm "$O/kits/together-2016/current"
+n=$(wc -l <"$LOG")
+expect_exit 0 "a kit whose current link was removed is restored" kit-fetch update --state "$O"
+[ "$(tree_hash "$K/")" = "$before" ] && [ "$(requests_since "$n" /targets/)" = 0 ] && ok "from its release on disk, intact, without a download" || not_ok "restored from the release on disk" "$(requests_since "$n" /targets/) archive requests"
 n=$(wc -l <"$LOG")
 expect_exit 0 "an intact kit is up to date" kit-fetch update --state "$O"
 expect_msg "it says so" "up to date"
