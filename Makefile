@@ -23,20 +23,21 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 
 PKGS      := libcurl openssl libarchive libzstd jansson
 
-MODULES := util crypto tuf campaign bundle transport schedule publisher fetcher
+MODULES := util crypto tuf campaign org bundle transport schedule publisher fetcher
 # Each module's link closure, itself first, in link order (no cycles).
 closure_util      := util
 closure_crypto    := crypto util
 closure_tuf       := tuf crypto util
-closure_campaign  := campaign schedule crypto util
+closure_campaign  := campaign schedule org crypto util
+closure_org       := org util
 closure_bundle    := bundle crypto util
 closure_transport := transport crypto util
-closure_schedule  := schedule util
-closure_publisher := publisher tuf campaign schedule bundle crypto util
-closure_fetcher   := fetcher tuf campaign schedule bundle transport crypto util
-closure_kit-publish  := publisher tuf campaign schedule bundle crypto util
-closure_kit-fetch    := fetcher tuf campaign schedule bundle transport crypto util
-closure_kit-schedule := schedule util
+closure_schedule  := schedule org util
+closure_publisher := publisher tuf campaign schedule org bundle crypto util
+closure_fetcher   := fetcher tuf campaign schedule org bundle transport crypto util
+closure_kit-publish  := publisher tuf campaign schedule org bundle crypto util
+closure_kit-fetch    := fetcher tuf campaign schedule org bundle transport crypto util
+closure_kit-schedule := schedule org util
 
 PROGRAMS := kit-publish kit-fetch kit-schedule
 

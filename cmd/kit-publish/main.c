@@ -16,6 +16,10 @@ static const char usage[] =
 	"       kit-publish sign-root --repo DIR --keys DIR --key FILE\n"
 	"       kit-publish pubkey   --repo DIR --minisign\n"
 	"       kit-publish export   --repo DIR --keys DIR --to DIR [--valid-for 30d] [--office ID]\n"
+	"       kit-publish office add ID --name NAME --country C --timezone ZONE --languages L1,L2 [--key HEX]... [--threshold K] --repo DIR --keys DIR\n"
+	"       kit-publish office remove ID --repo DIR --keys DIR\n"
+	"       kit-publish office import FILE --repo DIR --keys DIR   (JSON lines, one office a line, or a registry)\n"
+	"       kit-publish office list  --repo DIR [--json]\n"
 	"ROLE is root, targets, snapshot or timestamp; SPEC is e.g. timestamp=1d,snapshot=7d,targets=90d,root=365d.\n"
 	"Passphrases: KIT_PASSPHRASE_FILE, KIT_PASSPHRASE, or a prompt.\n"
 	"Exit codes: 0 ok, 1 invalid input, 2 usage, 3 verification refused, 4 network, 5 local I/O.\n";
@@ -45,7 +49,8 @@ enum {
 	OPT_REPO = 256, OPT_KEYS, OPT_OUT, OPT_MANIFESTS, OPT_LEVEL,
 	OPT_KIT_VERSION, OPT_EXPIRES, OPT_ROLE, OPT_NEW_KEYS, OPT_THRESHOLD,
 	OPT_KEY, OPT_MINISIGN, OPT_TO, OPT_VALID_FOR, OPT_QUIET, OPT_HELP,
-	OPT_VERSION, OPT_OFFICE,
+	OPT_VERSION, OPT_OFFICE, OPT_NAME, OPT_COUNTRY, OPT_TIMEZONE,
+	OPT_LANGUAGES, OPT_JSON,
 	OPT_ROLE_KEYS = 400,      /* + role */
 	OPT_ROLE_THRESHOLD = 410, /* + role */
 };
@@ -72,6 +77,11 @@ main(int argc, char **argv)
 		{"quiet", no_argument, NULL, OPT_QUIET},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"country", required_argument, NULL, OPT_COUNTRY},
+		{"timezone", required_argument, NULL, OPT_TIMEZONE},
+		{"languages", required_argument, NULL, OPT_LANGUAGES},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"root-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_ROOT},
 		{"targets-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_TARGETS},
 		{"snapshot-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_SNAPSHOT},
@@ -85,10 +95,13 @@ main(int argc, char **argv)
 	struct kit_publisher_opts o;
 	struct kit_error err = {0};
 	const char *out = NULL, *role = NULL, *key = NULL, *to = NULL, *cmd;
-	const char *office = NULL;
+	const char *export_office = NULL;
 	const char *valid_for = "30d";
 	unsigned new_keys = 1, threshold = 1, u;
-	int c, minisign = 0, rc = 0;
+	int c, minisign = 0, rc = 0, json = 0, threshold_set = 0;
+	struct kit_org_office office = {0};
+	const char *keys[KIT_ORG_KEYS], *langs[KIT_ORG_LANGS];
+	char langbuf[256], *lang, *save = NULL;
 	int64_t secs;
 	size_t n = 0;
 
@@ -122,12 +135,31 @@ main(int argc, char **argv)
 		case OPT_THRESHOLD:
 			if (parse_uint(optarg, 32, &threshold) != 0)
 				return usage_error("--threshold takes 1 to 32");
+			threshold_set = 1;
 			break;
-		case OPT_KEY: key = optarg; break;
+		case OPT_KEY:
+			key = optarg;
+			if (office.nkeys == KIT_ORG_KEYS)
+				return usage_error("at most %d --key options", KIT_ORG_KEYS);
+			keys[office.nkeys++] = optarg;
+			break;
+		case OPT_NAME: office.name = optarg; break;
+		case OPT_COUNTRY: office.country = optarg; break;
+		case OPT_TIMEZONE: office.timezone = optarg; break;
+		case OPT_LANGUAGES:
+			if (snprintf(langbuf, sizeof(langbuf), "%s", optarg) >= (int)sizeof(langbuf))
+				return usage_error("--languages is too long");
+			for (lang = strtok_r(langbuf, ",", &save); lang; lang = strtok_r(NULL, ",", &save)) {
+				if (office.nlanguages == KIT_ORG_LANGS)
+					return usage_error("--languages takes at most %d languages", KIT_ORG_LANGS);
+				langs[office.nlanguages++] = lang;
+			}
+			break;
+		case OPT_JSON: json = 1; break;
 		case OPT_MINISIGN: minisign = 1; break;
 		case OPT_TO: to = optarg; break;
 		case OPT_VALID_FOR: valid_for = optarg; break;
-		case OPT_OFFICE: office = optarg; break;
+		case OPT_OFFICE: export_office = optarg; break;
 		case OPT_QUIET: o.quiet = 1; break;
 		case 'h':
 		case OPT_HELP: fputs(usage, stdout); return 0;
@@ -197,7 +229,35 @@ main(int argc, char **argv)
 			return usage_error("export needs --to DIR");
 		rc = kit_duration_parse(valid_for, &secs, &err);
 		if (rc == 0)
-			rc = kit_publisher_export(&o, to, secs, office, &err);
+			rc = kit_publisher_export(&o, to, secs, export_office, &err);
+	} else if (strcmp(cmd, "office") == 0) {
+		const char *sub = optind < argc ? argv[optind++] : "";
+
+		office.languages = langs;
+		office.keys = keys;
+		office.threshold = office.nkeys ? (threshold_set ? threshold : 1) : 0;
+		if (strcmp(sub, "add") == 0) {
+			if (optind + 1 != argc || !office.name || !office.country || !office.timezone || !office.nlanguages)
+				return usage_error("office add takes ID, --name, --country, --timezone and --languages");
+			if (threshold_set && office.nkeys == 0)
+				return usage_error("office add --threshold needs the office's --key options");
+			office.id = argv[optind];
+			rc = kit_publisher_office_set(&o, &office, &err);
+		} else if (strcmp(sub, "remove") == 0) {
+			if (optind + 1 != argc)
+				return usage_error("office remove takes one office ID");
+			rc = kit_publisher_office_remove(&o, argv[optind], &err);
+		} else if (strcmp(sub, "import") == 0) {
+			if (optind + 1 != argc)
+				return usage_error("office import takes one FILE");
+			rc = kit_publisher_office_import(&o, argv[optind], &err);
+		} else if (strcmp(sub, "list") == 0) {
+			if (optind != argc)
+				return usage_error("office list takes no arguments");
+			rc = kit_publisher_office_list(&o, json, stdout, &err);
+		} else {
+			return usage_error("office takes add, remove, import or list");
+		}
 	} else {
 		return usage_error("unknown command '%.40s'", cmd);
 	}

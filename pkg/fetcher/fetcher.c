@@ -16,6 +16,7 @@
 #include "kit_campaign.h"
 #include "kit_crypto.h"
 #include "kit_fetcher.h"
+#include "kit_org.h"
 #include "kit_transport.h"
 #include "kit_tuf.h"
 
@@ -294,7 +295,8 @@ valid_id(const char *s)
  * Pin a new root in place of the old trust: the root goes into a fresh
  * metadata.new/, which then replaces metadata/, so nothing the old root
  * vouched for (timestamp, snapshot, targets, later roots) stays trusted;
- * the HTTP validators and downloads of the old trust go too.  A failure
+ * the HTTP validators, downloads and office registry of the old trust go
+ * too.  A failure
  * before the swap leaves the old trust whole.  sfd is the state directory
  * (dir), opened and checked for writing.
  */
@@ -302,7 +304,7 @@ static int
 repin_root(int sfd, const char *dir, const char *root_json,
 	   struct kit_error *err)
 {
-	static const char *const derived[] = {"downloads", "staging"};
+	static const char *const derived[] = {"downloads", "staging", KIT_ORG_TARGET};
 	char fresh[PATH_MAX], shown[PATH_MAX];
 	size_t i;
 	int fd;
@@ -330,6 +332,32 @@ repin_root(int sfd, const char *dir, const char *root_json,
 	return 0;
 }
 
+static int office_registered(const struct kit_org *org, const char *office,
+			     const char *state_dir, struct kit_error *err);
+
+/* Re-running init on a state that already holds the signed registry (an
+ * earlier update fetched it) checks --office at once; otherwise the first
+ * update does. */
+static int
+init_office_known(int sfd, const struct kit_fetcher_opts *o,
+		  struct kit_error *err)
+{
+	struct kit_error none = {0};
+	unsigned char *buf = NULL;
+	struct kit_org *org = NULL;
+	size_t len;
+	int rc;
+
+	if (o->office == NULL || o->force ||
+	    kit_file_read_at(sfd, KIT_ORG_TARGET, KIT_ORG_MAX_BYTES, &buf, &len, &none) != 0)
+		return 0;
+	org = kit_org_parse(buf, len, KIT_ORG_TARGET, &none);
+	free(buf);
+	rc = office_registered(org, o->office, o->state_dir, err);
+	kit_org_free(org);
+	return rc;
+}
+
 int
 kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 {
@@ -350,7 +378,8 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	/* the same checks as every run's (state_open), before anything is
 	 * written there */
 	sfd = kit_dir_open_top(o->state_dir, 1, 1, &dir, err);
-	if (sfd < 0 || kit_bundle_lock(dir, &lock, err) != 0)
+	if (sfd < 0 || kit_bundle_lock(dir, &lock, err) != 0 ||
+	    init_office_known(sfd, o, err) != 0)
 		goto out;
 	if (kit_path_join(meta, sizeof(meta), dir, "metadata", err) != 0)
 		goto out;
@@ -1051,6 +1080,121 @@ write_status(const struct kit_fetcher_opts *o, const struct kit_error *e)
 
 #define MAX_PICKS 256
 
+/*
+ * The organisation's registry of offices (kit_org.h), when the repository
+ * signs one: kept as <state>/offices.json and downloaded again only when
+ * its signed hash changed.  NULL with err untouched when the repository
+ * has none; NULL with err set when it cannot be had or does not parse.
+ */
+static struct kit_org *
+registry_load(struct run *r, struct kit_tuf_client *c, struct kit_error *err)
+{
+	const struct kit_fetcher_opts *o = r->o;
+	struct kit_tuf_target t;
+	struct kit_error none = {0};
+	unsigned char *buf = NULL;
+	char hex[KIT_SHA256_HEX], dl[PATH_MAX], path[PATH_MAX];
+	struct kit_org *org = NULL;
+	size_t len = 0;
+
+	if (kit_tuf_client_target_get(c, KIT_ORG_TARGET, &t, &none) != 0)
+		return NULL;
+	if (t.sha256 == NULL || t.length == 0 || t.length > KIT_ORG_MAX_BYTES) {
+		kit_err(err, KIT_E_SECURITY, "target %s lists no sha256 or a length over %u bytes; refused, tell the publisher", KIT_ORG_TARGET, KIT_ORG_MAX_BYTES);
+		return NULL;
+	}
+	if (kit_file_read_at(r->state_fd, KIT_ORG_TARGET, KIT_ORG_MAX_BYTES, &buf, &len, &none) == 0) {
+		kit_sha256_hex(buf, len, hex);
+		if (strcmp(hex, t.sha256) == 0 && len == t.length)
+			goto parse;
+		free(buf);
+		buf = NULL;
+	}
+	if (kit_snprintf(err, dl, sizeof(dl), "%s/downloads/%s.%s", o->state_dir, t.sha256, KIT_ORG_TARGET) != 0 ||
+	    state_path(o, path, sizeof(path), KIT_ORG_TARGET, err) != 0 ||
+	    kit_tuf_client_fetch_target(c, KIT_ORG_TARGET, dl, err) != 0)
+		return NULL;
+	if (kit_file_read(dl, KIT_ORG_MAX_BYTES, &buf, &len, err) != 0 ||
+	    kit_file_write_atomic(path, buf, len, 0644, err) != 0) {
+		(void)unlink(dl);
+		free(buf);
+		return NULL;
+	}
+	(void)unlink(dl);
+parse:
+	org = kit_org_parse(buf, len, KIT_ORG_TARGET, err);
+	free(buf);
+	if (org == NULL)
+		err->code = KIT_E_SECURITY; /* signed, yet not a registry */
+	return org;
+}
+
+/*
+ * Beside a global kit that an office in the registry installed (it has no
+ * overlay of its own), kits/<campaign>/office.json: that office's entry of
+ * the signed registry, so kit-schedule shows the kit in the office's zone
+ * and resolves floating post times there (kit_schedule_load).  Removed
+ * when the office has its own kit.  Written only when it changes.
+ */
+static int
+office_beside(struct run *r, const struct kit_org *org, const char *office,
+	      const struct pick *p, struct kit_error *err)
+{
+	const struct kit_org_office *f = kit_org_find(org, office);
+	struct kit_error none = {0};
+	struct kit_org *one = NULL;
+	unsigned char *old = NULL;
+	char rel[PATH_MAX], path[PATH_MAX], *bytes = NULL;
+	size_t len = 0, olen = 0;
+	int rc = -1;
+
+	if (kit_snprintf(err, rel, sizeof(rel), "kits/%s/office.json", p->campaign) != 0 ||
+	    state_path(r->o, path, sizeof(path), rel, err) != 0)
+		return -1;
+	if (f == NULL || strcmp(p->office, "global") != 0) {
+		if (unlinkat(r->state_fd, rel, 0) != 0 && errno != ENOENT)
+			return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s", path);
+		return 0;
+	}
+	one = kit_org_new();
+	if (kit_org_set(one, f, &none) != 0) {
+		/* this machine's tz database lacks the zone: nothing to show */
+		kit_org_free(one);
+		return 0;
+	}
+	bytes = kit_org_write(one, &len, err);
+	if (bytes == NULL)
+		goto out;
+	if (kit_file_read_at(r->state_fd, rel, KIT_ORG_MAX_BYTES, &old, &olen, &none) == 0 &&
+	    olen == len && memcmp(old, bytes, len) == 0) {
+		rc = 0;
+		goto out;
+	}
+	rc = kit_file_write_atomic(path, bytes, len, 0644, err);
+out:
+	free(old);
+	free(bytes);
+	kit_org_free(one);
+	return rc;
+}
+
+/* An office the registry does not list gets nothing: a typo at init
+ * ("kenia") would otherwise install the global kits without a word. */
+static int
+office_registered(const struct kit_org *org, const char *office,
+		  const char *state_dir, struct kit_error *err)
+{
+	const char *meant;
+
+	if (org == NULL || office == NULL || kit_org_count(org) == 0 ||
+	    kit_org_find(org, office))
+		return 0;
+	meant = kit_org_closest(org, office);
+	if (meant)
+		return kit_err(err, KIT_E_USAGE, "office '%.64s' is not in the organisation's registry of %zu offices; did you mean %s? set it with 'kit-fetch init --state %s --root ROOT --url URL --office %s'", office, kit_org_count(org), meant, state_dir, meant);
+	return kit_err(err, KIT_E_USAGE, "office '%.64s' is not in the organisation's registry of %zu offices; ask HQ for this office's id ('kit-publish office list') and set it with 'kit-fetch init --state %s ... --office ID'", office, kit_org_count(org), state_dir);
+}
+
 static void
 nothing_new(const struct kit_fetcher_opts *o, int64_t offered,
 	    int64_t trusted)
@@ -1088,6 +1232,7 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	struct run r;
 	struct kit_tuf_client *c = NULL;
 	struct pick *picks = NULL;
+	struct kit_org *org = NULL;
 	char path[PATH_MAX], meta[PATH_MAX];
 	const char *office;
 	size_t i, j, np;
@@ -1150,6 +1295,10 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	}
 	save_validators(&r);
 	office = json_string_value(json_object_get(r.config, "office"));
+	org = registry_load(&r, c, err);
+	if ((org == NULL && err->code != KIT_E_OK) ||
+	    office_registered(org, office, o->state_dir, err) != 0)
+		goto out;
 	picks = kit_xcalloc(MAX_PICKS, sizeof(*picks));
 	np = pick_targets(c, office, picks, MAX_PICKS);
 	for (i = 0; i < n; i++) {
@@ -1172,7 +1321,9 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 			wanted |= strcmp(picks[j].campaign, campaigns[i]) == 0;
 		if (!wanted)
 			continue;
-		if (install_one(&r, &picks[j], &e) != 0) {
+		if (install_one(&r, &picks[j], &e) != 0 ||
+		    (org != NULL && office != NULL &&
+		     office_beside(&r, org, office, &picks[j], &e) != 0)) {
 			log_event(o, "refused", picks[j].campaign,
 				  picks[j].version, &e);
 			kit_err_copy(&first, &e); /* the first one wins */
@@ -1209,6 +1360,7 @@ out:
 		    (unsigned long long)s->bytes_received);
 	}
 	free(picks);
+	kit_org_free(org);
 	kit_tuf_client_free(c);
 	kit_transport_free(r.t);
 	json_decref(r.config);

@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 
+#include "kit_org.h"
 #include "kit_tuf.h"
 #include "kit_util.h"
 
@@ -92,5 +93,27 @@ int kit_publisher_pubkey(const struct kit_publisher_opts *o, FILE *out,
 int kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 			 int64_t expires, const char *office,
 			 struct kit_error *err) KIT_WUR;
+
+/*
+ * The organisation's office registry (kit_org.h), the target
+ * KIT_ORG_TARGET of the top-level targets role: set adds or replaces one
+ * office, remove takes one out (with the close match when there is no such
+ * office), import sets every office of a file (JSON lines, one office
+ * object a line, or a whole registry), each signed and published as one
+ * new targets version (nothing when the registry did not change).  list
+ * prints the published registry (id, zone, languages, keys, name, country;
+ * or its JSON with json), needing no keys.  Once the registry lists any
+ * office, publish refuses a campaign with an overlay for an office it does
+ * not list (KIT_E_INVALID, with the close match).
+ */
+int kit_publisher_office_set(const struct kit_publisher_opts *o,
+			     const struct kit_org_office *office,
+			     struct kit_error *err) KIT_WUR;
+int kit_publisher_office_remove(const struct kit_publisher_opts *o,
+				const char *id, struct kit_error *err) KIT_WUR;
+int kit_publisher_office_import(const struct kit_publisher_opts *o,
+				const char *path, struct kit_error *err) KIT_WUR;
+int kit_publisher_office_list(const struct kit_publisher_opts *o, int json,
+			      FILE *out, struct kit_error *err) KIT_WUR;
 
 #endif

@@ -20,8 +20,8 @@
 #include "kit_crypto.h"
 #include "kit_publisher.h"
 #include "kit_tuf.h"
+#include "publisher_int.h"
 
-#define PASS_MAX 256
 
 void
 kit_publisher_opts_init(struct kit_publisher_opts *o)
@@ -71,10 +71,7 @@ get_pass(const char *prompt, int confirm, char *pass, struct kit_error *err)
 	return kit_passphrase_get(prompt, confirm, pass, PASS_MAX, err);
 }
 
-static void say(const struct kit_publisher_opts *o, const char *fmt, ...)
-	KIT_PRINTF(2, 3);
-
-static void
+void
 say(const struct kit_publisher_opts *o, const char *fmt, ...)
 {
 	va_list ap;
@@ -392,8 +389,7 @@ out:
 	return rc;
 }
 
-/* Open the repository and unlock the keys of the roles a commit signs. */
-static struct kit_tuf_repo *
+struct kit_tuf_repo *
 open_repo(const struct kit_publisher_opts *o, char *pass, int with_root,
 	  struct kit_error *err)
 {
@@ -568,6 +564,34 @@ out:
 	return rc;
 }
 
+/* Once the registry lists offices, every overlay must be for one of them:
+ * an overlay for a typo would publish a kit no office ever fetches. */
+static int
+overlays_registered(const struct kit_tuf_repo *r, const struct kit_campaign *c,
+		    struct kit_error *err)
+{
+	struct kit_org *org = pub_registry(r, err);
+	const char *id, *meant;
+	size_t i;
+	int rc = 0;
+
+	if (org == NULL)
+		return -1;
+	for (i = 0; kit_org_count(org) > 0 && i < kit_campaign_office_count(c); i++) {
+		id = kit_campaign_office_id(c, i);
+		if (kit_org_find(org, id))
+			continue;
+		meant = kit_org_closest(org, id);
+		if (meant)
+			rc = kit_err(err, KIT_E_INVALID, "offices/%s.json: office '%s' is not in the organisation's registry; did you mean %s? rename the overlay, or add the office with kit-publish office add", id, id, meant);
+		else
+			rc = kit_err(err, KIT_E_INVALID, "offices/%s.json: office '%s' is not in the organisation's registry; add it with kit-publish office add, or remove the overlay", id, id);
+		break;
+	}
+	kit_org_free(org);
+	return rc;
+}
+
 int
 kit_publisher_publish(const struct kit_publisher_opts *o,
 		      const char *campaign_dir, size_t *published_count,
@@ -586,7 +610,7 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	if (c == NULL)
 		return -1;
 	r = open_repo(o, pass, 0, err);
-	if (r == NULL)
+	if (r == NULL || overlays_registered(r, c, err) != 0)
 		goto out;
 	if (kit_snprintf(err, tmpdir, sizeof(tmpdir), "%s/.kit-build.%ld",
 			 o->repo_dir, (long)getpid()) != 0 ||

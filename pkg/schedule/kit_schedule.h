@@ -62,7 +62,11 @@ struct kit_schedule_post {
 /* A loaded manifest (opaque). */
 struct kit_schedule;
 
-/* Load KIT_DIR/manifest.json.  Caller frees.  KIT_E_IO, KIT_E_INVALID. */
+/* Load KIT_DIR/manifest.json.  For the global kit, when the directory
+ * above KIT_DIR holds office.json (kit-fetch keeps there the registry's
+ * entry of an office without an overlay, kit_org.h), its zone becomes the
+ * kit's zone and floating post times are resolved in it.  Caller frees.
+ * KIT_E_IO, KIT_E_INVALID. */
 struct kit_schedule *kit_schedule_load(const char *kit_dir,
 				       struct kit_error *err) KIT_WUR;
 /* Load a manifest file by path (e.g. --previous).  As kit_schedule_load. */

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "kit_org.h"
 #include "schedule_impl.h"
 
 #define ID_MAX 128
@@ -451,9 +452,76 @@ out:
 	return k;
 }
 
+/*
+ * An office without its own overlay installs the campaign's global kit;
+ * kit-fetch then keeps that office's entry of the signed registry beside
+ * it (kits/<campaign>/office.json).  Its zone becomes the kit's zone, and
+ * floating post times are resolved in it, as they would be in an overlay.
+ */
+static int
+office_zone(struct kit_schedule *k, const char *kit_dir, struct kit_error *err)
+{
+	char parent[4096], path[4096 + 16];
+	unsigned char *buf = NULL;
+	struct kit_org *org = NULL;
+	const struct kit_org_office *f;
+	size_t len, i;
+	int64_t t;
+	int has_offset, rc = -1;
+	char *slash;
+
+	if (strcmp(k->office, "global") != 0)
+		return 0;
+	if (kit_snprintf(err, parent, sizeof(parent), "%s", kit_dir) != 0)
+		return -1;
+	for (len = strlen(parent); len > 1 && parent[len - 1] == '/'; len--)
+		parent[len - 1] = '\0';
+	slash = strrchr(parent, '/');
+	if (slash == NULL)
+		snprintf(parent, sizeof(parent), ".");
+	else
+		slash[slash == parent ? 1 : 0] = '\0';
+	if (kit_snprintf(err, path, sizeof(path), "%s/office.json", parent) != 0)
+		return -1;
+	if (!kit_file_exists(path))
+		return 0;
+	if (kit_file_read(path, KIT_ORG_MAX_BYTES, &buf, &len, err) != 0)
+		goto out;
+	org = kit_org_parse(buf, len, path, err);
+	if (org == NULL)
+		goto out;
+	f = kit_org_at(org, 0);
+	if (kit_org_count(org) != 1 || !kit_tz_valid(f->timezone)) {
+		kit_err(err, KIT_E_INVALID, "%s: not one office with a zone of this machine's tz database; run kit-fetch update again, or give --tz", path);
+		goto out;
+	}
+	for (i = 0; i < k->n_posts; i++) {
+		struct kit_schedule_post *p = &k->posts[i];
+
+		if (!p->floating)
+			continue;
+		if (kit_time_parse(p->time, &t, &has_offset, err) != 0 ||
+		    kit_tz_local_to_utc(f->timezone, t, &p->at, err) != 0) {
+			kit_err_prefix(err, "post %s", p->id);
+			goto out;
+		}
+	}
+	free(k->timezone);
+	k->timezone = kit_strdup(f->timezone);
+	free(k->office_name);
+	k->office_name = kit_strdup(f->name);
+	qsort(k->posts, k->n_posts, sizeof(*k->posts), post_cmp);
+	rc = 0;
+out:
+	free(buf);
+	kit_org_free(org);
+	return rc;
+}
+
 struct kit_schedule *
 kit_schedule_load(const char *kit_dir, struct kit_error *err)
 {
+	struct kit_schedule *k;
 	char path[4096];
 
 	if (!kit_dir_exists(kit_dir)) {
@@ -465,7 +533,12 @@ kit_schedule_load(const char *kit_dir, struct kit_error *err)
 	if (kit_path_join(path, sizeof(path), kit_dir, "manifest.json", err) !=
 	    0)
 		return NULL;
-	return kit_schedule_load_file(path, err);
+	k = kit_schedule_load_file(path, err);
+	if (k != NULL && office_zone(k, kit_dir, err) != 0) {
+		kit_schedule_free(k);
+		k = NULL;
+	}
+	return k;
 }
 
 const char *

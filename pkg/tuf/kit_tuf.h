@@ -247,6 +247,12 @@ int kit_tuf_repo_add_target(struct kit_tuf_repo *r, const char *name,
 /* Remove a target (its consistent file stays for clients mid-update). */
 int kit_tuf_repo_remove_target(struct kit_tuf_repo *r, const char *name,
 			       struct kit_error *err) KIT_WUR;
+/* Where the repository holds the file of target name (as published:
+ * repo_dir/targets/<dir>/<sha256>.<basename>), into out; KIT_E_INVALID
+ * when no target has that name or the path is too long. */
+int kit_tuf_repo_target_path(const struct kit_tuf_repo *r, const char *name,
+			     char *out, size_t size,
+			     struct kit_error *err) KIT_WUR;
 /* The current targets object (name -> {length, hashes, custom});
  * borrowed, valid until the next call on r. */
 const json_t *kit_tuf_repo_targets(const struct kit_tuf_repo *r);

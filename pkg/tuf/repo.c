@@ -695,6 +695,22 @@ kit_tuf_repo_remove_target(struct kit_tuf_repo *r, const char *name,
 	return 0;
 }
 
+int
+kit_tuf_repo_target_path(const struct kit_tuf_repo *r, const char *name,
+			 char *out, size_t size, struct kit_error *err)
+{
+	const json_t *t = json_object_get(kit_tuf_repo_targets(r), name);
+	const char *hex = json_string_value(
+		json_object_get(json_object_get(t, "hashes"), "sha256"));
+	char rel[4096];
+
+	if (hex == NULL)
+		return kit_err(err, KIT_E_INVALID, "the repository has no target %.200s", name);
+	if (tuf_target_relpath(rel, sizeof(rel), name, hex, 1) < 0)
+		return kit_err(err, KIT_E_INVALID, "target name %.200s too long", name);
+	return kit_snprintf(err, out, size, "%s/%s", r->dir, rel);
+}
+
 const json_t *
 kit_tuf_repo_targets(const struct kit_tuf_repo *r)
 {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# An organisation of offices (issue 17): the signed registry of offices
+# (kit-publish office), kit-fetch checking --office against it with the
+# close match, an office without an overlay getting its own zone.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+R="$T/repo"
+KEYS="$T/repo-keys"
+MD="$KIT_SRC/campaigns/migrants-day-2021"
+
+check "a new repository" kit-publish init --repo "$R" --keys "$KEYS" --quiet
+
+# --- the registry ----------------------------------------------------------------
+expect_exit 1 "office add with a city for a zone is refused (exit 1)" \
+	kit-publish office add kenya --name "IOM Kenya" --country Kenya --timezone Nairobi --languages sw,en --repo "$R" --keys "$KEYS"
+expect_msg "naming the zone it means" "unknown time zone 'Nairobi'; did you mean Africa/Nairobi"
+expect_exit 1 "an unknown language is refused" \
+	kit-publish office add kenya --name "IOM Kenya" --country Kenya --timezone Africa/Nairobi --languages swa --repo "$R" --keys "$KEYS"
+expect_exit 2 "office add without its fields is a usage error" kit-publish office add kenya --repo "$R" --keys "$KEYS"
+check "office add kenya" kit-publish office add kenya --name "IOM Kenya" --country Kenya --timezone Africa/Nairobi --languages sw,en --repo "$R" --keys "$KEYS" --quiet
+cat >"$T/offices.jsonl" <<'EOF'
+{"id": "belgium", "name": "IOM Belgium and Luxembourg", "country": "Belgium", "timezone": "Europe/Brussels", "languages": ["fr", "nl", "en"]}
+{"id": "hungary", "name": "IOM Hungary", "country": "Hungary", "timezone": "Europe/Budapest", "languages": ["hu", "en"]}
+EOF
+check "office import of JSON lines" kit-publish office import "$T/offices.jsonl" --repo "$R" --keys "$KEYS" --quiet
+check "office list" kit-publish office list --repo "$R" --quiet
+[ "$(cut -d' ' -f1 "$T/out" | tr '\n' ' ')" = "belgium hungary kenya " ] && ok "lists the three offices by id" || not_ok "lists the three offices" "$(cat "$T/out")"
+check "office list --json" kit-publish office list --repo "$R" --json --quiet
+$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"] == 1 and [o["id"] for o in d["offices"]] == ["belgium","hungary","kenya"]; assert d["offices"][2]["timezone"] == "Africa/Nairobi"' "$T/out" &&
+	ok "the registry as JSON" || not_ok "the registry as JSON" "$(head -5 "$T/out")"
+v=$(ls "$R"/metadata/*.targets.json | wc -l)
+check "importing the same offices again" kit-publish office import "$T/offices.jsonl" --repo "$R" --keys "$KEYS"
+expect_msg "changes nothing" "unchanged"
+[ "$(ls "$R"/metadata/*.targets.json | wc -l)" = "$v" ] && ok "and signs no new targets version" || not_ok "no new targets version"
+expect_exit 1 "removing an office that is not there is refused" kit-publish office remove kenia --repo "$R" --keys "$KEYS"
+expect_msg "with the close match" "did you mean kenya"
+
+# An overlay for an office the registry does not list.
+cp -r "$MD" "$T/md"
+mv "$T/md/offices/hungary.json" "$T/md/offices/hungery.json"
+sed -i 's/"id": "hungary"/"id": "hungery"/' "$T/md/offices/hungery.json"
+expect_exit 1 "publish refuses an overlay for an unregistered office" kit-publish publish "$T/md" --repo "$R" --keys "$KEYS"
+expect_msg "naming it and the close match" "offices/hungery.json: office 'hungery' is not in the organisation's registry; did you mean hungary"
+[ "$(ls "$R"/metadata/*.targets.json | wc -l)" = "$v" ] && ok "and publishes nothing" || not_ok "published nothing"
+check "publish migrants-day-2021 (overlays belgium and hungary)" kit-publish publish "$MD" --repo "$R" --keys "$KEYS" --quiet
+
+# --- kit-fetch --office against the registry --------------------------------------
+O="$T/office"
+check "init --office kenia (a typo)" kit-fetch init --state "$O" --root "$R/metadata/1.root.json" --url "file://$R" --office kenia --quiet
+expect_exit 2 "the first update refuses an office the registry does not list (exit 2)" kit-fetch update --state "$O"
+expect_msg "with the close match and what to run" "office 'kenia' is not in the organisation's registry of 3 offices; did you mean kenya\\? set it with 'kit-fetch init"
+[ -z "$(ls -A "$O/kits" 2>/dev/null)" ] && ok "and installs nothing (not the global kit)" || not_ok "installed nothing" "$(ls "$O/kits")"
+expect_exit 2 "init --office kenia again is refused at once, the registry being known" \
+	kit-fetch init --state "$O" --root "$R/metadata/1.root.json" --url "file://$R" --office kenia
+expect_msg "with the close match" "did you mean kenya"
+check "init --office kenya" kit-fetch init --state "$O" --root "$R/metadata/1.root.json" --url "file://$R" --office kenya --quiet
+check "update" kit-fetch update --state "$O" --quiet
+K="$O/kits/migrants-day-2021/current"
+[ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["office"])' "$K/manifest.json")" = global ] &&
+	ok "kenya (no overlay) gets the global kit" || not_ok "kenya gets the global kit"
+
+# --- an office without an overlay gets its own zone -------------------------------
+check "kit-schedule table of kenya's kit" kit-schedule --kit "$K" table
+grep -q "Times in Africa/Nairobi" "$T/out" && ok "in kenya's zone (from the registry)" || not_ok "in kenya's zone" "$(head -3 "$T/out")"
+grep -A1 "Thursday 16 December 2021" "$T/out" | grep -q "10:00 EAT .*md21-x-en-1" &&
+	ok "the floating 10:00 post is at 10:00 in Nairobi" || not_ok "floating post at 10:00 EAT" "$(grep -A1 Thursday "$T/out")"
+grep -q "16:00 EAT .*md21-li-en-1" "$T/out" &&
+	ok "a fixed instant stays one (14:00+01:00 is 16:00 EAT)" || not_ok "fixed instant" "$(grep md21-li "$T/out")"
+check "kit-schedule ics" kit-schedule --kit "$K" ics
+grep -q "DTSTART:20211216T070000Z" "$T/out" && ok "the .ics has the post at 07:00 UTC (10:00 EAT)" || not_ok "ics at 07:00Z" "$(grep DTSTART "$T/out" | head -3)"
+rm "$O/kits/migrants-day-2021/office.json"
+check "without the registry's entry" kit-schedule --kit "$K" table
+grep -A1 "Thursday 16 December 2021" "$T/out" | grep -q "10:00 CET .*md21-x-en-1" &&
+	ok "the global kit is in the campaign's zone (Europe/Zurich)" || not_ok "campaign zone" "$(head -6 "$T/out")"
+check "the next update puts the entry back" kit-fetch update --state "$O" --quiet
+[ -f "$O/kits/migrants-day-2021/office.json" ] && ok "office.json is beside the kit again" || not_ok "office.json back"
+
+B="$T/belgium"
+check "belgium (an overlay)" kit-fetch init --state "$B" --root "$R/metadata/1.root.json" --url "file://$R" --office belgium --quiet
+check "updates" kit-fetch update --state "$B" --quiet
+[ ! -e "$B/kits/migrants-day-2021/office.json" ] && ok "has its own kit and no office.json beside it" || not_ok "no office.json for an overlay kit"
