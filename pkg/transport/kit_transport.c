@@ -164,10 +164,33 @@ static int has_scheme(const char *s, const char *scheme)
 	return strncasecmp(s, scheme, n) == 0;
 }
 
+static int is_hex_digit(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+	       (ch >= 'A' && ch <= 'F');
+}
+
+/* Append n bytes of s URL-escaped by libcurl. */
+static int append_escaped(CURL *c, struct kit_buf *out, const char *s,
+			  size_t n, struct kit_error *err)
+{
+	if (n == 0)
+		return 0;
+	char *e = curl_easy_escape(c, s, (int)n);
+	if (!e)
+		return kit_err(err, KIT_E_INVALID, "cannot escape path %.*s",
+			       (int)n, s);
+	int rc = kit_buf_append(out, e, strlen(e), err);
+	curl_free(e);
+	return rc;
+}
+
 /* Append the segments of a '/'-separated path to out, each URL-escaped by
- * libcurl, with a '/' between them. */
+ * libcurl, with a '/' between them.  With keep_escapes, a '%' followed by
+ * two hex digits is an escape the caller made (a TUF role name such as
+ * "a/b" is requested as "1.a%2Fb.json") and goes out as it is. */
 static int append_escaped_path(CURL *c, struct kit_buf *out, const char *path,
-			       struct kit_error *err)
+			       int keep_escapes, struct kit_error *err)
 {
 	const char *p = path;
 	int first = 1;
@@ -177,16 +200,19 @@ static int append_escaped_path(CURL *c, struct kit_buf *out, const char *path,
 		if (!first && kit_buf_append(out, "/", 1, err) != 0)
 			return -1;
 		first = 0;
-		if (n > 0) {
-			char *e = curl_easy_escape(c, p, (int)n);
-			if (!e)
-				return kit_err(err, KIT_E_INVALID,
-					       "cannot escape path %s", path);
-			int rc = kit_buf_append(out, e, strlen(e), err);
-			curl_free(e);
-			if (rc != 0)
+		size_t start = 0;
+		for (size_t i = 0; keep_escapes && i + 2 < n; i++) {
+			if (p[i] != '%' || !is_hex_digit(p[i + 1]) ||
+			    !is_hex_digit(p[i + 2]))
+				continue;
+			if (append_escaped(c, out, p + start, i - start, err) != 0 ||
+			    kit_buf_append(out, p + i, 3, err) != 0)
 				return -1;
+			start = i + 3;
+			i += 2;
 		}
+		if (append_escaped(c, out, p + start, n - start, err) != 0)
+			return -1;
 		if (!slash)
 			break;
 		p = slash + 1;
@@ -236,11 +262,11 @@ static char *normalise_base(CURL *c, const char *base, struct kit_error *err)
 					      "directory", base);
 				goto out;
 			}
-			if (append_escaped_path(c, &b, cwd, err) != 0 ||
+			if (append_escaped_path(c, &b, cwd, 0, err) != 0 ||
 			    kit_buf_append(&b, "/", 1, err) != 0)
 				goto out;
 		}
-		if (append_escaped_path(c, &b, base, err) != 0)
+		if (append_escaped_path(c, &b, base, 0, err) != 0)
 			goto out;
 	}
 	if ((b.len == 0 || b.data[b.len - 1] != '/') &&
@@ -752,7 +778,7 @@ static int url_for(struct job *j, size_t mi, struct kit_error *err)
 	kit_buf_init(&b, KIT_TRANSPORT_URL_MAX);
 	const char *base = j->t->urls[mi];
 	if (kit_buf_append(&b, base, strlen(base), err) != 0 ||
-	    append_escaped_path(j->t->curl, &b, j->relpath, err) != 0 ||
+	    append_escaped_path(j->t->curl, &b, j->relpath, 1, err) != 0 ||
 	    kit_buf_append(&b, "", 1, err) != 0)
 		goto out;
 	memcpy(j->url, b.data, b.len);
@@ -1158,6 +1184,44 @@ int kit_transport_not_found(const struct kit_transport *t)
 	return t ? t->last_not_found : 0;
 }
 
+static int hex_value(char ch)
+{
+	return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
+}
+
+/*
+ * The escapes kept by append_escaped_path() must not undo the path checks:
+ * servers decode them, so no decoded segment may be "." or ".." or hold a
+ * NUL; and as libcurl turns a file:// URL into a local path, with a file://
+ * base no escape may decode to '/' or '\' either (an HTTP server may hold
+ * a TUF role named "a/b" as "1.a%2Fb.json"; a directory cannot).
+ */
+static int escapes_are_safe(const char *relpath, int file_base)
+{
+	const char *p = relpath;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		size_t dots = 0, chars = 0;
+		for (size_t i = 0; i < n; i++, chars++) {
+			int ch = (unsigned char)p[i];
+			if (ch == '%' && i + 2 < n && is_hex_digit(p[i + 1]) &&
+			    is_hex_digit(p[i + 2])) {
+				ch = hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]);
+				i += 2;
+			}
+			if (ch == 0 || (file_base && (ch == '/' || ch == '\\')))
+				return 0;
+			dots += ch == '.';
+		}
+		if (chars == dots && chars <= 2)
+			return 0;
+		if (!slash)
+			return 1;
+		p = slash + 1;
+	}
+}
+
 static int job_init(struct job *j, struct kit_transport *t, const char *relpath,
 		    const char *dest, uint64_t max_len, struct kit_error *err)
 {
@@ -1167,7 +1231,10 @@ static int job_init(struct job *j, struct kit_transport *t, const char *relpath,
 	if (!t || !relpath || !dest)
 		return kit_err(err, KIT_E_INVALID, "transport fetch: missing "
 			       "argument");
-	if (!kit_path_is_safe(relpath))
+	int file_base = 0;
+	for (size_t i = 0; i < t->st.n_mirrors; i++)
+		file_base |= has_scheme(t->urls[i], "file://");
+	if (!kit_path_is_safe(relpath) || !escapes_are_safe(relpath, file_base))
 		return kit_err(err, KIT_E_INVALID,
 			       "refusing to fetch unsafe path \"%s\"", relpath);
 	if (max_len == 0)

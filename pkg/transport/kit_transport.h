@@ -122,7 +122,12 @@ kit_transport_stats(const struct kit_transport *t);
 
 /*
  * Download relpath (a safe relative path, '/'-separated, resolved against
- * each base URL) into dest_path, through dest_path.part.
+ * each base URL) into dest_path, through dest_path.part.  Each segment is
+ * URL-escaped here, except "%XX" (two hex digits), which is an escape the
+ * caller made and is sent as it is (TUF role names: "1.a%2Fb.json"); a
+ * relpath whose escapes decode to NUL or a "." or ".." segment is refused
+ * like the plain forms (KIT_E_INVALID), and so is one whose escapes decode
+ * to '/' or '\\' when a base is file:// (it would become a local path).
  *
  * max_len (> 0): hard cap on the bytes accepted.  expect_sha256_hex (64 hex
  * digits) and expect_len (> 0) are checked when given (NULL / 0 = not

@@ -438,6 +438,82 @@ static void test_unsafe_relpath(void **state)
 	kit_transport_free(t);
 }
 
+/* "%XX" in a relpath is an escape the caller made (TUF role names): it goes
+ * out as it is, over HTTP and file://; an escape that decodes to "..", "."
+ * or NUL is refused like the plain forms, and with a file:// base also one
+ * that decodes to a separator. */
+static void put_plain(const char *dir, const char *file, const char *body)
+{
+	char path[1024];
+	struct kit_error err = { 0 };
+	snprintf(path, sizeof path, "%s/plain/%s", G.root, dir);
+	assert_int_equal(kit_mkdir_p(path, 0755, &err), 0);
+	snprintf(path, sizeof path, "%s/plain/%s/%s", G.root, dir, file);
+	assert_int_equal(kit_file_write_atomic(path, body, strlen(body), 0644,
+					       &err), 0);
+}
+
+static void test_relpath_escapes(void **state)
+{
+	(void)state;
+	char u[1024], dest[1024];
+	struct kit_error err = { 0 };
+	long req, bytes;
+	const char *body = "role metadata\n";
+	/* the name on disk is what the escapes decode to */
+	put_plain("m", "1.x?# y.json", body);
+
+	url_of(u, sizeof u, "plain");
+	const char *urls[] = { u };
+	struct kit_transport *t = mk(urls, 1);
+	dest_for(dest, sizeof dest, "escaped.json");
+	if (kit_transport_fetch(t, "m/1.x%3F%23 y.json", dest, 1024, NULL, 0,
+				&err) != 0)
+		fail_msg("%s", err.msg);
+	server_stats("/plain/m/1.x?# y.json", 1, &req, &bytes, NULL, 0);
+	assert_int_equal(req, 1);
+	/* a role named "a/b": one segment for the client, a path for this
+	 * server, which decodes the request */
+	put_plain("m/1.a", "b.json", body);
+	dest_for(dest, sizeof dest, "escaped-slash.json");
+	if (kit_transport_fetch(t, "m/1.a%2Fb.json", dest, 1024, NULL, 0,
+				&err) != 0)
+		fail_msg("%s", err.msg);
+	static const char *const bad_http[] = { "m/%2E%2E/f/big.bin", "m/a%00b" };
+	for (size_t i = 0; i < sizeof bad_http / sizeof bad_http[0]; i++) {
+		kit_err_clear(&err);
+		assert_int_equal(kit_transport_fetch(t, bad_http[i], dest, BIG_LEN,
+						     NULL, 0, &err), -1);
+		assert_int_equal(err.code, KIT_E_INVALID);
+	}
+	assert_int_equal(kit_transport_stats(t)->requests, 2);
+	kit_transport_free(t);
+
+	snprintf(u, sizeof u, "file://%s/plain/", G.root);
+	t = mk(urls, 1);
+	dest_for(dest, sizeof dest, "escaped-file.json");
+	if (kit_transport_fetch(t, "m/1.x%3f%23%20y.json", dest, 1024, NULL, 0,
+				&err) != 0)
+		fail_msg("%s", err.msg);
+	assert_int_equal(file_size(dest), (int64_t)strlen(body));
+
+	static const char *const bad[] = {
+		"m/..%2Fplain%2Fm%2F1.x%3F%23 y.json", "m/%2E%2E/plain/f/big.bin",
+		"%2e/f/big.bin", "m/a%5Cb", "m/a%00b", "%2F",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		kit_err_clear(&err);
+		dest_for(dest, sizeof dest, "escaped-bad.json");
+		assert_int_equal(kit_transport_fetch(t, bad[i], dest, BIG_LEN,
+						     NULL, 0, &err), -1);
+		assert_int_equal(err.code, KIT_E_INVALID);
+		assert_non_null(strstr(err.msg, "unsafe path"));
+		assert_false(kit_file_exists(dest));
+	}
+	assert_int_equal(kit_transport_stats(t)->requests, 1);
+	kit_transport_free(t);
+}
+
 static void test_file_url(void **state)
 {
 	(void)state;
@@ -1328,6 +1404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_new_rejects_bad_options, each_setup),
 		cmocka_unit_test_setup(test_unsafe_relpath, each_setup),
+		cmocka_unit_test_setup(test_relpath_escapes, each_setup),
 		cmocka_unit_test_setup(test_file_url, each_setup),
 		cmocka_unit_test_setup(test_plain_path, each_setup),
 		cmocka_unit_test_setup(test_http_nginx, each_setup),
