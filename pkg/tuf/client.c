@@ -37,6 +37,7 @@ struct kit_tuf_client {
 	int64_t ts_offered, ts_trusted; /* timestamp versions, last update */
 	const char **names;
 	size_t nnames;
+	struct tuf_deleg *deleg; /* delegated roles loaded since the update */
 };
 
 static const char *const state_file[KIT_TUF_NROLES] = {
@@ -90,6 +91,7 @@ kit_tuf_client_free(struct kit_tuf_client *c)
 		return;
 	for (i = 0; i < KIT_TUF_NROLES; i++)
 		trusted_clear(&c->md[i]);
+	tuf_deleg_free(c->deleg);
 	free(c->names);
 	free(c->dir);
 	free(c);
@@ -685,6 +687,8 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 	c->ts_offered = c->ts_trusted = 0;
 	for (i = 0; i < KIT_TUF_NROLES; i++)
 		trusted_clear(&c->md[i]);
+	tuf_deleg_free(c->deleg);
+	c->deleg = NULL;
 	free(c->names);
 	c->names = NULL;
 	c->nnames = 0;
@@ -829,10 +833,13 @@ static void
 fill_target(const struct kit_tuf_client *c, const char *name,
 	    struct kit_tuf_target *out)
 {
-	const json_t *ti = json_object_get(
-		json_object_get(json_object_get(c->md[KIT_TUF_TARGETS].j,
-						"signed"), "targets"), name);
+	tuf_fill_target(name, json_object_get(json_object_get(json_object_get(
+		c->md[KIT_TUF_TARGETS].j, "signed"), "targets"), name), out);
+}
 
+void
+tuf_fill_target(const char *name, const json_t *ti, struct kit_tuf_target *out)
+{
 	const json_t *h = json_object_get(ti, "hashes");
 
 	out->name = name;
@@ -881,8 +888,13 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 	uint64_t len = 0;
 	int st = -1, consistent, rc = -1, remove_dest = 1;
 
-	if (kit_tuf_client_target_get(c, name, &t, err) < 0)
-		return -1;
+	st = kit_tuf_client_find_target(c, name, &t, err);
+	if (st != 0)
+		return st < 0 ? -1 : kit_err(err, KIT_E_INVALID, "no such target "
+					     "\"%.200s\" in the trusted targets "
+					     "metadata or its delegations (check "
+					     "the name)", name);
+	st = -1;
 	if (t.sha256 == NULL && t.sha512 == NULL)
 		return kit_err(err, KIT_E_SECURITY, "target \"%.200s\" lists "
 			       "neither a sha256 nor a sha512 hash, so this "
@@ -972,4 +984,46 @@ out:
 	free(raw);
 	trusted_clear(&t);
 	return rc;
+}
+
+/* --- for delegation.c ---------------------------------------------------- */
+
+const json_t *
+tuf_client_signed(const struct kit_tuf_client *c, enum kit_tuf_role role)
+{
+	return json_object_get(c->md[role].j, "signed");
+}
+
+const char *
+tuf_client_dir(const struct kit_tuf_client *c)
+{
+	return c->dir;
+}
+
+struct tuf_deleg **
+tuf_client_deleg(struct kit_tuf_client *c)
+{
+	return &c->deleg;
+}
+
+int
+tuf_client_download(struct kit_tuf_client *c, const char *name, size_t max,
+		    unsigned char **raw, size_t *len, struct kit_error *err)
+{
+	return download(c, name, max, raw, len, err);
+}
+
+int
+tuf_client_check_len_hashes(const json_t *entry, const unsigned char *raw,
+			    size_t len, const char *what, const char *by,
+			    struct kit_error *err)
+{
+	return check_len_hashes(entry, raw, len, what, by, err);
+}
+
+int
+tuf_client_expired(struct kit_tuf_client *c, const char *what,
+		   int64_t expires, struct kit_error *err)
+{
+	return expired(c, what, expires, err);
 }

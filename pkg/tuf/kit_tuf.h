@@ -8,10 +8,11 @@
  * from it: the root chain N+1.root.json ... (each new root signed by the
  * old root's threshold and its own), then timestamp -> snapshot -> targets
  * -> target files, each bounded in size and checked by length, SHA-256,
- * signatures, version (no rollback) and expiry.  Only the four top-level
- * roles are supported: delegated targets roles are ignored (a target that
- * only a delegated role lists is "not found"), and the writer never writes
- * delegations.  The writer makes ed25519 keys ({"keytype":"ed25519",
+ * signatures, version (no rollback) and expiry.  Delegated targets roles
+ * (spec 5.6.7) are followed when a target is looked up
+ * (kit_tuf_client_find_target()), each verified with the keys and
+ * threshold of the delegation that led to it.  The writer makes ed25519
+ * keys ({"keytype":"ed25519",
  * "scheme":"ed25519","keyval":{"public":"<64 hex>"}}) with key ids the
  * SHA-256 hex of that object's canonical JSON; the client also verifies
  * "ecdsa"/"ecdsa-sha2-nistp256" keys of scheme "ecdsa-sha2-nistp256" and
@@ -58,6 +59,9 @@
 #define KIT_TUF_MAX_TARGETS_LEN (16u * 1024u * 1024u)
 /* At most this many new root versions in one update (spec 5.3.3 "Y"). */
 #define KIT_TUF_MAX_ROOT_ROTATIONS 32
+/* At most this many delegated roles visited in one target lookup (spec
+ * 5.6.7.1; python-tuf's max_delegations). */
+#define KIT_TUF_MAX_DELEGATIONS 32
 /* Cap on canonical JSON output. */
 #define KIT_TUF_MAX_CANONICAL (64u * 1024u * 1024u)
 
@@ -168,7 +172,8 @@ json_t *kit_tuf_parse(const unsigned char *buf, size_t len, const char *what,
 /*
  * Layout written (consistent snapshots):
  *   repo/metadata/N.root.json (every version kept) and root.json (copy of
- *   the newest), N.targets.json, N.snapshot.json, timestamp.json,
+ *   the newest), N.targets.json, N.<role>.json for delegated roles,
+ *   N.snapshot.json, timestamp.json,
  *   pending.root.json while a new root collects signatures;
  *   repo/targets/<dir>/<sha256>.<basename> for target "<dir>/<basename>".
  * Keys dir (outside the repository): one passphrase-encrypted PKCS#8 PEM
@@ -261,11 +266,60 @@ int64_t kit_tuf_repo_version(const struct kit_tuf_repo *r,
 			     enum kit_tuf_role role);
 
 /*
- * Write a new N.targets.json when targets changed or the targets file no
- * longer verifies under the current root (after a rotation), then always a
- * new N.snapshot.json and timestamp.json with fresh expiry (so commit with
- * no change is "kit-publish timestamp").  Needs the unlocked keys of the
- * roles it signs (threshold of each): KIT_E_SECURITY when too few.
+ * Delegated targets roles (spec 4.5), for roles such as one per office:
+ * kit_tuf_repo_delegate() adds (or replaces, keeping its place) the
+ * delegation of the top-level targets to role d->name: its public keys
+ * (their private halves need not be here), threshold, path patterns (as
+ * kit_tuf_client_find_target() matches them) and whether it is
+ * terminating.  Role names: 1..64 bytes of A-Z a-z 0-9 '-' '.' '_', not
+ * starting with '.', not a top-level role's (KIT_E_INVALID).  Keys no role
+ * uses any more leave the delegations.  The role starts with no targets.
+ * kit_tuf_repo_add_role_target() / _remove_role_target() change the
+ * targets of a delegated role as kit_tuf_repo_add_target() does for the
+ * top-level one; a name outside the role's paths is refused
+ * (KIT_E_INVALID: clients would never look for it there).
+ * kit_tuf_repo_role_targets(): a role's targets object (borrowed, NULL for
+ * no such role).
+ * kit_tuf_repo_sign_role(): for a role's own key holder: write
+ * metadata/N.<role>.json when the role changed (signed by the threshold of
+ * its keys, added with kit_tuf_repo_add_key(); KIT_E_SECURITY when too
+ * few), nothing else.  kit_tuf_repo_open() takes the newest such file, so
+ * the next kit_tuf_repo_commit() (by whoever holds the snapshot and
+ * timestamp keys) lists it in the snapshot.
+ */
+struct kit_tuf_delegation {
+	const char *name;
+	const struct kit_key *const *keys; /* public keys, borrowed */
+	size_t nkeys;                      /* 1..16 */
+	unsigned threshold;                /* 1..nkeys */
+	const char *const *paths;          /* patterns, at least one */
+	size_t npaths;
+	int terminating;
+};
+int kit_tuf_repo_delegate(struct kit_tuf_repo *r,
+			  const struct kit_tuf_delegation *d,
+			  struct kit_error *err) KIT_WUR;
+int kit_tuf_repo_add_role_target(struct kit_tuf_repo *r, const char *role,
+				 const char *name, const char *path,
+				 const json_t *custom,
+				 struct kit_error *err) KIT_WUR;
+int kit_tuf_repo_remove_role_target(struct kit_tuf_repo *r, const char *role,
+				    const char *name,
+				    struct kit_error *err) KIT_WUR;
+const json_t *kit_tuf_repo_role_targets(const struct kit_tuf_repo *r,
+					const char *role);
+int kit_tuf_repo_sign_role(struct kit_tuf_repo *r, const char *role,
+			   struct kit_error *err) KIT_WUR;
+
+/*
+ * Write a new N.<role>.json for each delegated role that changed (or no
+ * longer verifies under its delegation), then a new N.targets.json when
+ * targets changed or the targets file no longer verifies under the current
+ * root (after a rotation), then always a new N.snapshot.json (listing
+ * targets.json and every delegated role) and timestamp.json with fresh
+ * expiry (so commit with no change is "kit-publish timestamp").  Needs the
+ * keys of the roles it signs (threshold of each): KIT_E_SECURITY when too
+ * few, before anything is written.
  */
 int kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err) KIT_WUR;
 
@@ -450,7 +504,36 @@ int kit_tuf_client_target_get(const struct kit_tuf_client *c, const char *name,
 			      struct kit_tuf_target *out,
 			      struct kit_error *err) KIT_WUR;
 /*
- * Download target name to dest_path through the callback
+ * Look target name up as the specification's 5.6.7 says: a preorder
+ * depth-first search of the delegation graph from the top-level targets,
+ * in the order each role lists its delegations, following a delegation
+ * only when its "paths" (shell patterns matched component by component:
+ * '*' and '?' never match '/', case matters) or "path_hash_prefixes" (of
+ * the SHA-256 hex of the name) cover the name, or the one TAP 15 bin of
+ * "succinct_roles" it hashes to; a terminating delegation ends the search
+ * after its own subtree; a role already visited is skipped (cycles); at
+ * most KIT_TUF_MAX_DELEGATIONS delegated roles are visited.
+ * Each delegated role the search reaches is used only when the trusted
+ * snapshot lists "<role>.json" (no request otherwise), with that version
+ * (and length and hashes when listed), unexpired, and signed by the
+ * threshold of the keys of the delegation that led to it, checked again
+ * each time another delegator leads to it.  A copy in state_dir (file name:
+ * the role name percent-encoded, ".json") that passes is reused; else
+ * metadata/N.<role>.json is downloaded (the role name percent-encoded as
+ * python-tuf's quote(name, "")) and kept there.
+ * Returns 0 with out filled (strings borrowed from c until the next update
+ * or free), 1 when no role that may list name lists it (out untouched),
+ * or -1: KIT_E_SECURITY (a delegated role failed a check or is missing
+ * from the snapshot: the search stops, as a later role must not answer for
+ * a broken earlier one), KIT_E_NETWORK, KIT_E_IO, KIT_E_INVALID (no
+ * update yet).  Needs a successful update first.
+ */
+int kit_tuf_client_find_target(struct kit_tuf_client *c, const char *name,
+			       struct kit_tuf_target *out,
+			       struct kit_error *err) KIT_WUR;
+/*
+ * Download target name (looked up with kit_tuf_client_find_target();
+ * KIT_E_INVALID when no role lists it) to dest_path through the callback
  * ("targets/<dir>/<hash>.<basename>" with the sha256, else the sha512,
  * max_len = the signed length), then check the length and every listed
  * SHA-256 / SHA-512: KIT_E_SECURITY on mismatch, a longer file, a name

@@ -344,11 +344,30 @@ out:
 	return rc;
 }
 
+int
+tuf_check_keys(const json_t *keys, const char *what, struct kit_error *err)
+{
+	const json_t *k;
+	const char *kid;
+	int rc = -1;
+
+	json_object_foreach((json_t *)keys, kid, k) {
+		if (!json_is_object(k) ||
+		    !json_is_string(json_object_get(k, "keytype")) ||
+		    !json_is_string(json_object_get(k, "scheme")) ||
+		    !json_is_object(json_object_get(k, "keyval")))
+			BAD("%s: key %.16s lacks keytype, scheme or keyval" REFUSE,
+			    what, kid);
+	}
+	rc = 0;
+out:
+	return rc;
+}
+
 static int
 check_root(const json_t *s, const char *what, struct kit_error *err)
 {
-	const json_t *keys, *roles, *k, *r, *ids, *id;
-	const char *kid;
+	const json_t *keys, *roles, *r, *ids, *id;
 	size_t i, j;
 	int rc = -1, ri;
 
@@ -358,14 +377,8 @@ check_root(const json_t *s, const char *what, struct kit_error *err)
 	roles = json_object_get(s, "roles");
 	if (!json_is_object(keys) || !json_is_object(roles))
 		BAD("%s: \"keys\" or \"roles\" missing" REFUSE, what);
-	json_object_foreach((json_t *)keys, kid, k) {
-		if (!json_is_object(k) ||
-		    !json_is_string(json_object_get(k, "keytype")) ||
-		    !json_is_string(json_object_get(k, "scheme")) ||
-		    !json_is_object(json_object_get(k, "keyval")))
-			BAD("%s: key %.16s lacks keytype, scheme or keyval" REFUSE,
-			    what, kid);
-	}
+	if (tuf_check_keys(keys, what, err) < 0)
+		goto out;
 	for (ri = 0; ri < KIT_TUF_NROLES; ri++) {
 		r = json_object_get(roles, role_names[ri]);
 		if (!json_is_object(r))
@@ -415,8 +428,8 @@ check_targets(const json_t *s, const char *what, struct kit_error *err)
 			    what, name);
 	}
 	v = json_object_get(s, "delegations");
-	if (v != NULL && !json_is_object(v))
-		BAD("%s: delegations is not an object" REFUSE, what);
+	if (v != NULL && tuf_check_delegations(v, what, err) < 0)
+		goto out;
 	rc = 0;
 out:
 	return rc;
@@ -572,13 +585,14 @@ kit_tuf_verify(const json_t *root, enum kit_tuf_role role, const json_t *meta,
 	return tuf_verify_keys(json_object_get(rs, "keys"),
 			       json_object_get(r, "keyids"),
 			       json_integer_value(json_object_get(r, "threshold")),
-			       role_names[role], meta, what, err);
+			       role_names[role], "the trusted root", meta, what,
+			       err);
 }
 
 int
 tuf_verify_keys(const json_t *keys, const json_t *ids, int64_t threshold,
-		const char *role, const json_t *meta, const char *what,
-		struct kit_error *err)
+		const char *role, const char *namer, const json_t *meta,
+		const char *what, struct kit_error *err)
 {
 	const json_t *sigs, *sig;
 	const char *kid, *sighex;
@@ -650,12 +664,12 @@ tuf_verify_keys(const json_t *keys, const json_t *ids, int64_t threshold,
 		kit_err(err, KIT_E_SECURITY,
 			"%s: %zu valid signature%s by %.80s keys, threshold %lld "
 			"required (%zu invalid, %zu signature%s in all); refused: "
-			"the file was not signed by the keys the trusted root "
-			"names for %.80s (tampering, or a mirror serves a foreign "
+			"the file was not signed by the keys %.100s names for "
+			"%.80s (tampering, or a mirror serves a foreign "
 			"repository)",
 			what, nseen, nseen == 1 ? "" : "s", role,
 			(long long)threshold, invalid, nsig, nsig == 1 ? "" : "s",
-			role);
+			namer, role);
 		goto out;
 	}
 	rc = 0;

@@ -19,6 +19,15 @@ struct loaded_key {
 	char keyid[KIT_SHA256_HEX];
 };
 
+/* A delegated targets role's metadata, as on disk (raw) or to be written. */
+struct deleg_md {
+	char *name;
+	json_t *md;          /* version 0 until first written */
+	unsigned char *raw;  /* bytes of N.<name>.json, NULL before */
+	size_t rawlen;
+	int dirty;
+};
+
 struct kit_tuf_repo {
 	char *dir;
 	char *keys_dir;
@@ -31,7 +40,15 @@ struct kit_tuf_repo {
 	struct loaded_key keys[MAX_KEYS];
 	size_t nkeys;
 	int targets_dirty;
+	struct deleg_md *dmd; /* in the order of the delegations */
+	size_t ndmd;
 };
+
+/* Delegated roles (the end of this file). */
+static json_t *delegations_of(const struct kit_tuf_repo *r);
+static int commit_delegated(struct kit_tuf_repo *r, const char *only,
+			    int64_t now, struct kit_error *err);
+static int load_delegated(struct kit_tuf_repo *r, struct kit_error *err);
 
 static const int64_t default_expiry[KIT_TUF_NROLES] = {
 	365 * 86400, 90 * 86400, 7 * 86400, 86400,
@@ -63,6 +80,12 @@ kit_tuf_repo_free(struct kit_tuf_repo *r)
 	for (i = 0; i < r->nkeys; i++)
 		if (r->keys[i].owned)
 			kit_key_free(r->keys[i].k);
+	for (i = 0; i < r->ndmd; i++) {
+		free(r->dmd[i].name);
+		json_decref(r->dmd[i].md);
+		free(r->dmd[i].raw);
+	}
+	free(r->dmd);
 	json_decref(r->pending);
 	json_decref(r->keysdb);
 	free(r->dir);
@@ -241,14 +264,14 @@ remember(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
 	}
 }
 
-/* Write metadata to metadata/<name> atomically and keep its bytes. */
+/* Write metadata to metadata/<name> atomically; its bytes into *out. */
 static int
-write_meta(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
-	   const char *name, struct kit_error *err)
+write_file(struct kit_tuf_repo *r, const json_t *meta, const char *name,
+	   char **out, size_t *len, struct kit_error *err)
 {
 	char path[4096], *s;
-	size_t len;
 
+	*out = NULL;
 	if (mpath(path, sizeof(path), r, name, err) < 0)
 		return -1;
 	/* N.<role>.json files are immutable: clients in the middle of an
@@ -257,11 +280,25 @@ write_meta(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
 		return kit_err(err, KIT_E_INVALID, "%s exists already; the "
 			       "repository's timestamp.json does not match its "
 			       "versioned files (restore it from a backup)", path);
-	s = dump(meta, &len);
-	if (kit_file_write_atomic(path, s, len, 0644, err) < 0) {
+	s = dump(meta, len);
+	if (kit_file_write_atomic(path, s, *len, 0644, err) < 0) {
 		free(s);
 		return -1;
 	}
+	*out = s;
+	return 0;
+}
+
+/* Write metadata to metadata/<name> atomically and keep its bytes. */
+static int
+write_meta(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
+	   const char *name, struct kit_error *err)
+{
+	char *s;
+	size_t len;
+
+	if (write_file(r, meta, name, &s, &len, err) < 0)
+		return -1;
 	remember(r, role, meta, s, len);
 	return 0;
 }
@@ -309,11 +346,19 @@ next_listed(struct kit_tuf_repo *r, enum kit_tuf_role role, int64_t expires,
 							    : KIT_TUF_SNAPSHOT;
 	int64_t v = r->md[role] ? version_of(r->md[role]) + 1 : 1;
 	json_t *s = signed_new(role, v, expires), *m;
+	char rname[128];
+	size_t i;
 
 	json_object_set_new(s, "meta", json_pack("{s:o}",
 		role == KIT_TUF_SNAPSHOT ? "targets.json" : "snapshot.json",
 		meta_entry_for(r->raw[listed], r->rawlen[listed],
 			       version_of(r->md[listed]))));
+	for (i = 0; role == KIT_TUF_SNAPSHOT && i < r->ndmd; i++) {
+		snprintf(rname, sizeof(rname), "%s.json", r->dmd[i].name);
+		json_object_set_new(json_object_get(s, "meta"), rname,
+			meta_entry_for(r->dmd[i].raw, r->dmd[i].rawlen,
+				       version_of(r->dmd[i].md)));
+	}
 	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
 	if (role == KIT_TUF_SNAPSHOT)
 		snprintf(name, size, "%lld.snapshot.json", (long long)v);
@@ -332,13 +377,17 @@ kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err)
 	json_t *root = r->md[KIT_TUF_ROOT], *m = NULL, *s, *t;
 	struct kit_error e = {0};
 	int64_t now = kit_time_now(), v;
-	char name[64];
+	char name[128];
 	int rc = -1;
 
 	if (root == NULL) {
 		kit_err(err, KIT_E_INVALID, "commit: no root metadata");
 		goto out;
 	}
+	/* delegated roles first: a commit short of a role's keys stops
+	 * before targets, snapshot and timestamp */
+	if (commit_delegated(r, 0, now, err) < 0)
+		goto out;
 	/* targets: when changed, or no longer valid under the root */
 	if (r->targets_dirty || r->md[KIT_TUF_TARGETS] == NULL ||
 	    kit_tuf_verify(root, KIT_TUF_TARGETS, r->md[KIT_TUF_TARGETS],
@@ -350,6 +399,9 @@ kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err)
 							  "signed"), "targets")
 			: NULL;
 		json_object_set_new(s, "targets", t ? json_deep_copy(t) : json_object());
+		t = delegations_of(r);
+		if (t != NULL)
+			json_object_set_new(s, "delegations", json_deep_copy(t));
 		m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
 		snprintf(name, sizeof(name), "%lld.targets.json", (long long)v);
 		if (sign_role(r, root, KIT_TUF_TARGETS, m, name, err) < 0 ||
@@ -543,7 +595,8 @@ kit_tuf_repo_open(const char *repo_dir, const char *keys_dir,
 		json_object_get(r->md[KIT_TUF_SNAPSHOT], "signed"), "meta"),
 		"targets.json"), "version"));
 	snprintf(name, sizeof(name), "%lld.targets.json", (long long)n);
-	if (load_meta(r, KIT_TUF_TARGETS, name, err) < 0)
+	if (load_meta(r, KIT_TUF_TARGETS, name, err) < 0 ||
+	    load_delegated(r, err) < 0)
 		goto fail;
 	if (mpath(path, sizeof(path), r, "pending.root.json", err) < 0)
 		goto fail;
@@ -644,13 +697,13 @@ kit_tuf_repo_add_key(struct kit_tuf_repo *r, enum kit_tuf_role role,
 	return add_loaded(r, (struct kit_key *)k, 0, err);
 }
 
-int
-kit_tuf_repo_add_target(struct kit_tuf_repo *r, const char *name,
-			const char *path, const json_t *custom,
-			struct kit_error *err)
+/* Copy the file at path to the target file of name; its entry into *ti. */
+static int
+target_entry(struct kit_tuf_repo *r, const char *name, const char *path,
+	     const json_t *custom, json_t **tip, struct kit_error *err)
 {
 	char hex[KIT_SHA256_HEX], rel[4096], dest[8192], *slash;
-	json_t *targets, *ti;
+	json_t *ti;
 	uint64_t len = 0;
 
 	if (!kit_path_is_safe(name))
@@ -671,13 +724,25 @@ kit_tuf_repo_add_target(struct kit_tuf_repo *r, const char *name,
 	*slash = '/';
 	if (!kit_file_exists(dest) && kit_file_copy(path, dest, 0644, err) < 0)
 		return -1;
-	targets = json_object_get(json_object_get(r->md[KIT_TUF_TARGETS], "signed"),
-				  "targets");
 	ti = json_pack("{s:I, s:{s:s}}", "length", (json_int_t)len, "hashes",
 		       "sha256", hex);
 	if (custom != NULL)
 		json_object_set_new(ti, "custom", json_deep_copy(custom));
-	json_object_set_new(targets, name, ti);
+	*tip = ti;
+	return 0;
+}
+
+int
+kit_tuf_repo_add_target(struct kit_tuf_repo *r, const char *name,
+			const char *path, const json_t *custom,
+			struct kit_error *err)
+{
+	json_t *ti;
+
+	if (target_entry(r, name, path, custom, &ti, err) < 0)
+		return -1;
+	json_object_set_new(json_object_get(json_object_get(
+		r->md[KIT_TUF_TARGETS], "signed"), "targets"), name, ti);
 	r->targets_dirty = 1;
 	return 0;
 }
@@ -969,4 +1034,383 @@ kit_tuf_target_path(char *out, size_t size, const char *name,
 		    const char *sha256_hex)
 {
 	return tuf_target_relpath(out, size, name, sha256_hex, 1);
+}
+
+/* --- delegated targets roles ------------------------------------------- */
+
+/* Roles one repository may delegate to (each is one line of snapshot). */
+#define MAX_DELEGATED 4096
+
+static json_t *
+delegations_of(const struct kit_tuf_repo *r)
+{
+	return json_object_get(json_object_get(r->md[KIT_TUF_TARGETS], "signed"),
+			       "delegations");
+}
+
+/* The entry of role name in the top-level delegations, or NULL. */
+static json_t *
+deleg_entry(const struct kit_tuf_repo *r, const char *name)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(delegations_of(r), "roles"), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
+			return e;
+	return NULL;
+}
+
+static struct deleg_md *
+dmd_find(struct kit_tuf_repo *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->ndmd; i++)
+		if (strcmp(r->dmd[i].name, name) == 0)
+			return &r->dmd[i];
+	return NULL;
+}
+
+/* A role name this writer uses as it is in file names ("N.<role>.json"):
+ * 1..64 bytes of A-Z a-z 0-9 '-' '.' '_', not starting with '.', and not
+ * a top-level role's name. */
+static int
+role_name_ok(const char *name)
+{
+	return kit_str_is_id(name, 64, 1) && name[0] != '.' &&
+	       kit_tuf_role_from_name(name) < 0;
+}
+
+static struct deleg_md *
+dmd_add(struct kit_tuf_repo *r, const char *name)
+{
+	struct deleg_md *d;
+
+	r->dmd = kit_xrealloc(r->dmd, (r->ndmd + 1) * sizeof(*r->dmd));
+	d = &r->dmd[r->ndmd++];
+	memset(d, 0, sizeof(*d));
+	d->name = kit_strdup(name);
+	return d;
+}
+
+/* meta is signed by the threshold of the keys the top-level targets
+ * delegate role name to. */
+static int
+verify_delegated(const struct kit_tuf_repo *r, const char *name,
+		 const json_t *meta, const char *what, struct kit_error *err)
+{
+	const json_t *entry = deleg_entry(r, name);
+
+	return tuf_verify_keys(json_object_get(delegations_of(r), "keys"),
+			       json_object_get(entry, "keyids"),
+			       json_integer_value(json_object_get(entry,
+								  "threshold")),
+			       name, "the top-level targets", meta, what, err);
+}
+
+/* Sign and write a new version of delegated role d with the loaded keys its
+ * delegation names; KIT_E_SECURITY when they are fewer than its
+ * threshold. */
+static int
+sign_delegated(struct kit_tuf_repo *r, struct deleg_md *d, int64_t now,
+	       struct kit_error *err)
+{
+	const json_t *entry = deleg_entry(r, d->name), *ids, *old;
+	json_t *s, *m = NULL;
+	char name[128], *raw = NULL;
+	size_t i, j, len = 0;
+	int64_t v = version_of(d->md) + 1;
+	int rc = -1;
+
+	s = signed_new(KIT_TUF_TARGETS, v, now + r->expires[KIT_TUF_TARGETS]);
+	old = json_object_get(d->md, "signed");
+	json_object_set_new(s, "targets",
+			    json_deep_copy(json_object_get(old, "targets")));
+	if (json_object_get(old, "delegations") != NULL)
+		json_object_set_new(s, "delegations", json_deep_copy(
+			json_object_get(old, "delegations")));
+	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
+	snprintf(name, sizeof(name), "%lld.%s.json", (long long)v, d->name);
+	ids = json_object_get(entry, "keyids");
+	for (i = 0; i < r->nkeys; i++)
+		for (j = 0; j < json_array_size(ids); j++)
+			if (strcmp(json_string_value(json_array_get(ids, j)),
+				   r->keys[i].keyid) == 0 &&
+			    kit_tuf_sign(m, r->keys[i].k, err) < 0)
+				goto out;
+	if (verify_delegated(r, d->name, m, name, err) < 0) {
+		kit_err_prefix(err, "signing %s: too few keys of delegated role "
+			       "%s at hand (load its key files)", name, d->name);
+		goto out;
+	}
+	if (write_file(r, m, name, &raw, &len, err) < 0)
+		goto out;
+	json_decref(d->md);
+	free(d->raw);
+	d->md = m;
+	m = NULL;
+	d->raw = (unsigned char *)raw;
+	d->rawlen = len;
+	d->dirty = 0;
+	rc = 0;
+out:
+	json_decref(m);
+	return rc;
+}
+
+/* Write every delegated role (or only the one named only) that changed,
+ * was never written, or no longer verifies under its delegation. */
+static int
+commit_delegated(struct kit_tuf_repo *r, const char *only, int64_t now,
+		 struct kit_error *err)
+{
+	struct kit_error e = {0};
+	size_t i;
+
+	for (i = 0; i < r->ndmd; i++) {
+		struct deleg_md *d = &r->dmd[i];
+
+		if (only != NULL && strcmp(only, d->name) != 0)
+			continue;
+		if (!d->dirty && d->raw != NULL &&
+		    verify_delegated(r, d->name, d->md, d->name, &e) == 0)
+			continue;
+		if (sign_delegated(r, d, now, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * For each role the top-level targets delegate to: the newest
+ * metadata/N.<role>.json from the version the snapshot lists on (a role
+ * holder may have signed newer ones since: the next commit lists them), or
+ * an empty role to be written by the next commit.
+ */
+static int
+load_delegated(struct kit_tuf_repo *r, struct kit_error *err)
+{
+	const json_t *e, *meta = json_object_get(json_object_get(
+		r->md[KIT_TUF_SNAPSHOT], "signed"), "meta");
+	char name[128], path[4096];
+	struct deleg_md *d;
+	const char *rn;
+	int64_t v, newest;
+	size_t i;
+	json_t *j;
+
+	if (json_object_get(delegations_of(r), "succinct_roles") != NULL)
+		return kit_err(err, KIT_E_INVALID, "the targets metadata uses "
+			       "succinct_roles (TAP 15), which this writer does "
+			       "not maintain");
+	json_array_foreach(json_object_get(delegations_of(r), "roles"), i, e) {
+		rn = json_string_value(json_object_get(e, "name"));
+		if (!role_name_ok(rn))
+			return kit_err(err, KIT_E_INVALID, "delegated role "
+				       "\"%.80s\": this writer only uses role "
+				       "names of A-Z a-z 0-9 '-' '.' '_'", rn);
+		if (i >= MAX_DELEGATED)
+			return kit_err(err, KIT_E_INVALID, "more than %d "
+				       "delegated roles", MAX_DELEGATED);
+		d = dmd_add(r, rn);
+		snprintf(name, sizeof(name), "%s.json", rn);
+		v = json_integer_value(json_object_get(json_object_get(meta,
+								      name),
+						       "version"));
+		for (newest = 0, v = v > 0 ? v : 1;; v++) {
+			snprintf(name, sizeof(name), "%lld.%s.json", (long long)v,
+				 rn);
+			if (mpath(path, sizeof(path), r, name, err) < 0)
+				return -1;
+			if (!kit_file_exists(path))
+				break;
+			newest = v;
+		}
+		if (newest == 0) {
+			j = signed_new(KIT_TUF_TARGETS, 0, 0);
+			json_object_set_new(j, "targets", json_object());
+			d->md = json_pack("{s:o, s:[]}", "signed", j, "signatures");
+			d->dirty = 1;
+			continue;
+		}
+		snprintf(name, sizeof(name), "%lld.%s.json", (long long)newest, rn);
+		if (mpath(path, sizeof(path), r, name, err) < 0 ||
+		    kit_file_read(path, KIT_TUF_MAX_TARGETS_LEN, &d->raw,
+				  &d->rawlen, err) < 0)
+			return -1;
+		d->md = kit_tuf_parse(d->raw, d->rawlen, path, err);
+		if (d->md == NULL ||
+		    kit_tuf_check(d->md, KIT_TUF_TARGETS, path, &v, NULL, err) < 0)
+			return -1;
+		if (v != newest)
+			return kit_err(err, KIT_E_SECURITY, "%s holds version %lld",
+				       path, (long long)v);
+	}
+	return 0;
+}
+
+int
+kit_tuf_repo_delegate(struct kit_tuf_repo *r,
+		      const struct kit_tuf_delegation *d, struct kit_error *err)
+{
+	json_t *dl, *keys, *roles, *ids, *paths, *entry, *e;
+	char keyid[KIT_SHA256_HEX];
+	const char *kid;
+	void *tmp;
+	size_t i;
+
+	if (!role_name_ok(d->name))
+		return kit_err(err, KIT_E_INVALID, "delegated role name "
+			       "\"%.80s\": use 1 to 64 of A-Z a-z 0-9 '-' '.' "
+			       "'_', not starting with '.', and not root, "
+			       "targets, snapshot or timestamp", d->name);
+	if (d->nkeys < 1 || d->nkeys > 16 || d->threshold < 1 ||
+	    d->threshold > d->nkeys)
+		return kit_err(err, KIT_E_INVALID, "delegated role %s: %zu keys "
+			       "with threshold %u; need 1 <= threshold <= keys "
+			       "<= 16", d->name, d->nkeys, d->threshold);
+	if (d->npaths < 1)
+		return kit_err(err, KIT_E_INVALID, "delegated role %s: no paths",
+			       d->name);
+	for (i = 0; i < d->npaths; i++)
+		if (d->paths[i] == NULL || d->paths[i][0] == '\0' ||
+		    !kit_utf8_valid(d->paths[i], strlen(d->paths[i])))
+			return kit_err(err, KIT_E_INVALID, "delegated role %s: "
+				       "path pattern %zu is empty or not UTF-8",
+				       d->name, i + 1);
+	if (dmd_find(r, d->name) == NULL && r->ndmd >= MAX_DELEGATED)
+		return kit_err(err, KIT_E_INVALID, "more than %d delegated "
+			       "roles", MAX_DELEGATED);
+	dl = delegations_of(r);
+	if (dl == NULL) {
+		dl = json_pack("{s:{}, s:[]}", "keys", "roles");
+		json_object_set_new(json_object_get(r->md[KIT_TUF_TARGETS],
+						    "signed"), "delegations", dl);
+	}
+	keys = json_object_get(dl, "keys");
+	roles = json_object_get(dl, "roles");
+	ids = json_array();
+	paths = json_array();
+	for (i = 0; i < d->nkeys; i++) {
+		if (kit_tuf_keyid(d->keys[i], keyid, err) < 0) {
+			json_decref(ids);
+			json_decref(paths);
+			return -1;
+		}
+		json_array_append_new(ids, json_string(keyid));
+		json_object_set_new(keys, keyid, kit_tuf_key_json(d->keys[i]));
+	}
+	for (i = 0; i < d->npaths; i++)
+		json_array_append_new(paths, json_string(d->paths[i]));
+	entry = json_pack("{s:s, s:o, s:I, s:b, s:o}", "name", d->name,
+			  "keyids", ids, "threshold", (json_int_t)d->threshold,
+			  "terminating", d->terminating, "paths", paths);
+	json_array_foreach(roles, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "name")),
+			   d->name) == 0)
+			break;
+	if (i < json_array_size(roles))
+		json_array_set_new(roles, i, entry);
+	else
+		json_array_append_new(roles, entry);
+	/* keys no role names any more leave */
+	json_object_foreach_safe(keys, tmp, kid, e) {
+		const json_t *re, *id;
+		int used = 0;
+		size_t k;
+
+		json_array_foreach(roles, i, re)
+			json_array_foreach(json_object_get(re, "keyids"), k, id)
+				used |= strcmp(json_string_value(id), kid) == 0;
+		if (!used)
+			json_object_del(keys, kid);
+	}
+	if (dmd_find(r, d->name) == NULL) {
+		struct deleg_md *m = dmd_add(r, d->name);
+		json_t *s = signed_new(KIT_TUF_TARGETS, 0, 0);
+
+		json_object_set_new(s, "targets", json_object());
+		m->md = json_pack("{s:o, s:[]}", "signed", s, "signatures");
+	}
+	dmd_find(r, d->name)->dirty = 1;
+	r->targets_dirty = 1;
+	return 0;
+}
+
+/* The delegated role name's metadata and its entry; KIT_E_INVALID when
+ * the top-level targets do not delegate to it. */
+static struct deleg_md *
+role_for(struct kit_tuf_repo *r, const char *role, const json_t **entry,
+	 struct kit_error *err)
+{
+	struct deleg_md *d = role != NULL ? dmd_find(r, role) : NULL;
+
+	if (d == NULL) {
+		kit_err(err, KIT_E_INVALID, "no delegated role \"%.80s\" in this "
+			"repository (delegate it first)", role ? role : "");
+		return NULL;
+	}
+	*entry = deleg_entry(r, role);
+	return d;
+}
+
+int
+kit_tuf_repo_add_role_target(struct kit_tuf_repo *r, const char *role,
+			     const char *name, const char *path,
+			     const json_t *custom, struct kit_error *err)
+{
+	const json_t *entry;
+	struct deleg_md *d = role_for(r, role, &entry, err);
+	json_t *ti;
+
+	if (d == NULL)
+		return -1;
+	if (!tuf_delegation_covers(entry, name))
+		return kit_err(err, KIT_E_INVALID, "target %.200s is outside the "
+			       "paths delegated to role %s; clients would never "
+			       "look for it there", name, role);
+	if (target_entry(r, name, path, custom, &ti, err) < 0)
+		return -1;
+	json_object_set_new(json_object_get(json_object_get(d->md, "signed"),
+					    "targets"), name, ti);
+	d->dirty = 1;
+	return 0;
+}
+
+int
+kit_tuf_repo_remove_role_target(struct kit_tuf_repo *r, const char *role,
+				const char *name, struct kit_error *err)
+{
+	const json_t *entry;
+	struct deleg_md *d = role_for(r, role, &entry, err);
+
+	if (d == NULL)
+		return -1;
+	if (json_object_del(json_object_get(json_object_get(d->md, "signed"),
+					    "targets"), name) < 0)
+		return kit_err(err, KIT_E_INVALID, "no target %.200s in role %s "
+			       "to remove", name, role);
+	d->dirty = 1;
+	return 0;
+}
+
+const json_t *
+kit_tuf_repo_role_targets(const struct kit_tuf_repo *r, const char *role)
+{
+	const struct deleg_md *d = dmd_find((struct kit_tuf_repo *)r, role);
+
+	return d ? json_object_get(json_object_get(d->md, "signed"), "targets")
+		 : NULL;
+}
+
+int
+kit_tuf_repo_sign_role(struct kit_tuf_repo *r, const char *role,
+		       struct kit_error *err)
+{
+	const json_t *entry;
+
+	if (role_for(r, role, &entry, err) == NULL)
+		return -1;
+	return commit_delegated(r, role, kit_time_now(), err);
 }

@@ -2457,6 +2457,868 @@ test_lazy_root_walk_file_hostile(void **state)
 	fx_teardown(&f);
 }
 
+/* ------------------------------------------------------------------ */
+/* delegated targets roles                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Graphs are built by hand here (the writer only delegates from the
+ * top-level targets): targets, roles, snapshot and timestamp, each signed
+ * with the repository's keys or a role's own.  The client of these tests
+ * logs every request.
+ */
+#define DLOG 64
+
+struct dfx {
+	struct fx f;
+	struct kit_key *rk[8];   /* role keys, generated */
+	struct kit_key *top[3];  /* targets, snapshot, timestamp keys */
+	json_t *targets;         /* the top-level targets metadata being built */
+	json_t *snap_meta;       /* the snapshot's meta being built */
+	int64_t version;         /* of the next targets, snapshot, timestamp */
+	char log[DLOG][160];
+	int nlog;
+	struct kit_tuf_client *c;
+};
+
+static int
+dserve(void *arg, const char *relpath, const char *dest, uint64_t max,
+       struct kit_error *err)
+{
+	struct dfx *d = arg;
+
+	if (d->nlog < DLOG)
+		snprintf(d->log[d->nlog], sizeof(d->log[0]), "%s", relpath);
+	d->nlog++;
+	return serve(&d->f.srv, relpath, dest, max, err);
+}
+
+static json_t *
+targets_md(int64_t version, int64_t expires_in)
+{
+	char exp[32];
+
+	kit_time_format_utc((int64_t)time(NULL) + expires_in, exp, sizeof(exp));
+	return json_pack("{s:{s:s, s:s, s:I, s:s, s:{}}, s:[]}", "signed",
+			 "_type", "targets", "spec_version", "1.0.31", "version",
+			 (json_int_t)version, "expires", exp, "targets",
+			 "signatures");
+}
+
+/* A delegation from md to name, signed by key k; paths NULL-terminated,
+ * or one hash prefix when prefix is set. */
+static json_t *
+delegate_to(json_t *md, const char *name, const struct kit_key *k,
+	    const char *const *paths, const char *prefix, int terminating)
+{
+	struct kit_error err = {0};
+	json_t *s = json_object_get(md, "signed"), *dl, *role, *list;
+	char keyid[KIT_SHA256_HEX];
+
+	dl = json_object_get(s, "delegations");
+	if (dl == NULL) {
+		dl = json_pack("{s:{}, s:[]}", "keys", "roles");
+		json_object_set_new(s, "delegations", dl);
+	}
+	assert_int_equal(kit_tuf_keyid(k, keyid, &err), 0);
+	json_object_set_new(json_object_get(dl, "keys"), keyid, kit_tuf_key_json(k));
+	list = json_array();
+	while (paths != NULL && *paths != NULL)
+		json_array_append_new(list, json_string(*paths++));
+	if (prefix != NULL)
+		json_array_append_new(list, json_string(prefix));
+	role = json_pack("{s:s, s:[s], s:i, s:b, s:o}", "name", name, "keyids",
+			 keyid, "threshold", 1, "terminating", terminating,
+			 prefix != NULL ? "path_hash_prefixes" : "paths", list);
+	json_array_append_new(json_object_get(dl, "roles"), role);
+	return role;
+}
+
+static void
+target_in(json_t *md, const char *name, const char *content)
+{
+	char hex[KIT_SHA256_HEX];
+
+	kit_sha256_hex(content, strlen(content), hex);
+	json_object_set_new(json_object_get(json_object_get(md, "signed"),
+					    "targets"), name,
+			    json_pack("{s:i, s:{s:s}}", "length",
+				      (int)strlen(content), "hashes", "sha256",
+				      hex));
+}
+
+/* Sign md with k and write it as metadata/<file>; returns its bytes'
+ * snapshot entry (version only). */
+static void
+put_md(struct dfx *d, const char *file, json_t *md, const struct kit_key *k)
+{
+	char path[512];
+
+	resign(md, (struct kit_key **)&k, 1);
+	mpath(path, sizeof(path), &d->f, file);
+	save_json(path, md);
+}
+
+/* Role md of name, signed by k, written as N.<file name>.json and listed
+ * in the snapshot being built under name. */
+static void
+put_role(struct dfx *d, const char *name, const char *file, json_t *md,
+	 const struct kit_key *k)
+{
+	char fname[256], sname[256];
+	int64_t v = json_integer_value(json_object_get(json_object_get(md,
+		"signed"), "version"));
+
+	snprintf(fname, sizeof(fname), "%lld.%s.json", (long long)v, file);
+	put_md(d, fname, md, k);
+	snprintf(sname, sizeof(sname), "%s.json", name);
+	json_object_set_new(d->snap_meta, sname, json_pack("{s:I}", "version",
+							   (json_int_t)v));
+}
+
+static void
+dfx_setup(struct dfx *d)
+{
+	struct kit_error err = {0};
+	int i;
+
+	memset(d, 0, sizeof(*d));
+	fx_setup(&d->f);
+	for (i = 0; i < 8; i++) {
+		d->rk[i] = kit_key_generate(&err);
+		assert_non_null(d->rk[i]);
+	}
+	d->top[0] = load_key(&d->f, "targets-1.pem");
+	d->top[1] = load_key(&d->f, "snapshot-1.pem");
+	d->top[2] = load_key(&d->f, "timestamp-1.pem");
+	/* after what fx_setup() published */
+	d->version = kit_tuf_client_version(d->f.c, KIT_TUF_TIMESTAMP) + 1;
+	d->targets = targets_md(d->version, 86400);
+	d->snap_meta = json_object();
+	d->c = kit_tuf_client_new(d->f.state, dserve, d, &err);
+	assert_non_null(d->c);
+}
+
+/* The client updates; the request log starts again. */
+static void
+dupdate(struct dfx *d)
+{
+	struct kit_error err = {0};
+
+	if (kit_tuf_client_update(d->c, &err) < 0)
+		fail_msg("update: %s", err.msg);
+	d->nlog = 0;
+}
+
+/* Write the top-level targets, then snapshot and timestamp listing it
+ * and every role put since the last publish; the client updates. */
+static void
+dpublish(struct dfx *d)
+{
+	json_t *snap, *ts;
+	char file[64];
+
+	snprintf(file, sizeof(file), "%lld.targets.json", (long long)d->version);
+	put_md(d, file, d->targets, d->top[0]);
+	json_object_set_new(d->snap_meta, "targets.json",
+			    json_pack("{s:I}", "version", (json_int_t)d->version));
+	snap = targets_md(d->version, 86400);
+	json_object_set_new(json_object_get(snap, "signed"), "_type",
+			    json_string("snapshot"));
+	json_object_del(json_object_get(snap, "signed"), "targets");
+	json_object_set(json_object_get(snap, "signed"), "meta", d->snap_meta);
+	snprintf(file, sizeof(file), "%lld.snapshot.json", (long long)d->version);
+	put_md(d, file, snap, d->top[1]);
+	ts = targets_md(d->version, 86400);
+	json_object_set_new(json_object_get(ts, "signed"), "_type",
+			    json_string("timestamp"));
+	json_object_del(json_object_get(ts, "signed"), "targets");
+	json_object_set_new(json_object_get(ts, "signed"), "meta",
+			    json_pack("{s:{s:I}}", "snapshot.json", "version",
+				      (json_int_t)d->version));
+	put_md(d, "timestamp.json", ts, d->top[2]);
+	json_decref(snap);
+	json_decref(ts);
+	dupdate(d);
+}
+
+static void
+dfx_teardown(struct dfx *d)
+{
+	int i;
+
+	kit_tuf_client_free(d->c);
+	for (i = 0; i < 8; i++)
+		kit_key_free(d->rk[i]);
+	for (i = 0; i < 3; i++)
+		kit_key_free(d->top[i]);
+	json_decref(d->targets);
+	json_decref(d->snap_meta);
+	fx_teardown(&d->f);
+}
+
+/* Look name up: 0 found, 1 not found, -1 error (class into *code). */
+static int
+lookup(struct dfx *d, const char *name, struct kit_tuf_target *t,
+       enum kit_errc *code)
+{
+	struct kit_error err = {0};
+	int rc = kit_tuf_client_find_target(d->c, name, t, &err);
+
+	if (rc < 0)
+		print_message("    lookup %s: %s\n", name, err.msg);
+	if (code != NULL)
+		*code = err.code;
+	return rc;
+}
+
+/* The requests since the last publish, as "A C D B" (role names from
+ * "metadata/1.<role>.json"). */
+static void
+assert_visits(struct dfx *d, const char *want)
+{
+	char got[2048] = "";
+	int i;
+
+	for (i = 0; i < d->nlog && i < DLOG; i++) {
+		const char *r = d->log[i] + strlen("metadata/1.");
+		size_t n = strlen(r) - strlen(".json");
+
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%.*s",
+			 i ? " " : "", (int)n, r);
+	}
+	if (strcmp(got, want) != 0)
+		fail_msg("visited \"%s\", expected \"%s\"", got, want);
+}
+
+static const char *const ALL[] = {"*", NULL};
+
+/* The graphs of the specification's preorder depth-first search: the
+ * order of the listing, a child before its later siblings' subtrees,
+ * terminating delegations, cycles, and paths that do not cover the name
+ * keep a branch out. */
+static void
+test_delegation_search_order(void **state)
+{
+	static const char *const py[] = {"*.py", NULL};
+	static const struct {
+		const char *edges; /* "from>to" pairs; '!' terminating; '~' *.py */
+		const char *visits;
+	} g[] = {
+		{"t>A", "A"},
+		{"t>A t>B", "A B"},
+		{"t>A t>B B>C", "A B C"},
+		{"t>A t>B A>C A>D", "A C D B"},
+		{"t>A t>B A>C C>D", "A C D B"},
+		{"t>A t>B A>!C A>D", "A C"},
+		{"t>A t>B A>!C C>D", "A C D"},
+		{"t>~A t>B A>C", "B"},
+		{"t>A t>B A>~C C>D", "A B"},
+		{"t>A t>B B>C C>D D>B", "A B C D"},
+		{"t>A t>B B>C A>C", "A C B"},
+		{"t>A t>B B>C A>~C", "A B C"},
+	};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+		struct dfx d;
+		json_t *md[4] = {NULL, NULL, NULL, NULL};
+		const char *e = g[i].edges;
+
+		dfx_setup(&d);
+		for (j = 0; j < 4; j++)
+			md[j] = targets_md(1, 86400);
+		while (*e != '\0') {
+			char from = e[0], to;
+			int term = 0, pyonly = 0;
+
+			e += 2;
+			if (*e == '!')
+				term = 1, e++;
+			if (*e == '~')
+				pyonly = 1, e++;
+			to = *e++;
+			while (*e == ' ')
+				e++;
+			delegate_to(from == 't' ? d.targets : md[from - 'A'],
+				    (char[2]){to, '\0'}, d.rk[to - 'A'],
+				    pyonly ? py : ALL, NULL, term);
+		}
+		for (j = 0; j < 4; j++)
+			put_role(&d, (char[2]){(char)('A' + j), '\0'},
+				 (char[2]){(char)('A' + j), '\0'}, md[j], d.rk[j]);
+		dpublish(&d);
+		assert_int_equal(lookup(&d, "missing", NULL, NULL), 1);
+		print_message("    %s: %s\n", g[i].edges, g[i].visits);
+		assert_visits(&d, g[i].visits);
+		for (j = 0; j < 4; j++)
+			json_decref(md[j]);
+		dfx_teardown(&d);
+	}
+}
+
+/* Path patterns as python-tuf matches them, hash prefixes, and a target
+ * found in a delegated role is fetched and checked like any other. */
+static void
+test_delegation_paths(void **state)
+{
+	static const char *const pa[] = {"*.doc", "*.md", "foo-?.tgz", NULL};
+	static const char *const pb[] = {"releases/*/*", NULL};
+	static const char *const pc[] = {"releases/x/*", NULL};
+	static const char *const pd[] = {"releases/y/*.zip", NULL};
+	static const struct {
+		const char *name;
+		int found;
+		const char *visits;
+	} v[] = {
+		{"targetfile", 1, ""},
+		{"README.md", 1, "A"},
+		{"releases/x/x_v1", 1, "B C"},
+		{"releases/y/y_v1.zip", 1, "B D"},
+		{"releases/z/z_v1.zip", 0, "B"},
+		{"releases/README.md", 0, ""},  /* '*' never matches '/' */
+		{"foo-1.tgz", 1, "A"},
+		{"foo-alpha.tgz", 0, ""},        /* '?' is one character */
+		{"README.MD", 0, ""},            /* case matters */
+		{"hashed", 1, "E"},
+	};
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	json_t *md[5];
+	struct dfx d;
+	char hex[KIT_SHA256_HEX], prefix[3], path[512], dest[512];
+	size_t i, j;
+
+	(void)state;
+	dfx_setup(&d);
+	for (i = 0; i < 5; i++)
+		md[i] = targets_md(1, 86400);
+	kit_sha256_hex("hashed", 6, hex);
+	snprintf(prefix, sizeof(prefix), "%.2s", hex);
+	delegate_to(d.targets, "A", d.rk[0], pa, NULL, 0);
+	delegate_to(d.targets, "B", d.rk[1], pb, NULL, 0);
+	delegate_to(md[1], "C", d.rk[2], pc, NULL, 0);
+	delegate_to(md[1], "D", d.rk[3], pd, NULL, 0);
+	delegate_to(d.targets, "E", d.rk[4], NULL, prefix, 0);
+	target_in(d.targets, "targetfile", "top");
+	target_in(md[0], "README.md", "README by A");
+	target_in(md[0], "releases/README.md", "nested README by A");
+	target_in(md[0], "foo-1.tgz", "foo 1");
+	target_in(md[0], "foo-alpha.tgz", "foo alpha");
+	target_in(md[2], "releases/x/x_v1", "x release by C");
+	target_in(md[3], "releases/y/y_v1.zip", "y release by D");
+	target_in(md[3], "releases/z/z_v1.zip", "z release by D");
+	target_in(md[4], "hashed", "by E");
+	for (i = 0; i < 5; i++)
+		put_role(&d, (char[2]){(char)('A' + i), '\0'},
+			 (char[2]){(char)('A' + i), '\0'}, md[i], d.rk[i]);
+	dpublish(&d);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int rc;
+
+		/* no trusted copy of any role: every one is downloaded anew */
+		for (j = 0; j < 5; j++) {
+			snprintf(path, sizeof(path), "%s/%c.json", d.f.state,
+				 (char)('A' + j));
+			(void)unlink(path);
+		}
+		dupdate(&d);
+		rc = lookup(&d, v[i].name, &t, NULL);
+		print_message("    %s: %s\n", v[i].name, rc == 0 ? "found" : "not found");
+		assert_int_equal(rc, v[i].found ? 0 : 1);
+		assert_visits(&d, v[i].visits);
+		if (rc == 0)
+			assert_string_equal(t.name, v[i].name);
+	}
+	/* fetched through the delegation, hash checked */
+	snprintf(path, sizeof(path), "%s/targets/releases/y", d.f.repo);
+	assert_int_equal(kit_mkdir_p(path, 0755, &err), 0);
+	kit_sha256_hex("y release by D", 14, hex);
+	snprintf(path, sizeof(path), "%s/targets/releases/y/%s.y_v1.zip",
+		 d.f.repo, hex);
+	write_text(path, "y release by D");
+	snprintf(dest, sizeof(dest), "%s/y.zip", d.f.dl);
+	if (kit_tuf_client_fetch_target(d.c, "releases/y/y_v1.zip", dest, &err) < 0)
+		fail_msg("%s", err.msg);
+	write_text(path, "y release by X");
+	assert_int_equal(kit_tuf_client_fetch_target(d.c, "releases/y/y_v1.zip",
+						     dest, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	for (i = 0; i < 5; i++)
+		json_decref(md[i]);
+	dfx_teardown(&d);
+}
+
+/* One delegated role A (paths "*") holding target "x", altered by how;
+ * the lookup of "x" must be refused with needle and leave no trusted copy
+ * of A. */
+enum alter { NOT_IN_SNAPSHOT, WRONG_KEY, VERSION_MISMATCH, EXPIRED, BAD_HASH,
+	     BROKEN_BEFORE_GOOD };
+
+static void
+refused_role(enum alter how, const char *needle, int requests)
+{
+	struct dfx d;
+	struct kit_tuf_target t;
+	enum kit_errc code;
+	json_t *a = targets_md(how == VERSION_MISMATCH ? 1 : 2,
+			       how == EXPIRED ? -60 : 86400);
+	json_t *b = targets_md(1, 86400);
+	char path[512];
+
+	dfx_setup(&d);
+	delegate_to(d.targets, "A", d.rk[0], ALL, NULL, 0);
+	delegate_to(d.targets, "B", d.rk[1], ALL, NULL, 0);
+	if (how != BROKEN_BEFORE_GOOD)
+		target_in(a, "x", "x by A");
+	target_in(b, "x", "x by B");
+	if (how == VERSION_MISMATCH) {
+		/* 1.A.json served as 2.A.json */
+		put_md(&d, "2.A.json", a, d.rk[0]);
+		json_object_set_new(d.snap_meta, "A.json",
+				    json_pack("{s:i}", "version", 2));
+	} else {
+		put_role(&d, "A", "A", a, how == WRONG_KEY ||
+			 how == BROKEN_BEFORE_GOOD ? d.rk[1] : d.rk[0]);
+	}
+	put_role(&d, "B", "B", b, d.rk[1]);
+	if (how == NOT_IN_SNAPSHOT)
+		json_object_del(d.snap_meta, "A.json");
+	if (how == BAD_HASH)
+		json_object_set_new(json_object_get(d.snap_meta, "A.json"),
+				    "hashes", json_pack("{s:s}", "sha256",
+		"0000000000000000000000000000000000000000000000000000000000000000"));
+	dpublish(&d);
+	assert_int_equal(lookup(&d, "x", &t, &code), -1);
+	assert_int_equal(code, KIT_E_SECURITY);
+	assert_int_equal(d.nlog, requests);
+	{
+		struct kit_error err = {0};
+		int rc = kit_tuf_client_find_target(d.c, "x", &t, &err);
+
+		assert_int_equal(rc, -1);
+		if (strstr(err.msg, needle) == NULL)
+			fail_msg("\"%s\" lacks \"%s\"", err.msg, needle);
+	}
+	snprintf(path, sizeof(path), "%s/A.json", d.f.state);
+	assert_false(kit_file_exists(path));
+	json_decref(a);
+	json_decref(b);
+	dfx_teardown(&d);
+}
+
+/* A delegated role is used only as the snapshot lists it, signed by the
+ * keys of its delegation, unexpired; a broken role ends the search (a
+ * later role must not answer for it). */
+static void
+test_delegation_refusals(void **state)
+{
+	(void)state;
+	refused_role(NOT_IN_SNAPSHOT, "is not listed in the trusted snapshot", 0);
+	refused_role(WRONG_KEY, "0 valid signatures", 1);
+	refused_role(VERSION_MISMATCH, "holds version 1 but the trusted snapshot "
+		     "lists version 2", 1);
+	refused_role(EXPIRED, "expired at", 1);
+	refused_role(BAD_HASH, "SHA-256", 1);
+	refused_role(BROKEN_BEFORE_GOOD, "delegated role \"A\"", 1);
+}
+
+/* One role reached through two delegators with different keys: valid
+ * through the first, refused through the second, in one client and from
+ * the copy it kept (python-tuf's known failure in the conformance suite). */
+static void
+test_delegation_rechecked_per_delegator(void **state)
+{
+	static const char *const ta[] = {"team-a/*", NULL};
+	static const char *const tb[] = {"team-b/*", NULL};
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	enum kit_errc code;
+	json_t *pa = targets_md(1, 86400), *pb = targets_md(1, 86400);
+	json_t *rel = targets_md(1, 86400);
+	struct dfx d;
+
+	(void)state;
+	dfx_setup(&d);
+	delegate_to(d.targets, "parent-a", d.rk[0], ta, NULL, 0);
+	delegate_to(d.targets, "parent-b", d.rk[1], tb, NULL, 0);
+	delegate_to(pa, "release", d.rk[2], ta, NULL, 0);
+	delegate_to(pb, "release", d.rk[3], tb, NULL, 0);
+	target_in(rel, "team-a/root.json", "trusted A");
+	target_in(rel, "team-b/root.json", "malicious B");
+	put_role(&d, "parent-a", "parent-a", pa, d.rk[0]);
+	put_role(&d, "parent-b", "parent-b", pb, d.rk[1]);
+	put_role(&d, "release", "release", rel, d.rk[2]);
+	dpublish(&d);
+	assert_int_equal(lookup(&d, "team-a/root.json", &t, NULL), 0);
+	assert_int_equal(lookup(&d, "team-b/root.json", &t, &code), -1);
+	assert_int_equal(code, KIT_E_SECURITY);
+	/* again from the copies kept in the state dir */
+	kit_tuf_client_free(d.c);
+	d.c = kit_tuf_client_new(d.f.state, dserve, &d, &err);
+	assert_non_null(d.c);
+	dupdate(&d);
+	assert_int_equal(lookup(&d, "team-b/root.json", &t, &code), -1);
+	assert_int_equal(code, KIT_E_SECURITY);
+	assert_int_equal(lookup(&d, "team-a/root.json", &t, NULL), 0);
+	json_decref(pa);
+	json_decref(pb);
+	json_decref(rel);
+	dfx_teardown(&d);
+}
+
+/* Role names become one escaped file name component, in the request and
+ * in the state dir, never a path. */
+static void
+test_delegation_role_names(void **state)
+{
+	static const struct {
+		const char *name, *file;
+	} v[] = {
+		{"../evil", "..%2Fevil"},
+		{"/abs", "%2Fabs"},
+		{"a/b", "a%2Fb"},
+		{"?#", "%3F%23"},
+		{"%2e%2e", "%252e%252e"},
+		{"caf\xc3\xa9 x", "caf%C3%A9%20x"},
+		{"..", NULL}, /* no file name: refused */
+	};
+	char path[512], want[256], names[64];
+	struct kit_tuf_target t;
+	struct kit_error err = {0};
+	enum kit_errc code;
+	json_t *md[7];
+	struct dfx d;
+	size_t i;
+
+	(void)state;
+	dfx_setup(&d);
+	for (i = 0; i < 7; i++) {
+		static const char *const one[] = {NULL, NULL};
+		const char *paths[2];
+
+		snprintf(names, sizeof(names), "t%zu", i);
+		paths[0] = names;
+		paths[1] = one[1];
+		md[i] = targets_md(1, 86400);
+		delegate_to(d.targets, v[i].name, d.rk[i], paths, NULL, 1);
+		target_in(md[i], names, v[i].name);
+		put_role(&d, v[i].name, v[i].file ? v[i].file : "dotdot", md[i],
+			 d.rk[i]);
+	}
+	dpublish(&d);
+	assert_int_equal(lookup(&d, "t6", &t, &code), -1);
+	assert_int_equal(code, KIT_E_SECURITY);
+	assert_int_equal(d.nlog, 0);
+	for (i = 0; i < 6; i++) {
+		snprintf(names, sizeof(names), "t%zu", i);
+		d.nlog = 0;
+		if (kit_tuf_client_find_target(d.c, names, &t, &err) != 0)
+			fail_msg("%s: %s", v[i].name, err.msg);
+		snprintf(want, sizeof(want), "metadata/1.%s.json", v[i].file);
+		assert_int_equal(d.nlog, 1);
+		assert_string_equal(d.log[0], want);
+		snprintf(path, sizeof(path), "%s/%s.json", d.f.state, v[i].file);
+		assert_true(kit_file_exists(path));
+	}
+	/* nothing beside the state dir, nothing below it */
+	snprintf(path, sizeof(path), "%s/evil.json", d.f.dir);
+	assert_false(kit_file_exists(path));
+	snprintf(path, sizeof(path), "%s/a", d.f.state);
+	assert_false(kit_file_exists(path));
+	snprintf(path, sizeof(path), "%s/..json", d.f.state);
+	assert_false(kit_file_exists(path));
+	for (i = 0; i < 7; i++)
+		json_decref(md[i]);
+	dfx_teardown(&d);
+}
+
+/* At most KIT_TUF_MAX_DELEGATIONS roles are visited in one lookup; a name
+ * too long to be a file name is refused when the search reaches it; TAP 15
+ * succinct roles lead straight to the one bin of the name. */
+static void
+test_delegation_limits_and_bins(void **state)
+{
+	struct kit_tuf_target t;
+	enum kit_errc code;
+	struct kit_error err = {0};
+	json_t *md[40], *bins[8];
+	char name[80], prev[80], keyid[KIT_SHA256_HEX], hex[KIT_SHA256_HEX];
+	char want[128], head[9], bigname[128];
+	struct dfx d;
+	unsigned bin;
+	int i;
+
+	(void)state;
+	/* a chain of 40 roles, the target in the last */
+	dfx_setup(&d);
+	for (i = 0; i < 40; i++)
+		md[i] = targets_md(1, 86400);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		delegate_to(i == 0 ? d.targets : md[i - 1], name, d.rk[0], ALL,
+			    NULL, 0);
+	}
+	target_in(md[39], "deep", "deep");
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		put_role(&d, name, name, md[i], d.rk[0]);
+	}
+	dpublish(&d);
+	assert_int_equal(lookup(&d, "deep", &t, NULL), 1);
+	assert_int_equal(d.nlog, KIT_TUF_MAX_DELEGATIONS);
+	for (i = 0; i < 40; i++)
+		json_decref(md[i]);
+	dfx_teardown(&d);
+
+	/* a role name of 121 bytes, after a role that lacks the target */
+	dfx_setup(&d);
+	md[0] = targets_md(1, 86400);
+	memset(bigname, 'n', 121);
+	bigname[121] = '\0';
+	delegate_to(d.targets, "short", d.rk[0], ALL, NULL, 0);
+	delegate_to(d.targets, bigname, d.rk[1], ALL, NULL, 0);
+	put_role(&d, "short", "short", md[0], d.rk[0]);
+	dpublish(&d);
+	assert_int_equal(lookup(&d, "x", &t, &code), -1);
+	assert_int_equal(code, KIT_E_SECURITY);
+	assert_int_equal(d.nlog, 1);
+	json_decref(md[0]);
+	dfx_teardown(&d);
+
+	/* succinct roles: 8 bins */
+	dfx_setup(&d);
+	assert_int_equal(kit_tuf_keyid(d.rk[5], keyid, &err), 0);
+	json_object_set_new(json_object_get(d.targets, "signed"), "delegations",
+		json_pack("{s:{s:o}, s:{s:[s], s:i, s:i, s:s}}", "keys", keyid,
+			  kit_tuf_key_json(d.rk[5]), "succinct_roles", "keyids",
+			  keyid, "threshold", 1, "bit_length", 3, "name_prefix",
+			  "bin"));
+	kit_sha256_hex("file.txt", 8, hex);
+	memcpy(head, hex, 8);
+	head[8] = '\0';
+	bin = (unsigned)(strtoul(head, NULL, 16) >> 29);
+	for (i = 0; i < 8; i++) {
+		bins[i] = targets_md(1, 86400);
+		snprintf(name, sizeof(name), "bin-%x", i);
+		if ((unsigned)i == bin)
+			target_in(bins[i], "file.txt", "binned");
+		put_role(&d, name, name, bins[i], d.rk[5]);
+	}
+	snprintf(prev, sizeof(prev), "bin-%x", bin);
+	dpublish(&d);
+	assert_int_equal(lookup(&d, "file.txt", &t, NULL), 0);
+	snprintf(want, sizeof(want), "metadata/1.%s.json", prev);
+	assert_int_equal(d.nlog, 1);
+	assert_string_equal(d.log[0], want);
+	d.nlog = 0;
+	assert_int_equal(lookup(&d, "other.txt", &t, NULL), 1);
+	assert_int_equal(d.nlog, 1);
+	for (i = 0; i < 8; i++)
+		json_decref(bins[i]);
+	dfx_teardown(&d);
+}
+
+/* The shape of "delegations" is checked with the rest of the targets
+ * metadata. */
+static void
+test_delegation_shapes(void **state)
+{
+	static const char *const bad[] = {
+		"{\"keys\":{},\"roles\":[{\"name\":\"root\",\"keyids\":[],\"threshold\":1,\"terminating\":false,\"paths\":[\"*\"]}]}",
+		"{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],\"threshold\":1,\"terminating\":false,\"paths\":[\"*\"]},"
+		"{\"name\":\"a\",\"keyids\":[],\"threshold\":1,\"terminating\":false,\"paths\":[\"*\"]}]}",
+		"{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],\"threshold\":1,\"terminating\":false,\"paths\":[\"*\"],\"path_hash_prefixes\":[\"ab\"]}]}",
+		"{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],\"threshold\":1,\"terminating\":false}]}",
+		"{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[\"k\",\"k\"],\"threshold\":1,\"terminating\":false,\"paths\":[\"*\"]}]}",
+		"{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],\"threshold\":0,\"terminating\":false,\"paths\":[\"*\"]}]}",
+		"{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],\"threshold\":1,\"terminating\":\"no\",\"paths\":[\"*\"]}]}",
+		"{\"keys\":{},\"roles\":[{\"name\":\"\",\"keyids\":[],\"threshold\":1,\"terminating\":false,\"paths\":[\"*\"]}]}",
+		"{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],\"threshold\":1,\"terminating\":false,\"paths\":[1]}]}",
+		"{\"keys\":{},\"roles\":[],\"succinct_roles\":{\"keyids\":[],\"threshold\":1,\"bit_length\":3,\"name_prefix\":\"b\"}}",
+		"{\"keys\":{},\"succinct_roles\":{\"keyids\":[],\"threshold\":1,\"bit_length\":33,\"name_prefix\":\"b\"}}",
+		"{\"keys\":{\"k\":{\"keytype\":\"ed25519\"}},\"roles\":[]}",
+		"{\"roles\":[]}",
+		"[]",
+	};
+	struct kit_error err;
+	json_error_t jerr;
+	json_t *md, *dl;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		md = targets_md(1, 86400);
+		dl = json_loads(bad[i], 0, &jerr);
+		assert_non_null(dl);
+		json_object_set_new(json_object_get(md, "signed"), "delegations", dl);
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(kit_tuf_check(md, KIT_TUF_TARGETS, "t", NULL, NULL,
+					       &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		print_message("    %s\n", err.msg);
+		json_decref(md);
+	}
+	md = targets_md(1, 86400);
+	json_object_set_new(json_object_get(md, "signed"), "delegations",
+		json_loads("{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],"
+			   "\"threshold\":1,\"terminating\":false,\"paths\":[],"
+			   "\"x-custom\":1}],\"x\":2}", 0, &jerr));
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_check(md, KIT_TUF_TARGETS, "t", NULL, NULL, &err), 0);
+	json_decref(md);
+}
+
+/* A role kept in the state dir is reused while the snapshot lists its
+ * version; a damaged copy is downloaded again. */
+static void
+test_delegation_kept_copy(void **state)
+{
+	struct kit_tuf_target t;
+	json_t *a = targets_md(1, 86400);
+	struct dfx d;
+	char path[512];
+
+	(void)state;
+	dfx_setup(&d);
+	delegate_to(d.targets, "A", d.rk[0], ALL, NULL, 0);
+	target_in(a, "x", "x by A");
+	put_role(&d, "A", "A", a, d.rk[0]);
+	dpublish(&d);
+	assert_int_equal(lookup(&d, "x", &t, NULL), 0);
+	assert_int_equal(d.nlog, 1);
+	dupdate(&d);
+	assert_int_equal(lookup(&d, "x", &t, NULL), 0);
+	assert_int_equal(d.nlog, 0);
+	snprintf(path, sizeof(path), "%s/A.json", d.f.state);
+	write_text(path, "{\"damaged\": true}");
+	dupdate(&d);
+	assert_int_equal(lookup(&d, "x", &t, NULL), 0);
+	assert_int_equal(d.nlog, 1);
+	assert_string_equal(t.name, "x");
+	json_decref(a);
+	dfx_teardown(&d);
+}
+
+/* The writer: a role per office by path pattern, signed by the office's
+ * own key; what it may list is bounded by its paths; HQ's commit needs the
+ * office key or the office's own signed version. */
+static void
+test_repo_delegation(void **state)
+{
+	static const char *const hu[] = {"*/hungary.tar.zst", NULL};
+	struct kit_error err = {0};
+	struct kit_tuf_target t;
+	struct kit_key *office = NULL, *pub = NULL;
+	struct kit_tuf_repo *r;
+	struct kit_tuf_delegation dl;
+	const struct kit_key *keys[1];
+	char src[256], dest[256], path[512], hex[65];
+	int64_t snapv;
+	struct fx f;
+	json_t *snap;
+
+	(void)state;
+	fx_setup(&f);
+	office = kit_key_generate(&err);
+	assert_non_null(office);
+	kit_key_public_hex(office, hex);
+	pub = kit_key_from_public_hex(hex, &err);
+	assert_non_null(pub);
+	snprintf(src, sizeof(src), "%s/hu.bin", f.work);
+	write_text(src, "the Hungary kit\n");
+
+	r = open_unlocked(&f);
+	keys[0] = pub;
+	memset(&dl, 0, sizeof(dl));
+	dl.name = "office-hungary";
+	dl.keys = keys;
+	dl.nkeys = 1;
+	dl.threshold = 1;
+	dl.paths = hu;
+	dl.npaths = 1;
+	/* names that cannot be file names, or are top-level roles */
+	for (int i = 0; i < 4; i++) {
+		static const char *const badn[] = {"root", "../x", ".hidden", ""};
+
+		dl.name = badn[i];
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(kit_tuf_repo_delegate(r, &dl, &err), -1);
+		assert_int_equal(err.code, KIT_E_INVALID);
+	}
+	dl.name = "office-hungary";
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_repo_delegate(r, &dl, &err), 0);
+	/* HQ holds no office key: nothing is written */
+	snapv = kit_tuf_repo_version(r, KIT_TUF_SNAPSHOT);
+	assert_int_equal(kit_tuf_repo_commit(r, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	print_message("    %s\n", err.msg);
+	assert_int_equal(kit_tuf_repo_version(r, KIT_TUF_SNAPSHOT), snapv);
+	/* with it */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_repo_add_key(r, KIT_TUF_TARGETS, office, &err), 0);
+	assert_int_equal(kit_tuf_repo_add_role_target(r, "office-hungary",
+		"together-2016/belgium.tar.zst", src, NULL, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_tuf_repo_add_role_target(r, "office-hungary",
+		"together-2016/hungary.tar.zst", src, NULL, &err), 0);
+	commit(r);
+	kit_tuf_repo_free(r);
+	snprintf(path, sizeof(path), "%s/metadata/1.office-hungary.json", f.repo);
+	assert_true(kit_file_exists(path));
+	mpath(path, sizeof(path), &f, "timestamp.json");
+	snap = load_json(path);
+	snapv = json_integer_value(json_object_get(json_object_get(json_object_get(
+		json_object_get(snap, "signed"), "meta"), "snapshot.json"), "version"));
+	json_decref(snap);
+	snprintf(path, sizeof(path), "%s/metadata/%lld.snapshot.json", f.repo,
+		 (long long)snapv);
+	snap = load_json(path);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+		json_object_get(json_object_get(snap, "signed"), "meta"),
+		"office-hungary.json"), "version")), 1);
+	json_decref(snap);
+
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_find_target(f.c,
+		"together-2016/hungary.tar.zst", &t, &err), 0);
+	snprintf(dest, sizeof(dest), "%s/hu.tar.zst", f.dl);
+	if (kit_tuf_client_fetch_target(f.c, "together-2016/hungary.tar.zst",
+					dest, &err) < 0)
+		fail_msg("%s", err.msg);
+	/* the global kit is still HQ's */
+	assert_int_equal(kit_tuf_client_find_target(f.c,
+		"together-2016/global.tar.zst", &t, &err), 0);
+
+	/* the office signs a new version with its key alone ... */
+	r = kit_tuf_repo_open(f.repo, NULL, &err);
+	assert_non_null(r);
+	assert_int_equal(kit_tuf_repo_add_key(r, KIT_TUF_TARGETS, office, &err), 0);
+	write_text(src, "the Hungary kit, corrected\n");
+	assert_int_equal(kit_tuf_repo_add_role_target(r, "office-hungary",
+		"together-2016/hungary.tar.zst", src, NULL, &err), 0);
+	if (kit_tuf_repo_sign_role(r, "office-hungary", &err) < 0)
+		fail_msg("%s", err.msg);
+	kit_tuf_repo_free(r);
+	snprintf(path, sizeof(path), "%s/metadata/2.office-hungary.json", f.repo);
+	assert_true(kit_file_exists(path));
+	/* ... which HQ's next commit (its daily timestamp) publishes */
+	r = open_unlocked(&f);
+	commit(r);
+	kit_tuf_repo_free(r);
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_find_target(f.c,
+		"together-2016/hungary.tar.zst", &t, &err), 0);
+	assert_int_equal(t.length, strlen("the Hungary kit, corrected\n"));
+
+	kit_key_free(office);
+	kit_key_free(pub);
+	fx_teardown(&f);
+}
+
 int
 main(void)
 {
@@ -2497,6 +3359,15 @@ main(void)
 		cmocka_unit_test(test_lazy_root_daily),
 		cmocka_unit_test(test_lazy_root_expired),
 		cmocka_unit_test(test_lazy_root_walk_file_hostile),
+		cmocka_unit_test(test_delegation_search_order),
+		cmocka_unit_test(test_delegation_paths),
+		cmocka_unit_test(test_delegation_refusals),
+		cmocka_unit_test(test_delegation_rechecked_per_delegator),
+		cmocka_unit_test(test_delegation_role_names),
+		cmocka_unit_test(test_delegation_limits_and_bins),
+		cmocka_unit_test(test_delegation_shapes),
+		cmocka_unit_test(test_delegation_kept_copy),
+		cmocka_unit_test(test_repo_delegation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
