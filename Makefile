@@ -4,6 +4,7 @@
 #   make demo       publish the TOGETHER kit and fetch it as the Belgium office
 #   make check      unit, end-to-end and fuzz-replay tests under ASan + UBSan
 #   make bench      benchmarks against the standard tools (build/bench/)
+#   make conformance the TUF conformance suite against kit's client (SUITE=dir)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make test-<m>   one module's unit tests (under the sanitizers)
 #
@@ -38,6 +39,7 @@ closure_fetcher   := fetcher tuf campaign schedule org bundle transport crypto u
 closure_kit-publish  := publisher tuf campaign schedule org bundle crypto util
 closure_kit-fetch    := fetcher tuf campaign schedule org bundle transport crypto util
 closure_kit-schedule := schedule org util
+closure_kit-conformance-client := tuf transport crypto util
 
 PROGRAMS := kit-publish kit-fetch kit-schedule
 
@@ -59,7 +61,7 @@ libs_of = $(foreach m,$(closure_$(2)),$(BUILD)/$(1)/lib/libkit_$(m).a)
 	bench install clean help
 .DEFAULT_GOAL := all
 
-all: deps $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p))
+all: deps $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p)) $(BUILD)/bin/kit-conformance-client
 
 help:
 	@sed -n '1,12p' Makefile
@@ -148,6 +150,24 @@ $(BUILD)/asan/bin/$(1): $(BUILD)/asan/obj/cmd/$(1)/main.o $(call libs_of,asan,$(
 	$(Q)$(CC) $(SAN_FLAGS) -o $$@ $$^ $$(PKG_LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rules,$(p))))
+
+# --- the TUF conformance suite's client-under-test (not installed) -------------
+$(BUILD)/bin/kit-conformance-client: $(BUILD)/rel/obj/tests/conformance/client.o $(call libs_of,rel,kit-conformance-client)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/asan/bin/kit-conformance-client: $(BUILD)/asan/obj/tests/conformance/client.o $(call libs_of,asan,kit-conformance-client)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+# SUITE=<tuf-conformance work tree> (see tests/conformance/run.sh for the
+# rest); CONFORMANCE_MODES="plain lazy"; CONFORMANCE_ASAN=1 runs the
+# sanitized client.
+.PHONY: conformance
+conformance: all $(if $(CONFORMANCE_ASAN),$(BUILD)/asan/bin/kit-conformance-client)
+	@CLIENT=$(abspath $(BUILD))/$(if $(CONFORMANCE_ASAN),asan/)bin/kit-conformance-client \
+	  OUT=$(abspath $(BUILD))/conformance bash tests/conformance/run.sh
 
 # --- unit tests: tests/unit/<m>_test.c, one binary per module ----------------
 UNIT_MODS := $(patsubst tests/unit/%_test.c,%,$(wildcard tests/unit/*_test.c))
