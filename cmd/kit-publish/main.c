@@ -10,7 +10,7 @@ static const char usage[] =
 	"usage: kit-publish init     --repo DIR --keys DIR [--ROLE-keys N --ROLE-threshold K]... [--expires SPEC]\n"
 	"       kit-publish validate CAMPAIGN_DIR\n"
 	"       kit-publish build    CAMPAIGN_DIR --out DIR [--manifests DIR] [--level N] [--kit-version N]\n"
-	"       kit-publish publish  CAMPAIGN_DIR --repo DIR --keys DIR [--level N] [--expires SPEC]\n"
+	"       kit-publish publish  CAMPAIGN_DIR... --repo DIR --keys DIR [--level N] [--expires SPEC]\n"
 	"       kit-publish timestamp --repo DIR --keys DIR [--expires SPEC]\n"
 	"       kit-publish rotate   --role ROLE --repo DIR --keys DIR [--new-keys N --threshold K]\n"
 	"       kit-publish sign-root --repo DIR --keys DIR --key FILE\n"
@@ -202,9 +202,10 @@ main(int argc, char **argv)
 			return usage_error("build takes CAMPAIGN_DIR and --out DIR");
 		rc = kit_publisher_build(&o, argv[optind], out, &err);
 	} else if (strcmp(cmd, "publish") == 0) {
-		if (optind + 1 != argc)
-			return usage_error("publish takes one CAMPAIGN_DIR");
-		rc = kit_publisher_publish(&o, argv[optind], &n, &err);
+		if (optind >= argc)
+			return usage_error("publish takes CAMPAIGN_DIR...");
+		rc = kit_publisher_publish(&o, (const char *const *)argv + optind,
+					   (size_t)(argc - optind), &n, &err);
 		if (rc == 0 && !o.quiet)
 			fprintf(stderr, "kit-publish: %zu kit%s published to %s\n",
 				n, n == 1 ? "" : "s", o.repo_dir);

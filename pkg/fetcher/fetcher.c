@@ -1078,8 +1078,6 @@ write_status(const struct kit_fetcher_opts *o, const struct kit_error *e)
 	json_decref(j);
 }
 
-#define MAX_PICKS 256
-
 /*
  * The organisation's registry of offices (kit_org.h), when the repository
  * signs one: kept as <state>/offices.json and downloaded again only when
@@ -1299,8 +1297,10 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	if ((org == NULL && err->code != KIT_E_OK) ||
 	    office_registered(org, office, o->state_dir, err) != 0)
 		goto out;
-	picks = kit_xcalloc(MAX_PICKS, sizeof(*picks));
-	np = pick_targets(c, office, picks, MAX_PICKS);
+	/* One pick per campaign at most, so the targets bound them: every
+	 * campaign the repository offers is installed, none skipped. */
+	picks = kit_xcalloc(kit_tuf_client_target_count(c) + 1, sizeof(*picks));
+	np = pick_targets(c, office, picks, kit_tuf_client_target_count(c) + 1);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < np; j++)
 			if (strcmp(picks[j].campaign, campaigns[i]) == 0)

@@ -52,13 +52,14 @@ int kit_publisher_validate(const char *campaign_dir, FILE *out,
 int kit_publisher_build(const struct kit_publisher_opts *o,
 			const char *campaign_dir, const char *out_dir,
 			struct kit_error *err) KIT_WUR;
-/* Validate, build, and publish what changed (version + 1 per changed kit),
- * with a .minisig beside each archive; nothing is published when the
- * campaign does not validate.  *published receives the number of kits
- * added (0: the repository already had this content). */
+/* Validate every campaign, then build and publish what changed (version
+ * + 1 per changed kit), with a .minisig beside each archive, as one new
+ * targets version; nothing is published when any campaign does not
+ * validate.  *published receives the number of kits added (0: the
+ * repository already had this content). */
 int kit_publisher_publish(const struct kit_publisher_opts *o,
-			  const char *campaign_dir, size_t *published,
-			  struct kit_error *err) KIT_WUR;
+			  const char *const *campaign_dirs, size_t ndirs,
+			  size_t *published, struct kit_error *err) KIT_WUR;
 /* Re-sign snapshot and timestamp with fresh expiry (for a timer). */
 int kit_publisher_timestamp(const struct kit_publisher_opts *o,
 			    struct kit_error *err) KIT_WUR;

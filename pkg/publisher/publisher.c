@@ -594,33 +594,49 @@ overlays_registered(const struct kit_tuf_repo *r, const struct kit_campaign *c,
 
 int
 kit_publisher_publish(const struct kit_publisher_opts *o,
-		      const char *campaign_dir, size_t *published_count,
-		      struct kit_error *err)
+		      const char *const *campaign_dirs, size_t ndirs,
+		      size_t *published_count, struct kit_error *err)
 {
-	struct kit_campaign *c = NULL;
+	struct kit_campaign **cs = NULL;
 	struct kit_tuf_repo *r = NULL;
 	char pass[PASS_MAX] = "", tmpdir[PATH_MAX] = "";
 	struct added added = {NULL, 0};
-	size_t i, n, count = 0;
+	size_t i, j, n, count = 0, failed = 0;
 	int rc = -1;
 
 	*published_count = 0;
-	/* Validation first: a campaign with errors publishes nothing. */
-	c = load_valid(campaign_dir, stderr, NULL, err);
-	if (c == NULL)
-		return -1;
+	/* Validation first, of every campaign: one with errors publishes
+	 * nothing, of any of them. */
+	cs = kit_xcalloc(ndirs ? ndirs : 1, sizeof(*cs));
+	for (j = 0; j < ndirs; j++) {
+		cs[j] = load_valid(campaign_dirs[j], stderr, NULL, err);
+		if (cs[j] == NULL) {
+			failed = j;
+			goto out;
+		}
+	}
 	r = open_repo(o, pass, 0, err);
-	if (r == NULL || overlays_registered(r, c, err) != 0)
+	if (r == NULL)
 		goto out;
+	for (j = 0; j < ndirs; j++)
+		if (overlays_registered(r, cs[j], err) != 0) {
+			failed = j;
+			goto out;
+		}
 	if (kit_snprintf(err, tmpdir, sizeof(tmpdir), "%s/.kit-build.%ld",
 			 o->repo_dir, (long)getpid()) != 0 ||
 	    kit_rm_rf(tmpdir, err) != 0 || kit_mkdir_p(tmpdir, 0700, err) != 0)
 		goto out;
-	n = kit_campaign_office_count(c) + 1;
-	for (i = 0; i < n; i++)
-		if (publish_kit(o, r, c, office_at(c, i), pass, tmpdir, &count,
-				&added, err) != 0)
-			goto out;
+	for (j = 0; j < ndirs; j++) {
+		n = kit_campaign_office_count(cs[j]) + 1;
+		for (i = 0; i < n; i++)
+			if (publish_kit(o, r, cs[j], office_at(cs[j], i), pass,
+					tmpdir, &count, &added, err) != 0) {
+				failed = j;
+				goto out;
+			}
+	}
+	/* One new targets, snapshot and timestamp for the whole batch. */
 	if (count > 0 && kit_tuf_repo_commit(r, err) != 0)
 		goto out;
 	*published_count = count;
@@ -638,9 +654,11 @@ out:
 	added_free(&added, rc != 0);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	kit_tuf_repo_free(r);
-	kit_campaign_free(c);
-	if (rc != 0)
-		kit_err_prefix(err, "publishing %s", campaign_dir);
+	for (j = 0; j < ndirs; j++)
+		kit_campaign_free(cs[j]);
+	free(cs);
+	if (rc != 0 && ndirs > 0)
+		kit_err_prefix(err, "publishing %s", campaign_dirs[failed]);
 	return rc;
 }
 
@@ -1022,6 +1040,9 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 	}
 	if (office) {
 		kit_campaign_pick_kits(refs, n, office, chosen);
+		/* the registry too: kit-fetch checks the office against it */
+		for (i = 0; i < n; i++)
+			chosen[i] |= strcmp(names[i], KIT_ORG_TARGET) == 0;
 		if (own == 0)
 			say(o, "no kit in %s is made for office %s: the copy carries the global kits; check the office id", o->repo_dir, office);
 	}

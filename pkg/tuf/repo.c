@@ -264,6 +264,23 @@ remember(struct kit_tuf_repo *r, enum kit_tuf_role role, json_t *meta,
 	}
 }
 
+/* The most a client downloads of the metadata file name (kit_tuf.h):
+ * timestamp.json, N.snapshot.json, N.root.json / root.json, and targets
+ * metadata, top-level or delegated, for every other name. */
+static size_t
+meta_cap(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strcmp(name, "timestamp.json") == 0)
+		return KIT_TUF_MAX_TIMESTAMP_LEN;
+	if (n >= 14 && strcmp(name + n - 14, ".snapshot.json") == 0)
+		return KIT_TUF_MAX_SNAPSHOT_LEN;
+	if (strcmp(name, "root.json") == 0 || (n >= 10 && strcmp(name + n - 10, ".root.json") == 0))
+		return KIT_TUF_MAX_ROOT_LEN;
+	return KIT_TUF_MAX_TARGETS_LEN;
+}
+
 /* Write metadata to metadata/<name> atomically; its bytes into *out. */
 static int
 write_file(struct kit_tuf_repo *r, const json_t *meta, const char *name,
@@ -281,6 +298,14 @@ write_file(struct kit_tuf_repo *r, const json_t *meta, const char *name,
 			       "repository's timestamp.json does not match its "
 			       "versioned files (restore it from a backup)", path);
 	s = dump(meta, len);
+	/* Every office refuses metadata over its cap (the client's download
+	 * limits): writing it would stop the whole organisation at its next
+	 * poll, and every later publish with it.  Refused here, before it is
+	 * written. */
+	if (*len > meta_cap(name)) {
+		free(s);
+		return kit_err(err, KIT_E_INVALID, "%s would be %zu bytes, over the %zu bytes every office accepts for that metadata; nothing was written: retire campaigns or move offices' kits into delegated roles", name, *len, meta_cap(name));
+	}
 	if (kit_file_write_atomic(path, s, *len, 0644, err) < 0) {
 		free(s);
 		return -1;

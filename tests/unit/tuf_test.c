@@ -882,6 +882,48 @@ test_repo_refusals(void **state)
 	fx_teardown(&f);
 }
 
+/* Targets metadata over what every office downloads (16 MiB) is refused
+ * by the writer before anything is written: published, it would stop
+ * every office at its next poll. */
+static void
+test_repo_refuses_oversized_targets(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_tuf_repo *r;
+	struct fx f;
+	char path[256], name[64], *big;
+	json_t *custom;
+	int i;
+
+	(void)state;
+	fx_setup(&f);
+	mpath(path, sizeof(path), &f, "2.targets.json");
+	assert_true(kit_file_exists(path)); /* fx_setup published version 2 */
+	r = open_unlocked(&f);
+	big = calloc(1, 1 << 20);
+	memset(big, 'x', (1 << 20) - 1);
+	custom = json_pack("{s:s}", "filler", big);
+	snprintf(path, sizeof(path), "%s/src.bin", f.work);
+	write_text(path, "a kit\n");
+	for (i = 0; i < 17; i++) {
+		snprintf(name, sizeof(name), "c%02d/global.tar.zst", i);
+		assert_int_equal(kit_tuf_repo_add_target(r, name, path, custom, &err), 0);
+	}
+	assert_int_equal(kit_tuf_repo_commit(r, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_non_null(strstr(err.msg, "over the 16777216 bytes every office accepts for that metadata; nothing was written"));
+	mpath(path, sizeof(path), &f, "3.targets.json");
+	assert_false(kit_file_exists(path));
+	mpath(path, sizeof(path), &f, "3.snapshot.json");
+	assert_false(kit_file_exists(path));
+	json_decref(custom);
+	free(big);
+	kit_tuf_repo_free(r);
+	/* the client still updates from what was there */
+	client_update_ok(&f);
+	fx_teardown(&f);
+}
+
 /* ------------------------------------------------------------------ */
 /* arbitrary installation                                              */
 /* ------------------------------------------------------------------ */
@@ -3330,6 +3372,7 @@ main(void)
 		cmocka_unit_test(test_check_shapes),
 		cmocka_unit_test(test_happy_path),
 		cmocka_unit_test(test_repo_refusals),
+		cmocka_unit_test(test_repo_refuses_oversized_targets),
 		cmocka_unit_test(test_bad_signature),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_threshold),
