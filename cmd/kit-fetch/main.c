@@ -10,6 +10,7 @@
 static const char usage[] =
 	"usage: kit-fetch init     --state DIR --root ROOT_JSON [--url URL] [--mirror URL]... [--office ID] [--force]\n"
 	"                          [--cacert FILE] [--proxy URL] [--max-unpacked BYTES] [--max-ratio N]\n"
+	"                          [--retired keep|remove]\n"
 	"       kit-fetch update   --state DIR [CAMPAIGN]... [--from DIR] [--mirror URL]... [--quiet] [--json]\n"
 	"                          [--proxy URL] [--cacert FILE] [--limit-rate BYTES] [--speed-limit B/S --speed-time S]\n"
 	"       kit-fetch status   --state DIR [--json]\n"
@@ -35,7 +36,7 @@ enum {
 	OPT_STATE = 256, OPT_ROOT, OPT_URL, OPT_MIRROR, OPT_OFFICE, OPT_FORCE,
 	OPT_FROM, OPT_QUIET, OPT_JSON, OPT_PROXY, OPT_CACERT, OPT_LIMIT_RATE,
 	OPT_SPEED_LIMIT, OPT_SPEED_TIME, OPT_RETRY_BASE, OPT_KEEP, OPT_HELP,
-	OPT_VERSION, OPT_MAX_UNPACKED, OPT_MAX_RATIO,
+	OPT_VERSION, OPT_MAX_UNPACKED, OPT_MAX_RATIO, OPT_RETIRED,
 };
 
 int
@@ -60,6 +61,7 @@ main(int argc, char **argv)
 		{"keep", required_argument, NULL, OPT_KEEP},
 		{"max-unpacked", required_argument, NULL, OPT_MAX_UNPACKED},
 		{"max-ratio", required_argument, NULL, OPT_MAX_RATIO},
+		{"retired", required_argument, NULL, OPT_RETIRED},
 		{"help", no_argument, NULL, OPT_HELP},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
@@ -114,6 +116,11 @@ main(int argc, char **argv)
 			if (kit_num_parse(optarg, 1, 100, PLAIN, &v) != 0)
 				return usage_error("--keep %.40s: give a number of releases, 1 to 100", optarg);
 			o.keep = (int)v;
+			break;
+		case OPT_RETIRED:
+			if (strcmp(optarg, "keep") != 0 && strcmp(optarg, "remove") != 0)
+				return usage_error("--retired %.40s: give keep or remove", optarg);
+			o.retired_remove = strcmp(optarg, "remove") == 0;
 			break;
 		case OPT_MAX_UNPACKED:
 			if (kit_num_parse(optarg, 1, 1ULL << 50, BYTES, &v) != 0)

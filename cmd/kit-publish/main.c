@@ -12,6 +12,7 @@ static const char usage[] =
 	"       kit-publish build    CAMPAIGN_DIR --out DIR [--manifests DIR] [--level N] [--kit-version N]\n"
 	"       kit-publish publish  CAMPAIGN_DIR... --repo DIR --keys DIR [--level N] [--expires SPEC]\n"
 	"       kit-publish timestamp --repo DIR --keys DIR [--expires SPEC]\n"
+	"       kit-publish retire   CAMPAIGN --repo DIR --keys DIR\n"
 	"       kit-publish rotate   --role ROLE --repo DIR --keys DIR [--new-keys N --threshold K]\n"
 	"       kit-publish sign-root --repo DIR --keys DIR --key FILE\n"
 	"       kit-publish pubkey   --repo DIR --minisign\n"
@@ -231,6 +232,10 @@ main(int argc, char **argv)
 		rc = kit_duration_parse(valid_for, &secs, &err);
 		if (rc == 0)
 			rc = kit_publisher_export(&o, to, secs, export_office, &err);
+	} else if (strcmp(cmd, "retire") == 0) {
+		if (optind + 1 != argc)
+			return usage_error("retire takes one CAMPAIGN id");
+		rc = kit_publisher_retire(&o, argv[optind], &err);
 	} else if (strcmp(cmd, "office") == 0) {
 		const char *sub = optind < argc ? argv[optind++] : "";
 

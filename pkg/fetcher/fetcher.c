@@ -433,6 +433,8 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 				    json_integer(o->max_unpacked));
 	if (o->max_ratio > 0)
 		json_object_set_new(cfg, "max_ratio", json_integer(o->max_ratio));
+	if (o->retired_remove)
+		json_object_set_new(cfg, "retired", json_string("remove"));
 	text = json_dumps(cfg, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (kit_path_join(path, sizeof(path), dir, "config.json", err) != 0 ||
 	    kit_file_write_atomic(path, text, strlen(text), 0644, err) != 0)
@@ -1079,6 +1081,67 @@ write_status(const struct kit_fetcher_opts *o, const struct kit_error *e)
 }
 
 /*
+ * A campaign installed here that the repository no longer offers was
+ * retired (kit-publish retire): its kit stays, or goes when init said
+ * --retired remove.  Only after a full update that verified, so a
+ * failed or partial run never removes anything.
+ */
+static int
+retired(struct run *r, const struct pick *picks, size_t np,
+	struct kit_error *err)
+{
+	const struct kit_fetcher_opts *o = r->o;
+	const char *mode = json_string_value(json_object_get(r->config, "retired"));
+	int remove = mode != NULL && strcmp(mode, "remove") == 0;
+	char shown[PATH_MAX], rel[PATH_MAX];
+	struct dirent *de;
+	DIR *d = NULL;
+	size_t j, k, nn = 0;
+	char **gone = NULL;
+	int kfd = -1, rc = -1;
+
+	if (kit_snprintf(err, shown, sizeof(shown), "%s/kits", o->state_dir) != 0)
+		return -1;
+	kfd = kit_dir_open_owned(r->state_fd, "kits", 0, shown, err);
+	if (kfd < 0)
+		return -1;
+	d = kit_dir_list(kfd, shown, err);
+	if (d == NULL)
+		goto out;
+	while ((de = readdir(d)) != NULL) {
+		if (!valid_id(de->d_name))
+			continue;
+		for (j = 0; j < np && strcmp(picks[j].campaign, de->d_name) != 0; j++)
+			;
+		if (j < np)
+			continue;
+		gone = kit_xrealloc(gone, (nn + 1) * sizeof(*gone));
+		gone[nn++] = kit_strdup(de->d_name);
+	}
+	for (k = 0; k < nn; k++) {
+		if (!remove) {
+			say(o, "%s is retired: the repository no longer offers it; its kit stays in %s/%s (init --retired remove drops retired kits)", gone[k], shown, gone[k]);
+			continue;
+		}
+		if (kit_snprintf(err, rel, sizeof(rel), "%s/%s", shown, gone[k]) != 0 ||
+		    kit_rm_rf_at(kfd, gone[k], rel, err) != 0)
+			goto out;
+		say(o, "%s is retired: its kit was removed from %s", gone[k], rel);
+		log_event(o, "retired", gone[k], 0, NULL);
+		emit_json(o, json_pack("{s:s, s:s}", "event", "removed-retired", "campaign", gone[k]));
+	}
+	rc = 0;
+out:
+	for (k = 0; k < nn; k++)
+		free(gone[k]);
+	free(gone);
+	if (d)
+		closedir(d);
+	close(kfd);
+	return rc;
+}
+
+/*
  * The organisation's registry of offices (kit_org.h), when the repository
  * signs one: kept as <state>/offices.json and downloaded again only when
  * its signed hash changed.  NULL with err untouched when the repository
@@ -1335,6 +1398,8 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 		advise_io(o, err);
 		goto out;
 	}
+	if (n == 0 && retired(&r, picks, np, err) != 0)
+		goto out;
 	if (np == 0)
 		say(o, "the repository has no kit for this office yet");
 	if (o->from_dir && r.installed == 0 &&

@@ -43,6 +43,9 @@ struct kit_fetcher_opts {
 			       * downloads) */
 	int64_t max_unpacked; /* init: bytes a kit may unpack to, 0 default */
 	int64_t max_ratio;    /* init: unpacked / archive size, 0 default */
+	int retired_remove;   /* init: remove the kit of a retired campaign
+			       * (one the repository no longer offers); else
+			       * it stays installed */
 	/* update */
 	const char *from_dir; /* offline: a repository copy on removable media */
 	const char *proxy;

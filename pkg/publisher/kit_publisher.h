@@ -60,6 +60,16 @@ int kit_publisher_build(const struct kit_publisher_opts *o,
 int kit_publisher_publish(const struct kit_publisher_opts *o,
 			  const char *const *campaign_dirs, size_t ndirs,
 			  size_t *published, struct kit_error *err) KIT_WUR;
+/* Retire campaign: every kit of it leaves the targets metadata (one new
+ * targets version); offices keep or remove their installed kit as their
+ * configuration says (kit-fetch init --retired).  After every commit
+ * (publish, timestamp, retire, office) the repository is pruned of what no
+ * client can need (kit_tuf_repo_prune): old metadata versions and the
+ * target files only they named, once the timestamp's lifetime has passed
+ * since they were superseded.  KIT_E_INVALID (with the close match) for a
+ * campaign the repository does not have. */
+int kit_publisher_retire(const struct kit_publisher_opts *o,
+			 const char *campaign, struct kit_error *err) KIT_WUR;
 /* Re-sign snapshot and timestamp with fresh expiry (for a timer). */
 int kit_publisher_timestamp(const struct kit_publisher_opts *o,
 			    struct kit_error *err) KIT_WUR;

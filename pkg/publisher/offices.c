@@ -85,6 +85,7 @@ edit_registry(const struct kit_publisher_opts *o, edit_fn fn, void *arg,
 	    kit_tuf_repo_commit(r, err) != 0)
 		goto out;
 	say(o, "office registry published: %zu offices, targets version %lld", kit_org_count(org), (long long)kit_tuf_repo_version(r, KIT_TUF_TARGETS));
+	pub_prune(o, r);
 	rc = 0;
 out:
 	if (tmp[0] != '\0')

@@ -639,6 +639,8 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	/* One new targets, snapshot and timestamp for the whole batch. */
 	if (count > 0 && kit_tuf_repo_commit(r, err) != 0)
 		goto out;
+	if (count > 0)
+		pub_prune(o, r);
 	*published_count = count;
 	rc = 0;
 out:
@@ -662,6 +664,82 @@ out:
 	return rc;
 }
 
+void
+pub_prune(const struct kit_publisher_opts *o, struct kit_tuf_repo *r)
+{
+	struct kit_error e = {0};
+	int64_t grace = kit_tuf_repo_lifetime(r, KIT_TUF_TIMESTAMP);
+	uint64_t bytes = 0;
+	size_t files = 0;
+
+	/* A mirror or a client may hold a timestamp for its whole lifetime;
+	 * an hour at least for copies still on their way. */
+	if (grace < 3600)
+		grace = 3600;
+	if (kit_tuf_repo_prune(r, grace, kit_time_now(), &files, &bytes, &e) != 0) {
+		/* the commit stands; the next one tries again */
+		fprintf(stderr, "kit-publish: warning: old versions were not pruned: %s\n", e.msg);
+		return;
+	}
+	if (files > 0)
+		say(o, "pruned %zu file%s (%llu bytes) that no client can need any more", files, files == 1 ? "" : "s", (unsigned long long)bytes);
+}
+
+int
+kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
+		     struct kit_error *err)
+{
+	char pass[PASS_MAX] = "";
+	struct kit_tuf_repo *r = NULL;
+	const json_t *targets, *t;
+	const char **names = NULL, **camps = NULL, *name, *meant;
+	size_t n = 0, nc = 0, i, j;
+	int rc = -1;
+
+	r = open_repo(o, pass, 0, err);
+	if (r == NULL)
+		goto out;
+	targets = kit_tuf_repo_targets(r);
+	names = kit_xcalloc(json_object_size(targets) + 1, sizeof(*names));
+	camps = kit_xcalloc(json_object_size(targets) + 1, sizeof(*camps));
+	json_object_foreach((json_t *)targets, name, t) {
+		const char *c = json_string_value(json_object_get(json_object_get(t, "custom"), "campaign"));
+
+		if (c == NULL)
+			continue;
+		if (strcmp(c, campaign) == 0)
+			names[n++] = name;
+		for (j = 0; j < nc && strcmp(camps[j], c) != 0; j++)
+			;
+		if (j == nc)
+			camps[nc++] = c;
+	}
+	if (n == 0) {
+		meant = kit_str_closest(campaign, camps, nc, 2);
+		if (meant)
+			kit_err(err, KIT_E_INVALID, "campaign '%.64s' is not in the repository; did you mean %s?", campaign, meant);
+		else
+			kit_err(err, KIT_E_INVALID, "campaign '%.64s' is not in the repository (already retired, or never published)", campaign);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (kit_tuf_repo_remove_target(r, names[i], err) != 0)
+			goto out;
+	if (kit_tuf_repo_commit(r, err) != 0)
+		goto out;
+	say(o, "retired %s: %zu kit%s left the metadata (targets version %lld); their files leave the repository once no timestamp that names them can still be in use", campaign, n, n == 1 ? "" : "s", (long long)kit_tuf_repo_version(r, KIT_TUF_TARGETS));
+	pub_prune(o, r);
+	rc = 0;
+out:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	free(names);
+	free(camps);
+	kit_tuf_repo_free(r);
+	if (rc != 0)
+		kit_err_prefix(err, "cannot retire %.64s", campaign);
+	return rc;
+}
+
 int
 kit_publisher_timestamp(const struct kit_publisher_opts *o,
 			struct kit_error *err)
@@ -673,6 +751,7 @@ kit_publisher_timestamp(const struct kit_publisher_opts *o,
 	if (r != NULL && kit_tuf_repo_commit(r, err) == 0) {
 		say(o, "timestamp version %lld",
 		    (long long)kit_tuf_repo_version(r, KIT_TUF_TIMESTAMP));
+		pub_prune(o, r);
 		rc = 0;
 	}
 	OPENSSL_cleanse(pass, sizeof(pass));

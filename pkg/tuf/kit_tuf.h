@@ -357,6 +357,25 @@ const unsigned char *kit_tuf_repo_meta_bytes(const struct kit_tuf_repo *r,
  * fit or name fails kit_tuf_name_is_safe(). */
 int kit_tuf_target_path(char *out, size_t size, const char *name,
 			const char *sha256_hex) KIT_WUR;
+/* The lifetime role's metadata is signed with (seconds), and the
+ * repository's directory (borrowed). */
+int64_t kit_tuf_repo_lifetime(const struct kit_tuf_repo *r,
+			      enum kit_tuf_role role);
+const char *kit_tuf_repo_dir(const struct kit_tuf_repo *r);
+/*
+ * Remove what no client can need any more.  Metadata: a version of the
+ * snapshot or of a targets role (top-level or delegated) older than the
+ * one the current snapshot lists, once the version after it has been on
+ * disk for longer than grace seconds (a client or mirror holding an
+ * unexpired timestamp from before then may still ask for it: pass at
+ * least the timestamp's lifetime).  Root versions stay (clients walk the
+ * chain).  Target files (targets/..., with their .minisig) that no kept
+ * targets metadata names, unchanged for longer than grace.  Counts what
+ * was removed into *files and *bytes (may be NULL).  KIT_E_IO.
+ */
+int kit_tuf_repo_prune(struct kit_tuf_repo *r, int64_t grace, int64_t now,
+		       size_t *files, uint64_t *bytes,
+		       struct kit_error *err) KIT_WUR;
 /* When the current metadata of role expires (Unix time; 0 if unknown). */
 int64_t kit_tuf_repo_expires(const struct kit_tuf_repo *r,
 			     enum kit_tuf_role role);

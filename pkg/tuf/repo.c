@@ -304,7 +304,7 @@ write_file(struct kit_tuf_repo *r, const json_t *meta, const char *name,
 	 * written. */
 	if (*len > meta_cap(name)) {
 		free(s);
-		return kit_err(err, KIT_E_INVALID, "%s would be %zu bytes, over the %zu bytes every office accepts for that metadata; nothing was written: retire campaigns or move offices' kits into delegated roles", name, *len, meta_cap(name));
+		return kit_err(err, KIT_E_INVALID, "%s would be %zu bytes, over the %zu bytes every office accepts for that metadata; nothing was written: retire campaigns (kit-publish retire) or move offices' kits into delegated roles", name, *len, meta_cap(name));
 	}
 	if (kit_file_write_atomic(path, s, *len, 0644, err) < 0) {
 		free(s);
@@ -1039,6 +1039,18 @@ kit_tuf_repo_meta_bytes(const struct kit_tuf_repo *r, enum kit_tuf_role role,
 {
 	*len = r->rawlen[role];
 	return r->raw[role];
+}
+
+int64_t
+kit_tuf_repo_lifetime(const struct kit_tuf_repo *r, enum kit_tuf_role role)
+{
+	return r->expires[role];
+}
+
+const char *
+kit_tuf_repo_dir(const struct kit_tuf_repo *r)
+{
+	return r->dir;
 }
 
 int64_t
