@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -229,6 +230,24 @@ pem_key_fits(EVP_PKEY *pkey, enum kit_key_scheme scheme)
 	return 0;
 }
 
+/*
+ * One encoding per EC key.  The same P-256 key has several
+ * SubjectPublicKeyInfo forms (its point uncompressed, compressed or hybrid,
+ * its curve by name or by explicit parameters that match the named curve),
+ * and the fingerprint is the hash of that DER: left as read, one key listed
+ * in two forms would count twice toward a threshold.  The key is set to a
+ * named curve and an uncompressed point, so every form encodes alike.
+ */
+static int
+ec_canonical(EVP_PKEY *pkey)
+{
+	return EVP_PKEY_set_utf8_string_param(
+		       pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+		       OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED) == 1 &&
+	       EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_ENCODING,
+					      OSSL_PKEY_EC_ENCODING_GROUP) == 1;
+}
+
 struct kit_key *
 kit_key_from_public_pem(const char *pem, enum kit_key_scheme scheme,
 			struct kit_error *err)
@@ -257,6 +276,12 @@ kit_key_from_public_pem(const char *pem, enum kit_key_scheme scheme,
 		ERR_clear_error();
 		kit_err(err, KIT_E_SECURITY, "public key is not of the type its "
 			"scheme needs (ECDSA P-256, or RSA of 2048 to 8192 bits)");
+		return NULL;
+	}
+	if (scheme == KIT_KEY_ECDSA_P256 && !ec_canonical(pkey)) {
+		EVP_PKEY_free(pkey);
+		kit_err_ssl(err, KIT_E_SECURITY, "ECDSA public key cannot be "
+			    "brought to its named curve and uncompressed point");
 		return NULL;
 	}
 	k = wrap(pkey, 0);

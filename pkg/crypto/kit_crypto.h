@@ -85,7 +85,8 @@ struct kit_key *kit_key_from_seed(const unsigned char *seed,
 void kit_key_free(struct kit_key *k);
 int kit_key_has_private(const struct kit_key *k);
 /* The identity of a public key whatever its encoding in metadata: SHA-256
- * of its DER SubjectPublicKeyInfo into out[KIT_SHA256_LEN].  Two key
+ * of its DER SubjectPublicKeyInfo into out[KIT_SHA256_LEN], EC keys with a
+ * named curve and an uncompressed point however they were read.  Two key
  * objects (or key ids) with the same fingerprint are one key. */
 int kit_key_fingerprint(const struct kit_key *k, unsigned char *out,
 			struct kit_error *err) KIT_WUR;

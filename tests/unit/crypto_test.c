@@ -327,6 +327,12 @@ test_other_key_types(void **state)
 		"-algorithm RSA -pkeyopt rsa_keygen_bits:1024",
 		"-algorithm ED25519",
 	};
+	static const char *const ec_forms[] = {
+		"-conv_form compressed",
+		"-conv_form hybrid",
+		"-param_enc explicit",
+		"-param_enc explicit -conv_form compressed",
+	};
 	struct kit_error err = {0};
 	char dir[] = "/tmp/kit-crypto-XXXXXX";
 	unsigned char fp1[KIT_SHA256_LEN], fp2[KIT_SHA256_LEN];
@@ -388,6 +394,34 @@ test_other_key_types(void **state)
 				? KIT_KEY_RSA_PSS_SHA256 : KIT_KEY_ECDSA_P256,
 			&err));
 		assert_int_equal(err.code, KIT_E_SECURITY);
+		kit_key_free(k);
+		free(pem);
+	}
+	/* one P-256 key in each SubjectPublicKeyInfo form (point compressed
+	 * or hybrid, curve by explicit parameters): one fingerprint, so it
+	 * counts once toward a threshold */
+	sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout "
+	   "-out key.pem && openssl ec -in key.pem -pubout -out pub.pem "
+	   "2>/dev/null", dir);
+	snprintf(path, sizeof(path), "%s/pub.pem", dir);
+	pem = slurp(path, &pemlen);
+	k = kit_key_from_public_pem(pem, KIT_KEY_ECDSA_P256, &err);
+	assert_non_null(k);
+	assert_int_equal(kit_key_fingerprint(k, fp1, &err), 0);
+	kit_key_free(k);
+	free(pem);
+	for (i = 0; i < sizeof(ec_forms) / sizeof(ec_forms[0]); i++) {
+		sh("cd %s && openssl ec -in key.pem -pubout %s -out form.pem "
+		   "2>/dev/null", dir, ec_forms[i]);
+		snprintf(path, sizeof(path), "%s/form.pem", dir);
+		pem = slurp(path, &pemlen);
+		k = kit_key_from_public_pem(pem, KIT_KEY_ECDSA_P256, &err);
+		if (k == NULL)
+			fail_msg("%s: %s", ec_forms[i], err.msg);
+		assert_int_equal(kit_key_fingerprint(k, fp2, &err), 0);
+		if (memcmp(fp1, fp2, sizeof(fp1)) != 0)
+			fail_msg("%s: another fingerprint for the same key",
+				 ec_forms[i]);
 		kit_key_free(k);
 		free(pem);
 	}

@@ -2294,6 +2294,50 @@ test_key_types(void **state)
 }
 
 /*
+ * One ECDSA key listed twice in a root, its point uncompressed under one key
+ * id and compressed under another (both are PEM of the same key), with the
+ * root threshold raised by two and the one key's signature under both ids:
+ * it counts once, so the rotation to that root is refused.
+ */
+static void
+test_one_ecdsa_key_two_forms(void **state)
+{
+	struct ossl_key ec = {"ecdsa", "ecdsa-sha2-nistp256",
+			      "-algorithm EC -pkeyopt ec_paramgen_curve:P-256", "",
+			      "", "", NULL};
+	struct ossl_key ec2;
+	struct ossl_key *twice[] = {&ec, &ec2, NULL};
+	struct kit_error err = {0};
+	unsigned char *b = NULL;
+	char cmd[1024], pub[256];
+	size_t len = 0;
+	struct fx f;
+
+	(void)state;
+	fx_setup(&f);
+	ossl_key_make(&f, &ec, "ec");
+	ec2 = ec; /* the same private key */
+	snprintf(pub, sizeof(pub), "%s/ec-compressed.pub", f.work);
+	snprintf(cmd, sizeof(cmd), "openssl ec -in %s -pubout -conv_form "
+		 "compressed -out %s 2>/dev/null", ec.pem, pub);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(kit_file_read(pub, 1 << 16, &b, &len, &err), 0);
+	ec2.pub = json_pack("{s:s, s:s, s:{s:s}}", "keytype", ec.keytype,
+			    "scheme", ec.scheme, "keyval", "public", (char *)b);
+	free(b);
+	assert_int_equal(tuf_keyid_of_json_for_test(ec2.pub, ec2.id), 0);
+	assert_string_not_equal(ec.id, ec2.id);
+	/* root 2: threshold 3 of the ed25519 key and the EC key twice */
+	publish_root(&f, 1, edit_add_root_keys, twice);
+	resign_root(&f, 2, twice, -1);
+	expect_refused(&f, "2 valid signatures by root keys, threshold 3");
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 0);
+	json_decref(ec.pub);
+	json_decref(ec2.pub);
+	fx_teardown(&f);
+}
+
+/*
  * The same signature twice in a snapshot (the snapshot key's, valid): the
  * specification says a key id is unique in "signatures", and python-tuf
  * refuses such metadata; so does this client, even though the threshold
@@ -3398,6 +3442,7 @@ main(void)
 		cmocka_unit_test(test_one_key_twice_client),
 		cmocka_unit_test(test_root_version_max),
 		cmocka_unit_test(test_key_types),
+		cmocka_unit_test(test_one_ecdsa_key_two_forms),
 		cmocka_unit_test(test_duplicate_signature_keyids),
 		cmocka_unit_test(test_lazy_root_daily),
 		cmocka_unit_test(test_lazy_root_expired),
