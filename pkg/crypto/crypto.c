@@ -254,6 +254,10 @@ kit_key_from_public_pem(const char *pem, enum kit_key_scheme scheme,
 {
 	size_t len = pem != NULL ? strlen(pem) : 0;
 	EVP_PKEY *pkey = NULL;
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	long derlen = 0;
 	struct kit_key *k;
 	BIO *mem;
 
@@ -262,10 +266,24 @@ kit_key_from_public_pem(const char *pem, enum kit_key_scheme scheme,
 			"than %d bytes", PUBLIC_PEM_MAX);
 		return NULL;
 	}
+	/* The first PEM block, which must be a PUBLIC KEY, as DER read by
+	 * itself: PEM_read_bio_PUBKEY's decoder also takes private keys, and
+	 * for an encrypted one asks for its passphrase on the terminal. */
 	mem = BIO_new_mem_buf(pem, (int)len);
-	if (mem != NULL)
-		pkey = PEM_read_bio_PUBKEY(mem, NULL, NULL, NULL);
+	if (mem != NULL &&
+	    PEM_read_bio(mem, &name, &header, &der, &derlen) == 1 &&
+	    strcmp(name, PEM_STRING_PUBLIC) == 0 && header[0] == '\0') {
+		p = der;
+		pkey = d2i_PUBKEY(NULL, &p, derlen);
+		if (pkey != NULL && p != der + derlen) {
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+	}
 	BIO_free(mem);
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
 	if (pkey == NULL) {
 		kit_err_ssl(err, KIT_E_SECURITY, "public key is not a PEM "
 			    "SubjectPublicKeyInfo");

@@ -68,7 +68,9 @@ enum kit_key_scheme {
 };
 /* A public key for scheme from a PEM SubjectPublicKeyInfo ("-----BEGIN
  * PUBLIC KEY-----", as securesystemslib writes "keyval.public" for ECDSA
- * and RSA keys).  KIT_E_SECURITY when it does not parse, is another type
+ * and RSA keys), the first PEM block; any other block (a private key,
+ * encrypted or not) is refused and no passphrase is ever asked for.
+ * KIT_E_SECURITY when it does not parse, is another type
  * than the scheme needs (P-256 for ECDSA; RSA of 2048 to 8192 bits), or is
  * longer than 16 KiB. */
 struct kit_key *kit_key_from_public_pem(const char *pem,

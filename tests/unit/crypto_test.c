@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -445,6 +446,66 @@ test_other_key_types(void **state)
 	sh("rm -rf %s", dir);
 }
 
+/*
+ * A metadata "public" key that is a private key PEM is refused, and one
+ * that is an encrypted private key never makes OpenSSL ask for its
+ * passphrase (on a terminal, kit-fetch would wait for it): the child has no
+ * terminal and the passphrase waits on its standard input, where OpenSSL's
+ * default prompt would read it.
+ */
+static void
+test_public_pem_only(void **state)
+{
+	static const char *const forms[] = {
+		"openssl pkey -in key.pem -out form.pem",
+		"openssl pkey -in key.pem -aes256 -passout pass:secret-pass "
+		"-out form.pem",
+		"openssl ec -in key.pem -out form.pem 2>/dev/null",
+	};
+	struct kit_error err = {0};
+	char dir[] = "/tmp/kit-crypto-XXXXXX", path[256], *pem;
+	int fds[2], status;
+	size_t i, len;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sh("cd %s && openssl genpkey -algorithm EC -pkeyopt "
+	   "ec_paramgen_curve:P-256 -out key.pem 2>/dev/null", dir);
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		sh("cd %s && %s", dir, forms[i]);
+		snprintf(path, sizeof(path), "%s/form.pem", dir);
+		pem = slurp(path, &len);
+		assert_int_equal(pipe(fds), 0);
+		assert_int_equal(write(fds[1], "secret-pass\n", 12), 12);
+		close(fds[1]);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct kit_key *k;
+
+			(void)setsid(); /* no controlling terminal */
+			if (dup2(fds[0], 0) < 0)
+				_exit(3);
+			k = kit_key_from_public_pem(pem, KIT_KEY_ECDSA_P256,
+						    &err);
+			if (k != NULL)
+				_exit(1);
+			if (read(0, path, sizeof(path)) != 12)
+				_exit(4); /* the passphrase was asked for */
+			_exit(err.code == KIT_E_SECURITY ? 0 : 2);
+		}
+		close(fds[0]);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("%s: accepted, or its passphrase asked for "
+				 "(status %d)",
+				 forms[i], status);
+		free(pem);
+	}
+	sh("rm -rf %s", dir);
+}
+
 int
 main(void)
 {
@@ -453,6 +514,7 @@ main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_sha512_and_digest_text),
 		cmocka_unit_test(test_other_key_types),
+		cmocka_unit_test(test_public_pem_only),
 		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_passphrase_sources),
 		cmocka_unit_test(test_minisign_real_tool),
