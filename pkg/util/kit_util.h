@@ -97,7 +97,8 @@ int kit_str_has_suffix(const char *s, const char *suffix);
 void kit_hex_encode(const unsigned char *in, size_t len, char *out);
 /* Decode exactly outlen bytes of lowercase/uppercase hex; -1 if malformed. */
 int kit_hex_decode(const char *hex, unsigned char *out, size_t outlen) KIT_WUR;
-/* 1 if s is valid UTF-8 without NUL or C0 controls other than \t \n. */
+/* 1 if s is valid UTF-8 without NUL or C0 controls other than \t \n, and
+ * \r only before \n (CR LF). */
 int kit_utf8_valid(const char *s, size_t len);
 /* Copy s into out (size bytes), replacing invalid UTF-8 and what a
  * terminal would obey by '?' (C0, DEL and C1 controls, bidirectional

@@ -187,6 +187,10 @@ kit_utf8_valid(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
+		/* CR only in CR LF: kit-schedule reads CR LF as LF and refuses
+		 * a lone CR, which returns a terminal's cursor */
+		if (p[i] == '\r' && (i + 1 == len || p[i + 1] != '\n'))
+			return 0;
 		if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
 			return 0;
 		if (p[i] == 0x7f)

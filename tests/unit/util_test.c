@@ -413,6 +413,9 @@ test_buf_and_utf8(void **state)
 	assert_false(kit_utf8_valid("\xc0\xaf", 2));     /* overlong */
 	assert_false(kit_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
 	assert_false(kit_utf8_valid("a\x1b[2J", 5));     /* escape */
+	assert_true(kit_utf8_valid("a\r\nb", 4));        /* CR LF */
+	assert_false(kit_utf8_valid("a\rb", 3));          /* a lone CR */
+	assert_false(kit_utf8_valid("a\r", 2));
 	kit_str_sanitize("a\x1b[2Jb\xff", out, sizeof(out));
 	assert_string_equal(out, "a?[2Jb?");
 	/* C1 (CSI U+009B, NEL U+0085), bidi overrides and isolates, U+2028 */
