@@ -422,16 +422,28 @@ fail:
 	return NULL;
 }
 
-/* The version and content digest of target name, if published. */
-static void
+/* The version and content digest of target name, if published (version
+ * 0, content NULL when not, or without a version).  A version the next
+ * one cannot follow (not an integer from 1 to INT_MAX - 1: offices take
+ * 1 to INT_MAX) is refused rather than truncated or overflowed. */
+static int
 published(const json_t *targets, const char *name, int *version,
-	  const char **content)
+	  const char **content, struct kit_error *err)
 {
 	const json_t *t = json_object_get(targets, name);
 	const json_t *custom = json_object_get(t, "custom");
+	const json_t *v = json_object_get(custom, "version");
 
-	*version = (int)json_integer_value(json_object_get(custom, "version"));
+	*version = 0;
+	*content = NULL;
+	if (t == NULL || v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) >= INT_MAX)
+		return kit_err(err, KIT_E_INVALID, "target %s in the repository has custom.version %lld, which no next version can follow (kit versions are 1 to %d); publish the campaign under a new id", name, json_is_integer(v) ? (long long)json_integer_value(v) : 0LL, INT_MAX);
+	*version = (int)json_integer_value(v);
 	*content = json_string_value(json_object_get(custom, "content"));
+	return 0;
 }
 
 static json_t *
@@ -514,7 +526,9 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", id,
 			 office ? office : "global") != 0)
 		goto out;
-	published(kit_tuf_repo_targets(r), name, &old_version, &old_content);
+	if (published(kit_tuf_repo_targets(r), name, &old_version,
+		      &old_content, err) != 0)
+		goto out;
 	/* Built once, as the next version: the content digest leaves the
 	 * version out, so it still tells whether anything changed. */
 	kit = kit_campaign_kit_new(c, office, old_version + 1, source_date(c),

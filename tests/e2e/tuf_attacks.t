@@ -365,6 +365,25 @@ cp "${n_sn_f/$Rn/$Rb}" "${n_sn_f/$Rn/$A}"
 refused "$GOOD" "the timestamp of one publication with the snapshot of another" "$A" \
 	"snapshot metadata $(basename "$n_sn_f") has SHA-256 [0-9a-f]{64} but the trusted timestamp.json says [0-9a-f]{64}; refused \(mix-and-match"
 
+# --- the publisher's own repository, re-signed with its keys ---------------------
+# A kit version the next cannot follow: INT_MAX overflowed (old + 1) and
+# 2^32 + 1 was truncated to 1; kit-publish refuses both, changing nothing.
+for v in 2147483647 4294967297; do
+	A="$T/a-pub-v$v"
+	cp -a "$R" "$A"
+	info "$A" p
+	tufedit "$p_tg_f" custom together-2016/global.tar.zst version "$v" unsign sign "$K/targets-1.pem" \
+		open "$p_sn_f" meta targets.json "$p_tg_f" unsign sign "$K/snapshot-1.pem" \
+		open "$A/metadata/timestamp.json" meta snapshot.json "$p_sn_f" unsign sign "$K/timestamp-1.pem"
+	before=$(tree_hash "$A")
+	expect_exit 1 "kit-publish publish over a global kit of version $v: refused (exit 1)" \
+		kit-publish publish "$T/camp3" --repo "$A" --keys "$K" --quiet
+	expect_msg "the message names the target and its version $v" \
+		"together-2016/global.tar.zst in the repository has custom.version $v, which no next version can follow"
+	if [ "$(tree_hash "$A")" = "$before" ]; then ok "the repository is unchanged (version $v)"
+	else not_ok "the repository is unchanged (version $v)"; fi
+done
+
 # --- root rotation ------------------------------------------------------------------
 Rr="$T/repo-rotated"
 cp -a "$R" "$Rr"
