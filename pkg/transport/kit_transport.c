@@ -28,7 +28,8 @@ struct kit_transport {
 	int https_only_redirects[KIT_TRANSPORT_MAX_MIRRORS];
 	char *proxy;
 	char *cainfo;
-	CURL *curl;
+	CURL *curl;      /* this transfer's handle, new for each one */
+	CURLSH *share;   /* connections, DNS and TLS sessions across them */
 	int tty;
 	int last_not_found;
 	uint64_t rng;
@@ -306,7 +307,13 @@ struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
 	t->o = *opts;
 	t->o.base_urls = NULL;
 	t->curl = curl_easy_init();
-	if (!t->curl) {
+	t->share = curl_share_init();
+	if (!t->curl || !t->share ||
+	    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+	    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		curl_easy_cleanup(t->curl);
+		curl_share_cleanup(t->share);
 		curl_global_cleanup();
 		free(t);
 		t = NULL;
@@ -369,6 +376,7 @@ void kit_transport_free(struct kit_transport *t)
 	free(t->cainfo);
 	if (t->curl) {
 		curl_easy_cleanup(t->curl);
+		curl_share_cleanup(t->share);
 		curl_global_cleanup();
 	}
 	free(t);
@@ -907,7 +915,20 @@ static enum outcome transfer_once(struct job *j, size_t mi, char *why,
 		goto out;
 	}
 
-	curl_easy_reset(c);
+	/* A new handle for every transfer, not curl_easy_reset(): libcurl
+	 * before 8.1.0 keeps a pointer to the previous response's last
+	 * header across a reset, and a response whose first header line
+	 * starts with a space (a folded line) is unfolded into that freed
+	 * memory (curl pull request 11103; tests/fuzz/transport_fuzz.c found
+	 * it).  Connections, DNS and TLS sessions are kept in t->share. */
+	c = curl_easy_init();
+	if (!c) {
+		kit_err(err, KIT_E_INVALID, "libcurl: cannot create a handle");
+		goto out;
+	}
+	curl_easy_cleanup(t->curl);
+	t->curl = c;
+	curl_easy_setopt(c, CURLOPT_SHARE, t->share);
 	t->errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, j->url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -743,6 +744,75 @@ static void test_503_twice_then_success(void **state)
 	kit_transport_free(t);
 }
 
+/* A server of two canned answers, one per connection, from a thread. */
+static const char *const folded_answers[2] = {
+	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Last: a header\r\n\r\n{}",
+	/* the first header line starts with a space: a fold with nothing
+	 * before it */
+	"HTTP/1.1 200 OK\r\n :\r\nContent-Length: 2\r\n\r\n{}",
+};
+
+static void *serve_folded(void *arg)
+{
+	int lfd = *(int *)arg;
+	for (int i = 0; i < 2; i++) {
+		char buf[4096];
+		int fd = accept(lfd, NULL, NULL);
+		if (fd < 0)
+			break;
+		if (read(fd, buf, sizeof buf) < 0) {
+			/* the answer goes out anyway */
+		}
+		if (send(fd, folded_answers[i], strlen(folded_answers[i]),
+			 MSG_NOSIGNAL) < 0) {
+			/* the client's error says what happened */
+		}
+		shutdown(fd, SHUT_RDWR);
+		close(fd);
+	}
+	return NULL;
+}
+
+/* libcurl before 8.1.0 kept a pointer to the last header of a transfer
+ * across curl_easy_reset(); a next response whose first header line is
+ * folded was unfolded into freed memory (ASan: heap-use-after-free).  The
+ * transport uses a new handle per transfer: both fetches succeed or fail
+ * cleanly.  (Found by tests/fuzz/transport_fuzz.c.) */
+static void test_folded_first_header(void **state)
+{
+	(void)state;
+	struct sockaddr_in a;
+	socklen_t l = sizeof a;
+	pthread_t th;
+	char u[64], dest[1024];
+	struct kit_error err = { 0 };
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &l), 0);
+	assert_int_equal(pthread_create(&th, NULL, serve_folded, &lfd), 0);
+	snprintf(u, sizeof u, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+	const char *urls[] = { u };
+	struct kit_transport_opts o;
+	test_opts(&o, urls, 1);
+	o.retries = 0;
+	struct kit_transport *t = kit_transport_new(&o, &err);
+	assert_non_null(t);
+	dest_for(dest, sizeof dest, "folded-1.json");
+	assert_int_equal(kit_transport_fetch(t, "a.json", dest, 64, NULL, 0, &err), 0);
+	dest_for(dest, sizeof dest, "folded-2.json");
+	if (kit_transport_fetch(t, "b.json", dest, 64, NULL, 0, &err) != 0)
+		assert_int_equal(err.code, KIT_E_NETWORK);
+	kit_transport_free(t);
+	pthread_join(th, NULL);
+	close(lfd);
+}
+
 static void test_500_gives_up_after_retries(void **state)
 {
 	(void)state;
@@ -1406,6 +1476,7 @@ int main(void)
 		cmocka_unit_test_setup(test_unsafe_relpath, each_setup),
 		cmocka_unit_test_setup(test_relpath_escapes, each_setup),
 		cmocka_unit_test_setup(test_file_url, each_setup),
+		cmocka_unit_test_setup(test_folded_first_header, each_setup),
 		cmocka_unit_test_setup(test_plain_path, each_setup),
 		cmocka_unit_test_setup(test_http_nginx, each_setup),
 		cmocka_unit_test_setup(test_https_nginx_ca, each_setup),
