@@ -185,7 +185,8 @@ $(foreach m,$(UNIT_MODS),$(eval $(call unit_rules,$(m))))
 # --- fuzz targets: tests/fuzz/<name>_fuzz.c, replayed over corpus/<name>/ ----
 FUZZ := $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c))
 fuzz_closure = $(shell sed -n 's/^.*kit-fuzz-links: *\([-a-z ]*[a-z]\).*/\1/p' tests/fuzz/$(1)_fuzz.c)
-# The modules a target names, each with its closure ($$+ keeps the order).
+# The modules a target names, each with its closure (linked with $+, which
+# keeps repeats, so every library comes after its users).
 fuzz_libs = $(foreach m,$(call fuzz_closure,$(2)),$(call libs_of,$(1),$(m)))
 
 define fuzz_rules
