@@ -78,15 +78,20 @@ serve(void *arg)
 		int fd = accept(listen_fd, NULL, NULL);
 		const void *p = not_found;
 		size_t len = sizeof(not_found) - 1, off = 0;
+		char *copy = NULL;
 
 		if (fd < 0)
 			continue;
 		read_request(fd);
+		/* a copy: the client may give up and the input be freed while
+		 * this answer is still being sent */
 		pthread_mutex_lock(&mu);
 		fuzz_debug("request %zu", next_slice);
 		if (next_slice < nslices) {
-			p = slices[next_slice].p;
 			len = slices[next_slice].len;
+			copy = kit_xmalloc(len + 1);
+			memcpy(copy, slices[next_slice].p, len);
+			p = copy;
 			next_slice++;
 		}
 		pthread_mutex_unlock(&mu);
@@ -100,6 +105,7 @@ serve(void *arg)
 		}
 		shutdown(fd, SHUT_RDWR);
 		close(fd);
+		free(copy);
 	}
 	return NULL;
 }
