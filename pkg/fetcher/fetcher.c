@@ -669,18 +669,72 @@ struct pick {
 	const char *content;
 };
 
+static void
+set_pick(struct pick *p, const struct kit_tuf_target *t, const char *camp,
+	 const char *off)
+{
+	const json_t *v;
+
+	p->t = *t;
+	p->campaign = camp;
+	p->office = off;
+	/* 0 marks a version that is not an int >= 1 (refused by install_one,
+	 * never truncated: 2^32 + 1 is not 1). */
+	v = json_object_get(t->custom, "version");
+	p->version = json_is_integer(v) && json_integer_value(v) >= 1 &&
+			     json_integer_value(v) <= INT_MAX
+		? (int)json_integer_value(v) : 0;
+	p->content = json_string_value(json_object_get(t->custom, "content"));
+}
+
+/*
+ * The office's own bundle of campaign p when a delegated targets role
+ * lists it (HQ delegating "<campaign>/<office>.tar.zst" to a role with
+ * the office's key): looked up by name, so only the roles whose paths
+ * cover it are read.  0 (p replaced when found), or -1 when a role on the
+ * way fails a check (KIT_E_SECURITY) or cannot be fetched.
+ */
+static int
+pick_delegated(struct kit_tuf_client *c, const char *office, struct pick *p,
+	       struct kit_error *err)
+{
+	struct kit_tuf_target t;
+	char name[256];
+	const char *camp, *off;
+	int rc;
+
+	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", p->campaign,
+			 office) != 0)
+		return -1;
+	rc = kit_tuf_client_find_target(c, name, &t, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	camp = json_string_value(json_object_get(t.custom, "campaign"));
+	off = json_string_value(json_object_get(t.custom, "office"));
+	if (camp == NULL || off == NULL || strcmp(camp, p->campaign) != 0 ||
+	    strcmp(off, office) != 0)
+		return kit_err(err, KIT_E_SECURITY, "target %s: its signed custom "
+			       "data does not name campaign %s and office %s; "
+			       "refused (ask the publisher to re-sign it)", name,
+			       p->campaign, office);
+	set_pick(p, &t, p->campaign, office);
+	return 0;
+}
+
 /* The targets meant for this office: its own bundle of each campaign,
  * else the campaign's global one (kit_campaign_pick_kits, the rule
- * kit-publish export --office copies by). */
-static size_t
+ * kit-publish export --office copies by), where the office's own bundle
+ * may also come from a delegated role (pick_delegated).  The picks go to
+ * out[0 .. *np); -1 when a delegated role fails a check. */
+static int
 pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
-	     size_t max)
+	     size_t max, size_t *np, struct kit_error *err)
 {
 	size_t i, m = 0, n = 0, count = kit_tuf_client_target_count(c);
 	struct kit_campaign_kit_ref *refs = kit_xcalloc(count + 1, sizeof(*refs));
 	struct kit_tuf_target *ts = kit_xcalloc(count + 1, sizeof(*ts));
 	int *chosen = kit_xcalloc(count + 1, sizeof(*chosen));
-	const json_t *v;
+	int rc = 0;
 
 	for (i = 0; i < count; i++) {
 		const char *camp, *off;
@@ -701,24 +755,30 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 	for (i = 0; i < m && n < max; i++) {
 		if (!chosen[i])
 			continue;
-		out[n].t = ts[i];
-		out[n].campaign = refs[i].campaign;
-		out[n].office = refs[i].office;
-		/* 0 marks a version that is not an int >= 1 (refused by
-		 * install_one, never truncated: 2^32 + 1 is not 1). */
-		v = json_object_get(ts[i].custom, "version");
-		out[n].version = json_is_integer(v) &&
-				 json_integer_value(v) >= 1 &&
-				 json_integer_value(v) <= INT_MAX
-			? (int)json_integer_value(v) : 0;
-		out[n].content = json_string_value(
-			json_object_get(ts[i].custom, "content"));
+		set_pick(&out[n], &ts[i], refs[i].campaign, refs[i].office);
+		if (office != NULL && strcmp(refs[i].office, office) != 0 &&
+		    pick_delegated(c, office, &out[n], err) != 0) {
+			rc = -1;
+			break;
+		}
 		n++;
 	}
+	*np = n;
 	free(refs);
 	free(ts);
 	free(chosen);
-	return n;
+	return rc;
+}
+
+/* Where this run updates from, for messages. */
+static const char *
+source_of(const struct run *r)
+{
+	const char *url = json_string_value(json_object_get(r->config, "url"));
+
+	if (r->o->from_dir)
+		return r->o->from_dir;
+	return url ? url : kit_transport_stats(r->t)->mirrors[0].url;
 }
 
 /* Version and content digest of the installed kit (0 / NULL: none). */
@@ -1347,11 +1407,7 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 			rc = 0;
 			goto out;
 		}
-		kit_err_prefix(err, "refused update from %s",
-			       o->from_dir ? o->from_dir
-			       : json_string_value(json_object_get(r.config, "url"))
-			       ? json_string_value(json_object_get(r.config, "url"))
-			       : kit_transport_stats(r.t)->mirrors[0].url);
+		kit_err_prefix(err, "refused update from %s", source_of(&r));
 		goto out;
 	}
 	save_validators(&r);
@@ -1363,7 +1419,11 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	/* One pick per campaign at most, so the targets bound them: every
 	 * campaign the repository offers is installed, none skipped. */
 	picks = kit_xcalloc(kit_tuf_client_target_count(c) + 1, sizeof(*picks));
-	np = pick_targets(c, office, picks, kit_tuf_client_target_count(c) + 1);
+	if (pick_targets(c, office, picks, kit_tuf_client_target_count(c) + 1,
+			 &np, err) != 0) {
+		kit_err_prefix(err, "refused update from %s", source_of(&r));
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < np; j++)
 			if (strcmp(picks[j].campaign, campaigns[i]) == 0)

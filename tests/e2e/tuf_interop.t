@@ -225,3 +225,67 @@ PY
 expect_exit 3 "kit-fetch (installed office) refuses the changed timestamp signature (exit 3)" \
 	kit-fetch update --state "$T/office"
 [ "$(tree_hash "$K/")" = "$before" ] && ok "the installed kit is untouched" || not_ok "the installed kit is untouched"
+
+# --- B, delegated: the office's bundle signed by an office role --------------
+# Their repository lists the global kit in the top-level targets and
+# delegates "*/belgium.tar.zst" to a role "office-belgium" with a key of its
+# own, which lists the Belgium bundle: kit-fetch finds it through the
+# delegation (preorder search, the role checked against the snapshot and
+# the delegation's key), an office whose paths it does not cover never
+# reads the role, and a changed role signature is refused.
+G="$T/build/together-2016/global.tar.zst"
+if ! tar --zstd -xOf "$G" manifest.json >"$T/manifest-global.json" 2>"$T/err"; then
+	not_ok "read manifest.json from the global archive" "$(head -2 "$T/err")"
+	exit 1
+fi
+custom_global=$(python3 -c 'import json,sys; m = json.load(open(sys.argv[1]))
+print(json.dumps({k: m[k] for k in ("campaign", "office", "version", "window", "content")}))' "$T/manifest-global.json")
+TD="$W/theirs-deleg"
+check "@tufjs/models writes a repository that delegates */belgium.tar.zst to an office role with its own key" \
+	tufjs make_repo.mjs --out "$TD" --delegate office-belgium --paths '*/belgium.tar.zst' \
+	--target together-2016/global.tar.zst --file "$G" --custom "$custom_global" \
+	--target together-2016/belgium.tar.zst --file "$A" --custom "$custom" --in office-belgium
+python3 - "$TD/metadata/1.targets.json" <<'PY' && ok "the top-level targets list only the global kit and the delegation" ||
+import json, sys
+s = json.load(open(sys.argv[1]))["signed"]
+sys.exit(0 if list(s["targets"]) == ["together-2016/global.tar.zst"] and
+         [r["name"] for r in s["delegations"]["roles"]] == ["office-belgium"] else 1)
+PY
+	not_ok "the top-level targets list only the global kit and the delegation"
+check "tuf-js finds the Belgium bundle through the delegation (control)" \
+	tufjs client.mjs --root "$TD/metadata/1.root.json" --url "$URL/theirs-deleg" --cache "$T/tufjs-d" \
+	--get together-2016/belgium.tar.zst "$T/d-belgium.tar.zst"
+check "kit-fetch init (Belgium office) against their delegated repository" \
+	kit-fetch init --state "$T/office-d" --root "$TD/metadata/1.root.json" --url "$URL/theirs-deleg" --office belgium
+check "kit-fetch update installs through the delegation" kit-fetch update --state "$T/office-d" --quiet
+KD="$T/office-d/kits/together-2016/current"
+[ -f "$KD/manifest.json" ] && [ "$(json_get "$KD/manifest.json" office)" = belgium ] &&
+	ok "the installed kit is the Belgium bundle the office role signs" ||
+	not_ok "the installed kit is the Belgium bundle the office role signs" \
+		"office: $(json_get "$KD/manifest.json" office 2>&1)"
+[ -f "$T/office-d/metadata/office-belgium.json" ] && ok "kit-fetch keeps the trusted office role beside the top-level roles" ||
+	not_ok "kit-fetch keeps the trusted office role beside the top-level roles" "$(ls "$T/office-d/metadata")"
+expect_exit 0 "a second update is 'up to date'" kit-fetch update --state "$T/office-d"
+expect_msg "it says so" "up to date"
+# Hungary: the role's paths do not cover hungary.tar.zst, so it is not read.
+check "kit-fetch init (Hungary office) against their delegated repository" \
+	kit-fetch init --state "$T/office-dh" --root "$TD/metadata/1.root.json" --url "$URL/theirs-deleg" --office hungary
+check "kit-fetch update installs the global kit for Hungary" kit-fetch update --state "$T/office-dh" --quiet
+[ "$(json_get "$T/office-dh/kits/together-2016/current/manifest.json" office 2>/dev/null)" = global ] &&
+	[ ! -e "$T/office-dh/metadata/office-belgium.json" ] &&
+	ok "Hungary got the global kit and never read the Belgium role" ||
+	not_ok "Hungary got the global kit and never read the Belgium role"
+# The office role with one hex digit of its signature changed (their
+# snapshot lists its hash, so that is what refuses it first; a wrong key is
+# refused by the signature check, tests/unit/tuf_test.c).
+cp -a "$TD" "$W/theirs-deleg-sig"
+flip "$W/theirs-deleg-sig/metadata/1.office-belgium.json" '"sig": *"([0-9a-f])'
+check "kit-fetch init (fresh Belgium office) against the copy with a changed role signature" \
+	kit-fetch init --state "$T/office-d2" --root "$TD/metadata/1.root.json" --url "$URL/theirs-deleg-sig" --office belgium
+expect_exit 3 "kit-fetch refuses the office role with a changed signature (exit 3)" \
+	kit-fetch update --state "$T/office-d2"
+expect_msg "the message names the role" 'delegated role "office-belgium" metadata 1.office-belgium.json has SHA-256'
+[ ! -e "$T/office-d2/kits/together-2016/current" ] && ok "nothing was installed" || not_ok "nothing was installed"
+expect_exit 1 "tuf-js refuses the same changed role (control)" \
+	tufjs client.mjs --root "$TD/metadata/1.root.json" --url "$URL/theirs-deleg-sig" --cache "$T/tufjs-d2" \
+	--get together-2016/belgium.tar.zst "$T/d2-belgium.tar.zst"
