@@ -1040,6 +1040,15 @@ check_list(struct vctx *v, const char *key, int required, const char *idkey,
 }
 
 static void
+out_of_years(struct vctx *v, const char *path, const char *what,
+	     const char *value)
+{
+	kc_diag(v->d, v->f, path, 0, E,
+		"%s \"%.40s\" is outside the years a kit may name, %d to %d; fix the date",
+		what, value, KIT_YEAR_MIN, KIT_YEAR_MAX);
+}
+
+static void
 check_campaign_json(struct vctx *v)
 {
 	static const char *const keys[] = {
@@ -1076,6 +1085,8 @@ check_campaign_json(struct vctx *v)
 					"window start \"%.40s\" must be RFC 3339 with "
 					"an offset, e.g. 2016-12-15T00:00:00+01:00",
 					s);
+			else if (!(sok = kit_time_in_years(ts)))
+				out_of_years(v, "window.start", "window start", s);
 		}
 		if (e) {
 			eok = kit_time_parse(e, &te, &eo, NULL) == 0 && eo;
@@ -1084,6 +1095,8 @@ check_campaign_json(struct vctx *v)
 					"window end \"%.40s\" must be RFC 3339 with "
 					"an offset, e.g. 2016-12-18T23:59:59+01:00",
 					e);
+			else if (!(eok = kit_time_in_years(te)))
+				out_of_years(v, "window.end", "window end", e);
 		}
 		if (sok && eok && te <= ts)
 			kc_diag(v->d, v->f, "window.end", 0, E,
@@ -1108,6 +1121,8 @@ check_campaign_json(struct vctx *v)
 			"source_date \"%.40s\" must be RFC 3339 with an offset, "
 			"e.g. 2016-12-01T00:00:00Z",
 			sd);
+	else if (sd && !kit_time_in_years(t))
+		out_of_years(v, "source_date", "source_date", sd);
 	about = need_str(v, root, "", "about", 1);
 	if (about)
 		check_file_ref(v, about, "about", NULL, "about text", 1);

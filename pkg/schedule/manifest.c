@@ -213,6 +213,10 @@ parse_post(json_t *o, size_t index, struct kit_schedule_post *p,
 		return kit_err(err, KIT_E_INVALID,
 			       "manifest %s: %s: \"at\" has no UTC offset; rebuild the kit with kit-publish",
 			       where, ctx);
+	if (!kit_time_in_years(t))
+		return kit_err(err, KIT_E_INVALID,
+			       "manifest %s: %s: \"at\" is outside the years a kit may name, %d to %d; fix the post and rebuild the kit",
+			       where, ctx, KIT_YEAR_MIN, KIT_YEAR_MAX);
 	p->at = t;
 	v = json_object_get(o, "floating");
 	p->floating = json_is_true(v);
@@ -257,6 +261,10 @@ parse_window(struct kit_schedule *k, json_t *w, const char *where,
 				       names[i]);
 			return -1;
 		}
+		if (!kit_time_in_years(*at[i]))
+			return kit_err(err, KIT_E_INVALID,
+				       "manifest %s: window %s is outside the years a kit may name, %d to %d; fix the campaign window",
+				       where, names[i], KIT_YEAR_MIN, KIT_YEAR_MAX);
 		memcpy(dst[i], json_string_value(v),
 		       json_string_length(v) + 1);
 	}
@@ -400,7 +408,9 @@ kit_schedule_new(const struct kit_schedule_info *info,
 	    !info->window_end || strlen(info->window_start) >= 64 ||
 	    strlen(info->window_end) >= 64 ||
 	    kit_time_parse(info->window_start, &k->window_start_at, &has_offset, err) ||
-	    kit_time_parse(info->window_end, &k->window_end_at, &has_offset, err)) {
+	    kit_time_parse(info->window_end, &k->window_end_at, &has_offset, err) ||
+	    !kit_time_in_years(k->window_start_at) ||
+	    !kit_time_in_years(k->window_end_at)) {
 		kit_err(err, KIT_E_INVALID, "kit %s/%s: no valid window or too many posts for a schedule",
 			k->campaign, k->office);
 		kit_schedule_free(k);

@@ -262,6 +262,13 @@ int64_t kit_time_now(void);
  * tm_out (if not NULL) the fields. */
 int kit_time_parse(const char *s, int64_t *t, int *has_offset,
 		   struct kit_error *err) KIT_WUR;
+/* The years a kit may name (its window, posts and source date): far
+ * enough for any campaign, near enough that every computation over them
+ * (zone transitions for a calendar, day-by-day scans) stays cheap. */
+#define KIT_YEAR_MIN 1970
+#define KIT_YEAR_MAX 2199
+/* 1 if the instant (or floating time) t lies in KIT_YEAR_MIN..MAX, UTC. */
+int kit_time_in_years(int64_t t);
 /* "2016-12-15T08:00:00Z" into out (>= 21 bytes). */
 void kit_time_format_utc(int64_t t, char *out, size_t size);
 /* 1 if zone names a TZif file under /usr/share/zoneinfo (IANA). */

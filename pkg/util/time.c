@@ -146,6 +146,13 @@ epoch_to_tm(int64_t t, struct tm *tm)
 	tm->tm_year = (int)(y + (tm->tm_mon <= 1) - 1900);
 }
 
+int
+kit_time_in_years(int64_t t)
+{
+	return t >= days_from_civil(KIT_YEAR_MIN, 1, 1) * 86400 &&
+	       t < days_from_civil(KIT_YEAR_MAX + 1, 1, 1) * 86400;
+}
+
 void
 kit_time_format_utc(int64_t t, char *out, size_t size)
 {

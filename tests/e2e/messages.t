@@ -163,3 +163,16 @@ before=$(tree_hash "$T/brepo")
 expect_exit 1 "kit-publish publish refuses it too" kit-publish publish "$T/bomb" --repo "$T/brepo" --keys "$T/bkeys" --quiet
 expect_msg "with the same reason" "kit global: unpacks to .* decompression bomb; its largest file is media/zeros.png"
 [ "$(tree_hash "$T/brepo")" = "$before" ] && ok "nothing was signed or published" || not_ok "nothing was signed or published" "$(find "$T/brepo" -newer "$T/bkeys")"
+
+# kit-schedule holds a kit to the same years: a post in year 4999 (ics
+# --tz once spent 9.5 s on it) is refused when the kit is read.
+cp -r "$KIT_SRC/tests/fixtures/schedule/together-2016" "$T/k4999"
+python3 - "$T/k4999/manifest.json" <<'PY'
+import json, sys
+p = sys.argv[1]; m = json.load(open(p))
+m["posts"][0]["at"] = "4999-12-15T08:00:00Z"
+json.dump(m, open(p, "w"), ensure_ascii=False, indent=2)
+PY
+expect_exit 1 "a kit with a post in year 4999 is refused" timeout 20 kit-schedule --kit "$T/k4999" --tz Europe/Budapest ics
+expect_msg "saying which years a kit may name" "^kit-schedule: manifest .*\"at\" is outside the years a kit may name, 1970 to 2199"
+expect_exit 1 "table refuses it too" timeout 20 kit-schedule --kit "$T/k4999" table
