@@ -402,31 +402,51 @@ merge_list(const struct kc_file *f, const char *key, const char *idkey,
 	   struct kc_item **items, size_t *n)
 {
 	json_t *arr = json_object_get(f->root, key), *obj;
-	size_t i, j;
+	struct kit_strpos *ids;
+	const struct kit_strpos *hit;
+	size_t i, nids = 0, before = *n;
 
 	if (!json_is_array(arr))
 		return;
+	/* The items already there (another file's) by id, sorted: each
+	 * overlay item finds the one it replaces in O(log n), not by a scan
+	 * (8,500 posts over 403 offices took minutes). */
+	ids = kit_xcalloc(before + 1, sizeof(*ids));
+	for (i = 0; i < before; i++) {
+		const char *other = kc_str((*items)[i].obj, idkey);
+
+		if (other && (*items)[i].file != f) {
+			ids[nids].s = other;
+			ids[nids++].pos = i;
+		}
+	}
+	kit_strpos_sort(ids, nids);
+	*items = kit_xrealloc(*items, (before + json_array_size(arr) + 1) *
+					      sizeof(**items));
 	json_array_foreach(arr, i, obj) {
 		const char *id = kc_str(obj, idkey);
-		struct kc_item *it = NULL;
+		struct kit_strpos *use = NULL;
+		struct kc_item *it;
 
-		/* same id (or file): the overlay's item replaces the base's */
-		for (j = 0; id && j < *n; j++) {
-			const char *other = kc_str((*items)[j].obj, idkey);
-
-			if (other && !strcmp(other, id) && (*items)[j].file != f) {
-				it = &(*items)[j];
+		/* same id (or file): the overlay's item replaces the base's
+		 * first one not replaced yet */
+		hit = id ? kit_strpos_find(ids, nids, id) : NULL;
+		for (; hit && hit < ids + nids && !strcmp(hit->s, id); hit++)
+			if (hit->pos != SIZE_MAX) {
+				use = &ids[hit - ids];
 				break;
 			}
-		}
-		if (!it) {
-			*items = kit_xrealloc(*items, (*n + 1) * sizeof(**items));
+		if (use != NULL) {
+			it = &(*items)[use->pos];
+			use->pos = SIZE_MAX; /* now the overlay's */
+		} else {
 			it = &(*items)[(*n)++];
 		}
 		it->obj = obj;
 		it->file = f;
 		(void)snprintf(it->where, sizeof(it->where), "%s[%zu]", key, i);
 	}
+	free(ids);
 }
 
 int
@@ -1011,7 +1031,9 @@ check_list(struct vctx *v, const char *key, int required, const char *idkey,
 	   const char *what, item_check fn)
 {
 	json_t *arr = need(v, v->f->root, "", key, JSON_ARRAY, required), *obj;
-	size_t i, j;
+	struct kit_strpos *ids = kit_xcalloc(json_array_size(arr) + 1, sizeof(*ids));
+	const struct kit_strpos *first;
+	size_t i, nids = 0;
 	char where[64], p[512];
 
 	json_array_foreach(arr, i, obj) {
@@ -1024,19 +1046,24 @@ check_list(struct vctx *v, const char *key, int required, const char *idkey,
 			continue;
 		}
 		fn(v, obj, where);
-		for (j = 0; id && j < i; j++) {
-			const char *other = kc_str(json_array_get(arr, j), idkey);
-
-			if (other && !strcmp(other, id)) {
-				subpath(p, sizeof(p), where, idkey);
-				kc_diag(v->d, v->f, p, 0, E,
-					"duplicate %s %s \"%.80s\" (also %s[%zu]); "
-					"give each %s its own",
-					what, idkey, id, key, j, what);
-				break;
-			}
+		if (id) {
+			ids[nids].s = id;
+			ids[nids++].pos = i;
 		}
 	}
+	/* duplicates by sorting, not by comparing every pair */
+	kit_strpos_sort(ids, nids);
+	for (i = 0; i < nids; i++) {
+		first = kit_strpos_find(ids, nids, ids[i].s);
+		if (first == &ids[i])
+			continue;
+		(void)snprintf(where, sizeof(where), "%s[%zu]", key, ids[i].pos);
+		subpath(p, sizeof(p), where, idkey);
+		kc_diag(v->d, v->f, p, 0, E,
+			"duplicate %s %s \"%.80s\" (also %s[%zu]); give each %s its own",
+			what, idkey, ids[i].s, key, first->pos, what);
+	}
+	free(ids);
 }
 
 static void
@@ -1195,8 +1222,16 @@ check_kit(const struct kit_campaign *c, const struct kc_office *o,
 	const char *kitname = o ? o->id : "global";
 	json_t *olangs = NULL;
 	int lang_served = 0;
+	struct kit_strpos *files;
+	size_t nfiles = 0;
 
 	kc_merge(c, o, &m);
+	/* the declared media by file name, for each post's references */
+	files = kit_xcalloc(m.nme + 1, sizeof(*files));
+	for (k = 0; k < m.nme; k++)
+		if ((files[nfiles].s = kc_str(m.me[k].obj, "file")) != NULL)
+			files[nfiles++].pos = k;
+	kit_strpos_sort(files, nfiles);
 	wok = s && e && kit_time_parse(s, &ts, &so, NULL) == 0 && so &&
 	      kit_time_parse(e, &te, &eo, NULL) == 0 && eo && te > ts;
 	if (o)
@@ -1229,15 +1264,8 @@ check_kit(const struct kit_campaign *c, const struct kc_office *o,
 		}
 		json_array_foreach(media, j, x) {
 			const char *ref = json_string_value(x);
-			int found = 0;
 
-			for (k = 0; ref && k < m.nme; k++) {
-				const char *f = kc_str(m.me[k].obj, "file");
-
-				if (f && !strcmp(f, ref))
-					found = 1;
-			}
-			if (ref && !found) {
+			if (ref && !kit_strpos_find(files, nfiles, ref)) {
 				char sub[600];
 
 				subpath(p, sizeof(p), it->where, "media");
@@ -1261,6 +1289,7 @@ check_kit(const struct kit_campaign *c, const struct kc_office *o,
 			"office %s has no post in any of its languages; add posts "
 			"in one of them to its overlay",
 			o->id);
+	free(files);
 	kc_merged_free(&m);
 }
 

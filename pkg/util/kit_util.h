@@ -105,6 +105,20 @@ int kit_utf8_valid(const char *s, size_t len);
  * overrides and isolates, line and paragraph separators), so untrusted
  * text can be printed on a terminal. */
 void kit_str_sanitize(const char *s, char *out, size_t size);
+/*
+ * Strings with their positions, sorted to be found in O(log n): ids and
+ * file names of a campaign's lists, where a scan per item would make
+ * validation quadratic.  The strings are borrowed.
+ */
+struct kit_strpos {
+	const char *s;
+	size_t pos;
+};
+/* Sort by string, then by position (equal strings keep their order). */
+void kit_strpos_sort(struct kit_strpos *v, size_t n);
+/* The first entry (lowest position) for s in sorted v, or NULL. */
+const struct kit_strpos *kit_strpos_find(const struct kit_strpos *v,
+					 size_t n, const char *s);
 /* 1 if a spreadsheet opening s in a CSV cell would run it as a formula:
  * it starts with = + - @ tab or CR (OWASP's CSV injection list). */
 int kit_str_is_formula(const char *s);

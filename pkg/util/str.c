@@ -433,3 +433,37 @@ kit_str_is_formula(const char *s)
 {
 	return s != NULL && s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
 }
+
+static int
+strpos_cmp(const void *a, const void *b)
+{
+	const struct kit_strpos *x = a, *y = b;
+	int c = strcmp(x->s, y->s);
+
+	if (c != 0)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+void
+kit_strpos_sort(struct kit_strpos *v, size_t n)
+{
+	if (n > 1)
+		qsort(v, n, sizeof(*v), strpos_cmp);
+}
+
+const struct kit_strpos *
+kit_strpos_find(const struct kit_strpos *v, size_t n, const char *s)
+{
+	size_t lo = 0, hi = n, mid;
+
+	/* the lower bound: the first entry not below s */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(v[mid].s, s) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && strcmp(v[lo].s, s) == 0 ? &v[lo] : NULL;
+}

@@ -185,10 +185,14 @@ kit_time_now(void)
 int
 kit_tz_valid(const char *zone)
 {
+	static char last_valid[65]; /* asked for every post: remember one */
 	char path[PATH_MAX], magic[4];
 	const char *p;
 	int fd;
 	ssize_t n;
+
+	if (zone != NULL && last_valid[0] != '\0' && strcmp(zone, last_valid) == 0)
+		return 1;
 
 	if (zone == NULL || zone[0] == '\0' || zone[0] == '/' ||
 	    strlen(zone) > 64 || strstr(zone, "..") != NULL)
@@ -204,7 +208,10 @@ kit_tz_valid(const char *zone)
 		return 0;
 	n = read(fd, magic, sizeof(magic));
 	close(fd);
-	return n == 4 && memcmp(magic, "TZif", 4) == 0;
+	if (n != 4 || memcmp(magic, "TZif", 4) != 0)
+		return 0;
+	memcpy(last_valid, zone, strlen(zone) + 1); /* at most 64 bytes */
+	return 1;
 }
 
 /* zone with ' ' as '_' and ASCII lower case, into out (size >= 65). */
@@ -279,32 +286,33 @@ kit_tz_suggest(const char *zone, char *out, size_t size)
 	return rc;
 }
 
-/* Run localtime_r for t in zone by switching TZ for the call.  Not
- * thread-safe, like the C library's zone handling itself. */
+/* Run localtime_r for t in zone by setting TZ.  Not thread-safe, like the
+ * C library's zone handling itself.  TZ stays set to the zone last used:
+ * glibc reloads the zone file whenever TZ changes, and putting the old TZ
+ * back after every call made validation read a zone file a million times
+ * for 50 offices of 2,500 posts (minutes).  Nothing in kit reads the
+ * process's own local time. */
 static int
 zone_localtime(const char *zone, int64_t t, struct tm *out, char *abbr,
 	       size_t abbr_size)
 {
-	char *old = getenv("TZ");
-	char *saved = old ? kit_strdup(old) : NULL;
+	static char current[65];
 	time_t tt = (time_t)t;
-	int rc = 0;
 
-	setenv("TZ", zone, 1);
-	tzset();
+	if (strlen(zone) >= sizeof(current))
+		return -1;
+	if (strcmp(current, zone) != 0) {
+		if (setenv("TZ", zone, 1) != 0)
+			return -1;
+		tzset();
+		memcpy(current, zone, strlen(zone) + 1);
+	}
 	if (localtime_r(&tt, out) == NULL)
-		rc = -1;
-	if (rc == 0 && abbr != NULL && abbr_size > 0 &&
+		return -1;
+	if (abbr != NULL && abbr_size > 0 &&
 	    strftime(abbr, abbr_size, "%Z", out) == 0)
 		abbr[0] = '\0';
-	if (saved) {
-		setenv("TZ", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("TZ");
-	}
-	tzset();
-	return rc;
+	return 0;
 }
 
 static int

@@ -503,6 +503,26 @@ test_closest(void **state)
 	assert_int_equal(kit_tz_suggest("Nairobi", zone, 5), 0); /* no room */
 }
 
+/* Sorted strings with positions: the first of equal strings is found. */
+static void
+test_strpos(void **state)
+{
+	struct kit_strpos v[] = {{"p3", 0}, {"p1", 1}, {"p2", 2}, {"p1", 3}, {"p0", 4}};
+	const struct kit_strpos *f;
+
+	(void)state;
+	kit_strpos_sort(v, 5);
+	assert_string_equal(v[0].s, "p0");
+	f = kit_strpos_find(v, 5, "p1");
+	assert_non_null(f);
+	assert_int_equal(f->pos, 1);
+	assert_int_equal(f[1].pos, 3);
+	assert_int_equal(kit_strpos_find(v, 5, "p3")->pos, 0);
+	assert_null(kit_strpos_find(v, 5, "p4"));
+	assert_null(kit_strpos_find(v, 5, "a"));
+	assert_null(kit_strpos_find(v, 0, "p1"));
+}
+
 /* Ids: the lower-case set, the wider one for post ids, and the length cap. */
 static void
 test_str_is_id(void **state)
@@ -538,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_str_is_id),
 		cmocka_unit_test(test_num_parse),
 		cmocka_unit_test(test_closest),
+		cmocka_unit_test(test_strpos),
 		cmocka_unit_test(test_prefix_long),
 		cmocka_unit_test(test_time_parse),
 		cmocka_unit_test(test_zones),
