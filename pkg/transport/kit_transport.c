@@ -21,10 +21,14 @@
 #define PATH_BUF 4096
 #define WHY_BUF 448
 #define MAX_RESTARTS 2
+/* reads from a file:// base (removable media) */
+#define LOCAL_BLOCK (512 * 1024)
 
 struct kit_transport {
 	struct kit_transport_opts o; /* proxy/cainfo/base_urls point below */
 	char *urls[KIT_TRANSPORT_MAX_MIRRORS];
+	/* the directory of each file:// base (decoded), NULL for http(s) */
+	char *dirs[KIT_TRANSPORT_MAX_MIRRORS];
 	int https_only_redirects[KIT_TRANSPORT_MAX_MIRRORS];
 	char *proxy;
 	char *cainfo;
@@ -165,6 +169,11 @@ static int has_scheme(const char *s, const char *scheme)
 	return strncasecmp(s, scheme, n) == 0;
 }
 
+static int hex_value(char ch)
+{
+	return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
+}
+
 static int is_hex_digit(char ch)
 {
 	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
@@ -284,6 +293,34 @@ out:
 	return ret;
 }
 
+/* The local directory a file:// base names, decoded (file:///path/ or
+ * file://localhost/path/). */
+static char *file_base_dir(const char *url, struct kit_error *err)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *path = NULL, *ret = NULL;
+	if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) !=
+		    CURLUE_OK) {
+		kit_err(err, KIT_E_INVALID,
+			"base URL %s: not a file URL naming a directory", url);
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    host[0] && strcasecmp(host, "localhost") != 0) {
+		kit_err(err, KIT_E_INVALID,
+			"base URL %s: a file URL names a local directory "
+			"(file:///path)", url);
+		goto out;
+	}
+	ret = kit_strdup(path);
+out:
+	curl_free(host);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return ret;
+}
+
 struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
 					struct kit_error *err)
 {
@@ -355,6 +392,11 @@ struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
 		t->urls[i] = normalise_base(t->curl, opts->base_urls[i], err);
 		if (!t->urls[i])
 			goto out;
+		if (has_scheme(t->urls[i], "file://")) {
+			t->dirs[i] = file_base_dir(t->urls[i], err);
+			if (!t->dirs[i])
+				goto out;
+		}
 		t->https_only_redirects[i] = has_scheme(t->urls[i], "https://");
 		t->st.mirrors[i].url = t->urls[i];
 		t->st.n_mirrors = i + 1;
@@ -370,8 +412,10 @@ void kit_transport_free(struct kit_transport *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < KIT_TRANSPORT_MAX_MIRRORS; i++)
+	for (size_t i = 0; i < KIT_TRANSPORT_MAX_MIRRORS; i++) {
 		free(t->urls[i]);
+		free(t->dirs[i]);
+	}
 	free(t->proxy);
 	free(t->cainfo);
 	if (t->curl) {
@@ -569,6 +613,24 @@ static int on_first_bytes(struct job *j)
 	return 0;
 }
 
+/* Store n body bytes: into the part and the running hash, never a byte
+ * past what the metadata allows (endless data).  -1 with j->stop set. */
+static int sink(struct job *j, const void *p, size_t n)
+{
+	if (j->offset + j->got + n > j->max_len) {
+		j->stop = STOP_TOO_LARGE;
+		return -1;
+	}
+	if (kit_fd_write_all(j->fd, p, n) != 0) {
+		j->io_errno = errno;
+		j->stop = STOP_IO;
+		return -1;
+	}
+	kit_sha256_update(j->h, p, n);
+	j->got += n;
+	return 0;
+}
+
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct job *j = ud;
@@ -580,19 +642,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 		if (on_first_bytes(j) != 0)
 			return CURL_WRITEFUNC_ERROR;
 	}
-	/* endless data: never store a byte past what the metadata allows */
-	if (j->offset + j->got + n > j->max_len) {
-		j->stop = STOP_TOO_LARGE;
-		return CURL_WRITEFUNC_ERROR;
-	}
-	if (kit_fd_write_all(j->fd, p, n) != 0) {
-		j->io_errno = errno;
-		j->stop = STOP_IO;
-		return CURL_WRITEFUNC_ERROR;
-	}
-	kit_sha256_update(j->h, p, n);
-	j->got += n;
-	return n;
+	return sink(j, p, n) == 0 ? n : CURL_WRITEFUNC_ERROR;
 }
 
 /* Open the part; with resume allowed keep and hash what is there. */
@@ -874,6 +924,172 @@ static enum outcome finish(struct job *j, char *why, struct kit_error *err)
 	return OUT_OK;
 }
 
+/* relpath with each '%' and two hex digits decoded (newly allocated). */
+static char *unescape(const char *relpath)
+{
+	size_t n = strlen(relpath), o = 0;
+	char *out = kit_xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (relpath[i] == '%' && i + 2 < n &&
+		    is_hex_digit(relpath[i + 1]) && is_hex_digit(relpath[i + 2])) {
+			out[o++] = (char)(hex_value(relpath[i + 1]) * 16 +
+					  hex_value(relpath[i + 2]));
+			i += 2;
+			continue;
+		}
+		out[o++] = relpath[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* When the write side stopped the transfer, what that means: 1 and *o
+ * set, else 0. */
+static int stop_outcome(struct job *j, char *why, struct kit_error *err,
+			enum outcome *o)
+{
+	switch (j->stop) {
+	case STOP_TOO_LARGE:
+		whyf(why, "%s from %s is larger than the %llu bytes the signed "
+		     "metadata allows (endless data)", j->relpath, j->url,
+		     (unsigned long long)j->max_len);
+		*o = OUT_BAD_BYTES;
+		return 1;
+	case STOP_IO:
+		kit_err_errno(err, KIT_E_IO, j->io_errno,
+			      "cannot write the download %s", j->part);
+		*o = OUT_LOCAL;
+		return 1;
+	case STOP_BAD_RANGE:
+		whyf(why, "%s from %s: the server answered the range request "
+		     "from byte %llu wrongly", j->relpath, j->url,
+		     (unsigned long long)j->offset);
+		*o = OUT_RESTART;
+		return 1;
+	case STOP_STATUS:
+	case STOP_NONE:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * A file:// base (a repository copy on removable media, a directory): the
+ * file is read here rather than by libcurl, so that it is opened beneath
+ * the base directory without following a link at any component (a link on
+ * a stick to a root-only file must not be read as root), and only if it is
+ * a regular file (a FIFO must not block the run for ever: O_NONBLOCK while
+ * opening, then fstat).  A link or a special file is bad bytes from this
+ * mirror: refused (KIT_E_SECURITY), its content never read, so never in a
+ * message.  Size: refused before a byte is read when larger than max_len,
+ * and never stored past it.  Time: the slow-retrieval guard of the
+ * network applies between reads (a dead device that blocks a read() of a
+ * regular file cannot be interrupted from here).
+ */
+static enum outcome local_transfer(struct job *j, char *why,
+				   struct kit_error *err)
+{
+	struct kit_transport *t = j->t;
+	const char *dir = t->dirs[j->mirror];
+	struct kit_error e = { 0 };
+	struct stat st;
+	unsigned char *buf = NULL;
+	enum outcome o = OUT_PERMANENT;
+	char *name = NULL;
+	int dfd = -1, fd = -1, en;
+	int64_t window = now_ms(), slow_ms = t->o.low_speed_time * 1000L;
+	uint64_t in_window = 0;
+
+	t->st.requests++;
+	t->st.mirrors[j->mirror].requests++;
+	/* the directory given may itself be reached through a link */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		en = errno;
+		j->not_found = en == ENOENT;
+		whyf(why, "cannot open %s: %s", dir, strerror(en));
+		goto out;
+	}
+	/* the escapes a caller kept (a role "a/b" is 1.a%2Fb.json) name
+	 * the file as libcurl would have decoded them (job_init refused
+	 * those that decode to '/', '\\', NUL, "." or "..") */
+	name = unescape(j->relpath);
+	fd = kit_file_open_read(dfd, name, &st, &e);
+	if (fd < 0) {
+		en = errno;
+		if (en == ENOENT) {
+			j->not_found = 1;
+			whyf(why, "%s is not in %s", j->relpath, dir);
+		} else {
+			whyf(why, "%s (on %s)", e.msg, dir);
+			if (en == ELOOP || en == ENOTDIR || en == EINVAL)
+				o = OUT_BAD_BYTES;
+		}
+		goto out;
+	}
+	j->started = 1;
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	if ((uint64_t)st.st_size > j->max_len) {
+		j->stop = STOP_TOO_LARGE;
+		(void)stop_outcome(j, why, err, &o);
+		goto out;
+	}
+	if (j->offset > 0) {
+		if ((uint64_t)st.st_size < j->offset ||
+		    lseek(fd, (off_t)j->offset, SEEK_SET) < 0) {
+			whyf(why, "%s in %s is shorter than the part kept; "
+			     "copying it again from the start", j->relpath, dir);
+			o = OUT_RESTART;
+			goto out;
+		}
+		j->resumed = 1;
+		t->st.resumes++;
+	}
+	buf = kit_xmalloc(LOCAL_BLOCK);
+	for (;;) {
+		ssize_t r = read(fd, buf, LOCAL_BLOCK);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			whyf(why, "cannot read %s in %s: %s", j->relpath, dir,
+			     strerror(errno));
+			o = OUT_TRANSIENT;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		t->st.bytes_received += (uint64_t)r;
+		if (sink(j, buf, (size_t)r) != 0) {
+			(void)stop_outcome(j, why, err, &o);
+			goto out;
+		}
+		(void)on_progress(j, (curl_off_t)st.st_size -
+					     (curl_off_t)j->offset, 0, 0, 0);
+		in_window += (uint64_t)r;
+		if (now_ms() - window >= slow_ms) {
+			if (in_window < (uint64_t)t->o.low_speed_limit *
+						(uint64_t)t->o.low_speed_time) {
+				whyf(why, "%s in %s: read below %ld B/s for %ld s "
+				     "(a failing device?)", j->relpath, dir,
+				     t->o.low_speed_limit, t->o.low_speed_time);
+				o = OUT_TRANSIENT;
+				goto out;
+			}
+			window = now_ms();
+			in_window = 0;
+		}
+	}
+	o = finish(j, why, err);
+out:
+	free(buf);
+	free(name);
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	return o;
+}
+
 static enum outcome transfer_once(struct job *j, size_t mi, char *why,
 				  struct kit_error *err)
 {
@@ -912,6 +1128,10 @@ static enum outcome transfer_once(struct job *j, size_t mi, char *why,
 		/* a complete part from an earlier run: check it, no request */
 		j->resumed = 1;
 		o = finish(j, why, err);
+		goto out;
+	}
+	if (!j->is_http) {
+		o = local_transfer(j, why, err);
 		goto out;
 	}
 
@@ -1007,28 +1227,8 @@ static enum outcome transfer_once(struct job *j, size_t mi, char *why,
 	if (!j->started)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &j->code);
 
-	switch (j->stop) {
-	case STOP_TOO_LARGE:
-		whyf(why, "%s from %s is larger than the %llu bytes the signed "
-		     "metadata allows (endless data)", j->relpath, j->url,
-		     (unsigned long long)j->max_len);
-		o = OUT_BAD_BYTES;
+	if (stop_outcome(j, why, err, &o))
 		goto out;
-	case STOP_IO:
-		kit_err_errno(err, KIT_E_IO, j->io_errno,
-			      "cannot write the download %s", j->part);
-		o = OUT_LOCAL;
-		goto out;
-	case STOP_BAD_RANGE:
-		whyf(why, "%s from %s: the server answered the range request "
-		     "from byte %llu wrongly", j->relpath, j->url,
-		     (unsigned long long)j->offset);
-		o = OUT_RESTART;
-		goto out;
-	case STOP_STATUS:
-	case STOP_NONE:
-		break;
-	}
 	if (j->stop == STOP_NONE && j->offset > 0 &&
 	    (rc == CURLE_BAD_DOWNLOAD_RESUME || rc == CURLE_RANGE_ERROR)) {
 		whyf(why, "%s from %s: cannot continue from byte %llu (%s)",
@@ -1203,11 +1403,6 @@ static int run_job(struct job *j, int *not_modified, struct kit_error *err)
 int kit_transport_not_found(const struct kit_transport *t)
 {
 	return t ? t->last_not_found : 0;
-}
-
-static int hex_value(char ch)
-{
-	return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
 }
 
 /*

@@ -6,6 +6,12 @@
  * A transport holds an ordered list of base URLs (the primary, then
  * mirrors).  Each fetch tries them in order and fails over per file.  A
  * base URL may be a plain directory path; it becomes a file:// URL.
+ * Files under a file:// base (removable media) are read by the transport
+ * itself, not libcurl: opened beneath the base directory without following
+ * a link at any component, and only when they are regular files (O_NONBLOCK
+ * while opening, so a FIFO cannot block the run).  A link, a FIFO, a device
+ * or a directory there is bad bytes from that mirror (KIT_E_SECURITY), and
+ * none of its content is read.
  *
  * What it guarantees:
  *  - never more than max_len bytes are accepted for a file (the length the

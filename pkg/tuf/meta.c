@@ -239,9 +239,14 @@ kit_tuf_parse(const unsigned char *buf, size_t len, const char *what,
 
 	j = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (j == NULL) {
+		char reason[sizeof(jerr.text)];
+
+		/* unverified bytes (a mirror, a stick) stay out of messages
+		 * and the log */
+		kit_json_reason(jerr.text, reason, sizeof(reason));
 		kit_err(err, KIT_E_SECURITY,
 			"%s is not valid JSON (line %d, column %d: %s); refused",
-			what, jerr.line, jerr.column, jerr.text);
+			what, jerr.line, jerr.column, reason);
 		return NULL;
 	}
 	return j;

@@ -119,6 +119,10 @@ void kit_strpos_sort(struct kit_strpos *v, size_t n);
 /* The first entry (lowest position) for s in sorted v, or NULL. */
 const struct kit_strpos *kit_strpos_find(const struct kit_strpos *v,
 					 size_t n, const char *s);
+/* Jansson's error text (json_error_t.text) for input that is not trusted,
+ * without the input's own bytes it quotes (" near '...'"), sanitised:
+ * what is wrong, never what the file holds (it may not be ours to show). */
+void kit_json_reason(const char *text, char *out, size_t size);
 /* 1 if a spreadsheet opening s in a CSV cell would run it as a formula:
  * it starts with = + - @ tab or CR (OWASP's CSV injection list). */
 int kit_str_is_formula(const char *s);

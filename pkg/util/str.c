@@ -467,3 +467,18 @@ kit_strpos_find(const struct kit_strpos *v, size_t n, const char *s)
 	}
 	return lo < n && strcmp(v[lo].s, s) == 0 ? &v[lo] : NULL;
 }
+
+void
+kit_json_reason(const char *text, char *out, size_t size)
+{
+	char cut[256];
+	const char *near = strstr(text, " near ");
+	size_t n = near ? (size_t)(near - text) : strlen(text);
+
+	/* the bytes Jansson quotes after "near" are the input's own */
+	if (n >= sizeof(cut))
+		n = sizeof(cut) - 1;
+	memcpy(cut, text, n);
+	cut[n] = '\0';
+	kit_str_sanitize(cut, out, size);
+}

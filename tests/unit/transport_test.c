@@ -587,6 +587,44 @@ static void test_plain_path(void **state)
 	kit_transport_free(t);
 }
 
+/* A copy on removable media: a link (to a file or as a directory on the
+ * way) or a FIFO is refused as bad bytes at once, never read. */
+static void test_file_url_no_links(void **state)
+{
+	(void)state;
+	char u[1024], dest[1024], p[1200], q[1200];
+	struct kit_error err = { 0 };
+	snprintf(u, sizeof u, "%s/media", G.root);
+	snprintf(p, sizeof p, "%s/media/d", G.root);
+	assert_int_equal(kit_mkdir_p(p, 0755, &err), 0);
+	snprintf(p, sizeof p, "%s/plain/f/big.bin", G.root);
+	snprintf(q, sizeof q, "%s/media/d/link.bin", G.root);
+	assert_int_equal(symlink(p, q), 0);
+	snprintf(p, sizeof p, "%s/plain/f", G.root);
+	snprintf(q, sizeof q, "%s/media/dirlink", G.root);
+	assert_int_equal(symlink(p, q), 0);
+	snprintf(q, sizeof q, "%s/media/d/fifo", G.root);
+	assert_int_equal(mkfifo(q, 0644), 0);
+	const char *urls[] = { u };
+	static const char *const rel[] = { "d/link.bin", "dirlink/big.bin",
+					   "d/fifo" };
+	static const char *const why[] = { "symbolic link", "on its way",
+					   "a FIFO" };
+	for (size_t i = 0; i < 3; i++) {
+		struct kit_transport *t = mk(urls, 1);
+		kit_err_clear(&err);
+		dest_for(dest, sizeof dest, "media.bin");
+		assert_int_equal(kit_transport_fetch(t, rel[i], dest, BIG_LEN,
+						     NULL, 0, &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		assert_non_null(strstr(err.msg, why[i]));
+		assert_false(kit_transport_not_found(t));
+		assert_int_equal(kit_transport_stats(t)->bytes_received, 0);
+		assert_false(kit_file_exists(dest));
+		kit_transport_free(t);
+	}
+}
+
 static void test_http_nginx(void **state)
 {
 	(void)state;
@@ -1478,6 +1516,7 @@ int main(void)
 		cmocka_unit_test_setup(test_file_url, each_setup),
 		cmocka_unit_test_setup(test_folded_first_header, each_setup),
 		cmocka_unit_test_setup(test_plain_path, each_setup),
+		cmocka_unit_test_setup(test_file_url_no_links, each_setup),
 		cmocka_unit_test_setup(test_http_nginx, each_setup),
 		cmocka_unit_test_setup(test_https_nginx_ca, each_setup),
 		cmocka_unit_test_setup(test_https_without_ca, each_setup),

@@ -418,6 +418,16 @@ test_buf_and_utf8(void **state)
 	assert_false(kit_utf8_valid("a\r", 2));
 	kit_str_sanitize("a\x1b[2Jb\xff", out, sizeof(out));
 	assert_string_equal(out, "a?[2Jb?");
+	/* what Jansson quotes of the input stays out */
+	{
+		char big[64];
+
+		kit_json_reason("'[' or '{' expected near 'SECRET'", big,
+				sizeof(big));
+		assert_string_equal(big, "'[' or '{' expected");
+		kit_json_reason("end of file expected", big, sizeof(big));
+		assert_string_equal(big, "end of file expected");
+	}
 	/* C1 (CSI U+009B, NEL U+0085), bidi overrides and isolates, U+2028 */
 	kit_str_sanitize("a\xc2\x9b" "2Jb\xc2\x85" "c\xe2\x80\xae" "gpj.exe\xe2\x81\xa6" "d\xe2\x81\xa9" "e\xe2\x80\xaa" "f\xe2\x80\xa8" "g", out, sizeof(out));
 	assert_string_equal(out, "a?2Jb?c?gpj.exe?d?e?f?g");
