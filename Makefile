@@ -24,21 +24,22 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 
 PKGS      := libcurl openssl libarchive libzstd jansson
 
-MODULES := util crypto tuf campaign org bundle transport schedule publisher fetcher
+MODULES := util crypto manifest tuf campaign org bundle transport schedule publisher fetcher
 # Each module's link closure, itself first, in link order (no cycles).
 closure_util      := util
 closure_crypto    := crypto util
+closure_manifest  := manifest crypto util
 closure_tuf       := tuf crypto util
-closure_campaign  := campaign schedule org crypto util
+closure_campaign  := campaign schedule org manifest crypto util
 closure_org       := org util
-closure_bundle    := bundle crypto util
+closure_bundle    := bundle manifest crypto util
 closure_transport := transport crypto util
-closure_schedule  := schedule org util
-closure_publisher := publisher tuf campaign schedule org bundle crypto util
-closure_fetcher   := fetcher tuf campaign schedule org bundle transport crypto util
-closure_kit-publish  := publisher tuf campaign schedule org bundle crypto util
-closure_kit-fetch    := fetcher tuf campaign schedule org bundle transport crypto util
-closure_kit-schedule := schedule org util
+closure_schedule  := schedule org manifest crypto util
+closure_publisher := publisher tuf campaign schedule org bundle manifest crypto util
+closure_fetcher   := fetcher tuf campaign schedule org bundle manifest transport crypto util
+closure_kit-publish  := publisher tuf campaign schedule org bundle manifest crypto util
+closure_kit-fetch    := fetcher tuf campaign schedule org bundle manifest transport crypto util
+closure_kit-schedule := schedule org manifest crypto util
 closure_kit-conformance-client := tuf transport crypto util
 
 PROGRAMS := kit-publish kit-fetch kit-schedule

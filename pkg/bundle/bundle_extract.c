@@ -45,8 +45,7 @@ kit_bundle_limits_default(void)
 
 	l.max_total = 4ULL * 1024 * 1024 * 1024;
 	l.max_ratio = 200;
-	l.max_entries = 100000;
-	l.max_manifest = 16ULL * 1024 * 1024;
+	l.max_entries = KIT_MANIFEST_FILES_MAX;
 	return l;
 }
 
@@ -666,61 +665,28 @@ out:
 	return rc;
 }
 
-/* files[] into the manifest table, with every parent directory. */
+/* files[] of the parsed manifest (its owner checked their shape, safety
+ * and uniqueness) into the table of expected members, with every parent
+ * directory. */
 static int
-load_manifest(struct ctx *c, const json_t *root, struct kit_error *err)
+load_manifest(struct ctx *c, const struct kit_manifest *m,
+	      struct kit_error *err)
 {
-	const json_t *files, *item, *schema;
 	size_t i;
 	char shown[256];
 
-	if (!json_is_object(root))
-		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: manifest.json is not a JSON object; "
-			       "refusing it", c->archive_path);
-	schema = json_object_get(root, "schema");
-	if (schema && !(json_is_integer(schema) &&
-			json_integer_value(schema) == 1))
-		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: manifest.json has an unknown "
-			       "schema; this kit-fetch reads schema 1 "
-			       "(upgrade kit-fetch)", c->archive_path);
-	files = json_object_get(root, "files");
-	if (!json_is_array(files))
-		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: manifest.json has no \"files\" "
-			       "array; refusing it", c->archive_path);
-	if (json_array_size(files) > c->lim.max_entries)
+	if (m->n_files > c->lim.max_entries)
 		return kit_err(err, KIT_E_SECURITY,
 			       "archive %s: manifest.json lists %zu files, "
 			       "more than the %llu allowed; refusing it",
-			       c->archive_path, json_array_size(files),
+			       c->archive_path, m->n_files,
 			       (unsigned long long)c->lim.max_entries);
-	json_array_foreach(files, i, item) {
-		const json_t *jp = json_object_get(item, "path");
-		const json_t *js = json_object_get(item, "size");
-		const json_t *jh = json_object_get(item, "sha256");
-		const char *path;
+	for (i = 0; i < m->n_files; i++) {
+		const char *path = m->files[i].path;
 		const char *slash;
 		struct rec *r;
 
-		if (!json_is_string(jp) || !json_is_integer(js) ||
-		    json_integer_value(js) < 0 || !json_is_string(jh) ||
-		    !kit_hex_is_digest(json_string_value(jh), KIT_SHA256_LEN))
-			return kit_err(err, KIT_E_SECURITY,
-				       "archive %s: manifest.json files[%zu] "
-				       "needs path, size >= 0 and a lowercase "
-				       "hex sha256; refusing it",
-				       c->archive_path, i);
-		path = json_string_value(jp);
 		clean_name(path, shown, sizeof(shown));
-		if (!kit_path_is_safe(path) ||
-		    strlen(path) > MAX_PATH_BYTES ||
-		    strcmp(path, "manifest.json") == 0)
-			return kit_err(err, KIT_E_SECURITY,
-				       "archive %s: manifest.json lists an "
-				       "unsafe path \"%s\"; refusing it",
-				       c->archive_path, shown);
 		r = table_find(&c->manifest, path);
 		if (r)
 			return kit_err(err, KIT_E_SECURITY,
@@ -729,8 +695,8 @@ load_manifest(struct ctx *c, const json_t *root, struct kit_error *err)
 				       "refusing it", c->archive_path, shown);
 		r = table_add(&c->manifest, path);
 		r->kind = REC_FILE;
-		r->size = (uint64_t)json_integer_value(js);
-		memcpy(r->sha, json_string_value(jh), KIT_SHA256_HEX);
+		r->size = m->files[i].size;
+		memcpy(r->sha, m->files[i].sha256, KIT_SHA256_HEX);
 		for (slash = strchr(path, '/'); slash;
 		     slash = strchr(slash + 1, '/')) {
 			char prefix[MAX_PATH_BYTES + 1];
@@ -752,19 +718,20 @@ load_manifest(struct ctx *c, const json_t *root, struct kit_error *err)
 	return 0;
 }
 
-/* The first member: manifest.json, read whole (capped), kept in staging. */
+/* The first member: manifest.json, read whole (capped), kept in staging,
+ * parsed by its owner. */
 static int
-read_manifest(struct ctx *c, struct archive_entry *e, json_t **root,
+read_manifest(struct ctx *c, struct archive_entry *e, struct kit_manifest **m,
 	      struct kit_error *err)
 {
 	const char *name = archive_entry_pathname(e);
 	char shown[256], hex[KIT_SHA256_HEX];
+	struct kit_error perr = {0};
 	struct kit_buf b;
-	json_error_t jerr;
 	int fd = -1, rc = -1;
 	uint64_t got;
 
-	kit_buf_init(&b, (size_t)c->lim.max_manifest);
+	kit_buf_init(&b, KIT_MANIFEST_MAX);
 	clean_name(name ? name : "(no name)", shown, sizeof(shown));
 	if (!name || strcmp(name, "manifest.json") != 0 ||
 	    archive_entry_filetype(e) != AE_IFREG ||
@@ -782,12 +749,12 @@ read_manifest(struct ctx *c, struct archive_entry *e, json_t **root,
 		goto out;
 	}
 	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0 ||
-	    (uint64_t)archive_entry_size(e) > c->lim.max_manifest) {
+	    (uint64_t)archive_entry_size(e) > KIT_MANIFEST_MAX) {
 		kit_err(err, KIT_E_SECURITY,
 			"archive %s: manifest.json is %lld bytes, more than "
-			"the %llu allowed; refusing it",
+			"the %u allowed; refusing it",
 			c->archive_path, (long long)archive_entry_size(e),
-			(unsigned long long)c->lim.max_manifest);
+			KIT_MANIFEST_MAX);
 		goto out;
 	}
 	if (register_member(c, "manifest.json", 0, err) != 0 ||
@@ -803,16 +770,13 @@ read_manifest(struct ctx *c, struct archive_entry *e, json_t **root,
 		goto out;
 	}
 	fd = -1;
-	*root = json_loadb((const char *)b.data, b.len,
-			   JSON_REJECT_DUPLICATES, &jerr);
-	if (!*root) {
-		kit_err(err, KIT_E_SECURITY,
-			"archive %s: manifest.json is not valid JSON at line "
-			"%d column %d: %s; refusing it",
-			c->archive_path, jerr.line, jerr.column, jerr.text);
+	*m = kit_manifest_parse(b.data, b.len, "manifest.json", &perr);
+	if (!*m) {
+		kit_err(err, KIT_E_SECURITY, "archive %s: %s; refusing it",
+			c->archive_path, perr.msg);
 		goto out;
 	}
-	if (load_manifest(c, *root, err) != 0)
+	if (load_manifest(c, *m, err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -850,13 +814,12 @@ next_header(struct ctx *c, struct archive_entry **e, int *eof,
 }
 
 int
-kit_bundle_check_expect(const json_t *manifest, void *arg,
+kit_bundle_check_expect(const struct kit_manifest *m, void *arg,
 			struct kit_error *err)
 {
 	const struct kit_bundle_expect *x = arg;
 	const char *keys[3] = {"campaign", "office", "content"};
-	const char *want[3];
-	const json_t *v;
+	const char *want[3], *have[3];
 	int i;
 
 	if (!x)
@@ -864,34 +827,25 @@ kit_bundle_check_expect(const json_t *manifest, void *arg,
 	want[0] = x->campaign;
 	want[1] = x->office;
 	want[2] = x->content;
+	have[0] = m->campaign;
+	have[1] = m->office;
+	have[2] = m->content;
 	for (i = 0; i < 3; i++) {
 		char shown[128];
 
-		if (!want[i])
+		if (!want[i] || strcmp(have[i], want[i]) == 0)
 			continue;
-		v = json_object_get(manifest, keys[i]);
-		if (!json_is_string(v) ||
-		    strcmp(json_string_value(v), want[i]) != 0) {
-			clean_name(json_is_string(v) ? json_string_value(v)
-						     : "(none)",
-				   shown, sizeof(shown));
-			return kit_err(err, KIT_E_SECURITY,
-				       "manifest.json says %s \"%s\" but the "
-				       "signed target says \"%s\"; refusing it",
-				       keys[i], shown, want[i]);
-		}
+		clean_name(have[i], shown, sizeof(shown));
+		return kit_err(err, KIT_E_SECURITY,
+			       "manifest.json says %s \"%s\" but the "
+			       "signed target says \"%s\"; refusing it",
+			       keys[i], shown, want[i]);
 	}
-	if (x->version) {
-		v = json_object_get(manifest, "version");
-		if (!json_is_integer(v) || json_integer_value(v) != x->version)
-			return kit_err(err, KIT_E_SECURITY,
-				       "manifest.json says version %lld but the "
-				       "signed target says %d; refusing it",
-				       json_is_integer(v)
-					       ? (long long)json_integer_value(v)
-					       : -1LL,
-				       x->version);
-	}
+	if (x->version && m->version != x->version)
+		return kit_err(err, KIT_E_SECURITY,
+			       "manifest.json says version %d but the "
+			       "signed target says %d; refusing it",
+			       m->version, x->version);
 	return 0;
 }
 
@@ -925,12 +879,13 @@ make_staging(const char *staging, struct kit_error *err)
 static int
 bundle_extract(const char *archive_path, const char *staging_dir,
 	       const struct kit_bundle_limits *lim, kit_bundle_check_fn check,
-	       void *check_arg, json_t **manifest_out, struct kit_error *err)
+	       void *check_arg, struct kit_manifest **manifest_out,
+	       struct kit_error *err)
 {
 	struct ctx c;
 	struct archive_entry *e;
 	struct stat st;
-	json_t *root = NULL;
+	struct kit_manifest *root = NULL;
 	int fd = -1, rc = -1, made = 0, eof;
 	size_t i;
 
@@ -1043,7 +998,7 @@ out:
 	kit_sha256_free(c.h);
 	table_free(&c.manifest);
 	table_free(&c.seen);
-	json_decref(root);
+	kit_manifest_free(root);
 	if (rc != 0 && made) {
 		struct kit_error ignore = {0};
 
@@ -1059,7 +1014,7 @@ int
 kit_bundle_extract(const char *archive_path, const char *staging_dir,
 		   const struct kit_bundle_limits *lim,
 		   kit_bundle_check_fn check, void *check_arg,
-		   json_t **manifest_out, struct kit_error *err)
+		   struct kit_manifest **manifest_out, struct kit_error *err)
 {
 	locale_t old, loc = kb_utf8_locale_enter(&old);
 	int rc = bundle_extract(archive_path, staging_dir, lim, check,

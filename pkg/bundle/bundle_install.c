@@ -27,7 +27,6 @@
 #include "kit_crypto.h"
 
 #define PATH_BYTES 4096
-#define MANIFEST_MAX (16u * 1024 * 1024)
 #define MAX_RELEASES 100000
 
 /* ----------------------------------------------------------------- helpers */
@@ -654,11 +653,8 @@ kit_bundle_verify_release(const char *kit_dir, int cur,
 {
 	char root[PATH_BYTES], mpath[PATH_BYTES], name[32], path[PATH_BYTES];
 	char hex[KIT_SHA256_HEX], detail[200];
-	unsigned char *text = NULL;
-	size_t len = 0, i;
-	json_t *m = NULL, *item;
-	const json_t *files;
-	json_error_t jerr;
+	struct kit_manifest *m = NULL;
+	size_t i;
 	struct vctx v;
 	int rc = -1;
 	struct stat st;
@@ -671,14 +667,13 @@ kit_bundle_verify_release(const char *kit_dir, int cur,
 	    kit_path_join(mpath, sizeof(mpath), root, "manifest.json", err) != 0)
 		return -1;
 	v.root = root;
-	if (kit_file_read(mpath, MANIFEST_MAX, &text, &len, err) != 0)
-		goto out;
-	m = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &jerr);
+	m = kit_manifest_load(AT_FDCWD, mpath, err);
 	if (!m) {
-		kit_err(err, KIT_E_SECURITY,
-			"%s is not valid JSON at line %d column %d: %s; "
-			"run kit-fetch update to reinstall",
-			mpath, jerr.line, jerr.column, jerr.text);
+		/* a manifest that no longer parses is a kit that changed */
+		if (err->code == KIT_E_INVALID) {
+			err->code = KIT_E_SECURITY;
+			kit_err_suffix(err, "run kit-fetch update to reinstall");
+		}
 		goto out;
 	}
 	if (check && check(m, check_arg, err) != 0) {
@@ -687,29 +682,13 @@ kit_bundle_verify_release(const char *kit_dir, int cur,
 		kit_err_prefix(err, "%s", mpath);
 		goto out;
 	}
-	files = json_object_get(m, "files");
-	if (!json_is_array(files)) {
-		kit_err(err, KIT_E_SECURITY, "%s has no \"files\" array", mpath);
-		goto out;
-	}
-	v.files = kit_xcalloc(json_array_size(files) + 1, sizeof(*v.files));
-	json_array_foreach(files, i, item) {
-		const json_t *jp = json_object_get(item, "path");
-
-		if (!json_is_string(jp) ||
-		    !kit_path_is_safe(json_string_value(jp))) {
-			kit_err(err, KIT_E_SECURITY,
-				"%s: files[%zu] has no safe path", mpath, i);
-			goto out;
-		}
-		v.files[v.n++].path = json_string_value(jp);
-	}
+	v.files = kit_xcalloc(m->n_files + 1, sizeof(*v.files));
+	for (i = 0; i < m->n_files; i++)
+		v.files[v.n++].path = m->files[i].path;
 	if (v.n)
 		qsort(v.files, v.n, sizeof(*v.files), vfile_cmp);
-	json_array_foreach(files, i, item) {
-		const char *p = json_string_value(json_object_get(item, "path"));
-		const json_t *js = json_object_get(item, "size");
-		const json_t *jh = json_object_get(item, "sha256");
+	for (i = 0; i < m->n_files; i++) {
+		const char *p = m->files[i].path;
 		uint64_t size = 0;
 		struct kit_error herr = {0};
 
@@ -733,19 +712,15 @@ kit_bundle_verify_release(const char *kit_dir, int cur,
 			kit_err_copy(err, &herr);
 			goto out;
 		}
-		if (!json_is_integer(js) ||
-		    (uint64_t)json_integer_value(js) != size) {
+		if (m->files[i].size != size) {
 			snprintf(detail, sizeof(detail),
-					   "size %llu, manifest says %lld",
-					   (unsigned long long)size,
-					   json_is_integer(js)
-						   ? (long long)json_integer_value(js)
-						   : -1LL);
+				 "size %llu, manifest says %llu",
+				 (unsigned long long)size,
+				 (unsigned long long)m->files[i].size);
 			problem(&v, KIT_BUNDLE_CHANGED, p, detail);
 			continue;
 		}
-		if (!json_is_string(jh) ||
-		    !kit_hex_equal(hex, json_string_value(jh))) {
+		if (!kit_hex_equal(hex, m->files[i].sha256)) {
 			snprintf(detail, sizeof(detail),
 					   "sha256 %s differs from the manifest",
 					   hex);
@@ -764,8 +739,7 @@ kit_bundle_verify_release(const char *kit_dir, int cur,
 	rc = 0;
 out:
 	free(v.files);
-	json_decref(m);
-	free(text);
+	kit_manifest_free(m);
 	return rc;
 }
 

@@ -353,8 +353,8 @@ check_office_limits(size_t members, size_t manifest_len,
 
 	if (members + 1 > lim.max_entries)
 		return kit_err(err, KIT_E_INVALID, "%zu members, over the %llu an office accepts; split the campaign", members + 1, (unsigned long long)lim.max_entries);
-	if (manifest_len > lim.max_manifest)
-		return kit_err(err, KIT_E_INVALID, "a %zu-byte manifest, over the %llu bytes an office accepts; split the campaign", manifest_len, (unsigned long long)lim.max_manifest);
+	if (manifest_len > KIT_MANIFEST_MAX)
+		return kit_err(err, KIT_E_INVALID, "a %zu-byte manifest, over the %u bytes an office accepts; split the campaign", manifest_len, KIT_MANIFEST_MAX);
 	if (zo == NULL)
 		return 0;
 	if (zo->in > lim.max_total)

@@ -30,8 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
+#include "kit_manifest.h"
 #include "kit_util.h"
 
 /* ---------------------------------------------------------------- writer */
@@ -74,8 +73,8 @@ struct kit_bundle_entry {
  * Written to out_path.tmp, fsync'd, renamed over out_path, parent fsync'd;
  * on failure out_path is untouched and out_path.tmp removed.
  * An archive that every office would refuse by the extractor's default
- * limits (kit_bundle_limits_default: members, manifest size, unpacked
- * bytes, expansion ratio) is not written: KIT_E_INVALID, "unpacks to N
+ * limits (kit_bundle_limits_default: members, unpacked bytes, expansion
+ * ratio) or a manifest over KIT_MANIFEST_MAX is not written: KIT_E_INVALID, "unpacks to N
  * bytes from M, over ..." naming its largest file.
  * Errors: KIT_E_INVALID (unsafe or duplicate paths, a path that is both a
  * file and a directory, bad level, over the offices' limits), KIT_E_IO
@@ -90,22 +89,23 @@ int kit_bundle_write(const char *out_path, const void *manifest,
 /* ------------------------------------------------------------- extractor */
 
 struct kit_bundle_limits {
-	uint64_t max_total;    /* decompressed bytes (tar stream and file data) */
-	uint64_t max_ratio;    /* decompressed bytes / archive file size */
-	uint64_t max_entries;  /* archive members, directories included */
-	uint64_t max_manifest; /* bytes of manifest.json */
+	uint64_t max_total;   /* decompressed bytes (tar stream and file data) */
+	uint64_t max_ratio;   /* decompressed bytes / archive file size */
+	uint64_t max_entries; /* archive members, directories included */
 };
 
-/* 4 GiB, 200, 100000, 16 MiB. */
+/* 4 GiB, 200, KIT_MANIFEST_FILES_MAX (100000).  manifest.json has its
+ * format's one cap, KIT_MANIFEST_MAX. */
 struct kit_bundle_limits kit_bundle_limits_default(void);
 
 /*
- * Called once manifest.json has been read and parsed (and its files[]
- * checked for shape), before any other entry is written.  Return 0 to go
- * on, -1 to refuse (set err; if left unset the refusal is KIT_E_SECURITY).
+ * Called once manifest.json has been read and parsed by its owner
+ * (kit_manifest_parse: every rule of the format checked), before any
+ * other entry is written.  Return 0 to go on, -1 to refuse (set err; if
+ * left unset the refusal is KIT_E_SECURITY).
  */
-typedef int (*kit_bundle_check_fn)(const json_t *manifest, void *arg,
-				   struct kit_error *err);
+typedef int (*kit_bundle_check_fn)(const struct kit_manifest *manifest,
+				   void *arg, struct kit_error *err);
 
 /*
  * What a signed TUF target's custom data says; a ready-made check for
@@ -118,7 +118,7 @@ struct kit_bundle_expect {
 	int version;
 	const char *content; /* manifest "content" digest */
 };
-int kit_bundle_check_expect(const json_t *manifest, void *arg,
+int kit_bundle_check_expect(const struct kit_manifest *manifest, void *arg,
 			    struct kit_error *err) KIT_WUR;
 
 /*
@@ -128,8 +128,8 @@ int kit_bundle_check_expect(const json_t *manifest, void *arg,
  * against signed metadata; this function still treats every byte as
  * hostile.  staging_dir must not exist (it is created, mode 0755; its
  * parent is created if missing).  The first member must be manifest.json
- * (at most lim->max_manifest bytes, Jansson, duplicate keys refused, every
- * files[] item {path, size, sha256} well formed); then check(manifest,
+ * (at most KIT_MANIFEST_MAX bytes, accepted by kit_manifest_parse, with at
+ * most lim->max_entries files); then check(manifest,
  * check_arg) runs (check may be NULL); then each member is written with
  * open(O_EXCL|O_NOFOLLOW) while it is hashed (SHA-256) and compared with
  * files[].  Refused with KIT_E_SECURITY: ".." or absolute paths, "." or
@@ -152,7 +152,7 @@ int kit_bundle_check_expect(const json_t *manifest, void *arg,
  * On success staging_dir holds manifest.json and every file (not yet
  * fsync'd: kit_bundle_install() does that in one pass) and, if
  * manifest_out is not NULL, *manifest_out is the parsed manifest (caller
- * json_decref()s it).  On failure staging_dir is removed and
+ * kit_manifest_free()s it).  On failure staging_dir is removed and
  * *manifest_out is NULL.  Memory use does not depend on file sizes (three
  * 2 MiB chunks of decompressed data, a 1 MiB read buffer and zstd's window
  * of at most 8 MiB); it grows only with the number of members.
@@ -160,7 +160,8 @@ int kit_bundle_check_expect(const json_t *manifest, void *arg,
 int kit_bundle_extract(const char *archive_path, const char *staging_dir,
 		       const struct kit_bundle_limits *lim,
 		       kit_bundle_check_fn check, void *check_arg,
-		       json_t **manifest_out, struct kit_error *err) KIT_WUR;
+		       struct kit_manifest **manifest_out,
+		       struct kit_error *err) KIT_WUR;
 
 /* ---------------------------------------------------------- installation */
 
@@ -217,9 +218,10 @@ typedef void (*kit_bundle_report_fn)(enum kit_bundle_problem what,
 /*
  * Re-hash the current release against its manifest.json; call report
  * (may be NULL) for each changed, missing or extra file; KIT_E_SECURITY
- * "N files differ" when there is any, KIT_E_IO / KIT_E_INVALID when the
- * kit or its manifest cannot be read.  The manifest itself is trusted as
- * installed: compare its "content" with signed metadata to check it.
+ * "N files differ" when there is any, and when its manifest.json no
+ * longer parses (kit_manifest_load); KIT_E_IO / KIT_E_INVALID when the kit
+ * or its manifest cannot be read.  The manifest itself is trusted as
+ * installed: compare its content digest with signed metadata to check it.
  */
 int kit_bundle_verify(const char *kit_dir, kit_bundle_report_fn report,
 		      void *arg, struct kit_error *err) KIT_WUR;

@@ -6,6 +6,8 @@
 #ifndef KIT_CAMPAIGN_INT_H
 #define KIT_CAMPAIGN_INT_H
 
+#include <jansson.h>
+
 #include "kit_campaign.h"
 
 /* Where a JSON value (and its member key) starts in the raw text. */

@@ -1,6 +1,7 @@
 /*
  * kit.c: one kit (a campaign merged with an office overlay, or the global
- * kit): the manifest, the generated index.html and the archive entries.
+ * kit): its manifest model (kit_manifest.h, written by its owner), the
+ * generated index.html and schedule/ files, and the archive entries.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +19,9 @@
 
 struct kit_campaign_kit {
 	int dirfd; /* the campaign directory; entries' sources are beneath */
-	json_t *manifest;
-	char *bytes;
+	struct kit_manifest *m;
+	char *bytes; /* manifest.json */
 	size_t len;
-	char content[KIT_SHA256_HEX];
 	char *office;
 	int64_t sde;
 	struct kit_campaign_entry *e;
@@ -82,33 +82,27 @@ entry_file(struct kit_campaign_kit *k, const struct kit_campaign *c,
 	return 0;
 }
 
-/* ---- the manifest ----------------------------------------------------------- */
+/* ---- the manifest model ------------------------------------------------------ */
 
-static json_t *
-str_or_null(const char *s)
+static char *
+sdup(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return s ? kit_strdup(s) : NULL;
 }
 
-static json_t *
-copy_strings(const json_t *arr)
+/* The string items of arr, copied; *n counts them. */
+static char **
+strings_of(const json_t *arr, size_t *n)
 {
-	json_t *out = json_array(), *x;
+	char **v = kit_xcalloc(json_array_size(arr) + 1, sizeof(*v));
+	const json_t *x;
 	size_t i;
 
+	*n = 0;
 	json_array_foreach(arr, i, x)
 		if (json_is_string(x))
-			json_array_append_new(out, json_string(json_string_value(x)));
-	return out;
-}
-
-static int
-post_cmp(const void *a, const void *b)
-{
-	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	int r = strcmp(kc_str(x, "at"), kc_str(y, "at"));
-
-	return r ? r : strcmp(kc_str(x, "id"), kc_str(y, "id"));
+			v[(*n)++] = kit_strdup(json_string_value(x));
+	return v;
 }
 
 static const char *
@@ -116,10 +110,195 @@ media_alt(const struct kc_merged *m, const char *file)
 {
 	size_t i;
 
-	for (i = 0; i < m->nme; i++)
-		if (!strcmp(kc_str(m->me[i].obj, "file"), file))
+	for (i = 0; file && i < m->nme; i++) {
+		const char *f = kc_str(m->me[i].obj, "file");
+
+		if (f && !strcmp(f, file))
 			return kc_str(m->me[i].obj, "alt");
+	}
 	return NULL;
+}
+
+/* The campaign's languages, then those of the office it adds. */
+static void
+fill_languages(struct kit_manifest *km, const struct kit_campaign *c,
+	       const struct kc_office *o)
+{
+	const json_t *x;
+	size_t i, j;
+
+	km->languages = strings_of(json_object_get(c->main.root, "languages"),
+				   &km->n_languages);
+	if (!o)
+		return;
+	json_array_foreach(json_object_get(o->f.root, "languages"), i, x) {
+		if (!json_is_string(x))
+			continue;
+		for (j = 0; j < km->n_languages; j++)
+			if (!strcmp(km->languages[j], json_string_value(x)))
+				break;
+		if (j < km->n_languages)
+			continue;
+		km->languages = kit_xrealloc(km->languages, (km->n_languages + 2) *
+							    sizeof(*km->languages));
+		km->languages[km->n_languages++] = kit_strdup(json_string_value(x));
+	}
+}
+
+static void
+fill_office(struct kit_manifest *km, const struct kc_office *o)
+{
+	const json_t *root = o->f.root, *ct = json_object_get(root, "contact");
+	const json_t *since = json_object_get(root, "presence_since");
+	struct kit_manifest_office *oi = kit_xcalloc(1, sizeof(*oi));
+
+	oi->id = sdup(kc_str(root, "id"));
+	oi->name = sdup(kc_str(root, "name"));
+	oi->country = sdup(kc_str(root, "country"));
+	oi->timezone = sdup(kc_str(root, "timezone"));
+	oi->languages = strings_of(json_object_get(root, "languages"),
+				   &oi->n_languages);
+	if (json_is_object(ct)) {
+		oi->contact = kit_xcalloc(1, sizeof(*oi->contact));
+		oi->contact->name = sdup(kc_str(ct, "name"));
+		oi->contact->role = sdup(kc_str(ct, "role"));
+		oi->contact->email = sdup(kc_str(ct, "email"));
+		oi->contact->phone = sdup(kc_str(ct, "phone"));
+	}
+	oi->presence_since = json_is_integer(since) ? (long)json_integer_value(since) : 0;
+	km->office_info = oi;
+}
+
+static int
+post_cmp(const void *a, const void *b)
+{
+	const struct kit_manifest_post *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+/* The merged posts with their instants resolved in the kit's zone, in
+ * time order. */
+static int
+fill_posts(struct kit_manifest *km, const struct kc_merged *m,
+	   struct kit_error *err)
+{
+	size_t i, j;
+
+	km->posts = kit_xcalloc(m->npo + 1, sizeof(*km->posts));
+	for (i = 0; i < m->npo; i++) {
+		const json_t *p = m->po[i].obj, *media = json_object_get(p, "media"), *x;
+		struct kit_manifest_post *kp = &km->posts[km->n_posts++];
+
+		kp->id = sdup(kc_str(p, "id"));
+		kp->platform = sdup(kc_str(p, "platform"));
+		kp->time = sdup(kc_str(p, "time"));
+		kp->text = sdup(kc_str(p, "text"));
+		kp->link = sdup(kc_str(p, "link"));
+		kp->language = sdup(kc_str(p, "language"));
+		if (kc_post_time(kp->time, m->zone, &kp->at, &kp->floating))
+			return kit_err(err, KIT_E_INVALID, "post %s: cannot resolve time %s", kp->id, kp->time);
+		kp->media = kit_xcalloc(json_array_size(media) + 1, sizeof(*kp->media));
+		json_array_foreach(media, j, x) {
+			kp->media[j].path = sdup(json_string_value(x));
+			kp->media[j].alt = sdup(media_alt(m, json_string_value(x)));
+			kp->n_media++;
+		}
+	}
+	if (km->n_posts > 1)
+		qsort(km->posts, km->n_posts, sizeof(*km->posts), post_cmp);
+	return 0;
+}
+
+/* files[]: every entry so far, by path, with its media type. */
+static void
+fill_files(struct kit_campaign_kit *k)
+{
+	struct kit_manifest *km = k->m;
+	size_t i;
+
+	for (i = 0; i < km->n_files; i++) {
+		free(km->files[i].path);
+		free(km->files[i].type);
+	}
+	free(km->files);
+	qsort(k->e, k->n, sizeof(*k->e), entry_cmp);
+	km->files = kit_xcalloc(k->n + 1, sizeof(*km->files));
+	km->n_files = k->n;
+	for (i = 0; i < k->n; i++) {
+		const char *type = kc_media_type(k->e[i].path);
+
+		km->files[i].path = kit_strdup(k->e[i].path);
+		km->files[i].size = k->e[i].len;
+		(void)snprintf(km->files[i].sha256, sizeof(km->files[i].sha256),
+			       "%s", k->e[i].sha256);
+		km->files[i].type = kit_strdup(type ? type : "application/octet-stream");
+	}
+}
+
+/* The kit's model: everything but its files. */
+static int
+fill_model(struct kit_campaign_kit *k, const struct kit_campaign *c,
+	   const struct kc_office *o, const struct kc_merged *m, int version,
+	   struct kit_error *err)
+{
+	const json_t *root = c->main.root, *win = json_object_get(root, "window"), *x;
+	struct kit_manifest *km = k->m;
+	size_t i;
+	int off;
+
+	km->campaign = kit_strdup(kit_campaign_id(c));
+	km->office = kit_strdup(k->office);
+	km->version = version;
+	km->title = sdup(kc_str(root, "title"));
+	km->window_start = sdup(kc_str(win, "start"));
+	km->window_end = sdup(kc_str(win, "end"));
+	if (!km->window_start || !km->window_end ||
+	    kit_time_parse(km->window_start, &km->window_start_at, &off, err) ||
+	    kit_time_parse(km->window_end, &km->window_end_at, &off, err))
+		return kit_err(err, KIT_E_INVALID, "the campaign has no valid window");
+	km->timezone = sdup(m->zone);
+	fill_languages(km, c, o);
+	km->hashtags = strings_of(json_object_get(root, "hashtags"), &km->n_hashtags);
+	if (o)
+		fill_office(km, o);
+	km->statements = kit_xcalloc(m->nst + 1, sizeof(*km->statements));
+	for (i = 0; i < m->nst; i++) {
+		const json_t *s = m->st[i].obj;
+		struct kit_manifest_statement *ks = &km->statements[km->n_statements++];
+
+		ks->path = sdup(kc_str(s, "file"));
+		ks->title = sdup(kc_str(s, "title"));
+		ks->speaker = sdup(kc_str(s, "speaker"));
+		ks->date = sdup(kc_str(s, "date"));
+		ks->language = sdup(kc_str(s, "language"));
+		if (entry_file(k, c, ks->path, ks->path, err))
+			return -1;
+	}
+	x = json_object_get(root, "videos");
+	km->videos = kit_xcalloc(json_array_size(x) + 1, sizeof(*km->videos));
+	for (i = 0; i < json_array_size(x); i++) {
+		const json_t *v = json_array_get(x, i);
+		struct kit_manifest_video *kv = &km->videos[km->n_videos++];
+
+		kv->title = sdup(kc_str(v, "title"));
+		kv->url = sdup(kc_str(v, "url"));
+		kv->language = sdup(kc_str(v, "language"));
+	}
+	km->source_date_epoch = k->sde;
+	km->tool = kit_strdup("kit-publish " KIT_VERSION);
+	km->sources = kit_xcalloc(2, sizeof(*km->sources));
+	km->sources[0].path = kit_strdup(c->main.rel);
+	(void)snprintf(km->sources[0].sha256, KIT_SHA256_HEX, "%s", c->main.sha256);
+	km->n_sources = 1;
+	if (o) {
+		km->sources[1].path = kit_strdup(o->f.rel);
+		(void)snprintf(km->sources[1].sha256, KIT_SHA256_HEX, "%s", o->f.sha256);
+		km->n_sources = 2;
+	}
+	return fill_posts(km, m, err);
 }
 
 /* ---- schedule/: the calendar and bulk files, generated at build time ------------ */
@@ -180,73 +359,34 @@ tool_label(enum kit_schedule_csv_format f)
  * give the same bytes and the content digest stays the content's.
  */
 static int
-schedule_files(struct kit_campaign_kit *k, const struct kit_campaign *c,
-	       const struct kc_merged *m, const char *office_name,
-	       struct generated *g, struct kit_error *err)
+schedule_files(struct kit_campaign_kit *k, struct generated *g,
+	       struct kit_error *err)
 {
 	static const enum kit_schedule_csv_format formats[] = {
 		KIT_SCHEDULE_CSV_BUFFER, KIT_SCHEDULE_CSV_HOOTSUITE,
 		KIT_SCHEDULE_CSV_PUBLER, KIT_SCHEDULE_CSV_SPROUT,
 		KIT_SCHEDULE_CSV_MEDIA,
 	};
-	const json_t *root = c->main.root, *win = json_object_get(root, "window");
-	struct kit_schedule_info info;
-	struct kit_schedule_post *posts = NULL;
-	struct kit_schedule_media *media = NULL;
+	struct kit_manifest v1 = *k->m; /* the model as version 1 */
 	struct kit_schedule *s = NULL;
 	struct kit_schedule_opts o;
 	struct kit_schedule_file *f = NULL;
 	struct kit_buf ics;
-	size_t i, j, nm = 0, nf = 0, left;
+	size_t i, j, nf = 0, left;
 	char *name;
 	int rc = -1;
 
 	kit_buf_init(&ics, KIT_SCHEDULE_OUT_MAX);
-	memset(&info, 0, sizeof(info));
-	info.campaign = kit_campaign_id(c);
-	info.office = m->office ? m->office->id : "global";
-	info.office_name = office_name;
-	info.timezone = m->zone;
-	info.title = kc_str(root, "title");
-	info.version = 1;
-	info.window_start = kc_str(win, "start");
-	info.window_end = kc_str(win, "end");
-	info.source_date = k->sde;
-	for (i = 0; i < m->npo; i++)
-		nm += json_array_size(json_object_get(m->po[i].obj, "media"));
-	media = kit_xcalloc(nm + 1, sizeof(*media));
-	posts = kit_xcalloc(m->npo + 1, sizeof(*posts));
-	for (i = 0, nm = 0; i < m->npo; i++) {
-		const json_t *p = m->po[i].obj, *x;
-		struct kit_schedule_post *sp = &posts[i];
-
-		sp->id = (char *)kc_str(p, "id");
-		sp->platform = (char *)kc_str(p, "platform");
-		sp->language = (char *)kc_str(p, "language");
-		sp->time = (char *)kc_str(p, "time");
-		sp->text = (char *)kc_str(p, "text");
-		sp->link = (char *)kc_str(p, "link");
-		if (kc_post_time(sp->time, m->zone, &sp->at, &sp->floating)) {
-			kit_err(err, KIT_E_INVALID, "post %s: cannot resolve time %s",
-				sp->id, sp->time);
-			goto out;
-		}
-		sp->media = &media[nm];
-		json_array_foreach(json_object_get(p, "media"), j, x) {
-			media[nm].path = (char *)json_string_value(x);
-			media[nm++].alt = (char *)media_alt(m, json_string_value(x));
-		}
-		sp->n_media = j;
-	}
-	s = kit_schedule_new(&info, posts, m->npo, err);
+	v1.version = 1;
+	s = kit_schedule_from_manifest(&v1, err);
 	if (!s)
 		goto out;
 	kit_schedule_opts_init(&o);
 	o.now = 0; /* not the build's clock: every post is "ahead" */
-	o.tz = m->zone;
+	o.tz = k->m->timezone;
 	if (kit_schedule_ics(s, &o, &ics, err))
 		goto out;
-	name = kit_aprintf("%s-%s.ics", info.campaign, info.office);
+	name = kit_aprintf("%s-%s.ics", k->m->campaign, k->m->office);
 	generated_add(k, g, name, ics.data, ics.len,
 		      kit_strdup("Calendar of every post (iCalendar, .ics)"));
 	free(name);
@@ -262,6 +402,7 @@ schedule_files(struct kit_campaign_kit *k, const struct kit_campaign *c,
 			if (formats[i] == KIT_SCHEDULE_CSV_MEDIA) {
 				label = kit_strdup("Media list: post, file and alt text of every medium (CSV)");
 			} else {
+				const struct kit_manifest_platform *pf;
 				char id[40], part[24] = "";
 				const char *dash;
 
@@ -271,8 +412,9 @@ schedule_files(struct kit_campaign_kit *k, const struct kit_campaign *c,
 				if (dash)
 					(void)snprintf(part, sizeof(part), ", part %.*s",
 						       (int)strcspn(dash + 1, "."), dash + 1);
+				pf = kit_manifest_platform(id);
 				label = kit_aprintf("%s CSV for %s%s%s", tool_label(formats[i]),
-						    kc_page_platform_name(id), part,
+						    pf ? pf->name : id, part,
 						    f[j].left_out ? " (some posts left out: kit-schedule csv says why)" : "");
 			}
 			generated_add(k, g, f[j].name, f[j].data, f[j].len, label);
@@ -287,413 +429,114 @@ out:
 	kit_schedule_files_free(f, nf);
 	kit_buf_free(&ics);
 	kit_schedule_free(s);
-	free(posts);
-	free(media);
 	return rc;
 }
 
-/* ---- index.html: the page's view of this kit ----------------------------------- */
+/* ---- index.html ------------------------------------------------------------------- */
 
-static uint64_t
-entry_size(const struct kit_campaign_kit *k, const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < k->n; i++)
-		if (!strcmp(k->e[i].path, path))
-			return k->e[i].len;
-	return 0;
-}
-
-static void
-page_media(const struct kit_campaign_kit *k, const struct kc_merged *m,
-	   const char *file, struct kc_page_media *pm)
-{
-	pm->path = file;
-	pm->alt = media_alt(m, file);
-	pm->type = kc_media_type(file);
-	pm->size = entry_size(k, file);
-}
-
-static int
-page_post_cmp(const void *a, const void *b)
-{
-	const struct kc_page_post *x = a, *y = b;
-
-	if (x->at != y->at)
-		return x->at < y->at ? -1 : 1;
-	return strcmp(x->id, y->id);
-}
-
-static const char **
-page_strings(const json_t *arr, size_t *n)
-{
-	const char **v = kit_xcalloc(json_array_size(arr) + 1, sizeof(*v));
-	const json_t *x;
-	size_t i;
-
-	*n = 0;
-	json_array_foreach(arr, i, x)
-		if (json_is_string(x))
-			v[(*n)++] = json_string_value(x);
-	return v;
-}
-
-/* Fill the page's view from the merged kit (statements and about read
- * from the campaign directory, media sizes from the entries hashed so
- * far) and render it into html. */
+/* Render the page from the model (its files so far give the media's
+ * sizes and types) with the statements and about text read from the
+ * campaign directory. */
 static int
 render_page(const struct kit_campaign_kit *k, const struct kit_campaign *c,
-	    const struct kc_merged *m, const json_t *man,
-	    const struct generated *g, struct kit_buf *html,
-	    struct kit_error *err)
+	    const struct kc_merged *m, const struct generated *g,
+	    struct kit_buf *html, struct kit_error *err)
 {
-	const json_t *root = c->main.root, *win = json_object_get(root, "window");
-	const json_t *oi = json_object_get(man, "office_info");
+	const char *about_rel = kc_str(c->main.root, "about");
+	const struct kit_manifest *km = k->m;
 	struct kc_page pg;
-	struct kc_page_office office;
-	struct kc_page_post *posts = NULL;
-	struct kc_page_media *media = NULL, *pmedia = NULL;
-	struct kc_page_statement *st = NULL;
-	struct kc_page_video *vids = NULL;
-	const char **langs = NULL, **tags = NULL;
-	unsigned char **texts = NULL;
-	unsigned char *about = NULL;
-	size_t i, j, nm = 0, len;
-	int fl, rc = -1;
+	struct kc_page_medium *media = NULL;
+	char **texts = NULL;
+	unsigned char *about = NULL, *text;
+	size_t i, len;
+	int rc = -1;
 
 	memset(&pg, 0, sizeof(pg));
-	pg.campaign = kit_campaign_id(c);
-	pg.title = kc_str(root, "title");
-	pg.zone = m->zone;
-	if (kit_time_parse(kc_str(win, "start"), &pg.window_start, &fl, err) ||
-	    kit_time_parse(kc_str(win, "end"), &pg.window_end, &fl, err))
-		goto out;
-	pg.languages = langs = page_strings(json_object_get(man, "languages"),
-					    &pg.n_languages);
-	pg.hashtags = tags = page_strings(json_object_get(root, "hashtags"),
-					  &pg.n_hashtags);
-	if (json_is_object(oi)) {
-		const json_t *ct = json_object_get(oi, "contact");
-		const json_t *ps = json_object_get(oi, "presence_since");
-
-		memset(&office, 0, sizeof(office));
-		office.name = kc_str(oi, "name");
-		office.country = kc_str(oi, "country");
-		office.zone = kc_str(oi, "timezone");
-		office.contact_name = kc_str(ct, "name");
-		office.contact_role = kc_str(ct, "role");
-		office.contact_email = kc_str(ct, "email");
-		office.contact_phone = kc_str(ct, "phone");
-		office.presence_since = json_is_integer(ps) ?
-			(long)json_integer_value(ps) : 0;
-		pg.office = &office;
-	}
-	if (kc_str(root, "about")) {
-		if (kc_read(c, kc_str(root, "about"), KIT_CAMPAIGN_TEXT_MAX,
-			    &about, &len, err) != 0)
+	pg.m = km;
+	if (about_rel) {
+		if (kc_read(c, about_rel, KIT_CAMPAIGN_TEXT_MAX, &about, &len, err) != 0)
 			goto out;
 		pg.about = (const char *)about;
 	}
-	st = kit_xcalloc(m->nst + 1, sizeof(*st));
-	texts = kit_xcalloc(m->nst + 1, sizeof(*texts));
-	for (i = 0; i < m->nst; i++) {
-		const json_t *s = m->st[i].obj;
-
-		if (kc_read(c, kc_str(s, "file"), KIT_CAMPAIGN_TEXT_MAX,
-			    &texts[i], &len, err) != 0)
+	texts = kit_xcalloc(km->n_statements + 1, sizeof(*texts));
+	for (i = 0; i < km->n_statements; i++) {
+		if (kc_read(c, km->statements[i].path, KIT_CAMPAIGN_TEXT_MAX,
+			    &text, &len, err) != 0)
 			goto out;
-		st[i].title = kc_str(s, "title");
-		st[i].speaker = kc_str(s, "speaker");
-		st[i].date = kc_str(s, "date");
-		st[i].language = kc_str(s, "language");
-		st[i].markdown = (const char *)texts[i];
+		texts[i] = (char *)text;
 	}
-	pg.statements = st;
-	pg.n_statements = m->nst;
-	vids = kit_xcalloc(json_array_size(json_object_get(root, "videos")) + 1,
-			   sizeof(*vids));
-	{
-		const json_t *x;
-
-		json_array_foreach(json_object_get(root, "videos"), i, x) {
-			vids[i].title = kc_str(x, "title");
-			vids[i].url = kc_str(x, "url");
-			vids[i].language = kc_str(x, "language");
-		}
-		pg.n_videos = i;
-	}
-	pg.videos = vids;
+	pg.statements = (const char *const *)texts;
 	media = kit_xcalloc(m->nme + 1, sizeof(*media));
-	for (i = 0; i < m->nme; i++)
-		page_media(k, m, kc_str(m->me[i].obj, "file"), &media[i]);
+	for (i = 0; i < m->nme; i++) {
+		media[i].path = kc_str(m->me[i].obj, "file");
+		media[i].alt = kc_str(m->me[i].obj, "alt");
+	}
 	pg.media = media;
 	pg.n_media = m->nme;
-	for (i = 0; i < m->npo; i++)
-		nm += json_array_size(json_object_get(m->po[i].obj, "media"));
-	pmedia = kit_xcalloc(nm + 1, sizeof(*pmedia));
-	posts = kit_xcalloc(m->npo + 1, sizeof(*posts));
-	for (i = 0, nm = 0; i < m->npo; i++) {
-		const json_t *p = m->po[i].obj, *x;
-		struct kc_page_post *pp = &posts[i];
-		int floating;
-
-		pp->id = kc_str(p, "id");
-		pp->platform = kc_str(p, "platform");
-		pp->language = kc_str(p, "language");
-		pp->text = kc_str(p, "text");
-		pp->link = kc_str(p, "link");
-		if (kc_post_time(kc_str(p, "time"), m->zone, &pp->at, &floating)) {
-			kit_err(err, KIT_E_INVALID, "post %s: cannot resolve time %s",
-				pp->id, kc_str(p, "time"));
-			goto out;
-		}
-		pp->count = kc_post_length(pp->platform, pp->text, pp->link,
-					   &pp->limit);
-		pp->media = &pmedia[nm];
-		json_array_foreach(json_object_get(p, "media"), j, x)
-			page_media(k, m, json_string_value(x), &pmedia[nm++]);
-		pp->n_media = j;
-	}
-	if (m->npo > 1)
-		qsort(posts, m->npo, sizeof(*posts), page_post_cmp);
-	pg.posts = posts;
-	pg.n_posts = m->npo;
 	pg.downloads = g->d;
 	pg.n_downloads = g->n;
 	rc = kc_page_render(&pg, html, err);
 out:
-	for (i = 0; texts && i < m->nst; i++)
+	for (i = 0; texts && i < km->n_statements; i++)
 		free(texts[i]);
 	free(texts);
 	free(about);
-	free(st);
-	free(vids);
 	free(media);
-	free(pmedia);
-	free(posts);
-	free(langs);
-	free(tags);
 	return rc;
 }
 
+/* The kit: its model, every entry, index.html. */
 static int
 build(struct kit_campaign_kit *k, const struct kit_campaign *c,
       const struct kc_office *o, int version, struct kit_error *err)
 {
-	const json_t *root = c->main.root, *win = json_object_get(root, "window");
-	json_t *man = NULL, *arr, *x, *files, *sources, *langs, *inputs;
-	json_t **posts = NULL;
 	struct kc_merged m;
 	struct generated gen = {NULL, NULL, 0};
 	struct kit_buf html;
 	char hex[KIT_SHA256_HEX];
-	size_t i, j;
+	size_t i;
 	int rc = -1;
 
 	kit_buf_init(&html, HTML_MAX);
 	kc_merge(c, o, &m);
-	man = json_object();
-	json_object_set_new(man, "schema", json_integer(1));
-	json_object_set_new(man, "campaign", json_string(kit_campaign_id(c)));
-	json_object_set_new(man, "office", json_string(o ? o->id : "global"));
-	json_object_set_new(man, "version", json_integer(version));
-	json_object_set_new(man, "title", json_string(kc_str(root, "title")));
-	arr = json_object();
-	json_object_set_new(arr, "start", json_string(kc_str(win, "start")));
-	json_object_set_new(arr, "end", json_string(kc_str(win, "end")));
-	json_object_set_new(man, "window", arr);
-	json_object_set_new(man, "timezone", json_string(m.zone));
-	/* languages: the campaign's, then the office's it adds */
-	langs = copy_strings(json_object_get(root, "languages"));
-	if (o) {
-		json_array_foreach(json_object_get(o->f.root, "languages"), i, x) {
-			int seen = 0;
-
-			for (j = 0; j < json_array_size(langs); j++)
-				if (json_equal(json_array_get(langs, j), x))
-					seen = 1;
-			if (!seen)
-				json_array_append_new(langs, json_deep_copy(x));
-		}
-	}
-	json_object_set_new(man, "languages", langs);
-	json_object_set_new(man, "hashtags",
-			    copy_strings(json_object_get(root, "hashtags")));
-	if (o) {
-		static const char *const keys[] = {"id", "name", "country",
-						   "timezone", NULL};
-		const json_t *ct = json_object_get(o->f.root, "contact");
-
-		arr = json_object();
-		for (i = 0; keys[i]; i++)
-			json_object_set_new(arr, keys[i],
-					    json_string(kc_str(o->f.root, keys[i])));
-		json_object_set_new(arr, "languages",
-				    copy_strings(json_object_get(o->f.root, "languages")));
-		if (json_is_object(ct)) {
-			json_t *cc = json_object();
-
-			json_object_set_new(cc, "name", str_or_null(kc_str(ct, "name")));
-			json_object_set_new(cc, "role", str_or_null(kc_str(ct, "role")));
-			json_object_set_new(cc, "email", str_or_null(kc_str(ct, "email")));
-			json_object_set_new(cc, "phone", str_or_null(kc_str(ct, "phone")));
-			json_object_set_new(arr, "contact", cc);
-		} else {
-			json_object_set_new(arr, "contact", json_null());
-		}
-		x = json_object_get(o->f.root, "presence_since");
-		json_object_set_new(arr, "presence_since",
-				    json_is_integer(x) ? json_integer(json_integer_value(x))
-						       : json_null());
-		json_object_set_new(man, "office_info", arr);
-	} else {
-		json_object_set_new(man, "office_info", json_null());
-	}
-
-	/* statements and their files */
-	arr = json_array();
-	for (i = 0; i < m.nst; i++) {
-		const json_t *s = m.st[i].obj;
-		json_t *e = json_object();
-
-		json_object_set_new(e, "path", json_string(kc_str(s, "file")));
-		json_object_set_new(e, "title", json_string(kc_str(s, "title")));
-		json_object_set_new(e, "speaker", json_string(kc_str(s, "speaker")));
-		json_object_set_new(e, "date", json_string(kc_str(s, "date")));
-		json_object_set_new(e, "language", json_string(kc_str(s, "language")));
-		json_array_append_new(arr, e);
-		if (entry_file(k, c, kc_str(s, "file"), kc_str(s, "file"), err))
-			goto out;
-	}
-	json_object_set_new(man, "statements", arr);
-	arr = json_array();
-	json_array_foreach(json_object_get(root, "videos"), i, x) {
-		json_t *e = json_object();
-
-		json_object_set_new(e, "title", json_string(kc_str(x, "title")));
-		json_object_set_new(e, "url", json_string(kc_str(x, "url")));
-		json_object_set_new(e, "language", json_string(kc_str(x, "language")));
-		json_array_append_new(arr, e);
-	}
-	json_object_set_new(man, "videos", arr);
-
-	/* posts with their resolved instants, in time order */
-	posts = kit_xcalloc(m.npo ? m.npo : 1, sizeof(*posts));
-	for (i = 0; i < m.npo; i++) {
-		const json_t *p = m.po[i].obj;
-		json_t *e = json_object(), *media = json_array(), *r;
-		int64_t at = 0;
-		int floating = 0;
-		char when[32];
-
-		if (kc_post_time(kc_str(p, "time"), m.zone, &at, &floating)) {
-			json_decref(e);
-			json_decref(media);
-			kit_err(err, KIT_E_INVALID, "post %s: cannot resolve time %s",
-				kc_str(p, "id"), kc_str(p, "time"));
-			goto out;
-		}
-		kit_time_format_utc(at, when, sizeof(when));
-		json_object_set_new(e, "id", json_string(kc_str(p, "id")));
-		json_object_set_new(e, "platform", json_string(kc_str(p, "platform")));
-		json_object_set_new(e, "time", json_string(kc_str(p, "time")));
-		json_object_set_new(e, "at", json_string(when));
-		json_object_set_new(e, "floating", json_boolean(floating));
-		json_object_set_new(e, "text", json_string(kc_str(p, "text")));
-		json_object_set_new(e, "link", str_or_null(kc_str(p, "link")));
-		json_array_foreach(json_object_get(p, "media"), j, r) {
-			json_t *me = json_object();
-
-			json_object_set_new(me, "path", json_string(json_string_value(r)));
-			json_object_set_new(me, "alt",
-					    json_string(media_alt(&m, json_string_value(r))));
-			json_array_append_new(media, me);
-		}
-		json_object_set_new(e, "media", media);
-		json_object_set_new(e, "language", json_string(kc_str(p, "language")));
-		posts[i] = e;
-	}
-	if (m.npo > 1)
-		qsort(posts, m.npo, sizeof(*posts), post_cmp);
-	arr = json_array();
-	for (i = 0; i < m.npo; i++) {
-		json_array_append_new(arr, posts[i]);
-		posts[i] = NULL;
-	}
-	json_object_set_new(man, "posts", arr);
-
+	if (fill_model(k, c, o, &m, version, err))
+		goto out;
 	/* media files (all declared), about.md */
 	for (i = 0; i < m.nme; i++)
 		if (entry_file(k, c, kc_str(m.me[i].obj, "file"),
 			       kc_str(m.me[i].obj, "file"), err))
 			goto out;
-	if (entry_file(k, c, kc_str(root, "about"), "about.md", err))
+	if (entry_file(k, c, kc_str(c->main.root, "about"), "about.md", err) ||
+	    schedule_files(k, &gen, err))
 		goto out;
-	if (schedule_files(k, c, &m, o ? kc_str(o->f.root, "name") : "", &gen,
-			   err))
-		goto out;
-	if (render_page(k, c, &m, man, &gen, &html, err)) {
+	fill_files(k);
+	if (render_page(k, c, &m, &gen, &html, err)) {
 		/* the page inlines every statement: say so, not just that a
 		 * buffer is full */
 		kit_err_prefix(err, "index.html of %s/%s would exceed %u MiB "
 				    "(it inlines every statement); shorten "
 				    "the statements or split the campaign",
-			       kit_campaign_id(c), o ? o->id : "global",
-			       HTML_MAX >> 20);
+			       kit_campaign_id(c), k->office, HTML_MAX >> 20);
 		goto out;
 	}
 	kit_sha256_hex(html.data, html.len, hex);
 	entry_add(k, "index.html", NULL, html.data, html.len, hex);
 	html.data = NULL;
-	kit_buf_free(&html);
-
-	qsort(k->e, k->n, sizeof(*k->e), entry_cmp);
-	files = json_array();
-	for (i = 0; i < k->n; i++) {
-		json_t *e = json_object();
-
-		json_object_set_new(e, "path", json_string(k->e[i].path));
-		json_object_set_new(e, "size", json_integer((json_int_t)k->e[i].len));
-		json_object_set_new(e, "sha256", json_string(k->e[i].sha256));
-		json_object_set_new(e, "type", json_string(kc_media_type(k->e[i].path)
-								   ? kc_media_type(k->e[i].path)
-								   : "application/octet-stream"));
-		json_array_append_new(files, e);
-	}
-	json_object_set_new(man, "files", files);
-
-	inputs = json_object();
-	json_object_set_new(inputs, "source_date_epoch", json_integer(k->sde));
-	json_object_set_new(inputs, "tool", json_string("kit-publish " KIT_VERSION));
-	sources = json_array();
-	arr = json_object();
-	json_object_set_new(arr, "path", json_string(c->main.rel));
-	json_object_set_new(arr, "sha256", json_string(c->main.sha256));
-	json_array_append_new(sources, arr);
-	if (o) {
-		arr = json_object();
-		json_object_set_new(arr, "path", json_string(o->f.rel));
-		json_object_set_new(arr, "sha256", json_string(o->f.sha256));
-		json_array_append_new(sources, arr);
-	}
-	json_object_set_new(inputs, "sources", sources);
-	json_object_set_new(man, "inputs", inputs);
-
-	if (kit_campaign_manifest_content(man, k->content, err) != 0)
+	fill_files(k);
+	if (kit_manifest_content(k->m, k->m->content, err) != 0)
 		goto out;
-	json_object_set_new(man, "content", json_string(k->content));
-	k->manifest = man;
-	man = NULL;
+	/* the writer holds the model to every rule an office's reader
+	 * holds manifest.json to: a kit every office would refuse is not
+	 * built */
+	if (kit_manifest_write(k->m, &k->bytes, &k->len, err) != 0) {
+		kit_err_prefix(err, "manifest.json would be refused by every office");
+		kit_err_suffix(err, "fix the campaign");
+		goto out;
+	}
 	rc = 0;
 out:
-	if (posts)
-		for (i = 0; i < m.npo; i++)
-			json_decref(posts[i]);
-	free(posts);
 	kit_buf_free(&html);
 	generated_free(&gen);
-	json_decref(man);
 	kc_merged_free(&m);
 	return rc;
 }
@@ -706,8 +549,7 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 	struct kit_campaign_kit *k = NULL, *ret = NULL;
 	struct kit_campaign_diags d;
 	const struct kc_office *o = NULL;
-	char *dump = NULL, line[700];
-	char hex[KIT_SHA256_HEX];
+	char line[700], hex[KIT_SHA256_HEX];
 	size_t i;
 
 	kit_campaign_diags_init(&d);
@@ -738,6 +580,7 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 		goto out;
 	}
 	k = kit_xcalloc(1, sizeof(*k));
+	k->m = kit_manifest_new();
 	k->dirfd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 0);
 	if (k->dirfd < 0) {
 		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", c->dir);
@@ -750,16 +593,6 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 		kit_err_prefix(err, "kit %s/%s", kit_campaign_id(c), k->office);
 		goto out;
 	}
-	dump = json_dumps(k->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
-	if (!dump) {
-		kit_err(err, KIT_E_INVALID, "cannot serialise the manifest");
-		goto out;
-	}
-	k->len = strlen(dump);
-	k->bytes = kit_xrealloc(dump, k->len + 2);
-	dump = NULL;
-	k->bytes[k->len++] = '\n';
-	k->bytes[k->len] = '\0';
 	/* manifest.json goes first, ahead of the sorted others; its data is
 	 * k->bytes itself (freed once, in kit_campaign_kit_free) */
 	kit_sha256_hex(k->bytes, k->len, hex);
@@ -774,7 +607,6 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 	ret = k;
 	k = NULL;
 out:
-	free(dump);
 	kit_campaign_kit_free(k);
 	kit_campaign_diags_free(&d);
 	return ret;
@@ -795,7 +627,7 @@ kit_campaign_kit_free(struct kit_campaign_kit *k)
 		free((char *)k->e[i].sha256);
 	}
 	free(k->e);
-	json_decref(k->manifest);
+	kit_manifest_free(k->m);
 	free(k->bytes);
 	free(k->office);
 	if (k->dirfd >= 0)
@@ -809,10 +641,10 @@ kit_campaign_kit_dirfd(const struct kit_campaign_kit *k)
 	return k->dirfd;
 }
 
-json_t *
+const struct kit_manifest *
 kit_campaign_kit_manifest(const struct kit_campaign_kit *k)
 {
-	return k->manifest;
+	return k->m;
 }
 
 const char *
@@ -855,34 +687,10 @@ kit_campaign_pick_kits(const struct kit_campaign_kit_ref *kits, size_t n,
 	}
 }
 
-int
-kit_campaign_manifest_content(const json_t *manifest, char *hex,
-			      struct kit_error *err)
-{
-	json_t *top = json_object(), *v;
-	const char *key;
-	char *compact;
-
-	/* everything but the version and the digest itself, sorted and
-	 * compact; a shallow copy: the values are shared, not copied */
-	json_object_foreach((json_t *)manifest, key, v)
-		if (strcmp(key, "version") != 0 && strcmp(key, "content") != 0)
-			json_object_set(top, key, v);
-	compact = json_is_object(manifest)
-			  ? json_dumps(top, JSON_COMPACT | JSON_SORT_KEYS)
-			  : NULL;
-	json_decref(top);
-	if (compact == NULL)
-		return kit_err(err, KIT_E_INVALID, "cannot serialise the manifest");
-	kit_sha256_hex(compact, strlen(compact), hex);
-	free(compact);
-	return 0;
-}
-
 const char *
 kit_campaign_kit_content(const struct kit_campaign_kit *k)
 {
-	return k->content;
+	return k->m->content;
 }
 
 const char *

@@ -1,7 +1,8 @@
 /*
  * kit_campaign.h: campaign sources (campaigns/<id>/), their validation,
- * office overlays, and the kit model (bundle manifest, index.html, the
- * list of archive entries).
+ * office overlays, and each kit: its manifest model (filled here, written
+ * by pkg/manifest, the format's owner), index.html, the list of archive
+ * entries.
  *
  * Source layout (all paths relative to the campaign directory, '/'
  * separated, checked with kit_path_is_safe()):
@@ -50,8 +51,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
+#include "kit_manifest.h"
 #include "kit_util.h"
 
 /* Hard caps: JSON sources, Markdown files, media files, diagnostics kept. */
@@ -172,15 +172,16 @@ struct kit_campaign_entry {
 struct kit_campaign_kit;
 
 /*
- * Build the kit of office_id (NULL for the global kit): the merged model,
- * the manifest (SHARED-FORMATS: schema 1, files with size/sha256/type,
- * "content" = SHA-256 of the manifest without "version" and "content",
- * keys sorted, compact), index.html.  source_date_epoch < 0 means the
+ * Build the kit of office_id (NULL for the global kit): the merged
+ * campaign as a manifest model (kit_manifest.h: files with size, sha256
+ * and media type, the content digest), its manifest.json bytes,
+ * index.html and the schedule/ files.  source_date_epoch < 0 means the
  * campaign's source_date.  The campaign must have validated without error
- * (else KIT_E_INVALID).  Every source file is hashed now; the bundle
- * writer should check the hash again as it copies (files may change).
- * The result is owned by the caller (kit_campaign_kit_free) and does not
- * point into c.
+ * (else KIT_E_INVALID), and the model must pass kit_manifest_check (else
+ * KIT_E_INVALID: every office would refuse the kit).  Every source file
+ * is hashed now; the bundle writer should check the hash again as it
+ * copies (files may change).  The result is owned by the caller
+ * (kit_campaign_kit_free) and does not point into c.
  */
 struct kit_campaign_kit *kit_campaign_kit_new(const struct kit_campaign *c,
 					      const char *office_id,
@@ -188,9 +189,10 @@ struct kit_campaign_kit *kit_campaign_kit_new(const struct kit_campaign *c,
 					      int64_t source_date_epoch,
 					      struct kit_error *err) KIT_WUR;
 void kit_campaign_kit_free(struct kit_campaign_kit *k);
-/* The manifest, owned by k (json_incref to keep it). */
-json_t *kit_campaign_kit_manifest(const struct kit_campaign_kit *k);
-/* manifest.json bytes: JSON_INDENT(2)|JSON_SORT_KEYS and "\n"; owned by k. */
+/* The manifest model, owned by k. */
+const struct kit_manifest *
+kit_campaign_kit_manifest(const struct kit_campaign_kit *k);
+/* manifest.json bytes (kit_manifest_write); owned by k. */
 const char *kit_campaign_kit_manifest_bytes(const struct kit_campaign_kit *k,
 					    size_t *len);
 /*
@@ -208,14 +210,7 @@ struct kit_campaign_kit_ref {
 };
 void kit_campaign_pick_kits(const struct kit_campaign_kit_ref *kits,
 			    size_t n, const char *office, int *chosen);
-/* The "content" digest of a manifest (built, or parsed back from a kit's
- * manifest.json) into hex[KIT_SHA256_HEX]: SHA-256 of its compact,
- * key-sorted JSON without "version" and "content", so a manifest read
- * from disk can be checked against the digest a signed target carries.
- * KIT_E_INVALID when it is not an object. */
-int kit_campaign_manifest_content(const json_t *manifest, char *hex,
-				  struct kit_error *err) KIT_WUR;
-/* The "content" digest (hex), owned by k. */
+/* The content digest (hex), owned by k. */
 const char *kit_campaign_kit_content(const struct kit_campaign_kit *k);
 /* "global" or the office id. */
 const char *kit_campaign_kit_office(const struct kit_campaign_kit *k);

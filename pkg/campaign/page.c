@@ -1,5 +1,5 @@
 /*
- * page.c: the kit page (index.html) from the view in page.h.
+ * page.c: the kit page (index.html) from the kit's model (page.h).
  *
  * One HTML document, readable from a phone (320 px) to a desktop
  * (1440 px) without a framework: posts as cards, with one-click copy of
@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "campaign_int.h"
 #include "kit_crypto.h"
 #include "page.h"
 
@@ -229,36 +230,13 @@ kc_page_lang_rtl(const char *lang)
 	return 0;
 }
 
-/* A platform's display name and the short text of its icon. */
-static const struct {
-	const char *id, *name, *icon;
-} platform_names[] = {
-	{"x", "X", "X"},
-	{"facebook", "Facebook", "f"},
-	{"instagram", "Instagram", "IG"},
-	{"linkedin", "LinkedIn", "in"},
-	{"mastodon", "Mastodon", "M"},
-	{"threads", "Threads", "@"},
-	{"bluesky", "Bluesky", "B"},
-};
-
-static size_t
-platform_index(const char *id)
+/* A platform's display name, or the id itself (the one table). */
+static const char *
+platform_name(const char *id)
 {
-	size_t i;
+	const struct kit_manifest_platform *pf = kit_manifest_platform(id);
 
-	for (i = 0; i < sizeof(platform_names) / sizeof(platform_names[0]); i++)
-		if (!strcmp(platform_names[i].id, id))
-			return i;
-	return (size_t)-1;
-}
-
-const char *
-kc_page_platform_name(const char *id)
-{
-	size_t i = platform_index(id);
-
-	return i == (size_t)-1 ? id : platform_names[i].name;
+	return pf ? pf->name : id;
 }
 
 /* ---- times ------------------------------------------------------------------- */
@@ -500,32 +478,35 @@ base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* One medium: a thumbnail (image), a player (video, audio) or nothing
- * (documents), its alt text with a copy button, and a download link.
- * id makes the alt text's element id unique on the page. */
+/* One medium (path and alt text): a thumbnail (image), a player (video,
+ * audio) or nothing (documents), its alt text with a copy button, and a
+ * download link.  id makes the alt text's element id unique on the page. */
 static int
-medium(struct kit_buf *b, const struct kc_page_media *m, const char *id,
-       const char *alt_lang, struct kit_error *err)
+medium(struct kit_buf *b, const struct kc_page *pg, const char *path,
+       const char *alt, const char *id, struct kit_error *err)
 {
-	const char *type = m->type ? m->type : "";
+	const struct kit_manifest *km = pg->m;
+	const struct kit_manifest_file *f = kit_manifest_file(km, path);
+	const char *type = f ? f->type : "";
+	const char *alt_lang = km->n_languages ? km->languages[0] : "en";
 	char size[32];
 
 	OUT("<li><figure>");
 	if (!strncmp(type, "image/", 6)) {
 		OUT("<img src=\"");
-		ESC(m->path);
+		ESC(path);
 		OUT("\" alt=\"");
-		ESC(m->alt);
+		ESC(alt);
 		OUT("\">");
 	} else if (!strncmp(type, "video/", 6)) {
 		OUT("<video controls preload=\"metadata\" src=\"");
-		ESC(m->path);
+		ESC(path);
 		OUT("\" aria-describedby=\"");
 		ESC(id);
 		OUT("\"></video>");
 	} else if (!strncmp(type, "audio/", 6)) {
 		OUT("<audio controls preload=\"metadata\" src=\"");
-		ESC(m->path);
+		ESC(path);
 		OUT("\" aria-describedby=\"");
 		ESC(id);
 		OUT("\"></audio>");
@@ -536,15 +517,15 @@ medium(struct kit_buf *b, const struct kc_page_media *m, const char *id,
 	if (lang_attrs(b, alt_lang, err))
 		return -1;
 	OUT(">");
-	ESC(m->alt);
+	ESC(alt);
 	OUT("</span></figcaption></figure>\n<div class=\"actions\">"
 	    "<button type=\"button\" data-copy=\"");
 	ESC(id);
 	OUT("\">Copy alt text</button> <a href=\"");
-	ESC(m->path);
+	ESC(path);
 	OUT("\" download>Download ");
-	ESC(base_name(m->path));
-	(void)size_text(m->size, size, sizeof(size));
+	ESC(base_name(path));
+	(void)size_text(f ? f->size : 0, size, sizeof(size));
 	PRINTF(" (%s)</a></div></li>\n", size);
 	return 0;
 }
@@ -589,11 +570,13 @@ hashtags(struct kit_buf *b, const char *text, const char *lang,
 
 static int
 post_card(struct kit_buf *b, const struct kc_page *pg,
-	  const struct kc_page_post *p, const struct local *l,
+	  const struct kit_manifest_post *p, const struct local *l,
 	  struct kit_error *err)
 {
+	const struct kit_manifest_platform *pf = kit_manifest_platform(p->platform);
 	char day[40], when[64], date[64], id[160], utc[32];
-	size_t i, pi = platform_index(p->platform);
+	long count, limit = 0;
+	size_t i;
 
 	fmt_iso_day(l, day, sizeof(day));
 	fmt_clock(l, when, sizeof(when));
@@ -610,9 +593,9 @@ post_card(struct kit_buf *b, const struct kc_page *pg,
 	OUT("\">\n<h4><span class=\"icon i-");
 	ESC(p->platform);
 	OUT("\" aria-hidden=\"true\">");
-	ESC(pi == (size_t)-1 ? "?" : platform_names[pi].icon);
+	ESC(pf ? pf->icon : "?");
 	OUT("</span><span>");
-	ESC(kc_page_platform_name(p->platform));
+	ESC(platform_name(p->platform));
 	PRINTF(", <time datetime=\"%s\">%s</time></span></h4>\n", utc, when);
 	OUT("<p class=\"mark\" hidden></p>\n<p class=\"meta\">");
 	ESC(date);
@@ -640,9 +623,10 @@ post_card(struct kit_buf *b, const struct kc_page *pg,
 	}
 	if (hashtags(b, p->text, p->language, err))
 		return -1;
+	count = kc_post_length(p->platform, p->text, p->link, &limit);
 	PRINTF("<p class=\"count%s\">%ld of %ld characters as %s counts them",
-	       p->count > p->limit ? " over" : "", p->count, p->limit,
-	       kc_page_platform_name(p->platform));
+	       count > limit ? " over" : "", count, limit,
+	       platform_name(p->platform));
 	OUT(p->link ? " (text and link)</p>\n" : "</p>\n");
 	OUT("<div class=\"actions\"><button type=\"button\" data-copy=\"");
 	ESC(id);
@@ -652,8 +636,7 @@ post_card(struct kit_buf *b, const struct kc_page *pg,
 		for (i = 0; i < p->n_media; i++) {
 			if (kit_snprintf(err, id, sizeof(id), "alt-%s-%zu", p->id,
 					 i + 1) ||
-			    medium(b, &p->media[i], id,
-				   pg->n_languages ? pg->languages[0] : "en",
+			    medium(b, pg, p->media[i].path, p->media[i].alt, id,
 				   err))
 				return -1;
 		}
@@ -670,23 +653,25 @@ filter_select(struct kit_buf *b, const struct kc_page *pg, const char *id,
 	      const char *label, const char *all, int what,
 	      struct kit_error *err)
 {
+	const struct kit_manifest_post *posts = pg->m->posts;
 	size_t i, j;
 
 	PRINTF("<label for=\"%s\">%s<select id=\"%s\"><option value=\"\">%s"
 	       "</option>", id, label, id, all);
-	for (i = 0; i < pg->n_posts; i++) {
-		const char *v = what ? pg->posts[i].language : pg->posts[i].platform;
+
+	for (i = 0; i < pg->m->n_posts; i++) {
+		const char *v = what ? posts[i].language : posts[i].platform;
 
 		for (j = 0; j < i; j++)
-			if (!strcmp(v, what ? pg->posts[j].language
-					    : pg->posts[j].platform))
+			if (!strcmp(v, what ? posts[j].language
+					    : posts[j].platform))
 				break;
 		if (j < i)
 			continue;
 		OUT("<option value=\"");
 		ESC(v);
 		OUT("\">");
-		ESC(what ? lang_name(v) : kc_page_platform_name(v));
+		ESC(what ? lang_name(v) : platform_name(v));
 		OUT("</option>");
 	}
 	OUT("</select></label>\n");
@@ -697,21 +682,22 @@ static int
 posts_section(struct kit_buf *b, const struct kc_page *pg,
 	      struct kit_error *err)
 {
+	const struct kit_manifest *m = pg->m;
 	struct local l;
 	char day[40], prev[40] = "", label[64];
 	size_t i;
 
 	OUT("<section aria-labelledby=\"h-posts\">\n<h2 id=\"h-posts\">Posts</h2>\n");
 	OUT("<p>Times are in ");
-	ESC(pg->zone);
+	ESC(m->timezone);
 	OUT(". Copy a post's text as it goes out; counts are the validator's, "
 	    "as each platform counts.</p>\n");
 	OUT("<p id=\"changes\" class=\"mark\" hidden></p>\n");
 	OUT("<div class=\"filters\" role=\"group\" aria-label=\"Filter the posts\">\n");
 	OUT("<label for=\"f-day\">Day<select id=\"f-day\"><option value=\"\">"
 	    "All days</option>");
-	for (i = 0; i < pg->n_posts; i++) {
-		if (to_local(pg->zone, pg->posts[i].at, &l, err))
+	for (i = 0; i < m->n_posts; i++) {
+		if (to_local(m->timezone, m->posts[i].at, &l, err))
 			return -1;
 		fmt_iso_day(&l, day, sizeof(day));
 		if (!strcmp(day, prev))
@@ -727,10 +713,10 @@ posts_section(struct kit_buf *b, const struct kc_page *pg,
 	OUT("<label class=\"check\" id=\"f-changed-wrap\" for=\"f-changed\" hidden>"
 	    "<input type=\"checkbox\" id=\"f-changed\"><span> Only new or changed"
 	    "</span></label>\n</div>\n");
-	PRINTF("<p id=\"shown\" aria-live=\"polite\">%zu posts</p>\n", pg->n_posts);
+	PRINTF("<p id=\"shown\" aria-live=\"polite\">%zu posts</p>\n", m->n_posts);
 	prev[0] = '\0';
-	for (i = 0; i < pg->n_posts; i++) {
-		if (to_local(pg->zone, pg->posts[i].at, &l, err))
+	for (i = 0; i < m->n_posts; i++) {
+		if (to_local(m->timezone, m->posts[i].at, &l, err))
 			return -1;
 		fmt_iso_day(&l, day, sizeof(day));
 		if (strcmp(day, prev)) {
@@ -741,12 +727,12 @@ posts_section(struct kit_buf *b, const struct kc_page *pg,
 			PRINTF("<section class=\"day\" data-day=\"%s\">\n<h3>%s</h3>\n"
 			       "<div class=\"cards\">\n", day, label);
 		}
-		if (post_card(b, pg, &pg->posts[i], &l, err))
+		if (post_card(b, pg, &m->posts[i], &l, err))
 			return -1;
 	}
 	if (prev[0])
 		OUT("</div>\n</section>\n");
-	if (!pg->n_posts)
+	if (!m->n_posts)
 		OUT("<p>This kit has no posts.</p>\n");
 	OUT("</section>\n");
 	return 0;
@@ -756,13 +742,15 @@ static int
 campaign_section(struct kit_buf *b, const struct kc_page *pg,
 		 struct kit_error *err)
 {
-	const struct kc_page_office *o = pg->office;
+	const struct kit_manifest *m = pg->m;
+	const struct kit_manifest_office *o = m->office_info;
+	const struct kit_manifest_contact *ct = o ? o->contact : NULL;
 	struct local s, e;
 	char a[64], c[64], d[64], f[64], year[24];
 	size_t i;
 
-	if (to_local(pg->zone, pg->window_start, &s, err) ||
-	    to_local(pg->zone, pg->window_end, &e, err))
+	if (to_local(m->timezone, m->window_start_at, &s, err) ||
+	    to_local(m->timezone, m->window_end_at, &e, err))
 		return -1;
 	fmt_day(&s, a, sizeof(a));
 	fmt_clock(&s, c, sizeof(c));
@@ -772,22 +760,22 @@ campaign_section(struct kit_buf *b, const struct kc_page *pg,
 	    "<h2 id=\"h-campaign\">Campaign</h2>\n<dl class=\"facts\">\n");
 	PRINTF("<dt>From</dt><dd>%s, %s</dd>\n<dt>Until</dt><dd>%s, %s</dd>\n",
 	       a, c, d, f);
-	if (fact(b, "Time zone", pg->zone, err))
+	if (fact(b, "Time zone", m->timezone, err))
 		return -1;
 	OUT("<dt>Languages</dt><dd>");
-	for (i = 0; i < pg->n_languages; i++) {
+	for (i = 0; i < m->n_languages; i++) {
 		OUT(i ? ", <span" : "<span");
-		if (lang_attrs(b, pg->languages[i], err))
+		if (lang_attrs(b, m->languages[i], err))
 			return -1;
 		OUT(">");
-		ESC(lang_name(pg->languages[i]));
+		ESC(lang_name(m->languages[i]));
 		OUT("</span>");
 	}
 	OUT("</dd>\n<dt>Hashtags</dt><dd>");
-	for (i = 0; i < pg->n_hashtags; i++) {
+	for (i = 0; i < m->n_hashtags; i++) {
 		if (i)
 			OUT(" ");
-		ESC(pg->hashtags[i]);
+		ESC(m->hashtags[i]);
 	}
 	OUT("</dd>\n</dl>\n</section>\n");
 	if (!o)
@@ -795,24 +783,24 @@ campaign_section(struct kit_buf *b, const struct kc_page *pg,
 	OUT("<section aria-labelledby=\"h-office\">\n"
 	    "<h2 id=\"h-office\">Office</h2>\n<dl class=\"facts\">\n");
 	if (fact(b, "Office", o->name, err) || fact(b, "Country", o->country, err) ||
-	    fact(b, "Time zone", o->zone, err))
+	    fact(b, "Time zone", o->timezone, err))
 		return -1;
 	if (o->presence_since > 0) {
 		(void)snprintf(year, sizeof(year), "%ld", o->presence_since);
 		if (fact(b, "Present since", year, err))
 			return -1;
 	}
-	if (fact(b, "Contact", o->contact_name, err) ||
-	    fact(b, "Role", o->contact_role, err))
+	if (fact(b, "Contact", ct ? ct->name : NULL, err) ||
+	    fact(b, "Role", ct ? ct->role : NULL, err))
 		return -1;
-	if (o->contact_email) {
+	if (ct && ct->email) {
 		OUT("<dt>E-mail</dt><dd><a href=\"mailto:");
-		ESC(o->contact_email);
+		ESC(ct->email);
 		OUT("\">");
-		ESC(o->contact_email);
+		ESC(ct->email);
 		OUT("</a></dd>\n");
 	}
-	if (fact(b, "Phone", o->contact_phone, err))
+	if (fact(b, "Phone", ct ? ct->phone : NULL, err))
 		return -1;
 	OUT("</dl>\n</section>\n");
 	return 0;
@@ -831,8 +819,7 @@ media_section(struct kit_buf *b, const struct kc_page *pg,
 	    "<ul class=\"media\">\n");
 	for (i = 0; i < pg->n_media; i++) {
 		(void)snprintf(id, sizeof(id), "media-alt-%zu", i + 1);
-		if (medium(b, &pg->media[i], id,
-			   pg->n_languages ? pg->languages[0] : "en", err))
+		if (medium(b, pg, pg->media[i].path, pg->media[i].alt, id, err))
 			return -1;
 	}
 	OUT("</ul>\n</section>\n");
@@ -860,13 +847,13 @@ statements_section(struct kit_buf *b, const struct kc_page *pg,
 	char date[64];
 	size_t i, tl;
 
-	if (!pg->n_statements)
+	if (!pg->m->n_statements)
 		return 0;
 	OUT("<section aria-labelledby=\"h-statements\">\n"
 	    "<h2 id=\"h-statements\">Statements</h2>\n");
-	for (i = 0; i < pg->n_statements; i++) {
-		const struct kc_page_statement *s = &pg->statements[i];
-		const char *body = s->markdown ? s->markdown : "";
+	for (i = 0; i < pg->m->n_statements; i++) {
+		const struct kit_manifest_statement *s = &pg->m->statements[i];
+		const char *body = pg->statements[i] ? pg->statements[i] : "";
 
 		fmt_date(s->date, date, sizeof(date));
 		OUT("<article class=\"statement\"");
@@ -903,20 +890,20 @@ videos_section(struct kit_buf *b, const struct kc_page *pg,
 {
 	size_t i;
 
-	if (!pg->n_videos)
+	if (!pg->m->n_videos)
 		return 0;
 	OUT("<section aria-labelledby=\"h-videos\">\n"
 	    "<h2 id=\"h-videos\">Videos to share</h2>\n<ul>\n");
-	for (i = 0; i < pg->n_videos; i++) {
+	for (i = 0; i < pg->m->n_videos; i++) {
 		OUT("<li><a href=\"");
-		ESC(pg->videos[i].url);
+		ESC(pg->m->videos[i].url);
 		OUT("\"");
-		if (lang_attrs(b, pg->videos[i].language, err))
+		if (lang_attrs(b, pg->m->videos[i].language, err))
 			return -1;
 		OUT(">");
-		ESC(pg->videos[i].title);
+		ESC(pg->m->videos[i].title);
 		OUT("</a> (");
-		ESC(lang_name(pg->videos[i].language));
+		ESC(lang_name(pg->m->videos[i].language));
 		OUT(")</li>\n");
 	}
 	OUT("</ul>\n</section>\n");
@@ -968,15 +955,15 @@ kc_page_render(const struct kc_page *pg, struct kit_buf *b,
 	       "default-src 'none'; img-src 'self'; media-src 'self'; "
 	       "style-src %s; script-src %s; form-action 'none'\">\n", css, js);
 	OUT("<title>");
-	ESC(pg->title);
+	ESC(pg->m->title);
 	OUT("</title>\n<style>");
 	OUT(CSS);
 	OUT("</style>\n</head>\n<body>\n<header class=\"top\">\n<h1>");
-	ESC(pg->title);
+	ESC(pg->m->title);
 	OUT("</h1>\n<p>Social media kit for ");
-	ESC(pg->office ? pg->office->name : "all offices (global)");
+	ESC(pg->m->office_info ? pg->m->office_info->name : "all offices (global)");
 	OUT(" · campaign <code>");
-	ESC(pg->campaign);
+	ESC(pg->m->campaign);
 	OUT("</code></p>\n</header>\n<main>\n");
 	if (campaign_section(b, pg, err) || posts_section(b, pg, err) ||
 	    media_section(b, pg, err) || statements_section(b, pg, err) ||
@@ -985,7 +972,7 @@ kc_page_render(const struct kc_page *pg, struct kit_buf *b,
 	if (pg->about) {
 		OUT("<section aria-labelledby=\"h-about\">\n"
 		    "<h2 id=\"h-about\">About</h2>\n<div");
-		if (lang_attrs(b, pg->n_languages ? pg->languages[0] : "en", err) ||
+		if (lang_attrs(b, pg->m->n_languages ? pg->m->languages[0] : "en", err) ||
 		    kit_buf_append(b, ">\n", 2, err) ||
 		    md_render(b, pg->about, 2, err))
 			return -1;

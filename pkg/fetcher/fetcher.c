@@ -16,13 +16,13 @@
 #include "kit_campaign.h"
 #include "kit_crypto.h"
 #include "kit_fetcher.h"
+#include "kit_manifest.h"
 #include "kit_org.h"
 #include "kit_transport.h"
 #include "kit_tuf.h"
 
 #define CONFIG_MAX (64 * 1024)
 #define STATUS_MAX (1024 * 1024)
-#define MANIFEST_MAX (16 * 1024 * 1024)
 #define VERIFIED_MAX (4 * 1024 * 1024)
 
 void
@@ -534,7 +534,7 @@ load_json(const char *path, size_t max, struct kit_error *err)
  * read beneath the state directory sfd (dir) without following any link
  * but `current` itself, whose target must be releases/<n>.  NULL (err
  * set) when there is none or it cannot be read. */
-static json_t *
+static struct kit_manifest *
 current_manifest(int sfd, const char *dir, const char *campaign,
 		 struct kit_error *err)
 {
@@ -551,7 +551,7 @@ current_manifest(int sfd, const char *dir, const char *campaign,
 	if (kit_snprintf(err, rel, sizeof(rel),
 			 "kits/%s/releases/%d/manifest.json", campaign, v))
 		return NULL;
-	return load_json_at(sfd, rel, MANIFEST_MAX, err);
+	return kit_manifest_load(sfd, rel, err);
 }
 
 static int
@@ -787,19 +787,17 @@ installed(const struct run *r, const char *campaign, char *content,
 	  size_t size, char *office, size_t osize)
 {
 	struct kit_error ignore = {0};
-	json_t *m;
+	struct kit_manifest *m;
 	int v;
 
 	content[0] = office[0] = '\0';
 	m = current_manifest(r->state_fd, r->o->state_dir, campaign, &ignore);
 	if (m == NULL)
 		return 0;
-	v = (int)json_integer_value(json_object_get(m, "version"));
-	snprintf(content, size, "%s",
-		 str_or(json_string_value(json_object_get(m, "content")), ""));
-	snprintf(office, osize, "%s",
-		 str_or(json_string_value(json_object_get(m, "office")), ""));
-	json_decref(m);
+	v = m->version;
+	snprintf(content, size, "%s", m->content);
+	snprintf(office, osize, "%s", m->office);
+	kit_manifest_free(m);
 	return v;
 }
 
@@ -855,7 +853,8 @@ save_verified(const struct kit_fetcher_opts *o, json_t *kits)
  * signed target says and hashes to the signed content digest, so that a
  * manifest rewritten together with the files it lists is refused. */
 static int
-check_signed(const json_t *manifest, void *arg, struct kit_error *err)
+check_signed(const struct kit_manifest *manifest, void *arg,
+	     struct kit_error *err)
 {
 	const struct kit_bundle_expect *x = arg;
 	char hex[KIT_SHA256_HEX];
@@ -863,7 +862,7 @@ check_signed(const json_t *manifest, void *arg, struct kit_error *err)
 	if (x->content == NULL)
 		return kit_err(err, KIT_E_SECURITY, "the signed target carries no content digest to check it against");
 	if (kit_bundle_check_expect(manifest, arg, err) != 0 ||
-	    kit_campaign_manifest_content(manifest, hex, err) != 0)
+	    kit_manifest_content(manifest, hex, err) != 0)
 		return -1;
 	if (!kit_hex_equal(hex, x->content))
 		return kit_err(err, KIT_E_SECURITY, "manifest.json hashes to %s, not to the signed content digest %.64s", hex, x->content);
@@ -962,7 +961,7 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	const char *slash = strrchr(p->t.name, '/');
 	struct kit_bundle_limits lim = kit_bundle_limits_default();
 	struct kit_bundle_expect expect;
-	json_t *manifest = NULL;
+	struct kit_manifest *manifest = NULL;
 	struct kit_error why = {0};
 	struct stat st;
 	int cur, repair = 0, rc = -1;
@@ -1108,7 +1107,7 @@ out:
 		}
 		kit_err_prefix(err, "%s", p->campaign);
 	}
-	json_decref(manifest);
+	kit_manifest_free(manifest);
 	return rc;
 }
 
@@ -1499,7 +1498,8 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 		   struct kit_error *err)
 {
 	struct kit_error ignore = {0};
-	json_t *status, *kits, *m, *cfg;
+	struct kit_manifest *m;
+	json_t *status, *kits, *cfg;
 	DIR *d;
 	struct dirent *de;
 	char *text;
@@ -1539,14 +1539,13 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 		if (m == NULL)
 			continue;
 		json_array_append_new(
-			kits, json_pack("{s:s, s:O, s:O, s:O, s:O, s:s}",
+			kits, json_pack("{s:s, s:s, s:i, s:s, s:{s:s, s:s}, s:s}",
 					"campaign", de->d_name, "office",
-					json_object_get(m, "office"), "version",
-					json_object_get(m, "version"), "title",
-					json_object_get(m, "title"), "window",
-					json_object_get(m, "window"), "path",
-					mp));
-		json_decref(m);
+					m->office, "version", m->version,
+					"title", m->title, "window", "start",
+					m->window_start, "end", m->window_end,
+					"path", mp));
+		kit_manifest_free(m);
 	}
 	if (d)
 		closedir(d);

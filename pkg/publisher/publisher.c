@@ -449,13 +449,13 @@ published(const json_t *targets, const char *name, int *version,
 static json_t *
 target_custom(struct kit_campaign_kit *kit, const char *campaign, int version)
 {
-	json_t *m = kit_campaign_kit_manifest(kit);
+	const struct kit_manifest *m = kit_campaign_kit_manifest(kit);
 
-	return json_pack("{s:s, s:s, s:i, s:O, s:s, s:O}", "campaign", campaign,
-			 "office", kit_campaign_kit_office(kit), "version",
-			 version, "window", json_object_get(m, "window"),
-			 "content", kit_campaign_kit_content(kit), "title",
-			 json_object_get(m, "title"));
+	return json_pack("{s:s, s:s, s:i, s:{s:s, s:s}, s:s, s:s}", "campaign",
+			 campaign, "office", m->office, "version", version,
+			 "window", "start", m->window_start, "end",
+			 m->window_end, "content", m->content, "title",
+			 m->title);
 }
 
 static int

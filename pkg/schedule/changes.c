@@ -28,8 +28,8 @@ same_str(const char *a, const char *b)
 /* 1 when what goes out differs: time, platform, language, text, link,
  * media or their alt texts. */
 static int
-post_changed(const struct kit_schedule_post *a,
-	     const struct kit_schedule_post *b)
+post_changed(const struct kit_manifest_post *a,
+	     const struct kit_manifest_post *b)
 {
 	size_t i;
 
@@ -110,7 +110,7 @@ kit_schedule_page(const struct kit_schedule *k,
 		goto out;
 	/* ids are [A-Za-z0-9._-] (checked when loaded): nothing to escape */
 	for (i = 0; i < k->n_posts; i++) {
-		const struct kit_schedule_post *p = &k->posts[i], *q;
+		const struct kit_manifest_post *p = &k->posts[i], *q;
 
 		q = sched_find_post(previous, p->id);
 		kind = q == NULL ? "new" : post_changed(p, q) ? "changed" : NULL;

@@ -60,8 +60,8 @@ fmt_time(const struct sched_local *l, enum kit_schedule_csv_format f,
 /* Why the tool cannot take post p, or NULL.  The reason is static text
  * or written into buf.  last: the post before it in the file. */
 static const char *
-refusal(const struct kit_schedule_post *p,
-	const struct kit_schedule_post *last, const struct kit_schedule_opts *o,
+refusal(const struct kit_manifest_post *p,
+	const struct kit_manifest_post *last, const struct kit_schedule_opts *o,
 	const struct sched_local *l, char *buf, size_t size)
 {
 	const char *tool = tool_names[o->csv];
@@ -148,7 +148,7 @@ is_image(const char *path)
 
 /* The text as it goes out where a tool has no link column. */
 static char *
-text_with_link(const struct kit_schedule_post *p)
+text_with_link(const struct kit_manifest_post *p)
 {
 	if (p->link != NULL && strstr(p->text, p->link) == NULL)
 		return kit_aprintf("%s %s", p->text, p->link);
@@ -172,7 +172,7 @@ row(struct kit_buf *out, const char *const *f, size_t n,
 /* Media URLs joined by sep (or the alt texts, alt set), or NULL without a
  * base URL. */
 static char *
-media_join(const struct kit_schedule_post *p, const char *base,
+media_join(const struct kit_manifest_post *p, const char *base,
 	   const char *sep, int alt, int images_only)
 {
 	struct kit_buf b;
@@ -208,7 +208,7 @@ media_join(const struct kit_schedule_post *p, const char *base,
 
 static int
 post_row(struct kit_buf *out, const struct kit_schedule_opts *o,
-	 const struct kit_schedule_post *p, const struct sched_local *l,
+	 const struct kit_manifest_post *p, const struct sched_local *l,
 	 struct kit_error *err)
 {
 	const char *link = p->link && strstr(p->text, p->link) == NULL ?
@@ -258,7 +258,7 @@ post_row(struct kit_buf *out, const struct kit_schedule_opts *o,
 
 static int
 media_rows(struct kit_buf *out, const struct kit_schedule_opts *o,
-	   const struct kit_schedule_post *p, const struct sched_local *l,
+	   const struct kit_manifest_post *p, const struct sched_local *l,
 	   struct kit_error *err)
 {
 	char when[64];
@@ -296,7 +296,7 @@ kit_schedule_csv(const struct kit_schedule *k,
 	const char *zone = sched_zone(k, o);
 	const char *tool = tool_names[o->csv];
 	const char **plat = NULL, *why;
-	const struct kit_schedule_post *p, *last = NULL;
+	const struct kit_manifest_post *p, *last = NULL;
 	struct sched_local l;
 	char local[64], buf[256];
 	size_t n = 0, i, rows = 0;

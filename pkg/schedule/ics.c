@@ -222,7 +222,7 @@ summary_of(const char *platform, const char *text, const char *prefix)
 }
 
 static char *
-description_of(const struct kit_schedule *k, const struct kit_schedule_post *p)
+description_of(const struct kit_schedule *k, const struct kit_manifest_post *p)
 {
 	struct kit_buf b;
 	size_t i;
@@ -301,7 +301,7 @@ dtstart(struct kit_buf *out, const struct kit_schedule_opts *o, int64_t at,
 
 static int
 event(struct kit_buf *out, const struct kit_schedule *k,
-      const struct kit_schedule_opts *o, const struct kit_schedule_post *p,
+      const struct kit_schedule_opts *o, const struct kit_manifest_post *p,
       long sequence, int cancelled, struct kit_error *err)
 {
 	char stamp[64];

@@ -3,10 +3,10 @@
  * teams already use: a table by day in the office's zone, an iCalendar file
  * (RFC 5545), bulk-upload CSV for Buffer and Hootsuite (RFC 4180), JSON.
  *
- * Input is the kit's manifest.json (format: the bundle manifest written by
- * kit-publish).  Everything in it is untrusted text: it is checked when
- * loaded (ids, platforms, UTF-8, https links, safe media paths, hard caps)
- * and sanitized again before it reaches a terminal.
+ * Input is the kit's manifest.json, parsed and checked by its owner
+ * (kit_manifest.h: ids, platforms, UTF-8, https links, safe media paths,
+ * hard caps), or a manifest model in memory.  Its text is still sanitized
+ * before it reaches a terminal.
  *
  * Outputs are deterministic: the same manifest and options give the same
  * bytes.  Posts are ordered by instant, then platform, then id.  The only
@@ -18,8 +18,8 @@
  * append to a caller-owned struct kit_buf (created with a cap; exceeding
  * it is KIT_E_INVALID) and never print.
  *
- * Error classes: KIT_E_INVALID for a malformed or unsafe manifest (with
- * file, line and column from Jansson), bad options in the manifest's terms
+ * Error classes: KIT_E_INVALID for a malformed or unsafe manifest (as
+ * kit_manifest_parse says, with Jansson's line and column), bad options in the manifest's terms
  * (an unknown zone in the kit), an output over its cap; KIT_E_USAGE for
  * options that contradict each other or the kit (an unknown --tz, a bad
  * --day, several platforms in one CSV); KIT_E_IO when the manifest cannot
@@ -31,42 +31,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kit_manifest.h"
 #include "kit_util.h"
 
-/* Hard caps on what a manifest may hold. */
-#define KIT_SCHEDULE_MANIFEST_MAX (16u * 1024 * 1024)
-#define KIT_SCHEDULE_POSTS_MAX 20000
-#define KIT_SCHEDULE_TEXT_MAX (64u * 1024)
-#define KIT_SCHEDULE_MEDIA_MAX 32
 /* Output buffers the program creates. */
 #define KIT_SCHEDULE_OUT_MAX (256u * 1024 * 1024)
-
-struct kit_schedule_media {
-	char *path; /* relative to the kit, checked with kit_path_is_safe() */
-	char *alt;  /* alt text, may be "" */
-};
-
-struct kit_schedule_post {
-	char *id;       /* [A-Za-z0-9._-], at most 128 bytes */
-	char *platform; /* [a-z0-9-], at most 32 bytes */
-	char *language; /* may be "" */
-	char *time;     /* as written in the source */
-	int64_t at;     /* the resolved UTC instant */
-	int floating;   /* the source time had no offset */
-	char *text;     /* valid UTF-8, CR LF folded to LF */
-	char *link;     /* https URL or NULL */
-	struct kit_schedule_media *media;
-	size_t n_media;
-};
 
 /* A loaded manifest (opaque). */
 struct kit_schedule;
 
-/* Load KIT_DIR/manifest.json.  For the global kit, when the directory
- * above KIT_DIR holds office.json (kit-fetch keeps there the registry's
- * entry of an office without an overlay, kit_org.h), its zone becomes the
- * kit's zone and floating post times are resolved in it.  Caller frees.
- * KIT_E_IO, KIT_E_INVALID. */
+/* Load KIT_DIR/manifest.json (kit_manifest_load).  For the global kit,
+ * when the directory above KIT_DIR holds office.json (kit-fetch keeps there
+ * the registry's entry of an office without an overlay, kit_org.h), its
+ * zone becomes the kit's zone and floating post times are resolved in it.
+ * Caller frees.  KIT_E_IO, KIT_E_INVALID (also for a zone this machine's
+ * tz database lacks). */
 struct kit_schedule *kit_schedule_load(const char *kit_dir,
 				       struct kit_error *err) KIT_WUR;
 /* Load a manifest file by path (e.g. --previous).  As kit_schedule_load. */
@@ -78,24 +57,14 @@ struct kit_schedule *kit_schedule_parse(const char *json, size_t len,
 					struct kit_error *err) KIT_WUR;
 void kit_schedule_free(struct kit_schedule *k);
 
-/* What a kit is beyond its posts, for kit_schedule_new(). */
-struct kit_schedule_info {
-	const char *campaign, *office, *office_name, *timezone, *title;
-	long version;
-	const char *window_start, *window_end; /* RFC 3339 with offset */
-	int64_t source_date;                   /* DTSTAMP */
-};
-
 /*
- * A kit from a model already in memory (the publisher's, at build time)
- * rather than from manifest.json: everything is copied, posts are sorted.
- * The caller vouches for the posts (validated ids, UTF-8, https links,
- * safe media paths).  KIT_E_INVALID for a bad window or more than
- * KIT_SCHEDULE_POSTS_MAX posts.  Caller frees.
+ * A kit from a checked manifest model (kit_manifest_parse, or the
+ * publisher's at build time, with the version it wants the files to
+ * carry): everything is copied, posts are sorted.  KIT_E_INVALID when
+ * the kit's zone is not in this machine's tz database.  Caller frees.
  */
-struct kit_schedule *kit_schedule_new(const struct kit_schedule_info *info,
-				      const struct kit_schedule_post *posts,
-				      size_t n, struct kit_error *err) KIT_WUR;
+struct kit_schedule *kit_schedule_from_manifest(const struct kit_manifest *m,
+						struct kit_error *err) KIT_WUR;
 
 /* Accessors; strings owned by the kit.  title and office name may be "". */
 const char *kit_schedule_campaign(const struct kit_schedule *k);
@@ -104,8 +73,9 @@ const char *kit_schedule_timezone(const struct kit_schedule *k);
 const char *kit_schedule_title(const struct kit_schedule *k);
 long kit_schedule_version(const struct kit_schedule *k);
 size_t kit_schedule_count(const struct kit_schedule *k);
-/* The i-th post in order (instant, platform, id); NULL if i is too big. */
-const struct kit_schedule_post *kit_schedule_post(const struct kit_schedule *k,
+/* The i-th post in order (instant, platform, id); NULL if i is too big.
+ * As the manifest's, but CR LF made LF in its text and alt texts. */
+const struct kit_manifest_post *kit_schedule_post(const struct kit_schedule *k,
 						  size_t i);
 
 enum kit_schedule_csv_format {

@@ -1,35 +1,12 @@
-/* manifest.c: load a kit's manifest.json into posts, check what is untrusted. */
+/* manifest.c: a kit's posts from its manifest model (kit_manifest.h, the
+ * format's owner parses and checks it), and the options against them. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "kit_org.h"
 #include "schedule_impl.h"
-
-#define ID_MAX 128
-#define PLATFORM_MAX 32
-#define SHORT_MAX 1024 /* language, time as written, media path, titles */
-#define LINK_MAX 2048
-
-static void
-post_free(struct kit_schedule_post *p)
-{
-	size_t i;
-
-	free(p->id);
-	free(p->platform);
-	free(p->language);
-	free(p->time);
-	free(p->text);
-	free(p->link);
-	for (i = 0; i < p->n_media; i++) {
-		free(p->media[i].path);
-		free(p->media[i].alt);
-	}
-	free(p->media);
-}
 
 void
 kit_schedule_free(struct kit_schedule *k)
@@ -39,7 +16,7 @@ kit_schedule_free(struct kit_schedule *k)
 	if (k == NULL)
 		return;
 	for (i = 0; i < k->n_posts; i++)
-		post_free(&k->posts[i]);
+		kit_manifest_post_free(&k->posts[i]);
 	free(k->posts);
 	free(k->campaign);
 	free(k->office);
@@ -49,184 +26,24 @@ kit_schedule_free(struct kit_schedule *k)
 	free(k);
 }
 
-/* A copy of the string member name of o, or NULL with err set.  Text must
- * be valid UTF-8 without control characters other than tab and newline;
- * CR LF becomes LF (a file edited on Windows), a lone CR is refused. */
-static char *
-get_text(json_t *o, const char *name, int required, size_t max,
-	 const char *where, const char *ctx, struct kit_error *err)
+/* CR LF becomes LF (a file edited on Windows), in place.  The model
+ * vouches for UTF-8 without other control characters than tab and LF. */
+static void
+text_normalise(char *s)
 {
-	json_t *v = json_object_get(o, name);
-	const char *s;
-	size_t len, i, j;
-	char *out;
+	size_t i, j;
 
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			kit_err(err, KIT_E_INVALID,
-				"manifest %s: %s has no \"%s\"; rebuild the kit with kit-publish",
-				where, ctx, name);
-		else
-			return kit_strdup("");
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: %s: \"%s\" is not a string; rebuild the kit with kit-publish",
-			where, ctx, name);
-		return NULL;
-	}
-	s = json_string_value(v);
-	len = json_string_length(v);
-	if (len > max) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: %s: \"%s\" is %zu bytes, over the limit of %zu; shorten it",
-			where, ctx, name, len, max);
-		return NULL;
-	}
-	out = kit_xmalloc(len + 1);
-	for (i = 0, j = 0; i < len; i++) {
-		if (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n')
-			continue;
-		out[j++] = s[i];
-	}
-	out[j] = '\0';
-	if (strlen(out) != j || !kit_utf8_valid(out, j) ||
-	    memchr(out, '\r', j) != NULL) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: %s: \"%s\" holds control characters or invalid UTF-8; fix the source text",
-			where, ctx, name);
-		free(out);
-		return NULL;
-	}
-	return out;
-}
-
-static int
-parse_media(json_t *arr, struct kit_schedule_post *p, const char *where,
-	    const char *ctx, struct kit_error *err)
-{
-	size_t i;
-	json_t *m;
-
-	if (arr == NULL || json_is_null(arr))
-		return 0;
-	if (!json_is_array(arr))
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: %s: \"media\" is not an array; rebuild the kit",
-			       where, ctx);
-	if (json_array_size(arr) > KIT_SCHEDULE_MEDIA_MAX)
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: %s: more than %d media files; split the post",
-			       where, ctx, KIT_SCHEDULE_MEDIA_MAX);
-	p->media = kit_xcalloc(json_array_size(arr) + 1, sizeof(*p->media));
-	json_array_foreach(arr, i, m) {
-		struct kit_schedule_media *md = &p->media[p->n_media];
-
-		if (!json_is_object(m))
-			return kit_err(err, KIT_E_INVALID,
-				       "manifest %s: %s: media %zu is not an object; rebuild the kit",
-				       where, ctx, i);
-		md->path = get_text(m, "path", 1, SHORT_MAX, where, ctx, err);
-		if (md->path == NULL)
-			return -1;
-		p->n_media++;
-		md->alt = get_text(m, "alt", 0, KIT_SCHEDULE_TEXT_MAX, where,
-				   ctx, err);
-		if (md->alt == NULL)
-			return -1;
-		if (!kit_path_is_safe(md->path))
-			return kit_err(err, KIT_E_INVALID,
-				       "manifest %s: %s: media path is not a safe relative path; fix the kit",
-				       where, ctx);
-	}
-	return 0;
-}
-
-static int
-parse_post(json_t *o, size_t index, struct kit_schedule_post *p,
-	   const char *where, struct kit_error *err)
-{
-	char ctx[64 + ID_MAX];
-	json_t *v;
-	int has_offset = 0;
-	int64_t t;
-
-	snprintf(ctx, sizeof(ctx), "post %zu", index + 1);
-	if (!json_is_object(o))
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: %s is not an object; rebuild the kit",
-			       where, ctx);
-	p->id = get_text(o, "id", 1, ID_MAX, where, ctx, err);
-	if (p->id == NULL)
-		return -1;
-	if (!kit_str_is_id(p->id, ID_MAX, 1))
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: %s: id is not made of letters, digits, '.', '_', '-'; fix the post id",
-			       where, ctx);
-	snprintf(ctx, sizeof(ctx), "post \"%s\"", p->id);
-	p->platform = get_text(o, "platform", 1, PLATFORM_MAX, where, ctx, err);
-	if (p->platform == NULL)
-		return -1;
-	if (!kit_str_is_id(p->platform, PLATFORM_MAX, 0))
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: %s: platform is not [a-z0-9-]; fix the post",
-			       where, ctx);
-	p->language = get_text(o, "language", 0, SHORT_MAX, where, ctx, err);
-	p->time = p->language ?
-		get_text(o, "time", 0, SHORT_MAX, where, ctx, err) : NULL;
-	p->text = p->time ?
-		get_text(o, "text", 1, KIT_SCHEDULE_TEXT_MAX, where, ctx, err) :
-		NULL;
-	if (p->text == NULL)
-		return -1;
-	v = json_object_get(o, "link");
-	if (v != NULL && !json_is_null(v)) {
-		size_t i;
-
-		p->link = get_text(o, "link", 1, LINK_MAX, where, ctx, err);
-		if (p->link == NULL)
-			return -1;
-		/* a link goes into URL properties and CSV cells as is */
-		if (!kit_str_has_prefix(p->link, "https://") ||
-		    strlen(p->link) <= 8)
-			return kit_err(err, KIT_E_INVALID,
-				       "manifest %s: %s: link is not an https URL; fix the post",
-				       where, ctx);
-		for (i = 0; p->link[i]; i++)
-			if ((unsigned char)p->link[i] <= ' ' ||
-			    p->link[i] == '"' || p->link[i] == '\\')
-				return kit_err(err, KIT_E_INVALID,
-					       "manifest %s: %s: link holds spaces, quotes or controls; fix the post",
-					       where, ctx);
-	}
-	v = json_object_get(o, "at");
-	if (!json_is_string(v))
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: %s has no resolved time \"at\"; rebuild the kit with kit-publish",
-			       where, ctx);
-	if (kit_time_parse(json_string_value(v), &t, &has_offset, err) != 0) {
-		kit_err_prefix(err, "manifest %s: %s: \"at\"", where, ctx);
-		return -1;
-	}
-	if (!has_offset)
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: %s: \"at\" has no UTC offset; rebuild the kit with kit-publish",
-			       where, ctx);
-	if (!kit_time_in_years(t))
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: %s: \"at\" is outside the years a kit may name, %d to %d; fix the post and rebuild the kit",
-			       where, ctx, KIT_YEAR_MIN, KIT_YEAR_MAX);
-	p->at = t;
-	v = json_object_get(o, "floating");
-	p->floating = json_is_true(v);
-	return parse_media(json_object_get(o, "media"), p, where, ctx, err);
+	for (i = 0, j = 0; s && s[i]; i++)
+		if (!(s[i] == '\r' && s[i + 1] == '\n'))
+			s[j++] = s[i];
+	if (s)
+		s[j] = '\0';
 }
 
 static int
 post_cmp(const void *a, const void *b)
 {
-	const struct kit_schedule_post *x = a, *y = b;
+	const struct kit_manifest_post *x = a, *y = b;
 	int c;
 
 	if (x->at != y->at)
@@ -235,230 +52,72 @@ post_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
-static int
-parse_window(struct kit_schedule *k, json_t *w, const char *where,
-	     struct kit_error *err)
+struct kit_schedule *
+kit_schedule_from_manifest(const struct kit_manifest *m, struct kit_error *err)
 {
-	const char *names[2] = {"start", "end"};
-	char *dst[2] = {k->window_start, k->window_end};
-	int64_t *at[2] = {&k->window_start_at, &k->window_end_at};
-	int i, has_offset;
+	struct kit_schedule *k = NULL;
+	size_t i, j;
 
-	if (!json_is_object(w))
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: no \"window\" object; rebuild the kit with kit-publish",
-			       where);
-	for (i = 0; i < 2; i++) {
-		json_t *v = json_object_get(w, names[i]);
-
-		if (!json_is_string(v) || json_string_length(v) >= 64)
-			return kit_err(err, KIT_E_INVALID,
-				       "manifest %s: window has no \"%s\" time; rebuild the kit",
-				       where, names[i]);
-		if (kit_time_parse(json_string_value(v), at[i], &has_offset,
-				   err) != 0) {
-			kit_err_prefix(err, "manifest %s: window %s", where,
-				       names[i]);
-			return -1;
-		}
-		if (!kit_time_in_years(*at[i]))
-			return kit_err(err, KIT_E_INVALID,
-				       "manifest %s: window %s is outside the years a kit may name, %d to %d; fix the campaign window",
-				       where, names[i], KIT_YEAR_MIN, KIT_YEAR_MAX);
-		memcpy(dst[i], json_string_value(v),
-		       json_string_length(v) + 1);
+	if (!kit_tz_valid(m->timezone)) {
+		kit_err(err, KIT_E_INVALID, "kit %s/%s: time zone \"%s\" is not in the system tz database; install tzdata or fix the office's zone", m->campaign, m->office, m->timezone);
+		return NULL;
 	}
-	if (k->window_end_at < k->window_start_at)
-		return kit_err(err, KIT_E_INVALID,
-			       "manifest %s: window ends before it starts; fix the campaign window",
-			       where);
-	return 0;
+	k = kit_xcalloc(1, sizeof(*k));
+	k->campaign = kit_strdup(m->campaign);
+	k->office = kit_strdup(m->office);
+	k->office_name = kit_strdup(m->office_info && m->office_info->name ? m->office_info->name : "");
+	k->timezone = kit_strdup(m->timezone);
+	k->title = kit_strdup(m->title);
+	text_normalise(k->title);
+	k->version = m->version;
+	k->source_date = m->source_date_epoch;
+	(void)snprintf(k->window_start, sizeof(k->window_start), "%s", m->window_start);
+	(void)snprintf(k->window_end, sizeof(k->window_end), "%s", m->window_end);
+	k->window_start_at = m->window_start_at;
+	k->window_end_at = m->window_end_at;
+	k->posts = kit_xcalloc(m->n_posts + 1, sizeof(*k->posts));
+	for (i = 0; i < m->n_posts; i++) {
+		struct kit_manifest_post *d = &k->posts[i];
+
+		kit_manifest_post_copy(d, &m->posts[i]);
+		text_normalise(d->text);
+		for (j = 0; j < d->n_media; j++)
+			text_normalise(d->media[j].alt);
+	}
+	k->n_posts = m->n_posts;
+	qsort(k->posts, k->n_posts, sizeof(*k->posts), post_cmp);
+	return k;
 }
 
 struct kit_schedule *
 kit_schedule_parse(const char *json, size_t len, const char *where,
 		   struct kit_error *err)
 {
-	struct kit_schedule *k = NULL, *ret = NULL;
-	json_t *root = NULL, *v, *posts, *p;
-	json_error_t jerr;
-	size_t i, j;
+	struct kit_manifest *m = kit_manifest_parse(json, len, where, err);
+	struct kit_schedule *k;
 
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s:%d:%d: %s; fetch the kit again", where,
-			jerr.line, jerr.column, jerr.text);
-		goto out;
-	}
-	if (!json_is_object(root)) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: not a JSON object; fetch the kit again",
-			where);
-		goto out;
-	}
-	k = kit_xcalloc(1, sizeof(*k));
-	k->campaign = get_text(root, "campaign", 1, ID_MAX, where, "the kit", err);
-	if (k->campaign == NULL)
-		goto out;
-	k->office = get_text(root, "office", 1, ID_MAX, where, "the kit", err);
-	if (k->office == NULL)
-		goto out;
-	if (!kit_str_is_id(k->campaign, ID_MAX, 0) ||
-	    !kit_str_is_id(k->office, ID_MAX, 0)) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: campaign or office id is not [a-z0-9-]; rebuild the kit",
-			where);
-		goto out;
-	}
-	k->title = get_text(root, "title", 0, SHORT_MAX, where, "the kit", err);
-	if (k->title == NULL)
-		goto out;
-	v = json_object_get(root, "office_info");
-	k->office_name = json_is_object(v) ?
-		get_text(v, "name", 0, SHORT_MAX, where, "office_info", err) :
-		kit_strdup("");
-	if (k->office_name == NULL)
-		goto out;
-	k->timezone = get_text(root, "timezone", 1, SHORT_MAX, where, "the kit",
-			       err);
-	if (k->timezone == NULL)
-		goto out;
-	if (!kit_tz_valid(k->timezone)) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: time zone \"%s\" is not in the system tz database; install tzdata or fix the office's zone",
-			where, k->timezone);
-		goto out;
-	}
-	v = json_object_get(root, "version");
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > 1000000000) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: \"version\" is not an integer >= 1; rebuild the kit",
-			where);
-		goto out;
-	}
-	k->version = (long)json_integer_value(v);
-	if (parse_window(k, json_object_get(root, "window"), where, err) != 0)
-		goto out;
-	v = json_object_get(json_object_get(root, "inputs"),
-			    "source_date_epoch");
-	k->source_date = json_is_integer(v) && json_integer_value(v) >= 0 ?
-		(int64_t)json_integer_value(v) : k->window_start_at;
-	posts = json_object_get(root, "posts");
-	if (posts != NULL && !json_is_array(posts)) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: \"posts\" is not an array; rebuild the kit",
-			where);
-		goto out;
-	}
-	if (json_array_size(posts) > KIT_SCHEDULE_POSTS_MAX) {
-		kit_err(err, KIT_E_INVALID,
-			"manifest %s: %zu posts, over the limit of %d; split the campaign",
-			where, json_array_size(posts), KIT_SCHEDULE_POSTS_MAX);
-		goto out;
-	}
-	k->posts = kit_xcalloc(json_array_size(posts) + 1, sizeof(*k->posts));
-	json_array_foreach(posts, i, p) {
-		k->n_posts++;
-		if (parse_post(p, i, &k->posts[i], where, err) != 0)
-			goto out;
-	}
-	qsort(k->posts, k->n_posts, sizeof(*k->posts), post_cmp);
-	/* ids name calendar events (UID): two posts with one id would merge */
-	for (i = 0; i < k->n_posts; i++)
-		for (j = i + 1; j < k->n_posts; j++)
-			if (strcmp(k->posts[i].id, k->posts[j].id) == 0) {
-				kit_err(err, KIT_E_INVALID,
-					"manifest %s: post id \"%s\" is used twice; give each post its own id",
-					where, k->posts[i].id);
-				goto out;
-			}
-	ret = k;
-	k = NULL;
-out:
-	kit_schedule_free(k);
-	json_decref(root);
-	return ret;
-}
-
-static char *
-dup_or_empty(const char *s)
-{
-	return kit_strdup(s ? s : "");
-}
-
-struct kit_schedule *
-kit_schedule_new(const struct kit_schedule_info *info,
-		 const struct kit_schedule_post *posts, size_t n,
-		 struct kit_error *err)
-{
-	struct kit_schedule *k = kit_xcalloc(1, sizeof(*k));
-	size_t i, j;
-	int has_offset;
-
-	k->campaign = dup_or_empty(info->campaign);
-	k->office = dup_or_empty(info->office);
-	k->office_name = dup_or_empty(info->office_name);
-	k->timezone = dup_or_empty(info->timezone);
-	k->title = dup_or_empty(info->title);
-	k->version = info->version;
-	k->source_date = info->source_date;
-	if (n > KIT_SCHEDULE_POSTS_MAX || !info->window_start ||
-	    !info->window_end || strlen(info->window_start) >= 64 ||
-	    strlen(info->window_end) >= 64 ||
-	    kit_time_parse(info->window_start, &k->window_start_at, &has_offset, err) ||
-	    kit_time_parse(info->window_end, &k->window_end_at, &has_offset, err) ||
-	    !kit_time_in_years(k->window_start_at) ||
-	    !kit_time_in_years(k->window_end_at)) {
-		kit_err(err, KIT_E_INVALID, "kit %s/%s: no valid window or too many posts for a schedule",
-			k->campaign, k->office);
-		kit_schedule_free(k);
+	if (m == NULL) {
+		kit_err_suffix(err, "fetch the kit again");
 		return NULL;
 	}
-	memcpy(k->window_start, info->window_start, strlen(info->window_start) + 1);
-	memcpy(k->window_end, info->window_end, strlen(info->window_end) + 1);
-	k->posts = kit_xcalloc(n + 1, sizeof(*k->posts));
-	for (i = 0; i < n; i++) {
-		const struct kit_schedule_post *s = &posts[i];
-		struct kit_schedule_post *d = &k->posts[i];
-
-		d->id = dup_or_empty(s->id);
-		d->platform = dup_or_empty(s->platform);
-		d->language = dup_or_empty(s->language);
-		d->time = dup_or_empty(s->time);
-		d->at = s->at;
-		d->floating = s->floating;
-		d->text = dup_or_empty(s->text);
-		d->link = s->link ? kit_strdup(s->link) : NULL;
-		d->media = kit_xcalloc(s->n_media + 1, sizeof(*d->media));
-		for (j = 0; j < s->n_media; j++) {
-			d->media[j].path = dup_or_empty(s->media[j].path);
-			d->media[j].alt = dup_or_empty(s->media[j].alt);
-		}
-		d->n_media = s->n_media;
-	}
-	k->n_posts = n;
-	qsort(k->posts, k->n_posts, sizeof(*k->posts), post_cmp);
+	k = kit_schedule_from_manifest(m, err);
+	kit_manifest_free(m);
 	return k;
 }
 
 struct kit_schedule *
 kit_schedule_load_file(const char *path, struct kit_error *err)
 {
-	unsigned char *data = NULL;
-	size_t len = 0;
-	struct kit_schedule *k = NULL;
+	struct kit_manifest *m = kit_manifest_load(AT_FDCWD, path, err);
+	struct kit_schedule *k;
 
-	if (kit_file_read(path, KIT_SCHEDULE_MANIFEST_MAX, &data, &len, err) !=
-	    0) {
-		if (err != NULL && err->code == KIT_E_SECURITY)
-			err->code = KIT_E_INVALID; /* too big is bad input here */
-		goto out;
+	if (m == NULL) {
+		if (err != NULL && err->code == KIT_E_INVALID)
+			kit_err_suffix(err, "fetch the kit again");
+		return NULL;
 	}
-	k = kit_schedule_parse((const char *)data, len, path, err);
-out:
-	free(data);
+	k = kit_schedule_from_manifest(m, err);
+	kit_manifest_free(m);
 	return k;
 }
 
@@ -506,7 +165,7 @@ office_zone(struct kit_schedule *k, const char *kit_dir, struct kit_error *err)
 		goto out;
 	}
 	for (i = 0; i < k->n_posts; i++) {
-		struct kit_schedule_post *p = &k->posts[i];
+		struct kit_manifest_post *p = &k->posts[i];
 
 		if (!p->floating)
 			continue;
@@ -587,7 +246,7 @@ kit_schedule_count(const struct kit_schedule *k)
 	return k->n_posts;
 }
 
-const struct kit_schedule_post *
+const struct kit_manifest_post *
 kit_schedule_post(const struct kit_schedule *k, size_t i)
 {
 	return i < k->n_posts ? &k->posts[i] : NULL;
@@ -602,7 +261,7 @@ kit_schedule_opts_init(struct kit_schedule_opts *o)
 	o->date = KIT_SCHEDULE_DATE_MDY;
 }
 
-const struct kit_schedule_post *
+const struct kit_manifest_post *
 sched_find_post(const struct kit_schedule *k, const char *id)
 {
 	size_t i;
@@ -749,7 +408,7 @@ sched_local(const char *zone, int64_t t, struct sched_local *l,
 }
 
 int
-sched_match(const struct kit_schedule_post *p,
+sched_match(const struct kit_manifest_post *p,
 	    const struct kit_schedule_opts *o, const char *zone,
 	    struct kit_error *err)
 {

@@ -20,7 +20,7 @@ struct kit_schedule {
 	char window_end[64];
 	int64_t window_start_at, window_end_at;
 	int64_t source_date; /* DTSTAMP */
-	struct kit_schedule_post *posts; /* sorted */
+	struct kit_manifest_post *posts; /* sorted */
 	size_t n_posts;
 };
 
@@ -34,13 +34,13 @@ struct sched_local {
 int sched_local(const char *zone, int64_t t, struct sched_local *l,
 		struct kit_error *err);
 /* The post with this id, or NULL. */
-const struct kit_schedule_post *sched_find_post(const struct kit_schedule *k,
+const struct kit_manifest_post *sched_find_post(const struct kit_schedule *k,
 						 const char *id);
 /* The zone the options select (o->tz or the kit's). */
 const char *sched_zone(const struct kit_schedule *k,
 		       const struct kit_schedule_opts *o);
 /* 1 if post p passes the filters of o (day compared in zone). */
-int sched_match(const struct kit_schedule_post *p,
+int sched_match(const struct kit_manifest_post *p,
 		const struct kit_schedule_opts *o, const char *zone,
 		struct kit_error *err);
 /* "2016-12-15T09:00:00+01:00" (out >= 32 bytes). */

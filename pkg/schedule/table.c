@@ -93,7 +93,7 @@ put_text(struct kit_buf *out, const struct kit_schedule_opts *o,
 
 static int
 put_post(struct kit_buf *out, const struct kit_schedule_opts *o,
-	 const struct kit_schedule_post *p, const struct sched_local *l,
+	 const struct kit_manifest_post *p, const struct sched_local *l,
 	 struct kit_error *err)
 {
 	size_t i;
@@ -270,7 +270,7 @@ kit_schedule_next(const struct kit_schedule *k,
 }
 
 static json_t *
-post_json(const struct kit_schedule_post *p, const char *zone,
+post_json(const struct kit_manifest_post *p, const char *zone,
 	  struct kit_error *err)
 {
 	struct sched_local l;

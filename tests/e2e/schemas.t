@@ -24,6 +24,7 @@ py=/usr/bin/python3
 check "every campaign.json matches campaign.schema.json" $py "$T/validate.py" "$S" campaign "$KIT_SRC"/campaigns/*/campaign.json
 check "every office overlay matches office.schema.json" $py "$T/validate.py" "$S" office "$KIT_SRC"/campaigns/*/offices/*.json
 check "every committed manifest matches manifest.schema.json" $py "$T/validate.py" "$S" manifest $(ls "$KIT_SRC"/manifests/*/*.json | grep -v /schema/)
+check "kit-schedule's hand-made fixtures match manifest.schema.json too" $py "$T/validate.py" "$S" manifest "$KIT_SRC"/tests/fixtures/schedule/*/manifest.json
 check "a built bundle" kit-publish build "$KIT_SRC/campaigns/migrants-day-2021" --out "$T/built" --kit-version 7 --quiet
 mkdir -p "$T/x" && tar --zstd -xf "$T/built/migrants-day-2021/hungary.tar.zst" -C "$T/x" manifest.json
 check "the manifest inside a built bundle matches too" $py "$T/validate.py" "$S" manifest "$T/x/manifest.json"

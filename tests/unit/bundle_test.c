@@ -32,10 +32,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <zstd.h>
-#include <jansson.h>
 
 #include "kit_bundle.h"
 #include "kit_crypto.h"
+#include "kit_manifest.h"
 #include "kit_util.h"
 
 #define MTIME 1481760000 /* 2016-12-15T00:00:00Z */
@@ -165,43 +165,77 @@ struct kfile {
 	const char *text;
 };
 
+/* A schema-valid manifest model of a kit without posts, files added
+ * with model_file(). */
+static struct kit_manifest *
+test_model(int version)
+{
+	struct kit_manifest *m = kit_manifest_new();
+
+	m->campaign = kit_strdup("together-2016");
+	m->office = kit_strdup("global");
+	m->version = version;
+	m->title = kit_strdup("Together");
+	m->window_start = kit_strdup("2016-12-15T00:00:00+01:00");
+	m->window_end = kit_strdup("2016-12-18T23:59:59+01:00");
+	m->timezone = kit_strdup("Europe/Zurich");
+	m->languages = kit_xcalloc(1, sizeof(*m->languages));
+	m->languages[m->n_languages++] = kit_strdup("en");
+	m->tool = kit_strdup("bundle_test");
+	m->source_date_epoch = MTIME;
+	return m;
+}
+
+static void
+model_file(struct kit_manifest *m, const char *path, uint64_t size,
+	   const char *sha, const char *type)
+{
+	struct kit_manifest_file *f;
+
+	m->files = kit_xrealloc(m->files, (m->n_files + 1) * sizeof(*m->files));
+	f = &m->files[m->n_files++];
+	f->path = kit_strdup(path);
+	f->size = size;
+	(void)snprintf(f->sha256, sizeof(f->sha256), "%s", sha);
+	f->type = kit_strdup(type);
+}
+
+/* manifest.json bytes of m, by its writer (m freed). */
+static char *
+model_bytes(struct kit_manifest *m)
+{
+	struct kit_error err = {0};
+	char *out = NULL;
+	size_t len;
+
+	if (kit_manifest_content(m, m->content, &err) != 0 ||
+	    kit_manifest_write(m, &out, &len, &err) != 0)
+		fail_msg("manifest: %s", err.msg);
+	kit_manifest_free(m);
+	return out;
+}
+
 /* A manifest for in-memory files, as the publisher would write it. */
 static char *
 manifest_text(int version, const struct kfile *f, size_t n,
 	      const char *src_path, const char *src_name)
 {
-	json_t *m = json_pack("{s:i, s:s, s:s, s:i, s:s, s:[]}", "schema", 1,
-			      "campaign", "together-2016", "office", "global",
-			      "version", version, "title", "Together", "files");
-	json_t *files = json_object_get(m, "files");
-	char hex[KIT_SHA256_HEX], *s, *out;
+	struct kit_manifest *m = test_model(version);
+	char hex[KIT_SHA256_HEX];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		kit_sha256_hex(f[i].text, strlen(f[i].text), hex);
-		json_array_append_new(files,
-				      json_pack("{s:s, s:I, s:s, s:s}", "path",
-						f[i].path, "size",
-						(json_int_t)strlen(f[i].text),
-						"sha256", hex, "type",
-						"text/markdown"));
+		model_file(m, f[i].path, strlen(f[i].text), hex, "text/markdown");
 	}
 	if (src_path) {
 		uint64_t len = 0;
 		struct kit_error err = {0};
 
 		assert_int_equal(kit_sha256_file(src_path, hex, &len, &err), 0);
-		json_array_append_new(files,
-				      json_pack("{s:s, s:I, s:s, s:s}", "path",
-						src_name, "size", (json_int_t)len,
-						"sha256", hex, "type",
-						"application/octet-stream"));
+		model_file(m, src_name, len, hex, "application/octet-stream");
 	}
-	s = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
-	out = kit_aprintf("%s\n", s);
-	free(s);
-	json_decref(m);
-	return out;
+	return model_bytes(m);
 }
 
 static const struct kfile kit_files[] = {
@@ -273,15 +307,14 @@ fetch_kit(const char *dir, const char *kit_dir, int version,
 	char *staging = pjoin(dir, "state/staging/kit");
 	struct kit_error err = {0};
 	struct kit_bundle_expect x = {"together-2016", "global", version, NULL};
-	json_t *m = NULL;
+	struct kit_manifest *m = NULL;
 
 	write_kit(dir, arc, version, extra);
 	if (kit_bundle_extract(arc, staging, NULL, kit_bundle_check_expect, &x,
 			       &m, &err) != 0)
 		fail_msg("extract: %s", err.msg);
-	assert_int_equal(json_integer_value(json_object_get(m, "version")),
-			 version);
-	json_decref(m);
+	assert_int_equal(m->version, version);
+	kit_manifest_free(m);
 	if (kit_bundle_install(kit_dir, staging, version, keep, &err) != 0)
 		fail_msg("install: %s", err.msg);
 	assert_false(kit_dir_exists(staging));
@@ -540,14 +573,11 @@ raw_hash(const struct raw *r, char *hex)
 	kit_sha256_free(h);
 }
 
-/* A manifest listing every safe regular member. */
-static json_t *
+/* A manifest model listing every safe regular member. */
+static struct kit_manifest *
 manifest_for(const struct raw *r, size_t n)
 {
-	json_t *m = json_pack("{s:i, s:s, s:s, s:i, s:[]}", "schema", 1,
-			      "campaign", "together-2016", "office", "global",
-			      "version", 2, "files");
-	json_t *files = json_object_get(m, "files");
+	struct kit_manifest *m = test_model(2);
 	char hex[KIT_SHA256_HEX];
 	size_t i, k;
 
@@ -564,11 +594,8 @@ manifest_for(const struct raw *r, size_t n)
 		if (dup)
 			continue;
 		raw_hash(&r[i], hex);
-		json_array_append_new(files,
-				      json_pack("{s:s, s:I, s:s}", "path",
-						r[i].name, "size",
-						(json_int_t)raw_size(&r[i]),
-						"sha256", hex));
+		model_file(m, r[i].name, raw_size(&r[i]), hex,
+			   "application/octet-stream");
 	}
 	return m;
 }
@@ -659,6 +686,7 @@ enum tweak {
 	T_BAD_JSON,     /* manifest is not JSON */
 	T_NO_FILES,     /* manifest without files[] */
 	T_WRONG_CAMPAIGN,
+	T_FILE_DIR,     /* manifest lists "a" and "a/b" (its writer would not) */
 	T_TRUNCATE,     /* archive cut in half */
 	T_CORRUPT,      /* bytes in the middle flipped */
 };
@@ -727,9 +755,9 @@ static const struct evil evils[] = {
 	{"no manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE, -1, 0,
 	 0, 0, 0, "the first entry is a.txt"},
 	{"malformed manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
-	 T_BAD_JSON, 0, 0, 0, 0, 0, "not valid JSON at line"},
+	 T_BAD_JSON, 0, 0, 0, 0, 0, "manifest.json:2:"},
 	{"manifest without files", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
-	 T_NO_FILES, 0, 0, 0, 0, 0, "no \"files\" array"},
+	 T_NO_FILES, 0, 0, 0, 0, 0, "has no \"files\""},
 	{"wrong campaign", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
 	 T_WRONG_CAMPAIGN, 0, 0, 0, 0, 0, "but the signed target says"},
 	{"bomb (total)", {{"big.bin", 0, 0, NULL, BIG, NULL, 0, 0}}, 1, T_NONE, 0,
@@ -764,8 +792,8 @@ static const struct evil evils[] = {
 	  {"\xc3\xa9t\xc3\xa9.md", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0,
 	 0, 0, 0, "collides with"},
 	{"file as directory", {{"a", 0, 0, "a\n", 0, NULL, 0, 0},
-			       {"a/b", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE, 0,
-	 0, 0, 0, 0, "as a file and a directory"},
+			       {"a/b", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_FILE_DIR,
+	 0, 0, 0, 0, 0, "as a file and a directory"},
 	{"truncated", {{"noise.bin", 0, 0, NULL, 0, NULL, 0, 1500000},
 		       {"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 2, T_TRUNCATE,
 	 0, 0, 0, 0, 0, "corrupt or truncated data in noise.bin"},
@@ -782,51 +810,57 @@ static const struct evil evils[] = {
 static void
 build_evil(const struct evil *c, const char *path)
 {
-	json_t *m = manifest_for(c->m, c->n);
-	json_t *files = json_object_get(m, "files");
-	char *man;
-	size_t last = json_array_size(files);
+	static const char other_hash[] = "6e340b9cffb37a989ca544e6bb780a2c"
+					 "78901d3fb33738768511a30617afa01d";
+	struct kit_manifest *m = manifest_for(c->m, c->n);
+	char *man, *files;
+	size_t keep;
 
 	switch (c->tweak) {
 	case T_DROP_LAST:
-		json_array_remove(files, last - 1);
-		break;
 	case T_FIRST3:
-		while (json_array_size(files) > 3)
-			json_array_remove(files, json_array_size(files) - 1);
+		keep = c->tweak == T_FIRST3 ? 3 : m->n_files - 1;
+		while (m->n_files > keep) {
+			m->n_files--;
+			free(m->files[m->n_files].path);
+			free(m->files[m->n_files].type);
+		}
 		break;
 	case T_ADD_MISSING:
-		json_array_append_new(files,
-				      json_pack("{s:s, s:i, s:s}", "path",
-						"gone.txt", "size", 1, "sha256",
-						"6e340b9cffb37a989ca544e6bb780a2c"
-						"78901d3fb33738768511a30617afa01d"));
+		model_file(m, "gone.txt", 1, other_hash, "text/plain");
 		break;
 	case T_WRONG_SIZE:
-		json_object_set_new(json_array_get(files, 0), "size",
-				    json_integer((json_int_t)raw_size(&c->m[0]) + 1));
+		m->files[0].size++;
 		break;
 	case T_WRONG_HASH:
-		json_object_set_new(json_array_get(files, 0), "sha256",
-				    json_string("6e340b9cffb37a989ca544e6bb780a2c"
-						"78901d3fb33738768511a30617afa01d"));
-		break;
-	case T_NO_FILES:
-		json_object_del(m, "files");
+		memcpy(m->files[0].sha256, other_hash, sizeof(other_hash));
 		break;
 	case T_WRONG_CAMPAIGN:
-		json_object_set_new(m, "campaign", json_string("other-2016"));
+		free(m->campaign);
+		m->campaign = kit_strdup("other-2016");
+		break;
+	case T_FILE_DIR:
+		m->files[1].path[1] = '_'; /* "a_b" now, "a/b" in the bytes */
 		break;
 	default:
 		break;
 	}
-	if (c->tweak == T_BAD_JSON)
+	man = model_bytes(m);
+	if (c->tweak == T_NO_FILES) {
+		/* the one member renamed: "files" is missing */
+		files = strstr(man, "\"files\": [");
+		assert_non_null(files);
+		memcpy(files, "\"filez\"", 7);
+	} else if (c->tweak == T_FILE_DIR) {
+		files = strstr(man, "\"a_b\"");
+		assert_non_null(files);
+		files[2] = '/';
+	} else if (c->tweak == T_BAD_JSON) {
+		free(man);
 		man = kit_strdup("{\"schema\": 1, \"files\": [\n  {\"path\": }\n");
-	else
-		man = json_dumps(m, JSON_INDENT(2) | JSON_SORT_KEYS);
+	}
 	write_raw(path, c->m, c->n, man, c->manifest_pos, c->plain);
 	free(man);
-	json_decref(m);
 	if (c->tweak == T_TRUNCATE || c->tweak == T_CORRUPT) {
 		struct stat st;
 
@@ -865,7 +899,7 @@ test_evil_corpus(void **state)
 		struct kit_bundle_limits lim = kit_bundle_limits_default();
 		struct kit_bundle_expect x = {"together-2016", "global", 0, NULL};
 		struct kit_error err = {0};
-		json_t *m = (json_t *)1;
+		struct kit_manifest *m = (struct kit_manifest *)1;
 		int rc;
 
 		if (c->max_total)
@@ -991,8 +1025,7 @@ test_extract_refuses_huge_window(void **state)
 	char *plain = pjoin(dir, "kit.tar"), *arc = pjoin(dir, "kit.tar.zst");
 	char *staging = pjoin(dir, "staging");
 	struct kit_error err = {0};
-	json_t *man = manifest_for(m, 1);
-	char *mtext = json_dumps(man, JSON_SORT_KEYS);
+	char *mtext = model_bytes(manifest_for(m, 1));
 	unsigned char *tar = NULL, *zbuf;
 	size_t tlen = 0, zcap, wlog;
 	int fd;
@@ -1045,7 +1078,6 @@ test_extract_refuses_huge_window(void **state)
 	free(zbuf);
 	free(tar);
 	free(mtext);
-	json_decref(man);
 	free(staging);
 	free(arc);
 	free(plain);
@@ -1065,16 +1097,13 @@ test_extract_refuses_sparse(void **state)
 	struct kit_error err = {0};
 	char hex[KIT_SHA256_HEX], *man;
 	uint64_t seed = 88172645463325252ULL;
-	json_t *m;
+	struct kit_manifest *m = test_model(2);
 
 	(void)state;
 	noise_fill(full + 65536, 65536, &seed); /* no bomb ratio to trip */
 	kit_sha256_hex(full, 131072, hex);
-	m = json_pack("{s:i, s:s, s:s, s:i, s:[{s:s, s:i, s:s}]}", "schema", 1,
-		      "campaign", "together-2016", "office", "global",
-		      "version", 2, "files", "path", "holes.bin", "size", 131072,
-		      "sha256", hex);
-	man = json_dumps(m, JSON_SORT_KEYS);
+	model_file(m, "holes.bin", 131072, hex, "application/octet-stream");
+	man = model_bytes(m);
 	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
 	assert_int_equal(archive_write_add_filter_zstd(a), ARCHIVE_OK);
 	assert_int_equal(archive_write_open_filename(a, arc), ARCHIVE_OK);
@@ -1104,7 +1133,6 @@ test_extract_refuses_sparse(void **state)
 	if (!strstr(err.msg, "holes.bin is a sparse file"))
 		fail_msg("unexpected message: %s", err.msg);
 	assert_false(kit_dir_exists(staging));
-	json_decref(m);
 	free(man);
 	free(full);
 	free(staging);
@@ -1278,10 +1306,11 @@ report(enum kit_bundle_problem what, const char *path, const char *detail,
 }
 
 static int
-refuse_version_2(const json_t *manifest, void *arg, struct kit_error *err)
+refuse_version_2(const struct kit_manifest *manifest, void *arg,
+		 struct kit_error *err)
 {
 	(void)arg;
-	if (json_integer_value(json_object_get(manifest, "version")) == 2)
+	if (manifest->version == 2)
 		return kit_err(err, KIT_E_SECURITY, "not the signed one");
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "kit_campaign.h"
 #include "kit_crypto.h"
@@ -52,25 +53,26 @@ load_ok(const char *dir)
 	return c;
 }
 
-static json_t *
-find_by(json_t *arr, const char *key, const char *val)
+static const struct kit_manifest_post *
+post_of(const struct kit_manifest *m, const char *id)
 {
 	size_t i;
-	json_t *x;
 
-	json_array_foreach(arr, i, x) {
-		const char *s = json_string_value(json_object_get(x, key));
-
-		if (s && !strcmp(s, val))
-			return x;
-	}
+	for (i = 0; i < m->n_posts; i++)
+		if (!strcmp(m->posts[i].id, id))
+			return &m->posts[i];
 	return NULL;
 }
 
-static const char *
-jstr(const json_t *o, const char *key)
+static const struct kit_manifest_statement *
+statement_of(const struct kit_manifest *m, const char *path)
 {
-	return json_string_value(json_object_get(o, key));
+	size_t i;
+
+	for (i = 0; i < m->n_statements; i++)
+		if (!strcmp(m->statements[i].path, path))
+			return &m->statements[i];
+	return NULL;
 }
 
 /* ---- the real campaigns --------------------------------------------------- */
@@ -275,7 +277,7 @@ test_overlay_merge_hungary_2021(void **state)
 	struct kit_campaign *c = load_ok(CAMPAIGNS "/migrants-day-2021");
 	struct kit_campaign_kit *k, *g;
 	struct kit_error err = {0};
-	json_t *m, *oi, *st, *posts;
+	const struct kit_manifest *m;
 
 	(void)state;
 	assert_int_equal(kit_campaign_office_count(c), 2);
@@ -286,35 +288,31 @@ test_overlay_merge_hungary_2021(void **state)
 		fprintf(stderr, "%s\n", err.msg);
 	assert_non_null(k);
 	m = kit_campaign_kit_manifest(k);
-	assert_string_equal(jstr(m, "office"), "hungary");
-	assert_string_equal(jstr(m, "campaign"), "migrants-day-2021");
-	assert_string_equal(jstr(m, "timezone"), "Europe/Budapest");
-	oi = json_object_get(m, "office_info");
-	assert_string_equal(jstr(oi, "name"), "IOM Hungary");
-	assert_string_equal(jstr(oi, "country"), "Hungary");
-	assert_int_equal(json_integer_value(json_object_get(oi, "presence_since")), 1992);
-	st = json_object_get(m, "statements");
-	assert_non_null(find_by(st, "path", "statements/harnessing-human-mobility.md"));
-	assert_string_equal(jstr(find_by(st, "path", "statements/harnessing-human-mobility.md"),
-				 "title"),
+	assert_string_equal(m->office, "hungary");
+	assert_string_equal(m->campaign, "migrants-day-2021");
+	assert_string_equal(m->timezone, "Europe/Budapest");
+	assert_non_null(m->office_info);
+	assert_string_equal(m->office_info->name, "IOM Hungary");
+	assert_string_equal(m->office_info->country, "Hungary");
+	assert_int_equal(m->office_info->presence_since, 1992);
+	assert_non_null(statement_of(m, "statements/harnessing-human-mobility.md"));
+	assert_string_equal(statement_of(m, "statements/harnessing-human-mobility.md")->title,
 			    "Harnessing the Potential of Human Mobility");
-	assert_non_null(find_by(st, "path", "statements/iom-hungary.md"));
-	assert_null(find_by(st, "path", "statements/iom-belgium-luxembourg.md"));
-	posts = json_object_get(m, "posts");
-	assert_non_null(find_by(posts, "id", "md21-x-hu-1"));
-	assert_non_null(find_by(posts, "id", "md21-x-en-1"));
-	assert_null(find_by(posts, "id", "md21-x-fr-1"));
-	assert_non_null(find_by(json_object_get(m, "files"), "path",
-				"statements/iom-hungary.md"));
-	assert_non_null(find_by(json_object_get(m, "files"), "path", "about.md"));
+	assert_non_null(statement_of(m, "statements/iom-hungary.md"));
+	assert_null(statement_of(m, "statements/iom-belgium-luxembourg.md"));
+	assert_non_null(post_of(m, "md21-x-hu-1"));
+	assert_non_null(post_of(m, "md21-x-en-1"));
+	assert_null(post_of(m, "md21-x-fr-1"));
+	assert_non_null(kit_manifest_file(m, "statements/iom-hungary.md"));
+	assert_non_null(kit_manifest_file(m, "about.md"));
 
 	g = kit_campaign_kit_new(c, NULL, 1, -1, &err);
 	assert_non_null(g);
 	m = kit_campaign_kit_manifest(g);
-	assert_string_equal(jstr(m, "office"), "global");
-	assert_true(json_is_null(json_object_get(m, "office_info")));
-	assert_null(find_by(json_object_get(m, "posts"), "id", "md21-x-hu-1"));
-	assert_string_equal(jstr(m, "timezone"), "Europe/Zurich");
+	assert_string_equal(m->office, "global");
+	assert_null(m->office_info);
+	assert_null(post_of(m, "md21-x-hu-1"));
+	assert_string_equal(m->timezone, "Europe/Zurich");
 	kit_campaign_kit_free(g);
 	kit_campaign_kit_free(k);
 
@@ -330,20 +328,22 @@ test_turkmenistan_2020_contact(void **state)
 	struct kit_campaign *c = load_ok(CAMPAIGNS "/migrants-day-2020");
 	struct kit_error err = {0};
 	struct kit_campaign_kit *k = kit_campaign_kit_new(c, "turkmenistan", 1, -1, &err);
-	json_t *ct, *p;
+	const struct kit_manifest_contact *ct;
+	const struct kit_manifest_post *p;
+	char at[32];
 
 	(void)state;
 	assert_non_null(k);
-	ct = json_object_get(json_object_get(kit_campaign_kit_manifest(k), "office_info"),
-			     "contact");
-	assert_string_equal(jstr(ct, "name"), "Dovlet Chariyev");
-	assert_string_equal(jstr(ct, "email"), "dchariyev@iom.int");
-	p = find_by(json_object_get(kit_campaign_kit_manifest(k), "posts"), "id",
-		    "md20-x-ru-1");
+	ct = kit_campaign_kit_manifest(k)->office_info->contact;
+	assert_non_null(ct);
+	assert_string_equal(ct->name, "Dovlet Chariyev");
+	assert_string_equal(ct->email, "dchariyev@iom.int");
+	p = post_of(kit_campaign_kit_manifest(k), "md20-x-ru-1");
 	assert_non_null(p);
-	assert_string_equal(jstr(p, "language"), "ru");
+	assert_string_equal(p->language, "ru");
 	/* 10:00 floating in Ashgabat (UTC+5) */
-	assert_string_equal(jstr(p, "at"), "2020-12-18T05:00:00Z");
+	kit_time_format_utc(p->at, at, sizeof(at));
+	assert_string_equal(at, "2020-12-18T05:00:00Z");
 	kit_campaign_kit_free(k);
 	kit_campaign_free(c);
 }
@@ -354,16 +354,16 @@ post_at(const struct kit_campaign *c, const char *office, const char *id)
 	static char buf[32];
 	struct kit_error err = {0};
 	struct kit_campaign_kit *k = kit_campaign_kit_new(c, office, 1, -1, &err);
-	json_t *p;
+	const struct kit_manifest_post *p;
 
 	if (!k)
 		fprintf(stderr, "%s\n", err.msg);
 	assert_non_null(k);
-	p = find_by(json_object_get(kit_campaign_kit_manifest(k), "posts"), "id", id);
+	p = post_of(kit_campaign_kit_manifest(k), id);
 	assert_non_null(p);
-	(void)snprintf(buf, sizeof(buf), "%s", jstr(p, "at"));
-	if (!strcmp(jstr(p, "time"), "2016-12-15T09:00:00"))
-		assert_true(json_is_true(json_object_get(p, "floating")));
+	kit_time_format_utc(p->at, buf, sizeof(buf));
+	if (!strcmp(p->time, "2016-12-15T09:00:00"))
+		assert_true(p->floating);
 	kit_campaign_kit_free(k);
 	return buf;
 }
@@ -559,13 +559,9 @@ test_determinism_and_entries(void **state)
 		assert_string_equal(hex, e->sha256);
 	}
 	assert_string_equal(kit_campaign_kit_entry(a, 1)->path, "about.md");
-	assert_non_null(find_by(json_object_get(kit_campaign_kit_manifest(a), "files"),
-				"path", "index.html"));
-	assert_null(find_by(json_object_get(kit_campaign_kit_manifest(a), "files"),
-			    "path", "manifest.json"));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-				 kit_campaign_kit_manifest(a), "inputs"), "source_date_epoch")),
-			 1481716800);
+	assert_non_null(kit_manifest_file(kit_campaign_kit_manifest(a), "index.html"));
+	assert_null(kit_manifest_file(kit_campaign_kit_manifest(a), "manifest.json"));
+	assert_int_equal(kit_campaign_kit_manifest(a)->source_date_epoch, 1481716800);
 	kit_campaign_kit_free(a);
 	kit_campaign_kit_free(b);
 	kit_campaign_free(c1);
@@ -594,13 +590,15 @@ test_content_digest_ignores_version(void **state)
 	bb = kit_campaign_kit_manifest_bytes(b, &lb);
 	assert_true(la != lb || memcmp(ba, bb, la) != 0);
 	assert_string_equal(kit_campaign_kit_content(a), kit_campaign_kit_content(b));
-	assert_string_equal(jstr(kit_campaign_kit_manifest(a), "content"),
+	assert_string_equal(kit_campaign_kit_manifest(a)->content,
 			    kit_campaign_kit_content(a));
 	/* another source date is another content */
 	assert_string_not_equal(kit_campaign_kit_content(a), kit_campaign_kit_content(d));
-	/* the digest is what SHARED-FORMATS says: compact, sorted, no
-	 * version and no content */
-	copy = json_deep_copy(kit_campaign_kit_manifest(b));
+	/* the digest is what kit_manifest.h says, computed here from the
+	 * bytes with Jansson alone: compact, sorted, no version and no
+	 * content */
+	copy = json_loadb(bb, lb, 0, NULL);
+	assert_non_null(copy);
 	json_object_del(copy, "version");
 	json_object_del(copy, "content");
 	dump = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
@@ -611,16 +609,16 @@ test_content_digest_ignores_version(void **state)
 	/* and the same digest comes back from manifest.json's bytes parsed
 	 * again, which is how kit-fetch checks a release kept on disk */
 	{
-		json_error_t je;
-		json_t *back = json_loadb(bb, lb, JSON_REJECT_DUPLICATES, &je);
+		struct kit_manifest *back = kit_manifest_parse(bb, lb, "b", &err);
 
 		assert_non_null(back);
-		assert_int_equal(kit_campaign_manifest_content(back, hex, &err), 0);
+		assert_int_equal(kit_manifest_content(back, hex, &err), 0);
 		assert_string_equal(hex, kit_campaign_kit_content(b));
-		json_object_set_new(back, "title", json_string("changed"));
-		assert_int_equal(kit_campaign_manifest_content(back, hex, &err), 0);
+		free(back->title);
+		back->title = kit_strdup("changed");
+		assert_int_equal(kit_manifest_content(back, hex, &err), 0);
 		assert_string_not_equal(hex, kit_campaign_kit_content(b));
-		json_decref(back);
+		kit_manifest_free(back);
 	}
 	assert_int_equal(kit_campaign_kit_source_date(a), kit_campaign_source_date(c));
 	kit_campaign_kit_free(a);
@@ -818,17 +816,16 @@ test_write_manifests(void **state)
 	unsigned char *buf;
 	size_t len, ml;
 	struct kit_campaign_kit *k;
-	json_t *m;
-	json_error_t jerr;
+	struct kit_manifest *m;
 
 	(void)state;
 	assert_non_null(mkdtemp(tmpl));
 	assert_int_equal(kit_campaign_write_manifests(c, tmpl, &err), 0);
 	(void)snprintf(p, sizeof(p), "%s/together-2016/hungary.json", tmpl);
 	assert_int_equal(kit_file_read(p, 1 << 20, &buf, &len, &err), 0);
-	m = json_loadb((const char *)buf, len, 0, &jerr);
+	m = kit_manifest_parse(buf, len, p, &err);
 	assert_non_null(m);
-	assert_int_equal(json_integer_value(json_object_get(m, "version")), 1);
+	assert_int_equal(m->version, 1);
 	k = kit_campaign_kit_new(c, "hungary", 1, -1, &err);
 	assert_non_null(k);
 	assert_memory_equal(kit_campaign_kit_manifest_bytes(k, &ml), buf, len);
@@ -837,7 +834,7 @@ test_write_manifests(void **state)
 	assert_true(kit_file_exists(p));
 	(void)snprintf(p, sizeof(p), "%s/together-2016/turkmenistan.json", tmpl);
 	assert_true(kit_file_exists(p));
-	json_decref(m);
+	kit_manifest_free(m);
 	free(buf);
 	kit_campaign_kit_free(k);
 	kit_campaign_free(c);

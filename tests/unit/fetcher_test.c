@@ -58,9 +58,16 @@ test_status_and_verify_sanitise_the_state(void **state)
 				"\"office\": \"hu\\u009bngary\"}");
 	put(dir, "status.json", "{\"last_check\": \"\\u001b]0;owned\\u0007\", "
 				"\"result\": \"ok\\u202e\"}");
+	/* a manifest its parser accepts: a title may hold a C1 control */
 	put(dir, "kits/evil\x1b[31m/releases/1/manifest.json",
-	    "{\"office\": \"\\u001b[5m\", \"version\": 1, \"title\": "
-	    "\"t\\u009b\", \"files\": []}");
+	    "{\"schema\": 1, \"campaign\": \"evil\", \"office\": \"global\", "
+	    "\"version\": 1, \"title\": \"t\\u009b\", \"window\": {\"start\": "
+	    "\"2021-12-01T00:00:00Z\", \"end\": \"2021-12-02T00:00:00Z\"}, "
+	    "\"timezone\": \"UTC\", \"languages\": [\"en\"], \"hashtags\": [], "
+	    "\"office_info\": null, \"statements\": [], \"videos\": [], "
+	    "\"posts\": [], \"files\": [], \"inputs\": {\"source_date_epoch\": 0, "
+	    "\"tool\": \"t\", \"sources\": []}, \"content\": "
+	    "\"0000000000000000000000000000000000000000000000000000000000000000\"}");
 	snprintf(path, sizeof(path), "%s/kits/evil\x1b[31m/current", dir);
 	assert_int_equal(symlink("releases/1", path), 0);
 	kit_fetcher_opts_init(&o);

@@ -341,10 +341,15 @@ test_next(void **state)
 
 /* ---- loading: what an attacker or a broken kit can send ------------- */
 
-static const char good_head[] =
-	"{\"campaign\":\"c\",\"office\":\"o\",\"version\":2,\"timezone\":\"Europe/Budapest\","
-	"\"window\":{\"start\":\"2021-12-01T00:00:00+01:00\",\"end\":\"2021-12-31T00:00:00+01:00\"},"
-	"\"inputs\":{\"source_date_epoch\":1600000000},\"posts\":[";
+#define HEAD(zone) \
+	"{\"schema\":1,\"campaign\":\"c\",\"office\":\"o\",\"version\":2,\"title\":\"T\"," \
+	"\"timezone\":\"" zone "\",\"languages\":[\"en\"],\"hashtags\":[],\"office_info\":null," \
+	"\"statements\":[],\"videos\":[],\"files\":[],\"content\":\"" \
+	"0000000000000000000000000000000000000000000000000000000000000000\"," \
+	"\"window\":{\"start\":\"2021-12-01T00:00:00+01:00\",\"end\":\"2021-12-31T00:00:00+01:00\"}," \
+	"\"inputs\":{\"source_date_epoch\":1600000000,\"tool\":\"t\",\"sources\":[]},\"posts\":["
+
+static const char good_head[] = HEAD("Europe/Budapest");
 
 static struct kit_schedule *
 parse_posts(const char *posts, struct kit_error *err)
@@ -356,9 +361,12 @@ parse_posts(const char *posts, struct kit_error *err)
 	return k;
 }
 
-#define POST(id, plat, at_, text_, extra) \
+/* A post with every member; link and media as given. */
+#define POSTLM(id, plat, at_, text_, link_, media_) \
 	"{\"id\":\"" id "\",\"platform\":\"" plat "\",\"language\":\"en\"," \
-	"\"time\":\"t\",\"at\":\"" at_ "\",\"text\":\"" text_ "\"" extra "}"
+	"\"time\":\"2021-12-10T10:00:00Z\",\"floating\":false,\"at\":\"" at_ "\"," \
+	"\"text\":\"" text_ "\",\"link\":" link_ ",\"media\":" media_ "}"
+#define POST(id, plat, at_, text_) POSTLM(id, plat, at_, text_, "null", "[]")
 
 static void
 test_load_refuses(void **state)
@@ -366,25 +374,30 @@ test_load_refuses(void **state)
 	static const struct {
 		const char *posts, *needle;
 	} bad[] = {
-		{POST("a", "x", "2021-12-10T10:00:00Z", "t", "") ","
-		 POST("a", "x", "2021-12-11T10:00:00Z", "t", ""), "used twice"},
-		{POST("a b", "x", "2021-12-10T10:00:00Z", "t", ""), "id is not"},
-		{POST("a", "X!", "2021-12-10T10:00:00Z", "t", ""), "platform"},
-		{POST("a", "x", "2021-12-10T10:00:00", "t", ""), "no UTC offset"},
-		{POST("a", "x", "soon", "t", ""), "\"at\""},
-		{POST("a", "x", "2021-12-10T10:00:00Z", "esc \\u001b[2J", ""), "control"},
-		{POST("a", "x", "2021-12-10T10:00:00Z", "t", ",\"link\":\"http://a.b\""), "https"},
-		{POST("a", "x", "2021-12-10T10:00:00Z", "t", ",\"link\":\"https://a.b\\r\\nX-Injected: 1\""), "link"},
-		{POST("a", "x", "2021-12-10T10:00:00Z", "t",
-		      ",\"media\":[{\"path\":\"../../etc/passwd\",\"alt\":\"\"}]"), "safe"},
-		{POST("a", "x", "2021-12-10T10:00:00Z", "t",
-		      ",\"media\":[{\"path\":\"/etc/passwd\",\"alt\":\"\"}]"), "safe"},
+		{POST("a", "x", "2021-12-10T10:00:00Z", "t") ","
+		 POST("a", "x", "2021-12-11T10:00:00Z", "t"), "used twice"},
+		{POST("a b", "x", "2021-12-10T10:00:00Z", "t"), "id is not"},
+		{POST("a", "X!", "2021-12-10T10:00:00Z", "t"), "platform"},
+		{POST("a", "tiktok", "2021-12-10T10:00:00Z", "t"), "platform"},
+		{POST("a", "x", "2021-12-10T10:00:00", "t"), "UTC offset"},
+		{POST("a", "x", "2021-12-10T11:00:00+01:00", "t"), "YYYY-MM-DDTHH:MM:SSZ"},
+		{POST("a", "x", "soon", "t"), "\"at\""},
+		{POST("a", "x", "2021-12-10T10:00:00Z", "esc \\u001b[2J"), "control"},
+		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "\"http://a.b\"", "[]"), "https"},
+		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "\"https://a.b\\r\\nX-Injected: 1\"", "[]"), "link"},
+		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "null",
+			"[{\"path\":\"../../etc/passwd\",\"alt\":\"a\"}]"), "safe"},
+		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "null",
+			"[{\"path\":\"/etc/passwd\",\"alt\":\"a\"}]"), "safe"},
+		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "null",
+			"[{\"path\":\"media/a.png\",\"alt\":\"a\",\"extra\":1}]"), "does not know"},
 		{"{\"id\":\"a\"}", "platform"},
 		{"{\"id\":\"a\",\"platform\":\"x\",\"at\":\"2021-12-10T10:00:00Z\",\"text\":\"a\",\"text\":\"b\"}", "test.json:"},
 		{"[", "test.json:"},
 	};
-	static const char bad_zone[] = "{\"campaign\":\"c\",\n\"office\":\"o\",\"version\":1,\"timezone\":\"Nowhere/City\"}";
+	static const char bad_zone[] = HEAD("Nowhere/City") "]}";
 	static const char bad_json[] = "{\n\"campaign\": nope}";
+	static const char newer[] = "{\"schema\":2,\"campaign\":\"c\",\"anything\":true}";
 	struct kit_error err;
 	struct kit_schedule *k;
 	size_t i;
@@ -408,6 +421,17 @@ test_load_refuses(void **state)
 	assert_null(kit_schedule_parse(bad_json, strlen(bad_json), "m.json", &err));
 	assert_int_equal(err.code, KIT_E_INVALID);
 	assert_non_null(strstr(err.msg, "m.json:2:"));
+	/* a newer format is named as such, not as an unknown member */
+	memset(&err, 0, sizeof(err));
+	assert_null(kit_schedule_parse(newer, strlen(newer), "m.json", &err));
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_non_null(strstr(err.msg, "schema 2, and this kit reads schema 1"));
+	/* the control: the head with one good post parses */
+	memset(&err, 0, sizeof(err));
+	k = parse_posts(POST("a", "x", "2021-12-10T10:00:00Z", "t"), &err);
+	if (k == NULL)
+		fail_msg("the control was refused: %s", err.msg);
+	kit_schedule_free(k);
 	/* no kit there */
 	memset(&err, 0, sizeof(err));
 	assert_null(kit_schedule_load(FIX "/does-not-exist", &err));
@@ -424,10 +448,10 @@ test_load_order_and_crlf(void **state)
 	struct kit_schedule *k;
 
 	(void)state;
-	k = parse_posts(POST("late", "x", "2021-12-12T10:00:00Z", "a\\r\\nb", "") ","
-			POST("b", "x", "2021-12-10T10:00:00+01:00", "t", "") ","
-			POST("a", "x", "2021-12-10T09:00:00Z", "t", "") ","
-			POST("c", "facebook", "2021-12-10T09:00:00Z", "t", ""), &err);
+	k = parse_posts(POST("late", "x", "2021-12-12T10:00:00Z", "a\\r\\nb") ","
+			POST("b", "x", "2021-12-10T09:00:00Z", "t") ","
+			POST("a", "x", "2021-12-10T09:00:00Z", "t") ","
+			POST("c", "facebook", "2021-12-10T09:00:00Z", "t"), &err);
 	assert_non_null(k);
 	assert_int_equal(kit_schedule_count(k), 4);
 	/* by instant, then platform, then id */
@@ -537,7 +561,7 @@ test_ics_year_span(void **state)
 {
 	struct kit_error err = {0, ""};
 	struct kit_schedule *k = parse_posts(
-		POST("far", "x", "2190-12-15T09:00:00Z", "Far away", ""), &err);
+		POST("far", "x", "2190-12-15T09:00:00Z", "Far away"), &err);
 	struct kit_schedule_opts o;
 	struct kit_buf out;
 	time_t t0 = time(NULL);
@@ -559,7 +583,7 @@ test_ics_year_span(void **state)
 	kit_buf_free(&out);
 	kit_schedule_free(k);
 	kit_err_clear(&err);
-	k = parse_posts(POST("far", "x", "4999-12-15T09:00:00Z", "Far away", ""), &err);
+	k = parse_posts(POST("far", "x", "4999-12-15T09:00:00Z", "Far away"), &err);
 	assert_null(k);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	assert_non_null(strstr(err.msg, "\"at\" is outside the years a kit may name, 1970 to 2199"));
@@ -582,12 +606,12 @@ test_csv_refusals(void **state)
 	memset(long_text, 'a', 281);
 	long_text[281] = '\0';
 	posts = kit_aprintf(
-		POST("past", "x", "2021-12-01T09:00:00Z", "old", "") ","
-		POST("long", "x", "2021-12-20T09:00:00Z", "%s", "") ","
-		POST("soon", "x", "2021-12-10T10:05:00Z", "soon", "") ","
-		POST("odd", "x", "2021-12-20T09:03:00Z", "odd minute", "") ","
-		POST("ok1", "x", "2021-12-21T09:05:00Z", "fine, \\\"quoted\\\"", ",\"link\":\"https://a.b/c\"") ","
-		POST("ok2", "x", "2021-12-21T09:05:00Z", "same slot", ""),
+		POST("past", "x", "2021-12-01T09:00:00Z", "old") ","
+		POST("long", "x", "2021-12-20T09:00:00Z", "%s") ","
+		POST("soon", "x", "2021-12-10T10:05:00Z", "soon") ","
+		POST("odd", "x", "2021-12-20T09:03:00Z", "odd minute") ","
+		POSTLM("ok1", "x", "2021-12-21T09:05:00Z", "fine, \\\"quoted\\\"", "\"https://a.b/c\"", "[]") ","
+		POST("ok2", "x", "2021-12-21T09:05:00Z", "same slot"),
 		long_text);
 	k = parse_posts(posts, &err);
 	free(posts);

@@ -1,0 +1,248 @@
+/*
+ * kit_manifest.h: the bundle manifest (manifest.json, the first entry of
+ * every kit archive, and manifests/<campaign>/<office|global>.json), owned
+ * here and only here: its typed model, the one parser (one size cap, one
+ * strictness), the one writer, the content digest and the schema version.
+ * The campaign module fills a model and writes it; the extractor, the
+ * installer's verify, the fetcher and kit-schedule parse it; nobody else
+ * reads or writes its JSON.
+ *
+ * Format (schema 1, manifests/schema/manifest.schema.json): an object with
+ * exactly these members, each required (null where the model says so):
+ *   schema      1
+ *   campaign    id ([a-z0-9-], kit_str_is_id)
+ *   office      id, or "global"
+ *   version     integer 1..INT_MAX
+ *   title       text
+ *   window      {start, end}: RFC 3339 with an offset, end not before start
+ *   timezone    IANA name (its syntax; whether this machine's tz database
+ *               has it is the reader's business)
+ *   languages   [language]        ISO 639-1 code, optionally -REGION
+ *   hashtags    ["#..."]
+ *   office_info null (global kit) or {id, name, country, timezone,
+ *               languages, contact: null or {name, role, email, phone},
+ *               each a string or null, presence_since: year or null}
+ *   statements  [{path, title, speaker, date (YYYY-MM-DD), language}]
+ *   videos      [{title, url (https), language}]
+ *   posts       [{id, platform, time (as written: RFC 3339, the offset
+ *               optional), at (the resolved instant, "YYYY-MM-DDTHH:MM:SSZ"),
+ *               floating, text, link: https URL or null, media: [{path,
+ *               alt}], language}], ids distinct
+ *   files       [{path, size, sha256, type}]: safe relative paths, not
+ *               manifest.json, none twice or both file and directory
+ *   inputs      {source_date_epoch, tool, sources: [{path, sha256}]}
+ *   content     the content digest (below), lower-case hex
+ * Every string is UTF-8 without NUL or control characters other than tab,
+ * LF and CR (kit_utf8_valid), and within the caps below.
+ *
+ * Bytes: the writer emits JSON with 2-space indentation and keys sorted,
+ * then "\n"; the same model gives the same bytes.  A model the parser
+ * refuses is never written (the writer checks it first), and the parser
+ * refuses any member it does not know, so a manifest parsed and written
+ * again has the same content digest.
+ *
+ * Content digest: SHA-256 (hex) of the compact, key-sorted JSON of the
+ * manifest without "version" and "content": what a kit is, whatever its
+ * version, so a publisher can tell whether anything changed and a
+ * fetcher can check a manifest on disk against a signed target.
+ *
+ * Ownership: a model owns every string and array it points to
+ * (kit_manifest_free); fill one with kit_strdup / kit_xcalloc.
+ *
+ * Errors (struct kit_error): KIT_E_INVALID for a manifest or model that
+ * breaks a rule (the message names where: "<where>: posts[3] (\"id\"):
+ * ..."; the caller adds what to do), KIT_E_IO when it cannot be read.
+ */
+#ifndef KIT_MANIFEST_H
+#define KIT_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kit_crypto.h"
+#include "kit_util.h"
+
+/* The schema version this code reads and writes. */
+#define KIT_MANIFEST_SCHEMA 1
+
+/* Hard caps: bytes of manifest.json, items, bytes of one string. */
+#define KIT_MANIFEST_MAX (16u << 20)
+#define KIT_MANIFEST_FILES_MAX 100000
+#define KIT_MANIFEST_POSTS_MAX 20000
+#define KIT_MANIFEST_LIST_MAX 1000     /* statements, videos, languages... */
+#define KIT_MANIFEST_MEDIA_MAX 32      /* media of one post */
+#define KIT_MANIFEST_TEXT_MAX (256u << 10) /* texts (Facebook's 63206 chars) */
+#define KIT_MANIFEST_LINK_MAX 2048     /* links and video URLs */
+#define KIT_MANIFEST_PATH_MAX 4095     /* a path; 255 per component */
+
+struct kit_manifest_media {
+	char *path; /* a file of the kit */
+	char *alt;  /* alt text */
+};
+
+struct kit_manifest_post {
+	char *id;       /* [A-Za-z0-9._-], kit_str_is_id */
+	char *platform; /* a platform of the table below */
+	char *time;     /* as written in the source */
+	int64_t at;     /* the resolved UTC instant */
+	int floating;   /* the source time had no offset */
+	char *text;
+	char *link;     /* https URL, or NULL */
+	struct kit_manifest_media *media;
+	size_t n_media;
+	char *language;
+};
+
+struct kit_manifest_statement {
+	char *path; /* a file of the kit (Markdown) */
+	char *title, *speaker;
+	char *date; /* YYYY-MM-DD */
+	char *language;
+};
+
+struct kit_manifest_video {
+	char *title, *url, *language;
+};
+
+struct kit_manifest_contact {
+	char *name, *role, *email, *phone; /* each may be NULL */
+};
+
+struct kit_manifest_office {
+	char *id, *name, *country, *timezone;
+	char **languages;
+	size_t n_languages;
+	struct kit_manifest_contact *contact; /* NULL: none */
+	long presence_since;                  /* year; 0: not given */
+};
+
+struct kit_manifest_file {
+	char *path;
+	uint64_t size;
+	char sha256[KIT_SHA256_HEX];
+	char *type; /* media type, "image/png" */
+};
+
+struct kit_manifest_source {
+	char *path; /* relative to the campaign directory */
+	char sha256[KIT_SHA256_HEX];
+};
+
+struct kit_manifest {
+	int schema; /* KIT_MANIFEST_SCHEMA */
+	char *campaign;
+	char *office; /* office id, or "global" */
+	int version;
+	char *title;
+	char *window_start, *window_end;        /* as written */
+	int64_t window_start_at, window_end_at; /* parsed: filled by the
+						   parser and by
+						   kit_manifest_check() */
+	char *timezone;
+	char **languages;
+	size_t n_languages;
+	char **hashtags;
+	size_t n_hashtags;
+	struct kit_manifest_office *office_info; /* NULL: the global kit */
+	struct kit_manifest_statement *statements;
+	size_t n_statements;
+	struct kit_manifest_video *videos;
+	size_t n_videos;
+	struct kit_manifest_post *posts; /* as written (by instant, then id) */
+	size_t n_posts;
+	struct kit_manifest_file *files; /* as written (by path) */
+	size_t n_files;
+	int64_t source_date_epoch; /* inputs */
+	char *tool;
+	struct kit_manifest_source *sources;
+	size_t n_sources;
+	char content[KIT_SHA256_HEX]; /* the content digest */
+};
+
+/* An empty model (schema set, everything else zero or NULL); never NULL. */
+struct kit_manifest *kit_manifest_new(void);
+/* Free m and everything it owns; NULL does nothing. */
+void kit_manifest_free(struct kit_manifest *m);
+/* Copy the post src into dst (everything duplicated), for a reader that
+ * keeps posts apart from their model; kit_manifest_post_free() frees what
+ * dst owns (not dst itself). */
+void kit_manifest_post_copy(struct kit_manifest_post *dst,
+			    const struct kit_manifest_post *src);
+void kit_manifest_post_free(struct kit_manifest_post *p);
+
+/*
+ * Parse manifest.json bytes (at most KIT_MANIFEST_MAX; Jansson, duplicate
+ * keys refused) into a new model, holding it to every rule above
+ * (kit_manifest_check) and to one form per value ("at" exactly as the
+ * writer formats it, no member unknown or missing).  where names the
+ * manifest in messages.  A schema other than KIT_MANIFEST_SCHEMA is
+ * KIT_E_INVALID "schema N, this kit reads schema 1".  Caller frees.
+ */
+struct kit_manifest *kit_manifest_parse(const void *json, size_t len,
+					const char *where,
+					struct kit_error *err) KIT_WUR;
+
+/*
+ * Read path (beneath the open directory dirfd without following a link,
+ * or with AT_FDCWD a plain path whose last component is not followed;
+ * a regular file of at most KIT_MANIFEST_MAX bytes) and parse it,
+ * "manifest <path>" naming it in messages.  KIT_E_IO when it cannot be read,
+ * KIT_E_INVALID when it is too large or breaks a rule.
+ */
+struct kit_manifest *kit_manifest_load(int dirfd, const char *path,
+				       struct kit_error *err) KIT_WUR;
+
+/*
+ * Check every rule of the format on a model (what the parser holds a
+ * manifest to; the writer calls it first) and fill window_start_at and
+ * window_end_at.  KIT_E_INVALID naming the first problem.
+ */
+int kit_manifest_check(struct kit_manifest *m, struct kit_error *err) KIT_WUR;
+
+/*
+ * manifest.json bytes of m (checked first, KIT_E_INVALID), with m->content
+ * as it stands: *out (NUL-terminated, *len bytes without the NUL) is the
+ * caller's.  Set m->content with kit_manifest_content() before.
+ */
+int kit_manifest_write(struct kit_manifest *m, char **out, size_t *len,
+		       struct kit_error *err) KIT_WUR;
+
+/* The content digest of m into hex[KIT_SHA256_HEX] (m->content is not
+ * read or set).  KIT_E_INVALID only when JSON cannot be made. */
+int kit_manifest_content(const struct kit_manifest *m, char *hex,
+			 struct kit_error *err) KIT_WUR;
+
+/* The entry of files[] with this path, or NULL. */
+const struct kit_manifest_file *kit_manifest_file(const struct kit_manifest *m,
+						  const char *path);
+
+/* "https://host..." without spaces, controls, quotes, angle brackets or
+ * backslashes: links and video URLs, as validation and the parser
+ * accept them. */
+int kit_manifest_https_ok(const char *url);
+
+/* ---- platforms: the one table --------------------------------------------- */
+
+/* How a platform counts a post's characters (see kit_manifest_platform). */
+enum kit_manifest_count {
+	KIT_MANIFEST_COUNT_X = 0,         /* twitter-text v3 weights */
+	KIT_MANIFEST_COUNT_CLUSTERS = 1,  /* user-perceived characters */
+	KIT_MANIFEST_COUNT_CODEPOINTS = 2 /* Unicode code points */
+};
+
+struct kit_manifest_platform {
+	const char *id;   /* "x": what posts name */
+	const char *name; /* "X": what people read */
+	const char *icon; /* a short text standing for its logo */
+	long limit;       /* characters a post may have */
+	enum kit_manifest_count count;
+	int url_weight;   /* a URL counts this many; 0: as its characters */
+};
+
+/* The platform with this id, or NULL: the platforms a post may name. */
+const struct kit_manifest_platform *kit_manifest_platform(const char *id);
+/* The i-th platform of the table (NULL past the end), in the order of
+ * manifests/schema's enum. */
+const struct kit_manifest_platform *kit_manifest_platform_at(size_t i);
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * manifest_test.c: the bundle manifest's one parser and one writer.
+ *
+ * The committed manifests/ parse, write back to the same bytes and carry
+ * their own content digest; every rule of the format refuses a manifest
+ * that breaks it (one mutation of a good manifest each, KIT_E_INVALID and
+ * the rule named), and the writer refuses the same models; the size cap.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kit_manifest.h"
+#include "kit_util.h"
+
+#define SRC "../.."
+
+static const char *const committed[] = {
+	"together-2016/global.json",	  "together-2016/belgium.json",
+	"together-2016/hungary.json",	  "together-2016/turkmenistan.json",
+	"migrants-day-2020/global.json",  "migrants-day-2020/turkmenistan.json",
+	"migrants-day-2021/global.json",  "migrants-day-2021/belgium.json",
+	"migrants-day-2021/hungary.json",
+};
+
+static char *
+read_text(const char *path, size_t *len)
+{
+	struct kit_error err = {0};
+	unsigned char *buf = NULL;
+
+	if (kit_file_read(path, 64u << 20, &buf, len, &err) != 0)
+		fail_msg("%s", err.msg);
+	return (char *)buf;
+}
+
+/* Every committed manifest: parsed, written again byte for byte, and its
+ * "content" the digest of what it holds. */
+static void
+test_round_trip_committed(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(committed) / sizeof(committed[0]); i++) {
+		struct kit_error err = {0};
+		struct kit_manifest *m;
+		char path[256], hex[KIT_SHA256_HEX], *text, *out = NULL;
+		size_t len, olen = 0;
+
+		(void)snprintf(path, sizeof(path), SRC "/manifests/%s", committed[i]);
+		text = read_text(path, &len);
+		m = kit_manifest_parse(text, len, path, &err);
+		if (m == NULL)
+			fail_msg("%s", err.msg);
+		assert_int_equal(kit_manifest_content(m, hex, &err), 0);
+		assert_string_equal(hex, m->content);
+		assert_int_equal(kit_manifest_write(m, &out, &olen, &err), 0);
+		assert_int_equal(olen, len);
+		assert_memory_equal(out, text, len);
+		free(out);
+		free(text);
+		kit_manifest_free(m);
+	}
+}
+
+static void
+test_model_of_hungary(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_manifest *m;
+
+	(void)state;
+	m = kit_manifest_load(AT_FDCWD, SRC "/manifests/migrants-day-2021/hungary.json", &err);
+	assert_non_null(m);
+	assert_int_equal(m->schema, 1);
+	assert_string_equal(m->campaign, "migrants-day-2021");
+	assert_string_equal(m->office, "hungary");
+	assert_int_equal(m->version, 1);
+	assert_string_equal(m->timezone, "Europe/Budapest");
+	assert_int_equal(m->n_languages, 2);
+	assert_string_equal(m->languages[1], "hu");
+	assert_non_null(m->office_info);
+	assert_string_equal(m->office_info->name, "IOM Hungary");
+	assert_null(m->office_info->contact);
+	assert_int_equal(m->office_info->presence_since, 1992);
+	assert_int_equal(m->n_posts, 7);
+	assert_string_equal(m->posts[0].id, "md21-x-en-1");
+	assert_true(m->posts[0].floating);
+	assert_int_equal(m->posts[0].at, 1639645200); /* 2021-12-16T09:00:00Z */
+	assert_null(m->posts[0].link);
+	assert_int_equal(m->posts[0].n_media, 1);
+	assert_string_equal(m->files[0].path, "about.md");
+	assert_int_equal(m->files[0].size, 2868);
+	assert_int_equal(m->window_end_at - m->window_start_at, 4 * 86400 - 1);
+	assert_int_equal(m->n_sources, 2);
+	kit_manifest_free(m);
+}
+
+/* One good manifest, then each case replaces one piece of its text. */
+static const char good[] =
+	"{\"schema\": 1, \"campaign\": \"c-1\", \"office\": \"global\", \"version\": 3,\n"
+	" \"title\": \"T\", \"window\": {\"start\": \"2021-12-01T00:00:00+01:00\",\n"
+	" \"end\": \"2021-12-31T00:00:00+01:00\"}, \"timezone\": \"Europe/Budapest\",\n"
+	" \"languages\": [\"en\", \"pt-BR\"], \"hashtags\": [\"#Day\"], \"office_info\": null,\n"
+	" \"statements\": [{\"path\": \"statements/s.md\", \"title\": \"S\", \"speaker\": \"P\",\n"
+	"  \"date\": \"2021-12-18\", \"language\": \"en\"}],\n"
+	" \"videos\": [{\"title\": \"V\", \"url\": \"https://v.example/1\", \"language\": \"en\"}],\n"
+	" \"posts\": [{\"id\": \"p.1\", \"platform\": \"x\", \"time\": \"2021-12-10T10:00:00\",\n"
+	"  \"at\": \"2021-12-10T09:00:00Z\", \"floating\": true, \"text\": \"Hello #Day\",\n"
+	"  \"link\": \"https://l.example/\", \"media\": [{\"path\": \"media/a.png\", \"alt\": \"A\"}],\n"
+	"  \"language\": \"en\"}],\n"
+	" \"files\": [{\"path\": \"media/a.png\", \"size\": 3, \"type\": \"image/png\",\n"
+	"  \"sha256\": \"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d\"},\n"
+	"  {\"path\": \"statements/s.md\", \"size\": 0, \"type\": \"text/markdown\",\n"
+	"  \"sha256\": \"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}],\n"
+	" \"inputs\": {\"source_date_epoch\": 1639569600, \"tool\": \"t\", \"sources\":\n"
+	"  [{\"path\": \"campaign.json\",\n"
+	"  \"sha256\": \"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"}]},\n"
+	" \"content\": \"0000000000000000000000000000000000000000000000000000000000000000\"}\n";
+
+static const struct {
+	const char *from, *to, *needle;
+} bad[] = {
+	{"\"schema\": 1", "\"schema\": 2", "schema 2, and this kit reads schema 1"},
+	{"\"schema\": 1, ", "", "no schema version"},
+	{"\"version\": 3", "\"version\": 0", "\"version\" is not an integer from 1"},
+	{"\"version\": 3", "\"version\": 4294967297", "\"version\" is not an integer from 1"},
+	{"\"version\": 3", "\"version\": 3, \"note\": \"x\"", "\"note\" that schema 1 does not know"},
+	{"\"title\": \"T\", ", "", "has no \"title\""},
+	{"\"campaign\": \"c-1\"", "\"campaign\": \"C 1\"", "not an id"},
+	{"\"campaign\": \"c-1\"", "\"campaign\": \"c-12345678901234567890123456789012345678901234567890123456789012345\"", "not an id"},
+	{"+01:00\",\n \"end\"", "\",\n \"end\"", "with an offset"},
+	{"2021-12-31T00", "2021-11-30T00", "ends before it starts"},
+	{"2021-12-31T00", "2201-01-01T00", "outside the years a kit may name, 1970 to 2199"},
+	{"\"at\": \"2021-12-10T09:00:00Z\"", "\"at\": \"4999-12-10T09:00:00Z\"", "\"at\" is outside the years"},
+	{"Europe/Budapest", "../etc/passwd", "not a time zone"},
+	{"\"pt-BR\"", "\"pt_br\"", "ISO 639-1"},
+	{"\"languages\": [\"en\", \"pt-BR\"]", "\"languages\": []", "languages"},
+	{"[\"#Day\"]", "[\"Day\"]", "start with '#'"},
+	{"\"office_info\": null", "\"office_info\": {}", "office_info has no \"id\""},
+	{"\"2021-12-18\"", "\"18/12/2021\"", "statements[0]"},
+	{"https://v.example/1", "http://v.example/1", "videos[0]"},
+	{"\"platform\": \"x\"", "\"platform\": \"twitter\"", "platform \"twitter\""},
+	{"\"at\": \"2021-12-10T09:00:00Z\"", "\"at\": \"2021-12-10T10:00:00+01:00\"", "YYYY-MM-DDTHH:MM:SSZ"},
+	{"\"at\": \"2021-12-10T09:00:00Z\"", "\"at\": \"2021-12-10T09:00:00\"", "UTC offset"},
+	{"\"floating\": true", "\"floating\": false", "\"floating\" says otherwise"},
+	{"\"floating\": true", "\"floating\": 1", "true or false"},
+	{"\"text\": \"Hello #Day\"", "\"text\": \"\"", "the text is empty"},
+	{"\"text\": \"Hello #Day\"", "\"text\": \"\\u001b[2J\"", "control characters"},
+	{"\"text\": \"Hello #Day\"", "\"text\": \"a\\u0000b\"", "NUL"},
+	{"\"link\": \"https://l.example/\"", "\"link\": \"https://l.example/\\\"><x\"", "https URL"},
+	{"\"link\": \"https://l.example/\"", "\"link\": 7", "\"link\" is not a string or null"},
+	{"\"alt\": \"A\"", "\"alt\": \"\"", "no alt text"},
+	{"\"path\": \"media/a.png\", \"alt\"", "\"path\": \"../a.png\", \"alt\"", "media 0 is not a safe"},
+	{"\"path\": \"statements/s.md\", \"size\": 0", "\"path\": \"media/a.png\", \"size\": 0", "lists media/a.png twice"},
+	{"\"path\": \"statements/s.md\", \"size\": 0", "\"path\": \"media/a.png/x\", \"size\": 0", "as a file and a directory"},
+	{"\"path\": \"statements/s.md\", \"size\": 0", "\"path\": \"manifest.json\", \"size\": 0", "other than manifest.json"},
+	{"\"path\": \"statements/s.md\", \"size\": 0", "\"path\": \"/etc/passwd\", \"size\": 0", "safe relative path"},
+	{"\"size\": 3", "\"size\": -3", "\"size\" is not an integer from 0"},
+	{"\"sha256\": \"6e34", "\"sha256\": \"6E34", "lower-case hex"},
+	{"\"source_date_epoch\": 1639569600", "\"source_date_epoch\": -1", "source_date_epoch"},
+	{"\"content\": \"0000", "\"content\": \"000g", "content is not"},
+	{"{\"schema\"", "{\"schema\": 1, \"schema\"", "duplicate"},
+};
+
+static char *
+mutate(const char *from, const char *to)
+{
+	const char *at = strstr(good, from);
+
+	if (at == NULL)
+		fail_msg("'%s' is not in the good manifest", from);
+	return kit_aprintf("%.*s%s%s", (int)(at - good), good, to,
+			   at + strlen(from));
+}
+
+static void
+test_refusals(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_manifest *m;
+	size_t i;
+
+	(void)state;
+	/* the control */
+	m = kit_manifest_parse(good, strlen(good), "good.json", &err);
+	if (m == NULL)
+		fail_msg("the good manifest is refused: %s", err.msg);
+	kit_manifest_free(m);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = mutate(bad[i].from, bad[i].to);
+
+		memset(&err, 0, sizeof(err));
+		m = kit_manifest_parse(text, strlen(text), "bad.json", &err);
+		if (m != NULL)
+			fail_msg("case %zu (%s) accepted", i, bad[i].needle);
+		assert_int_equal(err.code, KIT_E_INVALID);
+		if (strstr(err.msg, bad[i].needle) == NULL ||
+		    strncmp(err.msg, "bad.json", 8) != 0)
+			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, bad[i].needle);
+		print_message("refused: %s\n", err.msg);
+		free(text);
+	}
+}
+
+/* The writer holds a model to the parser's rules: what it would not
+ * read back, it does not write. */
+static void
+test_writer_refuses(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_manifest *m;
+	char *out = (char *)1, hex[KIT_SHA256_HEX];
+	size_t len = 1;
+
+	(void)state;
+	m = kit_manifest_parse(good, strlen(good), "good.json", &err);
+	assert_non_null(m);
+	assert_int_equal(kit_manifest_content(m, m->content, &err), 0);
+	assert_int_equal(kit_manifest_write(m, &out, &len, &err), 0);
+	free(out);
+	/* the digest leaves the version out */
+	m->version = 9;
+	assert_int_equal(kit_manifest_content(m, hex, &err), 0);
+	assert_string_equal(hex, m->content);
+	free(m->posts[0].platform);
+	m->posts[0].platform = kit_strdup("myspace");
+	assert_int_equal(kit_manifest_write(m, &out, &len, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_non_null(strstr(err.msg, "platform \"myspace\""));
+	assert_null(out);
+	assert_int_equal(len, 0);
+	/* a missing string is refused, not written as a missing member */
+	free(m->posts[0].platform);
+	m->posts[0].platform = NULL;
+	kit_err_clear(&err);
+	assert_int_equal(kit_manifest_write(m, &out, &len, &err), -1);
+	kit_manifest_free(m);
+}
+
+/* One cap, KIT_MANIFEST_MAX, whether read from memory or from a file. */
+static void
+test_size_cap(void **state)
+{
+	char tmpl[] = "/tmp/kit-manifest-test-XXXXXX", path[64];
+	size_t n = KIT_MANIFEST_MAX + 1;
+	char *big = kit_xmalloc(n);
+	struct kit_error err = {0};
+
+	(void)state;
+	memset(big, ' ', n);
+	assert_null(kit_manifest_parse(big, n, "big.json", &err));
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_non_null(strstr(err.msg, "over the limit of 16777216"));
+	assert_non_null(mkdtemp(tmpl));
+	(void)snprintf(path, sizeof(path), "%s/manifest.json", tmpl);
+	assert_int_equal(kit_file_write_atomic(path, big, n, 0644, &err), 0);
+	kit_err_clear(&err);
+	assert_null(kit_manifest_load(AT_FDCWD, path, &err));
+	assert_int_equal(err.code, KIT_E_INVALID);
+	kit_err_clear(&err);
+	assert_int_equal(kit_rm_rf(tmpl, &err), 0);
+	kit_err_clear(&err);
+	assert_null(kit_manifest_load(AT_FDCWD, path, &err));
+	assert_int_equal(err.code, KIT_E_IO);
+	free(big);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_committed),
+		cmocka_unit_test(test_model_of_hungary),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_writer_refuses),
+		cmocka_unit_test(test_size_cap),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
