@@ -41,6 +41,7 @@ closure_kit-publish  := publisher tuf campaign schedule org bundle manifest cryp
 closure_kit-fetch    := fetcher tuf campaign schedule org bundle manifest transport crypto util
 closure_kit-schedule := schedule org manifest crypto util
 closure_kit-conformance-client := tuf transport crypto util
+closure_tuf_delegate := tuf crypto util
 
 PROGRAMS := kit-publish kit-fetch kit-schedule
 
@@ -162,6 +163,12 @@ $(BUILD)/asan/bin/kit-conformance-client: $(BUILD)/asan/obj/tests/conformance/cl
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 
+# tuf_interop.t's helper that writes a delegated role with the writer's API
+$(BUILD)/asan/tests/tuf_delegate: $(BUILD)/asan/obj/tests/e2e/tuf_delegate.o $(call libs_of,asan,tuf_delegate)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+
 # SUITE=<tuf-conformance work tree> (see tests/conformance/run.sh for the
 # rest); CONFORMANCE_MODES="plain lazy"; CONFORMANCE_ASAN=1 runs the
 # sanitized client.
@@ -266,7 +273,7 @@ check-fuzz: $(foreach f,$(FUZZ),$(BUILD)/asan/fuzz/$(f)_replay)
 	  $(BUILD)/asan/fuzz/$${f}_replay tests/fuzz/corpus/$$f || fail=1; \
 	done; exit $$fail
 
-check-e2e: deps $(ASAN_BINS)
+check-e2e: deps $(ASAN_BINS) $(BUILD)/asan/tests/tuf_delegate
 	KIT_BIN=$(abspath $(BUILD))/asan/bin KIT_BUILD=$(abspath $(BUILD)) KIT_SRC=$(CURDIR) \
 	  prove -j2 --timer tests/e2e/
 

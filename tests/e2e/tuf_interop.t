@@ -107,6 +107,41 @@ sys.exit(0 if c["campaign"] == "together-2016" and c["office"] == "belgium" and 
 	fi
 fi
 
+# Direction A with a delegated role: the Belgium bundle moved into a role
+# "office-belgium" (paths */belgium.tar.zst, a key of its own) by kit's
+# repository writer (tests/e2e/tuf_delegate.c until kit-publish has a
+# command for it); tuf-js and kit-fetch both find it through the delegation.
+DELEGATE="${KIT_BUILD:-}/asan/tests/tuf_delegate"
+cp -a "$R" "$W/ours-deleg"
+cp -a "$T/repo-keys" "$T/deleg-keys"
+if [ ! -x "$DELEGATE" ]; then
+	not_ok "kit's writer moves the Belgium bundle into a delegated office role" 		"no $DELEGATE: run through make check-e2e (it builds the helper and sets KIT_BUILD)"
+else
+	check "kit's writer moves the Belgium bundle into a delegated office role" 		"$DELEGATE" "$W/ours-deleg" "$T/deleg-keys" office-belgium '*/belgium.tar.zst' 		together-2016/belgium.tar.zst
+fi
+python3 - "$W/ours-deleg/metadata" <<'PY' && ok "its targets delegate to office-belgium, whose role lists the bundle, and the snapshot lists the role" ||
+import glob, json, os, sys
+d = sys.argv[1]
+newest = lambda pat: max(glob.glob(os.path.join(d, pat)), key=lambda p: int(os.path.basename(p).split(".")[0]))
+t = json.load(open(newest("*.targets.json")))["signed"]
+r = json.load(open(newest("*.office-belgium.json")))["signed"]
+s = json.load(open(newest("*.snapshot.json")))["signed"]
+sys.exit(0 if "together-2016/belgium.tar.zst" not in t["targets"] and
+         [x["name"] for x in t["delegations"]["roles"]] == ["office-belgium"] and
+         list(r["targets"]) == ["together-2016/belgium.tar.zst"] and
+         "office-belgium.json" in s["meta"] else 1)
+PY
+	not_ok "its targets delegate to office-belgium, whose role lists the bundle, and the snapshot lists the role"
+if check "tuf-js finds the Belgium bundle through kit's delegation" 	tufjs client.mjs --root "$R/metadata/1.root.json" --url "$URL/ours-deleg" --cache "$T/tufjs-ad" 	--get together-2016/belgium.tar.zst "$T/ad-belgium.tar.zst"; then
+	cmp -s "$(ls "$R"/targets/together-2016/*.belgium.tar.zst)" "$T/ad-belgium.tar.zst" &&
+		ok "tuf-js got the Belgium archive byte for byte through the delegation" ||
+		not_ok "tuf-js got the Belgium archive byte for byte through the delegation"
+fi
+check "kit-fetch init (Belgium office) against kit's delegated repository" 	kit-fetch init --state "$T/office-ad" --root "$R/metadata/1.root.json" --url "$URL/ours-deleg" --office belgium
+check "kit-fetch update installs Belgium's bundle through the delegation" kit-fetch update --state "$T/office-ad" --quiet
+[ "$(json_get "$T/office-ad/kits/together-2016/current/manifest.json" office 2>/dev/null)" = belgium ] &&
+	ok "the installed kit is the Belgium bundle" || not_ok "the installed kit is the Belgium bundle"
+
 # Attack in direction A: one byte of the served targets metadata changed.
 cp -a "$R" "$W/ours-targets"
 tm=$(ls "$W"/ours-targets/metadata/*.targets.json | sort -V | tail -1)
