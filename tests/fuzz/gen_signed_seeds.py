@@ -324,7 +324,8 @@ def main():
         "key-twice-upper-case": seed({0: meta(rdup, KEY1), 1: tsd}),
         "ecdsa-rsa": seed({0: meta(rp, KEY1), 1: tgp}),
         "ecdsa-timestamp": seed({0: meta(rp, KEY1), 1: tsp}),
-    }, {"encrypted-pem-as-public-key": encrypted_pem_key()})
+        "encrypted-pem-as-public-key": encrypted_pem_key(),
+    }, {})
 
     # canonical: JSON of every kind.
     write("canonical", {

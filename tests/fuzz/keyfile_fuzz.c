@@ -1,11 +1,10 @@
 /* kit-fuzz-links: crypto */
 /*
  * keyfile_fuzz.c: private key files (kit_key_load: PEM, PKCS#8, encrypted
- * with the passphrase "correct horse battery staple"), public keys as hex
- * (kit_key_from_public_hex, as TUF metadata gives Ed25519 keys) and the
- * passphrase file (KIT_PASSPHRASE_FILE, first line).  PEM public keys
- * (kit_key_from_public_pem) come in once it no longer asks for a
- * passphrase on the terminal when given an encrypted private key.
+ * with the passphrase "correct horse battery staple"), public keys as TUF
+ * metadata gives them (kit_key_from_public_hex for Ed25519,
+ * kit_key_from_public_pem for ECDSA P-256 and RSA) and the passphrase file
+ * (KIT_PASSPHRASE_FILE, first line).
  *
  * The input is loaded as it is, and also wrapped as the base64 body of an
  * "ENCRYPTED PRIVATE KEY" and of a "PRIVATE KEY" PEM, so mutations reach
@@ -96,6 +95,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	k = kit_key_from_public_hex(text, &err);
+	kit_key_free(k);
+	kit_err_clear(&err);
+	k = kit_key_from_public_pem(text, KIT_KEY_ECDSA_P256, &err);
+	kit_key_free(k);
+	kit_err_clear(&err);
+	k = kit_key_from_public_pem(text, KIT_KEY_RSA_PSS_SHA256, &err);
 	kit_key_free(k);
 	free(text);
 
