@@ -721,11 +721,31 @@ pick_delegated(struct kit_tuf_client *c, const char *office, struct pick *p,
 	return 0;
 }
 
+/* 1 when target t names this office (custom.office, or a file name
+ * <office>.tar.zst): a target meant for it, whatever else it says. */
+static int
+meant_for(const struct kit_tuf_target *t, const char *office)
+{
+	const char *off = json_string_value(json_object_get(t->custom, "office"));
+	const char *slash = strrchr(t->name, '/');
+	size_t n = office ? strlen(office) : 0;
+
+	if (office == NULL)
+		return 0;
+	if (off && strcmp(off, office) == 0)
+		return 1;
+	slash = slash ? slash + 1 : t->name;
+	return strncmp(slash, office, n) == 0 &&
+	       strcmp(slash + n, ".tar.zst") == 0;
+}
+
 /* The targets meant for this office: its own bundle of each campaign,
  * else the campaign's global one (kit_campaign_pick_kits, the rule
  * kit-publish export --office copies by), where the office's own bundle
  * may also come from a delegated role (pick_delegated).  The picks go to
- * out[0 .. *np); -1 when a delegated role fails a check. */
+ * out[0 .. *np); -1 when a delegated role fails a check, or a target
+ * meant for this office has no valid custom.campaign and custom.office
+ * (skipping it would fall back to the global kit). */
 static int
 pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 	     size_t max, size_t *np, struct kit_error *err)
@@ -739,14 +759,18 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 	for (i = 0; i < count; i++) {
 		const char *camp, *off;
 
-		if (kit_tuf_client_target_at(c, i, &ts[m]) != 0 ||
-		    ts[m].custom == NULL)
+		if (kit_tuf_client_target_at(c, i, &ts[m]) != 0)
 			continue;
 		camp = json_string_value(json_object_get(ts[m].custom, "campaign"));
 		off = json_string_value(json_object_get(ts[m].custom, "office"));
 		if (camp == NULL || off == NULL || !valid_id(camp) ||
-		    !valid_id(off))
-			continue;
+		    !valid_id(off)) {
+			if (!meant_for(&ts[m], office))
+				continue;
+			kit_err(err, KIT_E_SECURITY, "target \"%.200s\" for office %s: custom.campaign and custom.office are not both valid ids (a-z, 0-9, -); refused, the installed kits are kept; tell the publisher", ts[m].name, office);
+			rc = -1;
+			goto out;
+		}
 		refs[m].campaign = camp;
 		refs[m].office = off;
 		m++;
@@ -763,6 +787,7 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 		}
 		n++;
 	}
+out:
 	*np = n;
 	free(refs);
 	free(ts);

@@ -503,6 +503,19 @@ for v in 4294967297 0 -3 '"3"'; do
 		'target together-2016/belgium\.tar\.zst: custom\.version is not a kit version'
 done
 
+# A target meant for this office (custom.office, or the file name
+# belgium.tar.zst) whose custom.campaign or custom.office is not an id: a
+# refusal, not a fallback to the global kit (which overwrote releases/1
+# with the global kit of the same version number, exit 0).
+for edit in 'campaign "../x"' 'office "../belgium"' 'campaign 7'; do
+	A="$T/a-custom-$(echo "$edit" | tr -c 'a-z0-9\n' _)"
+	cp -a "$Rn" "$A"
+	evil_targets "$A" custom together-2016/belgium.tar.zst version 2 \
+		custom together-2016/belgium.tar.zst $edit
+	refused_outside "a signed belgium target whose custom.$edit" "$A" \
+		'target .{1,2}together-2016/belgium\.tar\.zst.{1,2} for office belgium: custom\.campaign and custom\.office are not both valid ids'
+done
+
 # A timestamp (signed with the timestamp key) that lists a length of 0 for
 # the snapshot: a refusal (exit 3), not an internal error.
 A="$T/a-ts-zero"
