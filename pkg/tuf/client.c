@@ -9,6 +9,7 @@
  * only written after every check on it passed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,18 +152,45 @@ load_local(struct kit_tuf_client *c, enum kit_tuf_role role,
 	char path[4096], what[4200];
 	unsigned char *raw = NULL;
 	size_t len = 0;
+	struct stat st;
+	int fd, rc = -1;
 
 	memset(t, 0, sizeof(*t));
 	if (kit_path_join(path, sizeof(path), c->dir, state_file[role], err) < 0)
 		return -1;
-	if (!kit_file_exists(path))
-		return 0;
-	if (kit_file_read(path, max_len[role], &raw, &len, err) < 0) {
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT || role != KIT_TUF_ROOT)
+			return 0;
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot read trusted root %s", path);
+	}
+	/* The other roles, when not a plain file of ours, count as absent
+	 * (refetched, replaced by rename); the root has no such fallback:
+	 * say what was found there, never quote its bytes. */
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		if (role != KIT_TUF_ROOT)
+			return 0;
+		return kit_err(err, KIT_E_IO, "trusted root %s is %s, not a file kit-fetch wrote; refused: remove it and install the repository's root.json again (kit-fetch init --force)", path, S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISREG(st.st_mode) ? "hard-linked to another file" : "not a regular file");
+	}
+	fd = kit_file_open_read(AT_FDCWD, path, &st, err);
+	if (fd >= 0 && st.st_nlink == 1)
+		rc = kit_fd_read_all(fd, path, max_len[role], &raw, &len, err);
+	else if (fd >= 0)
+		kit_err(err, KIT_E_IO, "%s is hard-linked to another file", path);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0) {
 		kit_err_prefix(err, "trusted %s metadata", kit_tuf_role_name(role));
 		return -1;
 	}
 	snprintf(what, sizeof(what), "trusted %s", path);
-	return trusted_from_bytes(t, role, what, &raw, len, err);
+	if (trusted_from_bytes(t, role, what, &raw, len, err) == 0)
+		return 0;
+	if (role == KIT_TUF_ROOT) {
+		/* local state, not a repository's answer */
+		kit_err_clear(err);
+		kit_err(err, KIT_E_IO, "trusted root %s is damaged (not root metadata); install the repository's root.json again (kit-fetch init --force)", path);
+	}
+	return -1;
 }
 
 static int

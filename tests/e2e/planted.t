@@ -108,6 +108,28 @@ for f in log lock; do
 	rm "$S/$f" && mv "$S/$f.real" "$S/$f"
 done
 
+# The trusted root replaced by a link, a FIFO, a hard link to another
+# file, or damaged: local state (exit 5) saying what was found and what to
+# do, never "no trusted root", never bytes of a file not known to be ours.
+mv "$S/metadata/root.json" "$S/root.json.real"
+for kind in "a symbolic link" "not a regular file" "hard-linked to another file" damaged; do
+	case $kind in
+	"a symbolic link") ln -s "$T/victim" "$S/metadata/root.json" ;;
+	"not a regular file") mkfifo "$S/metadata/root.json" ;;
+	hard*) ln "$T/victim" "$S/metadata/root.json" ;;
+	damaged) echo "not json at all" >"$S/metadata/root.json" ;;
+	esac
+	expect_exit 5 "a trusted root.json that is $kind is refused (exit 5)" timeout 20 kit-fetch update --state "$S"
+	expect_msg "the message says the root is $kind and what to do" "metadata/root.json is $kind.*kit-fetch init --force"
+	if [ "$(grep -vc '^kit-fetch: [0-9]* requests\?,' "$T/err")" -eq 1 ]; then ok "root.json $kind: one line on stderr (and the request count)"
+	else not_ok "root.json $kind: one line on stderr (and the request count)" "$(head -5 "$T/err")"; fi
+	if grep -q "precious\|not json" "$T/err" "$S/log"; then not_ok "root.json $kind: no bytes of it quoted" "$(cat "$T/err")"
+	else ok "root.json $kind: no bytes of it quoted"; fi
+	same_sentinels "root.json $kind"
+	rm -f "$S/metadata/root.json"
+done
+mv "$S/root.json.real" "$S/metadata/root.json"
+
 # A state directory another user can write to, or that another user owns,
 # is refused before anything is read or written in it.
 chmod 0777 "$S"
