@@ -135,6 +135,12 @@ kc_read(const struct kit_campaign *c, const char *rel, size_t max,
 		return -1;
 	rc = kit_fd_read_all(fd, rel, max, out, len, err);
 	close(fd);
+	/* Opened safely, only too large (or growing): invalid input, as
+	 * for a too-large text file, not a security refusal. */
+	if (rc != 0 && err->code == KIT_E_SECURITY) {
+		err->code = KIT_E_INVALID;
+		kit_err_suffix(err, "make it smaller");
+	}
 	return rc;
 }
 

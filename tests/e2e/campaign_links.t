@@ -60,3 +60,12 @@ in_output "the message says it is a FIFO" "together-card.svg.*a FIFO, not a regu
 # The campaign directory itself may be reached through a link the user gave.
 ln -s "$KIT_SRC/campaigns/together-2016" "$T/camp-link"
 check "a campaign given through a link to its directory validates" kit-publish validate "$T/camp-link"
+
+# Too large: the same problem, one class (invalid input, exit 1), whether
+# the file is campaign.json, an overlay or about.md (campaign.json and
+# overlays exited 3 as if unsafe, about.md 1).
+for f in campaign.json offices/belgium.json about.md; do
+	fresh && truncate -s 100G "$T/camp/$f"
+	expect_exit 1 "a 100 GB $f: validate refuses it as invalid input (exit 1)" kit-publish validate "$T/camp"
+	in_output "a 100 GB $f: the message says it is too large" "$f.* is 107374182400 bytes, larger than the [0-9]+ allowed"
+done
