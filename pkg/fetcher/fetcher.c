@@ -1047,6 +1047,16 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 		return kit_err(err, KIT_E_SECURITY, "target %s lists a length "
 			       "of 0 (no kit is empty); refused, tell the "
 			       "publisher", p->t.name);
+	/* A zstd frame is barely larger than what it holds: an archive
+	 * longer than that cannot unpack within the limit (nor fit on a
+	 * disk, at 2^62): refused before any byte is fetched. */
+	if (p->t.length > lim.max_total + lim.max_total / 1024 + 65536)
+		return kit_err(err, KIT_E_SECURITY, "target %s lists a length "
+			       "of %llu bytes, more than this office unpacks "
+			       "(%llu, kit-fetch init --max-unpacked); refused, "
+			       "tell the publisher", p->t.name,
+			       (unsigned long long)p->t.length,
+			       (unsigned long long)lim.max_total);
 	if (kit_snprintf(err, dl, sizeof(dl), "%s/downloads/%s.%s.%s",
 			 o->state_dir, p->t.sha256, p->campaign,
 			 slash + 1) != 0 ||
@@ -1431,7 +1441,12 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 			rc = 0;
 			goto out;
 		}
-		kit_err_prefix(err, "refused update from %s", source_of(&r));
+		if (err->code == KIT_E_NETWORK) {
+			/* a transport failure, not a refusal */
+			kit_err_prefix(err, "could not update from %s", source_of(&r));
+			kit_err_suffix(err, "the installed kits are kept: check the network or the mirror, then run again");
+		} else
+			kit_err_prefix(err, "refused update from %s", source_of(&r));
 		goto out;
 	}
 	save_validators(&r);

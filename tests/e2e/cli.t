@@ -41,6 +41,7 @@ check "kit-fetch init against a closed port" kit-fetch init --state "$T/office" 
 	--root "$T/repo/metadata/1.root.json" --url "http://127.0.0.1:$port/"
 expect_exit 4 "a URL that does not answer exits 4" kit-fetch update --state "$T/office" --retry-base-ms 10
 expect_msg "the message names the URL" "127.0.0.1:$port"
+expect_msg "a transport failure is not called a refusal, and says what to do" "could not update from http://127\.0\.0\.1:$port/.*; the installed kits are kept: check the network or the mirror, then run again"
 
 # Two runs at once: the second is refused with exit 5.
 check "office state for the lock test" kit-fetch init --state "$T/office2" \

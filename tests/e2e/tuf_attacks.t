@@ -35,6 +35,7 @@ KIT=kits/together-2016/current
 #   hash NAME ALG V set the hashes of target NAME to {ALG: V}
 #   rename OLD NEW  rename target OLD
 #   metalen NAME N  set signed.meta[NAME].length to N
+#   length NAME N   set the length of target NAME to N
 #   custom NAME K J set custom[K] of target NAME to the JSON value J
 #   expires TIME    set signed.expires
 #   save PATH       write to PATH instead of FILE
@@ -133,6 +134,9 @@ while a:
         s["targets"][name]["custom"][k] = json.loads(v)
     elif op == "expires":
         s["expires"] = a.pop(0)
+    elif op == "length":
+        name, n = a.pop(0), a.pop(0)
+        s["targets"][name]["length"] = int(n)
     elif op == "metalen":
         name, n = a.pop(0), a.pop(0)
         s["meta"][name]["length"] = int(n)
@@ -515,6 +519,17 @@ for edit in 'campaign "../x"' 'office "../belgium"' 'campaign 7'; do
 	refused_outside "a signed belgium target whose custom.$edit" "$A" \
 		'target .{1,2}together-2016/belgium\.tar\.zst.{1,2} for office belgium: custom\.campaign and custom\.office are not both valid ids'
 done
+
+# A signed length no office could store (2^62), or over what this office
+# unpacks (--max-unpacked): a refusal before any download, not four
+# transport retries ending in "ended after N of 4611686018427387904 bytes".
+A="$T/a-length-huge"
+cp -a "$Rn" "$A"
+evil_targets "$A" custom together-2016/belgium.tar.zst version 2 length together-2016/belgium.tar.zst 4611686018427387904
+refused_outside "a signed target whose length is 2^62" "$A" \
+	'target together-2016/belgium\.tar\.zst lists a length of 4611686018427387904 bytes, more than this office unpacks'
+if [ "$(grep -vc '^kit-fetch: [0-9]* requests\?,' "$T/err")" -eq 1 ]; then ok "a length of 2^62: one line on stderr, no retries"
+else not_ok "a length of 2^62: one line on stderr, no retries" "$(head -6 "$T/err")"; fi
 
 # A timestamp (signed with the timestamp key) that lists a length of 0 for
 # the snapshot: a refusal (exit 3), not an internal error.
