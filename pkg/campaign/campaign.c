@@ -977,11 +977,16 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 			"'_' and '-' (at most %d); rename it",
 			id, ID_MAX);
 	}
-	if (platform && !kit_campaign_platform_known(platform)) {
+	if (platform && !kit_manifest_platform(platform)) {
+		const struct kit_manifest_platform *pf;
+		char use[160] = "use one of";
+		size_t k, len = strlen(use);
+
+		for (k = 0; (pf = kit_manifest_platform_at(k)) != NULL && len < sizeof(use); k++)
+			len += (size_t)snprintf(use + len, sizeof(use) - len, "%s %s", k ? "," : "", pf->id);
 		subpath(p, sizeof(p), where, "platform");
 		unknown_value(v, p, "platform", platform,
-			      kc_platform_suggest(platform),
-			      "use one of x, facebook, instagram, linkedin, mastodon, threads, bluesky");
+			      kit_manifest_platform_suggest(platform), use);
 	}
 	if (time && (kit_time_parse(time, &t, &has_offset, NULL) != 0)) {
 		subpath(p, sizeof(p), where, "time");
@@ -991,10 +996,10 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 			"2016-12-15T09:00:00+01:00 (a fixed instant)",
 			time);
 	}
-	if (text && platform && kit_campaign_platform_known(platform)) {
+	if (text && platform && kit_manifest_platform(platform)) {
 		long n, limit = 0;
 
-		n = kc_post_length(platform, text, link, &limit);
+		n = kit_manifest_post_length(platform, text, link, &limit);
 		if (n > limit) {
 			subpath(p, sizeof(p), where, "text");
 			kc_diag(v->d, v->f, p, 0, E,

@@ -90,16 +90,9 @@ int kc_post_time(const char *time, const char *zone, int64_t *at,
 		 int *floating);
 const char *kc_str(const json_t *obj, const char *key);
 
-/* text.c: a post's length as published (text, then " " and the link
- * unless the text holds it), counted as kit_campaign_text_length() does;
- * the validator and the kit page both use it.  -1 as that function. */
-long kc_post_length(const char *platform, const char *text, const char *link,
-		    long *limit);
 const char *kc_media_type(const char *path);
 /* For "did you mean": the ISO 639-1 code lang stands for ("swa" is sw,
- * "EN" en, "pt_br" pt-BR; 1 and out) and the platform meant ("twitter" is
- * x, "facebok" facebook; NULL when none is clear). */
+ * "EN" en, "pt_br" pt-BR; 1 and out). */
 int kc_language_suggest(const char *lang, char *out, size_t size);
-const char *kc_platform_suggest(const char *platform);
 
 #endif

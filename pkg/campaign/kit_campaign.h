@@ -132,28 +132,10 @@ int64_t kit_campaign_source_date(const struct kit_campaign *c);
 size_t kit_campaign_office_count(const struct kit_campaign *c);
 const char *kit_campaign_office_id(const struct kit_campaign *c, size_t i);
 
-/* ---- text length as each platform counts it -------------------------------- */
+/* ---- languages ------------------------------------------------------------- */
 
-/*
- * Length of text as published on platform, and the platform's limit.
- * x: weighted (twitter-text v3): code points in U+0000-10FF, U+2000-200D,
- *    U+2010-201F and U+2032-2037 weigh 1, all others (CJK, Hangul, emoji...)
- *    2; an emoji sequence (joined by ZWJ, with variation selectors or skin
- *    tones) weighs 2 in all; every http(s):// URL weighs 23.  Limit 280.
- * mastodon 500, URLs 23; bluesky 300; threads 500: user-perceived
- * characters (approximated: combining marks, variation selectors, skin
- * tones and ZWJ emoji sequences count once with the character they
- * follow; no full Unicode grapheme tables).  instagram 2200, linkedin 3000,
- * facebook 63206: code points.  URLs are http:// or https:// up to the next
- * space (trailing punctuation excluded); bare domains are not detected.
- * Returns -1 for an unknown platform or invalid UTF-8.
- * Validation counts a post as published: its text, then " " and its link
- * unless the text already holds the link.
- */
-long kit_campaign_text_length(const char *platform, const char *text,
-			      long *limit);
-/* 1 when the platform is one kit knows. */
-int kit_campaign_platform_known(const char *platform);
+/* Platforms, their limits and how each counts a post are pkg/manifest's
+ * one table (kit_manifest_platform, kit_manifest_post_length). */
 /* 1 for an ISO 639-1 code in kit's table (optionally with -REGION). */
 int kit_campaign_language_known(const char *lang);
 

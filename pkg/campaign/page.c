@@ -623,7 +623,7 @@ post_card(struct kit_buf *b, const struct kc_page *pg,
 	}
 	if (hashtags(b, p->text, p->language, err))
 		return -1;
-	count = kc_post_length(p->platform, p->text, p->link, &limit);
+	count = kit_manifest_post_length(p->platform, p->text, p->link, &limit);
 	PRINTF("<p class=\"count%s\">%ld of %ld characters as %s counts them",
 	       count > limit ? " over" : "", count, limit,
 	       platform_name(p->platform));

@@ -1,30 +1,12 @@
 /*
- * text.c: platforms, their text limits and how each counts, and the
- * language table.
+ * text.c: the language table (the platforms and how each counts are
+ * pkg/manifest's, kit_manifest_platform).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "campaign_int.h"
-
-struct platform {
-	const char *name;
-	long limit;
-	int mode; /* how it counts */
-};
-
-enum { COUNT_X, COUNT_CLUSTERS_URL23, COUNT_CLUSTERS, COUNT_CODEPOINTS };
-
-static const struct platform platforms[] = {
-	{"x", 280, COUNT_X},
-	{"mastodon", 500, COUNT_CLUSTERS_URL23},
-	{"bluesky", 300, COUNT_CLUSTERS},
-	{"threads", 500, COUNT_CLUSTERS},
-	{"instagram", 2200, COUNT_CODEPOINTS},
-	{"linkedin", 3000, COUNT_CODEPOINTS},
-	{"facebook", 63206, COUNT_CODEPOINTS},
-};
 
 /*
  * ISO 639-1 codes kit accepts: the languages of the organisation's
@@ -102,31 +84,6 @@ kc_language_suggest(const char *lang, char *out, size_t size)
 	return 0;
 }
 
-const char *
-kc_platform_suggest(const char *platform)
-{
-	const char *names[sizeof(platforms) / sizeof(platforms[0])];
-	size_t i;
-
-	/* the platform's former name is what people still type */
-	if (platform && !strcmp(platform, "twitter"))
-		return "x";
-	for (i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
-		names[i] = platforms[i].name;
-	return kit_str_closest(platform, names, i, 2);
-}
-
-int
-kit_campaign_platform_known(const char *platform)
-{
-	size_t i;
-
-	for (i = 0; platform && i < sizeof(platforms) / sizeof(platforms[0]); i++)
-		if (!strcmp(platforms[i].name, platform))
-			return 1;
-	return 0;
-}
-
 int
 kit_campaign_language_known(const char *lang)
 {
@@ -147,164 +104,4 @@ kit_campaign_language_known(const char *lang)
 		if (!strcmp(languages[i], primary))
 			return 1;
 	return 0;
-}
-
-/* Decode one UTF-8 code point; returns its length or 0 if invalid. */
-static size_t
-utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	size_t len, i;
-	unsigned long c;
-
-	if (n == 0)
-		return 0;
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	} else if ((s[0] & 0xE0) == 0xC0) {
-		len = 2;
-		c = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		len = 3;
-		c = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
-	    (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
-	    (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* twitter-text v3: the ranges that weigh 1; everything else weighs 2. */
-static int
-x_light(unsigned long c)
-{
-	return c <= 0x10FF || (c >= 0x2000 && c <= 0x200D) ||
-	       (c >= 0x2010 && c <= 0x201F) || (c >= 0x2032 && c <= 0x2037);
-}
-
-/* Code points that extend the character before them (combining marks,
- * variation selectors, skin tones, emoji tags, ZWJ). */
-static int
-extends(unsigned long c)
-{
-	return (c >= 0x0300 && c <= 0x036F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
-	       (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE00 && c <= 0xFE0F) ||
-	       (c >= 0xFE20 && c <= 0xFE2F) || (c >= 0x1F3FB && c <= 0x1F3FF) ||
-	       (c >= 0xE0020 && c <= 0xE007F) || c == 0x200D;
-}
-
-static int
-is_regional(unsigned long c)
-{
-	return c >= 0x1F1E6 && c <= 0x1F1FF;
-}
-
-/* Length in bytes of a URL starting at s (http:// or https://), or 0. */
-static size_t
-url_at(const char *s, const char *start)
-{
-	size_t n;
-	unsigned char prev;
-
-	if (s > start) {
-		prev = (unsigned char)s[-1];
-		if ((prev >= 'a' && prev <= 'z') || (prev >= 'A' && prev <= 'Z') ||
-		    (prev >= '0' && prev <= '9') || prev == '/' || prev == '@')
-			return 0;
-	}
-	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
-		return 0;
-	n = 0;
-	while (s[n] && !strchr(" \t\r\n", s[n]) && (unsigned char)s[n] < 0x80)
-		n++;
-	/* trailing punctuation belongs to the sentence, not the URL */
-	while (n > 0 && strchr(".,;:!?)'\"", s[n - 1]))
-		n--;
-	return n > 8 ? n : 0;
-}
-
-long
-kit_campaign_text_length(const char *platform, const char *text, long *limit)
-{
-	const struct platform *pl = NULL;
-	const unsigned char *p;
-	size_t i, n, len, u;
-	unsigned long c;
-	long total = 0;
-	int after_zwj = 0, ri_open = 0;
-
-	for (i = 0; platform && i < sizeof(platforms) / sizeof(platforms[0]); i++)
-		if (!strcmp(platforms[i].name, platform))
-			pl = &platforms[i];
-	if (!pl || !text)
-		return -1;
-	if (limit)
-		*limit = pl->limit;
-	p = (const unsigned char *)text;
-	n = strlen(text);
-	for (i = 0; i < n; i += len) {
-		if (pl->mode == COUNT_X || pl->mode == COUNT_CLUSTERS_URL23) {
-			u = url_at(text + i, text);
-			if (u) {
-				total += 23;
-				len = u;
-				after_zwj = ri_open = 0;
-				continue;
-			}
-		}
-		len = utf8_next(p + i, n - i, &c);
-		if (len == 0)
-			return -1;
-		if (pl->mode == COUNT_CODEPOINTS) {
-			total++;
-			continue;
-		}
-		/* a character that continues the one before adds nothing,
-		 * so an emoji sequence weighs as one emoji */
-		if (i > 0 && (extends(c) || after_zwj ||
-			      (is_regional(c) && ri_open))) {
-			after_zwj = c == 0x200D;
-			ri_open = 0;
-			continue;
-		}
-		after_zwj = 0;
-		ri_open = is_regional(c);
-		if (pl->mode == COUNT_X)
-			total += x_light(c) ? 1 : 2;
-		else
-			total++;
-	}
-	return total;
-}
-
-long
-kc_post_length(const char *platform, const char *text, const char *link,
-	       long *limit)
-{
-	char *full;
-	long n;
-
-	/* counted as published: the link follows the text unless the text
-	 * already holds it */
-	if (link && !strstr(text, link))
-		full = kit_aprintf("%s %s", text, link);
-	else
-		full = kit_strdup(text);
-	n = kit_campaign_text_length(platform, full, limit);
-	free(full);
-	return n;
 }

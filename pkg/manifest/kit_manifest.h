@@ -244,5 +244,30 @@ const struct kit_manifest_platform *kit_manifest_platform(const char *id);
 /* The i-th platform of the table (NULL past the end), in the order of
  * manifests/schema's enum. */
 const struct kit_manifest_platform *kit_manifest_platform_at(size_t i);
+/* For "did you mean": the platform s stands for ("twitter", the former
+ * name, is x; "facebok" facebook), or NULL when none is clear. */
+const char *kit_manifest_platform_suggest(const char *s);
+
+/*
+ * Length of text as the platform counts it, and its limit into *limit
+ * (may be NULL).  KIT_MANIFEST_COUNT_X: weighted (twitter-text v3): code
+ * points in U+0000-10FF, U+2000-200D, U+2010-201F and U+2032-2037 weigh 1,
+ * all others (CJK, Hangul, emoji...) 2; an emoji sequence (joined by ZWJ,
+ * with variation selectors or skin tones) 2 in all.  _CLUSTERS:
+ * user-perceived characters (approximated: combining marks, variation
+ * selectors, skin tones and ZWJ emoji sequences count once with the
+ * character they follow; no full Unicode grapheme tables).  _CODEPOINTS:
+ * code points.  A platform with a url_weight counts every http(s):// URL
+ * (up to the next space, trailing punctuation excluded; bare domains are
+ * not detected) as that many.  -1 for an unknown platform or invalid
+ * UTF-8.
+ */
+long kit_manifest_text_length(const char *platform, const char *text,
+			      long *limit);
+/* A post as published: its text, then " " and its link unless the text
+ * already holds the link (link may be NULL), counted as above.  What
+ * validation, kit-schedule's exports and the kit page all count. */
+long kit_manifest_post_length(const char *platform, const char *text,
+			      const char *link, long *limit);
 
 #endif

@@ -65,7 +65,7 @@ refusal(const struct kit_manifest_post *p,
 	const struct sched_local *l, char *buf, size_t size)
 {
 	const char *tool = tool_names[o->csv];
-	size_t n, limit;
+	long n, limit = 0;
 	char now[32];
 
 	if (p->at < o->now) {
@@ -74,9 +74,10 @@ refusal(const struct kit_manifest_post *p,
 			 now, tool);
 		return buf;
 	}
-	n = kit_schedule_text_length(p->platform, p->text, p->link, &limit);
-	if (limit > 0 && n > limit) {
-		snprintf(buf, size, "its text is %zu characters, over %s's limit of %zu; shorten it",
+	/* counted as validation counts it (kit_manifest.h, the one table) */
+	n = kit_manifest_post_length(p->platform, p->text, p->link, &limit);
+	if (n > limit) {
+		snprintf(buf, size, "its text is %ld characters, over %s's limit of %ld; shorten it",
 			 n, sched_platform_name(p->platform), limit);
 		return buf;
 	}

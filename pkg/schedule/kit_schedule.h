@@ -263,9 +263,5 @@ int kit_schedule_vtimezone(struct kit_buf *out, const char *zone,
  * put in front ("'=1+1"). */
 int kit_schedule_csv_field(struct kit_buf *out, const char *s,
 			   struct kit_error *err) KIT_WUR;
-/* Characters the platform counts for text plus link (X: every URL counts
- * 23); *limit gets the platform's limit, 0 if unknown. */
-size_t kit_schedule_text_length(const char *platform, const char *text,
-				const char *link, size_t *limit);
 
 #endif

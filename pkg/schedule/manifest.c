@@ -295,9 +295,6 @@ day_ok(const char *d)
 	return kit_time_parse(full, &t, &has_offset, NULL) == 0;
 }
 
-struct platform;
-static const struct platform *platform_find(const char *id);
-
 /*
  * A --platform or --lang filter that no post of the kit has and that is
  * no name the kit could have used is a typo, or a former name ("twitter"
@@ -325,8 +322,9 @@ check_filter(const struct kit_schedule *k, const char *opt, const char *want,
 	if (j < n)
 		goto out; /* some post has it */
 	if (platform) {
-		known = platform_find(want) != NULL && strcmp(want, "twitter") != 0;
-		meant = strcmp(want, "twitter") == 0 ? "x" : NULL;
+		/* a platform of the one table that this kit has no post for */
+		known = kit_manifest_platform(want) != NULL;
+		meant = kit_manifest_platform_suggest(want);
 	} else {
 		/* any ISO 639-1 code, with or without a region, may be absent */
 		known = (strlen(want) == 2 || (strlen(want) == 5 && want[2] == '-')) &&
@@ -439,84 +437,12 @@ sched_iso_local(const struct sched_local *l, char *out, size_t size)
 		 l->off < 0 ? '-' : '+', off / 3600, off % 3600 / 60);
 }
 
-static const struct platform {
-	const char *id, *name;
-	size_t limit; /* characters a post may have; see README */
-} platforms[] = {
-	{"bluesky", "Bluesky", 300},     {"facebook", "Facebook", 63206},
-	{"instagram", "Instagram", 2200}, {"linkedin", "LinkedIn", 3000},
-	{"mastodon", "Mastodon", 500},   {"threads", "Threads", 500},
-	{"tiktok", "TikTok", 2200},      {"twitter", "X", 280},
-	{"x", "X", 280},                 {"youtube", "YouTube", 5000},
-};
-
-static const struct platform *
-platform_find(const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
-		if (strcmp(platforms[i].id, id) == 0)
-			return &platforms[i];
-	return NULL;
-}
-
 const char *
 sched_platform_name(const char *platform)
 {
-	const struct platform *p = platform_find(platform);
+	const struct kit_manifest_platform *p = kit_manifest_platform(platform);
 
 	return p ? p->name : platform;
-}
-
-/* Unicode code points in s[0..n). */
-static size_t
-count_chars(const char *s, size_t n)
-{
-	size_t i, c = 0;
-
-	for (i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
-	return c;
-}
-
-size_t
-kit_schedule_text_length(const char *platform, const char *text,
-			 const char *link, size_t *limit)
-{
-	const struct platform *pf = platform_find(platform);
-	int x = pf != NULL && pf->limit == 280;
-	size_t n = 0, len = strlen(text), i = 0, j;
-
-	*limit = pf ? pf->limit : 0;
-	if (!x) {
-		n = count_chars(text, len);
-		if (link != NULL && strstr(text, link) == NULL)
-			n += 1 + count_chars(link, strlen(link));
-		return n;
-	}
-	/* X counts every URL as 23 characters (t.co), whatever its length */
-	while (i < len) {
-		if (kit_str_has_prefix(text + i, "https://") ||
-		    kit_str_has_prefix(text + i, "http://")) {
-			j = i;
-			while (j < len && text[j] != ' ' && text[j] != '\n' &&
-			       text[j] != '\t')
-				j++;
-			n += 23;
-			i = j;
-			continue;
-		}
-		j = i + 1;
-		while (j < len && ((unsigned char)text[j] & 0xc0) == 0x80)
-			j++;
-		n++;
-		i = j;
-	}
-	if (link != NULL && strstr(text, link) == NULL)
-		n += 1 + 23;
-	return n;
 }
 
 int

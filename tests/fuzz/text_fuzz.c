@@ -1,18 +1,18 @@
-/* kit-fuzz-links: campaign schedule */
+/* kit-fuzz-links: manifest */
 /* kit-fuzz-dict: kit */
 /*
  * text_fuzz.c: the small readers every format leans on, fed one string:
  * terminal sanitising, UTF-8, safe relative paths, ids, RFC 3339 times,
  * durations, command-line counts, hex, IANA zone names, and the text
- * length of a post as validation (campaign) and export (schedule) count
- * it on each platform.
+ * length of a post on each platform (kit_manifest_post_length, what
+ * validation, export and the kit page all count).
  *
  * What must hold: sanitised text is valid UTF-8, fits its buffer and is
  * left as it is by a second pass; a path called safe has no "", "." or
  * ".." component, no backslash and no leading '/'; an id holds only its
  * characters; a time with an offset prints and parses back to the same
  * instant; hex decodes and encodes back; a zone name never climbs out of
- * the zone database.
+ * the zone database; a post without a link counts as its text.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,8 +20,7 @@
 #include <string.h>
 
 #include "fuzz_util.h"
-#include "kit_campaign.h"
-#include "kit_schedule.h"
+#include "kit_manifest.h"
 
 static void
 sanitize(const char *s, size_t size)
@@ -120,14 +119,16 @@ lengths(const char *s)
 	static const char *const platforms[] = {
 		"x", "mastodon", "bluesky", "threads", "instagram", "linkedin",
 		"facebook", "tiktok", "youtube", "whatsapp", NULL};
-	size_t i, limit2;
-	long limit;
+	size_t i;
+	long limit, n, m;
 
 	for (i = 0; platforms[i]; i++) {
-		(void)kit_campaign_text_length(platforms[i], s, &limit);
-		(void)kit_schedule_text_length(platforms[i], s, NULL, &limit2);
-		(void)kit_schedule_text_length(platforms[i], s,
-					       "https://example.org/x", &limit2);
+		n = kit_manifest_text_length(platforms[i], s, &limit);
+		m = kit_manifest_post_length(platforms[i], s, NULL, &limit);
+		if (n != m)
+			fuzz_die("a post without a link counts other than its text", NULL);
+		(void)kit_manifest_post_length(platforms[i], s,
+					       "https://example.org/x", &limit);
 	}
 }
 

@@ -482,27 +482,27 @@ test_x_weighted_counting(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		long got = kit_campaign_text_length(v[i].platform, v[i].text, &limit);
+		long got = kit_manifest_text_length(v[i].platform, v[i].text, &limit);
 
 		if (got != v[i].want)
 			fprintf(stderr, "vector %zu (%s): got %ld want %ld\n", i,
 				v[i].platform, got, v[i].want);
 		assert_int_equal(got, v[i].want);
 	}
-	assert_int_equal(kit_campaign_text_length("x", "a", &limit), 1);
+	assert_int_equal(kit_manifest_text_length("x", "a", &limit), 1);
 	assert_int_equal(limit, 280);
-	assert_int_equal(kit_campaign_text_length("mastodon", "a", &limit), 1);
+	assert_int_equal(kit_manifest_text_length("mastodon", "a", &limit), 1);
 	assert_int_equal(limit, 500);
-	assert_int_equal(kit_campaign_text_length("bluesky", "a", &limit), 1);
+	assert_int_equal(kit_manifest_text_length("bluesky", "a", &limit), 1);
 	assert_int_equal(limit, 300);
-	assert_int_equal(kit_campaign_text_length("instagram", "a", &limit), 1);
+	assert_int_equal(kit_manifest_text_length("instagram", "a", &limit), 1);
 	assert_int_equal(limit, 2200);
-	assert_int_equal(kit_campaign_text_length("linkedin", "a", &limit), 1);
+	assert_int_equal(kit_manifest_text_length("linkedin", "a", &limit), 1);
 	assert_int_equal(limit, 3000);
-	assert_int_equal(kit_campaign_text_length("facebook", "a", &limit), 1);
+	assert_int_equal(kit_manifest_text_length("facebook", "a", &limit), 1);
 	assert_int_equal(limit, 63206);
-	assert_int_equal(kit_campaign_text_length("myspace", "a", &limit), -1);
-	assert_int_equal(kit_campaign_text_length("x", "\xff", &limit), -1);
+	assert_int_equal(kit_manifest_text_length("myspace", "a", &limit), -1);
+	assert_int_equal(kit_manifest_text_length("x", "\xff", &limit), -1);
 	assert_true(kit_campaign_language_known("hu"));
 	assert_true(kit_campaign_language_known("pt-BR"));
 	assert_false(kit_campaign_language_known("xx"));
@@ -749,7 +749,7 @@ test_page_counts_and_media(void **state)
 	for (i = 0; i < sizeof(posts) / sizeof(posts[0]); i++) {
 		char *full = posts[i].link ? kit_aprintf("%s %s", posts[i].text, posts[i].link)
 					   : kit_strdup(posts[i].text);
-		long limit, want = kit_campaign_text_length(posts[i].platform, full, &limit);
+		long limit, want = kit_manifest_text_length(posts[i].platform, full, &limit);
 		char *card = kit_aprintf("id=\"post-%s\"", posts[i].id), *count;
 
 		/* the validator's function and the table agree... */

@@ -4,7 +4,8 @@
  * The committed manifests/ parse, write back to the same bytes and carry
  * their own content digest; every rule of the format refuses a manifest
  * that breaks it (one mutation of a good manifest each, KIT_E_INVALID and
- * the rule named), and the writer refuses the same models; the size cap.
+ * the rule named), and the writer refuses the same models; the size cap;
+ * the one platform table against the JSON Schemas and how it counts.
  */
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "kit_manifest.h"
 #include "kit_util.h"
@@ -274,6 +276,92 @@ test_size_cap(void **state)
 	free(big);
 }
 
+
+/* The platform enum of a schema, by a path of member names. */
+static json_t *
+schema_enum(const char *file, const char *const *path)
+{
+	json_error_t je;
+	json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &je), *v;
+	size_t i;
+
+	if (root == NULL)
+		fail_msg("%s:%d: %s", file, je.line, je.text);
+	for (v = root, i = 0; path[i]; i++)
+		v = json_object_get(v, path[i]);
+	if (!json_is_array(v))
+		fail_msg("%s has no platform enum where expected", file);
+	json_incref(v);
+	json_decref(root);
+	return v;
+}
+
+/* The table is the schemas' list, in their order, and nothing else. */
+static void
+test_platform_table_is_the_schemas(void **state)
+{
+	static const char *const in_campaign[] = {"$defs", "post", "properties",
+						  "platform", "enum", NULL};
+	static const char *const in_manifest[] = {"properties", "posts", "items",
+						  "properties", "platform", "enum",
+						  NULL};
+	json_t *e[2];
+	size_t i, k;
+
+	(void)state;
+	e[0] = schema_enum(SRC "/manifests/schema/campaign.schema.json", in_campaign);
+	e[1] = schema_enum(SRC "/manifests/schema/manifest.schema.json", in_manifest);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < json_array_size(e[k]); i++) {
+			const struct kit_manifest_platform *pf = kit_manifest_platform_at(i);
+
+			assert_non_null(pf);
+			assert_string_equal(pf->id, json_string_value(json_array_get(e[k], i)));
+			assert_ptr_equal(kit_manifest_platform(pf->id), pf);
+			assert_true(pf->limit > 0 && pf->name && pf->icon);
+		}
+		assert_null(kit_manifest_platform_at(i));
+		json_decref(e[k]);
+	}
+	assert_null(kit_manifest_platform("twitter"));
+	assert_string_equal(kit_manifest_platform_suggest("twitter"), "x");
+	assert_string_equal(kit_manifest_platform_suggest("facebok"), "facebook");
+	assert_null(kit_manifest_platform_suggest("carrier-pigeon"));
+}
+
+/* The counts the validator and kit-schedule's exports once disagreed on. */
+static void
+test_post_counts(void **state)
+{
+	char text[421], url[151], acc[150 * 3 + 1];
+	long limit = 0;
+	size_t i;
+
+	(void)state;
+	memset(text, 'a', 420);
+	text[420] = '\0';
+	memcpy(url, "https://example.org/", 20);
+	memset(url + 20, 'p', 130);
+	url[150] = '\0';
+	/* Mastodon: the link weighs 23 however long it is */
+	assert_int_equal(kit_manifest_post_length("mastodon", text, url, &limit), 444);
+	assert_int_equal(limit, 500);
+	/* X: a letter and its combining accent weigh one */
+	for (i = 0; i < 150; i++)
+		memcpy(acc + 3 * i, "e\xcc\x81", 3);
+	acc[450] = '\0';
+	assert_int_equal(kit_manifest_post_length("x", acc, NULL, &limit), 150);
+	assert_int_equal(limit, 280);
+	/* the other platforms that count user-perceived characters agree;
+	 * those that count code points see 300 */
+	assert_int_equal(kit_manifest_text_length("bluesky", acc, NULL), 150);
+	assert_int_equal(kit_manifest_text_length("instagram", acc, NULL), 300);
+	/* a link the text already holds is not counted twice */
+	assert_int_equal(kit_manifest_post_length("x", "see https://a.example/x", "https://a.example/x", NULL), 4 + 23);
+	assert_int_equal(kit_manifest_post_length("myspace", "a", NULL, &limit), -1);
+	assert_int_equal(kit_manifest_post_length("x", "\xff", NULL, &limit), -1);
+}
+
 int
 main(void)
 {
@@ -283,6 +371,8 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_writer_refuses),
 		cmocka_unit_test(test_size_cap),
+		cmocka_unit_test(test_platform_table_is_the_schemas),
+		cmocka_unit_test(test_post_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
