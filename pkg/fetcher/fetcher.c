@@ -1429,6 +1429,9 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 		goto out;
 	/* An unchanged repository costs one request (the timestamp). */
 	kit_tuf_client_set_lazy_root(c, 1);
+	/* a role signing outside its paths (an office key signing another
+	 * office's kit) is refused, not ignored */
+	kit_tuf_client_set_strict_paths(c, 1);
 	if (kit_tuf_client_update(c, err) != 0) {
 		/* A copy on removable media signed before what this office
 		 * already trusts is an old stick, not news: nothing of it was

@@ -423,17 +423,23 @@ fail:
 }
 
 /* The version and content digest of target name, if published (version
- * 0, content NULL when not, or without a version).  A version the next
- * one cannot follow (not an integer from 1 to INT_MAX - 1: offices take
- * 1 to INT_MAX) is refused rather than truncated or overflowed. */
+ * 0, content NULL when not, or without a version): in the office's
+ * delegated role, else (a repository from before delegations) in the
+ * top-level targets.  A version the next one cannot follow (not an
+ * integer from 1 to INT_MAX - 1: offices take 1 to INT_MAX) is refused
+ * rather than truncated or overflowed. */
 static int
-published(const json_t *targets, const char *name, int *version,
-	  const char **content, struct kit_error *err)
+published(const struct kit_tuf_repo *r, const char *office, const char *name,
+	  int *version, const char **content, struct kit_error *err)
 {
-	const json_t *t = json_object_get(targets, name);
-	const json_t *custom = json_object_get(t, "custom");
-	const json_t *v = json_object_get(custom, "version");
+	const json_t *role = office ? kit_tuf_repo_role_targets(r, office) : NULL;
+	const json_t *t = role ? json_object_get(role, name) : NULL;
+	const json_t *custom, *v;
 
+	if (t == NULL)
+		t = json_object_get(kit_tuf_repo_targets(r), name);
+	custom = json_object_get(t, "custom");
+	v = json_object_get(custom, "version");
 	*version = 0;
 	*content = NULL;
 	if (t == NULL || v == NULL)
@@ -508,9 +514,79 @@ added_free(struct added *a, int remove)
 	free(a->paths);
 }
 
+/* HQ's key for the offices' delegated roles it signs itself,
+ * keys_dir/offices-1.pem (the keys' passphrase), made on first use, and
+ * added to r for signing.  Caller frees after r. */
+static struct kit_key *
+hq_office_key(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	      const char *pass, struct kit_error *err)
+{
+	char path[PATH_MAX];
+	struct kit_key *k;
+
+	if (kit_path_join(path, sizeof(path), o->keys_dir, "offices-1.pem", err) != 0)
+		return NULL;
+	if (kit_file_exists(path)) {
+		k = kit_key_load(path, pass, err);
+	} else {
+		k = kit_key_generate(err);
+		if (k != NULL && kit_key_save(k, path, pass, err) != 0) {
+			kit_key_free(k);
+			k = NULL;
+		}
+	}
+	if (k != NULL && kit_tuf_repo_add_key(r, KIT_TUF_TARGETS, k, err) != 0) {
+		kit_key_free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+/*
+ * Every office's kits go into its own delegated targets role, named by
+ * its id, which the top-level targets delegates with the one pattern
+ * "*" "/<office>.tar.zst" (every campaign, nothing else) and terminating,
+ * signed with HQ's office key: an office's poll then pays for its own
+ * kits, the global ones and a small snapshot, not for 400 offices' kits.
+ * A repository from before delegations has the office's kits in the
+ * top-level targets: they move into the role as they are republished.
+ */
+static int
+office_target(struct kit_tuf_repo *r, const struct kit_key *hq,
+	      const char *office, const char *name, const char *path,
+	      const json_t *custom, struct kit_error *err)
+{
+	struct kit_tuf_delegation d;
+	char pattern[KIT_ORG_ID_MAX + 16];
+	const char *paths[1];
+
+	if (office == NULL || hq == NULL)
+		return kit_tuf_repo_add_target(r, name, path, custom, err);
+	if (kit_tuf_repo_role_targets(r, office) == NULL) {
+		if (kit_snprintf(err, pattern, sizeof(pattern), "*/%s.tar.zst", office) != 0)
+			return -1;
+		paths[0] = pattern;
+		memset(&d, 0, sizeof(d));
+		d.name = office;
+		d.keys = &hq;
+		d.nkeys = 1;
+		d.threshold = 1;
+		d.paths = paths;
+		d.npaths = 1;
+		d.terminating = 1;
+		if (kit_tuf_repo_delegate(r, &d, err) != 0)
+			return -1;
+	}
+	if (json_object_get(kit_tuf_repo_targets(r), name) != NULL &&
+	    kit_tuf_repo_remove_target(r, name, err) != 0)
+		return -1;
+	return kit_tuf_repo_add_role_target(r, office, name, path, custom, err);
+}
+
 /* Build one kit, and add it as a target when its content changed. */
 static int
 publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	    const struct kit_key *hq,
 	    const struct kit_campaign *c, const char *office, const char *pass,
 	    const char *tmpdir, size_t *count, struct added *added,
 	    struct kit_error *err)
@@ -526,8 +602,7 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", id,
 			 office ? office : "global") != 0)
 		goto out;
-	if (published(kit_tuf_repo_targets(r), name, &old_version,
-		      &old_content, err) != 0)
+	if (published(r, office, name, &old_version, &old_content, err) != 0)
 		goto out;
 	/* Built once, as the next version: the content digest leaves the
 	 * version out, so it still tells whether anything changed. */
@@ -560,7 +635,7 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 		added_push(added, target);
 		added_push(added, sig);
 	}
-	if (kit_tuf_repo_add_target(r, name, path, custom, err) != 0)
+	if (office_target(r, hq, office, name, path, custom, err) != 0)
 		goto out;
 	if (
 	    kit_snprintf(err, comment, sizeof(comment),
@@ -582,7 +657,7 @@ out:
  * an overlay for a typo would publish a kit no office ever fetches. */
 static int
 overlays_registered(const struct kit_tuf_repo *r, const struct kit_campaign *c,
-		    struct kit_error *err)
+		    size_t *registered, struct kit_error *err)
 {
 	struct kit_org *org = pub_registry(r, err);
 	const char *id, *meant;
@@ -591,6 +666,7 @@ overlays_registered(const struct kit_tuf_repo *r, const struct kit_campaign *c,
 
 	if (org == NULL)
 		return -1;
+	*registered = kit_org_count(org);
 	for (i = 0; kit_org_count(org) > 0 && i < kit_campaign_office_count(c); i++) {
 		id = kit_campaign_office_id(c, i);
 		if (kit_org_find(org, id))
@@ -613,9 +689,10 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 {
 	struct kit_campaign **cs = NULL;
 	struct kit_tuf_repo *r = NULL;
+	struct kit_key *hq = NULL;
 	char pass[PASS_MAX] = "", tmpdir[PATH_MAX] = "";
 	struct added added = {NULL, 0};
-	size_t i, j, n, count = 0, failed = 0;
+	size_t i, j, n, count = 0, failed = 0, registered = 0;
 	int rc = -1;
 
 	*published_count = 0;
@@ -633,9 +710,18 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	if (r == NULL)
 		goto out;
 	for (j = 0; j < ndirs; j++)
-		if (overlays_registered(r, cs[j], err) != 0) {
+		if (overlays_registered(r, cs[j], &registered, err) != 0) {
 			failed = j;
 			goto out;
+		}
+	/* Offices get delegated roles once the organisation registers them
+	 * (kit-publish office); a repository without a registry keeps every
+	 * kit in the top-level targets. */
+	for (j = 0; registered > 0 && j < ndirs && hq == NULL; j++)
+		if (kit_campaign_office_count(cs[j]) > 0) {
+			hq = hq_office_key(o, r, pass, err);
+			if (hq == NULL)
+				goto out;
 		}
 	if (kit_snprintf(err, tmpdir, sizeof(tmpdir), "%s/.kit-build.%ld",
 			 o->repo_dir, (long)getpid()) != 0 ||
@@ -644,7 +730,7 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	for (j = 0; j < ndirs; j++) {
 		n = kit_campaign_office_count(cs[j]) + 1;
 		for (i = 0; i < n; i++)
-			if (publish_kit(o, r, cs[j], office_at(cs[j], i), pass,
+			if (publish_kit(o, r, hq, cs[j], office_at(cs[j], i), pass,
 					tmpdir, &count, &added, err) != 0) {
 				failed = j;
 				goto out;
@@ -670,12 +756,43 @@ out:
 	added_free(&added, rc != 0);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	kit_tuf_repo_free(r);
+	kit_key_free(hq);
 	for (j = 0; j < ndirs; j++)
 		kit_campaign_free(cs[j]);
 	free(cs);
 	if (rc != 0 && ndirs > 0)
 		kit_err_prefix(err, "publishing %s", campaign_dirs[failed]);
 	return rc;
+}
+
+size_t
+pub_roles(const struct kit_tuf_repo *r, char ***out)
+{
+	const unsigned char *raw;
+	const json_t *meta, *e;
+	const char *key;
+	json_t *snap;
+	size_t len, n = 0, k;
+
+	*out = NULL;
+	raw = kit_tuf_repo_meta_bytes(r, KIT_TUF_SNAPSHOT, &len);
+	snap = raw ? json_loadb((const char *)raw, len, 0, NULL) : NULL;
+	meta = json_object_get(json_object_get(snap, "signed"), "meta");
+	*out = kit_xcalloc(json_object_size(meta) + 1, sizeof(**out));
+	json_object_foreach((json_t *)meta, key, e) {
+		k = strlen(key);
+		if (strcmp(key, "targets.json") == 0 || k < 6 || strcmp(key + k - 5, ".json") != 0)
+			continue;
+		(*out)[n] = kit_strdup(key);
+		(*out)[n][k - 5] = '\0';
+		if (kit_tuf_repo_role_targets(r, (*out)[n]) == NULL) {
+			free((*out)[n]);
+			continue;
+		}
+		n++;
+	}
+	json_decref(snap);
+	return n;
 }
 
 void
@@ -707,7 +824,9 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 	struct kit_tuf_repo *r = NULL;
 	const json_t *targets, *t;
 	const char **names = NULL, **camps = NULL, *name, *meant;
-	size_t n = 0, nc = 0, i, j;
+	char **roles = NULL;
+	struct kit_key *hq = NULL;
+	size_t n = 0, ntop = 0, nc = 0, nroles = 0, i, j, k;
 	int rc = -1;
 
 	r = open_repo(o, pass, 0, err);
@@ -722,12 +841,35 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 		if (c == NULL)
 			continue;
 		if (strcmp(c, campaign) == 0)
-			names[n++] = name;
+			names[ntop++] = name;
 		for (j = 0; j < nc && strcmp(camps[j], c) != 0; j++)
 			;
 		if (j == nc)
 			camps[nc++] = c;
 	}
+	/* and the offices' kits of it, in their delegated roles (signed
+	 * again with HQ's office key) */
+	nroles = pub_roles(r, &roles);
+	if (nroles > 0) {
+		hq = hq_office_key(o, r, pass, err);
+		if (hq == NULL)
+			goto out;
+	}
+	for (k = 0; k < nroles; k++) {
+		const json_t *rt = kit_tuf_repo_role_targets(r, roles[k]);
+		void *it;
+
+		json_object_foreach_safe((json_t *)rt, it, name, t) {
+			const char *c = json_string_value(json_object_get(json_object_get(t, "custom"), "campaign"));
+
+			if (c == NULL || strcmp(c, campaign) != 0)
+				continue;
+			if (kit_tuf_repo_remove_role_target(r, roles[k], name, err) != 0)
+				goto out;
+			n++;
+		}
+	}
+	n += ntop;
 	if (n == 0) {
 		meant = kit_str_closest(campaign, camps, nc, 2);
 		if (meant)
@@ -736,7 +878,7 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 			kit_err(err, KIT_E_INVALID, "campaign '%.64s' is not in the repository (already retired, or never published)", campaign);
 		goto out;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < ntop; i++)
 		if (kit_tuf_repo_remove_target(r, names[i], err) != 0)
 			goto out;
 	if (kit_tuf_repo_commit(r, err) != 0)
@@ -746,9 +888,13 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 	rc = 0;
 out:
 	OPENSSL_cleanse(pass, sizeof(pass));
+	for (k = 0; k < nroles; k++)
+		free(roles[k]);
+	free(roles);
 	free(names);
 	free(camps);
 	kit_tuf_repo_free(r);
+	kit_key_free(hq);
 	if (rc != 0)
 		kit_err_prefix(err, "cannot retire %.64s", campaign);
 	return rc;
@@ -1080,6 +1226,60 @@ say_copy_until(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	say(o, "offices can update from %s until %s, when the copy's %s metadata expires%s", dest, when, by, strcmp(by, "timestamp") == 0 ? "" : " (re-sign it in the repository sooner, then export again)");
 }
 
+/* The offices' delegated roles (every one, or the office's own with
+ * --office): their kits with their .minisig, then their metadata as the
+ * current snapshot lists it, before the snapshot and timestamp. */
+static int
+export_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	     struct exporter *x, const char *office, size_t *kits,
+	     struct kit_error *err)
+{
+	const unsigned char *raw;
+	const json_t *meta, *e, *targets, *ti;
+	const char *key, *name, *sha;
+	char role[128], rel[PATH_MAX], sig[PATH_MAX];
+	json_t *snap;
+	struct stat st;
+	size_t len, n;
+	int rc = -1;
+
+	raw = kit_tuf_repo_meta_bytes(r, KIT_TUF_SNAPSHOT, &len);
+	snap = raw ? json_loadb((const char *)raw, len, 0, NULL) : NULL;
+	meta = json_object_get(json_object_get(snap, "signed"), "meta");
+	json_object_foreach((json_t *)meta, key, e) {
+		n = strlen(key);
+		if (strcmp(key, "targets.json") == 0 || n < 6 || n - 5 >= sizeof(role))
+			continue;
+		memcpy(role, key, n - 5);
+		role[n - 5] = '\0';
+		targets = kit_tuf_repo_role_targets(r, role);
+		if (targets == NULL || (office != NULL && strcmp(role, office) != 0))
+			continue;
+		json_object_foreach((json_t *)targets, name, ti) {
+			sha = json_string_value(json_object_get(json_object_get(ti, "hashes"), "sha256"));
+			if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), name, sha) != 0) {
+				kit_err(err, KIT_E_SECURITY, "target %.200s of role %s has no sha256 or no safe name; repair the repository before exporting it", name, role);
+				goto out;
+			}
+			if (export_copy(x, rel, sha, (uint64_t)json_integer_value(json_object_get(ti, "length")), err) != 0 ||
+			    kit_snprintf(err, sig, sizeof(sig), "%s.minisig", rel) != 0)
+				goto out;
+			if (fstatat(x->src, sig, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    export_copy(x, sig, NULL, 0, err) != 0)
+				goto out;
+			(*kits)++;
+			say(o, "copied %s (version %lld)", name, (long long)json_integer_value(json_object_get(json_object_get(ti, "custom"), "version")));
+		}
+		if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.%s", (long long)json_integer_value(json_object_get(e, "version")), key) != 0 ||
+		    export_copy(x, rel, NULL, 0, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(snap);
+	return rc;
+}
+
 int
 kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 		     int64_t expires, const char *office,
@@ -1177,6 +1377,8 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 		kits++;
 		say(o, "copied %s (version %lld, %llu bytes)", names[i], (long long)json_integer_value(json_object_get(json_object_get(ti, "custom"), "version")), (unsigned long long)length);
 	}
+	if (export_roles(o, r, &x, office, &kits, err) != 0)
+		goto out;
 	if (fstatat(x.src, "minisign.pub", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    export_copy(&x, "minisign.pub", NULL, 0, err) != 0)
 		goto out;

@@ -18,6 +18,9 @@ struct kit_tuf_repo *open_repo(const struct kit_publisher_opts *o, char *pass,
 struct kit_org *pub_registry(const struct kit_tuf_repo *r,
 			     struct kit_error *err) KIT_WUR;
 
+/* The delegated roles the current snapshot lists (the offices' roles):
+ * names into *out (caller frees each and the array); the count. */
+size_t pub_roles(const struct kit_tuf_repo *r, char ***out);
 /* Prune what no client can need after a commit (kit_tuf_repo_prune with
  * the timestamp's lifetime, an hour at least); a failure is a warning. */
 void pub_prune(const struct kit_publisher_opts *o, struct kit_tuf_repo *r);

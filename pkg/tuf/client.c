@@ -39,6 +39,7 @@ struct kit_tuf_client {
 	const char **names;
 	size_t nnames;
 	struct tuf_deleg *deleg; /* delegated roles loaded since the update */
+	int strict_paths; /* a role signing outside its paths is refused */
 };
 
 static const char *const state_file[KIT_TUF_NROLES] = {
@@ -96,6 +97,18 @@ kit_tuf_client_free(struct kit_tuf_client *c)
 	free(c->names);
 	free(c->dir);
 	free(c);
+}
+
+void
+kit_tuf_client_set_strict_paths(struct kit_tuf_client *c, int on)
+{
+	c->strict_paths = on;
+}
+
+int
+tuf_client_strict_paths(const struct kit_tuf_client *c)
+{
+	return c->strict_paths;
 }
 
 void

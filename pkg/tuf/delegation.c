@@ -291,6 +291,24 @@ out:
 	return rc;
 }
 
+/* Strict paths: every target the role lists must be one its delegation
+ * lets it sign. */
+static int
+outside_paths(const struct edge *e, const json_t *meta, struct kit_error *err)
+{
+	const json_t *targets = json_object_get(json_object_get(meta, "signed"), "targets"), *t;
+	const char *name;
+	char safe[160];
+
+	json_object_foreach((json_t *)targets, name, t) {
+		if (tuf_delegation_covers(e->role, name))
+			continue;
+		kit_str_sanitize(name, safe, sizeof(safe));
+		return kit_err(err, KIT_E_SECURITY, "delegated role \"%.80s\" signs target \"%s\", outside the paths its delegation by \"%.80s\" allows; refused: its key signed for another office or role (report it to HQ)", e->name, safe, e->delegator);
+	}
+	return 0;
+}
+
 /*
  * The "signed" object of the role e leads to: from this update's memory
  * (verified again with e's keys), else state_dir/<role>.json when it still
@@ -365,6 +383,8 @@ load_role(struct kit_tuf_client *c, const struct edge *e, struct kit_error *err)
 	    kit_file_write_atomic(path, nr.raw, nr.len, 0644, err) < 0)
 		goto fail;
 keep:
+	if (tuf_client_strict_paths(c) && outside_paths(e, nr.j, err) != 0)
+		goto fail;
 	if (*dp == NULL)
 		*dp = kit_xcalloc(1, sizeof(**dp));
 	(*dp)->r = kit_xrealloc((*dp)->r, ((*dp)->n + 1) * sizeof(*(*dp)->r));

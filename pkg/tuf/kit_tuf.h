@@ -468,6 +468,15 @@ int kit_tuf_client_pin_root(const char *state_dir, const char *root_path,
 #define KIT_TUF_ROOT_WALK_FILE "last-root-walk"
 #define KIT_TUF_ROOT_WALK_INTERVAL (24 * 3600)
 void kit_tuf_client_set_lazy_root(struct kit_tuf_client *c, int on);
+/*
+ * Strict paths (off by default, as the specification and python-tuf do):
+ * when on, a delegated role that lists any target its delegation's paths
+ * or hash prefixes do not cover is refused whole (KIT_E_SECURITY), where
+ * the specification only ignores such a target.  kit-fetch turns it on: an
+ * office's key that signs another office's kit (or anything outside its
+ * own paths) is an attack to report, not noise.
+ */
+void kit_tuf_client_set_strict_paths(struct kit_tuf_client *c, int on);
 
 /*
  * The workflow of spec section 5: fixed start time (kit_time_now()), the

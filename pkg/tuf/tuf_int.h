@@ -64,6 +64,8 @@ const json_t *tuf_client_signed(const struct kit_tuf_client *c,
 				enum kit_tuf_role role);
 const char *tuf_client_dir(const struct kit_tuf_client *c);
 struct tuf_deleg **tuf_client_deleg(struct kit_tuf_client *c);
+/* kit_tuf_client_set_strict_paths()'s setting. */
+int tuf_client_strict_paths(const struct kit_tuf_client *c);
 int tuf_client_download(struct kit_tuf_client *c, const char *name,
 			size_t max, unsigned char **raw, size_t *len,
 			struct kit_error *err);

@@ -79,3 +79,68 @@ B="$T/belgium"
 check "belgium (an overlay)" kit-fetch init --state "$B" --root "$R/metadata/1.root.json" --url "file://$R" --office belgium --quiet
 check "updates" kit-fetch update --state "$B" --quiet
 [ ! -e "$B/kits/migrants-day-2021/office.json" ] && ok "has its own kit and no office.json beside it" || not_ok "no office.json for an overlay kit"
+
+# --- one delegated targets role per office -----------------------------------------
+SN=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["signed"]["meta"]["snapshot.json"]["version"])' "$R/metadata/timestamp.json")
+$PY - "$R" "$SN" <<'PYEOF' && ok "each registered office's kits are in its own role, delegated by one path pattern" || not_ok "office roles"
+import json, sys
+repo, sn = sys.argv[1], int(sys.argv[2])
+snap = json.load(open("%s/metadata/%d.snapshot.json" % (repo, sn)))["signed"]["meta"]
+tv = snap["targets.json"]["version"]
+top = json.load(open("%s/metadata/%d.targets.json" % (repo, tv)))["signed"]
+assert not [n for n in top["targets"] if n.endswith(("/belgium.tar.zst", "/hungary.tar.zst"))], top["targets"].keys()
+assert "migrants-day-2021/global.tar.zst" in top["targets"]
+roles = {r["name"]: r for r in top["delegations"]["roles"]}
+assert roles["belgium"]["paths"] == ["*/belgium.tar.zst"] and roles["belgium"]["terminating"], roles["belgium"]
+assert snap["belgium.json"] == {"version": snap["belgium.json"]["version"]}, snap["belgium.json"]
+bel = json.load(open("%s/metadata/%d.belgium.json" % (repo, snap["belgium.json"]["version"])))["signed"]
+assert list(bel["targets"]) == ["migrants-day-2021/belgium.tar.zst"], bel["targets"]
+PYEOF
+[ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["office"])' "$B/kits/migrants-day-2021/current/manifest.json")" = belgium ] &&
+	ok "belgium installs its own kit through its role" || not_ok "belgium's own kit"
+[ -f "$B/metadata/belgium.json" ] && [ ! -e "$B/metadata/hungary.json" ] &&
+	ok "and fetched its own role's metadata, no other office's" || not_ok "only its role" "$(ls "$B/metadata")"
+
+# A key of the belgium role signs hungary's kit: refused, not ignored (exit 3).
+H="$T/hungary"
+check "hungary" kit-fetch init --state "$H" --root "$R/metadata/1.root.json" --url "file://$R" --office hungary --quiet
+check "updates" kit-fetch update --state "$H" --quiet
+cp -a "$R" "$T/evil"
+$PY - "$T/evil" "$KEYS" <<'PYEOF' || not_ok "the evil repository is written"
+import hashlib, json, os, sys
+from cryptography.hazmat.primitives import serialization
+repo, keys = sys.argv[1], sys.argv[2]
+md = repo + "/metadata/"
+def canon(x): return json.dumps(x, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def sign(doc, pem):
+    k = serialization.load_pem_private_key(open(pem, "rb").read(), password=os.environ["KIT_PASSPHRASE"].encode())
+    pub = k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    kid = hashlib.sha256(canon({"keytype": "ed25519", "keyval": {"public": pub}, "scheme": "ed25519"})).hexdigest()
+    doc["signatures"] = [{"keyid": kid, "sig": k.sign(canon(doc["signed"])).hex()}]
+def put(doc, name):
+    raw = (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    open(md + name, "wb").write(raw)
+    return raw
+ts = json.load(open(md + "timestamp.json"))
+sv = ts["signed"]["meta"]["snapshot.json"]["version"]
+snap = json.load(open("%s%d.snapshot.json" % (md, sv)))
+bv, hv = snap["signed"]["meta"]["belgium.json"]["version"], snap["signed"]["meta"]["hungary.json"]["version"]
+bel = json.load(open("%s%d.belgium.json" % (md, bv)))
+hun = json.load(open("%s%d.hungary.json" % (md, hv)))
+bel["signed"]["targets"]["migrants-day-2021/hungary.tar.zst"] = hun["signed"]["targets"]["migrants-day-2021/hungary.tar.zst"]
+bel["signed"]["version"] = bv + 1
+sign(bel, keys + "/offices-1.pem")
+put(bel, "%d.belgium.json" % (bv + 1))
+snap["signed"]["meta"]["belgium.json"] = {"version": bv + 1}
+snap["signed"]["version"] = sv + 1
+sign(snap, keys + "/snapshot-1.pem")
+raw = put(snap, "%d.snapshot.json" % (sv + 1))
+ts["signed"]["meta"]["snapshot.json"] = {"version": sv + 1, "length": len(raw), "hashes": {"sha256": hashlib.sha256(raw).hexdigest()}}
+ts["signed"]["version"] += 1
+sign(ts, keys + "/timestamp-1.pem")
+put(ts, "timestamp.json")
+PYEOF
+before=$(tree_hash "$B/kits")
+expect_exit 3 "belgium's role signing outside its paths is refused (exit 3)" kit-fetch update --state "$B" --from "$T/evil"
+expect_msg "naming the role and the target" "delegated role \"belgium\" signs target \"migrants-day-2021/hungary.tar.zst\", outside the paths its delegation by \"targets\" allows; refused"
+[ "$(tree_hash "$B/kits")" = "$before" ] && ok "belgium's installed kit is untouched" || not_ok "belgium untouched"
