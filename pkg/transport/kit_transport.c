@@ -1200,6 +1200,14 @@ static enum outcome transfer_once(struct job *j, size_t mi, char *why,
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	/* A file that is not resumed (metadata) may come compressed: every
+	 * office downloads the snapshot after each change anywhere, and it
+	 * compresses several times.  Limits and hashes apply to the decoded
+	 * bytes (on_write), so a compressed bomb stops at max_len like any
+	 * other endless data.  Archives (resumed by byte ranges, and zstd
+	 * already) are asked for as they are. */
+	if (!j->resume_ok && j->is_http)
+		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	if (j->offset > 0) {
 		/* a plain Range (not RESUME_FROM) so that a 200 can restart
 		 * from zero in the same request */

@@ -37,6 +37,12 @@ bench_org() {
 	"$PY" "$HERE/gen_org.py" "$SRC/campaigns/migrants-day-2021" "$org" --campaigns "$nc" --offices "$no" \
 		--offices-file "$BENCH/org-offices.jsonl"
 	"$BIN/kit-publish" init --repo "$repo" --keys "$keys" --quiet
+	# The registry of offices: each office's kits then go into its own
+	# delegated role (BENCH_ORG_FLAT=1 measures the flat layout instead).
+	if [ "${BENCH_ORG_FLAT:-0}" != 1 ]; then
+		"$BIN/kit-publish" office import "$BENCH/org-offices.jsonl" --repo "$repo" --keys "$keys" --quiet
+	fi
+	meta org layout "$([ "${BENCH_ORG_FLAT:-0}" = 1 ] && echo flat || echo delegated)"
 	url=http://127.0.0.1:$PORT/repo
 	for c in $(seq -f 'org-%02g' 1 "$nc"); do
 		echo "bench: org: publishing $c ($no offices)"

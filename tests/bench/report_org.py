@@ -55,7 +55,7 @@ def main():
          "%d B of metadata (%d requests)" % (first["bytes_sent"], first["requests"]), "<= 256 KiB",
          first["bytes_sent"] <= 262144),
     ]
-    lines = ["| measure at %d campaigns x %d offices | measured | goal | |" % (nc, no),
+    lines = ["| measure at %d campaigns x %d offices (%s) | measured | goal | |" % (nc, no, meta.get("layout", "flat")),
              "| --- | --- | --- | --- |"]
     for what, got, goal, ok in goals:
         lines.append("| %s | %s | %s | %s |" % (what, got, goal, "PASS" if ok else "MISS"))

@@ -148,6 +148,11 @@ start_nginx() {
 	events { worker_connections 64; }
 	http {
 		default_type application/octet-stream;
+		# TUF metadata compressed for clients that ask (kit-fetch does)
+		types { application/json json; }
+		gzip on;
+		gzip_types application/json;
+		gzip_min_length 512;
 		log_format bench '\$request_method \$uri \$status \$bytes_sent \$body_bytes_sent \$request_length \$connection \$connection_requests';
 		access_log $NGINX_DIR/logs/access.log bench;
 		$temps
