@@ -1324,5 +1324,8 @@ kit_campaign_validate(const struct kit_campaign *c,
 	for (i = 0; i < c->noffices; i++)
 		check_kit(c, &c->offices[i], out);
 	kit_campaign_diags_sort(out);
+	/* a cache of the result, not a change of the campaign: c is only
+	 * ever made by kit_campaign_load(), never defined const */
+	((struct kit_campaign *)c)->valid = out->errors == before;
 	return (int)(out->errors - before);
 }

@@ -39,6 +39,11 @@ struct kit_campaign {
 	struct kc_file main;
 	struct kc_office *offices;
 	size_t noffices;
+	/* set by kit_campaign_validate() when it found no error: every kit
+	 * built from c after that skips validating the whole campaign again
+	 * (once per campaign, not once per kit: 400 offices made publishing
+	 * quadratic) */
+	int valid;
 };
 
 /* One statement, post or media item of a merged kit, and where it came from. */

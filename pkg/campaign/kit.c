@@ -568,7 +568,7 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 			goto out;
 		}
 	}
-	if (kit_campaign_validate(c, &d) > 0) {
+	if (!c->valid && kit_campaign_validate(c, &d) > 0) {
 		for (i = 0; i < d.n && d.v[i].severity != KIT_CAMPAIGN_ERROR; i++)
 			;
 		kit_campaign_diag_format(&d.v[i < d.n ? i : 0], c->dir, line,

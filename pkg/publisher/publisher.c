@@ -464,26 +464,33 @@ target_custom(struct kit_campaign_kit *kit, const char *campaign, int version)
 			 m->title);
 }
 
+/* The minisign key, decrypted once per publish (not once a kit: its
+ * passphrase-based key derivation is made to be slow). */
+struct minisign {
+	const struct kit_publisher_opts *o;
+	const char *pass;
+	struct kit_key *k;
+};
+
 static int
-sign_minisig(const struct kit_publisher_opts *o, const char *pass,
-	     const char *archive, const char *dest, const char *comment,
-	     struct kit_error *err)
+sign_minisig(struct minisign *ms, const char *archive, const char *dest,
+	     const char *comment, struct kit_error *err)
 {
 	char path[PATH_MAX];
-	struct kit_key *k;
 	char *sig;
 	int rc;
 
-	if (minisign_key_path(o, path, sizeof(path), err) != 0)
-		return -1;
-	k = kit_key_load(path, pass, err);
-	if (k == NULL)
-		return -1;
-	sig = kit_minisign_sign_file(k, archive, comment, err);
+	if (ms->k == NULL) {
+		if (minisign_key_path(ms->o, path, sizeof(path), err) != 0)
+			return -1;
+		ms->k = kit_key_load(path, ms->pass, err);
+		if (ms->k == NULL)
+			return -1;
+	}
+	sig = kit_minisign_sign_file(ms->k, archive, comment, err);
 	rc = sig ? kit_file_write_atomic(dest, sig, strlen(sig), 0644, err)
 		 : -1;
 	free(sig);
-	kit_key_free(k);
 	return rc;
 }
 
@@ -586,8 +593,8 @@ office_target(struct kit_tuf_repo *r, const struct kit_key *hq,
 /* Build one kit, and add it as a target when its content changed. */
 static int
 publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
-	    const struct kit_key *hq,
-	    const struct kit_campaign *c, const char *office, const char *pass,
+	    const struct kit_key *hq, struct minisign *ms,
+	    const struct kit_campaign *c, const char *office,
 	    const char *tmpdir, size_t *count, struct added *added,
 	    struct kit_error *err)
 {
@@ -642,7 +649,7 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 			 "campaign:%s office:%s version:%d file:%s", id,
 			 kit_campaign_kit_office(kit), old_version + 1,
 			 base) != 0 ||
-	    sign_minisig(o, pass, path, sig, comment, err) != 0)
+	    sign_minisig(ms, path, sig, comment, err) != 0)
 		goto out;
 	say(o, "%s: version %d", name, old_version + 1);
 	(*count)++;
@@ -692,6 +699,7 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	struct kit_key *hq = NULL;
 	char pass[PASS_MAX] = "", tmpdir[PATH_MAX] = "";
 	struct added added = {NULL, 0};
+	struct minisign ms = {o, pass, NULL};
 	size_t i, j, n, count = 0, failed = 0, registered = 0;
 	int rc = -1;
 
@@ -730,7 +738,7 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	for (j = 0; j < ndirs; j++) {
 		n = kit_campaign_office_count(cs[j]) + 1;
 		for (i = 0; i < n; i++)
-			if (publish_kit(o, r, hq, cs[j], office_at(cs[j], i), pass,
+			if (publish_kit(o, r, hq, &ms, cs[j], office_at(cs[j], i),
 					tmpdir, &count, &added, err) != 0) {
 				failed = j;
 				goto out;
@@ -757,6 +765,7 @@ out:
 	OPENSSL_cleanse(pass, sizeof(pass));
 	kit_tuf_repo_free(r);
 	kit_key_free(hq);
+	kit_key_free(ms.k);
 	for (j = 0; j < ndirs; j++)
 		kit_campaign_free(cs[j]);
 	free(cs);

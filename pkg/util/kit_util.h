@@ -297,6 +297,9 @@ int kit_tz_valid(const char *zone);
  * "Africa/Nairobi"), or the one city a typo or two away.  1 and the name
  * in out, or 0. */
 int kit_tz_suggest(const char *zone, char *out, size_t size);
+/* The kit_tz_* conversions leave TZ set to the last zone they used and
+ * remember their last results (time.c says why): nothing else in kit uses
+ * local time. */
 /* Resolve a floating wall-clock time (fields as from kit_time_parse without
  * offset) in zone to an instant.  Gap times (DST spring forward) move
  * forward by the gap; repeated times take the first occurrence. */
