@@ -452,7 +452,7 @@ bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 	    check_office_limits(count, manifest_len, &zo, largest,
 				largest_size, err) != 0)
 		goto out;
-	if (fsync(fd) != 0) {
+	if (kit_fd_sync(fd) != 0) {
 		kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s", tmp);
 		goto out;
 	}

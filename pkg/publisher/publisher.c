@@ -701,7 +701,7 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	struct added added = {NULL, 0};
 	struct minisign ms = {o, pass, NULL};
 	size_t i, j, n, count = 0, failed = 0, registered = 0;
-	int rc = -1;
+	int rc = -1, deferred = 0;
 
 	*published_count = 0;
 	/* Validation first, of every campaign: one with errors publishes
@@ -735,6 +735,10 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 			 o->repo_dir, (long)getpid()) != 0 ||
 	    kit_rm_rf(tmpdir, err) != 0 || kit_mkdir_p(tmpdir, 0700, err) != 0)
 		goto out;
+	/* Hundreds of archives, signatures and copies: written one by one,
+	 * made durable together before any metadata names them. */
+	kit_file_defer_begin();
+	deferred = 1;
 	for (j = 0; j < ndirs; j++) {
 		n = kit_campaign_office_count(cs[j]) + 1;
 		for (i = 0; i < n; i++)
@@ -744,6 +748,9 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 				goto out;
 			}
 	}
+	deferred = 0;
+	if (kit_file_defer_end(o->repo_dir, err) != 0)
+		goto out;
 	/* One new targets, snapshot and timestamp for the whole batch. */
 	if (count > 0 && kit_tuf_repo_commit(r, err) != 0)
 		goto out;
@@ -757,6 +764,13 @@ out:
 
 		if (kit_rm_rf(tmpdir, &ignore) != 0) {
 			/* best effort: the run's result stands */
+		}
+	}
+	if (deferred) {
+		struct kit_error ignore = {0};
+
+		if (kit_file_defer_end(o->repo_dir, &ignore) != 0) {
+			/* the publish failed already; its error stands */
 		}
 	}
 	/* Nothing signed names the new archives when we failed: take them

@@ -414,7 +414,18 @@ kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err)
 	}
 	/* delegated roles first: a commit short of a role's keys stops
 	 * before targets, snapshot and timestamp */
-	if (commit_delegated(r, 0, now, err) < 0)
+	/* (one role per office: hundreds of files, made durable together
+	 * before the targets metadata that leads to them is written) */
+	kit_file_defer_begin();
+	if (commit_delegated(r, 0, now, err) < 0) {
+		struct kit_error ignore = {0};
+
+		if (kit_file_defer_end(r->dir, &ignore) != 0) {
+			/* the commit failed already; its error stands */
+		}
+		goto out;
+	}
+	if (kit_file_defer_end(r->dir, err) != 0)
 		goto out;
 	/* targets: when changed, or no longer valid under the root */
 	if (r->targets_dirty || r->md[KIT_TUF_TARGETS] == NULL ||

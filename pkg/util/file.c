@@ -1,4 +1,7 @@
 /* file.c: capped reads, atomic writes, directories. */
+/* syncfs() (Linux) makes a batch of files durable at once
+ * (kit_file_defer_end()). */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -111,10 +114,48 @@ kit_fd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* Between kit_file_defer_begin() and kit_file_defer_end(): files are
+ * still written atomically, but made durable once, at the end. */
+static int defer_sync;
+
+void
+kit_file_defer_begin(void)
+{
+	defer_sync++;
+}
+
+int
+kit_file_defer_end(const char *dir, struct kit_error *err)
+{
+	int fd, rc = 0;
+
+	if (defer_sync > 0)
+		defer_sync--;
+	if (defer_sync > 0)
+		return 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", dir);
+	if (syncfs(fd) != 0)
+		rc = kit_err_errno(err, KIT_E_IO, errno, "cannot sync the file system of %s", dir);
+	close(fd);
+	return rc;
+}
+
+int
+kit_fd_sync(int fd)
+{
+	return defer_sync > 0 ? 0 : fsync(fd);
+}
+
 int
 kit_fsync_path(const char *path, struct kit_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
+
+	if (defer_sync > 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return kit_err_errno(err, KIT_E_IO, errno, "cannot open %s",
@@ -158,7 +199,7 @@ write_file(const char *path, int flags, const void *buf, size_t len,
 	if (fd < 0)
 		return kit_err_errno(err, KIT_E_IO, errno, "cannot create %s",
 				     path);
-	if (kit_fd_write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+	if (kit_fd_write_all(fd, buf, len) != 0 || kit_fd_sync(fd) != 0) {
 		int e = errno;
 
 		close(fd);
@@ -245,7 +286,7 @@ kit_file_copy(const char *src, const char *dst, mode_t mode,
 			goto out;
 		}
 	}
-	if (fsync(out) != 0 || close(out) != 0) {
+	if (kit_fd_sync(out) != 0 || close(out) != 0) {
 		out = -1;
 		kit_err_errno(err, KIT_E_IO, errno, "cannot write %s", tmp);
 		goto out;

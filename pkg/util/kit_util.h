@@ -190,6 +190,20 @@ int kit_mkdir_p(const char *path, mode_t mode, struct kit_error *err) KIT_WUR;
  * traversed, at path or below it (kit_rm_rf_at(AT_FDCWD, path, path)). */
 int kit_rm_rf(const char *path, struct kit_error *err) KIT_WUR;
 int kit_fsync_path(const char *path, struct kit_error *err) KIT_WUR;
+/*
+ * A batch of files made durable at once (kit-publish writing hundreds of
+ * kits, their signatures and roles): after kit_file_defer_begin(),
+ * kit_file_write_atomic(), kit_file_write_excl(), kit_file_copy(),
+ * kit_fsync_path() and kit_fd_sync() still write and rename as before but
+ * do not wait for the disk; kit_file_defer_end() makes the whole file
+ * system of dir durable with one syncfs() and ends the batch (calls nest;
+ * the outermost end syncs).  A caller must end the batch before it writes
+ * anything that names the batch's files.  Not thread-safe.
+ */
+void kit_file_defer_begin(void);
+int kit_file_defer_end(const char *dir, struct kit_error *err) KIT_WUR;
+/* fsync(fd), or nothing inside a batch. */
+int kit_fd_sync(int fd);
 /* fsync the directory containing path. */
 int kit_fsync_parent(const char *path, struct kit_error *err) KIT_WUR;
 /* Join a and b with one '/', into out (size); KIT_E_INVALID if too long. */
