@@ -332,11 +332,11 @@ RD="$T/repo-deleg"
 check "kit-publish init (offices delegated)" kit-publish init --repo "$RD" --keys "$RD-keys" --quiet
 check "the registry lists Belgium and Hungary" sh -c "kit-publish office add belgium --name 'IOM Belgium' --country Belgium --timezone Europe/Brussels --languages fr,nl,en --repo '$RD' --keys '$RD-keys' --quiet && kit-publish office add hungary --name 'IOM Hungary' --country Hungary --timezone Europe/Budapest --languages hu,en --repo '$RD' --keys '$RD-keys' --quiet && kit-publish office add turkmenistan --name 'IOM Turkmenistan' --country Turkmenistan --timezone Asia/Ashgabat --languages tk,ru --repo '$RD' --keys '$RD-keys' --quiet"
 check "publish the TOGETHER kit" kit-publish publish "$C" --repo "$RD" --keys "$RD-keys" --quiet
-ln -s "$RD" "$W/ours-deleg"
+ln -s "$RD" "$W/ours-org"
 check "tuf-js downloads the Belgium kit through its delegated role" \
-	tufjs client.mjs --root "$RD/metadata/1.root.json" --url "$URL/ours-deleg" --cache "$T/tufjs-d" \
-	--get together-2016/belgium.tar.zst "$T/d-belgium.tar.zst"
-cmp -s "$(ls "$RD"/targets/together-2016/*.belgium.tar.zst)" "$T/d-belgium.tar.zst" &&
+	tufjs client.mjs --root "$RD/metadata/1.root.json" --url "$URL/ours-org" --cache "$T/tufjs-org" \
+	--get together-2016/belgium.tar.zst "$T/org-belgium.tar.zst"
+cmp -s "$(ls "$RD"/targets/together-2016/*.belgium.tar.zst)" "$T/org-belgium.tar.zst" &&
 	ok "byte for byte the kit kit-publish signed into the belgium role" || not_ok "delegated kit bytes"
 grep -q '"belgium.json"' "$RD/metadata/timestamp.json" "$(ls -v "$RD"/metadata/*.snapshot.json | tail -1)" &&
 	ok "the snapshot lists the role" || not_ok "snapshot lists belgium.json"
