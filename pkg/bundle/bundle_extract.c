@@ -817,36 +817,7 @@ int
 kit_bundle_check_expect(const struct kit_manifest *m, void *arg,
 			struct kit_error *err)
 {
-	const struct kit_bundle_expect *x = arg;
-	const char *keys[3] = {"campaign", "office", "content"};
-	const char *want[3], *have[3];
-	int i;
-
-	if (!x)
-		return 0;
-	want[0] = x->campaign;
-	want[1] = x->office;
-	want[2] = x->content;
-	have[0] = m->campaign;
-	have[1] = m->office;
-	have[2] = m->content;
-	for (i = 0; i < 3; i++) {
-		char shown[128];
-
-		if (!want[i] || strcmp(have[i], want[i]) == 0)
-			continue;
-		clean_name(have[i], shown, sizeof(shown));
-		return kit_err(err, KIT_E_SECURITY,
-			       "manifest.json says %s \"%s\" but the "
-			       "signed target says \"%s\"; refusing it",
-			       keys[i], shown, want[i]);
-	}
-	if (x->version && m->version != x->version)
-		return kit_err(err, KIT_E_SECURITY,
-			       "manifest.json says version %d but the "
-			       "signed target says %d; refusing it",
-			       m->version, x->version);
-	return 0;
+	return kit_manifest_target_check(m, arg, err);
 }
 
 static int

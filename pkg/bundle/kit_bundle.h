@@ -108,16 +108,11 @@ typedef int (*kit_bundle_check_fn)(const struct kit_manifest *manifest,
 				   void *arg, struct kit_error *err);
 
 /*
- * What a signed TUF target's custom data says; a ready-made check for
- * kit_bundle_extract(): pass kit_bundle_check_expect and a pointer to one
- * of these.  NULL strings and version 0 are not checked.
+ * A ready-made check for kit_bundle_extract(): arg is the signed target's
+ * struct kit_manifest_target (kit_manifest_target_read), and the manifest
+ * must be the kit it describes (kit_manifest_target_check: NULL strings
+ * and version 0 are not checked).
  */
-struct kit_bundle_expect {
-	const char *campaign;
-	const char *office;
-	int version;
-	const char *content; /* manifest "content" digest */
-};
 int kit_bundle_check_expect(const struct kit_manifest *manifest, void *arg,
 			    struct kit_error *err) KIT_WUR;
 

@@ -475,6 +475,7 @@ struct run {
 	size_t installed; /* kits installed by this run */
 	json_t *verified; /* verified.json's "kits", loaded under the lock */
 	int verified_dirty;
+	struct kit_tuf_client *c; /* updated: where targets live */
 };
 
 static int
@@ -673,18 +674,17 @@ static void
 set_pick(struct pick *p, const struct kit_tuf_target *t, const char *camp,
 	 const char *off)
 {
-	const json_t *v;
+	struct kit_manifest_target kt;
+	struct kit_error ignore = {0};
 
 	p->t = *t;
 	p->campaign = camp;
 	p->office = off;
 	/* 0 marks a version that is not an int >= 1 (refused by install_one,
 	 * never truncated: 2^32 + 1 is not 1). */
-	v = json_object_get(t->custom, "version");
-	p->version = json_is_integer(v) && json_integer_value(v) >= 1 &&
-			     json_integer_value(v) <= INT_MAX
-		? (int)json_integer_value(v) : 0;
-	p->content = json_string_value(json_object_get(t->custom, "content"));
+	(void)kit_manifest_target_read(t->custom, &kt, &ignore);
+	p->version = kt.version;
+	p->content = kt.content;
 }
 
 /*
@@ -699,8 +699,9 @@ pick_delegated(struct kit_tuf_client *c, const char *office, struct pick *p,
 	       struct kit_error *err)
 {
 	struct kit_tuf_target t;
+	struct kit_manifest_target kt;
+	struct kit_error ignore = {0};
 	char name[256];
-	const char *camp, *off;
 	int rc;
 
 	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", p->campaign,
@@ -709,10 +710,9 @@ pick_delegated(struct kit_tuf_client *c, const char *office, struct pick *p,
 	rc = kit_tuf_client_find_target(c, name, &t, err);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
-	camp = json_string_value(json_object_get(t.custom, "campaign"));
-	off = json_string_value(json_object_get(t.custom, "office"));
-	if (camp == NULL || off == NULL || strcmp(camp, p->campaign) != 0 ||
-	    strcmp(off, office) != 0)
+	(void)kit_manifest_target_read(t.custom, &kt, &ignore);
+	if (kt.campaign == NULL || kt.office == NULL ||
+	    strcmp(kt.campaign, p->campaign) != 0 || strcmp(kt.office, office) != 0)
 		return kit_err(err, KIT_E_SECURITY, "target %s: its signed custom "
 			       "data does not name campaign %s and office %s; "
 			       "refused (ask the publisher to re-sign it)", name,
@@ -724,15 +724,15 @@ pick_delegated(struct kit_tuf_client *c, const char *office, struct pick *p,
 /* 1 when target t names this office (custom.office, or a file name
  * <office>.tar.zst): a target meant for it, whatever else it says. */
 static int
-meant_for(const struct kit_tuf_target *t, const char *office)
+meant_for(const struct kit_tuf_target *t, const struct kit_manifest_target *kt,
+	  const char *office)
 {
-	const char *off = json_string_value(json_object_get(t->custom, "office"));
 	const char *slash = strrchr(t->name, '/');
 	size_t n = office ? strlen(office) : 0;
 
 	if (office == NULL)
 		return 0;
-	if (off && strcmp(off, office) == 0)
+	if (kt->office && strcmp(kt->office, office) == 0)
 		return 1;
 	slash = slash ? slash + 1 : t->name;
 	return strncmp(slash, office, n) == 0 &&
@@ -757,22 +757,21 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 	int rc = 0;
 
 	for (i = 0; i < count; i++) {
-		const char *camp, *off;
+		struct kit_manifest_target kt;
+		struct kit_error ignore = {0};
 
 		if (kit_tuf_client_target_at(c, i, &ts[m]) != 0)
 			continue;
-		camp = json_string_value(json_object_get(ts[m].custom, "campaign"));
-		off = json_string_value(json_object_get(ts[m].custom, "office"));
-		if (camp == NULL || off == NULL || !valid_id(camp) ||
-		    !valid_id(off)) {
-			if (!meant_for(&ts[m], office))
+		(void)kit_manifest_target_read(ts[m].custom, &kt, &ignore);
+		if (kt.campaign == NULL || kt.office == NULL) {
+			if (!meant_for(&ts[m], &kt, office))
 				continue;
 			kit_err(err, KIT_E_SECURITY, "target \"%.200s\" for office %s: custom.campaign and custom.office are not both valid ids (a-z, 0-9, -); refused, the installed kits are kept; tell the publisher", ts[m].name, office);
 			rc = -1;
 			goto out;
 		}
-		refs[m].campaign = camp;
-		refs[m].office = off;
+		refs[m].campaign = kt.campaign;
+		refs[m].office = kt.office;
 		m++;
 	}
 	kit_campaign_pick_kits(refs, m, office, chosen);
@@ -881,7 +880,7 @@ static int
 check_signed(const struct kit_manifest *manifest, void *arg,
 	     struct kit_error *err)
 {
-	const struct kit_bundle_expect *x = arg;
+	const struct kit_manifest_target *x = arg;
 	char hex[KIT_SHA256_HEX];
 
 	if (x->content == NULL)
@@ -926,7 +925,7 @@ release_intact(struct run *r, const struct pick *p, const char *kitdir,
 	       int version, struct kit_error *why)
 {
 	char stamp[KIT_SHA256_HEX];
-	struct kit_bundle_expect expect;
+	struct kit_manifest_target expect;
 	struct differ d = {0, ""};
 	const json_t *rec = json_object_get(r->verified, p->campaign);
 
@@ -985,7 +984,7 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	char cur_content[KIT_SHA256_HEX + 8], cur_office[80];
 	const char *slash = strrchr(p->t.name, '/');
 	struct kit_bundle_limits lim = kit_bundle_limits_default();
-	struct kit_bundle_expect expect;
+	struct kit_manifest_target expect;
 	struct kit_manifest *manifest = NULL;
 	struct kit_error why = {0};
 	struct stat st;
@@ -1085,8 +1084,9 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 		}
 		say(o, "%s: releases/%d on disk differs from the signed kit (%s); downloading it again", p->campaign, p->version, why.msg);
 	}
-	if (kit_tuf_target_path(rel, sizeof(rel), p->t.name, p->t.sha256) != 0)
-		return kit_err(err, KIT_E_SECURITY, "target %s: no path for it in the repository; refused, tell the publisher", p->t.name);
+	/* where the repository keeps it, as its trusted root says */
+	if (kit_tuf_client_target_path(r->c, &p->t, rel, sizeof(rel), err) != 0)
+		return -1;
 	/* The transport hashes while the bytes stream in and checks length
 	 * and SHA-256 against the signed target before the file is renamed
 	 * into place; the extractor only ever sees verified bytes. */
@@ -1427,6 +1427,7 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	c = kit_tuf_client_new(meta, fetch_cb, &r, err);
 	if (c == NULL)
 		goto out;
+	r.c = c;
 	/* An unchanged repository costs one request (the timestamp). */
 	kit_tuf_client_set_lazy_root(c, 1);
 	/* a role signing outside its paths (an office key signing another

@@ -212,6 +212,48 @@ int kit_manifest_write(struct kit_manifest *m, char **out, size_t *len,
 int kit_manifest_content(const struct kit_manifest *m, char *hex,
 			 struct kit_error *err) KIT_WUR;
 
+/* ---- a kit's TUF target: its custom object --------------------------------- */
+
+/*
+ * The TUF target of a kit (<campaign>/<office|global>.tar.zst) says in its
+ * "custom" object what a fetcher needs before it downloads anything:
+ * {campaign, office, version, content (the manifest's content digest),
+ * window {start, end}, title}.  One definition: the publisher writes it
+ * (kit_manifest_target_json), the fetcher reads it (_read) and the
+ * extractor holds the manifest in the archive to it (_check).  The object
+ * lives in TUF metadata, so it comes and goes as Jansson's json_t (the
+ * TUF module's type; nothing here exposes the manifest's JSON).
+ */
+struct kit_manifest_target {
+	const char *campaign, *office; /* ids, else NULL */
+	int version;                   /* 1..INT_MAX, else 0 */
+	long long version_signed;      /* the integer as signed (messages),
+					  0 when it is none */
+	const char *content;           /* a string, else NULL */
+	const char *window_start, *window_end, *title; /* strings, or NULL */
+};
+struct json_t;
+
+/* The custom object of m's target at version (new reference, caller
+ * json_decref()s it; NULL when m lacks a member). */
+struct json_t *kit_manifest_target_json(const struct kit_manifest *m,
+					int version);
+/* Read custom (may be NULL) into t, whose strings are borrowed from it:
+ * every member in its form is filled, the others left NULL / 0.  -1 with
+ * KIT_E_SECURITY naming the first of campaign, office, version and
+ * content that is not in its form; t is filled either way, so a caller
+ * that judges the fields itself may ignore the result. */
+int kit_manifest_target_read(const struct json_t *custom,
+			     struct kit_manifest_target *t,
+			     struct kit_error *err);
+/* 0 when manifest m is the kit target t describes: the same campaign,
+ * office and content digest (each checked when t has it) and version
+ * (when not 0); else KIT_E_SECURITY "manifest.json says ... but the
+ * signed target says ...". */
+int kit_manifest_target_check(const struct kit_manifest *m,
+			      const struct kit_manifest_target *t,
+			      struct kit_error *err) KIT_WUR;
+
 /* The entry of files[] with this path, or NULL. */
 const struct kit_manifest_file *kit_manifest_file(const struct kit_manifest *m,
 						  const char *path);

@@ -434,34 +434,21 @@ published(const struct kit_tuf_repo *r, const char *office, const char *name,
 {
 	const json_t *role = office ? kit_tuf_repo_role_targets(r, office) : NULL;
 	const json_t *t = role ? json_object_get(role, name) : NULL;
-	const json_t *custom, *v;
+	struct kit_manifest_target kt;
+	struct kit_error why = {0};
 
 	if (t == NULL)
 		t = json_object_get(kit_tuf_repo_targets(r), name);
-	custom = json_object_get(t, "custom");
-	v = json_object_get(custom, "version");
 	*version = 0;
 	*content = NULL;
-	if (t == NULL || v == NULL)
+	if (t == NULL)
 		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) >= INT_MAX)
-		return kit_err(err, KIT_E_INVALID, "target %s in the repository has custom.version %lld, which no next version can follow (kit versions are 1 to %d); publish the campaign under a new id", name, json_is_integer(v) ? (long long)json_integer_value(v) : 0LL, INT_MAX);
-	*version = (int)json_integer_value(v);
-	*content = json_string_value(json_object_get(custom, "content"));
+	(void)kit_manifest_target_read(json_object_get(t, "custom"), &kt, &why);
+	if (kt.version == 0 || kt.version == INT_MAX)
+		return kit_err(err, KIT_E_INVALID, "target %s in the repository has custom.version %lld, which no next version can follow (kit versions are 1 to %d); publish the campaign under a new id", name, kt.version_signed, INT_MAX);
+	*version = kt.version;
+	*content = kt.content;
 	return 0;
-}
-
-static json_t *
-target_custom(struct kit_campaign_kit *kit, const char *campaign, int version)
-{
-	const struct kit_manifest *m = kit_campaign_kit_manifest(kit);
-
-	return json_pack("{s:s, s:s, s:i, s:{s:s, s:s}, s:s, s:s}", "campaign",
-			 campaign, "office", m->office, "version", version,
-			 "window", "start", m->window_start, "end",
-			 m->window_end, "content", m->content, "title",
-			 m->title);
 }
 
 /* The minisign key, decrypted once per publish (not once a kit: its
@@ -598,7 +585,7 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	    const char *tmpdir, size_t *count, struct added *added,
 	    struct kit_error *err)
 {
-	char target[PATH_MAX];
+	char target[PATH_MAX], rel[PATH_MAX];
 	struct kit_campaign_kit *kit = NULL;
 	json_t *custom = NULL;
 	char name[512], path[PATH_MAX], sig[PATH_MAX], hex[KIT_SHA256_HEX];
@@ -627,15 +614,17 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	    kit_path_join(path, sizeof(path), tmpdir, base, err) != 0 ||
 	    write_kit(o, kit, path, err) != 0)
 		goto out;
-	custom = target_custom(kit, id, old_version + 1);
+	custom = kit_manifest_target_json(kit_campaign_kit_manifest(kit),
+					  old_version + 1);
 	if (custom == NULL) {
 		kit_err(err, KIT_E_INVALID, "cannot describe target %s", name);
 		goto out;
 	}
-	/* The consistent target file, and its .minisig beside it. */
+	/* The target file where the TUF module keeps it (the repository
+	 * writer's snapshots are consistent), and its .minisig beside it. */
 	if (kit_sha256_file(path, hex, NULL, err) != 0 ||
-	    kit_snprintf(err, target, sizeof(target), "%s/targets/%s/%s.%s",
-			 o->repo_dir, id, hex, base) != 0 ||
+	    kit_tuf_target_path(rel, sizeof(rel), name, hex, 1) != 0 ||
+	    kit_path_join(target, sizeof(target), o->repo_dir, rel, err) != 0 ||
 	    kit_snprintf(err, sig, sizeof(sig), "%s.minisig", target) != 0)
 		goto out;
 	if (!kit_file_exists(target)) {
@@ -859,8 +848,12 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 	names = kit_xcalloc(json_object_size(targets) + 1, sizeof(*names));
 	camps = kit_xcalloc(json_object_size(targets) + 1, sizeof(*camps));
 	json_object_foreach((json_t *)targets, name, t) {
-		const char *c = json_string_value(json_object_get(json_object_get(t, "custom"), "campaign"));
+		struct kit_manifest_target kt;
+		struct kit_error ignore = {0};
+		const char *c;
 
+		(void)kit_manifest_target_read(json_object_get(t, "custom"), &kt, &ignore);
+		c = kt.campaign;
 		if (c == NULL)
 			continue;
 		if (strcmp(c, campaign) == 0)
@@ -883,9 +876,11 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 		void *it;
 
 		json_object_foreach_safe((json_t *)rt, it, name, t) {
-			const char *c = json_string_value(json_object_get(json_object_get(t, "custom"), "campaign"));
+			struct kit_manifest_target kt;
+			struct kit_error ignore = {0};
 
-			if (c == NULL || strcmp(c, campaign) != 0)
+			(void)kit_manifest_target_read(json_object_get(t, "custom"), &kt, &ignore);
+			if (kt.campaign == NULL || strcmp(kt.campaign, campaign) != 0)
 				continue;
 			if (kit_tuf_repo_remove_role_target(r, roles[k], name, err) != 0)
 				goto out;
@@ -1261,6 +1256,8 @@ export_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	const json_t *meta, *e, *targets, *ti;
 	const char *key, *name, *sha;
 	char role[128], rel[PATH_MAX], sig[PATH_MAX];
+	struct kit_manifest_target kt;
+	struct kit_error why = {0};
 	json_t *snap;
 	struct stat st;
 	size_t len, n;
@@ -1280,7 +1277,7 @@ export_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 			continue;
 		json_object_foreach((json_t *)targets, name, ti) {
 			sha = json_string_value(json_object_get(json_object_get(ti, "hashes"), "sha256"));
-			if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), name, sha) != 0) {
+			if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), name, sha, 1) != 0) {
 				kit_err(err, KIT_E_SECURITY, "target %.200s of role %s has no sha256 or no safe name; repair the repository before exporting it", name, role);
 				goto out;
 			}
@@ -1291,7 +1288,8 @@ export_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 			    export_copy(x, sig, NULL, 0, err) != 0)
 				goto out;
 			(*kits)++;
-			say(o, "copied %s (version %lld)", name, (long long)json_integer_value(json_object_get(json_object_get(ti, "custom"), "version")));
+			(void)kit_manifest_target_read(json_object_get(ti, "custom"), &kt, &why);
+			say(o, "copied %s (version %lld)", name, kt.version_signed);
 		}
 		if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.%s", (long long)json_integer_value(json_object_get(e, "version")), key) != 0 ||
 		    export_copy(x, rel, NULL, 0, err) != 0)
@@ -1342,11 +1340,13 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 	names = kit_xcalloc(json_object_size(targets) + 1, sizeof(*names));
 	chosen = kit_xcalloc(json_object_size(targets) + 1, sizeof(*chosen));
 	json_object_foreach((json_t *)targets, name, t) {
-		const json_t *custom = json_object_get(t, "custom");
+		struct kit_manifest_target kt;
+		struct kit_error ignore = {0};
 
+		(void)kit_manifest_target_read(json_object_get(t, "custom"), &kt, &ignore);
 		names[n] = name;
-		refs[n].campaign = json_string_value(json_object_get(custom, "campaign"));
-		refs[n].office = json_string_value(json_object_get(custom, "office"));
+		refs[n].campaign = kt.campaign;
+		refs[n].office = kt.office;
 		if (refs[n].campaign == NULL || refs[n].office == NULL)
 			refs[n].campaign = refs[n].office = ""; /* not a kit */
 		if (office && strcmp(refs[n].office, office) == 0)
@@ -1382,11 +1382,14 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 		const json_t *ti = json_object_get(targets, names[i]);
 		const char *sha = json_string_value(json_object_get(json_object_get(ti, "hashes"), "sha256"));
 		uint64_t length = (uint64_t)json_integer_value(json_object_get(ti, "length"));
+		struct kit_manifest_target kt;
+		struct kit_error why = {0};
 		char sig[PATH_MAX];
 
 		if (!chosen[i])
 			continue;
-		if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), names[i], sha) != 0) {
+		/* kit-publish's repositories have consistent snapshots */
+		if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), names[i], sha, 1) != 0) {
 			kit_err(err, KIT_E_SECURITY, "target %.200s has no sha256 or no safe name; repair the repository before exporting it", names[i]);
 			goto out;
 		}
@@ -1398,7 +1401,8 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 		    export_copy(&x, sig, NULL, 0, err) != 0)
 			goto out;
 		kits++;
-		say(o, "copied %s (version %lld, %llu bytes)", names[i], (long long)json_integer_value(json_object_get(json_object_get(ti, "custom"), "version")), (unsigned long long)length);
+		(void)kit_manifest_target_read(json_object_get(ti, "custom"), &kt, &why);
+		say(o, "copied %s (version %lld, %llu bytes)", names[i], kt.version_signed, (unsigned long long)length);
 	}
 	if (export_roles(o, r, &x, office, &kits, err) != 0)
 		goto out;

@@ -585,7 +585,7 @@ update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
 	char name[96], what[160], by[64];
 	const char *mname;
 	int64_t want;
-	int st, consistent, rc = -1;
+	int st, rc = -1;
 
 	mname = state_file[role];
 	pfile = state_file[parent];
@@ -597,10 +597,7 @@ update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
 	}
 	want = json_integer_value(json_object_get(entry, "version"));
 	snprintf(by, sizeof(by), "the trusted %s", pfile);
-	consistent = json_is_true(json_object_get(
-		json_object_get(c->md[KIT_TUF_ROOT].j, "signed"),
-		"consistent_snapshot"));
-	if (consistent)
+	if (tuf_client_consistent(c))
 		snprintf(name, sizeof(name), "%lld.%s", (long long)want, mname);
 	else
 		snprintf(name, sizeof(name), "%s", mname);
@@ -918,6 +915,24 @@ kit_tuf_client_target_get(const struct kit_tuf_client *c, const char *name,
 }
 
 int
+kit_tuf_client_target_path(const struct kit_tuf_client *c,
+			   const struct kit_tuf_target *t, char *out,
+			   size_t size, struct kit_error *err)
+{
+	if (c->md[KIT_TUF_ROOT].j == NULL)
+		return kit_err(err, KIT_E_INVALID, "no trusted root to say where targets live");
+	if (t->sha256 == NULL && t->sha512 == NULL)
+		return kit_err(err, KIT_E_SECURITY, "target \"%.200s\" lists neither a sha256 nor a sha512 hash, so this client cannot check it; refused", t->name);
+	if (!kit_tuf_name_is_safe(t->name))
+		return kit_err(err, KIT_E_SECURITY, "target name \"%.200s\" is not a safe relative path; refused", t->name);
+	if (kit_tuf_target_path(out, size, t->name,
+				t->sha256 != NULL ? t->sha256 : t->sha512,
+				tuf_client_consistent(c)) != 0)
+		return kit_err(err, KIT_E_INVALID, "target name \"%.200s\" is too long for a path", t->name);
+	return 0;
+}
+
+int
 kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 			    const char *dest_path, struct kit_error *err)
 {
@@ -927,7 +942,7 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 	char rel[4096], h256[KIT_SHA256_HEX] = "", h512[KIT_SHA512_HEX] = "";
 	char what[300];
 	uint64_t len = 0;
-	int st = -1, consistent, rc = -1, remove_dest = 1;
+	int st = -1, rc = -1, remove_dest = 1;
 
 	st = kit_tuf_client_find_target(c, name, &t, err);
 	if (st != 0)
@@ -936,18 +951,8 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 					     "metadata or its delegations (check "
 					     "the name)", name);
 	st = -1;
-	if (t.sha256 == NULL && t.sha512 == NULL)
-		return kit_err(err, KIT_E_SECURITY, "target \"%.200s\" lists "
-			       "neither a sha256 nor a sha512 hash, so this "
-			       "client cannot check it; refused", name);
-	consistent = json_is_true(json_object_get(
-		json_object_get(c->md[KIT_TUF_ROOT].j, "signed"),
-		"consistent_snapshot"));
-	if (tuf_target_relpath(rel, sizeof(rel), name,
-			       t.sha256 != NULL ? t.sha256 : t.sha512,
-			       consistent) < 0)
-		return kit_err(err, KIT_E_SECURITY, "target name \"%.200s\" is "
-			       "not a safe relative path; refused", name);
+	if (kit_tuf_client_target_path(c, &t, rel, sizeof(rel), err) != 0)
+		return -1;
 	st = c->fetch(c->arg, rel, dest_path, t.length, &e);
 	if (st < 0) {
 		if (e.code == KIT_E_OK)
@@ -1028,6 +1033,13 @@ out:
 }
 
 /* --- for delegation.c ---------------------------------------------------- */
+
+int
+tuf_client_consistent(const struct kit_tuf_client *c)
+{
+	return json_is_true(json_object_get(tuf_client_signed(c, KIT_TUF_ROOT),
+					    "consistent_snapshot"));
+}
 
 const json_t *
 tuf_client_signed(const struct kit_tuf_client *c, enum kit_tuf_role role)

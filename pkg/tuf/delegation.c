@@ -364,8 +364,7 @@ load_role(struct kit_tuf_client *c, const struct edge *e, struct kit_error *err)
 	free(nr.raw);
 	nr.raw = NULL;
 
-	if (json_is_true(json_object_get(tuf_client_signed(c, KIT_TUF_ROOT),
-					 "consistent_snapshot")))
+	if (tuf_client_consistent(c))
 		snprintf(file, sizeof(file), "%lld.%s.json", (long long)version,
 			 fname);
 	snprintf(what, sizeof(what), "delegated role \"%.80s\" metadata %s",

@@ -352,11 +352,14 @@ void kit_tuf_copy_free(struct kit_tuf_copy *c);
 const unsigned char *kit_tuf_repo_meta_bytes(const struct kit_tuf_repo *r,
 					     enum kit_tuf_role role,
 					     size_t *len);
-/* Where a repository with consistent snapshots keeps target name:
- * "targets/<dir>/<sha256_hex>.<basename>" into out; -1 when it does not
- * fit or name fails kit_tuf_name_is_safe(). */
+/* Where a repository keeps target name, the one rule (TUF 1.0, 5.7.3):
+ * with consistent snapshots "targets/<dir>/<hash>.<basename>" (the hash
+ * before the file's base name, not before the whole path), without them
+ * "targets/<name>", into out; -1 when it does not fit or name fails
+ * kit_tuf_name_is_safe().  The repository writer always writes consistent
+ * snapshots; a client asks kit_tuf_client_target_path(). */
 int kit_tuf_target_path(char *out, size_t size, const char *name,
-			const char *sha256_hex) KIT_WUR;
+			const char *hash, int consistent) KIT_WUR;
 /* The lifetime role's metadata is signed with (seconds), and the
  * repository's directory (borrowed). */
 int64_t kit_tuf_repo_lifetime(const struct kit_tuf_repo *r,
@@ -560,10 +563,19 @@ int kit_tuf_client_find_target(struct kit_tuf_client *c, const char *name,
 			       struct kit_tuf_target *out,
 			       struct kit_error *err) KIT_WUR;
 /*
+ * Where the repository the trusted root describes keeps target t (as
+ * kit_tuf_target_path(), consistent or not as the root says, with its
+ * sha256, else its sha512), into out.  KIT_E_SECURITY for a name that
+ * fails kit_tuf_name_is_safe() or a target listing neither hash,
+ * KIT_E_INVALID when the path does not fit or before an update.
+ */
+int kit_tuf_client_target_path(const struct kit_tuf_client *c,
+			       const struct kit_tuf_target *t, char *out,
+			       size_t size, struct kit_error *err) KIT_WUR;
+/*
  * Download target name (looked up with kit_tuf_client_find_target();
  * KIT_E_INVALID when no role lists it) to dest_path through the callback
- * ("targets/<dir>/<hash>.<basename>" with the sha256, else the sha512,
- * max_len = the signed length), then check the length and every listed
+ * (at kit_tuf_client_target_path(), max_len = the signed length), then check the length and every listed
  * SHA-256 / SHA-512: KIT_E_SECURITY on mismatch, a longer file, a name
  * that fails kit_tuf_name_is_safe() or a target listing neither hash
  * (dest_path is removed then).  Needs a successful update first.

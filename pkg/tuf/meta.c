@@ -740,8 +740,8 @@ kit_tuf_role_filename(const char *role, char *out, size_t size,
 }
 
 int
-tuf_target_relpath(char *out, size_t size, const char *name,
-		   const char *hash, int consistent)
+kit_tuf_target_path(char *out, size_t size, const char *name,
+		    const char *hash, int consistent)
 {
 	const char *slash;
 	int n;

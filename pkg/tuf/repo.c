@@ -753,7 +753,7 @@ target_entry(struct kit_tuf_repo *r, const char *name, const char *path,
 			       "object", name);
 	if (kit_sha256_file(path, hex, &len, err) < 0)
 		return -1;
-	if (tuf_target_relpath(rel, sizeof(rel), name, hex, 1) < 0 ||
+	if (kit_tuf_target_path(rel, sizeof(rel), name, hex, 1) < 0 ||
 	    kit_snprintf(err, dest, sizeof(dest), "%s/%s", r->dir, rel) < 0)
 		return kit_err(err, KIT_E_INVALID, "target name %s too long", name);
 	slash = strrchr(dest, '/');
@@ -810,7 +810,7 @@ kit_tuf_repo_target_path(const struct kit_tuf_repo *r, const char *name,
 
 	if (hex == NULL)
 		return kit_err(err, KIT_E_INVALID, "the repository has no target %.200s", name);
-	if (tuf_target_relpath(rel, sizeof(rel), name, hex, 1) < 0)
+	if (kit_tuf_target_path(rel, sizeof(rel), name, hex, 1) < 0)
 		return kit_err(err, KIT_E_INVALID, "target name %.200s too long", name);
 	return kit_snprintf(err, out, size, "%s/%s", r->dir, rel);
 }
@@ -1078,13 +1078,6 @@ kit_tuf_repo_expires(const struct kit_tuf_repo *r, enum kit_tuf_role role)
 			  &ignore) < 0)
 		return 0;
 	return expires;
-}
-
-int
-kit_tuf_target_path(char *out, size_t size, const char *name,
-		    const char *sha256_hex)
-{
-	return tuf_target_relpath(out, size, name, sha256_hex, 1);
 }
 
 /* --- delegated targets roles ------------------------------------------- */

@@ -26,10 +26,6 @@ int tuf_keyid_of_json(const json_t *key, char *keyid, struct kit_error *err);
 int tuf_check_keys(const json_t *keys, const char *what, struct kit_error *err);
 /* Strict "YYYY-MM-DDTHH:MM:SSZ"; -1 when malformed. */
 int tuf_parse_expires(const char *s, int64_t *t);
-/* "targets/<dir>/<hash>.<basename>" (consistent) or "targets/<name>"
- * into out; -1 when too long or name is unsafe (kit_tuf_name_is_safe). */
-int tuf_target_relpath(char *out, size_t size, const char *name,
-		       const char *hash, int consistent);
 /* Digest length in bytes of a hash algorithm this client computes
  * ("sha256", "sha512"); 0 for any other. */
 size_t tuf_hash_len(const char *alg);
@@ -60,6 +56,9 @@ void tuf_fill_target(const char *name, const json_t *ti,
 /* What client.c lends delegation.c: the trusted "signed" object of a
  * top-level role (NULL before an update), the state directory, the
  * delegated roles slot, and its download, hash and expiry checks. */
+/* 1 when the trusted root says the repository has consistent snapshots
+ * (N.<role>.json, targets/<dir>/<hash>.<basename>). */
+int tuf_client_consistent(const struct kit_tuf_client *c);
 const json_t *tuf_client_signed(const struct kit_tuf_client *c,
 				enum kit_tuf_role role);
 const char *tuf_client_dir(const struct kit_tuf_client *c);

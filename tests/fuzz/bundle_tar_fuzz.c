@@ -8,20 +8,23 @@
  * the compressed bytes themselves).
  *
  * Then: kit_bundle_extract() (manifest.json read by its one parser,
- * kit_manifest_parse) with kit_bundle_check_expect() asking for what the
- * manifest itself says, and on success kit_bundle_install() as version 1
- * and kit_bundle_verify(), which reads the installed manifest with the
- * same parser.  What must hold: a refused archive leaves no staging
- * directory; an archive the extractor accepted installs, reads back as
- * version 1 and verifies with no file changed, missing or extra (the
- * manifest's own round trip is manifest_fuzz.c's).  Seeds: the decompressed tars
- * of real bundles from kit-publish and of tests/fuzz/corpus/extract.
+ * kit_manifest_parse) with kit_bundle_check_expect() asking for the
+ * target a publisher would sign for it (kit_manifest_target_json, read
+ * back with kit_manifest_target_read), and on success
+ * kit_bundle_install() as version 1 and kit_bundle_verify(), which reads
+ * the installed manifest with the same parser.  What must hold: a refused
+ * archive leaves no staging directory; an archive the extractor accepted
+ * installs, reads back as version 1 and verifies with no file changed,
+ * missing or extra (the manifest's own round trip is manifest_fuzz.c's).
+ * Seeds: the decompressed tars of real bundles from kit-publish and of
+ * tests/fuzz/corpus/extract.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <zstd.h>
 
 #include "fuzz_util.h"
@@ -39,19 +42,24 @@ report(enum kit_bundle_problem what, const char *path, const char *detail,
 	problems++;
 }
 
-/* The expectation read from the manifest: it must accept itself. */
+/* The target a publisher would sign for this manifest (the custom
+ * object written and read back by their one definition): the manifest
+ * must be the kit it describes. */
 static int
 expect_self(const struct kit_manifest *m, void *arg, struct kit_error *err)
 {
-	struct kit_bundle_expect x;
+	struct kit_manifest_target x;
+	json_t *custom = kit_manifest_target_json(m, m->version);
+	int rc;
 
 	(void)arg;
-	memset(&x, 0, sizeof(x));
-	x.campaign = m->campaign;
-	x.office = m->office;
-	x.content = m->content;
-	x.version = m->version;
-	return kit_bundle_check_expect(m, &x, err);
+	if (custom == NULL)
+		fuzz_die("a parsed manifest has no target custom object", NULL);
+	if (kit_manifest_target_read(custom, &x, err) != 0)
+		fuzz_die("the custom object written for a manifest does not read back", err);
+	rc = kit_bundle_check_expect(m, &x, err);
+	json_decref(custom);
+	return rc;
 }
 
 int

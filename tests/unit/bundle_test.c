@@ -306,7 +306,8 @@ fetch_kit(const char *dir, const char *kit_dir, int version,
 	char *arc = pjoin(dir, "kit.tar.zst");
 	char *staging = pjoin(dir, "state/staging/kit");
 	struct kit_error err = {0};
-	struct kit_bundle_expect x = {"together-2016", "global", version, NULL};
+	struct kit_manifest_target x = {.campaign = "together-2016",
+					.office = "global", .version = version};
 	struct kit_manifest *m = NULL;
 
 	write_kit(dir, arc, version, extra);
@@ -897,7 +898,8 @@ test_evil_corpus(void **state)
 	for (i = 0; i < sizeof(evils) / sizeof(evils[0]); i++) {
 		const struct evil *c = &evils[i];
 		struct kit_bundle_limits lim = kit_bundle_limits_default();
-		struct kit_bundle_expect x = {"together-2016", "global", 0, NULL};
+		struct kit_manifest_target x = {.campaign = "together-2016",
+						.office = "global"};
 		struct kit_error err = {0};
 		struct kit_manifest *m = (struct kit_manifest *)1;
 		int rc;

@@ -362,6 +362,63 @@ test_post_counts(void **state)
 	assert_int_equal(kit_manifest_post_length("x", "\xff", NULL, &limit), -1);
 }
 
+/* A kit's target custom object: written from the model, read back, and
+ * the manifest held to it; each field that is not in its form. */
+static void
+test_target_custom(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_manifest *m;
+	struct kit_manifest_target t;
+	json_t *custom;
+	char *dump;
+
+	(void)state;
+	m = kit_manifest_load(AT_FDCWD, SRC "/manifests/migrants-day-2021/hungary.json", &err);
+	assert_non_null(m);
+	custom = kit_manifest_target_json(m, 4);
+	assert_non_null(custom);
+	dump = json_dumps(custom, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(strstr(dump, "\"campaign\":\"migrants-day-2021\",\"content\":\""));
+	assert_non_null(strstr(dump, m->content));
+	assert_non_null(strstr(dump, "\"office\":\"hungary\",\"title\":\"International"));
+	assert_non_null(strstr(dump, "\"version\":4,\"window\":{\"end\":\"2021-12-19T23:59:59+01:00\",\"start\":"));
+	free(dump);
+	assert_int_equal(kit_manifest_target_read(custom, &t, &err), 0);
+	assert_string_equal(t.campaign, "migrants-day-2021");
+	assert_string_equal(t.office, "hungary");
+	assert_int_equal(t.version, 4);
+	assert_string_equal(t.content, m->content);
+	assert_string_equal(t.window_start, m->window_start);
+	/* the manifest says version 1: the target at 4 is another kit */
+	assert_int_equal(kit_manifest_target_check(m, &t, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "manifest.json says version 1 but the signed target says 4"));
+	kit_err_clear(&err);
+	t.version = 1;
+	assert_int_equal(kit_manifest_target_check(m, &t, &err), 0);
+	t.office = "belgium";
+	assert_int_equal(kit_manifest_target_check(m, &t, &err), -1);
+	assert_non_null(strstr(err.msg, "says office \"hungary\" but the signed target says \"belgium\""));
+	kit_err_clear(&err);
+	/* fields out of their form are not taken */
+	json_object_set_new(custom, "version", json_integer(4294967297LL));
+	assert_int_equal(kit_manifest_target_read(custom, &t, &err), -1);
+	assert_int_equal(t.version, 0);
+	assert_true(t.version_signed == 4294967297LL);
+	assert_non_null(strstr(err.msg, "custom.version is not a kit version"));
+	kit_err_clear(&err);
+	json_object_set_new(custom, "office", json_string("../hungary"));
+	assert_int_equal(kit_manifest_target_read(custom, &t, &err), -1);
+	assert_null(t.office);
+	assert_non_null(strstr(err.msg, "not both valid ids"));
+	kit_err_clear(&err);
+	assert_int_equal(kit_manifest_target_read(NULL, &t, &err), -1);
+	assert_null(t.campaign);
+	json_decref(custom);
+	kit_manifest_free(m);
+}
+
 int
 main(void)
 {
@@ -373,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_platform_table_is_the_schemas),
 		cmocka_unit_test(test_post_counts),
+		cmocka_unit_test(test_target_custom),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

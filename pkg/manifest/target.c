@@ -1,0 +1,88 @@
+/*
+ * target.c: what a kit's TUF target says about the kit in its "custom"
+ * object, written by the publisher, read by the fetcher and checked
+ * against the manifest by the extractor: one definition.
+ */
+#include <limits.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "kit_manifest.h"
+
+json_t *
+kit_manifest_target_json(const struct kit_manifest *m, int version)
+{
+	return json_pack("{s:s, s:s, s:i, s:{s:s, s:s}, s:s, s:s}", "campaign",
+			 m->campaign, "office", m->office, "version", version,
+			 "window", "start", m->window_start, "end",
+			 m->window_end, "content", m->content, "title",
+			 m->title);
+}
+
+static const char *
+str_of(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+int
+kit_manifest_target_read(const json_t *custom, struct kit_manifest_target *t,
+			 struct kit_error *err)
+{
+	const json_t *v = json_object_get(custom, "version");
+	const json_t *w = json_object_get(custom, "window");
+
+	memset(t, 0, sizeof(*t));
+	t->campaign = str_of(custom, "campaign");
+	t->office = str_of(custom, "office");
+	if (!kit_str_is_id(t->campaign, 64, 0))
+		t->campaign = NULL;
+	if (!kit_str_is_id(t->office, 64, 0))
+		t->office = NULL;
+	if (json_is_integer(v)) {
+		t->version_signed = (long long)json_integer_value(v);
+		if (t->version_signed >= 1 && t->version_signed <= INT_MAX)
+			t->version = (int)t->version_signed;
+	}
+	t->content = str_of(custom, "content");
+	t->window_start = str_of(w, "start");
+	t->window_end = str_of(w, "end");
+	t->title = str_of(custom, "title");
+	if (t->campaign == NULL || t->office == NULL)
+		return kit_err(err, KIT_E_SECURITY, "custom.campaign and custom.office are not both valid ids (a-z, 0-9, -)");
+	if (t->version == 0)
+		return kit_err(err, KIT_E_SECURITY, "custom.version is not a kit version (an integer from 1 to %d)", INT_MAX);
+	if (t->content == NULL)
+		return kit_err(err, KIT_E_SECURITY, "custom.content, the kit's content digest, is missing");
+	return 0;
+}
+
+int
+kit_manifest_target_check(const struct kit_manifest *m,
+			  const struct kit_manifest_target *t,
+			  struct kit_error *err)
+{
+	const char *keys[3] = {"campaign", "office", "content"};
+	const char *want[3], *have[3];
+	char shown[128];
+	int i;
+
+	if (t == NULL)
+		return 0;
+	want[0] = t->campaign;
+	want[1] = t->office;
+	want[2] = t->content;
+	have[0] = m->campaign;
+	have[1] = m->office;
+	have[2] = m->content;
+	for (i = 0; i < 3; i++) {
+		if (want[i] == NULL || strcmp(have[i], want[i]) == 0)
+			continue;
+		kit_str_sanitize(have[i], shown, sizeof(shown));
+		return kit_err(err, KIT_E_SECURITY, "manifest.json says %s \"%s\" but the signed target says \"%.100s\"; refusing it", keys[i], shown, want[i]);
+	}
+	if (t->version != 0 && m->version != t->version)
+		return kit_err(err, KIT_E_SECURITY, "manifest.json says version %d but the signed target says %d; refusing it", m->version, t->version);
+	return 0;
+}
