@@ -483,18 +483,18 @@ fetch_cb(void *arg, const char *relpath, const char *dest, uint64_t max_len,
 	 struct kit_error *err)
 {
 	struct run *r = arg;
-	int not_modified = 0;
 
 	if (strcmp(relpath, "metadata/timestamp.json") == 0) {
-		if (kit_transport_fetch_cond(r->t, relpath, dest, max_len,
-					     r->etag, r->lm, &not_modified,
-					     r->new_etag, sizeof(r->new_etag),
-					     r->new_lm, sizeof(r->new_lm),
-					     err) != 0)
+		struct kit_transport_cond c = { .etag = r->etag, .last_modified = r->lm };
+		int rc = kit_transport_fetch_cond(r->t, relpath, dest, max_len, &c, err);
+		/* "" after a failure: nothing to keep */
+		memcpy(r->new_etag, c.etag_out, sizeof r->new_etag);
+		memcpy(r->new_lm, c.last_modified_out, sizeof r->new_lm);
+		if (rc != 0)
 			return -1;
-		r->ts_fetched |= !not_modified;
-		return not_modified ? KIT_TUF_FETCH_NOT_MODIFIED
-				    : KIT_TUF_FETCH_OK;
+		r->ts_fetched |= !c.not_modified;
+		return c.not_modified ? KIT_TUF_FETCH_NOT_MODIFIED
+				      : KIT_TUF_FETCH_OK;
 	}
 	if (kit_transport_fetch(r->t, relpath, dest, max_len, NULL, 0, err) != 0) {
 		/* Only a missing next root ends the chain walk normally. */

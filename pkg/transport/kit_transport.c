@@ -34,6 +34,7 @@ struct kit_transport {
 	char *cainfo;
 	CURL *curl;      /* this transfer's handle, new for each one */
 	CURLSH *share;   /* connections, DNS and TLS sessions across them */
+	int global_init; /* curl_global_init() succeeded for t */
 	int tty;
 	int last_not_found;
 	uint64_t rng;
@@ -64,10 +65,7 @@ struct job {
 	const char *exp_hash;
 	uint64_t exp_len;
 	int resume_ok;
-	int cond;
-	const char *etag_in, *lm_in;
-	char *etag_out, *lm_out;
-	size_t etag_out_size, lm_out_size;
+	struct kit_transport_cond *cond; /* a conditional GET, or NULL */
 	int mismatch_restarted;
 	int not_found; /* set by a transfer that got 404/410/missing file */
 	/* per transfer */
@@ -115,11 +113,7 @@ static void tlog(struct kit_transport *t, const char *fmt, ...)
 		fprintf(stderr, "kit-fetch: %s\n", line);
 }
 
-void kit_transport_opts_init(struct kit_transport_opts *opts)
-{
-	memset(opts, 0, sizeof *opts);
-	opts->retries = -1;
-}
+/* ---- time and backoff -------------------------------------------------- */
 
 static int64_t mono_ms(const struct timespec *ts)
 {
@@ -162,6 +156,8 @@ static long backoff_ms(struct kit_transport *t, int attempt)
 	long half = d / 2;
 	return half + (long)(rng_next(t) % (uint64_t)(d - half + 1));
 }
+
+/* ---- paths and URLs ---------------------------------------------------- */
 
 static int has_scheme(const char *s, const char *scheme)
 {
@@ -247,15 +243,13 @@ static char *normalise_base(CURL *c, const char *base, struct kit_error *err)
 		if (!has_scheme(base, "http://") && !has_scheme(base, "https://") &&
 		    !has_scheme(base, "file://")) {
 			kit_err(err, KIT_E_INVALID,
-				"base URL %s: only http://, https:// and file:// "
-				"are supported", base);
+				"base URL %s: only http://, https:// and file:// are supported", base);
 			goto out;
 		}
 		for (const char *p = base; *p; p++) {
 			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
 				kit_err(err, KIT_E_INVALID,
-					"base URL %s: spaces or control characters; "
-					"percent-encode them", base);
+					"base URL %s: spaces or control characters; percent-encode them", base);
 				goto out;
 			}
 		}
@@ -268,8 +262,7 @@ static char *normalise_base(CURL *c, const char *base, struct kit_error *err)
 			cwd = getcwd(NULL, 0);
 			if (!cwd) {
 				kit_err_errno(err, KIT_E_IO, errno,
-					      "base path %s: cannot get the current "
-					      "directory", base);
+					      "base path %s: cannot get the current directory", base);
 				goto out;
 			}
 			if (append_escaped_path(c, &b, cwd, 0, err) != 0 ||
@@ -309,8 +302,7 @@ static char *file_base_dir(const char *url, struct kit_error *err)
 	if (curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    host[0] && strcasecmp(host, "localhost") != 0) {
 		kit_err(err, KIT_E_INVALID,
-			"base URL %s: a file URL names a local directory "
-			"(file:///path)", url);
+			"base URL %s: a file URL names a local directory (file:///path)", url);
 		goto out;
 	}
 	ret = kit_strdup(path);
@@ -319,6 +311,139 @@ out:
 	curl_free(path);
 	curl_url_cleanup(u);
 	return ret;
+}
+
+/* relpath with each '%' and two hex digits decoded (newly allocated). */
+static char *unescape(const char *relpath)
+{
+	size_t n = strlen(relpath), o = 0;
+	char *out = kit_xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		if (relpath[i] == '%' && i + 2 < n &&
+		    is_hex_digit(relpath[i + 1]) && is_hex_digit(relpath[i + 2])) {
+			out[o++] = (char)(hex_value(relpath[i + 1]) * 16 +
+					  hex_value(relpath[i + 2]));
+			i += 2;
+			continue;
+		}
+		out[o++] = relpath[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * The escapes kept by append_escaped_path() must not undo the path checks:
+ * servers decode them, so no decoded segment may be "." or ".." or hold a
+ * NUL; and as libcurl turns a file:// URL into a local path, with a file://
+ * base no escape may decode to '/' or '\' either (an HTTP server may hold
+ * a TUF role named "a/b" as "1.a%2Fb.json"; a directory cannot).
+ */
+static int escapes_are_safe(const char *relpath, int file_base)
+{
+	const char *p = relpath;
+	for (;;) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		size_t dots = 0, chars = 0;
+		for (size_t i = 0; i < n; i++, chars++) {
+			int ch = (unsigned char)p[i];
+			if (ch == '%' && i + 2 < n && is_hex_digit(p[i + 1]) &&
+			    is_hex_digit(p[i + 2])) {
+				ch = hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]);
+				i += 2;
+			}
+			if (ch == 0 || (file_base && (ch == '/' || ch == '\\')))
+				return 0;
+			dots += ch == '.';
+		}
+		if (chars == dots && chars <= 2)
+			return 0;
+		if (!slash)
+			return 1;
+		p = slash + 1;
+	}
+}
+
+static int url_for(struct job *j, size_t mi, struct kit_error *err)
+{
+	struct kit_buf b;
+	int rc = -1;
+	kit_buf_init(&b, KIT_TRANSPORT_URL_MAX);
+	const char *base = j->t->urls[mi];
+	if (kit_buf_append(&b, base, strlen(base), err) != 0 ||
+	    append_escaped_path(j->t->curl, &b, j->relpath, 1, err) != 0 ||
+	    kit_buf_append(&b, "", 1, err) != 0)
+		goto out;
+	memcpy(j->url, b.data, b.len);
+	j->is_http = !has_scheme(base, "file://");
+	rc = 0;
+out:
+	kit_buf_free(&b);
+	return rc;
+}
+
+/* ---- a transport ------------------------------------------------------- */
+
+void kit_transport_opts_init(struct kit_transport_opts *opts)
+{
+	memset(opts, 0, sizeof *opts);
+	opts->retries = -1;
+}
+
+/* The defaults of kit_transport_opts for what the caller left at 0. */
+static void apply_defaults(struct kit_transport_opts *o)
+{
+	if (o->connect_timeout <= 0)
+		o->connect_timeout = 30;
+	if (o->low_speed_limit <= 0)
+		o->low_speed_limit = 1000;
+	if (o->low_speed_time <= 0)
+		o->low_speed_time = 30;
+	if (o->retries < 0)
+		o->retries = 4;
+	if (o->backoff_base_ms <= 0)
+		o->backoff_base_ms = 1000;
+	if (o->backoff_cap_ms <= 0)
+		o->backoff_cap_ms = 30000;
+	if (o->backoff_cap_ms < o->backoff_base_ms)
+		o->backoff_cap_ms = o->backoff_base_ms;
+	if (o->max_recv_speed < 0)
+		o->max_recv_speed = 0;
+}
+
+/* A seed that differs between offices started at the same moment. */
+static uint64_t rng_seed(const struct kit_transport *t)
+{
+	struct timespec ts;
+	uint64_t x;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	x = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+	    ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)t;
+	return x ? x : 0x9e3779b97f4a7c15ULL;
+}
+
+/* The base URLs of opts, normalised, with the directory of each file://
+ * one. */
+static int add_mirrors(struct kit_transport *t,
+		       const struct kit_transport_opts *opts,
+		       struct kit_error *err)
+{
+	for (size_t i = 0; i < opts->n_base_urls; i++) {
+		t->urls[i] = normalise_base(t->curl, opts->base_urls[i], err);
+		if (!t->urls[i])
+			return -1;
+		if (has_scheme(t->urls[i], "file://")) {
+			t->dirs[i] = file_base_dir(t->urls[i], err);
+			if (!t->dirs[i])
+				return -1;
+		}
+		t->https_only_redirects[i] = has_scheme(t->urls[i], "https://");
+		t->st.mirrors[i].url = t->urls[i];
+		t->st.n_mirrors = i + 1;
+	}
+	return 0;
 }
 
 struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
@@ -332,8 +457,7 @@ struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
 		goto out;
 	}
 	if (opts->n_base_urls > KIT_TRANSPORT_MAX_MIRRORS) {
-		kit_err(err, KIT_E_INVALID, "%zu mirrors given; at most %d",
-			opts->n_base_urls, KIT_TRANSPORT_MAX_MIRRORS);
+		kit_err(err, KIT_E_INVALID, "%zu mirrors given; at most %d", opts->n_base_urls, KIT_TRANSPORT_MAX_MIRRORS);
 		goto out;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -341,38 +465,19 @@ struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
 		goto out;
 	}
 	t = kit_xcalloc(1, sizeof *t);
-	t->o = *opts;
-	t->o.base_urls = NULL;
+	t->global_init = 1;
 	t->curl = curl_easy_init();
 	t->share = curl_share_init();
 	if (!t->curl || !t->share ||
 	    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
 	    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
 	    curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-		curl_easy_cleanup(t->curl);
-		curl_share_cleanup(t->share);
-		curl_global_cleanup();
-		free(t);
-		t = NULL;
 		kit_err(err, KIT_E_INVALID, "libcurl: cannot create a handle");
 		goto out;
 	}
-	if (t->o.connect_timeout <= 0)
-		t->o.connect_timeout = 30;
-	if (t->o.low_speed_limit <= 0)
-		t->o.low_speed_limit = 1000;
-	if (t->o.low_speed_time <= 0)
-		t->o.low_speed_time = 30;
-	if (t->o.retries < 0)
-		t->o.retries = 4;
-	if (t->o.backoff_base_ms <= 0)
-		t->o.backoff_base_ms = 1000;
-	if (t->o.backoff_cap_ms <= 0)
-		t->o.backoff_cap_ms = 30000;
-	if (t->o.backoff_cap_ms < t->o.backoff_base_ms)
-		t->o.backoff_cap_ms = t->o.backoff_base_ms;
-	if (t->o.max_recv_speed < 0)
-		t->o.max_recv_speed = 0;
+	t->o = *opts;
+	t->o.base_urls = NULL;
+	apply_defaults(&t->o);
 	if (opts->proxy && *opts->proxy)
 		t->proxy = kit_strdup(opts->proxy);
 	if (opts->cainfo && *opts->cainfo)
@@ -380,27 +485,9 @@ struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
 	t->o.proxy = t->proxy;
 	t->o.cainfo = t->cainfo;
 	t->tty = isatty(2);
-	{
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		t->rng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
-			 ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)t;
-		if (t->rng == 0)
-			t->rng = 0x9e3779b97f4a7c15ULL;
-	}
-	for (size_t i = 0; i < opts->n_base_urls; i++) {
-		t->urls[i] = normalise_base(t->curl, opts->base_urls[i], err);
-		if (!t->urls[i])
-			goto out;
-		if (has_scheme(t->urls[i], "file://")) {
-			t->dirs[i] = file_base_dir(t->urls[i], err);
-			if (!t->dirs[i])
-				goto out;
-		}
-		t->https_only_redirects[i] = has_scheme(t->urls[i], "https://");
-		t->st.mirrors[i].url = t->urls[i];
-		t->st.n_mirrors = i + 1;
-	}
+	t->rng = rng_seed(t);
+	if (add_mirrors(t, opts, err) != 0)
+		goto out;
 	ret = t;
 	t = NULL;
 out:
@@ -418,11 +505,10 @@ void kit_transport_free(struct kit_transport *t)
 	}
 	free(t->proxy);
 	free(t->cainfo);
-	if (t->curl) {
-		curl_easy_cleanup(t->curl);
-		curl_share_cleanup(t->share);
+	curl_easy_cleanup(t->curl);
+	curl_share_cleanup(t->share);
+	if (t->global_init)
 		curl_global_cleanup();
-	}
 	free(t);
 }
 
@@ -432,7 +518,12 @@ kit_transport_stats(const struct kit_transport *t)
 	return &t->st;
 }
 
-/* ---- progress ------------------------------------------------------------ */
+int kit_transport_not_found(const struct kit_transport *t)
+{
+	return t ? t->last_not_found : 0;
+}
+
+/* ---- progress ---------------------------------------------------------- */
 
 static void fmt_bytes(double v, char *out, size_t size)
 {
@@ -539,7 +630,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	return 0;
 }
 
-/* ---- one transfer ----------------------------------------------------------- */
+/* ---- the part and the body --------------------------------------------- */
 
 static void hash_reset(struct job *j)
 {
@@ -556,6 +647,64 @@ static int truncate_part(struct job *j)
 	hash_reset(j);
 	j->offset = 0;
 	return 0;
+}
+
+/* Open the part; with resume allowed keep and hash what is there. */
+static int open_part(struct job *j, struct kit_error *err)
+{
+	int flags = O_RDWR | O_CREAT;
+	struct stat sb;
+	unsigned char *buf = NULL;
+	int rc = -1;
+
+	if (!j->resume_ok)
+		flags |= O_TRUNC;
+	/* never through a link, nor into a file with a second name
+	 * elsewhere (a planted hard link would be overwritten) */
+	j->fd = kit_file_open_write(AT_FDCWD, j->part, flags, 0644, err);
+	if (j->fd < 0)
+		return -1;
+	if (fstat(j->fd, &sb) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot stat %s", j->part);
+		goto out;
+	}
+	j->offset = 0;
+	uint64_t size = (uint64_t)sb.st_size;
+	if (size == 0 || size > j->max_len || (j->exp_len && size > j->exp_len)) {
+		if (size != 0 && ftruncate(j->fd, 0) != 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot truncate %s",
+				      j->part);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	buf = kit_xmalloc(65536);
+	uint64_t done = 0;
+	while (done < size) {
+		ssize_t r = read(j->fd, buf, 65536);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
+				      j->part);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		kit_sha256_update(j->h, buf, (size_t)r);
+		done += (uint64_t)r;
+	}
+	if (done != size || lseek(j->fd, (off_t)size, SEEK_SET) != (off_t)size) {
+		kit_err(err, KIT_E_IO, "partial download %s changed while read",
+			j->part);
+		goto out;
+	}
+	j->offset = size;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 /* The first body bytes arrived: the headers are complete.  Decide whether
@@ -645,63 +794,93 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 	return sink(j, p, n) == 0 ? n : CURL_WRITEFUNC_ERROR;
 }
 
-/* Open the part; with resume allowed keep and hash what is there. */
-static int open_part(struct job *j, struct kit_error *err)
+/* When the write side stopped the transfer, what that means: 1 and *o
+ * set, else 0. */
+static int stop_outcome(struct job *j, char *why, struct kit_error *err,
+			enum outcome *o)
 {
-	int flags = O_RDWR | O_CREAT;
-	struct stat sb;
-	unsigned char *buf = NULL;
-	int rc = -1;
-
-	if (!j->resume_ok)
-		flags |= O_TRUNC;
-	/* never through a link, nor into a file with a second name
-	 * elsewhere (a planted hard link would be overwritten) */
-	j->fd = kit_file_open_write(AT_FDCWD, j->part, flags, 0644, err);
-	if (j->fd < 0)
-		return -1;
-	if (fstat(j->fd, &sb) != 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot stat %s", j->part);
-		goto out;
+	switch (j->stop) {
+	case STOP_TOO_LARGE:
+		whyf(why, "%s from %s is larger than the %llu bytes the signed metadata allows (endless data)", j->relpath, j->url,
+		     (unsigned long long)j->max_len);
+		*o = OUT_BAD_BYTES;
+		return 1;
+	case STOP_IO:
+		kit_err_errno(err, KIT_E_IO, j->io_errno,
+			      "cannot write the download %s", j->part);
+		*o = OUT_LOCAL;
+		return 1;
+	case STOP_BAD_RANGE:
+		whyf(why, "%s from %s: the server answered the range request from byte %llu wrongly", j->relpath, j->url,
+		     (unsigned long long)j->offset);
+		*o = OUT_RESTART;
+		return 1;
+	case STOP_STATUS:
+	case STOP_NONE:
+		break;
 	}
-	j->offset = 0;
-	uint64_t size = (uint64_t)sb.st_size;
-	if (size == 0 || size > j->max_len || (j->exp_len && size > j->exp_len)) {
-		if (size != 0 && ftruncate(j->fd, 0) != 0) {
-			kit_err_errno(err, KIT_E_IO, errno, "cannot truncate %s",
-				      j->part);
-			goto out;
-		}
-		rc = 0;
-		goto out;
-	}
-	buf = kit_xmalloc(65536);
-	uint64_t done = 0;
-	while (done < size) {
-		ssize_t r = read(j->fd, buf, 65536);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
-				      j->part);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		kit_sha256_update(j->h, buf, (size_t)r);
-		done += (uint64_t)r;
-	}
-	if (done != size || lseek(j->fd, (off_t)size, SEEK_SET) != (off_t)size) {
-		kit_err(err, KIT_E_IO, "partial download %s changed while read",
-			j->part);
-		goto out;
-	}
-	j->offset = size;
-	rc = 0;
-out:
-	free(buf);
-	return rc;
+	return 0;
 }
+
+/* Verify a completed part and move it into place. */
+static enum outcome finish(struct job *j, char *why, struct kit_error *err)
+{
+	char hex[KIT_SHA256_HEX];
+	uint64_t total = j->offset + j->got;
+	kit_sha256_final_hex(j->h, hex);
+	if (j->exp_len && total < j->exp_len) {
+		whyf(why, "download of %s from %s ended after %llu of %llu bytes",
+		     j->relpath, j->url, (unsigned long long)total,
+		     (unsigned long long)j->exp_len);
+		return OUT_TRANSIENT;
+	}
+	if (j->exp_len && total != j->exp_len) {
+		whyf(why, "%s from %s is %llu bytes, the signed metadata says %llu",
+		     j->relpath, j->url, (unsigned long long)total,
+		     (unsigned long long)j->exp_len);
+		return OUT_BAD_BYTES;
+	}
+	if (j->exp_hash && !kit_hex_equal(hex, j->exp_hash)) {
+		if (j->resumed && !j->mismatch_restarted) {
+			/* the kept part may be what went wrong (an earlier
+			 * mirror, a crash): try once from zero before blaming */
+			j->mismatch_restarted = 1;
+			whyf(why, "%s from %s: resumed file does not match its hash; downloading it again from the start",
+			     j->relpath, j->url);
+			return OUT_RESTART;
+		}
+		whyf(why, "%s from %s has sha256 %s, the signed metadata says %s",
+		     j->relpath, j->url, hex, j->exp_hash);
+		return OUT_BAD_BYTES;
+	}
+	if (!j->t->o.no_sync && fsync(j->fd) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot fsync %s", j->part);
+		return OUT_LOCAL;
+	}
+	if (close(j->fd) != 0) {
+		j->fd = -1;
+		kit_err_errno(err, KIT_E_IO, errno, "cannot close %s", j->part);
+		return OUT_LOCAL;
+	}
+	j->fd = -1;
+	if (rename(j->part, j->dest) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s to %s",
+			      j->part, j->dest);
+		return OUT_LOCAL;
+	}
+	if (!j->t->o.no_sync && kit_fsync_parent(j->dest, err) != 0)
+		return OUT_LOCAL;
+	if (j->bar_drawn)
+		draw_bar(j, total, total, job_rate(j, now_ms()), 1);
+	if (j->t->o.json_progress)
+		json_line(json_pack("{s:s, s:s, s:I, s:s, s:s, s:b}", "event",
+				    "complete", "file", j->relpath, "bytes",
+				    (json_int_t)total, "sha256", hex, "mirror",
+				    j->t->urls[j->mirror], "resumed", j->resumed));
+	return OUT_OK;
+}
+
+/* ---- what an answer means ---------------------------------------------- */
 
 static int transient_curl_code(CURLcode rc)
 {
@@ -741,6 +920,24 @@ static long retry_after_ms(CURL *c)
 	if (errno || end == h->value || v < 0)
 		return 0;
 	return v > 3600 ? 3600000L : v * 1000;
+}
+
+static const char *curl_hint(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return "; if a proxy inspects TLS, give its CA bundle (kit-fetch init --cacert FILE)";
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return "; check the proxy setting (--proxy, https_proxy)";
+	case CURLE_OPERATION_TIMEDOUT:
+		return "; the link was too slow or stalled (a later run resumes)";
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return "; check the network, the proxy or the mirror list";
+	default:
+		return "";
+	}
 }
 
 static void copy_validator(CURL *c, const char *name, char *out, size_t size)
@@ -829,148 +1026,96 @@ static void keep_strong_validators(CURL *c, char *etag, char *lm)
 	}
 }
 
-static int url_for(struct job *j, size_t mi, struct kit_error *err)
+/* ---- one transfer from a file:// base ---------------------------------- */
+
+/* Open relpath beneath the file:// base's directory (see local_transfer()).
+ * The file's descriptor, or -1 with *o and why set. */
+static int local_open(struct job *j, struct stat *st, char *why,
+		      enum outcome *o)
 {
-	struct kit_buf b;
-	int rc = -1;
-	kit_buf_init(&b, KIT_TRANSPORT_URL_MAX);
-	const char *base = j->t->urls[mi];
-	if (kit_buf_append(&b, base, strlen(base), err) != 0 ||
-	    append_escaped_path(j->t->curl, &b, j->relpath, 1, err) != 0 ||
-	    kit_buf_append(&b, "", 1, err) != 0)
+	const char *dir = j->t->dirs[j->mirror];
+	struct kit_error e = { 0 };
+	char *name = NULL;
+	int dfd, fd = -1, en;
+
+	*o = OUT_PERMANENT;
+	/* the directory given may itself be reached through a link */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		en = errno;
+		j->not_found = en == ENOENT;
+		whyf(why, "cannot open %s: %s", dir, strerror(en));
 		goto out;
-	memcpy(j->url, b.data, b.len);
-	j->is_http = !has_scheme(base, "file://");
-	rc = 0;
+	}
+	/* the escapes a caller kept (a role "a/b" is 1.a%2Fb.json) name
+	 * the file as libcurl would have decoded them (job_init refused
+	 * those that decode to '/', '\\', NUL, "." or "..") */
+	name = unescape(j->relpath);
+	fd = kit_file_open_read(dfd, name, st, &e);
+	if (fd < 0) {
+		en = errno;
+		if (en == ENOENT) {
+			j->not_found = 1;
+			whyf(why, "%s is not in %s", j->relpath, dir);
+		} else {
+			whyf(why, "%s (on %s)", e.msg, dir);
+			if (en == ELOOP || en == ENOTDIR || en == EINVAL)
+				*o = OUT_BAD_BYTES;
+		}
+	}
 out:
-	kit_buf_free(&b);
-	return rc;
+	free(name);
+	if (dfd >= 0)
+		close(dfd);
+	return fd;
 }
 
-static const char *curl_hint(CURLcode rc)
+/* Copy the open file fd (size bytes) from j->offset into the part, with
+ * the slow-retrieval guard between reads.  OUT_OK: all of it is in the
+ * part (not yet checked). */
+static enum outcome local_copy(struct job *j, int fd, uint64_t size,
+			       char *why, struct kit_error *err)
 {
-	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-		return "; if a proxy inspects TLS, give its CA bundle (kit-fetch init --cacert FILE)";
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		return "; check the proxy setting (--proxy, https_proxy)";
-	case CURLE_OPERATION_TIMEDOUT:
-		return "; the link was too slow or stalled (a later run resumes)";
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_COULDNT_RESOLVE_HOST:
-		return "; check the network, the proxy or the mirror list";
-	default:
-		return "";
-	}
-}
+	struct kit_transport *t = j->t;
+	const char *dir = t->dirs[j->mirror];
+	unsigned char *buf = kit_xmalloc(LOCAL_BLOCK);
+	enum outcome o = OUT_OK;
+	int64_t window = now_ms(), slow_ms = t->o.low_speed_time * 1000L;
+	uint64_t in_window = 0;
 
-/* Verify a completed part and move it into place. */
-static enum outcome finish(struct job *j, char *why, struct kit_error *err)
-{
-	char hex[KIT_SHA256_HEX];
-	uint64_t total = j->offset + j->got;
-	kit_sha256_final_hex(j->h, hex);
-	if (j->exp_len && total < j->exp_len) {
-		whyf(why, "download of %s from %s ended after %llu of %llu bytes",
-		     j->relpath, j->url, (unsigned long long)total,
-		     (unsigned long long)j->exp_len);
-		return OUT_TRANSIENT;
-	}
-	if (j->exp_len && total != j->exp_len) {
-		whyf(why, "%s from %s is %llu bytes, the signed metadata says %llu",
-		     j->relpath, j->url, (unsigned long long)total,
-		     (unsigned long long)j->exp_len);
-		return OUT_BAD_BYTES;
-	}
-	if (j->exp_hash && !kit_hex_equal(hex, j->exp_hash)) {
-		if (j->resumed && !j->mismatch_restarted) {
-			/* the kept part may be what went wrong (an earlier
-			 * mirror, a crash): try once from zero before blaming */
-			j->mismatch_restarted = 1;
-			whyf(why, "%s from %s: resumed file does not match its "
-			     "hash; downloading it again from the start",
-			     j->relpath, j->url);
-			return OUT_RESTART;
-		}
-		whyf(why, "%s from %s has sha256 %s, the signed metadata says %s",
-		     j->relpath, j->url, hex, j->exp_hash);
-		return OUT_BAD_BYTES;
-	}
-	if (!j->t->o.no_sync && fsync(j->fd) != 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot fsync %s", j->part);
-		return OUT_LOCAL;
-	}
-	if (close(j->fd) != 0) {
-		j->fd = -1;
-		kit_err_errno(err, KIT_E_IO, errno, "cannot close %s", j->part);
-		return OUT_LOCAL;
-	}
-	j->fd = -1;
-	if (rename(j->part, j->dest) != 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s to %s",
-			      j->part, j->dest);
-		return OUT_LOCAL;
-	}
-	if (!j->t->o.no_sync && kit_fsync_parent(j->dest, err) != 0)
-		return OUT_LOCAL;
-	if (j->bar_drawn)
-		draw_bar(j, total, total, job_rate(j, now_ms()), 1);
-	if (j->t->o.json_progress)
-		json_line(json_pack("{s:s, s:s, s:I, s:s, s:s, s:b}", "event",
-				    "complete", "file", j->relpath, "bytes",
-				    (json_int_t)total, "sha256", hex, "mirror",
-				    j->t->urls[j->mirror], "resumed", j->resumed));
-	return OUT_OK;
-}
-
-/* relpath with each '%' and two hex digits decoded (newly allocated). */
-static char *unescape(const char *relpath)
-{
-	size_t n = strlen(relpath), o = 0;
-	char *out = kit_xmalloc(n + 1);
-	for (size_t i = 0; i < n; i++) {
-		if (relpath[i] == '%' && i + 2 < n &&
-		    is_hex_digit(relpath[i + 1]) && is_hex_digit(relpath[i + 2])) {
-			out[o++] = (char)(hex_value(relpath[i + 1]) * 16 +
-					  hex_value(relpath[i + 2]));
-			i += 2;
+	for (;;) {
+		ssize_t r = read(fd, buf, LOCAL_BLOCK);
+		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0) {
+			whyf(why, "cannot read %s in %s: %s", j->relpath, dir, strerror(errno));
+			o = OUT_TRANSIENT;
+			goto out;
 		}
-		out[o++] = relpath[i];
+		if (r == 0)
+			break;
+		t->st.bytes_received += (uint64_t)r;
+		if (sink(j, buf, (size_t)r) != 0) {
+			(void)stop_outcome(j, why, err, &o);
+			goto out;
+		}
+		(void)on_progress(j, (curl_off_t)size - (curl_off_t)j->offset,
+				  0, 0, 0);
+		in_window += (uint64_t)r;
+		if (now_ms() - window < slow_ms)
+			continue;
+		if (in_window < (uint64_t)t->o.low_speed_limit *
+					(uint64_t)t->o.low_speed_time) {
+			whyf(why, "%s in %s: read below %ld B/s for %ld s (a failing device?)", j->relpath, dir, t->o.low_speed_limit, t->o.low_speed_time);
+			o = OUT_TRANSIENT;
+			goto out;
+		}
+		window = now_ms();
+		in_window = 0;
 	}
-	out[o] = '\0';
-	return out;
-}
-
-/* When the write side stopped the transfer, what that means: 1 and *o
- * set, else 0. */
-static int stop_outcome(struct job *j, char *why, struct kit_error *err,
-			enum outcome *o)
-{
-	switch (j->stop) {
-	case STOP_TOO_LARGE:
-		whyf(why, "%s from %s is larger than the %llu bytes the signed "
-		     "metadata allows (endless data)", j->relpath, j->url,
-		     (unsigned long long)j->max_len);
-		*o = OUT_BAD_BYTES;
-		return 1;
-	case STOP_IO:
-		kit_err_errno(err, KIT_E_IO, j->io_errno,
-			      "cannot write the download %s", j->part);
-		*o = OUT_LOCAL;
-		return 1;
-	case STOP_BAD_RANGE:
-		whyf(why, "%s from %s: the server answered the range request "
-		     "from byte %llu wrongly", j->relpath, j->url,
-		     (unsigned long long)j->offset);
-		*o = OUT_RESTART;
-		return 1;
-	case STOP_STATUS:
-	case STOP_NONE:
-		break;
-	}
-	return 0;
+out:
+	free(buf);
+	return o;
 }
 
 /*
@@ -990,43 +1135,15 @@ static enum outcome local_transfer(struct job *j, char *why,
 				   struct kit_error *err)
 {
 	struct kit_transport *t = j->t;
-	const char *dir = t->dirs[j->mirror];
-	struct kit_error e = { 0 };
 	struct stat st;
-	unsigned char *buf = NULL;
 	enum outcome o = OUT_PERMANENT;
-	char *name = NULL;
-	int dfd = -1, fd = -1, en;
-	int64_t window = now_ms(), slow_ms = t->o.low_speed_time * 1000L;
-	uint64_t in_window = 0;
+	int fd;
 
 	t->st.requests++;
 	t->st.mirrors[j->mirror].requests++;
-	/* the directory given may itself be reached through a link */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		en = errno;
-		j->not_found = en == ENOENT;
-		whyf(why, "cannot open %s: %s", dir, strerror(en));
+	fd = local_open(j, &st, why, &o);
+	if (fd < 0)
 		goto out;
-	}
-	/* the escapes a caller kept (a role "a/b" is 1.a%2Fb.json) name
-	 * the file as libcurl would have decoded them (job_init refused
-	 * those that decode to '/', '\\', NUL, "." or "..") */
-	name = unescape(j->relpath);
-	fd = kit_file_open_read(dfd, name, &st, &e);
-	if (fd < 0) {
-		en = errno;
-		if (en == ENOENT) {
-			j->not_found = 1;
-			whyf(why, "%s is not in %s", j->relpath, dir);
-		} else {
-			whyf(why, "%s (on %s)", e.msg, dir);
-			if (en == ELOOP || en == ENOTDIR || en == EINVAL)
-				o = OUT_BAD_BYTES;
-		}
-		goto out;
-	}
 	j->started = 1;
 	clock_gettime(CLOCK_MONOTONIC, &j->t0);
 	if ((uint64_t)st.st_size > j->max_len) {
@@ -1037,131 +1154,30 @@ static enum outcome local_transfer(struct job *j, char *why,
 	if (j->offset > 0) {
 		if ((uint64_t)st.st_size < j->offset ||
 		    lseek(fd, (off_t)j->offset, SEEK_SET) < 0) {
-			whyf(why, "%s in %s is shorter than the part kept; "
-			     "copying it again from the start", j->relpath, dir);
+			whyf(why, "%s in %s is shorter than the part kept; copying it again from the start", j->relpath, t->dirs[j->mirror]);
 			o = OUT_RESTART;
 			goto out;
 		}
 		j->resumed = 1;
 		t->st.resumes++;
 	}
-	buf = kit_xmalloc(LOCAL_BLOCK);
-	for (;;) {
-		ssize_t r = read(fd, buf, LOCAL_BLOCK);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			whyf(why, "cannot read %s in %s: %s", j->relpath, dir,
-			     strerror(errno));
-			o = OUT_TRANSIENT;
-			goto out;
-		}
-		if (r == 0)
-			break;
-		t->st.bytes_received += (uint64_t)r;
-		if (sink(j, buf, (size_t)r) != 0) {
-			(void)stop_outcome(j, why, err, &o);
-			goto out;
-		}
-		(void)on_progress(j, (curl_off_t)st.st_size -
-					     (curl_off_t)j->offset, 0, 0, 0);
-		in_window += (uint64_t)r;
-		if (now_ms() - window >= slow_ms) {
-			if (in_window < (uint64_t)t->o.low_speed_limit *
-						(uint64_t)t->o.low_speed_time) {
-				whyf(why, "%s in %s: read below %ld B/s for %ld s "
-				     "(a failing device?)", j->relpath, dir,
-				     t->o.low_speed_limit, t->o.low_speed_time);
-				o = OUT_TRANSIENT;
-				goto out;
-			}
-			window = now_ms();
-			in_window = 0;
-		}
-	}
-	o = finish(j, why, err);
+	o = local_copy(j, fd, (uint64_t)st.st_size, why, err);
+	if (o == OUT_OK)
+		o = finish(j, why, err);
 out:
-	free(buf);
-	free(name);
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	return o;
 }
 
-static enum outcome transfer_once(struct job *j, size_t mi, char *why,
-				  struct kit_error *err)
+/* ---- one transfer over http(s) ----------------------------------------- */
+
+/* Connect, speed and buffer limits: slow retrieval is aborted only when the
+ * rate stays below the limit for the whole window, never on a total
+ * timeout that would kill honest slow links. */
+static void set_limits(CURL *c, const struct kit_transport *t)
 {
-	struct kit_transport *t = j->t;
-	CURL *c = t->curl;
-	struct curl_slist *hdrs = NULL;
-	enum outcome o = OUT_LOCAL;
-	char range[48];
-	char hv[KIT_TRANSPORT_VALIDATOR_MAX + 32];
-
-	j->mirror = mi;
-	j->fd = -1;
-	j->got = 0;
-	j->started = 0;
-	j->resumed = 0;
-	j->code = 0;
-	j->stop = STOP_NONE;
-	j->io_errno = 0;
-	j->retry_after_ms = 0;
-	j->not_found = 0;
-	j->bar_drawn = 0;
-	memset(&j->last_bar, 0, sizeof j->last_bar);
-	memset(&j->last_json, 0, sizeof j->last_json);
-	clock_gettime(CLOCK_MONOTONIC, &j->t0);
-	why[0] = '\0';
-	if (url_for(j, mi, err) != 0)
-		goto out;
-	j->h = kit_sha256_new();
-	if (!j->h) {
-		kit_err(err, KIT_E_INVALID, "out of memory");
-		goto out;
-	}
-	if (open_part(j, err) != 0)
-		goto out;
-	if (j->exp_len && j->offset == j->exp_len) {
-		/* a complete part from an earlier run: check it, no request */
-		j->resumed = 1;
-		o = finish(j, why, err);
-		goto out;
-	}
-	if (!j->is_http) {
-		o = local_transfer(j, why, err);
-		goto out;
-	}
-
-	/* A new handle for every transfer, not curl_easy_reset(): libcurl
-	 * before 8.1.0 keeps a pointer to the previous response's last
-	 * header across a reset, and a response whose first header line
-	 * starts with a space (a folded line) is unfolded into that freed
-	 * memory (curl pull request 11103; tests/fuzz/transport_fuzz.c found
-	 * it).  Connections, DNS and TLS sessions are kept in t->share. */
-	c = curl_easy_init();
-	if (!c) {
-		kit_err(err, KIT_E_INVALID, "libcurl: cannot create a handle");
-		goto out;
-	}
-	curl_easy_cleanup(t->curl);
-	t->curl = c;
-	curl_easy_setopt(c, CURLOPT_SHARE, t->share);
-	t->errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, j->url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-			 t->https_only_redirects[mi] ? "https" : "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "kit-fetch/" KIT_VERSION);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t->o.connect_timeout);
-	/* slow retrieval: abort only when the rate stays below the limit for
-	 * the whole window, never on a total timeout */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, t->o.low_speed_limit);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, t->o.low_speed_time);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -1182,8 +1198,12 @@ static enum outcome transfer_once(struct job *j, size_t mi, char *why,
 		 * thousand reads and writes per GiB instead of 65,000 */
 		curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 512L * 1024);
 	}
-	/* TLS is always verified; a CA bundle replaces the system's (an
-	 * office behind a TLS-inspecting proxy gives the proxy's CA) */
+}
+
+/* TLS is always verified; a CA bundle replaces the system's (an office
+ * behind a TLS-inspecting proxy gives the proxy's CA). */
+static void set_tls(CURL *c, const struct kit_transport *t)
+{
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_PROXY_SSL_VERIFYPEER, 1L);
@@ -1195,109 +1215,239 @@ static enum outcome transfer_once(struct job *j, size_t mi, char *why,
 	}
 	if (t->proxy)
 		curl_easy_setopt(c, CURLOPT_PROXY, t->proxy);
+}
+
+/*
+ * A new handle for every transfer, not curl_easy_reset(): libcurl before
+ * 8.1.0 keeps a pointer to the previous response's last header across a
+ * reset, and a response whose first header line starts with a space (a
+ * folded line) is unfolded into that freed memory (curl pull request
+ * 11103; tests/fuzz/transport_fuzz.c found it).  Connections, DNS and TLS
+ * sessions are kept in t->share.  The handle replaces t->curl.
+ */
+static CURL *new_handle(struct job *j, struct kit_error *err)
+{
+	struct kit_transport *t = j->t;
+	CURL *c = curl_easy_init();
+
+	if (!c) {
+		kit_err(err, KIT_E_INVALID, "libcurl: cannot create a handle");
+		return NULL;
+	}
+	curl_easy_cleanup(t->curl);
+	t->curl = c;
+	curl_easy_setopt(c, CURLOPT_SHARE, t->share);
+	t->errbuf[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, j->url);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
+			 t->https_only_redirects[j->mirror] ? "https" : "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "kit-fetch/" KIT_VERSION);
+	set_limits(c, t);
+	set_tls(c, t);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, j);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	return c;
+}
+
+/* One request header "name: value" appended to *hdrs. */
+static int add_header(struct curl_slist **hdrs, const char *name,
+		      const char *value, struct kit_error *err)
+{
+	char line[KIT_TRANSPORT_VALIDATOR_MAX + 32];
+	struct curl_slist *l;
+
+	if (kit_snprintf(err, line, sizeof line, "%s: %s", name, value) != 0)
+		return -1;
+	l = curl_slist_append(*hdrs, line);
+	if (!l)
+		return kit_err(err, KIT_E_INVALID, "out of memory");
+	*hdrs = l;
+	return 0;
+}
+
+/* What this request asks for beyond the file: its encoding, the rest of a
+ * kept part (Range), and the validators of a conditional GET.  *hdrs
+ * receives the headers the handle points to (the caller frees them after
+ * the transfer). */
+static int set_request(struct job *j, CURL *c, struct curl_slist **hdrs,
+		       struct kit_error *err)
+{
+	char range[48];
+
 	/* A file that is not resumed (metadata) may come compressed: every
 	 * office downloads the snapshot after each change anywhere, and it
 	 * compresses several times.  Limits and hashes apply to the decoded
 	 * bytes (on_write), so a compressed bomb stops at max_len like any
 	 * other endless data.  Archives (resumed by byte ranges, and zstd
 	 * already) are asked for as they are. */
-	if (!j->resume_ok && j->is_http)
+	if (!j->resume_ok)
 		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	if (j->offset > 0) {
 		/* a plain Range (not RESUME_FROM) so that a 200 can restart
 		 * from zero in the same request */
-		snprintf(range, sizeof range, "%llu-",
-			 (unsigned long long)j->offset);
+		if (kit_snprintf(err, range, sizeof range, "%llu-",
+				 (unsigned long long)j->offset) != 0)
+			return -1;
 		curl_easy_setopt(c, CURLOPT_RANGE, range);
 	}
-	if (j->cond && j->is_http) {
-		if (j->etag_in && *j->etag_in) {
-			snprintf(hv, sizeof hv, "If-None-Match: %s", j->etag_in);
-			hdrs = curl_slist_append(hdrs, hv);
-		}
-		if (j->lm_in && *j->lm_in) {
-			snprintf(hv, sizeof hv, "If-Modified-Since: %s", j->lm_in);
-			hdrs = curl_slist_append(hdrs, hv);
-		}
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	}
+	if (!j->cond)
+		return 0;
+	if (j->cond->etag && *j->cond->etag &&
+	    add_header(hdrs, "If-None-Match", j->cond->etag, err) != 0)
+		return -1;
+	if (j->cond->last_modified && *j->cond->last_modified &&
+	    add_header(hdrs, "If-Modified-Since", j->cond->last_modified, err) != 0)
+		return -1;
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	return 0;
+}
 
-	CURLcode rc = curl_easy_perform(c);
-	long redirects = 0;
-	curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &redirects);
-	t->st.requests += 1 + (uint64_t)redirects;
-	t->st.mirrors[mi].requests += 1 + (uint64_t)redirects;
-	if (!j->started)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &j->code);
+/* What a finished request means unless stop_outcome() said it: curl's
+ * error (when the write side did not stop the transfer), or the HTTP
+ * status.  OUT_OK here only means "a body to check". */
+static enum outcome http_outcome(struct job *j, CURL *c, CURLcode rc,
+				 char *why, struct kit_error *err)
+{
+	struct kit_transport *t = j->t;
+	long code = j->code;
 
-	if (stop_outcome(j, why, err, &o))
-		goto out;
 	if (j->stop == STOP_NONE && j->offset > 0 &&
 	    (rc == CURLE_BAD_DOWNLOAD_RESUME || rc == CURLE_RANGE_ERROR)) {
-		whyf(why, "%s from %s: cannot continue from byte %llu (%s)",
-		     j->relpath, j->url, (unsigned long long)j->offset,
-		     t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-		o = OUT_RESTART;
-		goto out;
+		whyf(why, "%s from %s: cannot continue from byte %llu (%s)", j->relpath, j->url, (unsigned long long)j->offset, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+		return OUT_RESTART;
 	}
 	if (j->stop == STOP_NONE && rc != CURLE_OK) {
-		whyf(why, "download of %s failed: %s (curl error %d)%s", j->url,
-		     t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc), (int)rc,
-		     curl_hint(rc));
-		o = transient_curl_code(rc) ? OUT_TRANSIENT : OUT_PERMANENT;
-		if (rc == CURLE_FILE_COULDNT_READ_FILE)
-			j->not_found = 1;
+		whyf(why, "download of %s failed: %s (curl error %d)%s", j->url, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc), (int)rc, curl_hint(rc));
+		j->not_found = rc == CURLE_FILE_COULDNT_READ_FILE;
+		return transient_curl_code(rc) ? OUT_TRANSIENT : OUT_PERMANENT;
+	}
+	if (code == 304 && j->cond) {
+		t->st.not_modified++;
+		if (t->o.json_progress)
+			json_line(json_pack("{s:s, s:s}", "event", "not_modified",
+					    "file", j->relpath));
+		return OUT_NOT_MODIFIED;
+	}
+	if (code == 416 && j->offset > 0) {
+		whyf(why, "%s from %s: range from byte %llu refused (416)", j->relpath, j->url, (unsigned long long)j->offset);
+		return OUT_RESTART;
+	}
+	if (code != 200 && code != 206) {
+		whyf(why, "download of %s failed: HTTP %ld", j->url, code);
+		if (transient_status(code)) {
+			j->retry_after_ms = retry_after_ms(c);
+			return OUT_TRANSIENT;
+		}
+		j->not_found = code == 404 || code == 410;
+		return OUT_PERMANENT;
+	}
+	/* a 200 with no body: on_first_bytes() did not truncate the part */
+	if (!j->started && code == 200 && j->offset > 0 &&
+	    truncate_part(j) != 0) {
+		kit_err_errno(err, KIT_E_IO, j->io_errno, "cannot truncate %s", j->part);
+		return OUT_LOCAL;
+	}
+	return OUT_OK;
+}
+
+/* The request for j over http(s), its answer checked, the file verified
+ * and moved into place (finish()). */
+static enum outcome http_transfer(struct job *j, char *why,
+				  struct kit_error *err)
+{
+	struct kit_transport *t = j->t;
+	struct curl_slist *hdrs = NULL;
+	enum outcome o = OUT_LOCAL;
+	long redirects = 0;
+	CURL *c;
+	CURLcode rc;
+
+	c = new_handle(j, err);
+	if (!c || set_request(j, c, &hdrs, err) != 0)
 		goto out;
-	}
-	if (j->is_http) {
-		long code = j->code;
-		if (code == 304 && j->cond) {
-			t->st.not_modified++;
-			if (j->t->o.json_progress)
-				json_line(json_pack("{s:s, s:s}", "event",
-						    "not_modified", "file",
-						    j->relpath));
-			o = OUT_NOT_MODIFIED;
-			goto out;
-		}
-		if (code == 416 && j->offset > 0) {
-			whyf(why, "%s from %s: range from byte %llu refused (416)",
-			     j->relpath, j->url, (unsigned long long)j->offset);
-			o = OUT_RESTART;
-			goto out;
-		}
-		if (code != 200 && code != 206) {
-			whyf(why, "download of %s failed: HTTP %ld", j->url, code);
-			if (transient_status(code)) {
-				j->retry_after_ms = retry_after_ms(c);
-				o = OUT_TRANSIENT;
-			} else {
-				o = OUT_PERMANENT;
-				j->not_found = code == 404 || code == 410;
-			}
-			goto out;
-		}
-		if (!j->started && code == 200 && j->offset > 0 &&
-		    truncate_part(j) != 0) {
-			kit_err_errno(err, KIT_E_IO, j->io_errno,
-				      "cannot truncate %s", j->part);
-			o = OUT_LOCAL;
-			goto out;
-		}
-	}
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &redirects);
+	t->st.requests += 1 + (uint64_t)redirects;
+	t->st.mirrors[j->mirror].requests += 1 + (uint64_t)redirects;
+	if (!j->started)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &j->code);
+	if (stop_outcome(j, why, err, &o))
+		goto out;
+	o = http_outcome(j, c, rc, why, err);
+	if (o != OUT_OK)
+		goto out;
 	o = finish(j, why, err);
-	if (o == OUT_OK && j->cond && j->is_http) {
-		copy_validator(c, "ETag", j->etag_out, j->etag_out_size);
-		copy_validator(c, "Last-Modified", j->lm_out, j->lm_out_size);
-		keep_strong_validators(c, j->etag_out, j->lm_out);
+	if (o == OUT_OK && j->cond) {
+		struct kit_transport_cond *cd = j->cond;
+		copy_validator(c, "ETag", cd->etag_out, sizeof cd->etag_out);
+		copy_validator(c, "Last-Modified", cd->last_modified_out,
+			       sizeof cd->last_modified_out);
+		keep_strong_validators(c, cd->etag_out, cd->last_modified_out);
 	}
 out:
 	curl_slist_free_all(hdrs);
+	return o;
+}
+
+/* ---- one transfer from one mirror -------------------------------------- */
+
+/* Forget what the previous transfer of j recorded. */
+static void transfer_reset(struct job *j, size_t mi, char *why)
+{
+	j->mirror = mi;
+	j->fd = -1;
+	j->got = 0;
+	j->started = 0;
+	j->resumed = 0;
+	j->code = 0;
+	j->stop = STOP_NONE;
+	j->io_errno = 0;
+	j->retry_after_ms = 0;
+	j->not_found = 0;
+	j->bar_drawn = 0;
+	memset(&j->last_bar, 0, sizeof j->last_bar);
+	memset(&j->last_json, 0, sizeof j->last_json);
+	clock_gettime(CLOCK_MONOTONIC, &j->t0);
+	why[0] = '\0';
+}
+
+/* One try at j from mirror mi: the part opened (and what it holds
+ * hashed), the bytes fetched, checked and moved into place.  why receives
+ * the reason of any outcome but OUT_OK, OUT_NOT_MODIFIED and OUT_LOCAL
+ * (err is set for OUT_LOCAL). */
+static enum outcome transfer_once(struct job *j, size_t mi, char *why,
+				  struct kit_error *err)
+{
+	enum outcome o = OUT_LOCAL;
+
+	transfer_reset(j, mi, why);
+	if (url_for(j, mi, err) != 0)
+		goto out;
+	j->h = kit_sha256_new();
+	if (!j->h) {
+		kit_err(err, KIT_E_INVALID, "out of memory");
+		goto out;
+	}
+	if (open_part(j, err) != 0)
+		goto out;
+	if (j->exp_len && j->offset == j->exp_len) {
+		/* a complete part from an earlier run: check it, no request */
+		j->resumed = 1;
+		o = finish(j, why, err);
+	} else if (j->is_http) {
+		o = http_transfer(j, why, err);
+	} else {
+		o = local_transfer(j, why, err);
+	}
+out:
 	if (j->bar_drawn && o != OUT_OK) {
 		fputc('\n', stderr);
 		fflush(stderr);
@@ -1314,137 +1464,128 @@ out:
 	return o;
 }
 
-/* ---- the fetch loop: retries per mirror, failover between mirrors ------- */
+/* ---- the fetch loop: retries per mirror, failover between mirrors ------ */
 
-static int run_job(struct job *j, int *not_modified, struct kit_error *err)
-{
-	struct kit_transport *t = j->t;
+/* What the tries at one file came to, over all mirrors. */
+struct tally {
+	int n_tried;   /* mirrors tried (not skipped) */
+	int n_bad;     /* mirrors that served bad bytes */
+	int n_net;     /* mirrors that failed otherwise */
+	int n_missing; /* ... of which said the file does not exist */
 	char why[WHY_BUF], last_net[WHY_BUF], last_bad[WHY_BUF];
-	int n_bad = 0, n_net = 0, n_tried = 0, n_missing = 0;
+};
 
-	last_net[0] = last_bad[0] = '\0';
-	t->last_not_found = 0;
-	if (not_modified)
-		*not_modified = 0;
-	for (size_t mi = 0; mi < t->st.n_mirrors; mi++) {
-		struct kit_transport_mirror *m = &t->st.mirrors[mi];
-		int attempt = 0, restarts = 0;
-		if (m->skipped)
-			continue;
-		n_tried++;
-		for (;;) {
-			enum outcome o = transfer_once(j, mi, why, err);
-			if (o == OUT_OK)
-				return 0;
-			if (o == OUT_NOT_MODIFIED) {
-				(void)unlink(j->part);
-				if (not_modified)
-					*not_modified = 1;
-				return 0;
-			}
-			if (o == OUT_LOCAL)
-				return -1;
-			if (o == OUT_RESTART && restarts < MAX_RESTARTS) {
-				restarts++;
-				if (unlink(j->part) != 0 && errno != ENOENT)
-					return kit_err_errno(err, KIT_E_IO, errno,
-							     "cannot remove %s",
-							     j->part);
-				if (why[0])
-					tlog(t, "%s", why);
-				continue;
-			}
-			if (o == OUT_BAD_BYTES) {
-				(void)unlink(j->part);
-				m->bad_bytes++;
-				m->failures++;
-				m->skipped = 1;
-				n_bad++;
-				memcpy(last_bad, why, sizeof why);
-				tlog(t, "%s; mirror %s is skipped for the rest of "
-				     "this run", why, m->url);
-				break;
-			}
-			if (o == OUT_TRANSIENT && attempt < t->o.retries) {
-				long d = backoff_ms(t, attempt);
-				if (j->retry_after_ms > d)
-					d = j->retry_after_ms >
-							t->o.backoff_cap_ms
-						? t->o.backoff_cap_ms
-						: j->retry_after_ms;
-				attempt++;
-				t->st.retries++;
-				tlog(t, "%s; retry %d of %d in %ld ms", why,
-				     attempt, t->o.retries, d);
-				sleep_ms(d);
-				continue;
-			}
-			/* permanent, retries used up, or restarts used up */
-			if (o == OUT_RESTART)
-				(void)unlink(j->part);
-			if (j->not_found)
-				n_missing++;
-			m->failures++;
-			n_net++;
-			memcpy(last_net, why, sizeof why);
-			if (t->st.n_mirrors > 1)
-				tlog(t, "%s; trying the next mirror", why);
-			break;
-		}
-	}
-	if (!j->resume_ok)
-		(void)unlink(j->part);
-	if (n_tried == 0)
-		return kit_err(err, KIT_E_SECURITY,
-			       "%s: every mirror served bad bytes earlier in "
-			       "this run; check the mirrors or add a good one",
-			       j->relpath);
-	if (n_bad > 0)
-		return kit_err(err, KIT_E_SECURITY,
-			       "%s%s%s; the file was refused", last_bad,
-			       n_net ? "; other mirrors failed: " : "",
-			       n_net ? last_net : "");
-	t->last_not_found = n_missing > 0;
-	return kit_err(err, KIT_E_NETWORK, "%s", last_net);
+/* The bytes mirror m served were wrong: it is not asked again this run. */
+static void skip_mirror(struct job *j, struct kit_transport_mirror *m,
+			struct tally *tl)
+{
+	(void)unlink(j->part);
+	m->bad_bytes++;
+	m->failures++;
+	m->skipped = 1;
+	tl->n_bad++;
+	memcpy(tl->last_bad, tl->why, sizeof tl->why);
+	tlog(j->t, "%s; mirror %s is skipped for the rest of this run", tl->why, m->url);
 }
 
-int kit_transport_not_found(const struct kit_transport *t)
+/* The wait before the next try: the backoff, or the server's Retry-After
+ * when longer (but never past the largest backoff). */
+static long retry_delay(struct job *j, int attempt)
 {
-	return t ? t->last_not_found : 0;
+	struct kit_transport *t = j->t;
+	long d = backoff_ms(t, attempt);
+
+	if (j->retry_after_ms > d)
+		d = j->retry_after_ms > t->o.backoff_cap_ms ? t->o.backoff_cap_ms
+							     : j->retry_after_ms;
+	return d;
 }
 
 /*
- * The escapes kept by append_escaped_path() must not undo the path checks:
- * servers decode them, so no decoded segment may be "." or ".." or hold a
- * NUL; and as libcurl turns a file:// URL into a local path, with a file://
- * base no escape may decode to '/' or '\' either (an HTTP server may hold
- * a TUF role named "a/b" as "1.a%2Fb.json"; a directory cannot).
+ * Tries j at mirror mi until it is served, the mirror fails for good (its
+ * retries or restarts used up) or serves bad bytes.  1: the file is in
+ * place or not modified; 0: go on with the next mirror (tl says why);
+ * -1: a local failure, err is set.
  */
-static int escapes_are_safe(const char *relpath, int file_base)
+static int try_mirror(struct job *j, size_t mi, struct tally *tl,
+		      struct kit_error *err)
 {
-	const char *p = relpath;
+	struct kit_transport *t = j->t;
+	struct kit_transport_mirror *m = &t->st.mirrors[mi];
+	int attempt = 0, restarts = 0;
+
 	for (;;) {
-		const char *slash = strchr(p, '/');
-		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		size_t dots = 0, chars = 0;
-		for (size_t i = 0; i < n; i++, chars++) {
-			int ch = (unsigned char)p[i];
-			if (ch == '%' && i + 2 < n && is_hex_digit(p[i + 1]) &&
-			    is_hex_digit(p[i + 2])) {
-				ch = hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]);
-				i += 2;
-			}
-			if (ch == 0 || (file_base && (ch == '/' || ch == '\\')))
-				return 0;
-			dots += ch == '.';
-		}
-		if (chars == dots && chars <= 2)
-			return 0;
-		if (!slash)
+		enum outcome o = transfer_once(j, mi, tl->why, err);
+		if (o == OUT_OK)
 			return 1;
-		p = slash + 1;
+		if (o == OUT_NOT_MODIFIED) {
+			(void)unlink(j->part);
+			j->cond->not_modified = 1;
+			return 1;
+		}
+		if (o == OUT_LOCAL)
+			return -1;
+		if (o == OUT_RESTART && restarts < MAX_RESTARTS) {
+			restarts++;
+			if (unlink(j->part) != 0 && errno != ENOENT)
+				return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s", j->part);
+			if (tl->why[0])
+				tlog(t, "%s", tl->why);
+			continue;
+		}
+		if (o == OUT_BAD_BYTES) {
+			skip_mirror(j, m, tl);
+			return 0;
+		}
+		if (o == OUT_TRANSIENT && attempt < t->o.retries) {
+			long d = retry_delay(j, attempt);
+			attempt++;
+			t->st.retries++;
+			tlog(t, "%s; retry %d of %d in %ld ms", tl->why, attempt, t->o.retries, d);
+			sleep_ms(d);
+			continue;
+		}
+		/* permanent, retries used up, or restarts used up */
+		if (o == OUT_RESTART)
+			(void)unlink(j->part);
+		if (j->not_found)
+			tl->n_missing++;
+		m->failures++;
+		tl->n_net++;
+		memcpy(tl->last_net, tl->why, sizeof tl->why);
+		if (t->st.n_mirrors > 1)
+			tlog(t, "%s; trying the next mirror", tl->why);
+		return 0;
 	}
 }
+
+/* j from each mirror in turn, until one serves it. */
+static int run_job(struct job *j, struct kit_error *err)
+{
+	struct kit_transport *t = j->t;
+	struct tally tl;
+
+	memset(&tl, 0, sizeof tl);
+	t->last_not_found = 0;
+	for (size_t mi = 0; mi < t->st.n_mirrors; mi++) {
+		if (t->st.mirrors[mi].skipped)
+			continue;
+		tl.n_tried++;
+		int rc = try_mirror(j, mi, &tl, err);
+		if (rc != 0)
+			return rc > 0 ? 0 : -1;
+	}
+	if (!j->resume_ok)
+		(void)unlink(j->part);
+	if (tl.n_tried == 0)
+		return kit_err(err, KIT_E_SECURITY, "%s: every mirror served bad bytes earlier in this run; check the mirrors or add a good one", j->relpath);
+	if (tl.n_bad > 0)
+		return kit_err(err, KIT_E_SECURITY, "%s%s%s; the file was refused", tl.last_bad, tl.n_net ? "; other mirrors failed: " : "", tl.n_net ? tl.last_net : "");
+	t->last_not_found = tl.n_missing > 0;
+	return kit_err(err, KIT_E_NETWORK, "%s", tl.last_net);
+}
+
+/* ---- the fetches ------------------------------------------------------- */
 
 static int job_init(struct job *j, struct kit_transport *t, const char *relpath,
 		    const char *dest, uint64_t max_len, struct kit_error *err)
@@ -1453,8 +1594,7 @@ static int job_init(struct job *j, struct kit_transport *t, const char *relpath,
 	j->t = t;
 	j->fd = -1;
 	if (!t || !relpath || !dest)
-		return kit_err(err, KIT_E_INVALID, "transport fetch: missing "
-			       "argument");
+		return kit_err(err, KIT_E_INVALID, "transport fetch: missing argument");
 	int file_base = 0;
 	for (size_t i = 0; i < t->st.n_mirrors; i++)
 		file_base |= has_scheme(t->urls[i], "file://");
@@ -1487,8 +1627,7 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
 		if (strlen(expect_sha256_hex) != 64 ||
 		    kit_hex_decode(expect_sha256_hex, raw, sizeof raw) != 0)
 			return kit_err(err, KIT_E_INVALID,
-				       "expected sha256 of %s is not 64 hex "
-				       "digits", relpath);
+				       "expected sha256 of %s is not 64 hex digits", relpath);
 		kit_hex_encode(raw, sizeof raw, lower);
 		j.exp_hash = lower;
 		j.resume_ok = 1;
@@ -1497,7 +1636,7 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
 		return kit_err(err, KIT_E_INVALID,
 			       "expected length of %s exceeds its limit", relpath);
 	j.exp_len = expect_len;
-	return run_job(&j, NULL, err);
+	return run_job(&j, err);
 }
 
 static int validator_ok(const char *v)
@@ -1515,32 +1654,21 @@ static int validator_ok(const char *v)
 
 int kit_transport_fetch_cond(struct kit_transport *t, const char *relpath,
 			     const char *dest_path, uint64_t max_len,
-			     const char *etag_in, const char *last_modified_in,
-			     int *not_modified, char *etag_out,
-			     size_t etag_out_size, char *lm_out,
-			     size_t lm_out_size, struct kit_error *err)
+			     struct kit_transport_cond *cond,
+			     struct kit_error *err)
 {
 	struct job j;
-	if (etag_out && etag_out_size)
-		etag_out[0] = '\0';
-	if (lm_out && lm_out_size)
-		lm_out[0] = '\0';
+
+	if (!cond)
+		return kit_err(err, KIT_E_INVALID, "conditional fetch of %s without its validators", relpath ? relpath : "a file");
+	cond->not_modified = 0;
+	cond->etag_out[0] = '\0';
+	cond->last_modified_out[0] = '\0';
 	if (job_init(&j, t, relpath, dest_path, max_len, err) != 0)
 		return -1;
-	if (!not_modified)
-		return kit_err(err, KIT_E_INVALID, "fetch of %s: no not_modified",
-			       relpath);
 	/* validators come from our state; refuse header injection anyway */
-	if (!validator_ok(etag_in) || !validator_ok(last_modified_in))
-		return kit_err(err, KIT_E_INVALID,
-			       "stored ETag or Last-Modified for %s is not one "
-			       "line of printable text", relpath);
-	j.cond = 1;
-	j.etag_in = etag_in;
-	j.lm_in = last_modified_in;
-	j.etag_out = etag_out;
-	j.etag_out_size = etag_out_size;
-	j.lm_out = lm_out;
-	j.lm_out_size = lm_out_size;
-	return run_job(&j, not_modified, err);
+	if (!validator_ok(cond->etag) || !validator_ok(cond->last_modified))
+		return kit_err(err, KIT_E_INVALID, "stored ETag or Last-Modified for %s is not one line of printable text", relpath);
+	j.cond = cond;
+	return run_job(&j, err);
 }

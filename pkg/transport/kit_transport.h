@@ -163,27 +163,46 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
 int kit_transport_not_found(const struct kit_transport *t);
 
 /*
- * Conditional GET for metadata such as timestamp.json.  etag_in and
- * last_modified_in (NULL or "" = none; printable ASCII only, at most
- * KIT_TRANSPORT_VALIDATOR_MAX - 1 bytes) become If-None-Match and
- * If-Modified-Since.  On 304, *not_modified = 1 and nothing is written.
- * Otherwise *not_modified = 0, dest_path holds the new file, and the
- * response's ETag / Last-Modified are copied to etag_out / lm_out (each
- * may be NULL; "" when the server sent none or it did not fit).  Both are
- * "" too when they cannot prove sameness later (RFC 9110 8.8.2.2): the
- * response has no Date, or its Last-Modified, or the modification time in
- * an nginx-style ETag ("<hex mtime>-<hex size>"), is less than
+ * A conditional GET (kit_transport_fetch_cond): the validators sent, and
+ * what came back.  The caller fills etag and last_modified; the fetch sets
+ * the rest.
+ */
+struct kit_transport_cond {
+	/* If-None-Match and If-Modified-Since: NULL or "" = not sent;
+	 * printable ASCII only, at most KIT_TRANSPORT_VALIDATOR_MAX - 1
+	 * bytes (they come from the caller's state: anything else is
+	 * refused, not sent) */
+	const char *etag;
+	const char *last_modified;
+	/* 1 on 304: nothing was written */
+	int not_modified;
+	/* the response's ETag and Last-Modified, "" when it sent none, one
+	 * did not fit, or they cannot prove sameness later (see below) */
+	char etag_out[KIT_TRANSPORT_VALIDATOR_MAX];
+	char last_modified_out[KIT_TRANSPORT_VALIDATOR_MAX];
+};
+
+/*
+ * Conditional GET for metadata such as timestamp.json: relpath, dest_path
+ * and max_len as kit_transport_fetch() (no hash, no resume).  cond->etag
+ * and cond->last_modified become If-None-Match and If-Modified-Since.  On
+ * 304, cond->not_modified = 1 and nothing is written.  Otherwise
+ * cond->not_modified = 0, dest_path holds the new file, and the response's
+ * ETag / Last-Modified are in cond->etag_out / cond->last_modified_out.
+ * Both are "" when they cannot prove sameness later (RFC 9110 8.8.2.2):
+ * the response has no Date, or its Last-Modified, or the modification time
+ * in an nginx-style ETag ("<hex mtime>-<hex size>"), is less than
  * KIT_TRANSPORT_VALIDATOR_MIN_AGE seconds before its Date, so a second
- * change within the same second would go unseen.
+ * change within the same second would go unseen.  The outputs are "" on
+ * failure too.
  * file:// bases are simply fetched.  Validators are per server: with
  * mirrors, a 304 from any of them means "nothing newer there".
- * Errors as kit_transport_fetch().
+ * Errors as kit_transport_fetch(); KIT_E_INVALID when cond is NULL or a
+ * validator is not one line of printable text.
  */
 int kit_transport_fetch_cond(struct kit_transport *t, const char *relpath,
 			     const char *dest_path, uint64_t max_len,
-			     const char *etag_in, const char *last_modified_in,
-			     int *not_modified, char *etag_out,
-			     size_t etag_out_size, char *lm_out,
-			     size_t lm_out_size, struct kit_error *err) KIT_WUR;
+			     struct kit_transport_cond *cond,
+			     struct kit_error *err) KIT_WUR;
 
 #endif

@@ -166,11 +166,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct kit_transport_opts o;
 	struct kit_transport *t;
 	struct kit_error err = {0};
-	char ts[512], tg[512], part[600], sn[512], etag[KIT_TRANSPORT_VALIDATOR_MAX];
-	char lm[KIT_TRANSPORT_VALIDATOR_MAX], hex[KIT_SHA256_HEX];
+	char ts[512], tg[512], part[600], sn[512], hex[KIT_SHA256_HEX];
 	unsigned char *got = NULL;
 	size_t len = 0;
-	int nm = 0;
+	struct kit_transport_cond cond = {
+		.etag = "\"5f2b1a00-1a\"",
+		.last_modified = "Wed, 21 Oct 2015 07:28:00 GMT",
+	};
 
 	fuzz_workdir("transport");
 	if (listen_fd < 0)
@@ -204,15 +206,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_die("transport", &err);
 
 	if (kit_transport_fetch_cond(t, "metadata/timestamp.json", ts, 16384,
-				     "\"5f2b1a00-1a\"",
-				     "Wed, 21 Oct 2015 07:28:00 GMT", &nm, etag,
-				     sizeof(etag), lm, sizeof(lm), &err) != 0) {
+				     &cond, &err) != 0) {
 		failed("timestamp", &err);
-	} else if (fuzz_debug("timestamp: %s", nm ? "not modified" : "ok"), !nm) {
+	} else if (fuzz_debug("timestamp: %s", cond.not_modified ? "not modified" : "ok"),
+		   !cond.not_modified) {
 		if (file_size(ts) > 16384)
 			fuzz_die("a download over its cap", NULL);
-		printable("an ETag that is not printable ASCII", etag);
-		printable("a Last-Modified that is not printable ASCII", lm);
+		printable("an ETag that is not printable ASCII", cond.etag_out);
+		printable("a Last-Modified that is not printable ASCII", cond.last_modified_out);
 	}
 
 	kit_err_clear(&err);

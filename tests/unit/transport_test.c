@@ -1182,57 +1182,64 @@ static void test_conditional(void **state)
 	(void)state;
 	char u[256], dest[1024], etag[KIT_TRANSPORT_VALIDATOR_MAX],
 		lm[KIT_TRANSPORT_VALIDATOR_MAX];
-	char etag2[KIT_TRANSPORT_VALIDATOR_MAX], lm2[KIT_TRANSPORT_VALIDATOR_MAX];
 	struct kit_error err = { 0 };
-	int nm = -1;
+	struct kit_transport_cond c;
 	long req, bytes;
 	url_of(u, sizeof u, "meta");
 	const char *urls[] = { u };
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "timestamp.json");
-	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, NULL,
-				     NULL, &nm, etag, sizeof etag, lm,
-				     sizeof lm, &err) != 0)
+	c = (struct kit_transport_cond){ .not_modified = -1 };
+	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
+				     &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(nm, 0);
-	assert_true(strlen(etag) > 2);
-	assert_true(strlen(lm) > 10);
+	assert_int_equal(c.not_modified, 0);
+	assert_true(strlen(c.etag_out) > 2);
+	assert_true(strlen(c.last_modified_out) > 10);
 	assert_int_equal(file_size(dest), 27);
+	snprintf(etag, sizeof etag, "%s", c.etag_out);
+	snprintf(lm, sizeof lm, "%s", c.last_modified_out);
 
 	/* the caller's copy is left alone on 304 */
 	assert_int_equal(kit_file_write_atomic(dest, "mine", 4, 0644, &err), 0);
 	uint64_t before = kit_transport_stats(t)->requests;
-	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, etag,
-				     NULL, &nm, etag2, sizeof etag2, lm2,
-				     sizeof lm2, &err) != 0)
+	c = (struct kit_transport_cond){ .etag = etag };
+	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
+				     &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(nm, 1);
+	assert_int_equal(c.not_modified, 1);
+	assert_string_equal(c.etag_out, "");
 	assert_int_equal(kit_transport_stats(t)->requests, before + 1);
 	assert_int_equal(kit_transport_stats(t)->not_modified, 1);
 	assert_int_equal(file_size(dest), 4);
 	assert_false(part_exists(dest));
 
 	/* If-Modified-Since alone */
-	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, NULL, lm,
-				     &nm, NULL, 0, NULL, 0, &err) != 0)
+	c = (struct kit_transport_cond){ .last_modified = lm };
+	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
+				     &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(nm, 1);
+	assert_int_equal(c.not_modified, 1);
 	server_stats("/meta/timestamp.json", 3, &req, &bytes, NULL, 0);
 	assert_int_equal(req, 3);
 
 	/* a stale ETag: the new file comes */
-	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384,
-				     "\"other\"", NULL, &nm, NULL, 0, NULL, 0,
+	c = (struct kit_transport_cond){ .etag = "\"other\"" };
+	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
 				     &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(nm, 0);
+	assert_int_equal(c.not_modified, 0);
 	assert_int_equal(file_size(dest), 27);
 
 	/* header injection through a stored validator is refused */
+	c = (struct kit_transport_cond){ .etag = "\"x\"\r\nX-Evil: 1" };
 	assert_int_equal(kit_transport_fetch_cond(t, "timestamp.json", dest,
-						  16384, "\"x\"\r\nX-Evil: 1",
-						  NULL, &nm, NULL, 0, NULL, 0,
-						  &err), -1);
+						  16384, &c, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	/* and so is a call without its validators */
+	kit_err_clear(&err);
+	assert_int_equal(kit_transport_fetch_cond(t, "timestamp.json", dest,
+						  16384, NULL, &err), -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	kit_transport_free(t);
 }
@@ -1242,23 +1249,24 @@ static void test_conditional_nginx(void **state)
 	(void)state;
 	char u[256], dest[1024], etag[KIT_TRANSPORT_VALIDATOR_MAX];
 	struct kit_error err = { 0 };
-	int nm = -1;
+	struct kit_transport_cond c = { .not_modified = -1 };
 	if (!G.ng_ok)
 		fail_msg("nginx is not running");
 	snprintf(u, sizeof u, "http://127.0.0.1:%d/meta/", G.ng_http);
 	const char *urls[] = { u };
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "timestamp-nginx.json");
-	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, NULL,
-				     NULL, &nm, etag, sizeof etag, NULL, 0,
+	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
 				     &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(nm, 0);
-	assert_true(strlen(etag) > 2);
-	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, etag,
-				     NULL, &nm, NULL, 0, NULL, 0, &err) != 0)
+	assert_int_equal(c.not_modified, 0);
+	assert_true(strlen(c.etag_out) > 2);
+	snprintf(etag, sizeof etag, "%s", c.etag_out);
+	c = (struct kit_transport_cond){ .etag = etag };
+	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
+				     &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(nm, 1);
+	assert_int_equal(c.not_modified, 1);
 	assert_int_equal(kit_transport_stats(t)->requests, 2);
 	kit_transport_free(t);
 }
@@ -1269,10 +1277,9 @@ static void test_conditional_nginx(void **state)
 static void test_conditional_fresh(void **state)
 {
 	(void)state;
-	char u[2][256], dest[1024], etag[KIT_TRANSPORT_VALIDATOR_MAX],
-		lm[KIT_TRANSPORT_VALIDATOR_MAX];
+	char u[2][256], dest[1024];
 	struct kit_error err = { 0 };
-	int nm = -1;
+	struct kit_transport_cond c;
 	url_of(u[0], sizeof u[0], "meta");
 	snprintf(u[1], sizeof u[1], "http://127.0.0.1:%d/meta/", G.ng_http);
 	dest_for(dest, sizeof dest, "fresh.json");
@@ -1281,23 +1288,23 @@ static void test_conditional_fresh(void **state)
 		if (i == 1 && !G.ng_ok)
 			fail_msg("nginx is not running");
 		struct kit_transport *t = mk(urls, 1);
-		snprintf(etag, sizeof etag, "x");
-		snprintf(lm, sizeof lm, "x");
-		if (kit_transport_fetch_cond(t, "fresh.json", dest, 16384, NULL,
-					     NULL, &nm, etag, sizeof etag, lm,
-					     sizeof lm, &err) != 0)
+		c = (struct kit_transport_cond){ .not_modified = -1 };
+		snprintf(c.etag_out, sizeof c.etag_out, "x");
+		snprintf(c.last_modified_out, sizeof c.last_modified_out, "x");
+		if (kit_transport_fetch_cond(t, "fresh.json", dest, 16384, &c,
+					     &err) != 0)
 			fail_msg("%s", err.msg);
-		assert_int_equal(nm, 0);
+		assert_int_equal(c.not_modified, 0);
 		assert_int_equal(file_size(dest), 27);
-		assert_string_equal(etag, "");
-		assert_string_equal(lm, "");
+		assert_string_equal(c.etag_out, "");
+		assert_string_equal(c.last_modified_out, "");
 		/* the aged file of the same server keeps them */
+		c = (struct kit_transport_cond){ .not_modified = -1 };
 		if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384,
-					     NULL, NULL, &nm, etag, sizeof etag,
-					     lm, sizeof lm, &err) != 0)
+					     &c, &err) != 0)
 			fail_msg("%s", err.msg);
-		assert_true(strlen(etag) > 2);
-		assert_true(strlen(lm) > 10);
+		assert_true(strlen(c.etag_out) > 2);
+		assert_true(strlen(c.last_modified_out) > 10);
 		kit_transport_free(t);
 	}
 }
@@ -1307,21 +1314,21 @@ static void test_conditional_file_url(void **state)
 	(void)state;
 	char u[1024], dest[1024];
 	struct kit_error err = { 0 };
-	int nm = -1;
+	struct kit_transport_cond c = { .etag = "\"whatever\"",
+					.not_modified = -1 };
 	snprintf(u, sizeof u, "%s/meta", G.root);
 	const char *urls[] = { u };
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "timestamp-file.json");
-	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384,
-				     "\"whatever\"", NULL, &nm, NULL, 0, NULL,
-				     0, &err) != 0)
+	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
+				     &err) != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(nm, 0);
+	assert_int_equal(c.not_modified, 0);
 	assert_int_equal(file_size(dest), 27);
 	/* too small a limit: endless data, also for file:// */
+	c = (struct kit_transport_cond){ .not_modified = -1 };
 	assert_int_equal(kit_transport_fetch_cond(t, "timestamp.json", dest, 10,
-						  NULL, NULL, &nm, NULL, 0,
-						  NULL, 0, &err), -1);
+						  &c, &err), -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_int_equal(file_size(dest), 27);
 	kit_transport_free(t);
