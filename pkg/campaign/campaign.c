@@ -17,7 +17,6 @@
 #define E KIT_CAMPAIGN_ERROR
 #define W KIT_CAMPAIGN_WARNING
 #define PATH_MAX_LEN 4096
-#define ID_MAX 64
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -232,12 +231,12 @@ list_offices(const struct kit_campaign *c, char ***names, size_t *count,
 	}
 	while ((de = readdir(d)) != NULL) {
 		size_t len = strlen(de->d_name);
-		char id[ID_MAX + 8];
+		char id[KIT_ID_MAX + 8];
 
 		if (de->d_name[0] == '.' || !kit_str_has_suffix(de->d_name, ".json"))
 			continue;
 		(void)snprintf(id, sizeof(id), "%.*s", (int)(len - 5), de->d_name);
-		if (len - 5 > ID_MAX || !kit_str_is_id(id, ID_MAX, 0) || !strcmp(id, "global")) {
+		if (len - 5 > KIT_ID_MAX || !kit_str_is_id(id, 0) || !strcmp(id, "global")) {
 			char *rel = kit_aprintf("offices/%s", de->d_name);
 
 			kc_diag_at(diags, rel, 1, 1, E,
@@ -970,12 +969,11 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 	check_lang(v, obj, where, "language", 1);
 	check_url(v, obj, where, "link", 0);
 	link = kc_str(obj, "link");
-	if (id && !kit_str_is_id(id, ID_MAX, 1)) {
+	if (id && !kit_str_is_id(id, 1)) {
 		subpath(p, sizeof(p), where, "id");
 		kc_diag(v->d, v->f, p, 0, E,
-			"post id \"%.80s\" may hold only letters, digits, '.', "
-			"'_' and '-' (at most %d); rename it",
-			id, ID_MAX);
+			"post id \"%.80s\" may hold only letters, digits, '.', '_' and '-' (at most %d); rename it",
+			id, KIT_ID_MAX);
 	}
 	if (platform && !kit_manifest_platform(platform)) {
 		const struct kit_manifest_platform *pf;
@@ -1103,11 +1101,10 @@ check_campaign_json(struct vctx *v)
 
 	check_keys(v, root, "", keys, "campaign.json");
 	id = need_str(v, root, "", "id", 1);
-	if (id && !kit_str_is_id(id, ID_MAX, 0))
+	if (id && !kit_str_is_id(id, 0))
 		kc_diag(v->d, v->f, "id", 0, E,
-			"campaign id \"%.80s\" may hold only a-z, 0-9 and '-' "
-			"(at most %d); rename it",
-			id, ID_MAX);
+			"campaign id \"%.80s\" may hold only a-z, 0-9 and '-' (at most %d); rename it",
+			id, KIT_ID_MAX);
 	(void)need_str(v, root, "", "title", 1);
 	check_zone(v, root, "");
 	check_lang_list(v, root, "", "languages");

@@ -277,20 +277,6 @@ say(const struct kit_fetcher_opts *o, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int
-valid_id(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /*
  * Pin a new root in place of the old trust: the root goes into a fresh
  * metadata.new/, which then replaces metadata/, so nothing the old root
@@ -370,7 +356,7 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 	if (o->state_dir == NULL || o->root_json == NULL)
 		return kit_err(err, KIT_E_USAGE,
 			       "init needs --state DIR --root ROOT_JSON");
-	if (o->office && !valid_id(o->office))
+	if (o->office && !kit_str_is_id(o->office, 0))
 		return kit_err(err, KIT_E_USAGE,
 			       "--office '%.64s': use the office id, lower case "
 			       "letters, digits and '-' (e.g. hungary)",
@@ -1203,7 +1189,7 @@ retired(struct run *r, const struct pick *picks, size_t np,
 	if (d == NULL)
 		goto out;
 	while ((de = readdir(d)) != NULL) {
-		if (!valid_id(de->d_name))
+		if (!kit_str_is_id(de->d_name, 0))
 			continue;
 		for (j = 0; j < np && strcmp(picks[j].campaign, de->d_name) != 0; j++)
 			;
@@ -1403,7 +1389,7 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	r.o = o;
 	r.state_fd = st.fd;
 	for (i = 0; i < n; i++)
-		if (!valid_id(campaigns[i])) {
+		if (!kit_str_is_id(campaigns[i], 0)) {
 			kit_err(err, KIT_E_USAGE,
 				"'%.64s' is not a campaign id (lower case "
 				"letters, digits and '-')",
@@ -1574,7 +1560,7 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 	while (d && (de = readdir(d)) != NULL) {
 		char mp[PATH_MAX];
 
-		if (!valid_id(de->d_name) ||
+		if (!kit_str_is_id(de->d_name, 0) ||
 		    snprintf(mp, sizeof(mp), "%s/kits/%s/current", st.dir,
 			     de->d_name) >= (int)sizeof(mp))
 			continue;
@@ -1746,7 +1732,7 @@ kit_fetcher_rollback(const struct kit_fetcher_opts *o, const char *campaign,
 	int lock = -1, rc = -1, v = 0;
 	struct state st;
 
-	if (!valid_id(campaign))
+	if (!kit_str_is_id(campaign, 0))
 		return kit_err(err, KIT_E_USAGE, "'%.64s' is not a campaign id",
 			       campaign);
 	if (state_open(o, 1, &st, err) != 0)

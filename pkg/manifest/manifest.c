@@ -279,7 +279,7 @@ check_office(const struct kit_manifest_office *o, struct kit_error *err)
 {
 	const struct kit_manifest_contact *c = o->contact;
 
-	if (!kit_str_is_id(o->id, 64, 0))
+	if (!kit_str_is_id(o->id, 0))
 		return kit_err(err, KIT_E_INVALID, "office_info.id is not an id ([a-z0-9-], at most 64 bytes)");
 	if (!text_ok(o->name, KIT_MANIFEST_TEXT_MAX, 0) ||
 	    !text_ok(o->country, KIT_MANIFEST_TEXT_MAX, 0))
@@ -307,7 +307,7 @@ check_post(const struct kit_manifest_post *p, size_t i, struct kit_error *err)
 	int64_t t;
 	int off = 0;
 
-	if (!kit_str_is_id(p->id, 64, 1))
+	if (!kit_str_is_id(p->id, 1))
 		return kit_err(err, KIT_E_INVALID, "posts[%zu]: the id is not made of letters, digits, '.', '_', '-' (at most 64)", i);
 	if (kit_manifest_platform(p->platform) == NULL)
 		return kit_err(err, KIT_E_INVALID, "post \"%s\": platform \"%.32s\" is not one kit knows", p->id, p->platform ? p->platform : "");
@@ -420,7 +420,7 @@ kit_manifest_check(struct kit_manifest *m, struct kit_error *err)
 
 	if (m->schema != KIT_MANIFEST_SCHEMA)
 		return kit_err(err, KIT_E_INVALID, "schema %d, and this kit reads schema %d", m->schema, KIT_MANIFEST_SCHEMA);
-	if (!kit_str_is_id(m->campaign, 64, 0) || !kit_str_is_id(m->office, 64, 0))
+	if (!kit_str_is_id(m->campaign, 0) || !kit_str_is_id(m->office, 0))
 		return kit_err(err, KIT_E_INVALID, "the campaign or office is not an id ([a-z0-9-], at most 64 bytes)");
 	if (m->version < 1)
 		return kit_err(err, KIT_E_INVALID, "version %d is not 1 or more", m->version);

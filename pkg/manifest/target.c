@@ -36,9 +36,9 @@ kit_manifest_target_read(const json_t *custom, struct kit_manifest_target *t,
 	memset(t, 0, sizeof(*t));
 	t->campaign = str_of(custom, "campaign");
 	t->office = str_of(custom, "office");
-	if (!kit_str_is_id(t->campaign, 64, 0))
+	if (!kit_str_is_id(t->campaign, 0))
 		t->campaign = NULL;
-	if (!kit_str_is_id(t->office, 64, 0))
+	if (!kit_str_is_id(t->office, 0))
 		t->office = NULL;
 	if (json_is_integer(v)) {
 		t->version_signed = (long long)json_integer_value(v);

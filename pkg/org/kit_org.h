@@ -11,7 +11,7 @@
  *                 "country": "Hungary", "timezone": "Europe/Budapest",
  *                 "languages": ["hu", "en"],
  *                 "keys": ["<64 hex>", ...], "threshold": 1}]}
- * id: kit_str_is_id(id, KIT_ORG_ID_MAX, 0); unique; the writer sorts by
+ * id: kit_str_is_id(id, 0); unique; the writer sorts by
  * id.  name and country: 1..KIT_ORG_TEXT_MAX bytes of UTF-8 without
  * control characters.  timezone: an IANA name (checked against this
  * machine's tz database when set, not when parsed: an office whose tzdata
@@ -40,9 +40,10 @@
 #define KIT_ORG_TARGET "offices.json"
 #define KIT_ORG_MAX_BYTES (1u << 20)
 #define KIT_ORG_MAX_OFFICES 2000
-#define KIT_ORG_ID_MAX 64
 #define KIT_ORG_TEXT_MAX 200
 #define KIT_ORG_LANGS 16
+/* bytes of one language code (an id with upper case, "pt-BR") */
+#define KIT_ORG_LANG_MAX 16
 #define KIT_ORG_KEYS 8
 
 /* One office; every string owned by the registry it came from, or by the

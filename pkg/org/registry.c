@@ -143,8 +143,8 @@ office_check(const struct kit_org_office *o, int zone_check,
 	char meant[128];
 	size_t i, j;
 
-	if (!kit_str_is_id(o->id, KIT_ORG_ID_MAX, 0))
-		return kit_err(err, KIT_E_INVALID, "office id '%.64s' is not an id: use 1 to %d lower-case letters, digits and '-'", o->id ? o->id : "", KIT_ORG_ID_MAX);
+	if (!kit_str_is_id(o->id, 0))
+		return kit_err(err, KIT_E_INVALID, "office id '%.64s' is not an id: use 1 to %d lower-case letters, digits and '-'", o->id ? o->id : "", KIT_ID_MAX);
 	if (!text_ok(o->name))
 		return kit_err(err, KIT_E_INVALID, "office %s: name must be 1 to %d bytes of text", o->id, KIT_ORG_TEXT_MAX);
 	if (!text_ok(o->country))
@@ -161,7 +161,7 @@ office_check(const struct kit_org_office *o, int zone_check,
 	for (i = 0; i < o->nlanguages; i++) {
 		const char *l = o->languages[i];
 
-		if (!kit_str_is_id(l, 16, 1))
+		if (!kit_str_is_id(l, 1) || strlen(l) > KIT_ORG_LANG_MAX)
 			return kit_err(err, KIT_E_INVALID, "office %s: '%.16s' is not a language code; use ISO 639-1 codes such as hu or pt-BR", o->id, l ? l : "");
 		for (j = 0; j < i; j++)
 			if (strcmp(o->languages[j], l) == 0)

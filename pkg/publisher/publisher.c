@@ -551,7 +551,7 @@ office_target(struct kit_tuf_repo *r, const struct kit_key *hq,
 	      const json_t *custom, struct kit_error *err)
 {
 	struct kit_tuf_delegation d;
-	char pattern[KIT_ORG_ID_MAX + 16];
+	char pattern[KIT_ID_MAX + 16];
 	const char *paths[1];
 
 	if (office == NULL || hq == NULL)
@@ -1325,7 +1325,7 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 	x.o = o;
 	x.src = x.dst = -1;
 	x.dest = dest;
-	if (office && !kit_str_is_id(office, 64, 0))
+	if (office && !kit_str_is_id(office, 0))
 		return kit_err(err, KIT_E_USAGE, "--office '%.64s': use the office id, lower case letters, digits and '-' (e.g. hungary)", office);
 	if (o->repo_dir == NULL || o->keys_dir == NULL)
 		return kit_err(err, KIT_E_USAGE, "export needs --repo DIR and --keys DIR");

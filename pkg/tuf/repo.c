@@ -1122,7 +1122,7 @@ dmd_find(struct kit_tuf_repo *r, const char *name)
 static int
 role_name_ok(const char *name)
 {
-	return kit_str_is_id(name, 64, 1) && name[0] != '.' &&
+	return kit_str_is_id(name, 1) && name[0] != '.' &&
 	       kit_tuf_role_from_name(name) < 0;
 }
 

@@ -141,10 +141,13 @@ size_t kit_str_distance(const char *a, const char *b);
  * other candidate is as close; else NULL. */
 const char *kit_str_closest(const char *s, const char *const *cands,
 			    size_t n, size_t max);
-/* 1 if s (may be NULL: 0) is 1..max bytes of a-z 0-9 '-' (campaign and
- * office ids, platforms), plus A-Z '.' '_' when allow_upper_dot (post
- * ids). */
-int kit_str_is_id(const char *s, size_t max, int allow_upper_dot);
+/* The longest id, of every kind: campaign, office, post, TUF role. */
+#define KIT_ID_MAX 64
+/* 1 if s (may be NULL: 0) is 1..KIT_ID_MAX bytes of a-z 0-9 '-' (campaign
+ * and office ids, platforms), plus A-Z '.' '_' when allow_upper_dot (post
+ * ids, role names).  The one id check: every reader and writer of an id
+ * asks it. */
+int kit_str_is_id(const char *s, int allow_upper_dot);
 
 /*
  * Files.  Paths are plain strings; nothing follows a symlink where a

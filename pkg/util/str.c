@@ -311,7 +311,7 @@ kit_buf_free(struct kit_buf *b)
 }
 
 int
-kit_str_is_id(const char *s, size_t max, int allow_upper_dot)
+kit_str_is_id(const char *s, int allow_upper_dot)
 {
 	size_t n;
 
@@ -327,7 +327,7 @@ kit_str_is_id(const char *s, size_t max, int allow_upper_dot)
 			continue;
 		return 0;
 	}
-	return n <= max;
+	return n <= KIT_ID_MAX;
 }
 
 int

@@ -103,7 +103,7 @@ ids_and_zones(const char *s)
 {
 	const char *p;
 
-	if (kit_str_is_id(s, 64, 0))
+	if (kit_str_is_id(s, 0))
 		for (p = s; *p; p++)
 			if (!((*p >= 'a' && *p <= 'z') ||
 			      (*p >= '0' && *p <= '9') || *p == '-'))

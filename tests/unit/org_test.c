@@ -123,6 +123,42 @@ test_set_write_roundtrip(void **state)
 	kit_org_free(NULL);
 }
 
+/* An office id is an id like every other (kit_str_is_id): KIT_ID_MAX
+ * bytes at most; a language code at most KIT_ORG_LANG_MAX. */
+static void
+test_id_limit(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_org *org = kit_org_new();
+	char id[KIT_ID_MAX + 2], lang[KIT_ORG_LANG_MAX + 2];
+	const char *langs[] = {lang};
+	struct kit_org_office o = {
+		.id = id, .name = "n", .country = "c", .timezone = "Europe/Brussels",
+		.languages = langs, .nlanguages = 1,
+	};
+
+	(void)state;
+	snprintf(lang, sizeof(lang), "en");
+	memset(id, 'a', KIT_ID_MAX);
+	id[KIT_ID_MAX] = '\0';
+	assert_int_equal(kit_org_set(org, &o, &err), 0);
+	id[KIT_ID_MAX] = 'b';
+	id[KIT_ID_MAX + 1] = '\0';
+	assert_int_equal(kit_org_set(org, &o, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_non_null(strstr(err.msg, "is not an id: use 1 to 64 lower-case"));
+	snprintf(id, sizeof(id), "b");
+	memset(lang, 'x', KIT_ORG_LANG_MAX);
+	lang[KIT_ORG_LANG_MAX] = '\0';
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_org_set(org, &o, &err), 0);
+	lang[KIT_ORG_LANG_MAX] = 'x';
+	lang[KIT_ORG_LANG_MAX + 1] = '\0';
+	assert_int_equal(kit_org_set(org, &o, &err), -1);
+	assert_non_null(strstr(err.msg, "is not a language code"));
+	kit_org_free(org);
+}
+
 /* Over the cap: refused when read, and refused before it is written. */
 static void
 test_size_cap(void **state)
@@ -168,6 +204,7 @@ main(void)
 		cmocka_unit_test(test_parse_refuses),
 		cmocka_unit_test(test_set_write_roundtrip),
 		cmocka_unit_test(test_size_cap),
+		cmocka_unit_test(test_id_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

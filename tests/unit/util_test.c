@@ -538,15 +538,25 @@ static void
 test_str_is_id(void **state)
 {
 	(void)state;
-	assert_true(kit_str_is_id("together-2016", 64, 0));
-	assert_false(kit_str_is_id("Together", 64, 0));
-	assert_true(kit_str_is_id("Post_1.fb", 64, 1));
-	assert_false(kit_str_is_id("post 1", 64, 1));
-	assert_false(kit_str_is_id("caf\xc3\xa9", 64, 1));
-	assert_false(kit_str_is_id("", 64, 1));
-	assert_false(kit_str_is_id(NULL, 64, 1));
-	assert_true(kit_str_is_id("abcd", 4, 0));
-	assert_false(kit_str_is_id("abcde", 4, 0));
+	char id[KIT_ID_MAX + 2];
+
+	assert_true(kit_str_is_id("together-2016", 0));
+	assert_false(kit_str_is_id("Together", 0));
+	assert_true(kit_str_is_id("Post_1.fb", 1));
+	assert_false(kit_str_is_id("post 1", 1));
+	assert_false(kit_str_is_id("caf\xc3\xa9", 1));
+	assert_false(kit_str_is_id("", 1));
+	assert_false(kit_str_is_id(NULL, 1));
+	/* one limit for every kind of id: KIT_ID_MAX bytes, not one more */
+	assert_int_equal(KIT_ID_MAX, 64);
+	memset(id, 'a', KIT_ID_MAX);
+	id[KIT_ID_MAX] = '\0';
+	assert_true(kit_str_is_id(id, 0));
+	assert_true(kit_str_is_id(id, 1));
+	id[KIT_ID_MAX] = 'a';
+	id[KIT_ID_MAX + 1] = '\0';
+	assert_false(kit_str_is_id(id, 0));
+	assert_false(kit_str_is_id(id, 1));
 	/* OWASP's formula starts */
 	assert_true(kit_str_is_formula("=1+1"));
 	assert_true(kit_str_is_formula("+1"));
