@@ -4,6 +4,7 @@
  * the error class to the exit code.  stdout carries data only.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,14 +45,23 @@ static const char usage[] =
 	"\n"
 	"exit: 0 ok, 1 invalid input, 2 usage, 3 verification, 4 network, 5 I/O\n";
 
+/* What the options say beyond the request itself: names the program maps
+ * to the request's terms. */
 struct args {
-	const char *kit, *cmd, *now, *format, *date_format, *out, *out_dir;
-	const char *media_base_url;
-	const char *previous;
-	int next, json, skip_invalid;
-	struct kit_schedule_opts o;
+	const char *cmd, *now, *format, *date_format;
+	struct kit_schedule_request r;
 };
 
+/* Every failure leaves through here: one line, the class's exit code. */
+static int
+fail(const struct kit_error *err)
+{
+	return kit_err_report("kit-schedule", err, stderr);
+}
+
+#define usage_error(...) kit_err_report_usage("kit-schedule", stderr, __VA_ARGS__)
+
+/* The width of the terminal on stdout; 0 when it is not one. */
 static int
 terminal_width(void)
 {
@@ -74,73 +84,34 @@ terminal_width(void)
 	return 80;
 }
 
+/* --date-format for the CSV format chosen. */
 static int
-parse(int argc, char **argv, struct args *a, struct kit_error *err)
+date_format(struct args *a, struct kit_error *err)
 {
-	static const char *const with_value[] = {
-		"--kit", "--tz", "--platform", "--lang", "--day", "--now",
-		"--format", "--date-format", "--out", "--out-dir", "--previous",
-		"--media-base-url",
-	};
-	const char **dst[] = {
-		&a->kit, &a->o.tz, &a->o.platform, &a->o.lang, &a->o.day,
-		&a->now, &a->format, &a->date_format, &a->out, &a->out_dir,
-		&a->previous, &a->media_base_url,
-	};
-	size_t j, n;
-	int i;
+	struct kit_schedule_opts *o = &a->r.o;
+	const char *d = a->date_format;
 
-	for (i = 1; i < argc; i++) {
-		const char *s = argv[i], *eq = strchr(s, '=');
-
-		if (strcmp(s, "--next") == 0) {
-			a->next = 1;
-			continue;
-		}
-		if (strcmp(s, "--json") == 0) {
-			a->json = 1;
-			continue;
-		}
-		if (strcmp(s, "--skip-invalid") == 0) {
-			a->skip_invalid = 1;
-			continue;
-		}
-		if (s[0] != '-') {
-			if (a->cmd != NULL)
-				return kit_err(err, KIT_E_USAGE,
-					       "argument %s: one command only (table, ics, csv or page); see kit-schedule --help",
-					       s);
-			if (strcmp(s, "table") && strcmp(s, "ics") &&
-			    strcmp(s, "csv") && strcmp(s, "page"))
-				return kit_err(err, KIT_E_USAGE,
-					       "command %s: unknown; use table, ics, csv or page",
-					       s);
-			a->cmd = s;
-			continue;
-		}
-		n = eq && kit_str_has_prefix(s, "--") ? (size_t)(eq - s) :
-			strlen(s);
-		for (j = 0; j < sizeof(with_value) / sizeof(with_value[0]); j++)
-			if (strlen(with_value[j]) == n &&
-			    strncmp(s, with_value[j], n) == 0)
-				break;
-		if (j == sizeof(with_value) / sizeof(with_value[0]))
-			return kit_err(err, KIT_E_USAGE,
-				       "option %s: unknown; see kit-schedule --help",
-				       s);
-		if (eq != NULL && n == (size_t)(eq - s))
-			*dst[j] = eq + 1;
-		else if (i + 1 < argc)
-			*dst[j] = argv[++i];
+	if (d == NULL)
+		return 0;
+	if (o->csv == KIT_SCHEDULE_CSV_SPROUT) {
+		if (strcmp(d, "mm/dd/yyyy") == 0)
+			o->date = KIT_SCHEDULE_DATE_MDY;
+		else if (strcmp(d, "dd/mm/yyyy") == 0)
+			o->date = KIT_SCHEDULE_DATE_DMY;
 		else
-			return kit_err(err, KIT_E_USAGE,
-				       "option %s: needs a value; see kit-schedule --help",
-				       s);
-		if ((*dst[j])[0] == '\0')
-			return kit_err(err, KIT_E_USAGE,
-				       "option %s: empty value; see kit-schedule --help",
-				       with_value[j]);
+			return kit_err(err, KIT_E_USAGE, "option --date-format %s: Sprout Social takes \"mm/dd/yyyy\" or \"dd/mm/yyyy\" (its import preference)", d);
+		return 0;
 	}
+	if (o->csv != KIT_SCHEDULE_CSV_HOOTSUITE)
+		return kit_err(err, KIT_E_USAGE, "option --date-format: only with --format hootsuite or sprout (Buffer and Publer take YYYY-MM-DD HH:mm)");
+	if (strcmp(d, "mm/dd/yyyy hh:mm") == 0)
+		o->date = KIT_SCHEDULE_DATE_MDY;
+	else if (strcmp(d, "dd/mm/yyyy hh:mm") == 0)
+		o->date = KIT_SCHEDULE_DATE_DMY;
+	else if (strcmp(d, "yyyy-mm-dd hh:mm") == 0)
+		o->date = KIT_SCHEDULE_DATE_YMD;
+	else
+		return kit_err(err, KIT_E_USAGE, "option --date-format %s: unknown; use \"mm/dd/yyyy hh:mm\", \"dd/mm/yyyy hh:mm\" or \"yyyy-mm-dd hh:mm\"", d);
 	return 0;
 }
 
@@ -148,252 +119,121 @@ parse(int argc, char **argv, struct args *a, struct kit_error *err)
 static int
 check(struct args *a, struct kit_error *err)
 {
+	struct kit_schedule_request *r = &a->r;
 	const char *cmd = a->cmd ? a->cmd : "table";
 	int64_t t;
 	int has_offset = 0;
 
-	if (a->kit == NULL)
-		return kit_err(err, KIT_E_USAGE,
-			       "option --kit: missing; pass the installed kit directory, e.g. --kit <state>/kits/<campaign>/current");
-	if (a->cmd == NULL && !a->json)
-		return kit_err(err, KIT_E_USAGE,
-			       "command: missing; use table, ics, csv or page (see kit-schedule --help)");
-	if (a->next && strcmp(cmd, "table") != 0)
-		return kit_err(err, KIT_E_USAGE,
-			       "option --next: only with table; drop it");
-	if (a->json && strcmp(cmd, "table") != 0)
-		return kit_err(err, KIT_E_USAGE,
-			       "option --json: not with %s; use it with table or alone",
-			       cmd);
-	if (a->previous && strcmp(cmd, "ics") != 0 && strcmp(cmd, "page") != 0)
-		return kit_err(err, KIT_E_USAGE,
-			       "option --previous: only with ics or page; drop it");
-	if (strcmp(cmd, "page") == 0 && a->previous == NULL)
-		return kit_err(err, KIT_E_USAGE,
-			       "page: --previous missing; give the manifest.json of the version to compare with, e.g. <state>/kits/<campaign>/releases/<version>/manifest.json");
-	if ((a->format || a->date_format || a->out_dir || a->skip_invalid ||
-	     a->media_base_url) && strcmp(cmd, "csv") != 0)
-		return kit_err(err, KIT_E_USAGE,
-			       "options --format, --date-format, --out-dir, --skip-invalid, --media-base-url: only with csv; drop them");
-	a->o.media_base_url = a->media_base_url;
-	if (a->out && a->out_dir)
-		return kit_err(err, KIT_E_USAGE,
-			       "options --out and --out-dir: pick one");
-	if (a->format == NULL || strcmp(a->format, "buffer") == 0)
-		a->o.csv = KIT_SCHEDULE_CSV_BUFFER;
-	else if (strcmp(a->format, "hootsuite") == 0)
-		a->o.csv = KIT_SCHEDULE_CSV_HOOTSUITE;
-	else if (strcmp(a->format, "publer") == 0)
-		a->o.csv = KIT_SCHEDULE_CSV_PUBLER;
-	else if (strcmp(a->format, "sprout") == 0)
-		a->o.csv = KIT_SCHEDULE_CSV_SPROUT;
-	else if (strcmp(a->format, "media") == 0)
-		a->o.csv = KIT_SCHEDULE_CSV_MEDIA;
-	else
-		return kit_err(err, KIT_E_USAGE,
-			       "option --format %s: unknown; use buffer, hootsuite, publer, sprout or media",
-			       a->format);
-	if (a->date_format != NULL && a->o.csv == KIT_SCHEDULE_CSV_SPROUT) {
-		if (strcmp(a->date_format, "mm/dd/yyyy") == 0)
-			a->o.date = KIT_SCHEDULE_DATE_MDY;
-		else if (strcmp(a->date_format, "dd/mm/yyyy") == 0)
-			a->o.date = KIT_SCHEDULE_DATE_DMY;
-		else
-			return kit_err(err, KIT_E_USAGE,
-				       "option --date-format %s: Sprout Social takes \"mm/dd/yyyy\" or \"dd/mm/yyyy\" (its import preference)",
-				       a->date_format);
-	} else if (a->date_format != NULL) {
-		if (a->o.csv != KIT_SCHEDULE_CSV_HOOTSUITE)
-			return kit_err(err, KIT_E_USAGE,
-				       "option --date-format: only with --format hootsuite or sprout (Buffer and Publer take YYYY-MM-DD HH:mm)");
-		if (strcmp(a->date_format, "mm/dd/yyyy hh:mm") == 0)
-			a->o.date = KIT_SCHEDULE_DATE_MDY;
-		else if (strcmp(a->date_format, "dd/mm/yyyy hh:mm") == 0)
-			a->o.date = KIT_SCHEDULE_DATE_DMY;
-		else if (strcmp(a->date_format, "yyyy-mm-dd hh:mm") == 0)
-			a->o.date = KIT_SCHEDULE_DATE_YMD;
-		else
-			return kit_err(err, KIT_E_USAGE,
-				       "option --date-format %s: unknown; use \"mm/dd/yyyy hh:mm\", \"dd/mm/yyyy hh:mm\" or \"yyyy-mm-dd hh:mm\"",
-				       a->date_format);
-	}
+	if (r->kit_dir == NULL)
+		return kit_err(err, KIT_E_USAGE, "option --kit: missing; pass the installed kit directory, e.g. --kit <state>/kits/<campaign>/current");
+	if (a->cmd == NULL && !r->json)
+		return kit_err(err, KIT_E_USAGE, "command: missing; use table, ics, csv or page (see kit-schedule --help)");
+	if (r->next && strcmp(cmd, "table") != 0)
+		return kit_err(err, KIT_E_USAGE, "option --next: only with table; drop it");
+	if (r->json && strcmp(cmd, "table") != 0)
+		return kit_err(err, KIT_E_USAGE, "option --json: not with %s; use it with table or alone", cmd);
+	if (r->previous && strcmp(cmd, "ics") != 0 && strcmp(cmd, "page") != 0)
+		return kit_err(err, KIT_E_USAGE, "option --previous: only with ics or page; drop it");
+	if (strcmp(cmd, "page") == 0 && r->previous == NULL)
+		return kit_err(err, KIT_E_USAGE, "page: --previous missing; give the manifest.json of the version to compare with, e.g. <state>/kits/<campaign>/releases/<version>/manifest.json");
+	if ((a->format || a->date_format || r->out_dir || r->skip_invalid ||
+	     r->o.media_base_url) && strcmp(cmd, "csv") != 0)
+		return kit_err(err, KIT_E_USAGE, "options --format, --date-format, --out-dir, --skip-invalid, --media-base-url: only with csv; drop them");
+	if (r->out && r->out_dir)
+		return kit_err(err, KIT_E_USAGE, "options --out and --out-dir: pick one");
+	if (kit_schedule_csv_format_parse(a->format ? a->format : "buffer", &r->o.csv) != 0)
+		return kit_err(err, KIT_E_USAGE, "option --format %s: unknown; use buffer, hootsuite, publer, sprout or media", a->format);
+	if (date_format(a, err) != 0)
+		return -1;
 	if (a->now != NULL) {
 		if (kit_time_parse(a->now, &t, &has_offset, NULL) != 0 ||
 		    !has_offset)
-			return kit_err(err, KIT_E_USAGE,
-				       "option --now %s: not an RFC 3339 time with offset; use e.g. 2016-12-15T08:00:00Z",
-				       a->now);
-		a->o.now = t;
+			return kit_err(err, KIT_E_USAGE, "option --now %s: not an RFC 3339 time with offset; use e.g. 2016-12-15T08:00:00Z", a->now);
+		r->o.now = t;
 	}
+	r->cmd = strcmp(cmd, "ics") == 0    ? KIT_SCHEDULE_ICS
+		 : strcmp(cmd, "csv") == 0  ? KIT_SCHEDULE_CSV
+		 : strcmp(cmd, "page") == 0 ? KIT_SCHEDULE_PAGE
+					    : KIT_SCHEDULE_TABLE;
+	if (r->cmd == KIT_SCHEDULE_TABLE && !r->json && !r->next)
+		r->o.width = r->out ? 0 : terminal_width();
 	return 0;
 }
 
-static int
-emit(const char *path, const struct kit_buf *b, struct kit_error *err)
-{
-	const void *data = b->data ? (const void *)b->data : "";
-
-	if (path != NULL)
-		return kit_file_write_atomic(path, data, b->len, 0644, err);
-	if (b->len > 0 && fwrite(data, 1, b->len, stdout) != b->len)
-		return kit_err_errno(err, KIT_E_IO, errno,
-				     "output stdout: cannot write");
-	if (fflush(stdout) != 0)
-		return kit_err_errno(err, KIT_E_IO, errno,
-				     "output stdout: cannot write");
-	return 0;
-}
-
-/* Report left-out posts; -1 if that fails the run. */
-static int
-left_out(const struct args *a, const char *what, const struct kit_buf *report,
-	 size_t n, struct kit_error *err)
-{
-	const char *line, *nl;
-	char clean[1024];
-	char *tmp;
-
-	for (line = report->data ? (const char *)report->data : "";
-	     *line != '\0'; line = nl + 1) {
-		nl = strchr(line, '\n');
-		if (nl == NULL)
-			break;
-		tmp = kit_aprintf("%.*s", (int)(nl - line), line);
-		kit_str_sanitize(tmp, clean, sizeof(clean));
-		free(tmp);
-		fprintf(stderr, "kit-schedule: csv %s: left out %s\n", what,
-			clean);
-	}
-	if (n > 0 && !a->skip_invalid)
-		return kit_err(err, KIT_E_INVALID,
-			       "csv %s: %zu post%s the tool cannot take; nothing written: fix the kit, or pass --skip-invalid to export the rest",
-			       what, n, n == 1 ? "" : "s");
-	return 0;
-}
-
-static int
-run_csv(const struct args *a, const struct kit_schedule *k,
-	struct kit_error *err)
-{
-	struct kit_buf out, report;
-	struct kit_schedule_opts o = a->o;
-	struct kit_schedule_file *f = NULL, *mf = NULL;
-	const char *fmt = kit_schedule_csv_format_name(a->o.csv);
-	char path[4096];
-	size_t n = 0, nm = 0, i, skipped;
-	int rc = -1;
-
-	kit_buf_init(&out, KIT_SCHEDULE_OUT_MAX);
-	kit_buf_init(&report, KIT_SCHEDULE_OUT_MAX);
-	if (a->out_dir == NULL) {
-		if (kit_schedule_csv(k, &o, &out, &report, &skipped, err) != 0 ||
-		    left_out(a, a->o.platform ? a->o.platform : fmt, &report,
-			     skipped, err) != 0 ||
-		    emit(a->out, &out, err) != 0)
-			goto out;
-		rc = 0;
-		goto out;
-	}
-	/* every file checked and made before any is written; the media side
-	 * file goes with every format */
-	if (kit_schedule_csv_files(k, &o, &f, &n, &report, &skipped, err) != 0 ||
-	    left_out(a, fmt, &report, skipped, err) != 0)
-		goto out;
-	o.csv = KIT_SCHEDULE_CSV_MEDIA;
-	if (a->o.csv != KIT_SCHEDULE_CSV_MEDIA &&
-	    kit_schedule_csv_files(k, &o, &mf, &nm, NULL, &skipped, err) != 0)
-		goto out;
-	if (kit_mkdir_p(a->out_dir, 0755, err) != 0)
-		goto out;
-	for (i = 0; i < n + nm; i++) {
-		const struct kit_schedule_file *x = i < n ? &f[i] : &mf[i - n];
-
-		if (kit_path_join(path, sizeof(path), a->out_dir, x->name, err) != 0 ||
-		    kit_file_write_atomic(path, x->data, x->len, 0644, err) != 0)
-			goto out;
-		printf("%s\n", path);
-	}
-	rc = 0;
-out:
-	kit_schedule_files_free(f, n);
-	kit_schedule_files_free(mf, nm);
-	kit_buf_free(&out);
-	kit_buf_free(&report);
-	return rc;
-}
-
-static int
-run(const struct args *a, struct kit_error *err)
-{
-	struct kit_schedule *k = NULL, *prev = NULL;
-	struct kit_schedule_opts o = a->o;
-	struct kit_buf out;
-	const char *cmd = a->cmd ? a->cmd : "table";
-	int rc = -1;
-
-	kit_buf_init(&out, KIT_SCHEDULE_OUT_MAX);
-	k = kit_schedule_load(a->kit, err);
-	if (k == NULL)
-		goto out;
-	if (a->previous != NULL) {
-		prev = kit_schedule_load_file(a->previous, err);
-		if (prev == NULL)
-			goto out;
-		o.previous = prev;
-	}
-	if (strcmp(cmd, "csv") == 0) {
-		rc = run_csv(a, k, err);
-		goto out;
-	}
-	if (a->json) {
-		if (kit_schedule_json(k, &o, a->next, &out, err) != 0)
-			goto out;
-	} else if (strcmp(cmd, "ics") == 0) {
-		if (kit_schedule_ics(k, &o, &out, err) != 0)
-			goto out;
-	} else if (strcmp(cmd, "page") == 0) {
-		if (kit_schedule_page(k, prev, a->kit, &out, err) != 0)
-			goto out;
-	} else if (a->next) {
-		if (kit_schedule_next(k, &o, &out, err) != 0)
-			goto out;
-	} else {
-		o.width = a->out ? 0 : terminal_width();
-		if (kit_schedule_table(k, &o, &out, err) != 0)
-			goto out;
-	}
-	if (emit(a->out, &out, err) != 0)
-		goto out;
-	rc = 0;
-out:
-	kit_buf_free(&out);
-	kit_schedule_free(k);
-	kit_schedule_free(prev);
-	return rc;
-}
+enum {
+	OPT_KIT = 256, OPT_TZ, OPT_PLATFORM, OPT_LANG, OPT_DAY, OPT_NOW,
+	OPT_FORMAT, OPT_DATE_FORMAT, OPT_OUT, OPT_OUT_DIR, OPT_PREVIOUS,
+	OPT_MEDIA_BASE_URL, OPT_NEXT, OPT_JSON, OPT_SKIP_INVALID, OPT_HELP,
+	OPT_VERSION,
+};
 
 int
 main(int argc, char **argv)
 {
-	struct kit_error err = {KIT_E_OK, ""};
-	struct args a;
-	int i;
+	static const struct option opts[] = {
+		{"kit", required_argument, NULL, OPT_KIT},
+		{"tz", required_argument, NULL, OPT_TZ},
+		{"platform", required_argument, NULL, OPT_PLATFORM},
+		{"lang", required_argument, NULL, OPT_LANG},
+		{"day", required_argument, NULL, OPT_DAY},
+		{"now", required_argument, NULL, OPT_NOW},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"date-format", required_argument, NULL, OPT_DATE_FORMAT},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"out-dir", required_argument, NULL, OPT_OUT_DIR},
+		{"previous", required_argument, NULL, OPT_PREVIOUS},
+		{"media-base-url", required_argument, NULL, OPT_MEDIA_BASE_URL},
+		{"next", no_argument, NULL, OPT_NEXT},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"skip-invalid", no_argument, NULL, OPT_SKIP_INVALID},
+		{"help", no_argument, NULL, OPT_HELP},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{NULL, 0, NULL, 0},
+	};
+	struct kit_error err = {0};
+	struct args a = {0};
+	struct kit_schedule_request *r = &a.r;
+	int c, li;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--version") == 0) {
-			printf("kit-schedule %s\n", KIT_VERSION);
-			return 0;
+	kit_schedule_request_init(r);
+	opterr = 0;
+	while ((li = -1, c = getopt_long(argc, argv, "hV", opts, &li)) != -1) {
+		if (li >= 0 && opts[li].has_arg && optarg[0] == '\0')
+			return usage_error("option --%s: empty value", opts[li].name);
+		switch (c) {
+		case OPT_KIT: r->kit_dir = optarg; break;
+		case OPT_TZ: r->o.tz = optarg; break;
+		case OPT_PLATFORM: r->o.platform = optarg; break;
+		case OPT_LANG: r->o.lang = optarg; break;
+		case OPT_DAY: r->o.day = optarg; break;
+		case OPT_NOW: a.now = optarg; break;
+		case OPT_FORMAT: a.format = optarg; break;
+		case OPT_DATE_FORMAT: a.date_format = optarg; break;
+		case OPT_OUT: r->out = optarg; break;
+		case OPT_OUT_DIR: r->out_dir = optarg; break;
+		case OPT_PREVIOUS: r->previous = optarg; break;
+		case OPT_MEDIA_BASE_URL: r->o.media_base_url = optarg; break;
+		case OPT_NEXT: r->next = 1; break;
+		case OPT_JSON: r->json = 1; break;
+		case OPT_SKIP_INVALID: r->skip_invalid = 1; break;
+		case 'h':
+		case OPT_HELP: fputs(usage, stdout); return 0;
+		case 'V':
+		case OPT_VERSION: printf("kit-schedule %s\n", KIT_VERSION); return 0;
+		default:
+			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
 		}
 	}
-	memset(&a, 0, sizeof(a));
-	kit_schedule_opts_init(&a.o);
-	/* every failure leaves through the one report: one line, its class */
-	if (parse(argc, argv, &a, &err) != 0 || check(&a, &err) != 0 ||
-	    run(&a, &err) != 0)
-		return kit_err_report("kit-schedule", &err, stderr);
+	for (; optind < argc; optind++) {
+		const char *s = argv[optind];
+
+		if (a.cmd != NULL)
+			return usage_error("argument %s: one command only (table, ics, csv or page)", s);
+		if (strcmp(s, "table") && strcmp(s, "ics") && strcmp(s, "csv") && strcmp(s, "page"))
+			return usage_error("command %s: unknown; use table, ics, csv or page", s);
+		a.cmd = s;
+	}
+	if (check(&a, &err) != 0 || kit_schedule_run(r, stdout, stderr, &err) != 0)
+		return fail(&err);
 	return 0;
 }

@@ -30,6 +30,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kit_manifest.h"
 #include "kit_util.h"
@@ -238,6 +239,48 @@ int kit_schedule_platforms(const struct kit_schedule *k,
 			   const struct kit_schedule_opts *o,
 			   const char ***list, size_t *n,
 			   struct kit_error *err) KIT_WUR;
+
+/* "buffer" ... "media" (kit_schedule_csv_format_name) to its format: 0,
+ * or -1 for another name. */
+int kit_schedule_csv_format_parse(const char *name,
+				  enum kit_schedule_csv_format *f) KIT_WUR;
+
+/* What kit-schedule makes of a kit. */
+enum kit_schedule_cmd {
+	KIT_SCHEDULE_TABLE = 0,
+	KIT_SCHEDULE_ICS,
+	KIT_SCHEDULE_CSV,
+	KIT_SCHEDULE_PAGE,
+};
+
+/* One kit-schedule run, as its arguments ask (the program checks that
+ * they fit together). */
+struct kit_schedule_request {
+	enum kit_schedule_cmd cmd;
+	const char *kit_dir;  /* the installed kit (manifest.json at its top) */
+	const char *previous; /* ics, page: an earlier manifest.json, or NULL */
+	int json;             /* table: the posts as JSON (kit_schedule_json) */
+	int next;             /* table, json: only what goes out next */
+	int skip_invalid;     /* csv: posts left out do not fail the run */
+	const char *out;      /* write this file (atomically), not stdout */
+	const char *out_dir;  /* csv: every file of the format, and media.csv */
+	struct kit_schedule_opts o;
+};
+
+/* All zero, the options as kit_schedule_opts_init(). */
+void kit_schedule_request_init(struct kit_schedule_request *r);
+
+/*
+ * Load r->kit_dir (and r->previous), make the output and write it: to
+ * r->out, or on out (stdout: data only); with r->out_dir, each file into
+ * it and its path on out.  Posts a CSV leaves out are each one line on log
+ * ("kit-schedule: csv <what>: left out post <id> (<time>): <why>",
+ * sanitised); unless r->skip_invalid, any left out fails the run
+ * (KIT_E_INVALID) before anything is written.  Errors as the functions it
+ * calls: KIT_E_INVALID, KIT_E_USAGE, KIT_E_IO.
+ */
+int kit_schedule_run(const struct kit_schedule_request *r, FILE *out,
+		     FILE *log, struct kit_error *err) KIT_WUR;
 
 /*
  * Building blocks, exported for tests.

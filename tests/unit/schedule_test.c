@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -774,6 +775,73 @@ test_deterministic(void **state)
 	kit_schedule_free(k);
 }
 
+/* The bytes a FILE received. */
+static void
+file_text(FILE *f, struct kit_buf *b)
+{
+	char chunk[4096];
+	size_t n;
+
+	rewind(f);
+	b->len = 0;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		assert_int_equal(kit_buf_append(b, chunk, n, NULL), 0);
+	assert_int_equal(kit_buf_append(b, "", 1, NULL), 0);
+	b->len--;
+}
+
+/* kit_schedule_run, the program's body: its output is the golden one, and
+ * a CSV with posts the tool cannot take writes nothing unless told to. */
+static void
+test_run(void **state)
+{
+	struct kit_schedule_request r;
+	struct kit_error err = {0, ""};
+	struct kit_buf got;
+	FILE *out = tmpfile(), *log = tmpfile();
+
+	(void)state;
+	assert_non_null(out);
+	assert_non_null(log);
+	kit_buf_init(&got, 8 * MB);
+	kit_schedule_request_init(&r);
+	r.cmd = KIT_SCHEDULE_ICS;
+	r.kit_dir = FIX "/together-2016";
+	r.o.now = at("2016-12-01T00:00:00Z");
+	assert_int_equal(kit_schedule_run(&r, out, log, &err), 0);
+	file_text(out, &got);
+	golden("together-2016.utc.ics", &got);
+
+	/* the posts of 2016 are past in 2030: each is named on log, and the
+	 * run fails before it writes */
+	assert_int_equal(ftruncate(fileno(out), 0), 0);
+	rewind(out);
+	r.cmd = KIT_SCHEDULE_CSV;
+	r.o.platform = "x";
+	r.o.now = at("2030-01-01T00:00:00Z");
+	assert_int_equal(kit_schedule_run(&r, out, log, &err), -1);
+	assert_int_equal(err.code, KIT_E_INVALID);
+	assert_non_null(strstr(err.msg, "pass --skip-invalid to export the rest"));
+	file_text(out, &got);
+	assert_int_equal(got.len, 0);
+	file_text(log, &got);
+	assert_non_null(strstr((const char *)got.data, "kit-schedule: csv x: left out post "));
+	r.skip_invalid = 1;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_schedule_run(&r, out, log, &err), 0);
+	file_text(out, &got);
+	assert_non_null(strstr((const char *)got.data, "Text"));
+
+	/* a kit that is not there: KIT_E_IO, nothing written */
+	r.kit_dir = FIX "/does-not-exist";
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_schedule_run(&r, out, log, &err), -1);
+	assert_int_equal(err.code, KIT_E_IO);
+	kit_buf_free(&got);
+	fclose(out);
+	fclose(log);
+}
+
 int
 main(void)
 {
@@ -794,6 +862,7 @@ main(void)
 		cmocka_unit_test(test_csv_refusals),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
