@@ -286,6 +286,9 @@ kit_campaign_free(struct kit_campaign *c)
 		file_free(&c->offices[i].f);
 	}
 	free(c->offices);
+	for (i = 0; i < c->nhashes; i++)
+		free(c->hashes[i].rel);
+	free(c->hashes);
 	free(c->dir);
 	if (c->dirfd >= 0)
 		close(c->dirfd);

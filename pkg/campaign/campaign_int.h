@@ -33,6 +33,12 @@ struct kc_office {
 	struct kc_file f;
 };
 
+/* A file's content digest, remembered for the campaign's lifetime. */
+struct kc_hash {
+	char *rel;
+	char hex[65];
+};
+
 struct kit_campaign {
 	char *dir;
 	int dirfd; /* dir, opened once; files are reached beneath it */
@@ -44,6 +50,10 @@ struct kit_campaign {
 	 * (once per campaign, not once per kit: 400 offices made publishing
 	 * quadratic) */
 	int valid;
+	/* files digested for kit_campaign_kit_inputs(), each once (a media
+	 * file is in all 401 kits) */
+	struct kc_hash *hashes;
+	size_t nhashes;
 };
 
 /* One statement, post or media item of a merged kit, and where it came from. */

@@ -612,6 +612,105 @@ out:
 	return ret;
 }
 
+/* The digest of file rel of the campaign, read once per campaign. */
+static const char *
+input_file(struct kit_campaign *c, const char *rel, struct kit_error *err)
+{
+	struct kc_hash *h;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < c->nhashes; i++)
+		if (strcmp(c->hashes[i].rel, rel) == 0)
+			return c->hashes[i].hex;
+	if (!kit_path_is_safe(rel)) {
+		kit_err(err, KIT_E_SECURITY, "%s: unsafe path; use a relative path", rel);
+		return NULL;
+	}
+	fd = kc_open(c, rel, NULL, NULL, err);
+	if (fd < 0)
+		return NULL;
+	close(fd);
+	c->hashes = kit_xrealloc(c->hashes, (c->nhashes + 1) * sizeof(*c->hashes));
+	h = &c->hashes[c->nhashes];
+	if (kit_sha256_file_at(c->dirfd, rel, h->hex, NULL, err) != 0)
+		return NULL;
+	h->rel = kit_strdup(rel);
+	c->nhashes++;
+	return h->hex;
+}
+
+/* One named part of the inputs: its length, then its bytes. */
+static void
+input_put(struct kit_sha256 *h, const char *what, const char *s)
+{
+	char len[32];
+
+	s = s ? s : "";
+	(void)snprintf(len, sizeof(len), " %zu:", strlen(s));
+	kit_sha256_update(h, what, strlen(what));
+	kit_sha256_update(h, len, strlen(len));
+	kit_sha256_update(h, s, strlen(s));
+}
+
+static int
+input_add(struct kit_sha256 *h, struct kit_campaign *c, const char *what,
+	  const char *rel, struct kit_error *err)
+{
+	const char *hex;
+
+	if (rel == NULL)
+		return 0;
+	hex = input_file(c, rel, err);
+	if (hex == NULL)
+		return -1;
+	input_put(h, what, rel);
+	input_put(h, "sha256", hex);
+	return 0;
+}
+
+int
+kit_campaign_kit_inputs(struct kit_campaign *c, const char *office_id,
+			const char *salt, char *hex, struct kit_error *err)
+{
+	const struct kc_office *o = NULL;
+	struct kit_sha256 *h;
+	struct kc_merged m;
+	size_t i;
+	int rc = -1;
+
+	if (office_id) {
+		o = kc_office_find(c, office_id);
+		if (!o)
+			return kit_err(err, KIT_E_INVALID, "campaign %s has no office \"%s\"; add offices/%s.json or pick one of its offices", c->dir, office_id, office_id);
+	}
+	h = kit_sha256_new();
+	if (h == NULL)
+		return kit_err(err, KIT_E_IO, "out of memory");
+	kc_merge(c, o, &m);
+	input_put(h, "kit inputs", "1");
+	input_put(h, "salt", salt);
+	input_put(h, "campaign.json", c->main.sha256);
+	input_put(h, "office", o ? o->id : "global");
+	input_put(h, "overlay", o ? o->f.sha256 : "");
+	for (i = 0; i < m.nst; i++)
+		if (input_add(h, c, "statement", kc_str(m.st[i].obj, "file"), err))
+			goto out;
+	for (i = 0; i < m.nme; i++)
+		if (input_add(h, c, "media", kc_str(m.me[i].obj, "file"), err))
+			goto out;
+	if (input_add(h, c, "about", kc_str(c->main.root, "about"), err))
+		goto out;
+	kit_sha256_final_hex(h, hex);
+	rc = 0;
+out:
+	if (rc != 0)
+		kit_err_prefix(err, "kit %s/%s", kit_campaign_id(c), o ? o->id : "global");
+	kit_sha256_free(h);
+	kc_merged_free(&m);
+	return rc;
+}
+
 void
 kit_campaign_kit_free(struct kit_campaign_kit *k)
 {

@@ -171,6 +171,20 @@ struct kit_campaign_kit *kit_campaign_kit_new(const struct kit_campaign *c,
 					      int64_t source_date_epoch,
 					      struct kit_error *err) KIT_WUR;
 void kit_campaign_kit_free(struct kit_campaign_kit *k);
+/*
+ * What the kit of office_id (NULL: the global kit) is built from, as one
+ * SHA-256 into hex[KIT_SHA256_HEX]: salt (the builder's version and
+ * options: whatever else makes the bytes), campaign.json, the office's
+ * overlay, and the content of every file the kit takes from the campaign
+ * directory (statements, media, about; each read as kit_campaign_kit_new
+ * reads it, no link followed, and digested once per campaign).  Equal
+ * inputs build an equal kit, so a publisher may skip building it.  Not
+ * covered: the system's time zone data (a kit with floating post times
+ * resolves them with it).  Errors as kit_campaign_kit_new's.
+ */
+int kit_campaign_kit_inputs(struct kit_campaign *c, const char *office_id,
+			    const char *salt, char *hex,
+			    struct kit_error *err) KIT_WUR;
 /* The manifest model, owned by k. */
 const struct kit_manifest *
 kit_campaign_kit_manifest(const struct kit_campaign_kit *k);

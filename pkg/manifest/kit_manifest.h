@@ -218,7 +218,10 @@ int kit_manifest_content(const struct kit_manifest *m, char *hex,
  * The TUF target of a kit (<campaign>/<office|global>.tar.zst) says in its
  * "custom" object what a fetcher needs before it downloads anything:
  * {campaign, office, version, content (the manifest's content digest),
- * window {start, end}, title}.  One definition: the publisher writes it
+ * window {start, end}, title, inputs}.  "inputs" is the publisher's own
+ * note (kit_campaign_kit_inputs: a digest of everything the kit's bytes
+ * were built from) so that a later publish can skip building a kit whose
+ * inputs did not change; offices ignore it.  One definition: the publisher writes it
  * (kit_manifest_target_json), the fetcher reads it (_read) and the
  * extractor holds the manifest in the archive to it (_check).  The object
  * lives in TUF metadata, so it comes and goes as Jansson's json_t (the
@@ -231,13 +234,15 @@ struct kit_manifest_target {
 					  0 when it is none */
 	const char *content;           /* a string, else NULL */
 	const char *window_start, *window_end, *title; /* strings, or NULL */
+	const char *inputs; /* 64 lower-case hex digits, else NULL */
 };
 struct json_t;
 
-/* The custom object of m's target at version (new reference, caller
- * json_decref()s it; NULL when m lacks a member). */
+/* The custom object of m's target at version, with inputs when not NULL
+ * (new reference, caller json_decref()s it; NULL when m lacks a member
+ * or inputs is not 64 lower-case hex digits). */
 struct json_t *kit_manifest_target_json(const struct kit_manifest *m,
-					int version);
+					int version, const char *inputs);
 /* Read custom (may be NULL) into t, whose strings are borrowed from it:
  * every member in its form is filled, the others left NULL / 0.  -1 with
  * KIT_E_SECURITY naming the first of campaign, office, version and

@@ -10,14 +10,36 @@
 
 #include "kit_manifest.h"
 
-json_t *
-kit_manifest_target_json(const struct kit_manifest *m, int version)
+/* 64 lower-case hex digits (a SHA-256 as this project writes it). */
+static int
+is_digest(const char *s)
 {
-	return json_pack("{s:s, s:s, s:i, s:{s:s, s:s}, s:s, s:s}", "campaign",
-			 m->campaign, "office", m->office, "version", version,
-			 "window", "start", m->window_start, "end",
-			 m->window_end, "content", m->content, "title",
-			 m->title);
+	size_t i;
+
+	for (i = 0; s != NULL && i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s != NULL && s[64] == '\0';
+}
+
+json_t *
+kit_manifest_target_json(const struct kit_manifest *m, int version,
+			 const char *inputs)
+{
+	json_t *j;
+
+	if (inputs != NULL && !is_digest(inputs))
+		return NULL;
+	j = json_pack("{s:s, s:s, s:i, s:{s:s, s:s}, s:s, s:s}", "campaign",
+		      m->campaign, "office", m->office, "version", version,
+		      "window", "start", m->window_start, "end", m->window_end,
+		      "content", m->content, "title", m->title);
+	if (j != NULL && inputs != NULL &&
+	    json_object_set_new(j, "inputs", json_string(inputs)) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
 }
 
 static const char *
@@ -49,6 +71,9 @@ kit_manifest_target_read(const json_t *custom, struct kit_manifest_target *t,
 	t->window_start = str_of(w, "start");
 	t->window_end = str_of(w, "end");
 	t->title = str_of(custom, "title");
+	t->inputs = str_of(custom, "inputs");
+	if (!is_digest(t->inputs))
+		t->inputs = NULL;
 	if (t->campaign == NULL || t->office == NULL)
 		return kit_err(err, KIT_E_SECURITY, "custom.campaign and custom.office are not both valid ids (a-z, 0-9, -)");
 	if (t->version == 0)

@@ -422,33 +422,41 @@ fail:
 	return NULL;
 }
 
-/* The version and content digest of target name, if published (version
- * 0, content NULL when not, or without a version): in the office's
- * delegated role, else (a repository from before delegations) in the
- * top-level targets.  A version the next one cannot follow (not an
- * integer from 1 to INT_MAX - 1: offices take 1 to INT_MAX) is refused
- * rather than truncated or overflowed. */
+/* Target name as published (NULL when not): in the office's delegated
+ * role, else (a repository from before delegations) in the top-level
+ * targets; its custom object read into *kt (version 0, content and
+ * inputs NULL when not published or not said).  A version the next one
+ * cannot follow (not an integer from 1 to INT_MAX - 1: offices take 1 to
+ * INT_MAX) is refused rather than truncated or overflowed. */
 static int
 published(const struct kit_tuf_repo *r, const char *office, const char *name,
-	  int *version, const char **content, struct kit_error *err)
+	  const json_t **target, struct kit_manifest_target *kt,
+	  struct kit_error *err)
 {
 	const json_t *role = office ? kit_tuf_repo_role_targets(r, office) : NULL;
 	const json_t *t = role ? json_object_get(role, name) : NULL;
-	struct kit_manifest_target kt;
 	struct kit_error why = {0};
 
 	if (t == NULL)
 		t = json_object_get(kit_tuf_repo_targets(r), name);
-	*version = 0;
-	*content = NULL;
+	*target = t;
+	memset(kt, 0, sizeof(*kt));
 	if (t == NULL)
 		return 0;
-	(void)kit_manifest_target_read(json_object_get(t, "custom"), &kt, &why);
-	if (kt.version == 0 || kt.version == INT_MAX)
-		return kit_err(err, KIT_E_INVALID, "target %s in the repository has custom.version %lld, which no next version can follow (kit versions are 1 to %d); publish the campaign under a new id", name, kt.version_signed, INT_MAX);
-	*version = kt.version;
-	*content = kt.content;
+	(void)kit_manifest_target_read(json_object_get(t, "custom"), kt, &why);
+	if (kt->version == 0 || kt->version == INT_MAX)
+		return kit_err(err, KIT_E_INVALID, "target %s in the repository has custom.version %lld, which no next version can follow (kit versions are 1 to %d); publish the campaign under a new id", name, kt->version_signed, INT_MAX);
 	return 0;
+}
+
+/* What else makes a kit's bytes besides its campaign's files: this
+ * program's version and the build options (kit_campaign_kit_inputs). */
+static void
+build_salt(const struct kit_publisher_opts *o, const struct kit_campaign *c,
+	   char *out, size_t size)
+{
+	(void)snprintf(out, size, "kit-publish %s zstd %d source_date %lld",
+		       KIT_VERSION, o->zstd_level, (long long)source_date(c));
 }
 
 /* The minisign key, decrypted once per publish (not once a kit: its
@@ -577,35 +585,85 @@ office_target(struct kit_tuf_repo *r, const struct kit_key *hq,
 	return kit_tuf_repo_add_role_target(r, office, name, path, custom, err);
 }
 
-/* Build one kit, and add it as a target when its content changed. */
+/*
+ * A kit built again with the same content (its inputs changed in a way
+ * that does not show, or were not recorded yet: a kit published before
+ * inputs were, or by another version of kit-publish): its target keeps
+ * its file and version and records the new inputs, so the next publish
+ * skips it without building it.
+ */
+static int
+note_inputs(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	    const struct kit_key *hq, const char *office, const char *name,
+	    const json_t *t, const char *inputs, struct kit_error *err)
+{
+	const char *sha = json_string_value(json_object_get(json_object_get(t, "hashes"), "sha256"));
+	char rel[PATH_MAX], path[PATH_MAX];
+	json_t *custom = json_deep_copy(json_object_get(t, "custom"));
+	int rc = -1;
+
+	if (custom == NULL || sha == NULL ||
+	    kit_tuf_target_path(rel, sizeof(rel), name, sha, 1) != 0) {
+		kit_err(err, KIT_E_INVALID, "target %s in the repository has no sha256 or custom object; publish the campaign under a new id", name);
+		goto out;
+	}
+	if (json_object_set_new(custom, "inputs", json_string(inputs)) != 0 ||
+	    kit_path_join(path, sizeof(path), o->repo_dir, rel, err) != 0 ||
+	    office_target(r, hq, office, name, path, custom, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(custom);
+	return rc;
+}
+
+/*
+ * Publish one kit when it changed.  Its inputs (kit_campaign_kit_inputs:
+ * campaign.json, the overlay, the files it takes, this program's version
+ * and options) are compared first with those its target records: equal
+ * inputs make an equal kit, so it is not built at all (a one-post
+ * correction builds one kit, not 401).  Otherwise it is built as the next
+ * version and compared by content digest (which leaves the version out).
+ * *count counts kits published, *noted targets that only record new
+ * inputs.
+ */
 static int
 publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	    const struct kit_key *hq, struct minisign *ms,
-	    const struct kit_campaign *c, const char *office,
-	    const char *tmpdir, size_t *count, struct added *added,
-	    struct kit_error *err)
+	    struct kit_campaign *c, const char *office, const char *salt,
+	    const char *tmpdir, size_t *count, size_t *noted,
+	    struct added *added, struct kit_error *err)
 {
 	char target[PATH_MAX], rel[PATH_MAX];
 	struct kit_campaign_kit *kit = NULL;
+	struct kit_manifest_target old;
+	const json_t *old_target;
 	json_t *custom = NULL;
 	char name[512], path[PATH_MAX], sig[PATH_MAX], hex[KIT_SHA256_HEX];
-	char comment[512], base[256];
-	const char *old_content, *id = kit_campaign_id(c);
-	int old_version, rc = -1;
+	char comment[512], base[256], inputs[KIT_SHA256_HEX];
+	const char *id = kit_campaign_id(c);
+	int rc = -1;
 
 	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", id,
 			 office ? office : "global") != 0)
 		goto out;
-	if (published(r, office, name, &old_version, &old_content, err) != 0)
+	if (published(r, office, name, &old_target, &old, err) != 0 ||
+	    kit_campaign_kit_inputs(c, office, salt, inputs, err) != 0)
 		goto out;
-	/* Built once, as the next version: the content digest leaves the
-	 * version out, so it still tells whether anything changed. */
-	kit = kit_campaign_kit_new(c, office, old_version + 1, source_date(c),
+	if (old.content && old.inputs && strcmp(old.inputs, inputs) == 0) {
+		say(o, "%s unchanged (version %d; same inputs)", name, old.version);
+		rc = 0;
+		goto out;
+	}
+	kit = kit_campaign_kit_new(c, office, old.version + 1, source_date(c),
 				   err);
 	if (kit == NULL)
 		goto out;
-	if (old_content && strcmp(old_content, kit_campaign_kit_content(kit)) == 0) {
-		say(o, "%s unchanged (version %d)", name, old_version);
+	if (old.content && strcmp(old.content, kit_campaign_kit_content(kit)) == 0) {
+		say(o, "%s unchanged (version %d)", name, old.version);
+		if (note_inputs(o, r, hq, office, name, old_target, inputs, err) != 0)
+			goto out;
+		(*noted)++;
 		rc = 0;
 		goto out;
 	}
@@ -615,7 +673,7 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	    write_kit(o, kit, path, err) != 0)
 		goto out;
 	custom = kit_manifest_target_json(kit_campaign_kit_manifest(kit),
-					  old_version + 1);
+					  old.version + 1, inputs);
 	if (custom == NULL) {
 		kit_err(err, KIT_E_INVALID, "cannot describe target %s", name);
 		goto out;
@@ -636,11 +694,11 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	if (
 	    kit_snprintf(err, comment, sizeof(comment),
 			 "campaign:%s office:%s version:%d file:%s", id,
-			 kit_campaign_kit_office(kit), old_version + 1,
+			 kit_campaign_kit_office(kit), old.version + 1,
 			 base) != 0 ||
 	    sign_minisig(ms, path, sig, comment, err) != 0)
 		goto out;
-	say(o, "%s: version %d", name, old_version + 1);
+	say(o, "%s: version %d", name, old.version + 1);
 	(*count)++;
 	rc = 0;
 out:
@@ -689,7 +747,8 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	char pass[PASS_MAX] = "", tmpdir[PATH_MAX] = "";
 	struct added added = {NULL, 0};
 	struct minisign ms = {o, pass, NULL};
-	size_t i, j, n, count = 0, failed = 0, registered = 0;
+	size_t i, j, n, count = 0, noted = 0, failed = 0, registered = 0;
+	char salt[128];
 	int rc = -1, deferred = 0;
 
 	*published_count = 0;
@@ -730,9 +789,11 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	deferred = 1;
 	for (j = 0; j < ndirs; j++) {
 		n = kit_campaign_office_count(cs[j]) + 1;
+		build_salt(o, cs[j], salt, sizeof(salt));
 		for (i = 0; i < n; i++)
 			if (publish_kit(o, r, hq, &ms, cs[j], office_at(cs[j], i),
-					tmpdir, &count, &added, err) != 0) {
+					salt, tmpdir, &count, &noted, &added,
+					err) != 0) {
 				failed = j;
 				goto out;
 			}
@@ -741,9 +802,9 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	if (kit_file_defer_end(o->repo_dir, err) != 0)
 		goto out;
 	/* One new targets, snapshot and timestamp for the whole batch. */
-	if (count > 0 && kit_tuf_repo_commit(r, err) != 0)
+	if ((count > 0 || noted > 0) && kit_tuf_repo_commit(r, err) != 0)
 		goto out;
-	if (count > 0)
+	if (count > 0 || noted > 0)
 		pub_prune(o, r);
 	*published_count = count;
 	rc = 0;

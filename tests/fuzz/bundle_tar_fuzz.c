@@ -49,7 +49,7 @@ static int
 expect_self(const struct kit_manifest *m, void *arg, struct kit_error *err)
 {
 	struct kit_manifest_target x;
-	json_t *custom = kit_manifest_target_json(m, m->version);
+	json_t *custom = kit_manifest_target_json(m, m->version, NULL);
 	int rc;
 
 	(void)arg;

@@ -376,7 +376,10 @@ test_target_custom(void **state)
 	(void)state;
 	m = kit_manifest_load(AT_FDCWD, SRC "/manifests/migrants-day-2021/hungary.json", &err);
 	assert_non_null(m);
-	custom = kit_manifest_target_json(m, 4);
+	/* the publisher's inputs digest: only in its form */
+	assert_null(kit_manifest_target_json(m, 4, "ABC"));
+	assert_null(kit_manifest_target_json(m, 4, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeF"));
+	custom = kit_manifest_target_json(m, 4, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	assert_non_null(custom);
 	dump = json_dumps(custom, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_non_null(strstr(dump, "\"campaign\":\"migrants-day-2021\",\"content\":\""));
@@ -390,6 +393,7 @@ test_target_custom(void **state)
 	assert_int_equal(t.version, 4);
 	assert_string_equal(t.content, m->content);
 	assert_string_equal(t.window_start, m->window_start);
+	assert_string_equal(t.inputs, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	/* the manifest says version 1: the target at 4 is another kit */
 	assert_int_equal(kit_manifest_target_check(m, &t, &err), -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
@@ -402,6 +406,9 @@ test_target_custom(void **state)
 	assert_non_null(strstr(err.msg, "says office \"hungary\" but the signed target says \"belgium\""));
 	kit_err_clear(&err);
 	/* fields out of their form are not taken */
+	json_object_set_new(custom, "inputs", json_string("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"));
+	assert_int_equal(kit_manifest_target_read(custom, &t, &err), 0);
+	assert_null(t.inputs);
 	json_object_set_new(custom, "version", json_integer(4294967297LL));
 	assert_int_equal(kit_manifest_target_read(custom, &t, &err), -1);
 	assert_int_equal(t.version, 0);
