@@ -1458,3 +1458,23 @@ kit_tuf_repo_sign_role(struct kit_tuf_repo *r, const char *role,
 		return -1;
 	return commit_delegated(r, role, kit_time_now(), err);
 }
+
+const json_t *
+tuf_repo_committed_targets(const struct kit_tuf_repo *r, const char *role,
+			   int64_t version)
+{
+	const json_t *md = NULL;
+	const struct deleg_md *d;
+
+	if (strcmp(role, "targets") == 0) {
+		if (!r->targets_dirty)
+			md = r->md[KIT_TUF_TARGETS];
+	} else {
+		d = dmd_find((struct kit_tuf_repo *)r, role);
+		if (d != NULL && !d->dirty && d->raw != NULL)
+			md = d->md;
+	}
+	if (md == NULL || version_of(md) != version)
+		return NULL;
+	return json_object_get(json_object_get(md, "signed"), "targets");
+}

@@ -74,4 +74,10 @@ int tuf_client_check_len_hashes(const json_t *entry, const unsigned char *raw,
 int tuf_client_expired(struct kit_tuf_client *c, const char *what,
 		       int64_t expires, struct kit_error *err);
 
+/* The targets object of role's metadata ("targets", or a delegated role
+ * by its name) when r holds exactly what N.<role>.json of version says:
+ * written or read by r and not changed since; else NULL (read the file). */
+const json_t *tuf_repo_committed_targets(const struct kit_tuf_repo *r,
+					 const char *role, int64_t version);
+
 #endif
