@@ -1365,6 +1365,156 @@ advise_io(const struct kit_fetcher_opts *o, struct kit_error *err)
 			      : " is writable by this user, then run again");
 }
 
+/*
+ * <state>/poll.json: what the last complete update (every campaign, none
+ * refused) left: the digest of the trusted timestamp.json, the earliest
+ * expiry of the metadata it relied on, a digest of the configuration, and
+ * for each campaign the release installed, the kit it is (office) and
+ * the digest of the registry's entry written beside it (office.json, or
+ * null).  The next update hands the first two to the TUF client
+ * (kit_tuf_client_set_unchanged_hint): when the repository answers that
+ * its timestamp is unchanged, and every kit is still that release with
+ * the stamp verified.json holds for it, the poll is done: one request,
+ * nothing else loaded or verified again.  Anything else (a new timestamp,
+ * another configuration, a kit changed, rolled back or missing, a due
+ * root walk, an expiry) takes the whole update.  Read as hostile input:
+ * it can only cause the whole update, and every kit it names is checked on
+ * disk.  Removed before anything a full update changes, so a failed one
+ * leaves none.
+ */
+#define POLL_FILE "poll.json"
+#define POLL_MAX (1u << 20)
+
+static void
+config_digest(const json_t *config, char *hex)
+{
+	char *text = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+
+	kit_sha256_hex(text ? text : "", text ? strlen(text) : 0, hex);
+	free(text);
+}
+
+/* The digest of kits/<campaign>/office.json into hex; 0 when there is
+ * none (hex ""), -1 when it cannot be read. */
+static int
+beside_digest(const struct run *r, const char *campaign, char *hex)
+{
+	char rel[PATH_MAX];
+	struct kit_error ignore = {0};
+	unsigned char *buf = NULL;
+	struct stat st;
+	size_t len;
+
+	hex[0] = '\0';
+	if (kit_snprintf(&ignore, rel, sizeof(rel), "kits/%s/office.json", campaign) != 0)
+		return -1;
+	if (fstatat(r->state_fd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (kit_file_read_at(r->state_fd, rel, KIT_ORG_MAX_BYTES, &buf, &len, &ignore) != 0)
+		return -1;
+	kit_sha256_hex(buf, len, hex);
+	free(buf);
+	return 0;
+}
+
+static json_t *
+poll_load(const struct run *r)
+{
+	struct kit_error ignore = {0};
+	char hex[KIT_SHA256_HEX];
+	json_t *j;
+
+	if (r->o->from_dir != NULL)
+		return NULL;
+	j = load_json_at(r->state_fd, POLL_FILE, POLL_MAX, &ignore);
+	config_digest(r->config, hex);
+	if (j != NULL &&
+	    json_integer_value(json_object_get(j, "format")) == 1 &&
+	    kit_hex_is_digest(json_string_value(json_object_get(j, "timestamp")), KIT_SHA256_LEN) &&
+	    json_is_integer(json_object_get(j, "expires")) &&
+	    json_is_object(json_object_get(j, "kits")) &&
+	    json_is_string(json_object_get(j, "config")) &&
+	    strcmp(json_string_value(json_object_get(j, "config")), hex) == 0)
+		return j;
+	json_decref(j);
+	return NULL;
+}
+
+/* 1 when every kit poll names is on disk as the last complete update left
+ * it (its release current, the stamp verified.json holds, the same
+ * office.json beside it), each then reported up to date; else 0. */
+static int
+poll_kits_intact(struct run *r, const json_t *poll)
+{
+	const json_t *kits = json_object_get(poll, "kits"), *k, *v, *b;
+	char kitdir[PATH_MAX], stamp[KIT_SHA256_HEX], hex[KIT_SHA256_HEX];
+	struct kit_error ignore = {0};
+	const char *campaign;
+	int cur;
+
+	json_object_foreach((json_t *)kits, campaign, k) {
+		v = json_object_get(r->verified, campaign);
+		b = json_object_get(k, "beside");
+		cur = 0;
+		if (!kit_str_is_id(campaign, 0) ||
+		    kit_snprintf(&ignore, kitdir, sizeof(kitdir), "%s/kits/%s", r->o->state_dir, campaign) != 0 ||
+		    kit_bundle_current_version(kitdir, &cur, &ignore) != 0 || cur < 1 ||
+		    json_integer_value(json_object_get(k, "release")) != cur ||
+		    json_integer_value(json_object_get(v, "release")) != cur ||
+		    !json_is_string(json_object_get(v, "stamp")) ||
+		    kit_bundle_release_stamp(kitdir, cur, stamp, &ignore) != 0 ||
+		    strcmp(stamp, json_string_value(json_object_get(v, "stamp"))) != 0 ||
+		    beside_digest(r, campaign, hex) != 0 ||
+		    (json_is_string(b) ? strcmp(hex, json_string_value(b)) != 0 : hex[0] != '\0'))
+			return 0;
+	}
+	json_object_foreach((json_t *)kits, campaign, k) {
+		cur = (int)json_integer_value(json_object_get(k, "release"));
+		say(r->o, "%s is up to date (version %d)", campaign, cur);
+		emit_json(r->o, json_pack("{s:s, s:s, s:i}", "event", "up-to-date", "campaign", campaign, "version", cur));
+	}
+	return 1;
+}
+
+/* After a complete update: poll.json for the next one (best effort). */
+static void
+poll_save(struct run *r, struct kit_tuf_client *c, const struct pick *picks,
+	  size_t np)
+{
+	char ts[KIT_SHA256_HEX], cfg[KIT_SHA256_HEX], hex[KIT_SHA256_HEX];
+	char path[PATH_MAX];
+	struct kit_error ignore = {0};
+	json_t *j, *kits = json_object();
+	int64_t expires = kit_tuf_client_earliest_expiry(c);
+	char *text = NULL;
+	size_t i;
+
+	if (r->o->from_dir != NULL || expires <= 0 ||
+	    kit_tuf_client_timestamp_digest(c, ts) != 0) {
+		json_decref(kits);
+		return;
+	}
+	for (i = 0; i < np; i++) {
+		if (beside_digest(r, picks[i].campaign, hex) != 0) {
+			json_decref(kits);
+			return;
+		}
+		json_object_set_new(kits, picks[i].campaign,
+				    json_pack("{s:i, s:s, s:o}", "release", picks[i].version, "office", picks[i].office, "beside", hex[0] ? json_string(hex) : json_null()));
+	}
+	config_digest(r->config, cfg);
+	j = json_pack("{s:i, s:s, s:I, s:s, s:o}", "format", 1, "timestamp", ts, "expires", (json_int_t)expires, "config", cfg, "kits", kits);
+	if (j != NULL)
+		text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	if (text != NULL &&
+	    state_path(r->o, path, sizeof(path), POLL_FILE, &ignore) == 0 &&
+	    kit_file_write_atomic(path, text, strlen(text), 0644, &ignore) != 0) {
+		/* best effort: the next update is a whole one */
+	}
+	free(text);
+	json_decref(j);
+}
+
 int
 kit_fetcher_update(const struct kit_fetcher_opts *o,
 		   const char *const *campaigns, size_t n,
@@ -1381,6 +1531,7 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	int64_t offered, trusted;
 	struct kit_error first = {0};
 	struct state st;
+	json_t *poll = NULL;
 
 	memset(&r, 0, sizeof(r));
 	if (state_open(o, 1, &st, err) != 0)
@@ -1419,6 +1570,13 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	/* a role signing outside its paths (an office key signing another
 	 * office's kit) is refused, not ignored */
 	kit_tuf_client_set_strict_paths(c, 1);
+	/* An unchanged repository, every kit as the last complete update
+	 * left it: the timestamp request is the whole poll (poll.json). */
+	if (n == 0)
+		poll = poll_load(&r);
+	if (poll != NULL)
+		kit_tuf_client_set_unchanged_hint(c, json_string_value(json_object_get(poll, "timestamp")), json_integer_value(json_object_get(poll, "expires")));
+again:
 	if (kit_tuf_client_update(c, err) != 0) {
 		/* A copy on removable media signed before what this office
 		 * already trusts is an old stick, not news: nothing of it was
@@ -1440,6 +1598,19 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 		goto out;
 	}
 	save_validators(&r);
+	if (kit_tuf_client_unchanged(c)) {
+		if (poll_kits_intact(&r, poll)) {
+			rc = 0;
+			goto out;
+		}
+		/* a kit is not as it was left: the whole update, to repair */
+		kit_tuf_client_set_unchanged_hint(c, NULL, 0);
+		goto again;
+	}
+	if (unlinkat(r.state_fd, POLL_FILE, 0) != 0 && errno != ENOENT) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s/%s", o->state_dir, POLL_FILE);
+		goto out;
+	}
 	office = json_string_value(json_object_get(r.config, "office"));
 	org = registry_load(&r, c, err);
 	if ((org == NULL && err->code != KIT_E_OK) ||
@@ -1489,6 +1660,8 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	}
 	if (n == 0 && retired(&r, picks, np, err) != 0)
 		goto out;
+	if (n == 0)
+		poll_save(&r, c, picks, np);
 	if (np == 0)
 		say(o, "the repository has no kit for this office yet");
 	if (o->from_dir && r.installed == 0 &&
@@ -1514,6 +1687,7 @@ out:
 		    (unsigned long long)s->bytes_received);
 	}
 	free(picks);
+	json_decref(poll);
 	kit_org_free(org);
 	kit_tuf_client_free(c);
 	kit_transport_free(r.t);

@@ -14,6 +14,9 @@
  *   http-cache.json    validators of the trusted timestamp (RFC 9110 rule)
  *   verified.json      per kit, the release last hashed against its signed
  *                      target and its stat stamp (kit_bundle_release_stamp)
+ *   poll.json          what the last complete update left (its timestamp's
+ *                      digest, the earliest expiry of what it relied on, the
+ *                      kits): an unchanged poll is then the timestamp alone
  *
  * Error classes: those of the modules below, unchanged: KIT_E_SECURITY
  * (refused), KIT_E_NETWORK, KIT_E_IO (state directory, disk, lock),

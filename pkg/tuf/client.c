@@ -40,6 +40,9 @@ struct kit_tuf_client {
 	size_t nnames;
 	struct tuf_deleg *deleg; /* delegated roles loaded since the update */
 	int strict_paths; /* a role signing outside its paths is refused */
+	char hint[KIT_SHA256_HEX]; /* kit_tuf_client_set_unchanged_hint() */
+	int64_t hint_expires;
+	int unchanged;
 };
 
 static const char *const state_file[KIT_TUF_NROLES] = {
@@ -115,6 +118,50 @@ void
 kit_tuf_client_set_lazy_root(struct kit_tuf_client *c, int on)
 {
 	c->lazy = on;
+}
+
+void
+kit_tuf_client_set_unchanged_hint(struct kit_tuf_client *c, const char *digest,
+				  int64_t expires)
+{
+	c->hint[0] = '\0';
+	c->hint_expires = 0;
+	if (digest != NULL && kit_hex_is_digest(digest, KIT_SHA256_LEN)) {
+		snprintf(c->hint, sizeof(c->hint), "%s", digest);
+		c->hint_expires = expires;
+	}
+}
+
+int
+kit_tuf_client_unchanged(const struct kit_tuf_client *c)
+{
+	return c->unchanged;
+}
+
+int
+kit_tuf_client_timestamp_digest(const struct kit_tuf_client *c, char *hex)
+{
+	const struct trusted *t = &c->md[KIT_TUF_TIMESTAMP];
+
+	if (t->raw == NULL)
+		return -1;
+	kit_sha256_hex(t->raw, t->len, hex);
+	return 0;
+}
+
+int64_t
+kit_tuf_client_earliest_expiry(const struct kit_tuf_client *c)
+{
+	int64_t min = tuf_deleg_earliest_expiry(c->deleg);
+	int i;
+
+	for (i = 0; i < KIT_TUF_NROLES; i++) {
+		if (c->md[i].j == NULL)
+			return 0;
+		if (c->md[i].expires < min)
+			min = c->md[i].expires;
+	}
+	return min == INT64_MAX ? 0 : min;
 }
 
 static int
@@ -722,6 +769,7 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 	/* 5.1 fixed update start time */
 	c->now = kit_time_now();
 	c->targets_changed = 0;
+	c->unchanged = 0;
 	c->ts_offered = c->ts_trusted = 0;
 	for (i = 0; i < KIT_TUF_NROLES; i++)
 		trusted_clear(&c->md[i]);
@@ -748,14 +796,6 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 	}
 	orig_root = json_incref(c->md[KIT_TUF_ROOT].j);
 
-	{	/* the targets version before this update */
-		struct kit_error e = {0};
-
-		if (load_local(c, KIT_TUF_TARGETS, &t, &e) == 0 && t.j != NULL)
-			prev_targets = t.version;
-		trusted_clear(&t);
-	}
-
 	if (c->lazy && !root_walk_due(c)) {
 		if (load_trusted_role(c, KIT_TUF_TIMESTAMP, err) < 0)
 			goto out;
@@ -771,7 +811,32 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 				    ts_len) == 0))
 				skip_root = 1;
 		}
+		if (skip_root && c->hint[0] != '\0') {
+			char hex[KIT_SHA256_HEX];
+
+			kit_sha256_hex(c->md[KIT_TUF_TIMESTAMP].raw,
+				       c->md[KIT_TUF_TIMESTAMP].len, hex);
+			if (strcmp(hex, c->hint) == 0 && c->hint_expires > c->now &&
+			    c->md[KIT_TUF_ROOT].expires > c->now &&
+			    c->md[KIT_TUF_TIMESTAMP].expires > c->now) {
+				/* unchanged since the caller's last complete
+				 * update: nothing else to load or check */
+				c->ts_offered = c->ts_trusted =
+					c->md[KIT_TUF_TIMESTAMP].version;
+				c->unchanged = 1;
+				rc = 0;
+				goto out;
+			}
+		}
 		trusted_clear(&c->md[KIT_TUF_TIMESTAMP]);
+	}
+
+	{	/* the targets version before this update */
+		struct kit_error e = {0};
+
+		if (load_local(c, KIT_TUF_TARGETS, &t, &e) == 0 && t.j != NULL)
+			prev_targets = t.version;
+		trusted_clear(&t);
 	}
 
 	/* 5.3 the root chain, root expiry */

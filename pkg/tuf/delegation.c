@@ -10,6 +10,7 @@
  * never carries one branch's authority into the other.
  */
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +220,22 @@ tuf_deleg_free(struct tuf_deleg *d)
 	}
 	free(d->r);
 	free(d);
+}
+
+int64_t
+tuf_deleg_earliest_expiry(const struct tuf_deleg *d)
+{
+	int64_t e, min = INT64_MAX;
+	size_t i;
+
+	for (i = 0; d != NULL && i < d->n; i++) {
+		if (tuf_parse_expires(json_string_value(json_object_get(
+			    json_object_get(d->r[i].j, "signed"), "expires")), &e) != 0)
+			e = 0; /* checked when loaded; never later than now */
+		if (e < min)
+			min = e;
+	}
+	return min;
 }
 
 static struct deleg_role *

@@ -482,6 +482,32 @@ void kit_tuf_client_set_lazy_root(struct kit_tuf_client *c, int on);
 void kit_tuf_client_set_strict_paths(struct kit_tuf_client *c, int on);
 
 /*
+ * What the caller recorded after its last complete update (lazy root mode
+ * only): the SHA-256 of the trusted timestamp.json then
+ * (kit_tuf_client_timestamp_digest) and the earliest expiry of every piece
+ * of metadata it relied on (kit_tuf_client_earliest_expiry).  The next
+ * kit_tuf_client_update() then stops after the timestamp request when the
+ * repository answers that it is unchanged, the trusted timestamp (still
+ * verified with the trusted root) has that digest, no root walk is due and
+ * that expiry is still ahead: kit_tuf_client_unchanged() says 1, and no
+ * snapshot, targets or delegated role is loaded (ask nothing of them; run
+ * an update without the hint for that).  Anything else, a new timestamp
+ * above all, takes every step of the workflow.  A hint from hostile state
+ * can only skip re-verifying files this client verified and wrote itself;
+ * the freeze check stands (the expiry is the earlier of the hint's and the
+ * timestamp's own).  digest NULL: no hint.
+ */
+void kit_tuf_client_set_unchanged_hint(struct kit_tuf_client *c,
+				       const char *digest, int64_t expires);
+int kit_tuf_client_unchanged(const struct kit_tuf_client *c);
+/* After a successful update: the SHA-256 of the trusted timestamp.json
+ * into hex[KIT_SHA256_HEX] (0; -1 when there is none), and the earliest
+ * expiry of the trusted root, timestamp, snapshot, targets and every
+ * delegated role loaded since (0 when none). */
+int kit_tuf_client_timestamp_digest(const struct kit_tuf_client *c, char *hex);
+int64_t kit_tuf_client_earliest_expiry(const struct kit_tuf_client *c);
+
+/*
  * The workflow of spec section 5: fixed start time (kit_time_now()), the
  * pinned/trusted root, root chain walk (at most
  * KIT_TUF_MAX_ROOT_ROTATIONS), root expiry, fast-forward recovery

@@ -80,4 +80,8 @@ int tuf_client_expired(struct kit_tuf_client *c, const char *what,
 const json_t *tuf_repo_committed_targets(const struct kit_tuf_repo *r,
 					 const char *role, int64_t version);
 
+/* The earliest "expires" of the delegated roles loaded (INT64_MAX when
+ * none). */
+int64_t tuf_deleg_earliest_expiry(const struct tuf_deleg *d);
+
 #endif
