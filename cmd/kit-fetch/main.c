@@ -39,8 +39,10 @@ enum {
 	OPT_VERSION, OPT_MAX_UNPACKED, OPT_MAX_RATIO, OPT_RETIRED,
 };
 
-int
-main(int argc, char **argv)
+/* The options into o.  -1: go on with the command; else the program ends
+ * here with that exit code (--help, --version, a usage error). */
+static int
+parse_options(int argc, char **argv, struct kit_fetcher_opts *o)
 {
 	static const struct option opts[] = {
 		{"state", required_argument, NULL, OPT_STATE},
@@ -66,71 +68,67 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, OPT_VERSION},
 		{NULL, 0, NULL, 0},
 	};
-	struct kit_fetcher_opts o;
-	struct kit_error err = {0};
-	const char *cmd;
 	int64_t v;
-	int c, rc = 0;
+	int c;
 
-	kit_fetcher_opts_init(&o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hVq", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_STATE: o.state_dir = optarg; break;
-		case OPT_ROOT: o.root_json = optarg; break;
-		case OPT_URL: o.url = optarg; break;
+		case OPT_STATE: o->state_dir = optarg; break;
+		case OPT_ROOT: o->root_json = optarg; break;
+		case OPT_URL: o->url = optarg; break;
 		case OPT_MIRROR:
-			if (o.n_mirrors == KIT_FETCHER_MAX_MIRRORS)
+			if (o->n_mirrors == KIT_FETCHER_MAX_MIRRORS)
 				return usage_error("too many --mirror options");
-			o.mirrors[o.n_mirrors++] = optarg;
+			o->mirrors[o->n_mirrors++] = optarg;
 			break;
-		case OPT_OFFICE: o.office = optarg; break;
-		case OPT_FORCE: o.force = 1; break;
-		case OPT_FROM: o.from_dir = optarg; break;
+		case OPT_OFFICE: o->office = optarg; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_FROM: o->from_dir = optarg; break;
 		case 'q':
-		case OPT_QUIET: o.quiet = 1; break;
-		case OPT_JSON: o.json = 1; break;
-		case OPT_PROXY: o.proxy = optarg; break;
-		case OPT_CACERT: o.cainfo = optarg; break;
+		case OPT_QUIET: o->quiet = 1; break;
+		case OPT_JSON: o->json = 1; break;
+		case OPT_PROXY: o->proxy = optarg; break;
+		case OPT_CACERT: o->cainfo = optarg; break;
 		case OPT_LIMIT_RATE:
 			if (kit_num_parse(optarg, 0, 1ULL << 40, BYTES, &v) != 0)
 				return usage_error("--limit-rate %.40s: give bytes per second up to 1024G, e.g. 200k", optarg);
-			o.limit_rate = v;
+			o->limit_rate = v;
 			break;
 		case OPT_SPEED_LIMIT:
 			if (kit_num_parse(optarg, 0, 1ULL << 30, BYTES, &v) != 0)
 				return usage_error("--speed-limit %.40s: give bytes per second up to 1G, e.g. 1000 or 2k", optarg);
-			o.low_speed_limit = (long)v;
+			o->low_speed_limit = (long)v;
 			break;
 		case OPT_SPEED_TIME:
 			if (kit_num_parse(optarg, 0, 86400, PLAIN, &v) != 0)
 				return usage_error("--speed-time %.40s: give seconds, 0 to 86400", optarg);
-			o.low_speed_time = (long)v;
+			o->low_speed_time = (long)v;
 			break;
 		case OPT_RETRY_BASE:
 			if (kit_num_parse(optarg, 0, 600000, PLAIN, &v) != 0)
 				return usage_error("--retry-base-ms %.40s: give milliseconds, 0 to 600000", optarg);
-			o.retry_base_ms = (long)v;
+			o->retry_base_ms = (long)v;
 			break;
 		case OPT_KEEP:
 			if (kit_num_parse(optarg, 1, 100, PLAIN, &v) != 0)
 				return usage_error("--keep %.40s: give a number of releases, 1 to 100", optarg);
-			o.keep = (int)v;
+			o->keep = (int)v;
 			break;
 		case OPT_RETIRED:
 			if (strcmp(optarg, "keep") != 0 && strcmp(optarg, "remove") != 0)
 				return usage_error("--retired %.40s: give keep or remove", optarg);
-			o.retired_remove = strcmp(optarg, "remove") == 0;
+			o->retired_remove = strcmp(optarg, "remove") == 0;
 			break;
 		case OPT_MAX_UNPACKED:
 			if (kit_num_parse(optarg, 1, 1ULL << 50, BYTES, &v) != 0)
 				return usage_error("--max-unpacked %.40s: give bytes from 1 to 1048576G, e.g. 4096M or 4G", optarg);
-			o.max_unpacked = v;
+			o->max_unpacked = v;
 			break;
 		case OPT_MAX_RATIO:
 			if (kit_num_parse(optarg, 1, 1000000, PLAIN, &v) != 0)
 				return usage_error("--max-ratio %.40s: give a number from 1 to 1000000", optarg);
-			o.max_ratio = v;
+			o->max_ratio = v;
 			break;
 		case 'h':
 		case OPT_HELP: fputs(usage, stdout); return 0;
@@ -140,6 +138,21 @@ main(int argc, char **argv)
 			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
 		}
 	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct kit_fetcher_opts o;
+	struct kit_error err = {0};
+	const char *cmd;
+	int rc;
+
+	kit_fetcher_opts_init(&o);
+	rc = parse_options(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return usage_error("no command given");
 	cmd = argv[optind++];

@@ -847,6 +847,99 @@ make_staging(const char *staging, struct kit_error *err)
 	return 0;
 }
 
+/* The archive, opened without following a link: a non-empty regular
+ * file.  Its descriptor, or -1 (err set); *size its length. */
+static int
+open_archive(const char *archive_path, uint64_t *size, struct kit_error *err)
+{
+	struct stat st;
+	int fd = open(archive_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open archive %s", archive_path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		kit_err(err, KIT_E_IO, "archive %s is not a regular file", archive_path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		kit_err(err, KIT_E_SECURITY, "archive %s is empty; download it again", archive_path);
+		close(fd);
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+/* c->a reading the tar stream that c->unz decompresses from fd. */
+static int
+open_reader(struct ctx *c, int fd, struct kit_error *err)
+{
+	c->h = kit_sha256_new();
+	c->a = archive_read_new();
+	if (!c->h || !c->a)
+		return kit_err(err, KIT_E_INVALID, "out of memory reading %s", c->archive_path);
+	if (archive_read_support_format_tar(c->a) != ARCHIVE_OK)
+		return kit_err(err, KIT_E_INVALID, "libarchive lacks zstd or tar support: %s", arch_reason(c->a));
+	c->unz = kb_unzstd_new(fd, c->archive_path, err);
+	if (!c->unz)
+		return -1;
+	if (archive_read_open(c->a, c->unz, NULL, kb_unzstd_read, NULL) != ARCHIVE_OK)
+		return kit_err(err, KIT_E_SECURITY, "archive %s is corrupt, truncated or not a zstd-compressed tar: %s; download it again", c->archive_path, arch_reason(c->a));
+	return 0;
+}
+
+/* manifest.json, the first member, read into *root and held to the
+ * signed target by check. */
+static int
+first_member(struct ctx *c, kit_bundle_check_fn check, void *check_arg,
+	     struct kit_manifest **root, struct kit_error *err)
+{
+	struct archive_entry *e;
+	int eof;
+
+	if (next_header(c, &e, &eof, err) != 0)
+		return -1;
+	if (eof)
+		return kit_err(err, KIT_E_SECURITY, "archive %s holds no entries; manifest.json is missing", c->archive_path);
+	if (read_manifest(c, e, root, err) != 0)
+		return -1;
+	if (check && check(*root, check_arg, err) != 0)
+		return kit_err(err, KIT_E_SECURITY, "archive %s: manifest.json does not match the signed target; refusing it", c->archive_path);
+	return 0;
+}
+
+/* Every other member, then the totals, then every file the manifest
+ * names found. */
+static int
+other_members(struct ctx *c, struct kit_error *err)
+{
+	struct archive_entry *e;
+	int eof;
+	size_t i;
+
+	for (;;) {
+		if (next_header(c, &e, &eof, err) != 0)
+			return -1;
+		if (eof)
+			break;
+		if (extract_member(c, e, err) != 0)
+			return -1;
+	}
+	if (check_totals(c, err) != 0)
+		return -1;
+	for (i = 0; i < c->manifest.cap; i++) {
+		const struct rec *r = &c->manifest.v[i];
+		char shown[256];
+
+		if (r->key && r->kind == REC_FILE && !r->seen) {
+			clean_name(r->key, shown, sizeof(shown));
+			return kit_err(err, KIT_E_SECURITY, "archive %s: %s is in manifest.json but not in the archive; refusing it", c->archive_path, shown);
+		}
+	}
+	return 0;
+}
+
 static int
 bundle_extract(const char *archive_path, const char *staging_dir,
 	       const struct kit_bundle_limits *lim, kit_bundle_check_fn check,
@@ -854,104 +947,27 @@ bundle_extract(const char *archive_path, const char *staging_dir,
 	       struct kit_error *err)
 {
 	struct ctx c;
-	struct archive_entry *e;
-	struct stat st;
 	struct kit_manifest *root = NULL;
-	int fd = -1, rc = -1, made = 0, eof;
-	size_t i;
+	int fd = -1, rc = -1, made = 0;
 
 	memset(&c, 0, sizeof(c));
 	if (manifest_out)
 		*manifest_out = NULL;
 	if (!archive_path || !staging_dir)
-		return kit_err(err, KIT_E_INVALID,
-			       "kit_bundle_extract: bad arguments");
+		return kit_err(err, KIT_E_INVALID, "kit_bundle_extract: bad arguments");
 	c.archive_path = archive_path;
 	c.staging = staging_dir;
 	c.lim = lim ? *lim : kit_bundle_limits_default();
-	fd = open(archive_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot open archive %s",
-			      archive_path);
+	fd = open_archive(archive_path, &c.archive_size, err);
+	if (fd < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		kit_err(err, KIT_E_IO, "archive %s is not a regular file",
-			archive_path);
-		goto out;
-	}
-	if (st.st_size == 0) {
-		kit_err(err, KIT_E_SECURITY, "archive %s is empty; download it again",
-			archive_path);
-		goto out;
-	}
-	c.archive_size = (uint64_t)st.st_size;
 	if (make_staging(staging_dir, err) != 0)
 		goto out;
 	made = 1;
-	c.h = kit_sha256_new();
-	c.a = archive_read_new();
-	if (!c.h || !c.a) {
-		kit_err(err, KIT_E_INVALID, "out of memory reading %s",
-			archive_path);
+	if (open_reader(&c, fd, err) != 0 ||
+	    first_member(&c, check, check_arg, &root, err) != 0 ||
+	    other_members(&c, err) != 0)
 		goto out;
-	}
-	if (archive_read_support_format_tar(c.a) != ARCHIVE_OK) {
-		kit_err(err, KIT_E_INVALID,
-			"libarchive lacks zstd or tar support: %s",
-			arch_reason(c.a));
-		goto out;
-	}
-	c.unz = kb_unzstd_new(fd, archive_path, err);
-	if (!c.unz)
-		goto out;
-	if (archive_read_open(c.a, c.unz, NULL, kb_unzstd_read, NULL) !=
-	    ARCHIVE_OK) {
-		kit_err(err, KIT_E_SECURITY,
-			"archive %s is corrupt, truncated or not a "
-			"zstd-compressed tar: %s; download it again",
-			archive_path, arch_reason(c.a));
-		goto out;
-	}
-	if (next_header(&c, &e, &eof, err) != 0)
-		goto out;
-	if (eof) {
-		kit_err(err, KIT_E_SECURITY,
-			"archive %s holds no entries; manifest.json is missing",
-			archive_path);
-		goto out;
-	}
-	if (read_manifest(&c, e, &root, err) != 0)
-		goto out;
-	if (check && check(root, check_arg, err) != 0) {
-		kit_err(err, KIT_E_SECURITY,
-			"archive %s: manifest.json does not match the signed "
-			"target; refusing it", archive_path);
-		goto out;
-	}
-	for (;;) {
-		if (next_header(&c, &e, &eof, err) != 0)
-			goto out;
-		if (eof)
-			break;
-		if (extract_member(&c, e, err) != 0)
-			goto out;
-	}
-	if (check_totals(&c, err) != 0)
-		goto out;
-	for (i = 0; i < c.manifest.cap; i++) {
-		const struct rec *r = &c.manifest.v[i];
-		char shown[256];
-
-		if (r->key && r->kind == REC_FILE && !r->seen) {
-			clean_name(r->key, shown, sizeof(shown));
-			kit_err(err, KIT_E_SECURITY,
-				"archive %s: %s is in manifest.json but not in "
-				"the archive; refusing it",
-				archive_path, shown);
-			goto out;
-		}
-	}
 	if (manifest_out) {
 		*manifest_out = root;
 		root = NULL;
@@ -975,8 +991,7 @@ out:
 
 		/* nothing half-extracted stays behind */
 		if (kit_rm_rf(staging_dir, &ignore) != 0)
-			kit_err_prefix(err, "(could not remove %s either) ",
-				       staging_dir);
+			kit_err_prefix(err, "(could not remove %s either) ", staging_dir);
 	}
 	return rc;
 }

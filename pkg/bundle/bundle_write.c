@@ -364,6 +364,98 @@ check_office_limits(size_t members, size_t manifest_len,
 	return 0;
 }
 
+/* A pax archive writing through zo into tmp, or NULL (err set). */
+static struct archive *
+archive_open_zstd(struct zout *zo, const char *tmp, struct kit_error *err)
+{
+	struct archive *a = archive_write_new();
+
+	if (!a) {
+		kit_err(err, KIT_E_INVALID, "out of memory creating %s", tmp);
+		return NULL;
+	}
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, OUT_BLOCK) != ARCHIVE_OK ||
+	    /* no zero padding after the tar stream */
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
+	    archive_write_open2(a, zo, NULL, zout_write, NULL, NULL) !=
+		    ARCHIVE_OK) {
+		arch_err(a, err, "the archive", tmp);
+		archive_write_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* manifest.json first, then every member in order; *largest names the
+ * largest file (for the limits' messages). */
+static int
+write_members(struct archive *a, struct archive_entry *e,
+	      const void *manifest, size_t manifest_len,
+	      const struct member *mem, size_t count, int src_dir,
+	      int64_t mtime, unsigned char *buf, const char *tmp,
+	      const char **largest, uint64_t *largest_size,
+	      struct kit_error *err)
+{
+	size_t i;
+
+	if (write_header(a, e, "manifest.json", 0, (int64_t)manifest_len,
+			 mtime, tmp, err) != 0 ||
+	    write_data(a, manifest, manifest_len, "manifest.json", tmp,
+		       err) != 0)
+		return -1;
+	for (i = 0; i < count; i++) {
+		if (!mem[i].entry) {
+			if (write_header(a, e, mem[i].path, 1, 0, mtime, tmp,
+					 err) != 0)
+				return -1;
+			continue;
+		}
+		if (write_file_member(a, e, &mem[i], src_dir, mtime, buf, tmp,
+				      err) != 0)
+			return -1;
+		if ((uint64_t)archive_entry_size(e) >= *largest_size) {
+			*largest = mem[i].path;
+			*largest_size = (uint64_t)archive_entry_size(e);
+		}
+	}
+	return 0;
+}
+
+/* The finished tmp (fd) made durable and renamed to out_path (its
+ * directory not yet synced); fd is closed either way. */
+static int
+commit_file(int fd, const char *tmp, const char *out_path,
+	    struct kit_error *err)
+{
+	if (kit_fd_sync(fd) != 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s", tmp);
+		close(fd);
+		return -1;
+	}
+	if (close(fd) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot close %s", tmp);
+	if (rename(tmp, out_path) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s to %s", tmp, out_path);
+	return 0;
+}
+
+/* The arguments kit_bundle_write() takes, checked; *level set. */
+static int
+check_args(const char *out_path, const void *manifest, size_t n,
+	   const struct kit_bundle_entry *entries, int64_t mtime, int *level,
+	   struct kit_error *err)
+{
+	if (!out_path || !manifest || (n && !entries) || mtime < 0)
+		return kit_err(err, KIT_E_INVALID, "kit_bundle_write: bad arguments");
+	if (*level == 0)
+		*level = KIT_BUNDLE_ZSTD_DEFAULT;
+	/* levels 20-22 need a 128 MiB+ window on the reading side */
+	if (*level < 1 || *level > 19)
+		return kit_err(err, KIT_E_INVALID, "zstd level %d is out of range; use 1 to 19", *level);
+	return 0;
+}
+
 static int
 bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 	     const struct kit_bundle_entry *entries, size_t n, int src_dir,
@@ -375,23 +467,15 @@ bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 	struct zout zo;
 	const char *largest = NULL;
 	uint64_t largest_size = 0;
-	size_t count = 0, i;
+	size_t count = 0;
 	unsigned char *buf = NULL;
 	char tmp[4096];
 	int fd = -1, rc = -1, tmp_made = 0;
 
 	memset(&zo, 0, sizeof(zo));
-
-	if (!out_path || !manifest || (n && !entries) || mtime < 0)
-		return kit_err(err, KIT_E_INVALID,
-			       "kit_bundle_write: bad arguments");
-	if (zstd_level == 0)
-		zstd_level = KIT_BUNDLE_ZSTD_DEFAULT;
-	/* levels 20-22 need a 128 MiB+ window on the reading side */
-	if (zstd_level < 1 || zstd_level > 19)
-		return kit_err(err, KIT_E_INVALID,
-			       "zstd level %d is out of range; use 1 to 19",
-			       zstd_level);
+	if (check_args(out_path, manifest, n, entries, mtime, &zstd_level,
+		       err) != 0)
+		return -1;
 	if (build_members(entries, n, &mem, &count, err) != 0)
 		return -1;
 	if (check_office_limits(count, manifest_len, NULL, NULL, 0,
@@ -409,41 +493,16 @@ bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 	buf = kit_xmalloc(READ_BLOCK);
 	if (zout_init(&zo, fd, zstd_level, tmp, err) != 0)
 		goto out;
-	a = archive_write_new();
 	e = archive_entry_new();
-	if (!a || !e) {
+	if (!e) {
 		kit_err(err, KIT_E_INVALID, "out of memory creating %s", tmp);
 		goto out;
 	}
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(a, OUT_BLOCK) != ARCHIVE_OK ||
-	    /* no zero padding after the tar stream */
-	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
-	    archive_write_open2(a, &zo, NULL, zout_write, NULL, NULL) !=
-		    ARCHIVE_OK) {
-		arch_err(a, err, "the archive", tmp);
+	a = archive_open_zstd(&zo, tmp, err);
+	if (!a ||
+	    write_members(a, e, manifest, manifest_len, mem, count, src_dir,
+			  mtime, buf, tmp, &largest, &largest_size, err) != 0)
 		goto out;
-	}
-	if (write_header(a, e, "manifest.json", 0, (int64_t)manifest_len,
-			 mtime, tmp, err) != 0 ||
-	    write_data(a, manifest, manifest_len, "manifest.json", tmp,
-		       err) != 0)
-		goto out;
-	for (i = 0; i < count; i++) {
-		if (!mem[i].entry) {
-			if (write_header(a, e, mem[i].path, 1, 0, mtime, tmp,
-					 err) != 0)
-				goto out;
-			continue;
-		}
-		if (write_file_member(a, e, &mem[i], src_dir, mtime, buf, tmp,
-				      err) != 0)
-			goto out;
-		if ((uint64_t)archive_entry_size(e) >= largest_size) {
-			largest = mem[i].path;
-			largest_size = (uint64_t)archive_entry_size(e);
-		}
-	}
 	if (archive_write_close(a) != ARCHIVE_OK) {
 		arch_err(a, err, "the end of the archive", tmp);
 		goto out;
@@ -452,21 +511,11 @@ bundle_write(const char *out_path, const void *manifest, size_t manifest_len,
 	    check_office_limits(count, manifest_len, &zo, largest,
 				largest_size, err) != 0)
 		goto out;
-	if (kit_fd_sync(fd) != 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s", tmp);
-		goto out;
-	}
-	if (close(fd) != 0) {
+	if (commit_file(fd, tmp, out_path, err) != 0) {
 		fd = -1;
-		kit_err_errno(err, KIT_E_IO, errno, "cannot close %s", tmp);
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp, out_path) != 0) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s to %s",
-			      tmp, out_path);
-		goto out;
-	}
 	tmp_made = 0;
 	if (kit_fsync_parent(out_path, err) != 0)
 		goto out;
