@@ -56,8 +56,21 @@ enum {
 	OPT_ROLE_THRESHOLD = 410, /* + role */
 };
 
-int
-main(int argc, char **argv)
+/* What the options say; the command's arguments stay in argv. */
+struct cli {
+	struct kit_publisher_opts o;
+	const char *out, *role, *key, *to, *export_office, *valid_for;
+	unsigned new_keys, threshold;
+	int minisign, json, threshold_set;
+	struct kit_org_office office;
+	const char *keys[KIT_ORG_KEYS], *langs[KIT_ORG_LANGS];
+	char langbuf[256];
+};
+
+/* The options into a.  -1: go on with the command; else the program ends
+ * here with that exit code (--help, --version, a usage error). */
+static int
+parse_options(int argc, char **argv, struct cli *a)
 {
 	static const struct option opts[] = {
 		{"repo", required_argument, NULL, OPT_REPO},
@@ -93,75 +106,66 @@ main(int argc, char **argv)
 		{"timestamp-threshold", required_argument, NULL, OPT_ROLE_THRESHOLD + KIT_TUF_TIMESTAMP},
 		{NULL, 0, NULL, 0},
 	};
-	struct kit_publisher_opts o;
 	struct kit_error err = {0};
-	const char *out = NULL, *role = NULL, *key = NULL, *to = NULL, *cmd;
-	const char *export_office = NULL;
-	const char *valid_for = "30d";
-	unsigned new_keys = 1, threshold = 1, u;
-	int c, minisign = 0, rc = 0, json = 0, threshold_set = 0;
-	struct kit_org_office office = {0};
-	const char *keys[KIT_ORG_KEYS], *langs[KIT_ORG_LANGS];
-	char langbuf[256], *lang, *save = NULL;
-	int64_t secs;
-	size_t n = 0;
+	char *lang, *save = NULL;
+	unsigned u;
+	int c;
 
-	kit_publisher_opts_init(&o);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_REPO: o.repo_dir = optarg; break;
-		case OPT_KEYS: o.keys_dir = optarg; break;
-		case OPT_OUT: out = optarg; break;
-		case OPT_MANIFESTS: o.manifests_dir = optarg; break;
+		case OPT_REPO: a->o.repo_dir = optarg; break;
+		case OPT_KEYS: a->o.keys_dir = optarg; break;
+		case OPT_OUT: a->out = optarg; break;
+		case OPT_MANIFESTS: a->o.manifests_dir = optarg; break;
 		case OPT_LEVEL:
 			if (parse_uint(optarg, 19, &u) != 0)
 				return usage_error("--level takes 1 to 19");
-			o.zstd_level = (int)u;
+			a->o.zstd_level = (int)u;
 			break;
 		case OPT_KIT_VERSION:
 			if (parse_uint(optarg, 1000000, &u) != 0)
 				return usage_error("--kit-version takes a number >= 1");
-			o.kit_version = (int)u;
+			a->o.kit_version = (int)u;
 			break;
 		case OPT_EXPIRES:
-			if (kit_publisher_parse_expires(&o, optarg, &err) != 0)
+			if (kit_publisher_parse_expires(&a->o, optarg, &err) != 0)
 				return fail(&err);
 			break;
-		case OPT_ROLE: role = optarg; break;
+		case OPT_ROLE: a->role = optarg; break;
 		case OPT_NEW_KEYS:
-			if (parse_uint(optarg, 32, &new_keys) != 0)
+			if (parse_uint(optarg, 32, &a->new_keys) != 0)
 				return usage_error("--new-keys takes 1 to 32");
 			break;
 		case OPT_THRESHOLD:
-			if (parse_uint(optarg, 32, &threshold) != 0)
+			if (parse_uint(optarg, 32, &a->threshold) != 0)
 				return usage_error("--threshold takes 1 to 32");
-			threshold_set = 1;
+			a->threshold_set = 1;
 			break;
 		case OPT_KEY:
-			key = optarg;
-			if (office.nkeys == KIT_ORG_KEYS)
+			a->key = optarg;
+			if (a->office.nkeys == KIT_ORG_KEYS)
 				return usage_error("at most %d --key options", KIT_ORG_KEYS);
-			keys[office.nkeys++] = optarg;
+			a->keys[a->office.nkeys++] = optarg;
 			break;
-		case OPT_NAME: office.name = optarg; break;
-		case OPT_COUNTRY: office.country = optarg; break;
-		case OPT_TIMEZONE: office.timezone = optarg; break;
+		case OPT_NAME: a->office.name = optarg; break;
+		case OPT_COUNTRY: a->office.country = optarg; break;
+		case OPT_TIMEZONE: a->office.timezone = optarg; break;
 		case OPT_LANGUAGES:
-			if (snprintf(langbuf, sizeof(langbuf), "%s", optarg) >= (int)sizeof(langbuf))
+			if (snprintf(a->langbuf, sizeof(a->langbuf), "%s", optarg) >= (int)sizeof(a->langbuf))
 				return usage_error("--languages is too long");
-			for (lang = strtok_r(langbuf, ",", &save); lang; lang = strtok_r(NULL, ",", &save)) {
-				if (office.nlanguages == KIT_ORG_LANGS)
+			for (lang = strtok_r(a->langbuf, ",", &save); lang; lang = strtok_r(NULL, ",", &save)) {
+				if (a->office.nlanguages == KIT_ORG_LANGS)
 					return usage_error("--languages takes at most %d languages", KIT_ORG_LANGS);
-				langs[office.nlanguages++] = lang;
+				a->langs[a->office.nlanguages++] = lang;
 			}
 			break;
-		case OPT_JSON: json = 1; break;
-		case OPT_MINISIGN: minisign = 1; break;
-		case OPT_TO: to = optarg; break;
-		case OPT_VALID_FOR: valid_for = optarg; break;
-		case OPT_OFFICE: export_office = optarg; break;
-		case OPT_QUIET: o.quiet = 1; break;
+		case OPT_JSON: a->json = 1; break;
+		case OPT_MINISIGN: a->minisign = 1; break;
+		case OPT_TO: a->to = optarg; break;
+		case OPT_VALID_FOR: a->valid_for = optarg; break;
+		case OPT_OFFICE: a->export_office = optarg; break;
+		case OPT_QUIET: a->o.quiet = 1; break;
 		case 'h':
 		case OPT_HELP: fputs(usage, stdout); return 0;
 		case 'V':
@@ -170,14 +174,14 @@ main(int argc, char **argv)
 			if (c >= OPT_ROLE_KEYS && c < OPT_ROLE_KEYS + KIT_TUF_NROLES) {
 				if (parse_uint(optarg, 32, &u) != 0)
 					return usage_error("--ROLE-keys takes 1 to 32");
-				o.cfg.role[c - OPT_ROLE_KEYS].keys = u;
+				a->o.cfg.role[c - OPT_ROLE_KEYS].keys = u;
 				break;
 			}
 			if (c >= OPT_ROLE_THRESHOLD &&
 			    c < OPT_ROLE_THRESHOLD + KIT_TUF_NROLES) {
 				if (parse_uint(optarg, 32, &u) != 0)
 					return usage_error("--ROLE-threshold takes 1 to 32");
-				o.cfg.role[c - OPT_ROLE_THRESHOLD].threshold = u;
+				a->o.cfg.role[c - OPT_ROLE_THRESHOLD].threshold = u;
 				break;
 			}
 			if (optopt)
@@ -185,13 +189,71 @@ main(int argc, char **argv)
 			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
 		}
 	}
+	return -1;
+}
+
+/* kit-publish office add|remove|import|list. */
+static int
+office_command(struct cli *a, int argc, char **argv, struct kit_error *err)
+{
+	const char *sub = optind < argc ? argv[optind++] : "";
+	struct kit_org_office *office = &a->office;
+
+	office->languages = a->langs;
+	office->keys = a->keys;
+	office->threshold = office->nkeys ? (a->threshold_set ? a->threshold : 1) : 0;
+	if (strcmp(sub, "add") == 0) {
+		if (optind + 1 != argc || !office->name || !office->country || !office->timezone || !office->nlanguages)
+			return usage_error("office add takes ID, --name, --country, --timezone and --languages");
+		if (a->threshold_set && office->nkeys == 0)
+			return usage_error("office add --threshold needs the office's --key options");
+		office->id = argv[optind];
+		return kit_publisher_office_set(&a->o, office, err) == 0 ? 0 : fail(err);
+	}
+	if (strcmp(sub, "remove") == 0) {
+		if (optind + 1 != argc)
+			return usage_error("office remove takes one office ID");
+		return kit_publisher_office_remove(&a->o, argv[optind], err) == 0 ? 0 : fail(err);
+	}
+	if (strcmp(sub, "import") == 0) {
+		if (optind + 1 != argc)
+			return usage_error("office import takes one FILE");
+		return kit_publisher_office_import(&a->o, argv[optind], err) == 0 ? 0 : fail(err);
+	}
+	if (strcmp(sub, "list") == 0) {
+		if (optind != argc)
+			return usage_error("office list takes no arguments");
+		return kit_publisher_office_list(&a->o, a->json, stdout, err) == 0 ? 0 : fail(err);
+	}
+	return usage_error("office takes add, remove, import or list");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli a;
+	struct kit_publisher_opts *o = &a.o;
+	struct kit_error err = {0};
+	const char *cmd;
+	int64_t secs;
+	size_t n = 0;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	kit_publisher_opts_init(o);
+	a.valid_for = "30d";
+	a.new_keys = 1;
+	a.threshold = 1;
+	rc = parse_options(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
 	if (optind >= argc)
 		return usage_error("no command given");
 	cmd = argv[optind++];
 	if (strcmp(cmd, "init") == 0) {
 		if (optind != argc)
 			return usage_error("init takes no arguments");
-		rc = kit_publisher_init(&o, &err);
+		rc = kit_publisher_init(o, &err);
 	} else if (strcmp(cmd, "validate") == 0) {
 		if (optind + 1 != argc)
 			return usage_error("validate takes one CAMPAIGN_DIR");
@@ -199,71 +261,45 @@ main(int argc, char **argv)
 		if (rc == 0)
 			fprintf(stderr, "kit-publish: %s is valid\n", argv[optind]);
 	} else if (strcmp(cmd, "build") == 0) {
-		if (optind + 1 != argc || out == NULL)
+		if (optind + 1 != argc || a.out == NULL)
 			return usage_error("build takes CAMPAIGN_DIR and --out DIR");
-		rc = kit_publisher_build(&o, argv[optind], out, &err);
+		rc = kit_publisher_build(o, argv[optind], a.out, &err);
 	} else if (strcmp(cmd, "publish") == 0) {
 		if (optind >= argc)
 			return usage_error("publish takes CAMPAIGN_DIR...");
-		rc = kit_publisher_publish(&o, (const char *const *)argv + optind,
+		rc = kit_publisher_publish(o, (const char *const *)argv + optind,
 					   (size_t)(argc - optind), &n, &err);
-		if (rc == 0 && !o.quiet)
+		if (rc == 0 && !o->quiet)
 			fprintf(stderr, "kit-publish: %zu kit%s published to %s\n",
-				n, n == 1 ? "" : "s", o.repo_dir);
+				n, n == 1 ? "" : "s", o->repo_dir);
 	} else if (strcmp(cmd, "timestamp") == 0) {
-		rc = kit_publisher_timestamp(&o, &err);
+		rc = kit_publisher_timestamp(o, &err);
 	} else if (strcmp(cmd, "rotate") == 0) {
-		if (role == NULL)
+		if (a.role == NULL)
 			return usage_error("rotate needs --role ROLE");
-		if (threshold > new_keys)
+		if (a.threshold > a.new_keys)
 			return usage_error("--threshold cannot exceed --new-keys");
-		rc = kit_publisher_rotate(&o, role, new_keys, threshold, &err);
+		rc = kit_publisher_rotate(o, a.role, a.new_keys, a.threshold, &err);
 	} else if (strcmp(cmd, "sign-root") == 0) {
-		if (key == NULL)
+		if (a.key == NULL)
 			return usage_error("sign-root needs --key FILE");
-		rc = kit_publisher_sign_root(&o, key, &err);
+		rc = kit_publisher_sign_root(o, a.key, &err);
 	} else if (strcmp(cmd, "pubkey") == 0) {
-		if (!minisign)
+		if (!a.minisign)
 			return usage_error("pubkey needs --minisign");
-		rc = kit_publisher_pubkey(&o, stdout, &err);
+		rc = kit_publisher_pubkey(o, stdout, &err);
 	} else if (strcmp(cmd, "export") == 0) {
-		if (to == NULL)
+		if (a.to == NULL)
 			return usage_error("export needs --to DIR");
-		rc = kit_duration_parse(valid_for, &secs, &err);
+		rc = kit_duration_parse(a.valid_for, &secs, &err);
 		if (rc == 0)
-			rc = kit_publisher_export(&o, to, secs, export_office, &err);
+			rc = kit_publisher_export(o, a.to, secs, a.export_office, &err);
 	} else if (strcmp(cmd, "retire") == 0) {
 		if (optind + 1 != argc)
 			return usage_error("retire takes one CAMPAIGN id");
-		rc = kit_publisher_retire(&o, argv[optind], &err);
+		rc = kit_publisher_retire(o, argv[optind], &err);
 	} else if (strcmp(cmd, "office") == 0) {
-		const char *sub = optind < argc ? argv[optind++] : "";
-
-		office.languages = langs;
-		office.keys = keys;
-		office.threshold = office.nkeys ? (threshold_set ? threshold : 1) : 0;
-		if (strcmp(sub, "add") == 0) {
-			if (optind + 1 != argc || !office.name || !office.country || !office.timezone || !office.nlanguages)
-				return usage_error("office add takes ID, --name, --country, --timezone and --languages");
-			if (threshold_set && office.nkeys == 0)
-				return usage_error("office add --threshold needs the office's --key options");
-			office.id = argv[optind];
-			rc = kit_publisher_office_set(&o, &office, &err);
-		} else if (strcmp(sub, "remove") == 0) {
-			if (optind + 1 != argc)
-				return usage_error("office remove takes one office ID");
-			rc = kit_publisher_office_remove(&o, argv[optind], &err);
-		} else if (strcmp(sub, "import") == 0) {
-			if (optind + 1 != argc)
-				return usage_error("office import takes one FILE");
-			rc = kit_publisher_office_import(&o, argv[optind], &err);
-		} else if (strcmp(sub, "list") == 0) {
-			if (optind != argc)
-				return usage_error("office list takes no arguments");
-			rc = kit_publisher_office_list(&o, json, stdout, &err);
-		} else {
-			return usage_error("office takes add, remove, import or list");
-		}
+		return office_command(&a, argc, argv, &err);
 	} else {
 		return usage_error("unknown command '%.40s'", cmd);
 	}
