@@ -1362,27 +1362,145 @@ out:
 	return rc;
 }
 
+/* The targets of a repository, and which of them go on a copy. */
+struct export_pick {
+	const char **names;
+	struct kit_campaign_kit_ref *refs;
+	int *chosen;
+	size_t n;
+};
+
+static void
+export_pick_free(struct export_pick *p)
+{
+	free(p->names);
+	free(p->refs);
+	free(p->chosen);
+}
+
+/* Which kits go on the copy: all, or (office set) what the office
+ * installs, and the registry. */
+static void
+export_pick(const struct kit_publisher_opts *o, const json_t *targets,
+	    const char *office, struct export_pick *p)
+{
+	const json_t *t;
+	const char *name;
+	size_t i, own = 0, cap = json_object_size(targets) + 1;
+
+	p->refs = kit_xcalloc(cap, sizeof(*p->refs));
+	p->names = kit_xcalloc(cap, sizeof(*p->names));
+	p->chosen = kit_xcalloc(cap, sizeof(*p->chosen));
+	p->n = 0;
+	json_object_foreach((json_t *)targets, name, t) {
+		struct kit_campaign_kit_ref *ref = &p->refs[p->n];
+		struct kit_manifest_target kt;
+		struct kit_error ignore = {0};
+
+		(void)kit_manifest_target_read(json_object_get(t, "custom"), &kt, &ignore);
+		p->names[p->n] = name;
+		ref->campaign = kt.campaign;
+		ref->office = kt.office;
+		if (ref->campaign == NULL || ref->office == NULL)
+			ref->campaign = ref->office = ""; /* not a kit */
+		if (office && strcmp(ref->office, office) == 0)
+			own++;
+		p->chosen[p->n] = 1;
+		p->n++;
+	}
+	if (!office)
+		return;
+	kit_campaign_pick_kits(p->refs, p->n, office, p->chosen);
+	/* the registry too: kit-fetch checks the office against it */
+	for (i = 0; i < p->n; i++)
+		p->chosen[i] |= strcmp(p->names[i], KIT_ORG_TARGET) == 0;
+	if (own == 0)
+		say(o, "no kit in %s is made for office %s: the copy carries the global kits; check the office id", o->repo_dir, office);
+}
+
+/* The chosen target files, each with its signature when it has one. */
+static int
+export_targets(struct exporter *x, const json_t *targets,
+	       const struct export_pick *p, size_t *kits,
+	       struct kit_error *err)
+{
+	char rel[PATH_MAX], sig[PATH_MAX];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const json_t *ti = json_object_get(targets, p->names[i]);
+		const char *sha = json_string_value(json_object_get(json_object_get(ti, "hashes"), "sha256"));
+		uint64_t length = (uint64_t)json_integer_value(json_object_get(ti, "length"));
+		struct kit_manifest_target kt;
+		struct kit_error why = {0};
+
+		if (!p->chosen[i])
+			continue;
+		/* kit-publish's repositories have consistent snapshots */
+		if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), p->names[i], sha, 1) != 0)
+			return kit_err(err, KIT_E_SECURITY, "target %.200s has no sha256 or no safe name; repair the repository before exporting it", p->names[i]);
+		if (export_copy(x, rel, sha, length, err) != 0 ||
+		    kit_snprintf(err, sig, sizeof(sig), "%s.minisig", rel) != 0)
+			return -1;
+		if (fstatat(x->src, sig, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    export_copy(x, sig, NULL, 0, err) != 0)
+			return -1;
+		(*kits)++;
+		(void)kit_manifest_target_read(json_object_get(ti, "custom"), &kt, &why);
+		say(x->o, "copied %s (version %lld, %llu bytes)", p->names[i], kt.version_signed, (unsigned long long)length);
+	}
+	return 0;
+}
+
+/* Every root version, the targets, and the copy's own snapshot and
+ * timestamp, timestamp.json last. */
+static int
+export_metadata(struct exporter *x, struct kit_tuf_repo *r,
+		const struct kit_tuf_copy *copy, struct kit_error *err)
+{
+	char rel[PATH_MAX];
+	const unsigned char *bytes;
+	int64_t v, root_v = kit_tuf_repo_version(r, KIT_TUF_ROOT);
+	size_t len;
+
+	for (v = 1; v < root_v; v++)
+		if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.root.json", (long long)v) != 0 ||
+		    export_copy(x, rel, NULL, 0, err) != 0)
+			return -1;
+	bytes = kit_tuf_repo_meta_bytes(r, KIT_TUF_ROOT, &len);
+	if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.root.json", (long long)root_v) != 0 ||
+	    export_write(x, rel, -1, bytes, len, NULL, 0, err) != 0 ||
+	    export_write(x, "metadata/root.json", -1, bytes, len, NULL, 0, err) != 0)
+		return -1;
+	bytes = kit_tuf_repo_meta_bytes(r, KIT_TUF_TARGETS, &len);
+	if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.targets.json", (long long)kit_tuf_repo_version(r, KIT_TUF_TARGETS)) != 0 ||
+	    export_write(x, rel, -1, bytes, len, NULL, 0, err) != 0 ||
+	    kit_snprintf(err, rel, sizeof(rel), "metadata/%s", copy->snapshot_name) != 0 ||
+	    export_write(x, rel, -1, copy->snapshot, copy->snapshot_len, NULL, 0, err) != 0 ||
+	    export_write(x, "metadata/timestamp.json", -1, copy->timestamp, copy->timestamp_len, NULL, 0, err) != 0)
+		return -1;
+	return 0;
+}
+
 int
 kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 		     int64_t expires, const char *office,
 		     struct kit_error *err)
 {
-	char pass[PASS_MAX] = "", rel[PATH_MAX], *src_dir = NULL, *dst_dir = NULL;
+	char pass[PASS_MAX] = "", *src_dir = NULL, *dst_dir = NULL;
 	struct kit_tuf_repo *r = NULL;
 	struct kit_tuf_copy copy;
 	struct exporter x;
-	struct kit_campaign_kit_ref *refs = NULL;
-	const char **names = NULL;
-	const json_t *targets, *t;
-	const unsigned char *bytes;
-	const char *name;
-	size_t i, n = 0, len, kits = 0, own = 0;
-	int64_t v, root_v;
-	int *chosen = NULL, rc = -1;
+	struct export_pick pick;
+	const json_t *targets;
+	size_t kits = 0;
+	int rc = -1;
 	struct stat st;
 
 	memset(&copy, 0, sizeof(copy));
 	memset(&x, 0, sizeof(x));
+	memset(&pick, 0, sizeof(pick));
 	x.o = o;
 	x.src = x.dst = -1;
 	x.dest = dest;
@@ -1395,34 +1513,8 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 	r = open_repo(o, pass, 0, err);
 	if (r == NULL)
 		goto out;
-	/* Which kits go on the copy: all, or what the office installs. */
 	targets = kit_tuf_repo_targets(r);
-	refs = kit_xcalloc(json_object_size(targets) + 1, sizeof(*refs));
-	names = kit_xcalloc(json_object_size(targets) + 1, sizeof(*names));
-	chosen = kit_xcalloc(json_object_size(targets) + 1, sizeof(*chosen));
-	json_object_foreach((json_t *)targets, name, t) {
-		struct kit_manifest_target kt;
-		struct kit_error ignore = {0};
-
-		(void)kit_manifest_target_read(json_object_get(t, "custom"), &kt, &ignore);
-		names[n] = name;
-		refs[n].campaign = kt.campaign;
-		refs[n].office = kt.office;
-		if (refs[n].campaign == NULL || refs[n].office == NULL)
-			refs[n].campaign = refs[n].office = ""; /* not a kit */
-		if (office && strcmp(refs[n].office, office) == 0)
-			own++;
-		chosen[n] = 1;
-		n++;
-	}
-	if (office) {
-		kit_campaign_pick_kits(refs, n, office, chosen);
-		/* the registry too: kit-fetch checks the office against it */
-		for (i = 0; i < n; i++)
-			chosen[i] |= strcmp(names[i], KIT_ORG_TARGET) == 0;
-		if (own == 0)
-			say(o, "no kit in %s is made for office %s: the copy carries the global kits; check the office id", o->repo_dir, office);
-	}
+	export_pick(o, targets, office, &pick);
 	/* Sign the copy's snapshot and timestamp (long expiry), then the live
 	 * repository's above them with their usual expiry, before anything
 	 * is written to the copy: a failure leaves no half copy behind. */
@@ -1439,53 +1531,13 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 	/* Targets first, the metadata after, timestamp.json last: a copy
 	 * interrupted at any point never has a timestamp naming missing
 	 * files (an earlier export's stays valid until replaced). */
-	for (i = 0; i < n; i++) {
-		const json_t *ti = json_object_get(targets, names[i]);
-		const char *sha = json_string_value(json_object_get(json_object_get(ti, "hashes"), "sha256"));
-		uint64_t length = (uint64_t)json_integer_value(json_object_get(ti, "length"));
-		struct kit_manifest_target kt;
-		struct kit_error why = {0};
-		char sig[PATH_MAX];
-
-		if (!chosen[i])
-			continue;
-		/* kit-publish's repositories have consistent snapshots */
-		if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), names[i], sha, 1) != 0) {
-			kit_err(err, KIT_E_SECURITY, "target %.200s has no sha256 or no safe name; repair the repository before exporting it", names[i]);
-			goto out;
-		}
-		if (export_copy(&x, rel, sha, length, err) != 0)
-			goto out;
-		if (kit_snprintf(err, sig, sizeof(sig), "%s.minisig", rel) != 0)
-			goto out;
-		if (fstatat(x.src, sig, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    export_copy(&x, sig, NULL, 0, err) != 0)
-			goto out;
-		kits++;
-		(void)kit_manifest_target_read(json_object_get(ti, "custom"), &kt, &why);
-		say(o, "copied %s (version %lld, %llu bytes)", names[i], kt.version_signed, (unsigned long long)length);
-	}
-	if (export_roles(o, r, &x, office, &kits, err) != 0)
+	if (export_targets(&x, targets, &pick, &kits, err) != 0 ||
+	    export_roles(o, r, &x, office, &kits, err) != 0)
 		goto out;
 	if (fstatat(x.src, "minisign.pub", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    export_copy(&x, "minisign.pub", NULL, 0, err) != 0)
 		goto out;
-	root_v = kit_tuf_repo_version(r, KIT_TUF_ROOT);
-	for (v = 1; v < root_v; v++)
-		if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.root.json", (long long)v) != 0 ||
-		    export_copy(&x, rel, NULL, 0, err) != 0)
-			goto out;
-	bytes = kit_tuf_repo_meta_bytes(r, KIT_TUF_ROOT, &len);
-	if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.root.json", (long long)root_v) != 0 ||
-	    export_write(&x, rel, -1, bytes, len, NULL, 0, err) != 0 ||
-	    export_write(&x, "metadata/root.json", -1, bytes, len, NULL, 0, err) != 0)
-		goto out;
-	bytes = kit_tuf_repo_meta_bytes(r, KIT_TUF_TARGETS, &len);
-	if (kit_snprintf(err, rel, sizeof(rel), "metadata/%lld.targets.json", (long long)kit_tuf_repo_version(r, KIT_TUF_TARGETS)) != 0 ||
-	    export_write(&x, rel, -1, bytes, len, NULL, 0, err) != 0 ||
-	    kit_snprintf(err, rel, sizeof(rel), "metadata/%s", copy.snapshot_name) != 0 ||
-	    export_write(&x, rel, -1, copy.snapshot, copy.snapshot_len, NULL, 0, err) != 0 ||
-	    export_write(&x, "metadata/timestamp.json", -1, copy.timestamp, copy.timestamp_len, NULL, 0, err) != 0)
+	if (export_metadata(&x, r, &copy, err) != 0)
 		goto out;
 	say(o, "exported %zu kit%s%s%s to %s: %llu files, %llu bytes", kits, kits == 1 ? "" : "s", office ? " for office " : "", office ? office : "", dest, (unsigned long long)x.files, (unsigned long long)x.bytes);
 	say_copy_until(o, r, &copy, dest);
@@ -1502,9 +1554,7 @@ out:
 		close(x.dst);
 	free(src_dir);
 	free(dst_dir);
-	free(refs);
-	free(names);
-	free(chosen);
+	export_pick_free(&pick);
 	if (rc != 0)
 		kit_err_prefix(err, "export to %s", dest);
 	return rc;
