@@ -1565,8 +1565,10 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	if (c == NULL)
 		goto out;
 	r.c = c;
-	/* An unchanged repository costs one request (the timestamp). */
-	kit_tuf_client_set_lazy_root(c, 1);
+	/* An unchanged repository costs one request (the timestamp, 304)
+	 * when the validators of the trusted one are kept; without them the
+	 * update runs in the specification's order. */
+	kit_tuf_client_set_lazy_root(c, r.etag[0] != '\0' || r.lm[0] != '\0');
 	/* a role signing outside its paths (an office key signing another
 	 * office's kit) is refused, not ignored */
 	kit_tuf_client_set_strict_paths(c, 1);

@@ -804,11 +804,10 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 				      &ts_raw, &ts_len, err);
 			if (st < 0)
 				goto out;
-			if (st == KIT_TUF_FETCH_NOT_MODIFIED ||
-			    (st == KIT_TUF_FETCH_OK &&
-			     ts_len == c->md[KIT_TUF_TIMESTAMP].len &&
-			     memcmp(ts_raw, c->md[KIT_TUF_TIMESTAMP].raw,
-				    ts_len) == 0))
+			/* Only the server's 304 to our validators proves
+			 * nothing changed; the same bytes in a 200 do not
+			 * (a new root may be published under them). */
+			if (st == KIT_TUF_FETCH_NOT_MODIFIED)
 				skip_root = 1;
 		}
 		if (skip_root && c->hint[0] != '\0') {

@@ -456,17 +456,21 @@ int kit_tuf_client_pin_root(const char *state_dir, const char *root_path,
 			    int replace, struct kit_error *err) KIT_WUR;
 
 /*
- * Lazy root mode (off by default, spec order): when on, the timestamp is
- * fetched first, and when it is unchanged (NOT_MODIFIED or the same bytes
- * as the trusted one) the root chain probe is skipped, so an unchanged
- * repository costs one small request.  The walk is not skipped (spec order
- * then) when the trusted root has expired, or when the last walk recorded
+ * Lazy root mode (off by default, spec order): turn it on only when the
+ * fetch callback will ask for timestamp.json conditionally (it holds the
+ * HTTP validators of the trusted timestamp, so an unchanged one comes back
+ * as KIT_TUF_FETCH_NOT_MODIFIED).  The timestamp is then fetched first,
+ * and when the server answers NOT_MODIFIED the root chain probe is
+ * skipped, so an unchanged repository costs one small request.  Any other
+ * answer (a new timestamp, or the same bytes in a full response) walks the
+ * root chain before the timestamp is checked.  The walk is not skipped
+ * either when the trusted root has expired, or when the last walk recorded
  * in state_dir/KIT_TUF_ROOT_WALK_FILE is missing, malformed, in the future
  * or KIT_TUF_ROOT_WALK_INTERVAL or more ago; every completed walk (in
  * either mode) records its time there.  So a new root is noticed with the
  * next new timestamp, the next expiry of the trusted root, or within a
- * day; a changed timestamp is only checked after the root chain walk, as
- * in the spec.
+ * day.  Without validators, keep it off: the first request would then be
+ * wasted and the order not the specification's.
  */
 #define KIT_TUF_ROOT_WALK_FILE "last-root-walk"
 #define KIT_TUF_ROOT_WALK_INTERVAL (24 * 3600)

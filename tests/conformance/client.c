@@ -17,8 +17,10 @@
  * them.  Targets are stored in TARGET_DIR under the SHA-256 hex of their
  * name (one file per target path whatever it holds, never a path from the
  * repository) and are not downloaded again while they still match the
- * trusted metadata.  --lazy-root runs the client in kit-fetch's mode
- * (kit_tuf_client_set_lazy_root()).
+ * trusted metadata.  --lazy-root runs the client in kit-fetch's mode:
+ * the validators (ETag, Last-Modified) of the trusted timestamp are kept in
+ * METADATA_DIR/http-validators, timestamp.json is asked for conditionally,
+ * and kit_tuf_client_set_lazy_root() is on while validators are held.
  *
  * Exit codes, as the protocol asks: 0 when the command succeeded, 1 when
  * any part of it failed (2 for a command line it does not understand).
@@ -56,7 +58,15 @@ struct opts {
  * base URL: the suite gives the two separately. */
 struct bases {
 	struct kit_transport *metadata, *targets;
+	/* --lazy-root: the HTTP validators of the trusted timestamp, kept in
+	 * METADATA_DIR/VALIDATORS_FILE as kit-fetch keeps them in its state */
+	int lazy, ts_fetched;
+	char etag[KIT_TRANSPORT_VALIDATOR_MAX], lm[KIT_TRANSPORT_VALIDATOR_MAX];
+	char new_etag[KIT_TRANSPORT_VALIDATOR_MAX];
+	char new_lm[KIT_TRANSPORT_VALIDATOR_MAX];
 };
+
+#define VALIDATORS_FILE "http-validators"
 
 static int
 fetch_cb(void *arg, const char *relpath, const char *dest, uint64_t max_len,
@@ -78,9 +88,74 @@ fetch_cb(void *arg, const char *relpath, const char *dest, uint64_t max_len,
 	if (t == NULL)
 		return kit_err(err, KIT_E_INVALID, "%s needs --target-base-url",
 			       relpath);
+	if (b->lazy && strcmp(rel, "timestamp.json") == 0) {
+		struct kit_transport_cond cond = {.etag = b->etag,
+						  .last_modified = b->lm};
+		int rc = kit_transport_fetch_cond(t, rel, dest, max_len, &cond,
+						  err);
+
+		memcpy(b->new_etag, cond.etag_out, sizeof(b->new_etag));
+		memcpy(b->new_lm, cond.last_modified_out, sizeof(b->new_lm));
+		if (rc != 0)
+			return kit_transport_not_found(t) ? KIT_TUF_FETCH_NOT_FOUND
+							  : -1;
+		b->ts_fetched |= !cond.not_modified;
+		return cond.not_modified ? KIT_TUF_FETCH_NOT_MODIFIED
+					 : KIT_TUF_FETCH_OK;
+	}
 	if (kit_transport_fetch(t, rel, dest, max_len, NULL, 0, err) != 0)
 		return kit_transport_not_found(t) ? KIT_TUF_FETCH_NOT_FOUND : -1;
 	return KIT_TUF_FETCH_OK;
+}
+
+/* "<etag>\n<last-modified>\n"; anything else counts as none. */
+static void
+load_validators(const struct opts *o, struct bases *b)
+{
+	struct kit_error ignore = {0};
+	char path[4096], *nl;
+	unsigned char *text = NULL;
+	size_t len;
+
+	if (kit_path_join(path, sizeof(path), o->metadata_dir, VALIDATORS_FILE,
+			  &ignore) < 0 ||
+	    kit_file_read(path, 2 * KIT_TRANSPORT_VALIDATOR_MAX, &text, &len,
+			  &ignore) != 0)
+		return;
+	nl = memchr(text, '\n', len);
+	if (nl != NULL && (size_t)(nl - (char *)text) < sizeof(b->etag)) {
+		char *rest = nl + 1, *end;
+
+		*nl = '\0';
+		end = memchr(rest, '\n', len - (size_t)(rest - (char *)text));
+		if (end != NULL && (size_t)(end - rest) < sizeof(b->lm)) {
+			*end = '\0';
+			snprintf(b->etag, sizeof(b->etag), "%s", (char *)text);
+			snprintf(b->lm, sizeof(b->lm), "%s", rest);
+		}
+	}
+	free(text);
+}
+
+static void
+save_validators(const struct opts *o, const struct bases *b)
+{
+	struct kit_error ignore = {0};
+	char path[4096], line[2 * KIT_TRANSPORT_VALIDATOR_MAX + 2];
+
+	if (!b->ts_fetched ||
+	    kit_path_join(path, sizeof(path), o->metadata_dir, VALIDATORS_FILE,
+			  &ignore) < 0)
+		return;
+	if (b->new_etag[0] == '\0' && b->new_lm[0] == '\0') {
+		(void)unlink(path);
+		return;
+	}
+	snprintf(line, sizeof(line), "%s\n%s\n", b->new_etag, b->new_lm);
+	if (kit_file_write_atomic(path, line, strlen(line), 0644,
+				  &ignore) != 0) {
+		/* best effort, as kit-fetch: the next refresh walks the root */
+	}
 }
 
 static struct kit_transport *
@@ -188,9 +263,15 @@ run(const char *cmd, const struct opts *o, struct kit_error *err)
 	c = kit_tuf_client_new(o->metadata_dir, fetch_cb, &b, err);
 	if (c == NULL)
 		goto out;
-	kit_tuf_client_set_lazy_root(c, o->lazy);
+	/* as kit-fetch: lazy only with validators a 304 can answer */
+	b.lazy = o->lazy;
+	if (b.lazy)
+		load_validators(o, &b);
+	kit_tuf_client_set_lazy_root(c, b.etag[0] != '\0' || b.lm[0] != '\0');
 	if (kit_tuf_client_update(c, err) < 0)
 		goto out;
+	if (b.lazy)
+		save_validators(o, &b);
 	printf("%s: trusted root v%lld, timestamp v%lld, snapshot v%lld, "
 	       "targets v%lld\n", PROG,
 	       (long long)kit_tuf_client_version(c, KIT_TUF_ROOT),

@@ -37,6 +37,11 @@ struct served {
 	int ignore_max; /* a transport that does not stop at max_len */
 	int nreq;
 	char last[8][256];
+	/* an HTTP server with validators: timestamp.json unchanged since it
+	 * was last served is answered NOT_MODIFIED */
+	int cond;
+	unsigned char ts_served[16384];
+	size_t ts_served_len;
 	struct override ov[4];
 	int nov;
 };
@@ -66,6 +71,18 @@ serve(void *arg, const char *relpath, const char *dest, uint64_t max,
 		free(buf);
 		return kit_err(err, KIT_E_SECURITY, "%s: more than %llu bytes",
 			       relpath, (unsigned long long)max);
+	}
+	if (strcmp(relpath, "metadata/timestamp.json") == 0) {
+		if (s->cond && len == s->ts_served_len &&
+		    memcmp(buf, s->ts_served, len) == 0) {
+			free(buf);
+			return KIT_TUF_FETCH_NOT_MODIFIED;
+		}
+		s->ts_served_len = 0;
+		if (len <= sizeof(s->ts_served)) {
+			memcpy(s->ts_served, buf, len);
+			s->ts_served_len = len;
+		}
 	}
 	rc = kit_file_write_atomic(dest, buf, len, 0644, err);
 	free(buf);
@@ -806,8 +823,16 @@ test_happy_path(void **state)
 	assert_string_equal(f.srv.last[0], "metadata/2.root.json");
 	assert_string_equal(f.srv.last[1], "metadata/timestamp.json");
 	assert_int_equal(kit_tuf_client_targets_changed(f.c), 0);
-	/* lazy root mode: one small request */
+	/* lazy root mode without a 304: the same bytes prove nothing, the
+	 * root chain is probed before the timestamp is checked */
 	kit_tuf_client_set_lazy_root(f.c, 1);
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(f.srv.nreq, 2);
+	assert_string_equal(f.srv.last[0], "metadata/timestamp.json");
+	assert_string_equal(f.srv.last[1], "metadata/2.root.json");
+	/* lazy root mode with validators: one small request (304) */
+	f.srv.cond = 1;
 	f.srv.nreq = 0;
 	client_update_ok(&f);
 	assert_int_equal(f.srv.nreq, 1);
@@ -2431,6 +2456,7 @@ test_lazy_root_daily(void **state)
 	(void)state;
 	fx_setup_long(&f); /* a walk (spec order) just happened */
 	kit_tuf_client_set_lazy_root(f.c, 1);
+	f.srv.cond = 1;
 	f.srv.nreq = 0;
 	client_update_ok(&f);
 	assert_int_equal(f.srv.nreq, 1);
@@ -2458,6 +2484,28 @@ test_lazy_root_daily(void **state)
 }
 
 /*
+ * Lazy root mode against a server that cannot answer 304 (no validators,
+ * file://): the same timestamp bytes in a full response do not prove that
+ * nothing changed, so a new root published under an unchanged timestamp is
+ * found at once, not a day later.
+ */
+static void
+test_lazy_root_no_validators(void **state)
+{
+	struct fx f;
+
+	(void)state;
+	fx_setup_long(&f);
+	kit_tuf_client_set_lazy_root(f.c, 1);
+	publish_root(&f, 1, noop_edit, NULL); /* timestamp unchanged */
+	f.srv.nreq = 0;
+	client_update_ok(&f);
+	assert_int_equal(kit_tuf_client_version(f.c, KIT_TUF_ROOT), 2);
+	assert_int_equal(root_requests(&f), 2);
+	fx_teardown(&f);
+}
+
+/*
  * An expired trusted root, and a newer root published while the timestamp
  * stays the same: the lazy client walks the chain because its root has
  * expired (not only because a day went by), and recovers.
@@ -2478,6 +2526,7 @@ test_lazy_root_expired(void **state)
 	cfg.role[KIT_TUF_ROOT].expires = 2 * 86400;
 	fx_setup_cfg(&f, &cfg);
 	kit_tuf_client_set_lazy_root(f.c, 1);
+	f.srv.cond = 1;
 	publish_root(&f, 1, edit_root_expires, &later);
 	/* three days later, the last walk an hour ago: only the expired
 	 * root makes the walk due */
@@ -3445,6 +3494,7 @@ main(void)
 		cmocka_unit_test(test_one_ecdsa_key_two_forms),
 		cmocka_unit_test(test_duplicate_signature_keyids),
 		cmocka_unit_test(test_lazy_root_daily),
+		cmocka_unit_test(test_lazy_root_no_validators),
 		cmocka_unit_test(test_lazy_root_expired),
 		cmocka_unit_test(test_lazy_root_walk_file_hostile),
 		cmocka_unit_test(test_delegation_search_order),
