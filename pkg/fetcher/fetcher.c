@@ -1515,6 +1515,140 @@ poll_save(struct run *r, struct kit_tuf_client *c, const struct pick *picks,
 	json_decref(j);
 }
 
+/* The campaign ids given on the command line, checked before anything
+ * reads the state. */
+static int
+check_campaign_ids(const char *const *campaigns, size_t n,
+		   struct kit_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!kit_str_is_id(campaigns[i], 0))
+			return kit_err(err, KIT_E_USAGE, "'%.64s' is not a campaign id (lower case letters, digits and '-')", campaigns[i]);
+	return 0;
+}
+
+/* The TUF client over the state's metadata, fetching through r. */
+static struct kit_tuf_client *
+client_new(struct run *r, struct kit_error *err)
+{
+	struct kit_tuf_client *c;
+	char meta[PATH_MAX];
+
+	if (state_path(r->o, meta, sizeof(meta), "metadata", err) != 0)
+		return NULL;
+	c = kit_tuf_client_new(meta, fetch_cb, r, err);
+	if (c == NULL)
+		return NULL;
+	r->c = c;
+	/* An unchanged repository costs one request (the timestamp, 304)
+	 * when the validators of the trusted one are kept; without them the
+	 * update runs in the specification's order. */
+	kit_tuf_client_set_lazy_root(c, r->etag[0] != '\0' || r->lm[0] != '\0');
+	/* a role signing outside its paths (an office key signing another
+	 * office's kit) is refused, not ignored */
+	kit_tuf_client_set_strict_paths(c, 1);
+	return c;
+}
+
+/*
+ * The TUF update, with poll (poll.json, or NULL) as the hint that the
+ * repository is unchanged.  1: nothing more to do (an old stick, or an
+ * unchanged repository with every kit as it was left); 0: go on with the
+ * targets; -1: refused or failed, err says why and what to do.
+ */
+static int
+trusted_update(struct run *r, const json_t *poll, struct kit_error *err)
+{
+	const struct kit_fetcher_opts *o = r->o;
+	struct kit_tuf_client *c = r->c;
+	int64_t offered, trusted;
+
+	if (poll != NULL)
+		kit_tuf_client_set_unchanged_hint(c, json_string_value(json_object_get(poll, "timestamp")), json_integer_value(json_object_get(poll, "expires")));
+	for (;;) {
+		if (kit_tuf_client_update(c, err) != 0) {
+			/* A copy on removable media signed before what this
+			 * office already trusts is an old stick, not news:
+			 * nothing of it was trusted.  Served online, it stays
+			 * a rollback refusal. */
+			if (o->from_dir &&
+			    kit_tuf_client_timestamp_versions(c, &offered, &trusted) &&
+			    offered < trusted) {
+				nothing_new(o, offered, trusted);
+				kit_err_clear(err);
+				return 1;
+			}
+			if (err->code == KIT_E_NETWORK) {
+				/* a transport failure, not a refusal */
+				kit_err_prefix(err, "could not update from %s", source_of(r));
+				kit_err_suffix(err, "the installed kits are kept: check the network or the mirror, then run again");
+			} else
+				kit_err_prefix(err, "refused update from %s", source_of(r));
+			return -1;
+		}
+		save_validators(r);
+		if (!kit_tuf_client_unchanged(c))
+			break;
+		if (poll_kits_intact(r, poll))
+			return 1;
+		/* a kit is not as it was left: the whole update, to repair */
+		kit_tuf_client_set_unchanged_hint(c, NULL, 0);
+	}
+	if (unlinkat(r->state_fd, POLL_FILE, 0) != 0 && errno != ENOENT)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s/%s", o->state_dir, POLL_FILE);
+	return 0;
+}
+
+/* Every campaign the command line names is one the repository offers. */
+static int
+check_offered(const struct pick *picks, size_t np,
+	      const char *const *campaigns, size_t n, struct kit_error *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < np; j++)
+			if (strcmp(picks[j].campaign, campaigns[i]) == 0)
+				break;
+		if (j == np)
+			return kit_err(err, KIT_E_INVALID, "campaign %s is not in the repository; 'kit-fetch status' lists what is installed", campaigns[i]);
+	}
+	return 0;
+}
+
+/* Each pick the command line asks for (all without campaigns), installed;
+ * one that fails does not stop the others: each is logged, the first
+ * error is kept in first. */
+static int
+install_picks(struct run *r, struct pick *picks, size_t np,
+	      const char *const *campaigns, size_t n, const struct kit_org *org,
+	      const char *office, struct kit_error *first)
+{
+	size_t i, j;
+	int failed = 0;
+
+	for (j = 0; j < np; j++) {
+		struct kit_error e = {0};
+		int wanted = n == 0;
+
+		for (i = 0; i < n; i++)
+			wanted |= strcmp(picks[j].campaign, campaigns[i]) == 0;
+		if (!wanted)
+			continue;
+		if (install_one(r, &picks[j], &e) != 0 ||
+		    (org != NULL && office != NULL &&
+		     office_beside(r, org, office, &picks[j], &e) != 0)) {
+			log_event(r->o, "refused", picks[j].campaign,
+				  picks[j].version, &e);
+			kit_err_copy(first, &e); /* the first one wins */
+			failed = 1;
+		}
+	}
+	return failed ? -1 : 0;
+}
+
 int
 kit_fetcher_update(const struct kit_fetcher_opts *o,
 		   const char *const *campaigns, size_t n,
@@ -1524,10 +1658,10 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	struct kit_tuf_client *c = NULL;
 	struct pick *picks = NULL;
 	struct kit_org *org = NULL;
-	char path[PATH_MAX], meta[PATH_MAX];
+	char path[PATH_MAX];
 	const char *office;
-	size_t i, j, np;
-	int lock = -1, rc = -1, failed = 0;
+	size_t np;
+	int lock = -1, rc = -1, failed = 0, done;
 	int64_t offered, trusted;
 	struct kit_error first = {0};
 	struct state st;
@@ -1539,15 +1673,10 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	o = &st.o;
 	r.o = o;
 	r.state_fd = st.fd;
-	for (i = 0; i < n; i++)
-		if (!kit_str_is_id(campaigns[i], 0)) {
-			kit_err(err, KIT_E_USAGE,
-				"'%.64s' is not a campaign id (lower case "
-				"letters, digits and '-')",
-				campaigns[i]);
-			state_close(&st);
-			return -1;
-		}
+	if (check_campaign_ids(campaigns, n, err) != 0) {
+		state_close(&st);
+		return -1;
+	}
 	if (kit_bundle_lock(o->state_dir, &lock, err) != 0)
 		goto out;
 	if (kit_bundle_clean_staging(o->state_dir, err) != 0)
@@ -1559,58 +1688,16 @@ kit_fetcher_update(const struct kit_fetcher_opts *o,
 	if (r.config == NULL || open_transport(&r, err) != 0)
 		goto out;
 	load_validators(&r);
-	if (state_path(o, meta, sizeof(meta), "metadata", err) != 0)
-		goto out;
-	c = kit_tuf_client_new(meta, fetch_cb, &r, err);
+	c = client_new(&r, err);
 	if (c == NULL)
 		goto out;
-	r.c = c;
-	/* An unchanged repository costs one request (the timestamp, 304)
-	 * when the validators of the trusted one are kept; without them the
-	 * update runs in the specification's order. */
-	kit_tuf_client_set_lazy_root(c, r.etag[0] != '\0' || r.lm[0] != '\0');
-	/* a role signing outside its paths (an office key signing another
-	 * office's kit) is refused, not ignored */
-	kit_tuf_client_set_strict_paths(c, 1);
 	/* An unchanged repository, every kit as the last complete update
 	 * left it: the timestamp request is the whole poll (poll.json). */
 	if (n == 0)
 		poll = poll_load(&r);
-	if (poll != NULL)
-		kit_tuf_client_set_unchanged_hint(c, json_string_value(json_object_get(poll, "timestamp")), json_integer_value(json_object_get(poll, "expires")));
-again:
-	if (kit_tuf_client_update(c, err) != 0) {
-		/* A copy on removable media signed before what this office
-		 * already trusts is an old stick, not news: nothing of it was
-		 * trusted.  Served online, it stays a rollback refusal. */
-		if (o->from_dir &&
-		    kit_tuf_client_timestamp_versions(c, &offered, &trusted) &&
-		    offered < trusted) {
-			nothing_new(o, offered, trusted);
-			kit_err_clear(err);
-			rc = 0;
-			goto out;
-		}
-		if (err->code == KIT_E_NETWORK) {
-			/* a transport failure, not a refusal */
-			kit_err_prefix(err, "could not update from %s", source_of(&r));
-			kit_err_suffix(err, "the installed kits are kept: check the network or the mirror, then run again");
-		} else
-			kit_err_prefix(err, "refused update from %s", source_of(&r));
-		goto out;
-	}
-	save_validators(&r);
-	if (kit_tuf_client_unchanged(c)) {
-		if (poll_kits_intact(&r, poll)) {
-			rc = 0;
-			goto out;
-		}
-		/* a kit is not as it was left: the whole update, to repair */
-		kit_tuf_client_set_unchanged_hint(c, NULL, 0);
-		goto again;
-	}
-	if (unlinkat(r.state_fd, POLL_FILE, 0) != 0 && errno != ENOENT) {
-		kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s/%s", o->state_dir, POLL_FILE);
+	done = trusted_update(&r, poll, err);
+	if (done != 0) {
+		rc = done > 0 ? 0 : -1;
 		goto out;
 	}
 	office = json_string_value(json_object_get(r.config, "office"));
@@ -1626,36 +1713,10 @@ again:
 		kit_err_prefix(err, "refused update from %s", source_of(&r));
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < np; j++)
-			if (strcmp(picks[j].campaign, campaigns[i]) == 0)
-				break;
-		if (j == np) {
-			kit_err(err, KIT_E_INVALID,
-				"campaign %s is not in the repository; "
-				"'kit-fetch status' lists what is installed",
-				campaigns[i]);
-			goto out;
-		}
-	}
-	for (j = 0; j < np; j++) {
-		struct kit_error e = {0};
-		int wanted = n == 0;
-
-		for (i = 0; i < n; i++)
-			wanted |= strcmp(picks[j].campaign, campaigns[i]) == 0;
-		if (!wanted)
-			continue;
-		if (install_one(&r, &picks[j], &e) != 0 ||
-		    (org != NULL && office != NULL &&
-		     office_beside(&r, org, office, &picks[j], &e) != 0)) {
-			log_event(o, "refused", picks[j].campaign,
-				  picks[j].version, &e);
-			kit_err_copy(&first, &e); /* the first one wins */
-			failed = 1;
-		}
-	}
-	if (failed) {
+	if (check_offered(picks, np, campaigns, n, err) != 0)
+		goto out;
+	if (install_picks(&r, picks, np, campaigns, n, org, office, &first) != 0) {
+		failed = 1;
 		kit_err_copy(err, &first);
 		advise_io(o, err);
 		goto out;

@@ -756,17 +756,12 @@ roles_differ(const json_t *a, const json_t *b, enum kit_tuf_role role)
 						 "roles"), n));
 }
 
-int
-kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
+/* 5.1: a fixed start time, and nothing left of an earlier update. */
+static void
+update_reset(struct kit_tuf_client *c)
 {
-	struct trusted t;
-	json_t *orig_root = NULL;
-	unsigned char *ts_raw = NULL;
-	size_t ts_len = 0;
-	int64_t prev_targets = 0;
-	int i, st = -1, skip_root = 0, rc = -1;
+	int i;
 
-	/* 5.1 fixed update start time */
 	c->now = kit_time_now();
 	c->targets_changed = 0;
 	c->unchanged = 0;
@@ -778,66 +773,129 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 	free(c->names);
 	c->names = NULL;
 	c->nnames = 0;
+}
 
-	/* 5.2 the trusted root: it must verify with its own keys. */
+/* 5.2: the trusted root, which must verify with its own keys. */
+static int
+load_trusted_root(struct kit_tuf_client *c, struct kit_error *err)
+{
+	struct trusted t;
+
 	if (load_local(c, KIT_TUF_ROOT, &t, err) < 0)
-		goto out;
-	if (t.j == NULL) {
-		kit_err(err, KIT_E_IO, "no trusted root in %s; install the "
-			"repository's root.json first (kit-fetch init)", c->dir);
-		goto out;
-	}
+		return -1;
+	if (t.j == NULL)
+		return kit_err(err, KIT_E_IO, "no trusted root in %s; install the repository's root.json first (kit-fetch init)", c->dir);
 	trusted_move(&c->md[KIT_TUF_ROOT], &t);
 	if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, KIT_TUF_ROOT,
 			   c->md[KIT_TUF_ROOT].j, "trusted root.json", err) < 0) {
-		kit_err_prefix(err, "the trusted root in %s is damaged; "
-			       "reinstall it from a trusted copy", c->dir);
+		kit_err_prefix(err, "the trusted root in %s is damaged; reinstall it from a trusted copy", c->dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Lazy-root mode, when no root walk is due: the timestamp first.  When the
+ * server answers 304 to the kept validators, *skip_root is set; when it
+ * is also what the caller's hint names, with nothing expired, the update
+ * is over: 1.  0: go on (*st, *raw, *len hold what was downloaded, if
+ * anything); -1: err set.
+ */
+static int
+lazy_timestamp(struct kit_tuf_client *c, int *st, unsigned char **raw,
+	       size_t *len, int *skip_root, struct kit_error *err)
+{
+	struct trusted *ts = &c->md[KIT_TUF_TIMESTAMP];
+	char hex[KIT_SHA256_HEX];
+
+	if (load_trusted_role(c, KIT_TUF_TIMESTAMP, err) < 0)
+		return -1;
+	if (ts->j != NULL) {
+		*st = download(c, "timestamp.json", KIT_TUF_MAX_TIMESTAMP_LEN,
+			       raw, len, err);
+		if (*st < 0)
+			return -1;
+		/* Only the server's 304 to our validators proves nothing
+		 * changed; the same bytes in a 200 do not (a new root may be
+		 * published under them). */
+		if (*st == KIT_TUF_FETCH_NOT_MODIFIED)
+			*skip_root = 1;
+	}
+	if (*skip_root && c->hint[0] != '\0') {
+		kit_sha256_hex(ts->raw, ts->len, hex);
+		if (strcmp(hex, c->hint) == 0 && c->hint_expires > c->now &&
+		    c->md[KIT_TUF_ROOT].expires > c->now &&
+		    ts->expires > c->now) {
+			/* unchanged since the caller's last complete
+			 * update: nothing else to load or check */
+			c->ts_offered = c->ts_trusted = ts->version;
+			c->unchanged = 1;
+			return 1;
+		}
+	}
+	trusted_clear(ts);
+	return 0;
+}
+
+/* The version of the trusted targets before this update; 0 if none. */
+static int64_t
+previous_targets(struct kit_tuf_client *c)
+{
+	struct kit_error e = {0};
+	struct trusted t;
+	int64_t v = 0;
+
+	if (load_local(c, KIT_TUF_TARGETS, &t, &e) == 0 && t.j != NULL)
+		v = t.version;
+	trusted_clear(&t);
+	return v;
+}
+
+/* 5.3.11 fast-forward attack recovery: the trusted snapshot and timestamp
+ * go when the new root rotated their keys; then the trusted roles are
+ * loaded. */
+static int
+recover_rotated(struct kit_tuf_client *c, const json_t *orig_root,
+		struct kit_error *err)
+{
+	int i;
+
+	if (roles_differ(orig_root, c->md[KIT_TUF_ROOT].j, KIT_TUF_SNAPSHOT)) {
+		if (remove_local(c, KIT_TUF_SNAPSHOT, err) < 0 ||
+		    remove_local(c, KIT_TUF_TIMESTAMP, err) < 0)
+			return -1;
+	} else if (roles_differ(orig_root, c->md[KIT_TUF_ROOT].j,
+				KIT_TUF_TIMESTAMP)) {
+		if (remove_local(c, KIT_TUF_TIMESTAMP, err) < 0)
+			return -1;
+	}
+	for (i = KIT_TUF_TARGETS; i < KIT_TUF_NROLES; i++)
+		if (load_trusted_role(c, (enum kit_tuf_role)i, err) < 0)
+			return -1;
+	return 0;
+}
+
+int
+kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
+{
+	json_t *orig_root = NULL;
+	unsigned char *ts_raw = NULL;
+	size_t ts_len = 0;
+	int64_t prev_targets = 0;
+	int i, st = -1, skip_root = 0, rc = -1, done;
+
+	update_reset(c);
+	if (load_trusted_root(c, err) != 0)
 		goto out;
-	}
 	orig_root = json_incref(c->md[KIT_TUF_ROOT].j);
-
 	if (c->lazy && !root_walk_due(c)) {
-		if (load_trusted_role(c, KIT_TUF_TIMESTAMP, err) < 0)
+		done = lazy_timestamp(c, &st, &ts_raw, &ts_len, &skip_root, err);
+		if (done != 0) {
+			rc = done > 0 ? 0 : -1;
 			goto out;
-		if (c->md[KIT_TUF_TIMESTAMP].j != NULL) {
-			st = download(c, "timestamp.json", KIT_TUF_MAX_TIMESTAMP_LEN,
-				      &ts_raw, &ts_len, err);
-			if (st < 0)
-				goto out;
-			/* Only the server's 304 to our validators proves
-			 * nothing changed; the same bytes in a 200 do not
-			 * (a new root may be published under them). */
-			if (st == KIT_TUF_FETCH_NOT_MODIFIED)
-				skip_root = 1;
 		}
-		if (skip_root && c->hint[0] != '\0') {
-			char hex[KIT_SHA256_HEX];
-
-			kit_sha256_hex(c->md[KIT_TUF_TIMESTAMP].raw,
-				       c->md[KIT_TUF_TIMESTAMP].len, hex);
-			if (strcmp(hex, c->hint) == 0 && c->hint_expires > c->now &&
-			    c->md[KIT_TUF_ROOT].expires > c->now &&
-			    c->md[KIT_TUF_TIMESTAMP].expires > c->now) {
-				/* unchanged since the caller's last complete
-				 * update: nothing else to load or check */
-				c->ts_offered = c->ts_trusted =
-					c->md[KIT_TUF_TIMESTAMP].version;
-				c->unchanged = 1;
-				rc = 0;
-				goto out;
-			}
-		}
-		trusted_clear(&c->md[KIT_TUF_TIMESTAMP]);
 	}
-
-	{	/* the targets version before this update */
-		struct kit_error e = {0};
-
-		if (load_local(c, KIT_TUF_TARGETS, &t, &e) == 0 && t.j != NULL)
-			prev_targets = t.version;
-		trusted_clear(&t);
-	}
-
+	prev_targets = previous_targets(c);
 	/* 5.3 the root chain, root expiry */
 	if (!skip_root) {
 		if (update_root(c, err) < 0)
@@ -846,35 +904,20 @@ kit_tuf_client_update(struct kit_tuf_client *c, struct kit_error *err)
 			   c->md[KIT_TUF_ROOT].expires, err) < 0) {
 		goto out;
 	}
-	/* 5.3.11 fast-forward attack recovery */
-	if (roles_differ(orig_root, c->md[KIT_TUF_ROOT].j, KIT_TUF_SNAPSHOT)) {
-		if (remove_local(c, KIT_TUF_SNAPSHOT, err) < 0 ||
-		    remove_local(c, KIT_TUF_TIMESTAMP, err) < 0)
-			goto out;
-	} else if (roles_differ(orig_root, c->md[KIT_TUF_ROOT].j,
-				KIT_TUF_TIMESTAMP)) {
-		if (remove_local(c, KIT_TUF_TIMESTAMP, err) < 0)
-			goto out;
-	}
-	for (i = KIT_TUF_TARGETS; i < KIT_TUF_NROLES; i++)
-		if (load_trusted_role(c, (enum kit_tuf_role)i, err) < 0)
-			goto out;
-
+	if (recover_rotated(c, orig_root, err) != 0)
+		goto out;
 	/* 5.4 timestamp */
-	if (st < 0 || ts_raw == NULL) {
-		if (st != KIT_TUF_FETCH_NOT_MODIFIED || !skip_root) {
-			free(ts_raw);
-			ts_raw = NULL;
-			st = download(c, "timestamp.json",
-				      KIT_TUF_MAX_TIMESTAMP_LEN, &ts_raw, &ts_len,
-				      err);
-			if (st < 0)
-				goto out;
-		}
+	if ((st < 0 || ts_raw == NULL) &&
+	    (st != KIT_TUF_FETCH_NOT_MODIFIED || !skip_root)) {
+		free(ts_raw);
+		ts_raw = NULL;
+		st = download(c, "timestamp.json", KIT_TUF_MAX_TIMESTAMP_LEN,
+			      &ts_raw, &ts_len, err);
+		if (st < 0)
+			goto out;
 	}
 	if (st == KIT_TUF_FETCH_NOT_FOUND) {
-		kit_err(err, KIT_E_NETWORK, "metadata/timestamp.json is not on "
-			"the repository; check the repository address");
+		kit_err(err, KIT_E_NETWORK, "metadata/timestamp.json is not on the repository; check the repository address");
 		goto out;
 	}
 	if (update_timestamp(c, st, &ts_raw, ts_len, err) < 0)
