@@ -194,8 +194,8 @@ fold_cp(uint32_t c)
 }
 
 /* s is valid UTF-8 (checked before); the result is newly allocated. */
-static char *
-fold_utf8(const char *s)
+char *
+kb_fold_utf8(const char *s)
 {
 	size_t n = strlen(s), o = 0;
 	char *out = kit_xmalloc(n * 2 + 1);
@@ -360,7 +360,7 @@ register_member(struct ctx *c, const char *name, int dir,
 		memcpy(prefix, name, n);
 		prefix[n] = '\0';
 		free(folded);
-		folded = fold_utf8(prefix);
+		folded = kb_fold_utf8(prefix);
 		r = table_find(&c->seen, folded);
 		if (r) {
 			if (strcmp(r->orig, prefix) != 0) {
@@ -389,7 +389,7 @@ register_member(struct ctx *c, const char *name, int dir,
 		r->kind = REC_DIR_IMPLICIT;
 	}
 	free(folded);
-	folded = fold_utf8(name);
+	folded = kb_fold_utf8(name);
 	r = table_find(&c->seen, folded);
 	if (r) {
 		if (strcmp(r->orig, name) != 0) {

@@ -34,4 +34,9 @@ void kb_unzstd_free(struct kb_unzstd *u);
  * writer applies too.  0 when max_ratio is 0 (no limit). */
 int kb_expands_over(uint64_t unpacked, uint64_t packed, uint64_t max_ratio);
 
+/* s (valid UTF-8) lower-cased as case-insensitive file systems compare
+ * names (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic); newly
+ * allocated. */
+char *kb_fold_utf8(const char *s);
+
 #endif

@@ -279,4 +279,140 @@ void kit_bundle_unlock(int fd);
  * is traversed through a link.  KIT_E_IO on errors. */
 int kit_bundle_clean_staging(const char *state_dir, struct kit_error *err) KIT_WUR;
 
+/* ------------------------------------------------ packs of stored objects */
+
+/*
+ * A pack (repository file packs/<sha256>.pack) is the stored bytes of
+ * objects laid end to end, nothing else: where each one is and how it is
+ * stored is in a kit index (kit_manifest.h).  Written once by one publish
+ * with the objects that publish added and no earlier pack holds; never
+ * changed afterwards.
+ *
+ * kit_bundle_pack_new: a new pack file at path (O_EXCL, mode 0644);
+ * zstd_level as kit_bundle_write.  KIT_E_IO, KIT_E_INVALID.
+ * kit_bundle_pack_add: append one file, from src beneath src_dir (as
+ * kit_bundle_entry) or data/len, whose content digest and size the caller
+ * put in o->sha256 and o->size (from the kit's manifest): stored as a zstd
+ * frame when that is smaller (a sample of its first 128 KiB is tried
+ * first, so an image or video is not compressed for nothing), else raw;
+ * fills o->offset, o->stored, o->zstd, o->stored_sha256 (o->pack is the
+ * caller's).  A source whose bytes do not hash to o->sha256 (changed
+ * since the manifest was made) is KIT_E_IO, and the pack keeps nothing of
+ * it.  kit_bundle_pack_size: bytes so far.
+ * kit_bundle_pack_finish: sync (kit_fd_sync: deferred in a batch) and
+ * close, its SHA-256 into hex.  kit_bundle_pack_free: close, and remove
+ * the file unless finished.
+ */
+struct kit_bundle_pack;
+struct kit_bundle_pack *kit_bundle_pack_new(const char *path, int zstd_level,
+					    struct kit_error *err) KIT_WUR;
+int kit_bundle_pack_add(struct kit_bundle_pack *p, int src_dir,
+			const char *src, const void *data, size_t len,
+			struct kit_manifest_object *o,
+			struct kit_error *err) KIT_WUR;
+uint64_t kit_bundle_pack_size(const struct kit_bundle_pack *p);
+/* Append len bytes as they are (a delta made by kit_bundle_delta_make);
+ * *offset receives where.  KIT_E_IO. */
+int kit_bundle_pack_add_raw(struct kit_bundle_pack *p, const void *data,
+			    size_t len, uint64_t *offset,
+			    struct kit_error *err) KIT_WUR;
+/*
+ * A zstd frame of data made with base as its prefix (zstd's patch-from,
+ * ZSTD_CCtx_refPrefix; window large enough for the base, both at most
+ * KIT_INDEX_DELTA_MAX bytes), into *out (caller frees), and its SHA-256
+ * into stored_hex.  KIT_E_INVALID.
+ */
+int kit_bundle_delta_make(const void *base, size_t base_len, const void *data,
+			  size_t len, int zstd_level, unsigned char **out,
+			  size_t *out_len, char stored_hex[KIT_SHA256_HEX],
+			  struct kit_error *err) KIT_WUR;
+/*
+ * Object o of ix (stored in packs/<hex>.pack beneath repo_dir, as the
+ * publisher wrote it) read back into memory, decoded and checked against
+ * its SHA-256; at most KIT_INDEX_DELTA_MAX bytes.  *out caller frees.
+ * KIT_E_IO, KIT_E_INVALID for bytes that do not match.
+ */
+int kit_bundle_object_read_local(const char *repo_dir,
+				 const struct kit_manifest_index *ix,
+				 const struct kit_manifest_object *o,
+				 unsigned char **out, size_t *len,
+				 struct kit_error *err) KIT_WUR;
+int kit_bundle_pack_finish(struct kit_bundle_pack *p,
+			   char hex[KIT_SHA256_HEX],
+			   struct kit_error *err) KIT_WUR;
+void kit_bundle_pack_free(struct kit_bundle_pack *p);
+
+/*
+ * Fetch bytes [offset, offset + len) of pack pack_hex into the new file
+ * dest (kit-fetch: one HTTP Range request).  0 or -1 with err set.
+ */
+typedef int (*kit_bundle_range_fn)(void *arg, const char *pack_hex,
+				   uint64_t offset, uint64_t len,
+				   const char *dest, struct kit_error *err);
+
+/*
+ * One object of ix fetched through fetch into memory (at most max bytes):
+ * its stored bytes go to work_dir, are checked by length and SHA-256
+ * before zstd reads them, decoded with at most o->size bytes out, and the
+ * result checked against o->sha256.  *out (NUL-terminated) caller frees.
+ * With base (base_len bytes, may be NULL) and a delta of o from it in ix,
+ * the delta is fetched instead and decoded with base as its prefix.
+ * KIT_E_SECURITY for bytes that do not match, KIT_E_IO, the fetch's own.
+ */
+int kit_bundle_object_fetch(const struct kit_manifest_index *ix,
+			    const struct kit_manifest_object *o,
+			    const void *base, size_t base_len,
+			    const char *work_dir, size_t max,
+			    kit_bundle_range_fn fetch, void *arg,
+			    unsigned char **out, size_t *len,
+			    struct kit_error *err) KIT_WUR;
+
+/* The release a new one is assembled from: its open directory, its parsed
+ * manifest, and whether its files are known to match it (a verified
+ * stamp); when not, each file is hashed before it is reused. */
+struct kit_bundle_base {
+	int dirfd;
+	const struct kit_manifest *m;
+	int trusted;
+};
+
+struct kit_bundle_assembly {
+	size_t reused;       /* files taken from the base */
+	size_t fetched;      /* objects fetched */
+	size_t deltas;       /* of them, as deltas from a base file */
+	size_t spans;        /* range requests */
+	uint64_t stored;     /* stored bytes fetched */
+};
+
+/*
+ * Build staging_dir (must not exist; created) as the kit m (already
+ * parsed from manifest, the verified bytes of its manifest.json, and
+ * checked against the signed target by the caller) from the objects of
+ * ix: every file whose content the base release holds (same SHA-256 and
+ * size) is hard-linked from it (copied when a link is not possible), the
+ * others are fetched with one range request per run of objects close
+ * together in a pack (fetch, into work_dir), each checked as
+ * kit_bundle_object_fetch does, and written with O_EXCL|O_NOFOLLOW; a
+ * file with a delta in ix from a file the base holds (checked by its hash
+ * first) is fetched as that delta when it is smaller.
+ * Two paths with the same content are one object.  Refused
+ * (KIT_E_SECURITY) before anything is fetched: a file ix does not list
+ * with its size, paths that collide when case is ignored (as the
+ * extractor folds them) or a file that is also a directory, more files
+ * than lim->max_entries or more bytes than lim->max_total (lim may be
+ * NULL: defaults).  When the stored bytes to fetch are more than max_fetch
+ * nothing is written and 1 is returned (the caller downloads the whole
+ * archive instead).  On failure staging_dir is removed.  *st (may be
+ * NULL) receives what was done.
+ */
+int kit_bundle_assemble(const char *staging_dir, const void *manifest,
+			size_t manifest_len, const struct kit_manifest *m,
+			const struct kit_manifest_index *ix,
+			const struct kit_bundle_base *base,
+			const char *work_dir, uint64_t max_fetch,
+			const struct kit_bundle_limits *lim,
+			kit_bundle_range_fn fetch, void *arg,
+			struct kit_bundle_assembly *st,
+			struct kit_error *err) KIT_WUR;
+
 #endif

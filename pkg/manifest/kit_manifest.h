@@ -235,6 +235,16 @@ struct kit_manifest_target {
 	const char *content;           /* a string, else NULL */
 	const char *window_start, *window_end, *title; /* strings, or NULL */
 	const char *inputs; /* 64 lower-case hex digits, else NULL */
+	/* custom.index {sha256, length}: the kit's index in packs/ (see "the
+	 * kit index"); NULL / 0 unless both are in their form (64 lower-case
+	 * hex digits, 1 to KIT_INDEX_KIT_MAX) */
+	const char *index_sha256;
+	uint64_t index_length;
+	/* custom.index.update {from, sha256, length}: an index of only what
+	 * this version has and version `from` lacks (NULL / 0 as above) */
+	int update_from;
+	const char *update_sha256;
+	uint64_t update_length;
 };
 struct json_t;
 
@@ -243,6 +253,13 @@ struct json_t;
  * or inputs is not 64 lower-case hex digits). */
 struct json_t *kit_manifest_target_json(const struct kit_manifest *m,
 					int version, const char *inputs);
+/* Add custom.index {sha256, length} to the custom object (a json_t *). */
+int kit_manifest_target_set_index(struct json_t *custom, const char *sha256,
+				  uint64_t length, struct kit_error *err) KIT_WUR;
+/* Add custom.index.update {from, sha256, length} (after _set_index). */
+int kit_manifest_target_set_update(struct json_t *custom, int from,
+				   const char *sha256, uint64_t length,
+				   struct kit_error *err) KIT_WUR;
 /* Read custom (may be NULL) into t, whose strings are borrowed from it:
  * every member in its form is filled, the others left NULL / 0.  -1 with
  * KIT_E_SECURITY naming the first of campaign, office, version and
@@ -316,5 +333,110 @@ long kit_manifest_text_length(const char *platform, const char *text,
  * validation, kit-schedule's exports and the kit page all count. */
 long kit_manifest_post_length(const char *platform, const char *text,
 			      const char *link, long *limit);
+
+/* ---- the kit index: where each file's stored bytes are ---------------------- */
+
+/*
+ * A kit index (repository file packs/<sha256>.idx, its SHA-256 and length
+ * signed in the kit's TUF target as custom.index) says, for every distinct
+ * content of one kit version, where its stored bytes are: in which pack
+ * (packs/<sha256>.pack, immutable, named by its own hash), at which
+ * offset, how many stored bytes, and whether they are the file itself
+ * (raw) or a zstd frame of it, then with the frame's own SHA-256, so that
+ * every object is checked by length and hash before zstd reads a byte of
+ * it.  The kit's manifest.json is one of the objects (index.manifest).
+ * The publisher's catalog of every object in the repository
+ * (packs/catalog.json) is an index without a kit (kit == 0).
+ *
+ * JSON, compact: {"index":1, "kit":null | {"campaign":..., "office":...,
+ * "version":N, "content":hex, "manifest":[hex, size]}, "packs":[hex, ...],
+ * "objects":[[hex, size, pack, offset, stored, null | stored-hex], ...],
+ * optionally "deltas":[[hex, base-hex, pack, offset, stored, stored-hex],
+ * ...]} (struct kit_manifest_delta: the file is one of the objects, the
+ * base is another content, both at most KIT_INDEX_DELTA_MAX bytes, a pair
+ * listed once).
+ * One parser, one strictness: every member required, no other; hex is
+ * 64 lower-case digits; object digests distinct; pack numbers in range and
+ * packs distinct; offset + stored does not overflow; a raw object's
+ * stored length is its size; a zstd object is at most size + size/64 +
+ * 1024 stored bytes (what zstd can need for incompressible data); the
+ * manifest object is listed; at most KIT_INDEX_OBJECTS_MAX objects and
+ * KIT_INDEX_PACKS_MAX packs.
+ */
+#define KIT_INDEX_MAX (256u << 20)         /* a catalog; a kit's is smaller */
+#define KIT_INDEX_KIT_MAX (32u << 20)      /* what kit-fetch accepts */
+#define KIT_INDEX_OBJECTS_MAX 2000000
+#define KIT_INDEX_PACKS_MAX 100000
+
+struct kit_manifest_object {
+	char sha256[KIT_SHA256_HEX]; /* the file's content */
+	uint64_t size;               /* the file's size */
+	size_t pack;                 /* index into packs[] */
+	uint64_t offset, stored;     /* the stored bytes in the pack */
+	int zstd;                    /* 1: a zstd frame of the file */
+	char stored_sha256[KIT_SHA256_HEX]; /* of the frame, when zstd */
+};
+
+/* A zstd frame of the file sha256 made with the file base_sha256 as its
+ * prefix (zstd's "patch-from"): what an office that has the base fetches
+ * instead of the whole object.  The file itself is also in objects[]. */
+struct kit_manifest_delta {
+	char sha256[KIT_SHA256_HEX];
+	char base_sha256[KIT_SHA256_HEX];
+	size_t pack;
+	uint64_t offset, stored;
+	char stored_sha256[KIT_SHA256_HEX];
+};
+/* Base and result of a delta are at most this big (the zstd window that
+ * holds the base stays within the fetcher's 8 MiB). */
+#define KIT_INDEX_DELTA_MAX (4u << 20)
+
+struct kit_manifest_index {
+	int kit; /* 0: a catalog (the members below are empty) */
+	char *campaign, *office;
+	int version;
+	char content[KIT_SHA256_HEX];
+	char manifest_sha256[KIT_SHA256_HEX];
+	uint64_t manifest_size;
+	char (*packs)[KIT_SHA256_HEX];
+	size_t n_packs;
+	struct kit_manifest_object *objects;
+	size_t n_objects;
+	struct kit_manifest_delta *deltas;
+	size_t n_deltas;
+	/* private: digest lookup (open addressing), capacity */
+	size_t *slots, n_slots, cap;
+};
+
+/* An empty index (a catalog); never NULL.  Free with _index_free. */
+struct kit_manifest_index *kit_manifest_index_new(void);
+void kit_manifest_index_free(struct kit_manifest_index *ix);
+/*
+ * Parse an index (len <= KIT_INDEX_MAX) by the rules above.  where names
+ * it in messages.  NULL with KIT_E_INVALID when it breaks any rule (the
+ * caller decides whether that is a security refusal).  Caller frees.
+ */
+struct kit_manifest_index *kit_manifest_index_parse(const void *json,
+						    size_t len,
+						    const char *where,
+						    struct kit_error *err) KIT_WUR;
+/* The index as compact JSON with objects in (pack, offset) order, into
+ * *out (caller frees); KIT_E_INVALID when it breaks a rule above. */
+int kit_manifest_index_write(struct kit_manifest_index *ix, char **out,
+			     size_t *len, struct kit_error *err) KIT_WUR;
+/* Append a copy of d. */
+void kit_manifest_index_add_delta(struct kit_manifest_index *ix,
+				  const struct kit_manifest_delta *d);
+/* The object with this content digest, or NULL. */
+const struct kit_manifest_object *
+kit_manifest_index_find(const struct kit_manifest_index *ix,
+			const char *sha256);
+/* Pack number of hex, added when new. */
+size_t kit_manifest_index_pack(struct kit_manifest_index *ix, const char *hex);
+/* Append a copy of o (its pack number is ix's), replacing none; the
+ * digest lookup stays valid.  Returns the new object. */
+struct kit_manifest_object *
+kit_manifest_index_add(struct kit_manifest_index *ix,
+		       const struct kit_manifest_object *o);
 
 #endif

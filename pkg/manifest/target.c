@@ -42,6 +42,42 @@ kit_manifest_target_json(const struct kit_manifest *m, int version,
 	return j;
 }
 
+int
+kit_manifest_target_set_index(json_t *custom, const char *sha256,
+			      uint64_t length, struct kit_error *err)
+{
+	if (json_object_set_new(custom, "index",
+				json_pack("{s:s, s:I}", "sha256", sha256,
+					  "length", (json_int_t)length)) != 0)
+		return kit_err(err, KIT_E_INVALID, "cannot add the index to a target's custom data");
+	return 0;
+}
+
+int
+kit_manifest_target_set_update(json_t *custom, int from, const char *sha256,
+			       uint64_t length, struct kit_error *err)
+{
+	json_t *ix = json_object_get(custom, "index");
+
+	if (!json_is_object(ix) ||
+	    json_object_set_new(ix, "update",
+				json_pack("{s:i, s:s, s:I}", "from", from,
+					  "sha256", sha256, "length",
+					  (json_int_t)length)) != 0)
+		return kit_err(err, KIT_E_INVALID, "cannot add the update index to a target's custom data");
+	return 0;
+}
+
+/* sha is 64 lower-case hex digits and len a length from 1 to max. */
+static int
+digest_and_length(const char *sha, const json_t *len, uint64_t max)
+{
+	return sha && kit_hex_is_digest(sha, KIT_SHA256_LEN) &&
+	       strspn(sha, "0123456789abcdef") == KIT_SHA256_HEX - 1 &&
+	       json_is_integer(len) && json_integer_value(len) > 0 &&
+	       (uint64_t)json_integer_value(len) <= max;
+}
+
 static const char *
 str_of(const json_t *o, const char *key)
 {
@@ -74,6 +110,27 @@ kit_manifest_target_read(const json_t *custom, struct kit_manifest_target *t,
 	t->inputs = str_of(custom, "inputs");
 	if (!is_digest(t->inputs))
 		t->inputs = NULL;
+	{
+		const json_t *ix = json_object_get(custom, "index");
+		const char *sha = str_of(ix, "sha256");
+		const json_t *len = json_object_get(ix, "length");
+
+		const json_t *up = json_object_get(ix, "update");
+		const json_t *from = json_object_get(up, "from");
+
+		if (digest_and_length(sha, len, KIT_INDEX_KIT_MAX)) {
+			t->index_sha256 = sha;
+			t->index_length = (uint64_t)json_integer_value(len);
+		}
+		if (t->index_sha256 && json_is_integer(from) &&
+		    json_integer_value(from) >= 1 &&
+		    json_integer_value(from) < INT_MAX &&
+		    digest_and_length(str_of(up, "sha256"), json_object_get(up, "length"), KIT_INDEX_KIT_MAX)) {
+			t->update_from = (int)json_integer_value(from);
+			t->update_sha256 = str_of(up, "sha256");
+			t->update_length = (uint64_t)json_integer_value(json_object_get(up, "length"));
+		}
+	}
 	if (t->campaign == NULL || t->office == NULL)
 		return kit_err(err, KIT_E_SECURITY, "custom.campaign and custom.office are not both valid ids (a-z, 0-9, -)");
 	if (t->version == 0)

@@ -617,6 +617,56 @@ out:
 	return rc;
 }
 
+/* A kit built and packed, signed once the publish's pack has its name
+ * (its index, in custom.index, names the pack). */
+struct pending {
+	char *name, *office, *path, *sig, *comment;
+	json_t *custom;
+	size_t kit_no;
+};
+
+struct pendings {
+	struct pending *v;
+	size_t n;
+};
+
+static void
+pendings_free(struct pendings *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		free(p->v[i].name);
+		free(p->v[i].office);
+		free(p->v[i].path);
+		free(p->v[i].sig);
+		free(p->v[i].comment);
+		json_decref(p->v[i].custom);
+	}
+	free(p->v);
+}
+
+/* Sign what publish_kit built: custom.index, the target, the .minisig. */
+static int
+sign_pending(struct kit_tuf_repo *r, const struct kit_key *hq,
+	     struct minisign *ms, struct pub_packs *pp,
+	     const struct pending *p, struct kit_error *err)
+{
+	const char *ixsha, *upsha;
+	uint64_t ixlen, uplen;
+	int from;
+
+	pub_packs_index(pp, p->kit_no, &ixsha, &ixlen, &from, &upsha, &uplen);
+	if (kit_manifest_target_set_index(p->custom, ixsha, ixlen, err) != 0 ||
+	    (from > 0 &&
+	     kit_manifest_target_set_update(p->custom, from, upsha, uplen, err) != 0))
+		return -1;
+	if (office_target(r, hq, p->office, p->name, p->path, p->custom, err) != 0 ||
+	    sign_minisig(ms, p->path, p->sig, p->comment, err) != 0)
+		return -1;
+	return 0;
+}
+
 /*
  * Publish one kit when it changed.  Its inputs (kit_campaign_kit_inputs:
  * campaign.json, the overlay, the files it takes, this program's version
@@ -629,11 +679,15 @@ out:
  */
 static int
 publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
-	    const struct kit_key *hq, struct minisign *ms,
+	    const struct kit_key *hq, struct pub_packs *pp,
+	    struct pendings *pend,
 	    struct kit_campaign *c, const char *office, const char *salt,
 	    const char *tmpdir, size_t *count, size_t *noted,
 	    struct added *added, struct kit_error *err)
 {
+	struct pending *p;
+	size_t kit_no;
+	char tmpname[300];
 	char target[PATH_MAX], rel[PATH_MAX];
 	struct kit_campaign_kit *kit = NULL;
 	struct kit_manifest_target old;
@@ -669,7 +723,8 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	}
 	if (kit_snprintf(err, base, sizeof(base), "%s.tar.zst",
 			 kit_campaign_kit_office(kit)) != 0 ||
-	    kit_path_join(path, sizeof(path), tmpdir, base, err) != 0 ||
+	    kit_snprintf(err, tmpname, sizeof(tmpname), "%s.%s", id, base) != 0 ||
+	    kit_path_join(path, sizeof(path), tmpdir, tmpname, err) != 0 ||
 	    write_kit(o, kit, path, err) != 0)
 		goto out;
 	custom = kit_manifest_target_json(kit_campaign_kit_manifest(kit),
@@ -689,15 +744,23 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 		added_push(added, target);
 		added_push(added, sig);
 	}
-	if (office_target(r, hq, office, name, path, custom, err) != 0)
-		goto out;
-	if (
-	    kit_snprintf(err, comment, sizeof(comment),
+	if (kit_snprintf(err, comment, sizeof(comment),
 			 "campaign:%s office:%s version:%d file:%s", id,
 			 kit_campaign_kit_office(kit), old.version + 1,
 			 base) != 0 ||
-	    sign_minisig(ms, path, sig, comment, err) != 0)
+	    pub_packs_add_kit(pp, kit, id, old.version + 1, old.index_sha256,
+			      &kit_no, err) != 0)
 		goto out;
+	pend->v = kit_xrealloc(pend->v, (pend->n + 1) * sizeof(*pend->v));
+	p = &pend->v[pend->n++];
+	p->name = kit_strdup(name);
+	p->office = office ? kit_strdup(office) : NULL;
+	p->path = kit_strdup(path);
+	p->sig = kit_strdup(sig);
+	p->comment = kit_strdup(comment);
+	p->custom = custom;
+	custom = NULL;
+	p->kit_no = kit_no;
 	say(o, "%s: version %d", name, old.version + 1);
 	(*count)++;
 	rc = 0;
@@ -747,6 +810,8 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	char pass[PASS_MAX] = "", tmpdir[PATH_MAX] = "";
 	struct added added = {NULL, 0};
 	struct minisign ms = {o, pass, NULL};
+	struct pub_packs *pp = NULL;
+	struct pendings pend = {NULL, 0};
 	size_t i, j, n, count = 0, noted = 0, failed = 0, registered = 0;
 	char salt[128];
 	int rc = -1, deferred = 0;
@@ -787,16 +852,33 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	 * made durable together before any metadata names them. */
 	kit_file_defer_begin();
 	deferred = 1;
+	pp = pub_packs_open(o->repo_dir, o->zstd_level, err);
+	if (pp == NULL)
+		goto out;
 	for (j = 0; j < ndirs; j++) {
 		n = kit_campaign_office_count(cs[j]) + 1;
 		build_salt(o, cs[j], salt, sizeof(salt));
 		for (i = 0; i < n; i++)
-			if (publish_kit(o, r, hq, &ms, cs[j], office_at(cs[j], i),
-					salt, tmpdir, &count, &noted, &added,
-					err) != 0) {
+			if (publish_kit(o, r, hq, pp, &pend, cs[j],
+					office_at(cs[j], i), salt, tmpdir,
+					&count, &noted, &added, err) != 0) {
 				failed = j;
 				goto out;
 			}
+	}
+	/* The pack gets its name (its hash), then each kit its index and
+	 * its target naming that index. */
+	if (pub_packs_finish(pp, err) != 0)
+		goto out;
+	for (i = 0; i < pend.n; i++)
+		if (sign_pending(r, hq, &ms, pp, &pend.v[i], err) != 0)
+			goto out;
+	if (pend.n > 0) {
+		size_t objs;
+		uint64_t bytes;
+
+		pub_packs_added(pp, &objs, &bytes);
+		say(o, "%zu new object%s stored once (%llu bytes in packs/)", objs, objs == 1 ? "" : "s", (unsigned long long)bytes);
 	}
 	deferred = 0;
 	if (kit_file_defer_end(o->repo_dir, err) != 0)
@@ -826,6 +908,8 @@ out:
 	/* Nothing signed names the new archives when we failed: take them
 	 * back out so a refused publish leaves the repository as it was. */
 	added_free(&added, rc != 0);
+	pendings_free(&pend);
+	pub_packs_free(pp);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	kit_tuf_repo_free(r);
 	kit_key_free(hq);

@@ -25,4 +25,38 @@ size_t pub_roles(const struct kit_tuf_repo *r, char ***out);
  * the timestamp's lifetime, an hour at least); a failure is a warning. */
 void pub_prune(const struct kit_publisher_opts *o, struct kit_tuf_repo *r);
 
+/*
+ * packs.c: each file's content stored once in the repository
+ * (packs/<sha256>.pack, kit_bundle_pack_*), found again through the
+ * publisher's catalog (packs/catalog.json, a kit index without a kit).
+ * pub_packs_open loads the catalog (a missing, unreadable or stale one
+ * -- naming a pack that is not there, or too short -- counts as empty:
+ * the objects are stored again).  pub_packs_add_kit stores the kit's
+ * objects the repository lacks into this publish's one new pack and
+ * remembers the kit as number *kit_no; with prev_index (the index of the
+ * kit's previous version, may be NULL) a new file of at most
+ * KIT_INDEX_DELTA_MAX bytes whose path had other content there (and the
+ * manifest) also gets a delta from that content when the delta is less
+ * than half the object.  pub_packs_finish names the pack
+ * by its hash, writes each kit's index (packs/<sha256>.idx) and the
+ * catalog; then pub_packs_index gives a kit's index hash and length, and
+ * (upd_from > 0) those of the index of only what the kit's version
+ * upd_from lacks.
+ */
+struct pub_packs;
+struct kit_campaign_kit;
+struct pub_packs *pub_packs_open(const char *repo_dir, int zstd_level,
+				 struct kit_error *err) KIT_WUR;
+int pub_packs_add_kit(struct pub_packs *pp, const struct kit_campaign_kit *kit,
+		      const char *campaign, int version, const char *prev_index,
+		      size_t *kit_no, struct kit_error *err) KIT_WUR;
+int pub_packs_finish(struct pub_packs *pp, struct kit_error *err) KIT_WUR;
+void pub_packs_index(const struct pub_packs *pp, size_t kit_no,
+		     const char **sha256, uint64_t *len, int *upd_from,
+		     const char **upd_sha256, uint64_t *upd_len);
+/* Objects and stored bytes this publish added. */
+void pub_packs_added(const struct pub_packs *pp, size_t *objects,
+		     uint64_t *bytes);
+void pub_packs_free(struct pub_packs *pp);
+
 #endif

@@ -54,7 +54,8 @@ enum outcome {
 };
 
 /* Why the write callback stopped a transfer. */
-enum stop { STOP_NONE, STOP_TOO_LARGE, STOP_STATUS, STOP_BAD_RANGE, STOP_IO };
+enum stop { STOP_NONE, STOP_TOO_LARGE, STOP_STATUS, STOP_BAD_RANGE, STOP_IO,
+	    STOP_SHORT };
 
 struct job {
 	struct kit_transport *t;
@@ -65,6 +66,8 @@ struct job {
 	const char *exp_hash;
 	uint64_t exp_len;
 	int resume_ok;
+	int range;            /* a byte range of the file: range_start, exp_len */
+	uint64_t range_start;
 	struct kit_transport_cond *cond; /* a conditional GET, or NULL */
 	int mismatch_restarted;
 	int not_found; /* set by a transfer that got 404/410/missing file */
@@ -721,7 +724,7 @@ static int on_first_bytes(struct job *j)
 			struct curl_header *h = NULL;
 			unsigned long long start = 0;
 			char *end = NULL;
-			if (j->offset == 0 ||
+			if ((j->offset == 0 && !j->range) ||
 			    curl_easy_header(c, "Content-Range", 0, CURLH_HEADER,
 					     -1, &h) != CURLHE_OK ||
 			    strncasecmp(h->value, "bytes ", 6) != 0) {
@@ -731,12 +734,28 @@ static int on_first_bytes(struct job *j)
 			errno = 0;
 			start = strtoull(h->value + 6, &end, 10);
 			if (errno || end == h->value + 6 || *end != '-' ||
-			    start != j->offset) {
+			    start != j->range_start + j->offset) {
 				j->stop = STOP_BAD_RANGE;
 				return -1;
 			}
+			if (j->range) {
+				/* a pack shorter than the signed index says
+				 * ends the range early: its bytes are bad */
+				const char *e = end + 1;
+				unsigned long long last = strtoull(e, &end, 10);
+
+				if (errno || end == e ||
+				    last + 1 < j->range_start + j->exp_len) {
+					j->stop = STOP_SHORT;
+					return -1;
+				}
+			}
 			j->resumed = 1;
 			j->t->st.resumes++;
+		} else if (code == 200 && j->range) {
+			/* the whole file instead of the range asked for */
+			j->stop = STOP_BAD_RANGE;
+			return -1;
 		} else if (code == 200) {
 			if (j->offset > 0 && truncate_part(j) != 0) {
 				j->stop = STOP_IO;
@@ -814,6 +833,10 @@ static int stop_outcome(struct job *j, char *why, struct kit_error *err,
 		whyf(why, "%s from %s: the server answered the range request from byte %llu wrongly", j->relpath, j->url,
 		     (unsigned long long)j->offset);
 		*o = OUT_RESTART;
+		return 1;
+	case STOP_SHORT:
+		whyf(why, "%s from %s is shorter than the %llu bytes from byte %llu the signed index names", j->relpath, j->url, (unsigned long long)j->exp_len, (unsigned long long)j->range_start);
+		*o = OUT_BAD_BYTES;
 		return 1;
 	case STOP_STATUS:
 	case STOP_NONE:
@@ -1084,7 +1107,14 @@ static enum outcome local_copy(struct job *j, int fd, uint64_t size,
 	uint64_t in_window = 0;
 
 	for (;;) {
-		ssize_t r = read(fd, buf, LOCAL_BLOCK);
+		size_t want = LOCAL_BLOCK;
+		ssize_t r;
+
+		if (j->range && j->exp_len - j->offset - j->got < want)
+			want = (size_t)(j->exp_len - j->offset - j->got);
+		if (want == 0)
+			break;
+		r = read(fd, buf, want);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -1146,12 +1176,23 @@ static enum outcome local_transfer(struct job *j, char *why,
 		goto out;
 	j->started = 1;
 	clock_gettime(CLOCK_MONOTONIC, &j->t0);
-	if ((uint64_t)st.st_size > j->max_len) {
+	if (j->range) {
+		/* a range of a pack: the file must hold all of it */
+		if ((uint64_t)st.st_size < j->range_start + j->exp_len ||
+		    lseek(fd, (off_t)(j->range_start + j->offset), SEEK_SET) < 0) {
+			whyf(why, "%s in %s is shorter than the %llu bytes from byte %llu the signed index names", j->relpath, t->dirs[j->mirror], (unsigned long long)j->exp_len, (unsigned long long)j->range_start);
+			o = OUT_BAD_BYTES;
+			goto out;
+		}
+		if (j->offset > 0) {
+			j->resumed = 1;
+			t->st.resumes++;
+		}
+	} else if ((uint64_t)st.st_size > j->max_len) {
 		j->stop = STOP_TOO_LARGE;
 		(void)stop_outcome(j, why, err, &o);
 		goto out;
-	}
-	if (j->offset > 0) {
+	} else if (j->offset > 0) {
 		if ((uint64_t)st.st_size < j->offset ||
 		    lseek(fd, (off_t)j->offset, SEEK_SET) < 0) {
 			whyf(why, "%s in %s is shorter than the part kept; copying it again from the start", j->relpath, t->dirs[j->mirror]);
@@ -1290,7 +1331,13 @@ static int set_request(struct job *j, CURL *c, struct curl_slist **hdrs,
 	 * already) are asked for as they are. */
 	if (!j->resume_ok)
 		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	if (j->offset > 0) {
+	if (j->range) {
+		if (kit_snprintf(err, range, sizeof range, "%llu-%llu",
+				 (unsigned long long)(j->range_start + j->offset),
+				 (unsigned long long)(j->range_start + j->exp_len - 1)) != 0)
+			return -1;
+		curl_easy_setopt(c, CURLOPT_RANGE, range);
+	} else if (j->offset > 0) {
 		/* a plain Range (not RESUME_FROM) so that a 200 can restart
 		 * from zero in the same request */
 		if (kit_snprintf(err, range, sizeof range, "%llu-",
@@ -1335,6 +1382,10 @@ static enum outcome http_outcome(struct job *j, CURL *c, CURLcode rc,
 			json_line(json_pack("{s:s, s:s}", "event", "not_modified",
 					    "file", j->relpath));
 		return OUT_NOT_MODIFIED;
+	}
+	if (code == 416 && j->range) {
+		whyf(why, "%s from %s is shorter than the %llu bytes from byte %llu the signed index names (416)", j->relpath, j->url, (unsigned long long)j->exp_len, (unsigned long long)j->range_start);
+		return OUT_BAD_BYTES;
 	}
 	if (code == 416 && j->offset > 0) {
 		whyf(why, "%s from %s: range from byte %llu refused (416)", j->relpath, j->url, (unsigned long long)j->offset);
@@ -1636,6 +1687,25 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
 		return kit_err(err, KIT_E_INVALID,
 			       "expected length of %s exceeds its limit", relpath);
 	j.exp_len = expect_len;
+	return run_job(&j, err);
+}
+
+int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
+			      uint64_t offset, uint64_t len,
+			      const char *dest_path, struct kit_error *err)
+{
+	struct job j;
+
+	if (job_init(&j, t, relpath, dest_path, len ? len : 1, err) != 0)
+		return -1;
+	if (len == 0 || offset > UINT64_MAX / 2 || len > UINT64_MAX / 2)
+		return kit_err(err, KIT_E_INVALID, "range of %s: bad offset or length", relpath);
+	j.range = 1;
+	j.range_start = offset;
+	j.exp_len = len;
+	/* each object in the range is checked by its own hash afterwards,
+	 * and the part's name holds the pack's hash and the range */
+	j.resume_ok = 1;
 	return run_job(&j, err);
 }
 

@@ -154,6 +154,21 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
 			struct kit_error *err) KIT_WUR;
 
 /*
+ * Download bytes [offset, offset + len) of relpath (a pack) into
+ * dest_path, through dest_path.part, with an HTTP Range request (a file://
+ * base is read from offset).  Exactly len bytes are accepted: a server
+ * that sends more (or declares more) is refused as endless data
+ * (KIT_E_SECURITY), one that answers with the whole file (200) or another
+ * range is retried and then fails over (KIT_E_NETWORK), a file:// copy
+ * shorter than offset + len is bad bytes.  A part left by an earlier try
+ * is resumed.  No hash is checked here: the caller checks every object in
+ * the range.  Errors as kit_transport_fetch().
+ */
+int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
+			      uint64_t offset, uint64_t len,
+			      const char *dest_path, struct kit_error *err) KIT_WUR;
+
+/*
  * 1 when the last kit_transport_fetch() / _fetch_cond() failed because the
  * file does not exist: at least one mirror answered 404 or 410 (or the
  * file:// path is missing), none served it or bad bytes, the others failed

@@ -1706,6 +1706,505 @@ test_corpus_seeds(void **state)
 		}
 }
 
+/* ------------------------------------------------ packs, index, assembly */
+
+/* The pack as a server: each range read from the pack file. */
+struct fake_server {
+	const char *pack_path;
+	const char *pack_hex;
+	int calls;
+	uint64_t extra; /* bytes sent past the range (truncated here as the
+			   transport would refuse them) */
+};
+
+static int
+fake_range(void *arg, const char *hex, uint64_t off, uint64_t len,
+	   const char *dest, struct kit_error *err)
+{
+	struct fake_server *s = arg;
+	unsigned char *buf = NULL, *all = NULL;
+	size_t n = 0;
+	int rc;
+
+	s->calls++;
+	if (strcmp(hex, s->pack_hex) != 0)
+		return kit_err(err, KIT_E_NETWORK, "no pack %s", hex);
+	if (kit_file_read(s->pack_path, 1 << 24, &all, &n, err) != 0)
+		return -1;
+	if (off + len > n) {
+		free(all);
+		return kit_err(err, KIT_E_SECURITY, "pack shorter than the range");
+	}
+	buf = all + off;
+	rc = kit_file_write_atomic(dest, buf, (size_t)len, 0644, err);
+	free(all);
+	return rc;
+}
+
+struct objkit {
+	char *dir, *pack, pack_hex[KIT_SHA256_HEX];
+	struct kit_manifest_index *ix;
+	struct kit_manifest m;
+	struct kit_manifest_file files[4];
+	unsigned char text[20000], rnd[3000];
+};
+
+static void
+objkit_file(struct objkit *k, size_t i, const char *path, const void *b,
+	    size_t n)
+{
+	k->files[i].path = (char *)path;
+	k->files[i].size = n;
+	kit_sha256_hex(b, n, k->files[i].sha256);
+}
+
+/* A pack of a compressible text and random bytes, an index of both, and
+ * a manifest model of a.txt (text), b.bin (random), c.txt (the text again). */
+static void
+objkit_new(struct objkit *k)
+{
+	struct kit_error err = {0};
+	struct kit_bundle_pack *p;
+	struct kit_manifest_object o;
+	size_t i;
+
+	memset(k, 0, sizeof(*k));
+	for (i = 0; i < sizeof(k->text); i++)
+		k->text[i] = (unsigned char)("campaign kit text "[i % 18]);
+	{
+		uint64_t x = 88172645463325252ull; /* xorshift64 */
+
+		for (i = 0; i < sizeof(k->rnd); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			k->rnd[i] = (unsigned char)(x >> 24);
+		}
+	}
+	k->dir = make_tmpdir();
+	k->pack = kit_aprintf("%s/p.pack", k->dir);
+	p = kit_bundle_pack_new(k->pack, 3, &err);
+	assert_non_null(p);
+	k->ix = kit_manifest_index_new();
+	objkit_file(k, 0, "a.txt", k->text, sizeof(k->text));
+	objkit_file(k, 1, "b.bin", k->rnd, sizeof(k->rnd));
+	objkit_file(k, 2, "c.txt", k->text, sizeof(k->text));
+	for (i = 0; i < 2; i++) {
+		memset(&o, 0, sizeof(o));
+		memcpy(o.sha256, k->files[i].sha256, KIT_SHA256_HEX);
+		o.size = k->files[i].size;
+		assert_int_equal(kit_bundle_pack_add(p, -1, NULL, i ? (void *)k->rnd : (void *)k->text, (size_t)o.size, &o, &err), 0);
+		(void)kit_manifest_index_add(k->ix, &o);
+	}
+	assert_int_equal(k->ix->objects[0].zstd, 1); /* text: smaller */
+	assert_true(k->ix->objects[0].stored < sizeof(k->text) / 10);
+	assert_int_equal(k->ix->objects[1].zstd, 0); /* random: raw */
+	assert_int_equal(kit_bundle_pack_finish(p, k->pack_hex, &err), 0);
+	kit_bundle_pack_free(p);
+	(void)kit_manifest_index_pack(k->ix, k->pack_hex);
+	k->m.files = k->files;
+	k->m.n_files = 3;
+}
+
+static void
+objkit_free(struct objkit *k)
+{
+	rm_tree(k->dir);
+	free(k->dir);
+	free(k->pack);
+	kit_manifest_index_free(k->ix);
+}
+
+static int
+assemble(struct objkit *k, const struct kit_bundle_base *base,
+	 struct fake_server *srv, const char *staging, struct kit_error *err)
+{
+	return kit_bundle_assemble(staging, "{}", 2, &k->m, k->ix, base, k->dir,
+				   UINT64_MAX, NULL, fake_range, srv, NULL, err);
+}
+
+static void
+test_assemble_objects(void **state)
+{
+	struct objkit k;
+	struct kit_error err = {0};
+	struct fake_server srv = {0};
+	unsigned char *got = NULL;
+	size_t n;
+	char *staging, *p;
+	struct stat a, c;
+
+	(void)state;
+	objkit_new(&k);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	staging = kit_aprintf("%s/staging", k.dir);
+	assert_int_equal(assemble(&k, NULL, &srv, staging, &err), 0);
+	assert_int_equal(srv.calls, 1); /* one range for both objects */
+	p = kit_aprintf("%s/c.txt", staging);
+	assert_int_equal(kit_file_read(p, 1 << 20, &got, &n, &err), 0);
+	assert_int_equal(n, sizeof(k.text));
+	assert_memory_equal(got, k.text, n);
+	free(got);
+	/* two paths, one content: fetched once, linked */
+	assert_int_equal(stat(p, &c), 0);
+	free(p);
+	p = kit_aprintf("%s/a.txt", staging);
+	assert_int_equal(stat(p, &a), 0);
+	assert_int_equal(a.st_ino, c.st_ino);
+	free(p);
+	p = kit_aprintf("%s/manifest.json", staging);
+	assert_true(kit_file_exists(p));
+	free(p);
+	free(staging);
+	objkit_free(&k);
+}
+
+/* Hostile objects and names: each refused as KIT_E_SECURITY with its
+ * reason, and no staging directory left. */
+static void
+test_assemble_refuses(void **state)
+{
+	struct objkit k;
+	struct kit_error err;
+	struct fake_server srv = {0};
+	char *staging;
+	struct kit_manifest_object saved;
+	int i;
+	static const struct {
+		const char *label, *p0, *p2, *msg;
+	} names[] = {
+		{"case", "A.txt", "a.txt", "one name when case is ignored"},
+		{"case dir", "Media/a.txt", "media/c.txt", "one name when case is ignored"},
+		{"file and dir", "x", "x/c.txt", "also a directory"},
+		{"latin-1", "\xc3\x89t\xc3\xa9.txt", "\xc3\xa9t\xc3\xa9.txt", "one name when case is ignored"},
+	};
+
+	(void)state;
+	objkit_new(&k);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	staging = kit_aprintf("%s/staging", k.dir);
+	for (i = 0; i < 4; i++) {
+		memset(&err, 0, sizeof(err));
+		k.files[0].path = (char *)names[i].p0;
+		k.files[2].path = (char *)names[i].p2;
+		srv.calls = 0;
+		assert_int_equal(assemble(&k, NULL, &srv, staging, &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		if (strstr(err.msg, names[i].msg) == NULL)
+			fail_msg("%s: %s", names[i].label, err.msg);
+		assert_int_equal(srv.calls, 0); /* refused before any fetch */
+		assert_false(kit_file_exists(staging));
+	}
+	k.files[0].path = (char *)"a.txt";
+	k.files[2].path = (char *)"c.txt";
+	/* a wrong hash of the stored frame: refused before zstd reads it */
+	saved = k.ix->objects[0];
+	k.ix->objects[0].stored_sha256[0] = k.ix->objects[0].stored_sha256[0] == '0' ? '1' : '0';
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(assemble(&k, NULL, &srv, staging, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "stored bytes hash to"));
+	assert_false(kit_file_exists(staging));
+	k.ix->objects[0] = saved;
+	/* a raw object whose bytes are not the file's */
+	saved = k.ix->objects[1];
+	k.ix->objects[1].offset -= 1;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(assemble(&k, NULL, &srv, staging, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "the manifest says"));
+	assert_false(kit_file_exists(staging));
+	k.ix->objects[1] = saved;
+	/* an offset past the pack's end: the fetch fails, nothing stays */
+	k.ix->objects[1].offset += 1000000;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(assemble(&k, NULL, &srv, staging, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_false(kit_file_exists(staging));
+	k.ix->objects[1] = saved;
+	/* a file the index does not list */
+	k.files[1].sha256[0] = k.files[1].sha256[0] == 'a' ? 'b' : 'a';
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(assemble(&k, NULL, &srv, staging, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_non_null(strstr(err.msg, "lists no object"));
+	free(staging);
+	objkit_free(&k);
+}
+
+/* The base release: trusted files are linked; an untrusted one that was
+ * changed on disk is fetched again rather than reused. */
+static void
+test_assemble_base(void **state)
+{
+	struct objkit k;
+	struct kit_error err = {0};
+	struct fake_server srv = {0};
+	struct kit_manifest bm;
+	struct kit_manifest_file bf[1];
+	struct kit_bundle_base base;
+	struct kit_bundle_assembly st;
+	char *bdir, *staging, *p;
+	unsigned char *got = NULL;
+	size_t n;
+
+	(void)state;
+	objkit_new(&k);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	bdir = kit_aprintf("%s/base", k.dir);
+	assert_int_equal(mkdir(bdir, 0755), 0);
+	p = kit_aprintf("%s/old-b.bin", bdir);
+	assert_int_equal(kit_file_write_atomic(p, k.rnd, sizeof(k.rnd), 0644, &err), 0);
+	free(p);
+	memset(&bm, 0, sizeof(bm));
+	bf[0] = k.files[1];
+	bf[0].path = (char *)"old-b.bin";
+	bm.files = bf;
+	bm.n_files = 1;
+	base.dirfd = open(bdir, O_RDONLY | O_DIRECTORY);
+	base.m = &bm;
+	base.trusted = 1;
+	staging = kit_aprintf("%s/staging", k.dir);
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), 0);
+	assert_int_equal(st.reused, 1);
+	assert_int_equal(st.fetched, 1);
+	rm_tree(staging);
+	/* untrusted and changed on disk: fetched, not reused */
+	p = kit_aprintf("%s/old-b.bin", bdir);
+	assert_int_equal(kit_file_write_atomic(p, "tampered", 8, 0644, &err), 0);
+	free(p);
+	base.trusted = 0;
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), 0);
+	assert_int_equal(st.reused, 0);
+	assert_int_equal(st.fetched, 2);
+	p = kit_aprintf("%s/b.bin", staging);
+	assert_int_equal(kit_file_read(p, 1 << 20, &got, &n, &err), 0);
+	assert_int_equal(n, sizeof(k.rnd));
+	assert_memory_equal(got, k.rnd, n);
+	free(got);
+	free(p);
+	/* over max_fetch: 1, nothing written */
+	rm_tree(staging);
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, 10, NULL, fake_range, &srv, &st, &err), 1);
+	assert_false(kit_file_exists(staging));
+	close(base.dirfd);
+	free(staging);
+	free(bdir);
+	objkit_free(&k);
+}
+
+/* Deltas: a file the base release had in another version comes as a
+ * zstd patch-from frame; one made from another base than the index says
+ * is refused. */
+static void
+test_assemble_delta(void **state)
+{
+	struct objkit k;
+	struct kit_error err = {0};
+	struct fake_server srv = {0};
+	struct kit_manifest bm;
+	struct kit_manifest_file bf[1];
+	struct kit_bundle_base base;
+	struct kit_bundle_assembly st;
+	struct kit_bundle_pack *p;
+	struct kit_manifest_delta d;
+	unsigned char old[20000], other[20000], *dbytes = NULL, *got = NULL;
+	size_t dlen, n, i;
+	char *bdir, *staging, *path, *pack2;
+	uint64_t off;
+
+	(void)state;
+	objkit_new(&k);
+	/* the old a.txt: the text with a few words changed */
+	memcpy(old, k.text, sizeof(old));
+	memcpy(old + 5000, "CHANGED WORDS", 13);
+	for (i = 0; i < sizeof(other); i++)
+		other[i] = (unsigned char)("another text entirely "[i % 22]);
+	bdir = kit_aprintf("%s/base", k.dir);
+	assert_int_equal(mkdir(bdir, 0755), 0);
+	path = kit_aprintf("%s/a.txt", bdir);
+	assert_int_equal(kit_file_write_atomic(path, old, sizeof(old), 0644, &err), 0);
+	free(path);
+	memset(&bm, 0, sizeof(bm));
+	bf[0].path = (char *)"a.txt";
+	bf[0].size = sizeof(old);
+	kit_sha256_hex(old, sizeof(old), bf[0].sha256);
+	bm.files = bf;
+	bm.n_files = 1;
+	base.dirfd = open(bdir, O_RDONLY | O_DIRECTORY);
+	base.m = &bm;
+	base.trusted = 0;
+	/* a second pack with the delta of the text from the old text */
+	pack2 = kit_aprintf("%s/q.pack", k.dir);
+	p = kit_bundle_pack_new(pack2, 3, &err);
+	assert_non_null(p);
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(kit_bundle_delta_make(old, sizeof(old), k.text, sizeof(k.text), 3, &dbytes, &dlen, d.stored_sha256, &err), 0);
+	assert_true(dlen < k.ix->objects[0].stored);
+	assert_int_equal(kit_bundle_pack_add_raw(p, dbytes, dlen, &off, &err), 0);
+	free(dbytes);
+	assert_int_equal(kit_bundle_pack_finish(p, d.base_sha256 /* scratch */, &err), 0);
+	kit_bundle_pack_free(p);
+	/* the fake server serves one pack: put the delta at the end of it */
+	{
+		unsigned char *a = NULL, *b = NULL;
+		size_t al, bl;
+		char *cat;
+
+		assert_int_equal(kit_file_read(k.pack, 1 << 24, &a, &al, &err), 0);
+		assert_int_equal(kit_file_read(pack2, 1 << 24, &b, &bl, &err), 0);
+		cat = kit_xmalloc(al + bl);
+		memcpy(cat, a, al);
+		memcpy(cat + al, b, bl);
+		assert_int_equal(kit_file_write_atomic(k.pack, cat, al + bl, 0644, &err), 0);
+		d.offset = al + off;
+		d.stored = bl;
+		free(a);
+		free(b);
+		free(cat);
+	}
+	memcpy(d.sha256, k.files[0].sha256, KIT_SHA256_HEX);
+	memcpy(d.base_sha256, bf[0].sha256, KIT_SHA256_HEX);
+	d.pack = 0;
+	kit_manifest_index_add_delta(k.ix, &d);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	staging = kit_aprintf("%s/staging", k.dir);
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), 0);
+	assert_int_equal(st.deltas, 1);
+	path = kit_aprintf("%s/a.txt", staging);
+	assert_int_equal(kit_file_read(path, 1 << 20, &got, &n, &err), 0);
+	assert_int_equal(n, sizeof(k.text));
+	assert_memory_equal(got, k.text, n);
+	free(got);
+	free(path);
+	rm_tree(staging);
+	/* the base on disk is not what the index says: the whole object */
+	path = kit_aprintf("%s/a.txt", bdir);
+	assert_int_equal(kit_file_write_atomic(path, other, sizeof(other), 0644, &err), 0);
+	free(path);
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), 0);
+	assert_int_equal(st.deltas, 0);
+	rm_tree(staging);
+	/* a delta made from another base than the index says: refused */
+	path = kit_aprintf("%s/a.txt", bdir);
+	assert_int_equal(kit_file_write_atomic(path, old, sizeof(old), 0644, &err), 0);
+	free(path);
+	{
+		struct kit_bundle_pack *p3;
+		unsigned char *a = NULL, *b = NULL;
+		size_t al, bl;
+		char *cat, scratch[KIT_SHA256_HEX];
+
+		assert_int_equal(kit_bundle_delta_make(other, sizeof(other), k.text, sizeof(k.text), 3, &dbytes, &dlen, k.ix->deltas[0].stored_sha256, &err), 0);
+		(void)unlink(pack2);
+		p3 = kit_bundle_pack_new(pack2, 3, &err);
+		assert_int_equal(kit_bundle_pack_add_raw(p3, dbytes, dlen, &off, &err), 0);
+		assert_int_equal(kit_bundle_pack_finish(p3, scratch, &err), 0);
+		kit_bundle_pack_free(p3);
+		free(dbytes);
+		assert_int_equal(kit_file_read(k.pack, 1 << 24, &a, &al, &err), 0);
+		assert_int_equal(kit_file_read(pack2, 1 << 24, &b, &bl, &err), 0);
+		cat = kit_xmalloc(al + bl);
+		memcpy(cat, a, al);
+		memcpy(cat + al, b, bl);
+		assert_int_equal(kit_file_write_atomic(k.pack, cat, al + bl, 0644, &err), 0);
+		k.ix->deltas[0].offset = al;
+		k.ix->deltas[0].stored = bl;
+		free(a);
+		free(b);
+		free(cat);
+	}
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	assert_false(kit_file_exists(staging));
+	close(base.dirfd);
+	free(staging);
+	free(pack2);
+	free(bdir);
+	objkit_free(&k);
+}
+
+/* The index: written and parsed back the same; the rules refused. */
+static void
+test_index_format(void **state)
+{
+	struct objkit k;
+	struct kit_error err = {0};
+	struct kit_manifest_index *ix;
+	char *text = NULL, *bad;
+	size_t len;
+	static const struct {
+		const char *from, *to, *msg;
+	} evil[] = {
+		{"[[\"", "[[\"A", "lower-case hex"},
+		{"\"packs\":[\"", "\"packs\":[\"", NULL},
+		{",0,0,", ",7,0,", "names pack 7"},
+		{"\"deltas\":[[\"", "\"deltas\":[[\"0", "lower-case hex"},
+		{"\"index\":1", "\"index\":2", "format 1"},
+	};
+	size_t i;
+
+	(void)state;
+	objkit_new(&k);
+	k.ix->kit = 1;
+	k.ix->campaign = kit_strdup("together-2016");
+	k.ix->office = kit_strdup("global");
+	k.ix->version = 3;
+	memcpy(k.ix->content, k.files[0].sha256, KIT_SHA256_HEX);
+	memcpy(k.ix->manifest_sha256, k.files[1].sha256, KIT_SHA256_HEX);
+	k.ix->manifest_size = k.files[1].size;
+	{
+		struct kit_manifest_delta d;
+
+		memset(&d, 0, sizeof(d));
+		memcpy(d.sha256, k.files[0].sha256, KIT_SHA256_HEX);
+		memcpy(d.base_sha256, k.files[1].sha256, KIT_SHA256_HEX);
+		memcpy(d.stored_sha256, k.files[1].sha256, KIT_SHA256_HEX);
+		d.stored = 10;
+		kit_manifest_index_add_delta(k.ix, &d);
+	}
+	assert_int_equal(kit_manifest_index_write(k.ix, &text, &len, &err), 0);
+	ix = kit_manifest_index_parse(text, len, "t.idx", &err);
+	assert_non_null(ix);
+	assert_int_equal(ix->n_objects, 2);
+	assert_int_equal(ix->n_deltas, 1);
+	assert_int_equal(ix->version, 3);
+	assert_non_null(kit_manifest_index_find(ix, k.files[0].sha256));
+	kit_manifest_index_free(ix);
+	for (i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+		char *at = strstr(text, evil[i].from);
+
+		if (evil[i].msg == NULL)
+			continue;
+		assert_non_null(at);
+		bad = kit_aprintf("%.*s%s%s", (int)(at - text), text, evil[i].to, at + strlen(evil[i].from));
+		memset(&err, 0, sizeof(err));
+		ix = kit_manifest_index_parse(bad, strlen(bad), "t.idx", &err);
+		assert_null(ix);
+		assert_int_equal(err.code, KIT_E_INVALID);
+		if (strstr(err.msg, evil[i].msg) == NULL)
+			fail_msg("%s: %s", evil[i].to, err.msg);
+		free(bad);
+	}
+	/* the same object twice */
+	{
+		char *o = strstr(text, "[[") + 1, *end = strstr(o, "]") + 1;
+
+		bad = kit_aprintf("%.*s,%.*s%s", (int)(end - text), text, (int)(end - o), o, end);
+		memset(&err, 0, sizeof(err));
+		assert_null(kit_manifest_index_parse(bad, strlen(bad), "t.idx", &err));
+		assert_non_null(strstr(err.msg, "listed twice"));
+		free(bad);
+	}
+	free(text);
+	objkit_free(&k);
+}
+
 int
 main(void)
 {
@@ -1727,6 +2226,11 @@ main(void)
 		cmocka_unit_test(test_clean_staging),
 		cmocka_unit_test(test_golden_seed),
 		cmocka_unit_test(test_corpus_seeds),
+		cmocka_unit_test(test_assemble_objects),
+		cmocka_unit_test(test_assemble_refuses),
+		cmocka_unit_test(test_assemble_base),
+		cmocka_unit_test(test_assemble_delta),
+		cmocka_unit_test(test_index_format),
 	};
 
 	return cmocka_run_group_tests_name("bundle", tests, NULL, NULL);
