@@ -962,6 +962,234 @@ installed_verified(struct run *r, const struct pick *p, const char *kitdir)
 	r->verified_dirty = 1;
 }
 
+/* One range of a pack, for kit_bundle_assemble (the run's transport). */
+static int
+fetch_range_cb(void *arg, const char *pack_hex, uint64_t offset, uint64_t len,
+	       const char *dest, struct kit_error *err)
+{
+	struct run *r = arg;
+	char rel[128];
+
+	if (kit_snprintf(err, rel, sizeof(rel), "packs/%s.pack", pack_hex) != 0)
+		return -1;
+	return kit_transport_fetch_range(r->t, rel, offset, len, dest, err);
+}
+
+/*
+ * The index sha (len bytes, signed) of kit p: fetched into work, parsed,
+ * held to the signed target.  0 (*out set), 1 when the mirror does not
+ * have it, -1 refused or failed.
+ */
+static int
+load_index(struct run *r, const struct pick *p, const char *sha, uint64_t len,
+	   const char *work, struct kit_manifest_index **out,
+	   struct kit_error *err)
+{
+	char rel[PATH_MAX], dl[PATH_MAX];
+	unsigned char *text = NULL;
+	size_t tlen;
+	struct kit_manifest_index *ix = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (kit_snprintf(err, rel, sizeof(rel), "packs/%s.idx", sha) != 0 ||
+	    kit_snprintf(err, dl, sizeof(dl), "%s/%s.idx", work, sha) != 0)
+		return -1;
+	if (kit_transport_fetch(r->t, rel, dl, len, sha, len, err) != 0) {
+		if (err->code == KIT_E_NETWORK && kit_transport_not_found(r->t)) {
+			/* an older repository, or a copy with archives only */
+			kit_err_clear(err);
+			return 1;
+		}
+		return -1;
+	}
+	if (kit_file_read(dl, (size_t)len, &text, &tlen, err) != 0)
+		goto out;
+	ix = kit_manifest_index_parse(text, tlen, rel, err);
+	if (ix == NULL) {
+		err->code = KIT_E_SECURITY;
+		kit_err_suffix(err, "; the signed index is refused");
+		goto out;
+	}
+	if (!ix->kit || strcmp(ix->campaign, p->campaign) != 0 ||
+	    strcmp(ix->office, p->office) != 0 || ix->version != p->version ||
+	    p->content == NULL || !kit_hex_equal(ix->content, p->content)) {
+		kit_err(err, KIT_E_SECURITY, "%s: the index is not of kit %s/%s version %d as its signed target says; refused, tell the publisher", rel, p->campaign, p->office, p->version);
+		goto out;
+	}
+	*out = ix;
+	ix = NULL;
+	rc = 0;
+out:
+	(void)unlink(dl);
+	free(text);
+	kit_manifest_index_free(ix);
+	return rc;
+}
+
+/* 1 when every file of m is in ix or, with its size, in the base bm. */
+static int
+index_covers(const struct kit_manifest_index *ix, const struct kit_manifest *m,
+	     const struct kit_manifest *bm)
+{
+	struct kit_manifest_index *have = kit_manifest_index_new();
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < bm->n_files; i++) {
+		struct kit_manifest_object b;
+
+		if (kit_manifest_index_find(have, bm->files[i].sha256))
+			continue;
+		memset(&b, 0, sizeof(b));
+		memcpy(b.sha256, bm->files[i].sha256, KIT_SHA256_HEX);
+		b.size = bm->files[i].size;
+		(void)kit_manifest_index_add(have, &b);
+	}
+	for (i = 0; ok && i < m->n_files; i++) {
+		const struct kit_manifest_object *h =
+			kit_manifest_index_find(have, m->files[i].sha256);
+
+		ok = kit_manifest_index_find(ix, m->files[i].sha256) != NULL ||
+		     (h != NULL && h->size == m->files[i].size);
+	}
+	kit_manifest_index_free(have);
+	return ok;
+}
+
+/*
+ * Install the signed kit p from the objects it lacks, on top of the
+ * installed release cur: the kit's index (its hash and length signed in
+ * custom.index; when the installed release is version custom.index.update
+ * .from and verified, the smaller index of only what it lacks), its
+ * manifest.json (an object or a delta of the installed one, checked by
+ * hash, then by the manifest's own rules and against the signed target),
+ * then only the files whose content no installed file has, by range
+ * requests.  0 installed, 1 when the whole archive is the better way (no
+ * index in the target or on the mirror, or most of the kit changed), -1
+ * refused or failed (err set; the installed kit is untouched).
+ */
+static int
+delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
+	      const struct kit_bundle_limits *lim, struct kit_error *err)
+{
+	const struct kit_fetcher_opts *o = r->o;
+	struct kit_manifest_target kt;
+	char rel[PATH_MAX], work[PATH_MAX], staging[PATH_MAX];
+	char stamp[KIT_SHA256_HEX];
+	struct kit_manifest_index *ix = NULL;
+	struct kit_manifest *m = NULL, *bm = NULL;
+	struct kit_manifest_target expect;
+	struct kit_bundle_base base = {-1, NULL, 0};
+	struct kit_bundle_assembly st;
+	struct kit_error ignore = {0};
+	const struct kit_manifest_object *mo;
+	const json_t *rec = json_object_get(r->verified, p->campaign);
+	unsigned char *mb = NULL, *oldm = NULL;
+	size_t mlen, oldlen = 0;
+	int rc = -1, partial = 0;
+
+	staging[0] = '\0';
+	(void)kit_manifest_target_read(p->t.custom, &kt, &ignore);
+	if (kt.index_sha256 == NULL)
+		return 1;
+	if (kit_snprintf(err, work, sizeof(work), "%s/downloads", o->state_dir) != 0 ||
+	    kit_snprintf(err, staging, sizeof(staging), "%s/staging/%s.%d", o->state_dir, p->campaign, p->version) != 0)
+		return -1;
+	/* The installed release: its files are reused when its stamp is the
+	 * one last verified, else each is hashed before it is reused. */
+	if (kit_snprintf(err, rel, sizeof(rel), "kits/%s/releases/%d", p->campaign, cur) != 0)
+		return -1;
+	base.dirfd = kit_openat_beneath(r->state_fd, rel, O_RDONLY | O_DIRECTORY, 0);
+	if (base.dirfd >= 0)
+		bm = current_manifest(r->state_fd, o->state_dir, p->campaign, &ignore);
+	if (bm != NULL && bm->version == cur) {
+		base.m = bm;
+		base.trusted =
+			kit_bundle_release_stamp(kitdir, cur, stamp, &ignore) == 0 &&
+			json_integer_value(json_object_get(rec, "release")) == cur &&
+			json_is_string(json_object_get(rec, "stamp")) &&
+			strcmp(json_string_value(json_object_get(rec, "stamp")), stamp) == 0;
+	}
+	partial = base.trusted && kt.update_sha256 != NULL && kt.update_from == cur;
+	rc = partial ? load_index(r, p, kt.update_sha256, kt.update_length, work, &ix, err)
+		     : load_index(r, p, kt.index_sha256, kt.index_length, work, &ix, err);
+	if (rc != 0)
+		goto out;
+	rc = -1;
+	mo = kit_manifest_index_find(ix, ix->manifest_sha256);
+	/* the installed manifest.json: the new one may come as a delta of it */
+	if (kit_snprintf(err, rel, sizeof(rel), "kits/%s/releases/%d/manifest.json", p->campaign, cur) != 0)
+		goto out;
+	if (kit_file_read_at(r->state_fd, rel, KIT_INDEX_DELTA_MAX, &oldm, &oldlen, &ignore) != 0) {
+		oldm = NULL;
+		oldlen = 0;
+	}
+	if (kit_bundle_object_fetch(ix, mo, oldm, oldlen, work, KIT_MANIFEST_MAX,
+				    fetch_range_cb, r, &mb, &mlen, err) != 0)
+		goto out;
+	m = kit_manifest_parse(mb, mlen, "manifest.json", err);
+	if (m == NULL) {
+		err->code = KIT_E_SECURITY;
+		goto out;
+	}
+	memset(&expect, 0, sizeof(expect));
+	expect.campaign = p->campaign;
+	expect.office = p->office;
+	expect.version = p->version;
+	expect.content = p->content;
+	if (check_signed(m, &expect, err) != 0) {
+		err->code = KIT_E_SECURITY;
+		goto out;
+	}
+	/* the smaller index must cover what the installed release lacks;
+	 * when it does not, the whole index */
+	if (partial && !index_covers(ix, m, bm)) {
+		kit_manifest_index_free(ix);
+		ix = NULL;
+		rc = load_index(r, p, kt.index_sha256, kt.index_length, work, &ix, err);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+	}
+	if (kit_rm_rf(staging, err) != 0)
+		goto out;
+	rc = kit_bundle_assemble(staging, mb, mlen, m, ix, &base, work,
+				 p->t.length, lim, fetch_range_cb, r, &st,
+				 err);
+	if (rc != 0)
+		goto out;
+	rc = -1;
+	if (kit_bundle_install(kitdir, staging, p->version,
+			       o->keep ? o->keep : KIT_BUNDLE_KEEP_DEFAULT,
+			       err) != 0)
+		goto out;
+	staging[0] = '\0';
+	installed_verified(r, p, kitdir);
+	r->installed++;
+	say(o, "%s version %d installed in %s/current (%zu files kept from version %d, %zu fetched, %zu of them as deltas: %llu bytes in %zu range request%s)", p->campaign, p->version, kitdir, st.reused, cur, st.fetched, st.deltas, (unsigned long long)st.stored, st.spans, st.spans == 1 ? "" : "s");
+	log_event(o, "install", p->campaign, p->version, NULL);
+	emit_json(o, json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:I}",
+			       "event", "installed", "campaign", p->campaign,
+			       "office", p->office, "version", p->version,
+			       "path", kitdir, "reused_files", (int)st.reused,
+			       "fetched_objects", (int)st.fetched,
+			       "fetched_bytes", (json_int_t)st.stored));
+	rc = 0;
+out:
+	if (rc != 0 && staging[0] && kit_rm_rf(staging, &ignore) != 0) {
+		/* best effort: the run's result stands */
+	}
+	if (base.dirfd >= 0)
+		close(base.dirfd);
+	kit_manifest_free(bm);
+	kit_manifest_free(m);
+	kit_manifest_index_free(ix);
+	free(mb);
+	free(oldm);
+	return rc;
+}
+
 static int
 install_one(struct run *r, const struct pick *p, struct kit_error *err)
 {
@@ -1069,6 +1297,16 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 			return 0;
 		}
 		say(o, "%s: releases/%d on disk differs from the signed kit (%s); downloading it again", p->campaign, p->version, why.msg);
+	}
+	/* An update: only what the installed release lacks, when the target
+	 * has an index and that is cheaper than the archive. */
+	if (cur > 0) {
+		int d = delta_install(r, p, kitdir, cur, &lim, err);
+
+		if (d == 0)
+			return 0;
+		if (d < 0)
+			goto out;
 	}
 	/* where the repository keeps it, as its trusted root says */
 	if (kit_tuf_client_target_path(r->c, &p->t, rel, sizeof(rel), err) != 0)

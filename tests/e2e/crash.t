@@ -3,7 +3,10 @@
 # entering a system call) at many points of an update: while the archive
 # downloads, while it is extracted, while the release is switched in.
 # After every kill `current` must be the complete old kit or the complete
-# new one, and the next run must finish the update.
+# new one, and the next run must finish the update.  Then the same for an
+# update from packs (a kit with a 300 kB image, one post edited): killed
+# while the index, the manifest and the objects arrive, while unchanged
+# files are linked, while the release is switched in.
 . "$(dirname "$0")/lib.sh"
 # LeakSanitizer cannot run under ptrace; the other checks stay on.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
@@ -18,11 +21,17 @@ check "publish version 2" kit-publish publish "$T/camp" --repo "$T/repo" --keys 
 
 version_of() { sed -n 's/^  "version": \([0-9]*\),*$/\1/p' "$1/kits/together-2016/current/manifest.json" 2>/dev/null | head -1; }
 
+# crash_points V1 LABEL: kill an update of a copy of the state V1 (version 1
+# installed, version 2 in its repository) at every disk-changing call.
+crash_points() {
+local V1=$1 L=$2
+
+local points=0 bad=0 total step entry sc n i rc v
 points=0 bad=0 notfinished=0 killed=0
 # The system calls an update makes that change the disk, and how many of
 # each a normal run makes (counted, not assumed).
-cp -a "$T/v1" "$T/count"
-strace -f -qq -c -o "$T/counts" -e trace=write,pwrite64,fsync,rename,renameat,renameat2,symlink,symlinkat,mkdir,mkdirat,unlink,unlinkat,ftruncate \
+rm -rf "$T/count" && cp -a "$V1" "$T/count"
+strace -f -qq -c -o "$T/counts" -e trace=write,pwrite64,fsync,rename,renameat,renameat2,symlink,symlinkat,mkdir,mkdirat,unlink,unlinkat,ftruncate,link,linkat \
 	kit-fetch update --state "$T/count" -q
 while read -r pct secs usecs calls errs name; do
 	case "$name" in ''|total|syscall) continue ;; esac
@@ -36,7 +45,7 @@ step=$(( total > 120 ? (total + 99) / 100 : 1 ))
 for entry in $(awk '{print $1 ":" $2}' "$T/plan"); do
 	sc=${entry%%:*} n=${entry##*:}
 	for i in $( (seq 1 "$step" "$n"; echo "$n") | sort -un); do
-		rm -rf "$T/office" && cp -a "$T/v1" "$T/office"
+		rm -rf "$T/office" && cp -a "$V1" "$T/office"
 		# (in a subshell whose stderr is closed: bash's own "Killed" notice)
 		rc=$( (strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc:signal=KILL:when=$i" \
 			kit-fetch update --state "$T/office" -q >/dev/null 2>&1; echo $?) 2>/dev/null)
@@ -56,7 +65,21 @@ for entry in $(awk '{print $1 ":" $2}' "$T/plan"); do
 	done
 done
 echo "# $points kill points ($(tr '\n' ' ' <"$T/plan")), $killed runs killed"
-[ "$points" -ge 50 ] && ok "at least 50 distinct kill points ($points)" || not_ok "at least 50 distinct kill points" "only $points"
-[ "$killed" -ge "$points" ] && ok "the runs were really killed ($killed)" || not_ok "the runs were really killed" "only $killed of $points"
-[ "$bad" -eq 0 ] && ok "after every kill, current is the complete old or new kit" || not_ok "after every kill, current is the complete old or new kit" "$bad bad"
-[ "$notfinished" -eq 0 ] && ok "after every kill, the next run completes the update" || not_ok "after every kill, the next run completes the update" "$notfinished failed"
+[ "$points" -ge 50 ] && ok "$L: at least 50 distinct kill points ($points)" || not_ok "$L: at least 50 distinct kill points" "only $points"
+[ "$killed" -ge "$points" ] && ok "$L: the runs were really killed ($killed)" || not_ok "$L: the runs were really killed" "only $killed of $points"
+[ "$bad" -eq 0 ] && ok "$L: after every kill, current is the complete old or new kit" || not_ok "$L: after every kill, current is the complete old or new kit" "$bad bad"
+[ "$notfinished" -eq 0 ] && ok "$L: after every kill, the next run completes the update" || not_ok "$L: after every kill, the next run completes the update" "$notfinished failed"
+}
+crash_points "$T/v1" archive
+
+# The same for an update from packs.
+cp -a "$KIT_SRC/campaigns/together-2016" "$T/dcamp"
+head -c 300000 /dev/urandom >>"$T/dcamp/media/together-square.png"
+check "delta: publish version 1" sh -c "kit-publish init --repo '$T/drepo' --keys '$T/drepo-keys' --quiet && kit-publish publish '$T/dcamp' --repo '$T/drepo' --keys '$T/drepo-keys' --quiet"
+check "delta: an office with version 1 installed" sh -c "kit-fetch init --state '$T/dv1' --root '$T/drepo/metadata/1.root.json' --url 'file://$T/drepo' --office belgium && kit-fetch update --state '$T/dv1' -q"
+sed -i 's/IOM asks the world to support/IOM asks everyone to support/' "$T/dcamp/campaign.json"
+check "delta: publish version 2 (one post edited)" kit-publish publish "$T/dcamp" --repo "$T/drepo" --keys "$T/drepo-keys" --quiet
+rm -rf "$T/probe" && cp -a "$T/dv1" "$T/probe"
+kit-fetch update --state "$T/probe" >"$T/out" 2>"$T/err"
+expect_msg "delta: the update is from packs" 'files kept from version 1'
+crash_points "$T/dv1" delta

@@ -83,12 +83,13 @@ import json, sys
 p = sys.argv[1]; c = json.load(open(p)); c["url"] = sys.argv[2]
 json.dump(c, open(p, "w"))
 PY
-rules '{"prefix": "/targets/", "mode": "stall", "after": 1000, "times": -1}'
+# (an update fetches from the packs, a first install the archive: both stall)
+rules '{"prefix": "/targets/", "mode": "stall", "after": 1000, "times": -1}, {"prefix": "/packs/", "mode": "stall", "after": 1000, "times": -1}'
 expect_exit 4 "a stalled transfer is abandoned (exit 4)" kit-fetch update --state "$T/inst" --speed-limit 1000 --speed-time 2 --retry-base-ms 10
 expect_msg "the message says it was too slow" "(slow|speed|Operation too slow)"
 [ "$(tree_hash "$K/")" = "$before" ] && ok "the installed kit is intact" || not_ok "the installed kit is intact"
 
-rules '{"prefix": "/targets/", "mode": "extra", "extra": 100000, "length": "lying", "times": -1}'
+rules '{"prefix": "/targets/", "mode": "extra", "extra": 100000, "length": "lying", "times": -1}, {"prefix": "/packs/", "mode": "extra", "extra": 100000, "length": "lying", "times": -1}'
 expect_exit 3 "a server sending more than the signed length is refused (exit 3)" kit-fetch update --state "$T/inst" --retry-base-ms 10
 expect_msg "the message says endless data" "(endless|larger|longer)"
 [ "$(tree_hash "$K/")" = "$before" ] && ok "the installed kit is intact" || not_ok "the installed kit is intact"

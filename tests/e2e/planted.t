@@ -85,10 +85,13 @@ attack "metadata -> a directory nobody controls" "$S/metadata" "$T/trap"
 attack "downloads -> elsewhere" "$S/downloads" "$T/secret"
 
 # A .part hard-linked to nobody's file: it would be truncated and written.
+# (The update comes from the packs: the first file it downloads is the
+# index of what its version lacks, named by the hash its signed target gives.)
 sha=$($PY -c 'import json,sys,glob
 t=json.load(open(sorted(glob.glob(sys.argv[1]+"/metadata/*.targets.json"), key=lambda p: int(p.rsplit("/",1)[1].split(".")[0]))[-1]))
-print(t["signed"]["targets"]["together-2016/belgium.tar.zst"]["hashes"]["sha256"])' "$R2")
-part="$S/downloads/$sha.together-2016.belgium.tar.zst.part"
+ix=t["signed"]["targets"]["together-2016/belgium.tar.zst"]["custom"]["index"]
+print(ix.get("update", ix)["sha256"])' "$R2")
+part="$S/downloads/$sha.idx.part"
 chmod o+w "$S/downloads" && as_nobody ln "$T/victim" "$part"; chmod o-w "$S/downloads"
 [ "$(stat -c %h "$T/victim")" = 2 ] && ok "nobody hard-linked its file as the next .part" || not_ok "nobody hard-linked its file as the next .part"
 expect_exit 5 "a hard-linked .part is refused (exit 5)" kit-fetch update --state "$S" --from "$R2"

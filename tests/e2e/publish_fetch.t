@@ -68,12 +68,21 @@ PY
 expect_exit 3 "metadata with one byte changed is refused (exit 3)" kit-fetch update --state "$T/office"
 [ "$(tree_hash "$K/")" = "$before" ] && ok "the installed kit is untouched" || not_ok "the installed kit is untouched"
 
-# Attack: one byte changed in the office's archive (metadata intact).
+# Attack: one byte changed in the office's archive (metadata intact), and
+# in every 64 of the packs its update would otherwise come from.
 cp -a "$T/evil" "$T/evil-archive"
 python3 - "$T"/evil-archive/targets/together-2016/*.belgium.tar.zst <<'PY'
 import sys
 for p in sys.argv[1:]:
     b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1
+    open(p, "wb").write(bytes(b))
+PY
+python3 - "$T"/evil-archive/packs/*.pack <<'PY'
+import sys
+for p in sys.argv[1:]:
+    b = bytearray(open(p, "rb").read())
+    for i in range(0, len(b), 64):
+        b[i] ^= 1
     open(p, "wb").write(bytes(b))
 PY
 python3 - "$T/office/config.json" "file://$T/evil-archive" <<'PY'

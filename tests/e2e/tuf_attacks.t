@@ -351,6 +351,9 @@ refused "$GOOD" "a snapshot longer than the timestamp says" "$A" \
 
 A="$T/a-endless-target"
 cp -a "$Rn" "$A"
+# without packs (a copy that carries archives only), so the update takes
+# the archive (delta.t sends more than a pack's range)
+rm -rf "$A/packs"
 len=$(stat -c %s "$n_bel")
 head -c 1000000 /dev/zero >>"${n_bel/$Rn/$A}"
 refused "$GOOD" "a version 3 archive longer than its signed length" "$A" \

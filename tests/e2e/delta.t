@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Updates pay for what changed.  An office installs the TOGETHER kit (with a
+# 300 kB image, so that the kit is not all text) from nginx; then one post is
+# edited, then the image is replaced, and each update must fetch the kit's
+# index, its manifest and only the changed files' objects from the packs
+# (bytes counted from nginx's access log), keep the other files from the
+# installed release, and install exactly what a fresh install of the archive
+# gives.  Then the hostile objects: a pack whose bytes do not hash to the
+# signed index, a pack shorter than the index says, an index that is not the
+# signed one, and a server that sends more than the range asked for: each is
+# refused with exit 3, a message naming it, and the installed kit unchanged.
+. "$(dirname "$0")/lib.sh"
+S="$KIT_SRC/tests/fixtures/servers"
+PY=/usr/bin/python3
+C="$T/camp"
+R="$T/repo"
+
+cp -r "$KIT_SRC/campaigns/together-2016" "$C"
+$PY -c 'import random,sys; random.seed(7); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(300000)))' >>"$C/media/together-square.png"
+pub() { kit-publish publish "$C" --repo "$R" --keys "$T/keys" --quiet; }
+check "init the repository" kit-publish init --repo "$R" --keys "$T/keys" --quiet
+check "publish version 1" pub
+[ -n "$(ls "$R"/packs/*.pack 2>/dev/null)" ] && [ -f "$R/packs/catalog.json" ] &&
+	ok "the repository has packs and their catalog" || not_ok "the repository has packs and their catalog" "$(ls "$R")"
+
+read -r hp _ < <(bash "$S/nginx.sh" start "$T/nginx" "$R" $$) || { not_ok "nginx starts"; exit 1; }
+at_exit "bash '$S/nginx.sh' stop '$T/nginx'"
+ok "nginx on 127.0.0.1:$hp"
+LOG="$T/nginx/logs/access.log"
+ST="$T/state"
+check "init as hungary" kit-fetch init --state "$ST" --root "$R/metadata/1.root.json" --url "http://127.0.0.1:$hp" --office hungary -q
+check "first install (the archive)" kit-fetch update --state "$ST"
+
+# since LINE: requests and body bytes in the access log after line LINE
+since() { tail -n +"$(($1 + 1))" "$LOG"; }
+body_bytes() { since "$1" | awk '{ s += $10 } END { print s + 0 }'; }
+
+# fresh VERSION: the tree a fresh install of the archive gives
+fresh() {
+	rm -rf "$T/fresh" &&
+	kit-fetch init --state "$T/fresh" --root "$R/metadata/1.root.json" --url "http://127.0.0.1:$hp" --office hungary -q &&
+	kit-fetch update --state "$T/fresh" -q && tree_hash "$T/fresh/kits/together-2016/current/"
+}
+
+# --- one post edited ---------------------------------------------------------
+sed -i 's/IOM asks the world to support/IOM asks everyone to support/' "$C/campaign.json"
+check "publish version 2 (one post edited)" pub
+cp -a "$ST" "$T/state-v1"
+n=$(wc -l <"$LOG")
+check "update to version 2" kit-fetch update --state "$ST"
+expect_msg "it kept the unchanged files and fetched the rest by range" 'version 2 installed .*files kept from version 1, [0-9]+ fetched, [0-9]+ of them as deltas: [0-9]+ bytes in [12] range requests?'
+expect_msg "index.html and other changed text came as deltas from version 1" 'fetched, [1-9][0-9]* of them as deltas'
+b=$(body_bytes "$n")
+if since "$n" | grep -q '\.tar\.zst'; then not_ok "no archive was downloaded" "$(since "$n")"; else ok "no archive was downloaded"; fi
+[ "$b" -lt 16000 ] && ok "one edited post cost $b bytes (the archive is $(stat -c %s "$R"/targets/together-2016/*.hungary.tar.zst | sort -n | tail -1))" ||
+	not_ok "one edited post cost under 16000 bytes" "$b bytes: $(since "$n" | awk '{print $7, $9, $10}')"
+r=$(since "$n" | wc -l)
+[ "$r" -le 8 ] && ok "in $r requests" || not_ok "in at most 8 requests" "$(since "$n" | awk '{print $7, $9, $10}')"
+since "$n" | grep -q '"GET /packs/[0-9a-f]*\.pack HTTP/1.1" 206' && ok "objects came as 206 partial content" || not_ok "objects came as 206 partial content" "$(since "$n")"
+# the index of what version 1 lacks, not the whole index
+read -r usha fsha < <($PY -c 'import json,glob,sys
+t = json.load(open(sorted(glob.glob(sys.argv[1] + "/metadata/*.targets.json"), key=lambda p: int(p.rsplit("/", 1)[1].split(".")[0]))[-1]))["signed"]["targets"]["together-2016/hungary.tar.zst"]
+print(t["custom"]["index"]["update"]["sha256"], t["custom"]["index"]["sha256"])' "$R")
+if since "$n" | grep -q "GET /packs/$usha.idx" && ! since "$n" | grep -q "GET /packs/$fsha.idx"; then
+	ok "it fetched the index of what version 1 lacks ($(stat -c %s "$R/packs/$usha.idx") bytes), not the whole index ($(stat -c %s "$R/packs/$fsha.idx") bytes)"
+else
+	not_ok "it fetched the index of what version 1 lacks" "$(since "$n" | grep idx)"
+fi
+check "verify checks every file of the new release" kit-fetch verify --state "$ST"
+[ "$(tree_hash "$ST/kits/together-2016/current/")" = "$(fresh)" ] &&
+	ok "the release is what a fresh install of the archive gives" || not_ok "the release is what a fresh install of the archive gives"
+img=media/together-square.png
+[ "$(stat -c %i "$ST/kits/together-2016/releases/1/$img")" = "$(stat -c %i "$ST/kits/together-2016/releases/2/$img")" ] &&
+	ok "the unchanged image is the installed file, hard-linked" || not_ok "the unchanged image is the installed file, hard-linked"
+
+# --- one image replaced ------------------------------------------------------
+$PY -c 'import random,sys; random.seed(8); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(1000)))' >>"$C/$img"
+check "publish version 3 (the image replaced)" pub
+n=$(wc -l <"$LOG")
+check "update to version 3" kit-fetch update --state "$ST"
+b=$(body_bytes "$n")
+size=$(stat -c %s "$C/$img")
+[ "$b" -lt $((size + 40000)) ] && [ "$b" -ge "$size" ] && ok "a replaced image cost $b bytes for its $size" ||
+	not_ok "a replaced image cost its size and under 40000 bytes more" "$b bytes for $size"
+check "verify after the image" kit-fetch verify --state "$ST"
+[ "$(tree_hash "$ST/kits/together-2016/current/")" = "$(fresh)" ] &&
+	ok "version 3 is what a fresh install gives" || not_ok "version 3 is what a fresh install gives"
+
+# --- hostile objects ---------------------------------------------------------
+# From the state at version 1, against version 3 in the repository.
+NEW=$(ls -t "$R"/packs/*.pack | head -1)
+IDX=$($PY -c 'import json,glob,sys
+for f in glob.glob(sys.argv[1] + "/metadata/hungary.json") + sorted(glob.glob(sys.argv[1] + "/metadata/*.targets.json"))[-1:]:
+    t = json.load(open(f))["signed"]["targets"].get("together-2016/hungary.tar.zst")
+    if t: print(t["custom"]["index"]["sha256"]); break' "$R")
+[ -f "$R/packs/$IDX.idx" ] && ok "the signed target names index $IDX" || not_ok "the signed target names an index" "$IDX"
+
+# hostile DESC REGEX: update the copy of version 1 and expect a refusal
+hostile() {
+	local desc=$1 re=$2 before
+	rm -rf "$T/h" && cp -a "$T/state-v1" "$T/h"
+	before=$(tree_hash "$T/h/kits")
+	expect_exit 3 "$desc: refused with exit 3" kit-fetch update --state "$T/h" ${URL:+--mirror "$URL"}
+	expect_msg "$desc: the message says why" "$re"
+	[ "$(tree_hash "$T/h/kits")" = "$before" ] && [ "$(readlink "$T/h/kits/together-2016/current")" = releases/1 ] &&
+		ok "$desc: the installed kit is unchanged" || not_ok "$desc: the installed kit is unchanged"
+	tail -1 "$T/h/log" | grep -q '"refused"' && ok "$desc: logged" || not_ok "$desc: logged" "$(tail -1 "$T/h/log")"
+}
+
+cp "$NEW" "$T/pack.orig"
+$PY - "$NEW" <<'EOF'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+for i in range(0, len(b), 97):
+    b[i] ^= 0x55
+open(p, "wb").write(bytes(b))
+EOF
+hostile "a pack with wrong bytes" 'hash(es)? to [0-9a-f]{64}, the signed index says|has sha256 [0-9a-f]{64}, the manifest says'
+cp "$T/pack.orig" "$NEW"
+truncate -s 100 "$NEW"
+hostile "a pack shorter than its index says" 'shorter than the [0-9]+ bytes from byte [0-9]+ the signed index names'
+cp "$T/pack.orig" "$NEW"
+cp "$R/packs/$IDX.idx" "$T/idx.orig"
+sed -i 's/"version":3/"version":4/' "$R/packs/$IDX.idx"
+hostile "an index that is not the signed one" 'sha256 [0-9a-f]{64}, the signed metadata says|the signed metadata says'
+cp "$T/idx.orig" "$R/packs/$IDX.idx"
+check "the repository restored: the update installs" bash -c "rm -rf '$T/h' && cp -a '$T/state-v1' '$T/h' && kit-fetch update --state '$T/h' -q && kit-fetch verify --state '$T/h' -q"
+
+echo '{"rules": [{"prefix": "/packs/", "mode": "overrange", "extra": 5000, "times": -1}]}' >"$T/control.json"
+start_server fault $PY "$S/faultserver.py" --root "$R" --control "$T/control.json" --owner $$ --max-seconds 600
+rm -rf "$T/h" && cp -a "$T/state-v1" "$T/h"
+before=$(tree_hash "$T/h/kits")
+$PY - "$T/h/config.json" "http://127.0.0.1:$port" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["url"] = sys.argv[2]
+c["mirrors"] = []
+json.dump(c, open(sys.argv[1], "w"))
+EOF
+expect_exit 3 "a server sending more than the range: refused with exit 3" kit-fetch update --state "$T/h"
+expect_msg "a server sending more than the range: endless data" 'larger than the [0-9]+ bytes the signed metadata allows \(endless data\)'
+[ "$(tree_hash "$T/h/kits")" = "$before" ] && ok "a server sending more than the range: the installed kit is unchanged" || not_ok "a server sending more than the range: the installed kit is unchanged"
