@@ -30,6 +30,12 @@ RSS_GROWTH_FRAC = 0.25
 RSS_GROWTH_MIB = 4
 UNCHANGED_REQUESTS = 1
 UNCHANGED_BYTES = 2000
+# Issue 18: updates pay for what changed.
+POST_BYTES = 16 * 1024          # one post edited, all metadata included
+IMAGE_EXTRA = 16 * 1024         # one image replaced: its stored size + this
+UPDATE_REQUESTS = 8
+REPO_VS_UNIQUE = 1.05
+PUBLISH_CHANGE_S = 3.0
 
 
 def load(raw_path, meta_path):
@@ -78,7 +84,8 @@ def size_report(size, runs, meta):
     m = meta.get(size, {})
     r = {k: summarize(v) for k, v in runs.items()}
     out = {"kit": {k: int(v) for k, v in m.items()
-                   if not k.startswith(("fetch_log_", "unchanged_log_"))},
+                   if not k.startswith(("fetch_log_", "unchanged_log_"))
+                   and k not in ("post_log", "image_log")},
            "measurements": r}
     # The standard build pipeline is the sum of its two timed steps, per run.
     if "std_tar_zstd" in runs and "std_sha256" in runs:
@@ -115,6 +122,13 @@ def size_report(size, runs, meta):
         "statuses": sorted({st for x in un for st in x.get("statuses", [])}),
         "median_s": r.get("fetch_unchanged", {}).get("median_s"),
     }
+    out["updates"] = {}
+    for kind in ("post", "image"):
+        st = log_stats({kind: m[kind + "_log"]}, kind) if kind + "_log" in m else []
+        if st:
+            x = st[0]
+            x["wire_bytes"] = x["bytes_sent"] + x["request_bytes"]
+            out["updates"][kind] = x
     return out
 
 
@@ -177,6 +191,24 @@ def table(res, level):
         if fr:
             lines.append("kit-fetch update: %d requests, %d bytes sent by nginx"
                          % (fr[0]["requests"], fr[0]["bytes_sent"]))
+        up = s.get("updates", {})
+        for kind, what in (("post", "one post edited"), ("image", "one %.1f MB image replaced"
+                                                           % (k.get("image_bytes", 0) / 1e6))):
+            if kind in up:
+                x = up[kind]
+                lines.append("update after %s: %d requests, %d bytes on the wire (%d sent by nginx, "
+                             "%d of requests), %.5f of the archive; HTTP %s"
+                             % (what, x["requests"], x["wire_bytes"], x["bytes_sent"],
+                                x["request_bytes"], x["wire_bytes"] / float(ab or 1),
+                                ",".join(x["statuses"])))
+        if "repo_packs_bytes" in k:
+            lines.append("repository after 3 versions: packs %.1f MiB, archives %.1f MiB, unique "
+                         "content %.1f MiB; largest kit index %d bytes"
+                         % (k["repo_packs_bytes"] / MiB, k.get("repo_archive_bytes", 0) / MiB,
+                            k.get("unique_content_bytes", 0) / MiB, k.get("index_bytes", 0)))
+        row("kit-publish publish, one post edited", "publish_post", kb)
+        row("kit-fetch update, one post edited", "update_post", 0)
+        row("kit-fetch update, one image replaced", "update_image", 0)
         u = s["unchanged"]
         if u["requests"] is not None:
             lines.append("unchanged repository: %d request(s) (HTTP %s), %d bytes received "
@@ -233,6 +265,45 @@ def goals(res):
     tot = None if u["bytes_sent"] is None else u["bytes_sent"] + u["request_bytes"]
     add("unchanged repository: < 2 KB transferred (both ways)", tot, UNCHANGED_BYTES,
         None if tot is None else tot < UNCHANGED_BYTES)
+    # issue 18
+    k, up = s["kit"], s.get("updates", {})
+    ab = k.get("archive_bytes") or 0
+    if "post" in up:
+        w = up["post"]["wire_bytes"]
+        add("one post edited: bytes on the wire, all metadata", w, POST_BYTES, w <= POST_BYTES,
+            note="%.6fx the %d-byte archive of today" % (w / float(ab or 1), ab))
+    if "image" in up:
+        w = up["image"]["wire_bytes"]
+        lim = k.get("image_bytes", 0) + IMAGE_EXTRA
+        add("one image replaced: <= its stored size + 16 KiB", w, lim, w <= lim,
+            note="image %d bytes (stored raw); %.5fx the archive" % (k.get("image_bytes", 0),
+                                                                     w / float(ab or 1)))
+    if up:
+        n = max(x["requests"] for x in up.values())
+        add("requests for either update", n, UPDATE_REQUESTS, n <= UPDATE_REQUESTS)
+    x = q.get("fetch_vs_write_sync")
+    add("first install <= 1.0x curl | zstd -dc | tar -x && sync", x, 1.0,
+        None if x is None else x <= 1.0,
+        note="%s requests; the first install is still the archive"
+        % (s["fetch_requests"][0]["requests"] if s["fetch_requests"] else "?"))
+    if k.get("unique_content_bytes"):
+        uq = float(k["unique_content_bytes"])
+        packs = k.get("repo_packs_bytes", 0)
+        both = packs + k.get("repo_archive_bytes", 0)
+        add("repository bytes <= 1.05x the unique content (3 versions)", both / uq,
+            REPO_VS_UNIQUE, both / uq <= REPO_VS_UNIQUE,
+            note="packs alone %.3fx; the archives are still kept beside them" % (packs / uq))
+    p = r.get("publish_post")
+    if p:
+        wrote = k.get("repo_packs_v2", 0) - k.get("repo_packs_v1", 0)
+        add("kit-publish after one post edited: <= 3 s", p["median_s"], PUBLISH_CHANGE_S,
+            p["median_s"] <= PUBLISH_CHANGE_S,
+            note="packs/ grew by %d bytes; the archive is still rebuilt (%d bytes)" % (wrote, ab))
+    for key in ("update_post", "update_image"):
+        kk = r.get(key, {}).get("peak_rss_kib")
+        if kk:
+            add("kit-fetch %s peak RSS < %d MiB" % (key.replace("_", " "), RSS_MAX_MIB),
+                kk / 1024.0, RSS_MAX_MIB, kk < RSS_MAX_MIB * 1024)
     return out
 
 

@@ -283,8 +283,58 @@ bench_size() {
 		timed "$size" floor_write_sync "$r" bash -c 'set -o pipefail; curl -sSf "$1" | zstd -dc | tar --warning=no-timestamp -xf - -C "$2" && sync -f "$2"' _ "$aurl" "$work/wfloor"
 		rm -rf "$work/wfloor"
 	done
+	bench_updates "$size" "$kit" "$url"
 	if [ "${BENCH_PROFILE:-0}" = 1 ]; then profile "$size" "$kit" "$url"; fi
 	rm -rf "$W/www/$size" "$work"
+}
+
+# bench_updates SIZE KIT URL (issue 18): an office with the kit installed
+# updates after one post was edited, then after one ~2 MB image was
+# replaced; bytes and requests from nginx's log, all metadata included.
+# The campaign is a copy of KIT whose files are hard links, but for the
+# two that change.  Then the repository's bytes: packs against the kit's
+# unique content, and the archives beside them.
+bench_updates() {
+	local size=$1 kit=$2 url=$3 work=$W/$1 camp=$W/$1/camp st=$W/$1/ustate repo=$W/www/$1 n0 img
+	echo "bench: $size: updates after one post edited and one image replaced"
+	rm -rf "$camp" "$st"
+	cp -al "$kit" "$camp"
+	"$BIN/kit-fetch" init --state "$st" --root "$repo/metadata/1.root.json" --url "$url" >/dev/null 2>&1
+	"$BIN/kit-fetch" update --state "$st" --quiet
+	meta "$size" repo_packs_v1 "$(du -sb "$repo/packs" | cut -f1)"
+	# one post edited: its text, in campaign.json (a copy, not the link)
+	cp --remove-destination "$kit/campaign.json" "$camp/campaign.json"
+	"$PY" - "$camp/campaign.json" <<-'EOF'
+	import json, sys
+	p = sys.argv[1]
+	c = json.load(open(p))
+	c["posts"][0]["text"] = c["posts"][0]["text"].replace(" #KitBench", ", corrected #KitBench", 1)
+	json.dump(c, open(p, "w"), indent=2, ensure_ascii=False)
+	EOF
+	timed "$size" publish_post 1 "$BIN/kit-publish" publish "$camp" --repo "$repo" --keys "$work/keys" --quiet
+	meta "$size" repo_packs_v2 "$(du -sb "$repo/packs" | cut -f1)"
+	n0=$(log_lines)
+	timed "$size" update_post 1 "$BIN/kit-fetch" update --state "$st" --quiet
+	meta "$size" post_log "$(log_since "$n0")"
+	# one image of about 2 MB replaced by new bytes of the same size
+	img=$(find "$camp/media" -type f -size +1800k -size -2300k | sort | head -1)
+	[ -n "$img" ] || img=$(find "$camp/media" -type f -name '*.jpg' | sort | head -1)
+	meta "$size" image_bytes "$(stat -c %s "$img")"
+	head -c "$(stat -c %s "$img")" /dev/urandom >"$img.new"
+	mv "$img.new" "$img"
+	timed "$size" publish_image 1 "$BIN/kit-publish" publish "$camp" --repo "$repo" --keys "$work/keys" --quiet
+	meta "$size" repo_packs_v3 "$(du -sb "$repo/packs" | cut -f1)"
+	n0=$(log_lines)
+	timed "$size" update_image 1 "$BIN/kit-fetch" update --state "$st" --quiet
+	meta "$size" image_log "$(log_since "$n0")"
+	"$BIN/kit-fetch" verify --state "$st" --quiet ||
+		{ echo "bench: kit-fetch verify failed after the updates" >&2; exit 1; }
+	meta "$size" repo_packs_bytes "$(du -sb "$repo/packs" | cut -f1)"
+	meta "$size" repo_archive_bytes "$(find "$repo/targets" -name '*.tar.zst' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')"
+	# every distinct content of the three versions, once: the catalog's objects
+	meta "$size" unique_content_bytes "$("$PY" -c 'import json,sys; print(sum(o[1] for o in json.load(open(sys.argv[1]))["objects"]))' "$repo/packs/catalog.json")"
+	meta "$size" index_bytes "$(ls -S "$repo"/packs/*.idx | head -1 | xargs stat -c %s)"
+	rm -rf "$camp" "$st"
 }
 
 # profile SIZE KIT URL: where the time goes, into $BENCH/profile/SIZE-*.
