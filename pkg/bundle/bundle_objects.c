@@ -384,6 +384,25 @@ kit_bundle_pack_free(struct kit_bundle_pack *p)
 
 /* ------------------------------------------------------------------ reader */
 
+/* The next block of the stored bytes [done, stored) at byte at of sfd
+ * into buf: its length, or -1 (err set). */
+static ssize_t
+read_block(int sfd, uint64_t at, uint64_t done, uint64_t stored,
+	   unsigned char *buf, const char *shown, struct kit_error *err)
+{
+	size_t want = stored - done < BLOCK ? (size_t)(stored - done) : BLOCK;
+	ssize_t r;
+
+	do
+		r = pread(sfd, buf, want, (off_t)(at + done));
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		kit_err_errno(err, KIT_E_IO, r < 0 ? errno : EIO, "cannot read the fetched bytes of %s", shown);
+		return -1;
+	}
+	return r;
+}
+
 /*
  * Object o, whose stored bytes are at byte at of the open span file sfd,
  * written to the open file out (or into *mem, at most o->size bytes, when
@@ -408,15 +427,10 @@ decode_object(int sfd, uint64_t at, const struct kit_manifest_object *o,
 	}
 	if (o->zstd) {
 		for (done = 0; done < o->stored;) {
-			size_t want = o->stored - done < BLOCK ? (size_t)(o->stored - done) : BLOCK;
-			ssize_t r = pread(sfd, buf, want, (off_t)(at + done));
+			ssize_t r = read_block(sfd, at, done, o->stored, buf, shown, err);
 
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				kit_err_errno(err, KIT_E_IO, r < 0 ? errno : EIO, "cannot read the fetched bytes of %s", shown);
+			if (r < 0)
 				goto out;
-			}
 			kit_sha256_update(h, buf, (size_t)r);
 			done += (uint64_t)r;
 		}
@@ -441,15 +455,10 @@ decode_object(int sfd, uint64_t at, const struct kit_manifest_object *o,
 	size_t last = 0;
 
 	for (done = 0; done < o->stored;) {
-		size_t want = o->stored - done < BLOCK ? (size_t)(o->stored - done) : BLOCK;
-		ssize_t r = pread(sfd, buf, want, (off_t)(at + done));
+		ssize_t r = read_block(sfd, at, done, o->stored, buf, shown, err);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			kit_err_errno(err, KIT_E_IO, r < 0 ? errno : EIO, "cannot read the fetched bytes of %s", shown);
+		if (r < 0)
 			goto out;
-		}
 		done += (uint64_t)r;
 		ZSTD_inBuffer in = {buf, (size_t)r, 0};
 		int full = 0;

@@ -900,6 +900,17 @@ count_differ(enum kit_bundle_problem what, const char *path,
 	}
 }
 
+/* What the signed target p says of its kit at version, for check_signed. */
+static void
+expect_of(const struct pick *p, int version, struct kit_manifest_target *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->campaign = p->campaign;
+	x->office = p->office;
+	x->version = version;
+	x->content = p->content;
+}
+
 /*
  * 1 when releases/<version> of the kit is the signed kit p, file by file
  * (fully hashed unless verified.json holds its unchanged stamp), else 0
@@ -924,11 +935,7 @@ release_intact(struct run *r, const struct pick *p, const char *kitdir,
 	    json_is_string(json_object_get(rec, "stamp")) &&
 	    strcmp(json_string_value(json_object_get(rec, "stamp")), stamp) == 0)
 		return 1;
-	memset(&expect, 0, sizeof(expect));
-	expect.campaign = p->campaign;
-	expect.office = p->office;
-	expect.version = version;
-	expect.content = p->content;
+	expect_of(p, version, &expect);
 	if (kit_bundle_verify_release(kitdir, version, check_signed, &expect,
 				      count_differ, &d, why) != 0) {
 		if (d.n > 0) {
@@ -1133,11 +1140,7 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 		err->code = KIT_E_SECURITY;
 		goto out;
 	}
-	memset(&expect, 0, sizeof(expect));
-	expect.campaign = p->campaign;
-	expect.office = p->office;
-	expect.version = p->version;
-	expect.content = p->content;
+	expect_of(p, p->version, &expect);
 	if (check_signed(m, &expect, err) != 0) {
 		err->code = KIT_E_SECURITY;
 		goto out;
@@ -1329,11 +1332,7 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	    kit_transport_fetch(r->t, rel, dl, p->t.length, p->t.sha256,
 				p->t.length, err) != 0)
 		goto out;
-	memset(&expect, 0, sizeof(expect));
-	expect.campaign = p->campaign;
-	expect.office = p->office;
-	expect.version = p->version;
-	expect.content = p->content;
+	expect_of(p, p->version, &expect);
 	if (kit_rm_rf(staging, err) != 0)
 		goto out;
 	if (kit_bundle_extract(dl, staging, &lim, kit_bundle_check_expect,

@@ -291,12 +291,46 @@ add_kit(struct pub_packs *pp, const struct kit_campaign_kit *kit,
 	return 0;
 }
 
+/* A kit index like ix, whose pack numbers name packs[], with its own pack
+ * numbers, without the objects skip (may be NULL) has. */
+static struct kit_manifest_index *
+index_copy(const struct kit_manifest_index *ix,
+	   char (*packs)[KIT_SHA256_HEX],
+	   const struct kit_manifest_index *skip)
+{
+	struct kit_manifest_index *out = kit_manifest_index_new();
+	size_t j;
+
+	out->kit = 1;
+	out->campaign = kit_strdup(ix->campaign);
+	out->office = kit_strdup(ix->office);
+	out->version = ix->version;
+	memcpy(out->content, ix->content, KIT_SHA256_HEX);
+	memcpy(out->manifest_sha256, ix->manifest_sha256, KIT_SHA256_HEX);
+	out->manifest_size = ix->manifest_size;
+	for (j = 0; j < ix->n_objects; j++) {
+		struct kit_manifest_object o = ix->objects[j];
+
+		if (skip && kit_manifest_index_find(skip, o.sha256))
+			continue;
+		o.pack = kit_manifest_index_pack(out, packs[o.pack]);
+		(void)kit_manifest_index_add(out, &o);
+	}
+	for (j = 0; j < ix->n_deltas; j++) {
+		struct kit_manifest_delta d = ix->deltas[j];
+
+		d.pack = kit_manifest_index_pack(out, packs[d.pack]);
+		kit_manifest_index_add_delta(out, &d);
+	}
+	return out;
+}
+
 int
 pub_packs_finish(struct pub_packs *pp, struct kit_error *err)
 {
 	char hex[KIT_SHA256_HEX], path[PATH_MAX];
 	char *text = NULL;
-	size_t len, i, j;
+	size_t len, i;
 	int rc = -1;
 
 	if (pp->pack != NULL) {
@@ -309,56 +343,16 @@ pub_packs_finish(struct pub_packs *pp, struct kit_error *err)
 		memcpy(pp->cat->packs[pp->pending], hex, KIT_SHA256_HEX);
 	}
 	for (i = 0; i < pp->n_kits; i++) {
-		struct kit_manifest_index *ix = pp->kits[i].ix;
-		struct kit_manifest_index *out = kit_manifest_index_new();
+		/* the kit's own pack numbers */
+		struct kit_manifest_index *out =
+			index_copy(pp->kits[i].ix, pp->cat->packs, NULL);
 
-		/* the kit's own pack numbers, in the catalog's order */
-		out->kit = 1;
-		out->campaign = kit_strdup(ix->campaign);
-		out->office = kit_strdup(ix->office);
-		out->version = ix->version;
-		memcpy(out->content, ix->content, KIT_SHA256_HEX);
-		memcpy(out->manifest_sha256, ix->manifest_sha256, KIT_SHA256_HEX);
-		out->manifest_size = ix->manifest_size;
-		for (j = 0; j < ix->n_objects; j++) {
-			struct kit_manifest_object o = ix->objects[j];
-
-			o.pack = kit_manifest_index_pack(out, pp->cat->packs[o.pack]);
-			(void)kit_manifest_index_add(out, &o);
-		}
-		for (j = 0; j < ix->n_deltas; j++) {
-			struct kit_manifest_delta d = ix->deltas[j];
-
-			d.pack = kit_manifest_index_pack(out, pp->cat->packs[d.pack]);
-			kit_manifest_index_add_delta(out, &d);
-		}
 		/* only what the previous version lacks: what an office that
 		 * has it fetches, instead of the whole index */
 		if (pp->kits[i].prev != NULL) {
-			struct kit_manifest_index *up = kit_manifest_index_new();
-			const struct kit_manifest_index *pv = pp->kits[i].prev;
+			struct kit_manifest_index *up =
+				index_copy(out, out->packs, pp->kits[i].prev);
 
-			up->kit = 1;
-			up->campaign = kit_strdup(out->campaign);
-			up->office = kit_strdup(out->office);
-			up->version = out->version;
-			memcpy(up->content, out->content, KIT_SHA256_HEX);
-			memcpy(up->manifest_sha256, out->manifest_sha256, KIT_SHA256_HEX);
-			up->manifest_size = out->manifest_size;
-			for (j = 0; j < out->n_objects; j++) {
-				struct kit_manifest_object o = out->objects[j];
-
-				if (kit_manifest_index_find(pv, o.sha256))
-					continue;
-				o.pack = kit_manifest_index_pack(up, out->packs[o.pack]);
-				(void)kit_manifest_index_add(up, &o);
-			}
-			for (j = 0; j < out->n_deltas; j++) {
-				struct kit_manifest_delta d = out->deltas[j];
-
-				d.pack = kit_manifest_index_pack(up, out->packs[d.pack]);
-				kit_manifest_index_add_delta(up, &d);
-			}
 			rc = kit_manifest_index_write(up, &text, &len, err);
 			kit_manifest_index_free(up);
 			if (rc != 0) {
