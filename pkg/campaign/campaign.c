@@ -917,6 +917,28 @@ formula_warning(struct vctx *v, const char *path, const char *what,
 		what, name ? name : "?");
 }
 
+/* C1 controls never belong in text; bidirectional controls and separators
+ * may, rarely, but reorder or break how it displays and can disguise it
+ * ("Trojan Source"), so they are pointed out. */
+static void
+hidden_control(struct vctx *v, const char *path, const char *what,
+	       const char *name, const char *text)
+{
+	unsigned cp = 0;
+
+	if (kit_str_hidden_control(text, &cp) == NULL)
+		return;
+	if (cp <= 0x9f)
+		kc_diag(v->d, v->f, path, 0, E,
+			"%s \"%.80s\" holds the control character U+%04X, which no text needs and some apps act on; delete it (it is invisible: retype the text around it)",
+			what, name ? name : "?", cp);
+	else
+		kc_diag(v->d, v->f, path, 0, W,
+			"%s \"%.80s\" holds U+%04X, an invisible %s that changes how the text displays (and can disguise it); delete it unless the text needs it",
+			what, name ? name : "?", cp,
+			cp >= 0x2028 && cp <= 0x2029 ? "line or paragraph separator" : "bidirectional control");
+}
+
 static void
 check_media(struct vctx *v, const json_t *obj, const char *where)
 {
@@ -944,10 +966,12 @@ check_media(struct vctx *v, const json_t *obj, const char *where)
 			"media \"%.80s\" has no alt text; add \"alt\" describing "
 			"the image for people who cannot see it",
 			file ? file : "?");
-	} else if (need_str(v, obj, where, "alt", 1) &&
-		   kit_str_is_formula(json_string_value(alt))) {
+	} else if (need_str(v, obj, where, "alt", 1)) {
 		subpath(p, sizeof(p), where, "alt");
-		formula_warning(v, p, "alt text of media", file);
+		if (kit_str_is_formula(json_string_value(alt)))
+			formula_warning(v, p, "alt text of media", file);
+		hidden_control(v, p, "alt text of media", file,
+			       json_string_value(alt));
 	}
 }
 
@@ -1018,9 +1042,11 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 				id ? id : "?");
 		}
 	}
-	if (text && kit_str_is_formula(text)) {
+	if (text) {
 		subpath(p, sizeof(p), where, "text");
-		formula_warning(v, p, "post", id);
+		if (kit_str_is_formula(text))
+			formula_warning(v, p, "post", id);
+		hidden_control(v, p, "post", id, text);
 	}
 	media = need(v, obj, where, "media", JSON_ARRAY, 0);
 	json_array_foreach(media, i, x) {

@@ -105,6 +105,12 @@ int kit_utf8_valid(const char *s, size_t len);
  * overrides and isolates, line and paragraph separators), so untrusted
  * text can be printed on a terminal. */
 void kit_str_sanitize(const char *s, char *out, size_t size);
+/* The first character of the UTF-8 string s that text never needs and a
+ * display obeys rather than shows: a C1 control (U+0080-U+009F), a
+ * bidirectional embedding, override or isolate (U+202A-U+202E,
+ * U+2066-U+2069) or a line or paragraph separator (U+2028, U+2029); its
+ * code point in *cp.  NULL when there is none (or s is not UTF-8 there). */
+const char *kit_str_hidden_control(const char *s, unsigned *cp);
 /*
  * Strings with their positions, sorted to be found in O(log n): ids and
  * file names of a campaign's lists, where a scan per item would make

@@ -224,6 +224,28 @@ terminal_control(const unsigned char *p, size_t n)
 	return 0;
 }
 
+const char *
+kit_str_hidden_control(const char *s, unsigned *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n, len = strlen(s);
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (n == 0)
+			return NULL;
+		if (n > 1 && terminal_control(p + i, n)) {
+			*cp = n == 2 ? ((p[i] & 0x1fu) << 6 | (p[i + 1] & 0x3fu))
+				     : ((p[i] & 0x0fu) << 12 |
+					(p[i + 1] & 0x3fu) << 6 |
+					(p[i + 2] & 0x3fu));
+			return s + i;
+		}
+		i += n;
+	}
+	return NULL;
+}
+
 void
 kit_str_sanitize(const char *s, char *out, size_t size)
 {

@@ -144,6 +144,33 @@ PY
 	else not_ok "$fmt CSV: the formulas are text" "$(head -5 "$T/$fmt.csv")"; fi
 done
 
+# Invisible controls in a post: a C1 control (CSI, U+009B) is an error, a
+# bidirectional override (U+202E, "Trojan Source" reordering) a warning, both
+# naming the post and the code point.
+cp -a "$KIT_SRC/campaigns/together-2016" "$T/hidden"
+python3 - "$T/hidden/campaign.json" <<'PY'
+import json, sys
+p = sys.argv[1]; c = json.load(open(p))
+for post in c["posts"]:
+    if post["id"] == "t16-x-en-1":
+        post["text"] = "Stand together \u202e#Together"
+json.dump(c, open(p, "w"), ensure_ascii=False, indent=2)
+PY
+expect_exit 0 "a post with a bidirectional override validates" kit-publish validate "$T/hidden"
+if grep -q 'campaign.json:[0-9]*:[0-9]*: warning: post "t16-x-en-1" holds U+202E, an invisible bidirectional control' "$T/out" "$T/err"; then
+	ok "with a warning naming the post and U+202E"; else not_ok "with a warning naming the post and U+202E" "$(cat "$T/out" "$T/err" | head -5)"; fi
+python3 - "$T/hidden/campaign.json" <<'PY'
+import json, sys
+p = sys.argv[1]; c = json.load(open(p))
+for post in c["posts"]:
+    if post["id"] == "t16-x-en-1":
+        post["text"] = "Stand together \u009b2J #Together"
+json.dump(c, open(p, "w"), ensure_ascii=False, indent=2)
+PY
+expect_exit 1 "a post with a C1 control character does not validate" kit-publish validate "$T/hidden"
+if grep -q 'error: post "t16-x-en-1" holds the control character U+009B' "$T/out" "$T/err"; then
+	ok "the error names the post and U+009B"; else not_ok "the error names the post and U+009B" "$(cat "$T/out" "$T/err" | head -5)"; fi
+
 # A medium every office would refuse as a decompression bomb (40 MiB of
 # zeros: far over the default --max-ratio 200) is refused by kit-publish
 # before anything is signed, naming the file.

@@ -569,6 +569,31 @@ test_str_is_id(void **state)
 	assert_false(kit_str_is_formula(NULL));
 }
 
+static void
+test_hidden_control(void **state)
+{
+	unsigned cp = 0;
+	const char *s;
+
+	(void)state;
+	assert_null(kit_str_hidden_control("plain text, Ελληνικά, العربية \u200f", &cp));
+	assert_null(kit_str_hidden_control("tab\tand\nnewline", &cp));
+	s = "ok \xc2\x9b[2J";
+	assert_ptr_equal(kit_str_hidden_control(s, &cp), s + 3);
+	assert_int_equal(cp, 0x9b);
+	s = "pay \xe2\x80\xae" "0001$";
+	assert_ptr_equal(kit_str_hidden_control(s, &cp), s + 4);
+	assert_int_equal(cp, 0x202e);
+	s = "\xe2\x81\xa6" "x\xe2\x81\xa9";
+	assert_ptr_equal(kit_str_hidden_control(s, &cp), s);
+	assert_int_equal(cp, 0x2066);
+	s = "a\xe2\x80\xa8" "b";
+	assert_ptr_equal(kit_str_hidden_control(s, &cp), s + 1);
+	assert_int_equal(cp, 0x2028);
+	/* U+00A0 (no-break space) and U+200F (RLM) are text, not controls */
+	assert_null(kit_str_hidden_control("a\xc2\xa0" "b\xe2\x80\x8f", &cp));
+}
+
 int
 main(void)
 {
@@ -576,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_error_first_wins),
 		cmocka_unit_test(test_error_report),
 		cmocka_unit_test(test_str_is_id),
+		cmocka_unit_test(test_hidden_control),
 		cmocka_unit_test(test_num_parse),
 		cmocka_unit_test(test_closest),
 		cmocka_unit_test(test_strpos),
