@@ -59,7 +59,7 @@ mod_srcs = $(wildcard pkg/$(1)/*.c)
 objs = $(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$(call mod_srcs,$(2)))
 libs_of = $(foreach m,$(closure_$(2)),$(BUILD)/$(1)/lib/libkit_$(m).a)
 
-.PHONY: all deps deps-check demo check check-unit check-e2e check-fuzz check-manifests \
+.PHONY: all deps deps-check deps-fuzz demo check check-unit check-e2e check-fuzz check-manifests \
 	bench install clean help
 .DEFAULT_GOAL := all
 
@@ -85,9 +85,13 @@ DEPS_CHECK := pc:cmocka@1.1:libcmocka-dev cmd:prove:libtest-harness-perl cmd:ngi
 	py:jsonschema:python3-jsonschema py:icalendar:python3-icalendar py:cryptography:python3-cryptography \
 	cmd:node:nodejs cmd:npm:npm file:/etc/ssl/certs/ca-certificates.crt:ca-certificates \
 	file:/usr/bin/chromium:chromium
+# make fuzz: clang and its libFuzzer runtime (fuzzer: a probe that links a
+# fuzz target with $(FUZZ_CC) -fsanitize=fuzzer)
+DEPS_FUZZ  := cmd:clang:clang fuzzer:libFuzzer:libclang-rt-dev
 DEPS_TEST_GOALS := check check-% test-% bench deps-check
 DEPS := $(DEPS_BUILD) $(if $(filter demo $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_RUN)) \
-	$(if $(filter $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_CHECK))
+	$(if $(filter $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_CHECK)) \
+	$(if $(filter fuzz deps-fuzz,$(MAKECMDGOALS)),$(DEPS_FUZZ))
 # Absolute paths the probes look at are under DEPS_ROOT (tests/e2e/deps.t
 # points it at an empty directory to make them look missing).
 DEPS_ROOT ?=
@@ -102,6 +106,8 @@ deps:
 	  cmd) command -v "$$what" || [ -x "$(DEPS_ROOT)/usr/sbin/$$what" ] || [ -x "$(DEPS_ROOT)/sbin/$$what" ] ;; \
 	  py) "$(DEPS_ROOT)/usr/bin/python3" -c "import $$what" ;; \
 	  file) [ -e "$(DEPS_ROOT)$$what" ] ;; \
+	  fuzzer) echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' | \
+	    $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null ;; \
 	  esac >/dev/null 2>&1 && continue; \
 	  missing="$$missing $${what%@*}"; case " $$pkgs " in *" $$pkg "*) ;; *) pkgs="$$pkgs $$pkg";; esac; \
 	done; \
@@ -113,6 +119,7 @@ deps:
 	  why=$$(grep -m1 '^E: ' "$(DEPS_LOG)" | tr -d '\n'); \
 	  echo "kit: apt-get install$$pkgs failed: $${why:-see the log}; log: $(DEPS_LOG)" >&2; exit 1; fi
 deps-check: deps
+deps-fuzz: deps
 
 # --- objects and module libraries, normal and sanitized ---------------------
 # V=1 shows the whole command lines.
@@ -221,24 +228,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= $(FUZZ)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   = $(KIT_WARN) $(INCS) $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
-DEB_FUZZ     := clang libclang-rt-dev
 
-$(BUILD)/fuzz/obj/%.o: %.c | fuzz-deps
+$(BUILD)/fuzz/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC fuzz $<")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-.PHONY: fuzz fuzz-deps
-fuzz-deps:
-	@echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n; }' | \
-	  $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "kit: installing $(DEB_FUZZ) for make fuzz"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_FUZZ)) \
-	      >$(BUILD).apt-fuzz.log 2>&1 || { echo "kit: apt-get install failed (see $(BUILD).apt-fuzz.log)" >&2; exit 1; }; \
-	  else echo "kit: make fuzz needs clang and libFuzzer; as root run: apt-get install $(DEB_FUZZ)" >&2; exit 1; fi; }
-
-fuzz: deps fuzz-deps $(foreach f,$(FUZZ_TARGETS),$(BUILD)/fuzz/bin/$(f))
+.PHONY: fuzz
+fuzz: deps $(foreach f,$(FUZZ_TARGETS),$(BUILD)/fuzz/bin/$(f))
 	@fail=0; mkdir -p $(BUILD)/fuzz; for f in $(FUZZ_TARGETS); do \
 	  mkdir -p $(BUILD)/fuzz/corpus/$$f $(BUILD)/fuzz/findings/$$f; \
 	  d=$$(sed -n 's/^.*kit-fuzz-dict: *\([a-z_]*\).*/\1/p' tests/fuzz/$${f}_fuzz.c); \

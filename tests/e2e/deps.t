@@ -92,6 +92,12 @@ shim_path "$S" 0 sim node npm
 expect_exit 0 "make deps with everything missing: apt-get -s resolves the install" hidden_make "$S" deps
 same_packages "a plain make asks for the compiler and the build libraries only" "$S" "$BUILD_PKGS"
 
+# --- make fuzz: clang and libFuzzer, through the same mechanism ----------------
+S=$T/shim-fuzz
+shim_path "$S" 0 sim node npm
+expect_exit 0 "make deps-fuzz with everything missing: apt-get -s resolves the install" hidden_make "$S" deps-fuzz
+same_packages "make fuzz asks for the build set, clang and libFuzzer's runtime" "$S" "$BUILD_PKGS clang libclang-rt-dev"
+
 # --- no node, no npm: Debian's are asked for ------------------------------------
 S=$T/shim-nonode
 shim_path "$S" 0 ok
