@@ -1536,7 +1536,9 @@ static void skip_mirror(struct job *j, struct kit_transport_mirror *m,
 	m->skipped = 1;
 	tl->n_bad++;
 	memcpy(tl->last_bad, tl->why, sizeof tl->why);
-	tlog(j->t, "%s; mirror %s is skipped for the rest of this run", tl->why, m->url);
+	/* with one source the failure line says it all */
+	if (j->t->st.n_mirrors > 1)
+		tlog(j->t, "%s; mirror %s is skipped for the rest of this run", tl->why, m->url);
 }
 
 /* The wait before the next try: the backoff, or the server's Retry-After

@@ -28,6 +28,9 @@ for a in "$T"/usb2/targets/together-2016/*.belgium.tar.zst; do
 done
 before=$(tree_hash "$T/office/kits/together-2016/current/")
 expect_exit 3 "a tampered archive on the stick is refused (exit 3)" kit-fetch update --state "$T/office" --from "$T/usb2"
+n=$(grep '^kit-fetch: ' "$T/err" | grep -vc '^kit-fetch: [0-9]* requests\?, ')
+[ "$n" = 1 ] && ok "in one line besides the transfer count (no mirror-skipped line for the only source)" ||
+	not_ok "in one line besides the transfer count (no mirror-skipped line for the only source)" "$(cat "$T/err")"
 [ "$(tree_hash "$T/office/kits/together-2016/current/")" = "$before" ] && ok "the installed kit is intact" || not_ok "the installed kit is intact"
 
 # A clock far ahead: the message gives the local time and the expiry and
