@@ -83,7 +83,7 @@ def log_stats(meta, prefix):
 def size_report(size, runs, meta):
     m = meta.get(size, {})
     r = {k: summarize(v) for k, v in runs.items()}
-    out = {"kit": {k: int(v) for k, v in m.items()
+    out = {"kit": {k: int(float(v)) for k, v in m.items()
                    if not k.startswith(("fetch_log_", "unchanged_log_"))
                    and k not in ("post_log", "image_log")},
            "measurements": r}

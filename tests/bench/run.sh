@@ -316,9 +316,9 @@ bench_updates() {
 	n0=$(log_lines)
 	timed "$size" update_post 1 "$BIN/kit-fetch" update --state "$st" --quiet
 	meta "$size" post_log "$(log_since "$n0")"
-	# one image of about 2 MB replaced by new bytes of the same size
-	img=$(find "$camp/media" -type f -size +1800k -size -2300k | sort | head -1)
-	[ -n "$img" ] || img=$(find "$camp/media" -type f -name '*.jpg' | sort | head -1)
+	# the largest image (1.7 MB in the large kit) replaced by new bytes of
+	# the same size
+	img=$(find "$camp/media" -type f -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
 	meta "$size" image_bytes "$(stat -c %s "$img")"
 	head -c "$(stat -c %s "$img")" /dev/urandom >"$img.new"
 	mv "$img.new" "$img"
@@ -330,7 +330,7 @@ bench_updates() {
 	"$BIN/kit-fetch" verify --state "$st" --quiet ||
 		{ echo "bench: kit-fetch verify failed after the updates" >&2; exit 1; }
 	meta "$size" repo_packs_bytes "$(du -sb "$repo/packs" | cut -f1)"
-	meta "$size" repo_archive_bytes "$(find "$repo/targets" -name '*.tar.zst' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')"
+	meta "$size" repo_archive_bytes "$(find "$repo/targets" -name '*.tar.zst' -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')"
 	# every distinct content of the three versions, once: the catalog's objects
 	meta "$size" unique_content_bytes "$("$PY" -c 'import json,sys; print(sum(o[1] for o in json.load(open(sys.argv[1]))["objects"]))' "$repo/packs/catalog.json")"
 	meta "$size" index_bytes "$(ls -S "$repo"/packs/*.idx | head -1 | xargs stat -c %s)"
