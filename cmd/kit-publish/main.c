@@ -21,6 +21,9 @@ static const char usage[] =
 	"       kit-publish office remove ID --repo DIR --keys DIR\n"
 	"       kit-publish office import FILE --repo DIR --keys DIR   (JSON lines, one office a line, or a registry)\n"
 	"       kit-publish office list  --repo DIR [--json]\n"
+	"       kit-publish office key   --keys DIR   (an office's own key: made once, its public hex printed for office add --key)\n"
+	"       kit-publish office publish CAMPAIGN_DIR... --office ID --repo DIR --keys DIR   (an office signs its own overlay)\n"
+	"       kit-publish office cosign ID --repo DIR --keys DIR   (HQ co-signs an office's role)\n"
 	"ROLE is root, targets, snapshot or timestamp; SPEC is e.g. timestamp=1d,snapshot=7d,targets=90d,root=365d.\n"
 	"Passphrases: KIT_PASSPHRASE_FILE, KIT_PASSPHRASE, or a prompt.\n"
 	"Exit codes: 0 ok, 1 invalid input, 2 usage, 3 verification refused, 4 network, 5 local I/O.\n";
@@ -192,7 +195,7 @@ parse_options(int argc, char **argv, struct cli *a)
 	return -1;
 }
 
-/* kit-publish office add|remove|import|list. */
+/* kit-publish office add|remove|import|list|key|publish|cosign. */
 static int
 office_command(struct cli *a, int argc, char **argv, struct kit_error *err)
 {
@@ -225,7 +228,28 @@ office_command(struct cli *a, int argc, char **argv, struct kit_error *err)
 			return usage_error("office list takes no arguments");
 		return kit_publisher_office_list(&a->o, a->json, stdout, err) == 0 ? 0 : fail(err);
 	}
-	return usage_error("office takes add, remove, import or list");
+	if (strcmp(sub, "key") == 0) {
+		if (optind != argc || a->o.keys_dir == NULL)
+			return usage_error("office key takes --keys DIR and no arguments");
+		return kit_publisher_office_key(&a->o, stdout, err) == 0 ? 0 : fail(err);
+	}
+	if (strcmp(sub, "publish") == 0) {
+		size_t n = 0;
+
+		if (optind >= argc || a->export_office == NULL)
+			return usage_error("office publish takes CAMPAIGN_DIR... and --office ID");
+		if (kit_publisher_office_publish(&a->o, a->export_office, (const char *const *)argv + optind, (size_t)(argc - optind), &n, err) != 0)
+			return fail(err);
+		if (!a->o.quiet)
+			fprintf(stderr, "kit-publish: %zu kit%s of office %s signed into %s\n", n, n == 1 ? "" : "s", a->export_office, a->o.repo_dir);
+		return 0;
+	}
+	if (strcmp(sub, "cosign") == 0) {
+		if (optind + 1 != argc)
+			return usage_error("office cosign takes one office ID");
+		return kit_publisher_office_cosign(&a->o, argv[optind], err) == 0 ? 0 : fail(err);
+	}
+	return usage_error("office takes add, remove, import, list, key, publish or cosign");
 }
 
 int

@@ -19,8 +19,9 @@
  * (kit-publish checks them against kit's table when it sets them).
  * keys / threshold: optional, the office's own signing keys (Ed25519
  * public keys as 64 lower-case hex digits, TUF's keyval.public, at most
- * KIT_ORG_KEYS) and how many of them must sign its overlay; absent when HQ
- * signs for the office.  Unknown
+ * KIT_ORG_KEYS) and how many keys must sign its role, from 1 to nkeys + 1:
+ * the role's keys are the office's and HQ's office key, so a threshold of
+ * nkeys + 1 needs HQ's co-signature; absent when HQ signs for the office.  Unknown
  * fields are refused, at every level.
  *
  * The module needs only pkg/util, so kit-schedule can read the entry
@@ -57,7 +58,7 @@ struct kit_org_office {
 	size_t nlanguages;
 	const char *const *keys; /* Ed25519 public keys, hex; may be 0 */
 	size_t nkeys;
-	unsigned threshold;      /* 1..nkeys when nkeys > 0 */
+	unsigned threshold;      /* 1..nkeys + 1 when nkeys > 0 (HQ too) */
 };
 
 struct kit_org;

@@ -171,8 +171,9 @@ office_check(const struct kit_org_office *o, int zone_check,
 		return kit_err(err, KIT_E_INVALID, "office %s: at most %d keys", o->id, KIT_ORG_KEYS);
 	if (o->nkeys == 0 && o->threshold != 0)
 		return kit_err(err, KIT_E_INVALID, "office %s: a threshold without keys", o->id);
-	if (o->nkeys > 0 && (o->threshold < 1 || o->threshold > o->nkeys))
-		return kit_err(err, KIT_E_INVALID, "office %s: threshold must be 1 to %zu, the number of its keys", o->id, o->nkeys);
+	/* HQ's office key is one more key of the office's role */
+	if (o->nkeys > 0 && (o->threshold < 1 || o->threshold > o->nkeys + 1))
+		return kit_err(err, KIT_E_INVALID, "office %s: threshold must be 1 to %zu, the number of its keys and HQ's (%zu needs HQ's co-signature)", o->id, o->nkeys + 1, o->nkeys + 1);
 	for (i = 0; i < o->nkeys; i++) {
 		if (o->keys[i] == NULL || strlen(o->keys[i]) != 64)
 			return kit_err(err, KIT_E_INVALID, "office %s: key %zu is not 64 hex digits (an Ed25519 public key)", o->id, i + 1);

@@ -127,4 +127,37 @@ int kit_publisher_office_import(const struct kit_publisher_opts *o,
 int kit_publisher_office_list(const struct kit_publisher_opts *o, int json,
 			      FILE *out, struct kit_error *err) KIT_WUR;
 
+/*
+ * Offices that sign their own overlay.  The registry lists the office's
+ * keys (Ed25519, hex) and a threshold; HQ's set / import then delegates the
+ * office's role to those keys and HQ's office key (threshold 1: either may
+ * sign; the number of the office's keys + 1: HQ co-signs), and HQ's publish
+ * leaves that office's overlay to the office.
+ * office_key: the office's signing key, keys_dir/office.pem (made on first
+ * use, encrypted with the passphrase); its public half as hex on out, for
+ * HQ's office add --key.
+ * office_publish: the office's focal point, with its keys_dir, builds its
+ * kit of each campaign (only when its inputs changed, as publish does) into
+ * the repository and signs the office's role with the office's key: a new
+ * metadata/N.<office>.json (fewer signatures than the threshold when HQ
+ * must co-sign) and the archives under targets/; nothing else (the
+ * snapshot and timestamp are HQ's: HQ's next commit, kit-publish timestamp
+ * or office cosign, lists the role).  KIT_E_INVALID when the registry does
+ * not list the office with this key, or HQ has not delegated its role to it
+ * yet, or a campaign has no overlay for it.
+ * office_cosign: HQ adds its office key's signature to the office's role as
+ * the office signed it (the same version), says what it signed, and
+ * commits; KIT_E_SECURITY when the role still falls short of its threshold.
+ */
+int kit_publisher_office_key(const struct kit_publisher_opts *o, FILE *out,
+			     struct kit_error *err) KIT_WUR;
+int kit_publisher_office_publish(const struct kit_publisher_opts *o,
+				 const char *office,
+				 const char *const *campaign_dirs, size_t ndirs,
+				 size_t *published_count,
+				 struct kit_error *err) KIT_WUR;
+int kit_publisher_office_cosign(const struct kit_publisher_opts *o,
+				const char *office,
+				struct kit_error *err) KIT_WUR;
+
 #endif

@@ -43,6 +43,85 @@ out:
 	return org;
 }
 
+int
+pub_office_delegate(struct kit_tuf_repo *r, const struct kit_key *hq,
+		    const char *office, const struct kit_org_office *f,
+		    struct kit_error *err)
+{
+	const struct kit_key *keys[KIT_ORG_KEYS + 1];
+	struct kit_key *own[KIT_ORG_KEYS] = {NULL};
+	const json_t *cur = kit_tuf_repo_delegation(r, office), *ids;
+	struct kit_tuf_delegation d;
+	char pattern[KIT_ID_MAX + 16], id[KIT_SHA256_HEX];
+	const char *paths[1];
+	size_t i, j, n = 0, nown = f ? f->nkeys : 0, same;
+	int rc = -1;
+
+	if (nown > KIT_ORG_KEYS)
+		return kit_err(err, KIT_E_INVALID, "office %s: more than %d keys", office, KIT_ORG_KEYS);
+	for (i = 0; i < nown; i++) {
+		own[i] = kit_key_from_public_hex(f->keys[i], err);
+		if (own[i] == NULL)
+			goto out;
+		keys[n++] = own[i];
+	}
+	keys[n++] = hq;
+	if (kit_snprintf(err, pattern, sizeof(pattern), "*/%s.tar.zst", office) != 0)
+		goto out;
+	memset(&d, 0, sizeof(d));
+	paths[0] = pattern;
+	d.name = office;
+	d.keys = keys;
+	d.nkeys = n;
+	d.threshold = nown > 0 ? f->threshold : 1;
+	d.paths = paths;
+	d.npaths = 1;
+	d.terminating = 1;
+	/* already so: the same keys and threshold (paths are always these) */
+	ids = json_object_get(cur, "keyids");
+	if (cur != NULL && json_array_size(ids) == n &&
+	    json_integer_value(json_object_get(cur, "threshold")) == (json_int_t)d.threshold) {
+		for (i = 0, same = 0; i < n; i++) {
+			if (kit_tuf_keyid(keys[i], id, err) < 0)
+				goto out;
+			for (j = 0; j < n; j++)
+				if (strcmp(json_string_value(json_array_get(ids, j)), id) == 0) {
+					same++;
+					break;
+				}
+		}
+		if (same == n) {
+			rc = 0;
+			goto out;
+		}
+	}
+	rc = kit_tuf_repo_delegate(r, &d, err);
+out:
+	for (i = 0; i < nown; i++)
+		kit_key_free(own[i]);
+	return rc;
+}
+
+/* Every office that has a role, or keys of its own, delegated as the
+ * registry says. */
+static int
+sync_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	   const struct kit_key *hq, const struct kit_org *org,
+	   struct kit_error *err)
+{
+	const struct kit_org_office *f;
+	size_t i;
+
+	(void)o;
+	for (i = 0; i < kit_org_count(org); i++) {
+		f = kit_org_at(org, i);
+		if ((f->nkeys > 0 || kit_tuf_repo_role_targets(r, f->id) != NULL) &&
+		    pub_office_delegate(r, hq, f->id, f, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 typedef int (*edit_fn)(struct kit_org *org, void *arg, struct kit_error *err);
 
 /* Open the repository, apply fn to its registry, and publish the result
@@ -53,6 +132,7 @@ edit_registry(const struct kit_publisher_opts *o, edit_fn fn, void *arg,
 {
 	char pass[PASS_MAX] = "", tmp[PATH_MAX] = "";
 	struct kit_tuf_repo *r = NULL;
+	struct kit_key *hq = NULL;
 	struct kit_org *org = NULL;
 	json_t *custom = NULL;
 	char *bytes = NULL, *before = NULL;
@@ -81,7 +161,11 @@ edit_registry(const struct kit_publisher_opts *o, edit_fn fn, void *arg,
 	    kit_file_write_atomic(tmp, bytes, len, 0644, err) != 0)
 		goto out;
 	custom = json_pack("{s:I}", "offices", (json_int_t)kit_org_count(org));
-	if (kit_tuf_repo_add_target(r, KIT_ORG_TARGET, tmp, custom, err) != 0 ||
+	if (kit_tuf_repo_add_target(r, KIT_ORG_TARGET, tmp, custom, err) != 0)
+		goto out;
+	/* the offices' roles follow their keys in the registry */
+	hq = pub_hq_key(o, r, pass, err);
+	if (hq == NULL || sync_roles(o, r, hq, org, err) != 0 ||
 	    kit_tuf_repo_commit(r, err) != 0)
 		goto out;
 	say(o, "office registry published: %zu offices, targets version %lld", kit_org_count(org), (long long)kit_tuf_repo_version(r, KIT_TUF_TARGETS));
@@ -96,6 +180,7 @@ out:
 	free(before);
 	kit_org_free(org);
 	kit_tuf_repo_free(r);
+	kit_key_free(hq);
 	return rc;
 }
 

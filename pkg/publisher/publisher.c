@@ -405,6 +405,8 @@ open_repo(const struct kit_publisher_opts *o, char *pass, int with_root,
 	r = kit_tuf_repo_open(o->repo_dir, o->keys_dir, err);
 	if (r == NULL)
 		return NULL;
+	/* an office's role that awaits HQ's co-signature stays as it is */
+	kit_tuf_repo_set_partial_roles(r, 1);
 	if (get_pass("passphrase for the keys: ", 0, pass, err) != 0)
 		goto fail;
 	for (role = with_root ? KIT_TUF_ROOT : KIT_TUF_TARGETS;
@@ -516,12 +518,9 @@ added_free(struct added *a, int remove)
 	free(a->paths);
 }
 
-/* HQ's key for the offices' delegated roles it signs itself,
- * keys_dir/offices-1.pem (the keys' passphrase), made on first use, and
- * added to r for signing.  Caller frees after r. */
-static struct kit_key *
-hq_office_key(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
-	      const char *pass, struct kit_error *err)
+struct kit_key *
+pub_hq_key(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	   const char *pass, struct kit_error *err)
 {
 	char path[PATH_MAX];
 	struct kit_key *k;
@@ -546,39 +545,23 @@ hq_office_key(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 
 /*
  * Every office's kits go into its own delegated targets role, named by
- * its id, which the top-level targets delegates with the one pattern
- * "*" "/<office>.tar.zst" (every campaign, nothing else) and terminating,
- * signed with HQ's office key: an office's poll then pays for its own
- * kits, the global ones and a small snapshot, not for 400 offices' kits.
- * A repository from before delegations has the office's kits in the
- * top-level targets: they move into the role as they are republished.
+ * its id (pub_office_delegate: every campaign's <office>.tar.zst, nothing
+ * else; HQ's office key, and the office's own keys when the registry lists
+ * them): an office's poll then pays for its own kits, the global ones and a
+ * small snapshot, not for 400 offices' kits.  A repository from before
+ * delegations has the office's kits in the top-level targets: they move
+ * into the role as they are republished.
  */
 static int
 office_target(struct kit_tuf_repo *r, const struct kit_key *hq,
-	      const char *office, const char *name, const char *path,
-	      const json_t *custom, struct kit_error *err)
+	      const struct kit_org *org, const char *office, const char *name,
+	      const char *path, const json_t *custom, struct kit_error *err)
 {
-	struct kit_tuf_delegation d;
-	char pattern[KIT_ID_MAX + 16];
-	const char *paths[1];
-
 	if (office == NULL || hq == NULL)
 		return kit_tuf_repo_add_target(r, name, path, custom, err);
-	if (kit_tuf_repo_role_targets(r, office) == NULL) {
-		if (kit_snprintf(err, pattern, sizeof(pattern), "*/%s.tar.zst", office) != 0)
-			return -1;
-		paths[0] = pattern;
-		memset(&d, 0, sizeof(d));
-		d.name = office;
-		d.keys = &hq;
-		d.nkeys = 1;
-		d.threshold = 1;
-		d.paths = paths;
-		d.npaths = 1;
-		d.terminating = 1;
-		if (kit_tuf_repo_delegate(r, &d, err) != 0)
-			return -1;
-	}
+	if (kit_tuf_repo_role_targets(r, office) == NULL &&
+	    pub_office_delegate(r, hq, office, kit_org_find(org, office), err) != 0)
+		return -1;
 	if (json_object_get(kit_tuf_repo_targets(r), name) != NULL &&
 	    kit_tuf_repo_remove_target(r, name, err) != 0)
 		return -1;
@@ -594,8 +577,9 @@ office_target(struct kit_tuf_repo *r, const struct kit_key *hq,
  */
 static int
 note_inputs(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
-	    const struct kit_key *hq, const char *office, const char *name,
-	    const json_t *t, const char *inputs, struct kit_error *err)
+	    const struct kit_key *hq, const struct kit_org *org,
+	    const char *office, const char *name, const json_t *t,
+	    const char *inputs, struct kit_error *err)
 {
 	const char *sha = json_string_value(json_object_get(json_object_get(t, "hashes"), "sha256"));
 	char rel[PATH_MAX], path[PATH_MAX];
@@ -609,7 +593,7 @@ note_inputs(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	}
 	if (json_object_set_new(custom, "inputs", json_string(inputs)) != 0 ||
 	    kit_path_join(path, sizeof(path), o->repo_dir, rel, err) != 0 ||
-	    office_target(r, hq, office, name, path, custom, err) != 0)
+	    office_target(r, hq, org, office, name, path, custom, err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -649,8 +633,9 @@ pendings_free(struct pendings *p)
 /* Sign what publish_kit built: custom.index, the target, the .minisig. */
 static int
 sign_pending(struct kit_tuf_repo *r, const struct kit_key *hq,
-	     struct minisign *ms, struct pub_packs *pp,
-	     const struct pending *p, struct kit_error *err)
+	     const struct kit_org *org, struct minisign *ms,
+	     struct pub_packs *pp, const struct pending *p,
+	     struct kit_error *err)
 {
 	const char *ixsha, *upsha;
 	uint64_t ixlen, uplen;
@@ -661,9 +646,32 @@ sign_pending(struct kit_tuf_repo *r, const struct kit_key *hq,
 	    (from > 0 &&
 	     kit_manifest_target_set_update(p->custom, from, upsha, uplen, err) != 0))
 		return -1;
-	if (office_target(r, hq, p->office, p->name, p->path, p->custom, err) != 0 ||
+	if (office_target(r, hq, org, p->office, p->name, p->path, p->custom, err) != 0 ||
 	    sign_minisig(ms, p->path, p->sig, p->comment, err) != 0)
 		return -1;
+	return 0;
+}
+
+/* The pack gets its name (its hash), then each kit its index and its
+ * target naming that index. */
+static int
+sign_pendings(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	      const struct kit_key *hq, const struct kit_org *org,
+	      struct minisign *ms, struct pub_packs *pp,
+	      const struct pendings *pend, struct kit_error *err)
+{
+	size_t i, objs;
+	uint64_t bytes;
+
+	if (pub_packs_finish(pp, err) != 0)
+		return -1;
+	for (i = 0; i < pend->n; i++)
+		if (sign_pending(r, hq, org, ms, pp, &pend->v[i], err) != 0)
+			return -1;
+	if (pend->n > 0) {
+		pub_packs_added(pp, &objs, &bytes);
+		say(o, "%zu new object%s stored once (%llu bytes in packs/)", objs, objs == 1 ? "" : "s", (unsigned long long)bytes);
+	}
 	return 0;
 }
 
@@ -679,8 +687,8 @@ sign_pending(struct kit_tuf_repo *r, const struct kit_key *hq,
  */
 static int
 publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
-	    const struct kit_key *hq, struct pub_packs *pp,
-	    struct pendings *pend,
+	    const struct kit_key *hq, const struct kit_org *org,
+	    struct pub_packs *pp, struct pendings *pend,
 	    struct kit_campaign *c, const char *office, const char *salt,
 	    const char *tmpdir, size_t *count, size_t *noted,
 	    struct added *added, struct kit_error *err)
@@ -715,7 +723,7 @@ publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 		goto out;
 	if (old.content && strcmp(old.content, kit_campaign_kit_content(kit)) == 0) {
 		say(o, "%s unchanged (version %d)", name, old.version);
-		if (note_inputs(o, r, hq, office, name, old_target, inputs, err) != 0)
+		if (note_inputs(o, r, hq, org, office, name, old_target, inputs, err) != 0)
 			goto out;
 		(*noted)++;
 		rc = 0;
@@ -770,33 +778,111 @@ out:
 	return rc;
 }
 
+/*
+ * A batch of kits written into the repository: built in a private
+ * directory, and the archives, their copies and signatures (hundreds of
+ * them) written one by one and made durable together before any metadata
+ * names them.  batch_end() takes the new files back out when the batch
+ * failed, so a refused publish leaves the repository as it was.
+ */
+struct batch {
+	const struct kit_publisher_opts *o;
+	char tmpdir[PATH_MAX];
+	int deferred;
+	struct added added;
+};
+
+static int
+batch_begin(struct batch *b, const struct kit_publisher_opts *o,
+	    struct kit_error *err)
+{
+	memset(b, 0, sizeof(*b));
+	b->o = o;
+	if (kit_snprintf(err, b->tmpdir, sizeof(b->tmpdir), "%s/.kit-build.%ld",
+			 o->repo_dir, (long)getpid()) != 0 ||
+	    kit_rm_rf(b->tmpdir, err) != 0 || kit_mkdir_p(b->tmpdir, 0700, err) != 0) {
+		b->tmpdir[0] = '\0';
+		return -1;
+	}
+	kit_file_defer_begin();
+	b->deferred = 1;
+	return 0;
+}
+
+/* Every file of the batch durable: metadata may name them now. */
+static int
+batch_durable(struct batch *b, struct kit_error *err)
+{
+	b->deferred = 0;
+	return kit_file_defer_end(b->o->repo_dir, err);
+}
+
+static void
+batch_end(struct batch *b, int failed)
+{
+	struct kit_error ignore = {0};
+
+	if (b->tmpdir[0] != '\0' && kit_rm_rf(b->tmpdir, &ignore) != 0) {
+		/* best effort: the run's result stands */
+	}
+	if (b->deferred && kit_file_defer_end(b->o->repo_dir, &ignore) != 0) {
+		/* the publish failed already; its error stands */
+	}
+	b->deferred = 0;
+	added_free(&b->added, failed);
+}
+
+/* Every campaign loaded and validated first: one with errors publishes
+ * nothing, of any of them.  NULL with *failed its index. */
+static struct kit_campaign **
+load_campaigns(const char *const *dirs, size_t n, size_t *failed,
+	       struct kit_error *err)
+{
+	struct kit_campaign **cs = kit_xcalloc(n ? n : 1, sizeof(*cs));
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		cs[j] = load_valid(dirs[j], stderr, NULL, err);
+		if (cs[j] == NULL) {
+			*failed = j;
+			while (j-- > 0)
+				kit_campaign_free(cs[j]);
+			free(cs);
+			return NULL;
+		}
+	}
+	return cs;
+}
+
+static void
+free_campaigns(struct kit_campaign **cs, size_t n)
+{
+	size_t j;
+
+	for (j = 0; cs != NULL && j < n; j++)
+		kit_campaign_free(cs[j]);
+	free(cs);
+}
+
 /* Once the registry lists offices, every overlay must be for one of them:
  * an overlay for a typo would publish a kit no office ever fetches. */
 static int
-overlays_registered(const struct kit_tuf_repo *r, const struct kit_campaign *c,
-		    size_t *registered, struct kit_error *err)
+overlays_registered(const struct kit_org *org, const struct kit_campaign *c,
+		    struct kit_error *err)
 {
-	struct kit_org *org = pub_registry(r, err);
 	const char *id, *meant;
 	size_t i;
-	int rc = 0;
 
-	if (org == NULL)
-		return -1;
-	*registered = kit_org_count(org);
 	for (i = 0; kit_org_count(org) > 0 && i < kit_campaign_office_count(c); i++) {
 		id = kit_campaign_office_id(c, i);
 		if (kit_org_find(org, id))
 			continue;
 		meant = kit_org_closest(org, id);
 		if (meant)
-			rc = kit_err(err, KIT_E_INVALID, "offices/%s.json: office '%s' is not in the organisation's registry; did you mean %s? rename the overlay, or add the office with kit-publish office add", id, id, meant);
-		else
-			rc = kit_err(err, KIT_E_INVALID, "offices/%s.json: office '%s' is not in the organisation's registry; add it with kit-publish office add, or remove the overlay", id, id);
-		break;
+			return kit_err(err, KIT_E_INVALID, "offices/%s.json: office '%s' is not in the organisation's registry; did you mean %s? rename the overlay, or add the office with kit-publish office add", id, id, meant);
+		return kit_err(err, KIT_E_INVALID, "offices/%s.json: office '%s' is not in the organisation's registry; add it with kit-publish office add, or remove the overlay", id, id);
 	}
-	kit_org_free(org);
-	return rc;
+	return 0;
 }
 
 int
@@ -807,31 +893,30 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	struct kit_campaign **cs = NULL;
 	struct kit_tuf_repo *r = NULL;
 	struct kit_key *hq = NULL;
-	char pass[PASS_MAX] = "", tmpdir[PATH_MAX] = "";
-	struct added added = {NULL, 0};
+	struct kit_org *org = NULL;
+	const struct kit_org_office *f;
+	char pass[PASS_MAX] = "";
+	struct batch b = {0};
 	struct minisign ms = {o, pass, NULL};
 	struct pub_packs *pp = NULL;
 	struct pendings pend = {NULL, 0};
 	size_t i, j, n, count = 0, noted = 0, failed = 0, registered = 0;
 	char salt[128];
-	int rc = -1, deferred = 0;
+	int rc = -1;
 
 	*published_count = 0;
-	/* Validation first, of every campaign: one with errors publishes
-	 * nothing, of any of them. */
-	cs = kit_xcalloc(ndirs ? ndirs : 1, sizeof(*cs));
-	for (j = 0; j < ndirs; j++) {
-		cs[j] = load_valid(campaign_dirs[j], stderr, NULL, err);
-		if (cs[j] == NULL) {
-			failed = j;
-			goto out;
-		}
-	}
+	cs = load_campaigns(campaign_dirs, ndirs, &failed, err);
+	if (cs == NULL)
+		goto out;
 	r = open_repo(o, pass, 0, err);
 	if (r == NULL)
 		goto out;
+	org = pub_registry(r, err);
+	if (org == NULL)
+		goto out;
+	registered = kit_org_count(org);
 	for (j = 0; j < ndirs; j++)
-		if (overlays_registered(r, cs[j], &registered, err) != 0) {
+		if (overlays_registered(org, cs[j], err) != 0) {
 			failed = j;
 			goto out;
 		}
@@ -840,48 +925,36 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	 * kit in the top-level targets. */
 	for (j = 0; registered > 0 && j < ndirs && hq == NULL; j++)
 		if (kit_campaign_office_count(cs[j]) > 0) {
-			hq = hq_office_key(o, r, pass, err);
+			hq = pub_hq_key(o, r, pass, err);
 			if (hq == NULL)
 				goto out;
 		}
-	if (kit_snprintf(err, tmpdir, sizeof(tmpdir), "%s/.kit-build.%ld",
-			 o->repo_dir, (long)getpid()) != 0 ||
-	    kit_rm_rf(tmpdir, err) != 0 || kit_mkdir_p(tmpdir, 0700, err) != 0)
+	if (batch_begin(&b, o, err) != 0)
 		goto out;
-	/* Hundreds of archives, signatures and copies: written one by one,
-	 * made durable together before any metadata names them. */
-	kit_file_defer_begin();
-	deferred = 1;
 	pp = pub_packs_open(o->repo_dir, o->zstd_level, err);
 	if (pp == NULL)
 		goto out;
 	for (j = 0; j < ndirs; j++) {
 		n = kit_campaign_office_count(cs[j]) + 1;
 		build_salt(o, cs[j], salt, sizeof(salt));
-		for (i = 0; i < n; i++)
-			if (publish_kit(o, r, hq, pp, &pend, cs[j],
-					office_at(cs[j], i), salt, tmpdir,
-					&count, &noted, &added, err) != 0) {
+		for (i = 0; i < n; i++) {
+			/* an office with its own keys publishes its overlay
+			 * itself (kit-publish office publish) */
+			f = office_at(cs[j], i) ? kit_org_find(org, office_at(cs[j], i)) : NULL;
+			if (f != NULL && f->nkeys > 0) {
+				say(o, "%s/%s.tar.zst skipped: office %s signs its own overlay (kit-publish office publish)", kit_campaign_id(cs[j]), f->id, f->id);
+				continue;
+			}
+			if (publish_kit(o, r, hq, org, pp, &pend, cs[j],
+					office_at(cs[j], i), salt, b.tmpdir,
+					&count, &noted, &b.added, err) != 0) {
 				failed = j;
 				goto out;
 			}
+		}
 	}
-	/* The pack gets its name (its hash), then each kit its index and
-	 * its target naming that index. */
-	if (pub_packs_finish(pp, err) != 0)
-		goto out;
-	for (i = 0; i < pend.n; i++)
-		if (sign_pending(r, hq, &ms, pp, &pend.v[i], err) != 0)
-			goto out;
-	if (pend.n > 0) {
-		size_t objs;
-		uint64_t bytes;
-
-		pub_packs_added(pp, &objs, &bytes);
-		say(o, "%zu new object%s stored once (%llu bytes in packs/)", objs, objs == 1 ? "" : "s", (unsigned long long)bytes);
-	}
-	deferred = 0;
-	if (kit_file_defer_end(o->repo_dir, err) != 0)
+	if (sign_pendings(o, r, hq, org, &ms, pp, &pend, err) != 0 ||
+	    batch_durable(&b, err) != 0)
 		goto out;
 	/* One new targets, snapshot and timestamp for the whole batch. */
 	if ((count > 0 || noted > 0) && kit_tuf_repo_commit(r, err) != 0)
@@ -891,34 +964,254 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 	*published_count = count;
 	rc = 0;
 out:
-	if (tmpdir[0] != '\0') {
-		struct kit_error ignore = {0};
-
-		if (kit_rm_rf(tmpdir, &ignore) != 0) {
-			/* best effort: the run's result stands */
-		}
-	}
-	if (deferred) {
-		struct kit_error ignore = {0};
-
-		if (kit_file_defer_end(o->repo_dir, &ignore) != 0) {
-			/* the publish failed already; its error stands */
-		}
-	}
-	/* Nothing signed names the new archives when we failed: take them
-	 * back out so a refused publish leaves the repository as it was. */
-	added_free(&added, rc != 0);
+	batch_end(&b, rc != 0);
 	pendings_free(&pend);
 	pub_packs_free(pp);
 	OPENSSL_cleanse(pass, sizeof(pass));
 	kit_tuf_repo_free(r);
 	kit_key_free(hq);
 	kit_key_free(ms.k);
-	for (j = 0; j < ndirs; j++)
-		kit_campaign_free(cs[j]);
-	free(cs);
+	kit_org_free(org);
+	free_campaigns(cs, ndirs);
 	if (rc != 0 && ndirs > 0)
 		kit_err_prefix(err, "publishing %s", campaign_dirs[failed]);
+	return rc;
+}
+
+/* The office's own signing key, keys_dir/office.pem. */
+static int
+office_key_path(const struct kit_publisher_opts *o, char *out, size_t size,
+		struct kit_error *err)
+{
+	if (o->keys_dir == NULL)
+		return kit_err(err, KIT_E_USAGE, "this needs --keys DIR (the office's keys)");
+	return kit_path_join(out, size, o->keys_dir, "office.pem", err);
+}
+
+int
+kit_publisher_office_key(const struct kit_publisher_opts *o, FILE *out,
+			 struct kit_error *err)
+{
+	char path[PATH_MAX], pass[PASS_MAX] = "", hex[65];
+	struct kit_key *k = NULL;
+	int rc = -1, made = 0;
+
+	if (office_key_path(o, path, sizeof(path), err) != 0)
+		return -1;
+	if (kit_file_exists(path)) {
+		if (get_pass("passphrase for the office's key: ", 0, pass, err) == 0)
+			k = kit_key_load(path, pass, err);
+	} else if (kit_mkdir_p(o->keys_dir, 0700, err) == 0 &&
+		   get_pass("passphrase for the office's new key: ", 1, pass, err) == 0) {
+		k = kit_key_generate(err);
+		if (k != NULL && kit_key_save(k, path, pass, err) != 0) {
+			kit_key_free(k);
+			k = NULL;
+		}
+		made = 1;
+	}
+	if (k == NULL)
+		goto out;
+	kit_key_public_hex(k, hex);
+	fprintf(out, "%s\n", hex);
+	say(o, "%s %s; HQ adds it with: kit-publish office add ID ... --key %s", made ? "made" : "read", path, hex);
+	rc = 0;
+out:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_key_free(k);
+	return rc;
+}
+
+/* 1 when the delegation of role lists key k. */
+static int
+delegation_lists(const struct kit_tuf_repo *r, const char *role,
+		 const struct kit_key *k)
+{
+	const json_t *ids = json_object_get(kit_tuf_repo_delegation(r, role), "keyids");
+	struct kit_error ignore = {0};
+	char id[KIT_SHA256_HEX];
+	size_t i;
+
+	if (kit_tuf_keyid(k, id, &ignore) < 0)
+		return 0;
+	for (i = 0; i < json_array_size(ids); i++)
+		if (strcmp(json_string_value(json_array_get(ids, i)), id) == 0)
+			return 1;
+	return 0;
+}
+
+/* Signatures on the role's current version, and its threshold. */
+static void
+role_signatures(const struct kit_tuf_repo *r, const char *role, char *out,
+		size_t size)
+{
+	char path[PATH_MAX];
+	const json_t *e = kit_tuf_repo_delegation(r, role);
+	struct kit_error ignore = {0};
+	unsigned char *buf = NULL;
+	size_t len = 0, nsig = 0;
+	json_t *j = NULL;
+	int64_t v;
+
+	v = kit_tuf_repo_role_version(r, role);
+	if (snprintf(path, sizeof(path), "%s/metadata/%lld.%s.json", kit_tuf_repo_dir(r), (long long)v, role) < (int)sizeof(path) &&
+	    kit_file_read(path, KIT_TUF_MAX_TARGETS_LEN, &buf, &len, &ignore) == 0)
+		j = json_loadb((const char *)buf, len, 0, NULL);
+	nsig = json_array_size(json_object_get(j, "signatures"));
+	(void)snprintf(out, size, "version %lld, %zu signature%s of the %lld its delegation needs", (long long)v, nsig, nsig == 1 ? "" : "s", (long long)json_integer_value(json_object_get(e, "threshold")));
+	json_decref(j);
+	free(buf);
+}
+
+int
+kit_publisher_office_publish(const struct kit_publisher_opts *o,
+			     const char *office,
+			     const char *const *campaign_dirs, size_t ndirs,
+			     size_t *published_count, struct kit_error *err)
+{
+	struct kit_campaign **cs = NULL;
+	struct kit_tuf_repo *r = NULL;
+	struct kit_key *k = NULL;
+	struct kit_org *org = NULL;
+	const struct kit_org_office *f;
+	char pass[PASS_MAX] = "", path[PATH_MAX];
+	char hex[65], salt[128], said[160];
+	struct batch b = {0};
+	struct minisign ms = {o, pass, NULL};
+	struct pub_packs *pp = NULL;
+	struct pendings pend = {NULL, 0};
+	size_t i, j, count = 0, noted = 0, failed = 0;
+	int rc = -1, listed;
+
+	*published_count = 0;
+	if (o->repo_dir == NULL || o->keys_dir == NULL)
+		return kit_err(err, KIT_E_USAGE, "office publish needs --repo DIR and --keys DIR (the office's keys)");
+	cs = load_campaigns(campaign_dirs, ndirs, &failed, err);
+	for (j = 0; cs != NULL && j < ndirs; j++) {
+		for (i = 0, listed = 0; i < kit_campaign_office_count(cs[j]); i++)
+			listed |= strcmp(kit_campaign_office_id(cs[j], i), office) == 0;
+		if (!listed) {
+			failed = j;
+			kit_err(err, KIT_E_INVALID, "the campaign has no overlay offices/%s.json for office %s; add it, or publish only campaigns that have one", office, office);
+			goto out;
+		}
+	}
+	if (cs == NULL)
+		goto out;
+	/* The office holds its own key only: not the repository's keys.json */
+	r = kit_tuf_repo_open(o->repo_dir, NULL, err);
+	if (r == NULL || office_key_path(o, path, sizeof(path), err) != 0 ||
+	    get_pass("passphrase for the office's key: ", 0, pass, err) != 0)
+		goto out;
+	k = kit_key_load(path, pass, err);
+	if (k == NULL)
+		goto out;
+	kit_key_public_hex(k, hex);
+	kit_tuf_repo_set_partial_roles(r, 1);
+	if (kit_tuf_repo_add_key(r, KIT_TUF_TARGETS, k, err) != 0)
+		goto out;
+	org = pub_registry(r, err);
+	if (org == NULL)
+		goto out;
+	f = kit_org_find(org, office);
+	for (i = 0, listed = 0; f != NULL && i < f->nkeys; i++)
+		listed |= strcmp(f->keys[i], hex) == 0;
+	if (!listed) {
+		kit_err(err, KIT_E_INVALID, "the registry does not list key %s for office %s; HQ adds it with kit-publish office add %s ... --key %s", hex, office, office, hex);
+		goto out;
+	}
+	if (kit_tuf_repo_role_targets(r, office) == NULL || !delegation_lists(r, office, k)) {
+		kit_err(err, KIT_E_INVALID, "HQ has not delegated the role of office %s to key %s yet; HQ's kit-publish office add or import does, then its next commit", office, hex);
+		goto out;
+	}
+	if (batch_begin(&b, o, err) != 0)
+		goto out;
+	/* the office's .minisig files are by its own key too */
+	ms.k = k;
+	pp = pub_packs_open(o->repo_dir, o->zstd_level, err);
+	if (pp == NULL)
+		goto out;
+	for (j = 0; j < ndirs; j++) {
+		build_salt(o, cs[j], salt, sizeof(salt));
+		if (publish_kit(o, r, k, org, pp, &pend, cs[j], office, salt,
+				b.tmpdir, &count, &noted, &b.added, err) != 0) {
+			failed = j;
+			goto out;
+		}
+	}
+	if (sign_pendings(o, r, k, org, &ms, pp, &pend, err) != 0 ||
+	    batch_durable(&b, err) != 0)
+		goto out;
+	if ((count > 0 || noted > 0) && kit_tuf_repo_sign_role(r, office, err) != 0)
+		goto out;
+	if (count > 0 || noted > 0) {
+		role_signatures(r, office, said, sizeof(said));
+		say(o, "role %s signed with the office's key (%s); HQ's next commit lists it%s", office, said, kit_tuf_repo_role_verifies(r, office) ? "" : " once HQ co-signs it (kit-publish office cosign)");
+	}
+	*published_count = count;
+	rc = 0;
+out:
+	batch_end(&b, rc != 0);
+	pendings_free(&pend);
+	pub_packs_free(pp);
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_tuf_repo_free(r);
+	kit_key_free(k);
+	kit_org_free(org);
+	free_campaigns(cs, ndirs);
+	if (rc != 0 && ndirs > 0)
+		kit_err_prefix(err, "office %s publishing %s", office, campaign_dirs[failed]);
+	return rc;
+}
+
+int
+kit_publisher_office_cosign(const struct kit_publisher_opts *o,
+			    const char *office, struct kit_error *err)
+{
+	char pass[PASS_MAX] = "", said[160];
+	struct kit_tuf_repo *r = NULL;
+	struct kit_key *hq = NULL;
+	const json_t *targets, *t;
+	const char *name;
+	size_t added = 0;
+	int rc = -1;
+
+	r = open_repo(o, pass, 0, err);
+	if (r == NULL)
+		goto out;
+	hq = pub_hq_key(o, r, pass, err);
+	if (hq == NULL)
+		goto out;
+	targets = kit_tuf_repo_role_targets(r, office);
+	if (targets == NULL) {
+		kit_err(err, KIT_E_INVALID, "no role for office %s in this repository; it publishes its overlay first (kit-publish office publish)", office);
+		goto out;
+	}
+	if (kit_tuf_repo_cosign_role(r, office, &added, err) != 0)
+		goto out;
+	role_signatures(r, office, said, sizeof(said));
+	if (!kit_tuf_repo_role_verifies(r, office)) {
+		kit_err(err, KIT_E_SECURITY, "role %s (%s) still lacks signatures after HQ's; its office signs it with kit-publish office publish", office, said);
+		goto out;
+	}
+	json_object_foreach((json_t *)targets, name, t) {
+		struct kit_manifest_target kt;
+		struct kit_error ignore = {0};
+
+		(void)kit_manifest_target_read(json_object_get(t, "custom"), &kt, &ignore);
+		say(o, "%s %s (version %lld)", added ? "co-signed" : "signed already", name, kt.version_signed);
+	}
+	if (kit_tuf_repo_commit(r, err) != 0)
+		goto out;
+	say(o, "role %s: %s, listed by snapshot version %lld", office, said, (long long)kit_tuf_repo_version(r, KIT_TUF_SNAPSHOT));
+	pub_prune(o, r);
+	rc = 0;
+out:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	kit_tuf_repo_free(r);
+	kit_key_free(hq);
+	if (rc != 0)
+		kit_err_prefix(err, "cannot co-sign the role of office %s", office);
 	return rc;
 }
 
@@ -1012,7 +1305,7 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 	 * again with HQ's office key) */
 	nroles = pub_roles(r, &roles);
 	if (nroles > 0) {
-		hq = hq_office_key(o, r, pass, err);
+		hq = pub_hq_key(o, r, pass, err);
 		if (hq == NULL)
 			goto out;
 	}

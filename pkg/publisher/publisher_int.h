@@ -2,6 +2,7 @@
 #ifndef KIT_PUBLISHER_INT_H
 #define KIT_PUBLISHER_INT_H
 
+#include "kit_org.h"
 #include "kit_publisher.h"
 
 #define PASS_MAX 256
@@ -17,6 +18,21 @@ struct kit_tuf_repo *open_repo(const struct kit_publisher_opts *o, char *pass,
  * caller frees.  KIT_E_SECURITY when the file does not match its target. */
 struct kit_org *pub_registry(const struct kit_tuf_repo *r,
 			     struct kit_error *err) KIT_WUR;
+
+/* HQ's key for the offices' delegated roles, keys_dir/offices-1.pem (the
+ * keys' passphrase), made on first use, and added to r for signing.
+ * Caller frees after r. */
+struct kit_key *pub_hq_key(const struct kit_publisher_opts *o,
+			   struct kit_tuf_repo *r, const char *pass,
+			   struct kit_error *err) KIT_WUR;
+/* Delegate office's role as its registry entry f says (NULL: HQ signs for
+ * it): its paths "*" "/<office>.tar.zst" (every campaign, nothing else),
+ * terminating, its keys the office's own and HQ's office key hq, its
+ * threshold the entry's (1 when HQ signs alone).  Nothing changes when the
+ * delegation says that already. */
+int pub_office_delegate(struct kit_tuf_repo *r, const struct kit_key *hq,
+			const char *office, const struct kit_org_office *f,
+			struct kit_error *err) KIT_WUR;
 
 /* The delegated roles the current snapshot lists (the offices' roles):
  * names into *out (caller frees each and the array); the count. */

@@ -310,6 +310,30 @@ const json_t *kit_tuf_repo_role_targets(const struct kit_tuf_repo *r,
 					const char *role);
 int kit_tuf_repo_sign_role(struct kit_tuf_repo *r, const char *role,
 			   struct kit_error *err) KIT_WUR;
+/*
+ * Roles signed by more than one party (an office's key and HQ's, threshold
+ * two).  With partial roles on, the writer signs a changed role with the
+ * keys it holds even when they are fewer than the threshold (at least one:
+ * the others co-sign that same version), and a commit leaves a role that
+ * does not verify yet as it is, instead of signing it again.
+ * kit_tuf_repo_cosign_role(): add a signature by every loaded key of the
+ * role's delegation that has not signed it, to the role's current version
+ * as it is (the same file, rewritten atomically; *added counts them).
+ * kit_tuf_repo_role_verifies(): 1 when the role's current version has
+ * the threshold of its delegation's signatures.
+ * kit_tuf_repo_delegation(): the role's entry in the top-level
+ * delegations ({name, keyids, threshold, paths, terminating}; borrowed,
+ * NULL when not delegated).
+ */
+void kit_tuf_repo_set_partial_roles(struct kit_tuf_repo *r, int on);
+int kit_tuf_repo_cosign_role(struct kit_tuf_repo *r, const char *role,
+			     size_t *added, struct kit_error *err) KIT_WUR;
+int kit_tuf_repo_role_verifies(const struct kit_tuf_repo *r, const char *role);
+/* The version of the role's current metadata (0: none yet). */
+int64_t kit_tuf_repo_role_version(const struct kit_tuf_repo *r,
+				  const char *role);
+const json_t *kit_tuf_repo_delegation(const struct kit_tuf_repo *r,
+				      const char *role);
 
 /*
  * Write a new N.<role>.json for each delegated role that changed (or no

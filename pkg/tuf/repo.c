@@ -40,6 +40,7 @@ struct kit_tuf_repo {
 	struct loaded_key keys[MAX_KEYS];
 	size_t nkeys;
 	int targets_dirty;
+	int partial; /* kit_tuf_repo_set_partial_roles() */
 	struct deleg_md *dmd; /* in the order of the delegations */
 	size_t ndmd;
 };
@@ -1184,9 +1185,14 @@ sign_delegated(struct kit_tuf_repo *r, struct deleg_md *d, int64_t now,
 			    kit_tuf_sign(m, r->keys[i].k, err) < 0)
 				goto out;
 	if (verify_delegated(r, d->name, m, name, err) < 0) {
-		kit_err_prefix(err, "signing %s: too few keys of delegated role "
-			       "%s at hand (load its key files)", name, d->name);
-		goto out;
+		/* with partial roles, what we hold signs and others co-sign */
+		if (r->partial && json_array_size(json_object_get(m, "signatures")) > 0) {
+			kit_err_clear(err);
+		} else {
+			kit_err_prefix(err, "signing %s: too few keys of delegated role "
+				       "%s at hand (load its key files)", name, d->name);
+			goto out;
+		}
 	}
 	if (write_file(r, m, name, &raw, &len, err) < 0)
 		goto out;
@@ -1219,6 +1225,10 @@ commit_delegated(struct kit_tuf_repo *r, const char *only, int64_t now,
 			continue;
 		if (!d->dirty && d->raw != NULL &&
 		    verify_delegated(r, d->name, d->md, d->name, &e) == 0)
+			continue;
+		/* with partial roles, a role its own key holders signed and
+		 * others are still to co-sign stays as it is */
+		if (r->partial && !d->dirty && d->raw != NULL)
 			continue;
 		if (sign_delegated(r, d, now, err) < 0)
 			return -1;
@@ -1477,4 +1487,81 @@ tuf_repo_committed_targets(const struct kit_tuf_repo *r, const char *role,
 	if (md == NULL || version_of(md) != version)
 		return NULL;
 	return json_object_get(json_object_get(md, "signed"), "targets");
+}
+
+void
+kit_tuf_repo_set_partial_roles(struct kit_tuf_repo *r, int on)
+{
+	r->partial = on;
+}
+
+const json_t *
+kit_tuf_repo_delegation(const struct kit_tuf_repo *r, const char *role)
+{
+	return deleg_entry(r, role);
+}
+
+int
+kit_tuf_repo_role_verifies(const struct kit_tuf_repo *r, const char *role)
+{
+	struct deleg_md *d = dmd_find((struct kit_tuf_repo *)r, role);
+	struct kit_error e = {0};
+
+	return d != NULL && d->raw != NULL && !d->dirty &&
+	       verify_delegated(r, role, d->md, role, &e) == 0;
+}
+
+int
+kit_tuf_repo_cosign_role(struct kit_tuf_repo *r, const char *role,
+			 size_t *added, struct kit_error *err)
+{
+	const json_t *entry, *ids, *sigs;
+	struct deleg_md *d = role_for(r, role, &entry, err);
+	char name[128], path[4096], *raw;
+	size_t i, j, k, len;
+	int have;
+
+	*added = 0;
+	if (d == NULL)
+		return -1;
+	if (d->dirty || d->raw == NULL)
+		return kit_err(err, KIT_E_INVALID, "delegated role %s has changes not yet signed; sign it before co-signing", role);
+	ids = json_object_get(entry, "keyids");
+	for (i = 0; i < r->nkeys; i++) {
+		sigs = json_object_get(d->md, "signatures");
+		for (have = 0, k = 0; k < json_array_size(sigs); k++)
+			have |= json_is_string(json_object_get(json_array_get(sigs, k), "keyid")) &&
+				strcmp(json_string_value(json_object_get(json_array_get(sigs, k), "keyid")), r->keys[i].keyid) == 0;
+		for (j = 0; !have && j < json_array_size(ids); j++)
+			if (strcmp(json_string_value(json_array_get(ids, j)), r->keys[i].keyid) == 0) {
+				if (kit_tuf_sign(d->md, r->keys[i].k, err) < 0)
+					return -1;
+				(*added)++;
+				break;
+			}
+	}
+	if (*added == 0)
+		return 0;
+	/* the same version, the same signed content, one signature more:
+	 * written over the file its own key holders wrote (atomically) */
+	snprintf(name, sizeof(name), "%lld.%s.json", (long long)version_of(d->md), d->name);
+	if (mpath(path, sizeof(path), r, name, err) < 0)
+		return -1;
+	raw = dump(d->md, &len);
+	if (kit_file_write_atomic(path, raw, len, 0644, err) < 0) {
+		free(raw);
+		return -1;
+	}
+	free(d->raw);
+	d->raw = (unsigned char *)raw;
+	d->rawlen = len;
+	return 0;
+}
+
+int64_t
+kit_tuf_repo_role_version(const struct kit_tuf_repo *r, const char *role)
+{
+	const struct deleg_md *d = dmd_find((struct kit_tuf_repo *)r, role);
+
+	return d != NULL ? version_of(d->md) : 0;
 }

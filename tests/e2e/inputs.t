@@ -11,10 +11,7 @@ R="$T/repo"
 KEYS="$T/repo-keys"
 C="$T/md"
 cp -r "$KIT_SRC/campaigns/migrants-day-2021" "$C"
-cat >"$T/offices.jsonl" <<'EOF'
-{"id": "belgium", "name": "IOM Belgium and Luxembourg", "country": "Belgium", "timezone": "Europe/Brussels", "languages": ["fr", "nl", "en"]}
-{"id": "hungary", "name": "IOM Hungary", "country": "Hungary", "timezone": "Europe/Budapest", "languages": ["hu", "en"]}
-EOF
+two_offices "$T/offices.jsonl"
 
 # versions: "office=version:inputs ..." of every kit, from the signed roles
 # and the top-level targets the snapshot names
@@ -35,16 +32,7 @@ for name, e in snap["signed"]["meta"].items():
 print(" ".join("%s=%s" % kv for kv in sorted(out.items())))
 EOF
 }
-# correct N: one post of Hungary's overlay gets " (correction N)"
-correct() {
-	$PY - "$C/offices/hungary.json" "$1" <<'EOF'
-import json, sys
-p = sys.argv[1]
-o = json.load(open(p))
-o["posts"][0]["text"] = o["posts"][0]["text"] + " (correction %s)" % sys.argv[2]
-json.dump(o, open(p, "w"), ensure_ascii=False, indent=2)
-EOF
-}
+correct() { correct_post "$C/offices/hungary.json" "$1"; }
 ver() { versions | tr ' ' '\n' | sed -n "s/^$1=\([0-9]*\):.*/\1/p"; }
 inp() { versions | tr ' ' '\n' | sed -n "s/^$1=[0-9]*:\(.*\)/\1/p"; }
 

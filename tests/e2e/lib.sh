@@ -119,3 +119,23 @@ tufjs_engines_outside() {
 				console.log(`${name} ${p.version} needs node ${range}`);
 		}' "$1" "$npm_dir")
 }
+
+# two_offices FILE: the registry lines (kit-publish office import) of the
+# offices of migrants-day-2021's overlays, belgium and hungary
+two_offices() {
+	cat >"$1" <<'JSONL'
+{"id": "belgium", "name": "IOM Belgium and Luxembourg", "country": "Belgium", "timezone": "Europe/Brussels", "languages": ["fr", "nl", "en"]}
+{"id": "hungary", "name": "IOM Hungary", "country": "Hungary", "timezone": "Europe/Budapest", "languages": ["hu", "en"]}
+JSONL
+}
+
+# correct_post OVERLAY N: the first post of an overlay gets " (correction N)"
+correct_post() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+p = sys.argv[1]
+o = json.load(open(p))
+o["posts"][0]["text"] = o["posts"][0]["text"] + " (correction %s)" % sys.argv[2]
+json.dump(o, open(p, "w"), ensure_ascii=False, indent=2)
+PY
+}

@@ -62,7 +62,7 @@ test_parse_refuses(void **state)
 		"{\"schema\":1,\"offices\":[{\"id\":\"k\",\"name\":\"n\",\"country\":\"c\",\"timezone\":\"Africa/Nairobi\",\"languages\":[]}]}",
 		"{\"schema\":1,\"offices\":[{\"id\":\"k\",\"name\":\"n\",\"country\":\"c\",\"timezone\":\"Africa/Nairobi\",\"languages\":[\"sw\",\"sw\"]}]}",
 		"{\"schema\":1,\"offices\":[{\"id\":\"k\",\"name\":\"n\",\"country\":\"c\",\"timezone\":\"Africa/Nairobi\",\"languages\":[\"sw\"],\"keys\":[\"" KEY "\"]}]}",
-		"{\"schema\":1,\"offices\":[{\"id\":\"k\",\"name\":\"n\",\"country\":\"c\",\"timezone\":\"Africa/Nairobi\",\"languages\":[\"sw\"],\"keys\":[\"" KEY "\"],\"threshold\":2}]}",
+		"{\"schema\":1,\"offices\":[{\"id\":\"k\",\"name\":\"n\",\"country\":\"c\",\"timezone\":\"Africa/Nairobi\",\"languages\":[\"sw\"],\"keys\":[\"" KEY "\"],\"threshold\":3}]}",
 		"{\"schema\":1,\"offices\":[{\"id\":\"k\",\"name\":\"n\",\"country\":\"c\",\"timezone\":\"Africa/Nairobi\",\"languages\":[\"sw\"],\"keys\":[\"XYZ\"],\"threshold\":1}]}",
 		"{\"schema\":1,\"offices\":[{\"id\":\"k\",\"name\":\"n\",\"country\":\"c\",\"timezone\":\"Africa/Nairobi\",\"languages\":[\"sw\"],\"threshold\":1}]}",
 		"{\"schema\":1,\"offices\":[{\"id\":\"k\",\"name\":\"n\",\"country\":\"c\",\"timezone\":\"Africa/Nairobi\",\"languages\":[\"sw\"]},"
