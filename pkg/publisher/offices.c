@@ -103,23 +103,40 @@ out:
 }
 
 /* Every office that has a role, or keys of its own, delegated as the
- * registry says. */
+ * registry says; the role of an office the registry no longer lists taken
+ * out (its metadata is pruned once no kept snapshot lists it). */
 static int
 sync_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	   const struct kit_key *hq, const struct kit_org *org,
 	   struct kit_error *err)
 {
 	const struct kit_org_office *f;
-	size_t i;
+	char **roles = NULL;
+	size_t i, n, nk;
+	int rc = -1;
 
-	(void)o;
 	for (i = 0; i < kit_org_count(org); i++) {
 		f = kit_org_at(org, i);
 		if ((f->nkeys > 0 || kit_tuf_repo_role_targets(r, f->id) != NULL) &&
 		    pub_office_delegate(r, hq, f->id, f, err) != 0)
 			return -1;
 	}
-	return 0;
+	n = pub_roles(r, &roles);
+	for (i = 0; i < n; i++) {
+		if (kit_org_find(org, roles[i]) != NULL ||
+		    kit_tuf_repo_role_targets(r, roles[i]) == NULL)
+			continue;
+		nk = json_object_size(kit_tuf_repo_role_targets(r, roles[i]));
+		if (kit_tuf_repo_undelegate(r, roles[i], err) != 0)
+			goto out;
+		say(o, "the role of office %s leaves the repository (its %zu kit%s no longer offered)", roles[i], nk, nk == 1 ? "" : "s");
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(roles[i]);
+	free(roles);
+	return rc;
 }
 
 typedef int (*edit_fn)(struct kit_org *org, void *arg, struct kit_error *err);

@@ -308,6 +308,12 @@ int kit_tuf_repo_remove_role_target(struct kit_tuf_repo *r, const char *role,
 				    struct kit_error *err) KIT_WUR;
 const json_t *kit_tuf_repo_role_targets(const struct kit_tuf_repo *r,
 					const char *role);
+/* Take the delegation of role out of the top-level targets (and its keys
+ * no other role uses): the next commit's snapshot no longer lists it, and
+ * kit_tuf_repo_prune() removes its metadata once no kept snapshot lists it.
+ * KIT_E_INVALID when there is no such role. */
+int kit_tuf_repo_undelegate(struct kit_tuf_repo *r, const char *role,
+			    struct kit_error *err) KIT_WUR;
 int kit_tuf_repo_sign_role(struct kit_tuf_repo *r, const char *role,
 			   struct kit_error *err) KIT_WUR;
 /*
@@ -395,7 +401,9 @@ const char *kit_tuf_repo_dir(const struct kit_tuf_repo *r);
  * one the current snapshot lists, once the version after it has been on
  * disk for longer than grace seconds (a client or mirror holding an
  * unexpired timestamp from before then may still ask for it: pass at
- * least the timestamp's lifetime).  Root versions stay (clients walk the
+ * least the timestamp's lifetime).  Every version of a delegated role the
+ * current snapshot no longer lists (its delegation was taken out), once no
+ * kept snapshot version lists it.  Root versions stay (clients walk the
  * chain).  Target files (targets/..., with their .minisig) that no kept
  * targets metadata names, unchanged for longer than grace.  Counts what
  * was removed into *files and *bytes (may be NULL).  KIT_E_IO.

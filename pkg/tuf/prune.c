@@ -121,6 +121,68 @@ current_version(struct prune *p, const json_t *meta, const char *role)
 	return json_integer_value(json_object_get(json_object_get(meta, key), "version"));
 }
 
+/* Every role some kept snapshot version lists ("<role>.json" -> true). */
+static json_t *
+listed_by_kept_snapshots(struct prune *p)
+{
+	char path[4096 + 256];
+	struct kit_error ignore = {0};
+	unsigned char *buf;
+	const char *key;
+	const json_t *e;
+	json_t *out = json_object(), *j;
+	size_t i, len;
+
+	for (i = 0; i < p->n; i++) {
+		if (!p->v[i].keep || strcmp(p->v[i].role, "snapshot") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", p->mdir, p->v[i].name);
+		buf = NULL;
+		if (kit_file_read(path, KIT_TUF_MAX_SNAPSHOT_LEN, &buf, &len, &ignore) != 0) {
+			json_decref(out);
+			return NULL; /* cannot tell: nothing of it goes */
+		}
+		j = json_loadb((const char *)buf, len, 0, NULL);
+		free(buf);
+		if (j == NULL) {
+			json_decref(out);
+			return NULL;
+		}
+		json_object_foreach(json_object_get(json_object_get(j, "signed"), "meta"), key, e)
+			json_object_set_new(out, key, json_true());
+		json_decref(j);
+	}
+	return out;
+}
+
+/* A delegated role the current snapshot no longer lists (its delegation
+ * left: a retired office) goes whole, every version, once no kept
+ * snapshot lists it either: a client mid-update holds at most a kept one. */
+static void
+mark_left(struct prune *p, const json_t *meta)
+{
+	char key[300];
+	json_t *listed = NULL;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (strcmp(p->v[i].role, "snapshot") == 0 ||
+		    strcmp(p->v[i].role, "targets") == 0 ||
+		    strchr(p->v[i].role, '%') != NULL ||
+		    current_version(p, meta, p->v[i].role) != 0)
+			continue;
+		if (listed == NULL) {
+			listed = listed_by_kept_snapshots(p);
+			if (listed == NULL)
+				return;
+		}
+		snprintf(key, sizeof(key), "%s.json", p->v[i].role);
+		if (json_object_get(listed, key) == NULL)
+			p->v[i].keep = 0;
+	}
+	json_decref(listed);
+}
+
 /* Decide which versions go: older than the current one, and the next
  * version on disk has been there longer than grace. */
 static void
@@ -306,6 +368,7 @@ kit_tuf_repo_prune(struct kit_tuf_repo *r, int64_t grace, int64_t now,
 	if (list_metadata(&p, err) != 0)
 		goto out;
 	mark(&p, json_object_get(json_object_get(snap, "signed"), "meta"));
+	mark_left(&p, json_object_get(json_object_get(snap, "signed"), "meta"));
 	/* Targets first: a file goes only when no kept metadata names it,
 	 * and the metadata that named it goes after it. */
 	if (find_candidates(&p, tdir, 0, err) != 0 || collect_hashes(&p, err) != 0)

@@ -1304,14 +1304,33 @@ load_delegated(struct kit_tuf_repo *r, struct kit_error *err)
 	return 0;
 }
 
+/* Keys no role of roles names any more leave keys. */
+static void
+drop_unused_keys(json_t *keys, const json_t *roles)
+{
+	const json_t *re, *id;
+	const char *kid;
+	json_t *e;
+	void *tmp;
+	size_t i, k;
+	int used;
+
+	json_object_foreach_safe(keys, tmp, kid, e) {
+		used = 0;
+		json_array_foreach(roles, i, re)
+			json_array_foreach(json_object_get(re, "keyids"), k, id)
+				used |= strcmp(json_string_value(id), kid) == 0;
+		if (!used)
+			json_object_del(keys, kid);
+	}
+}
+
 int
 kit_tuf_repo_delegate(struct kit_tuf_repo *r,
 		      const struct kit_tuf_delegation *d, struct kit_error *err)
 {
 	json_t *dl, *keys, *roles, *ids, *paths, *entry, *e;
 	char keyid[KIT_SHA256_HEX];
-	const char *kid;
-	void *tmp;
 	size_t i;
 
 	if (!role_name_ok(d->name))
@@ -1368,18 +1387,7 @@ kit_tuf_repo_delegate(struct kit_tuf_repo *r,
 		json_array_set_new(roles, i, entry);
 	else
 		json_array_append_new(roles, entry);
-	/* keys no role names any more leave */
-	json_object_foreach_safe(keys, tmp, kid, e) {
-		const json_t *re, *id;
-		int used = 0;
-		size_t k;
-
-		json_array_foreach(roles, i, re)
-			json_array_foreach(json_object_get(re, "keyids"), k, id)
-				used |= strcmp(json_string_value(id), kid) == 0;
-		if (!used)
-			json_object_del(keys, kid);
-	}
+	drop_unused_keys(keys, roles);
 	if (dmd_find(r, d->name) == NULL) {
 		struct deleg_md *m = dmd_add(r, d->name);
 		json_t *s = signed_new(KIT_TUF_TARGETS, 0, 0);
@@ -1564,4 +1572,30 @@ kit_tuf_repo_role_version(const struct kit_tuf_repo *r, const char *role)
 	const struct deleg_md *d = dmd_find((struct kit_tuf_repo *)r, role);
 
 	return d != NULL ? version_of(d->md) : 0;
+}
+
+int
+kit_tuf_repo_undelegate(struct kit_tuf_repo *r, const char *role,
+			struct kit_error *err)
+{
+	json_t *dl = delegations_of(r), *roles = json_object_get(dl, "roles");
+	json_t *keys = json_object_get(dl, "keys"), *e;
+	struct deleg_md *d = dmd_find(r, role);
+	size_t i;
+
+	json_array_foreach(roles, i, e)
+		if (strcmp(json_string_value(json_object_get(e, "name")), role) == 0)
+			break;
+	if (d == NULL || i == json_array_size(roles))
+		return kit_err(err, KIT_E_INVALID, "no delegated role \"%.80s\" in this repository", role);
+	json_array_remove(roles, i);
+	drop_unused_keys(keys, roles);
+	free(d->name);
+	json_decref(d->md);
+	free(d->raw);
+	i = (size_t)(d - r->dmd);
+	memmove(d, d + 1, (r->ndmd - i - 1) * sizeof(*d));
+	r->ndmd--;
+	r->targets_dirty = 1;
+	return 0;
 }
