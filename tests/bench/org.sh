@@ -67,6 +67,17 @@ bench_org() {
 	[ "$(find "$W/o001/kits" -maxdepth 1 -mindepth 1 | wc -l)" -eq "$nc" ] ||
 		{ echo "bench: office o001 did not install all $nc campaigns" >&2; exit 1; }
 	org_fetch unchanged "$W/o001"
+	# its CPU (user+sys of the whole process) to the microsecond: GNU time
+	# prints hundredths; the median of 11 more unchanged polls
+	meta org unchanged_cpu "$("$PY" -c '
+import resource, statistics, subprocess, sys
+cpu = []
+for _ in range(11):
+    a = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    b = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(b.ru_utime - a.ru_utime + b.ru_stime - a.ru_stime)
+print("%.4f" % statistics.median(cpu))' "$BIN/kit-fetch" update --state "$W/o001" --quiet)"
 
 	echo "bench: org: one post of office o002 changed in org-01"
 	"$PY" "$HERE/gen_org.py" --edit "$org/org-01" --office o002

@@ -33,7 +33,8 @@ def main():
     new_pub = publishes[-1]
     one_post = runs["publish_one_post"][0][0]
     un = b("unchanged_all")
-    un_cpu = runs["unchanged"][0][2]
+    # the median of 11 polls to the microsecond when org.sh measured it
+    un_cpu = float(meta.get("unchanged_cpu", runs["unchanged"][0][2]))
     un_rss = runs["unchanged"][0][1]
     first = b("first_o001_metadata")
     other = b("other_changed_all")
@@ -46,7 +47,7 @@ def main():
          "%d requests, %d B" % (own["requests"], own["bytes_sent"]), "<= 16 KiB",
          own["bytes_sent"] <= 16384),
         ("unchanged poll: requests, bytes, CPU",
-         "%d, %d B, %.2f s (%d KiB RSS)" % (un["requests"], un["bytes_sent"] + un["request_bytes"], un_cpu, un_rss),
+         "%d, %d B, %.3f s (%d KiB RSS)" % (un["requests"], un["bytes_sent"] + un["request_bytes"], un_cpu, un_rss),
          "1, < 1 KB, < 0.02 s",
          un["requests"] == 1 and un["bytes_sent"] + un["request_bytes"] < 1000 and un_cpu < 0.02),
         ("kit-publish of a new %d-office campaign" % no, "%.1f s" % new_pub, "<= 10 s", new_pub <= 10),
