@@ -285,15 +285,12 @@ check_totals(struct ctx *c, struct kit_error *err)
 		dec = c->data_total;
 	if (dec > c->lim.max_total)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s decompresses to more than %llu bytes, "
-			       "the limit; refusing it as a decompression bomb",
+			       "archive %s decompresses to more than %llu bytes, the limit; refusing it as a decompression bomb",
 			       c->archive_path,
 			       (unsigned long long)c->lim.max_total);
 	if (kb_expands_over(dec, c->archive_size, c->lim.max_ratio))
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s expands more than %llu times its "
-			       "%llu compressed bytes; refusing it as a "
-			       "decompression bomb",
+			       "archive %s expands more than %llu times its %llu compressed bytes; refusing it as a decompression bomb",
 			       c->archive_path,
 			       (unsigned long long)c->lim.max_ratio,
 			       (unsigned long long)c->archive_size);
@@ -366,17 +363,14 @@ register_member(struct ctx *c, const char *name, int dir,
 			if (strcmp(r->orig, prefix) != 0) {
 				clean_name(r->orig, other, sizeof(other));
 				kit_err(err, KIT_E_SECURITY,
-					"archive %s: %s collides with %s when "
-					"case is ignored; refusing it (it would "
-					"mix files on Windows and macOS)",
+					"archive %s: %s collides with %s when case is ignored; refusing it (it would mix files on Windows and macOS)",
 					c->archive_path, shown, other);
 				goto out;
 			}
 			if (r->kind == REC_FILE) {
 				clean_name(prefix, other, sizeof(other));
 				kit_err(err, KIT_E_SECURITY,
-					"archive %s: %s needs %s as a directory "
-					"but it is a file; refusing it",
+					"archive %s: %s needs %s as a directory but it is a file; refusing it",
 					c->archive_path, shown, other);
 				goto out;
 			}
@@ -395,9 +389,7 @@ register_member(struct ctx *c, const char *name, int dir,
 		if (strcmp(r->orig, name) != 0) {
 			clean_name(r->orig, other, sizeof(other));
 			kit_err(err, KIT_E_SECURITY,
-				"archive %s: %s collides with %s when case is "
-				"ignored; refusing it (it would mix files on "
-				"Windows and macOS)",
+				"archive %s: %s collides with %s when case is ignored; refusing it (it would mix files on Windows and macOS)",
 				c->archive_path, shown, other);
 			goto out;
 		}
@@ -446,43 +438,35 @@ check_header(struct ctx *c, struct archive_entry *e, char *out, size_t size,
 	len = strlen(name);
 	if (!kit_utf8_valid(name, len))
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: entry name \"%s\" is not valid "
-			       "UTF-8 (or holds control characters); refusing it",
+			       "archive %s: entry name \"%s\" is not valid UTF-8 (or holds control characters); refusing it",
 			       c->archive_path, shown);
 	if (archive_entry_hardlink(e))
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: %s is a hard link; kits hold "
-			       "regular files and directories only",
+			       "archive %s: %s is a hard link; kits hold regular files and directories only",
 			       c->archive_path, shown);
 	if (type == AE_IFLNK || archive_entry_symlink(e))
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: %s is a symlink; kits hold regular "
-			       "files and directories only",
+			       "archive %s: %s is a symlink; kits hold regular files and directories only",
 			       c->archive_path, shown);
 	if (type == AE_IFCHR || type == AE_IFBLK)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: %s is a device; kits hold regular "
-			       "files and directories only",
+			       "archive %s: %s is a device; kits hold regular files and directories only",
 			       c->archive_path, shown);
 	if (type == AE_IFIFO)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: %s is a FIFO; kits hold regular "
-			       "files and directories only",
+			       "archive %s: %s is a FIFO; kits hold regular files and directories only",
 			       c->archive_path, shown);
 	if (type == AE_IFSOCK)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: %s is a socket; kits hold regular "
-			       "files and directories only",
+			       "archive %s: %s is a socket; kits hold regular files and directories only",
 			       c->archive_path, shown);
 	if (type != AE_IFREG && type != AE_IFDIR)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: %s has an unknown type; kits hold "
-			       "regular files and directories only",
+			       "archive %s: %s has an unknown type; kits hold regular files and directories only",
 			       c->archive_path, shown);
 	if (archive_entry_mode(e) & 07000)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: %s has setuid, setgid or sticky "
-			       "bits (mode %04o); refusing it",
+			       "archive %s: %s has setuid, setgid or sticky bits (mode %04o); refusing it",
 			       c->archive_path, shown,
 			       (unsigned)(archive_entry_mode(e) & 07777));
 	*is_dir = type == AE_IFDIR;
@@ -494,8 +478,7 @@ check_header(struct ctx *c, struct archive_entry *e, char *out, size_t size,
 			       c->archive_path, shown);
 	if (len > MAX_PATH_BYTES || len >= size)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: name %.64s... is longer than %d "
-			       "bytes; refusing it",
+			       "archive %s: name %.64s... is longer than %d bytes; refusing it",
 			       c->archive_path, shown, MAX_PATH_BYTES);
 	memcpy(out, name, len);
 	out[len] = '\0';
@@ -506,19 +489,16 @@ check_header(struct ctx *c, struct archive_entry *e, char *out, size_t size,
 		cl = p ? (size_t)(p - comp) : strlen(comp);
 		if (cl == 2 && comp[0] == '.' && comp[1] == '.')
 			return kit_err(err, KIT_E_SECURITY,
-				       "archive %s: %s contains '..'; refusing "
-				       "it (path traversal)",
+				       "archive %s: %s contains '..'; refusing it (path traversal)",
 				       c->archive_path, shown);
 		if (cl > MAX_NAME_BYTES)
 			return kit_err(err, KIT_E_SECURITY,
-				       "archive %s: a component of %s is longer "
-				       "than %d bytes; refusing it",
+				       "archive %s: a component of %s is longer than %d bytes; refusing it",
 				       c->archive_path, shown, MAX_NAME_BYTES);
 	}
 	if (!kit_path_is_safe(out))
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: %s has an empty or '.' component "
-			       "or a backslash; refusing it",
+			       "archive %s: %s has an empty or '.' component or a backslash; refusing it",
 			       c->archive_path, shown);
 	return 0;
 }
@@ -545,15 +525,12 @@ copy_data(struct ctx *c, int fd, const char *shown, uint64_t expect,
 			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 			return kit_err(err, KIT_E_SECURITY,
-				       "archive %s: corrupt or truncated data "
-				       "in %s: %s; download it again",
+				       "archive %s: corrupt or truncated data in %s: %s; download it again",
 				       c->archive_path, shown,
 				       arch_reason(c->a));
 		if (off < 0 || (uint64_t)off != *got)
 			return kit_err(err, KIT_E_SECURITY,
-				       "archive %s: %s is a sparse file (data "
-				       "at offset %lld after %llu bytes); kits "
-				       "hold plain files only, refusing it",
+				       "archive %s: %s is a sparse file (data at offset %lld after %llu bytes); kits hold plain files only, refusing it",
 				       c->archive_path, shown, (long long)off,
 				       (unsigned long long)*got);
 		if (n == 0)
@@ -562,8 +539,7 @@ copy_data(struct ctx *c, int fd, const char *shown, uint64_t expect,
 		c->data_total += (uint64_t)n;
 		if (*got > expect)
 			return kit_err(err, KIT_E_SECURITY,
-				       "archive %s: %s is larger than the %llu "
-				       "bytes its manifest says; refusing it",
+				       "archive %s: %s is larger than the %llu bytes its manifest says; refusing it",
 				       c->archive_path, shown,
 				       (unsigned long long)expect);
 		if (check_totals(c, err) != 0)
@@ -600,8 +576,7 @@ extract_member(struct ctx *c, struct archive_entry *e, struct kit_error *err)
 	if (dir) {
 		if (!m || m->kind != REC_DIR) {
 			kit_err(err, KIT_E_SECURITY,
-				"archive %s: directory %s holds no file of the "
-				"manifest; refusing it",
+				"archive %s: directory %s holds no file of the manifest; refusing it",
 				c->archive_path, shown);
 			goto out;
 		}
@@ -618,8 +593,7 @@ extract_member(struct ctx *c, struct archive_entry *e, struct kit_error *err)
 	    (archive_entry_size(e) < 0 ||
 	     (uint64_t)archive_entry_size(e) != m->size)) {
 		kit_err(err, KIT_E_SECURITY,
-			"archive %s: %s is %lld bytes but manifest.json says "
-			"%llu; refusing it",
+			"archive %s: %s is %lld bytes but manifest.json says %llu; refusing it",
 			c->archive_path, shown, (long long)archive_entry_size(e),
 			(unsigned long long)m->size);
 		goto out;
@@ -630,8 +604,7 @@ extract_member(struct ctx *c, struct archive_entry *e, struct kit_error *err)
 		goto out;
 	if (got != m->size) {
 		kit_err(err, KIT_E_SECURITY,
-			"archive %s: %s is %llu bytes but manifest.json says "
-			"%llu; refusing it",
+			"archive %s: %s is %llu bytes but manifest.json says %llu; refusing it",
 			c->archive_path, shown, (unsigned long long)got,
 			(unsigned long long)m->size);
 		goto out;
@@ -639,8 +612,7 @@ extract_member(struct ctx *c, struct archive_entry *e, struct kit_error *err)
 	kit_sha256_final_hex(c->h, hex);
 	if (!kit_hex_equal(hex, m->sha)) {
 		kit_err(err, KIT_E_SECURITY,
-			"archive %s: %s has SHA-256 %s but manifest.json says "
-			"%s; refusing it",
+			"archive %s: %s has SHA-256 %s but manifest.json says %s; refusing it",
 			c->archive_path, shown, hex, m->sha);
 		goto out;
 	}
@@ -677,8 +649,7 @@ load_manifest(struct ctx *c, const struct kit_manifest *m,
 
 	if (m->n_files > c->lim.max_entries)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s: manifest.json lists %zu files, "
-			       "more than the %llu allowed; refusing it",
+			       "archive %s: manifest.json lists %zu files, more than the %llu allowed; refusing it",
 			       c->archive_path, m->n_files,
 			       (unsigned long long)c->lim.max_entries);
 	for (i = 0; i < m->n_files; i++) {
@@ -690,9 +661,7 @@ load_manifest(struct ctx *c, const struct kit_manifest *m,
 		r = table_find(&c->manifest, path);
 		if (r)
 			return kit_err(err, KIT_E_SECURITY,
-				       "archive %s: manifest.json lists %s "
-				       "twice (or as file and directory); "
-				       "refusing it", c->archive_path, shown);
+				       "archive %s: manifest.json lists %s twice (or as file and directory); refusing it", c->archive_path, shown);
 		r = table_add(&c->manifest, path);
 		r->kind = REC_FILE;
 		r->size = m->files[i].size;
@@ -707,9 +676,7 @@ load_manifest(struct ctx *c, const struct kit_manifest *m,
 			r = table_find(&c->manifest, prefix);
 			if (r && r->kind != REC_DIR)
 				return kit_err(err, KIT_E_SECURITY,
-					       "archive %s: manifest.json lists "
-					       "%s as a file and a directory; "
-					       "refusing it", c->archive_path,
+					       "archive %s: manifest.json lists %s as a file and a directory; refusing it", c->archive_path,
 					       shown);
 			if (!r)
 				table_add(&c->manifest, prefix)->kind = REC_DIR;
@@ -737,22 +704,19 @@ read_manifest(struct ctx *c, struct archive_entry *e, struct kit_manifest **m,
 	    archive_entry_filetype(e) != AE_IFREG ||
 	    archive_entry_hardlink(e) || archive_entry_symlink(e)) {
 		kit_err(err, KIT_E_SECURITY,
-			"archive %s: the first entry is %s, not the regular "
-			"file manifest.json; refusing it",
+			"archive %s: the first entry is %s, not the regular file manifest.json; refusing it",
 			c->archive_path, shown);
 		goto out;
 	}
 	if (archive_entry_mode(e) & 07000) {
 		kit_err(err, KIT_E_SECURITY,
-			"archive %s: manifest.json has setuid, setgid or "
-			"sticky bits; refusing it", c->archive_path);
+			"archive %s: manifest.json has setuid, setgid or sticky bits; refusing it", c->archive_path);
 		goto out;
 	}
 	if (!archive_entry_size_is_set(e) || archive_entry_size(e) < 0 ||
 	    (uint64_t)archive_entry_size(e) > KIT_MANIFEST_MAX) {
 		kit_err(err, KIT_E_SECURITY,
-			"archive %s: manifest.json is %lld bytes, more than "
-			"the %u allowed; refusing it",
+			"archive %s: manifest.json is %lld bytes, more than the %u allowed; refusing it",
 			c->archive_path, (long long)archive_entry_size(e),
 			KIT_MANIFEST_MAX);
 		goto out;
@@ -800,15 +764,12 @@ next_header(struct ctx *c, struct archive_entry **e, int *eof,
 	}
 	if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s is corrupt, truncated or not a "
-			       "zstd-compressed tar (after %llu entries): %s; "
-			       "download it again",
+			       "archive %s is corrupt, truncated or not a zstd-compressed tar (after %llu entries): %s; download it again",
 			       c->archive_path, (unsigned long long)c->entries,
 			       arch_reason(c->a));
 	if (++c->entries > c->lim.max_entries)
 		return kit_err(err, KIT_E_SECURITY,
-			       "archive %s has more than %llu entries; "
-			       "refusing it", c->archive_path,
+			       "archive %s has more than %llu entries; refusing it", c->archive_path,
 			       (unsigned long long)c->lim.max_entries);
 	return check_totals(c, err);
 }
@@ -837,8 +798,7 @@ make_staging(const char *staging, struct kit_error *err)
 	if (mkdir(staging, 0755) != 0) {
 		if (errno == EEXIST)
 			return kit_err(err, KIT_E_IO,
-				       "staging directory %s already exists; "
-				       "remove it (kit_bundle_clean_staging)",
+				       "staging directory %s already exists; remove it (kit_bundle_clean_staging)",
 				       staging);
 		return kit_err_errno(err, KIT_E_IO, errno,
 				     "cannot create staging directory %s",

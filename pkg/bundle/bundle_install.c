@@ -85,8 +85,7 @@ fsync_tree(const char *dir, struct kit_error *err)
 		}
 		if (!S_ISREG(st.st_mode)) {
 			kit_err(err, KIT_E_SECURITY,
-				"%s in staging is neither a file nor a directory; "
-				"refusing to install it", path);
+				"%s in staging is neither a file nor a directory; refusing to install it", path);
 			goto out;
 		}
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -260,8 +259,7 @@ current_version_at(int at, const char *cur, const char *shown, int *version,
 			return 0;
 		if (errno == EINVAL)
 			return kit_err(err, KIT_E_SECURITY,
-				       "%s is not a symlink; remove it and "
-				       "run kit-fetch update", shown);
+				       "%s is not a symlink; remove it and run kit-fetch update", shown);
 		return kit_err_errno(err, KIT_E_IO, errno, "cannot read %s",
 				     shown);
 	}
@@ -270,8 +268,7 @@ current_version_at(int at, const char *cur, const char *shown, int *version,
 	    parse_version(target + 9, version) != 0) {
 		*version = 0;
 		return kit_err(err, KIT_E_SECURITY,
-			       "%s points to an unexpected place; remove it and "
-			       "run kit-fetch update", shown);
+			       "%s points to an unexpected place; remove it and run kit-fetch update", shown);
 	}
 	return 0;
 }
@@ -397,8 +394,7 @@ kit_bundle_install(const char *kit_dir, const char *staging_dir, int version,
 
 		kit_err_errno(err, KIT_E_IO, e, "cannot rename %s to %s/%s%s",
 			      staging_dir, releases, name,
-			      e == EXDEV ? " (staging must be on the "
-					   "same file system)"
+			      e == EXDEV ? " (staging must be on the same file system)"
 					 : "");
 		goto out;
 	}
@@ -731,8 +727,7 @@ kit_bundle_verify_release(const char *kit_dir, int cur,
 		goto out;
 	if (v.problems) {
 		kit_err(err, KIT_E_SECURITY,
-			"%d file(s) of kit %s (release %d) differ from its "
-			"manifest; run kit-fetch update to reinstall it",
+			"%d file(s) of kit %s (release %d) differ from its manifest; run kit-fetch update to reinstall it",
 			v.problems, kit_dir, cur);
 		goto out;
 	}
@@ -775,8 +770,7 @@ kit_bundle_lock(const char *state_dir, int *fd, struct kit_error *err)
 				holder = (long)fl.l_pid;
 			close(f);
 			return kit_err(err, KIT_E_IO,
-				       "another kit-fetch is running (pid %ld) "
-				       "holding %s; wait for it to finish",
+				       "another kit-fetch is running (pid %ld) holding %s; wait for it to finish",
 				       holder, path);
 		}
 		close(f);

@@ -92,8 +92,7 @@ build_members(const struct kit_bundle_entry *entries, size_t n,
 
 		if (!p || !kit_path_is_safe(p)) {
 			kit_err(err, KIT_E_INVALID,
-				"bundle entry %zu has an unsafe path \"%s\"; "
-				"use a relative '/'-separated path without . or ..",
+				"bundle entry %zu has an unsafe path \"%s\"; use a relative '/'-separated path without . or ..",
 				i, p ? p : "(null)");
 			goto out;
 		}

@@ -88,8 +88,7 @@ zstd_problem(struct kb_unzstd *u, size_t code)
 		break;
 	case ZSTD_error_frameParameter_windowTooLarge:
 		kit_err(&u->why, KIT_E_SECURITY,
-			"needs a zstd window over 8 MiB, which kit-publish "
-			"never writes");
+			"needs a zstd window over 8 MiB, which kit-publish never writes");
 		break;
 	default:
 		kit_err(&u->why, KIT_E_SECURITY, "zstd: %s",

@@ -169,8 +169,7 @@ file_load(struct kc_file *f, const struct kit_campaign *c, const char *rel,
 		kc_diag_at(diags, rel, jerr.line, jerr.column, E,
 			   "malformed JSON: %s; %s", jerr.text,
 			   dup ? "remove or rename one of them"
-			       : "fix the syntax there (a missing comma, quote or "
-				 "bracket?)");
+			       : "fix the syntax there (a missing comma, quote or bracket?)");
 		return kit_err(err, KIT_E_INVALID,
 			       "%s:%d:%d: malformed JSON: %s; fix the syntax", f->abs,
 			       jerr.line, jerr.column, jerr.text);
@@ -240,9 +239,7 @@ list_offices(const struct kit_campaign *c, char ***names, size_t *count,
 			char *rel = kit_aprintf("offices/%s", de->d_name);
 
 			kc_diag_at(diags, rel, 1, 1, E,
-				   "office file name must be <office id>.json with "
-				   "an id of a-z, 0-9 and '-' (not \"global\"); "
-				   "rename the file");
+				   "office file name must be <office id>.json with an id of a-z, 0-9 and '-' (not \"global\"); rename the file");
 			free(rel);
 			continue;
 		}
@@ -316,8 +313,7 @@ kit_campaign_load(const char *dir, struct kit_campaign_diags *diags,
 	c->dirfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->dirfd < 0) {
 		kit_err(err, KIT_E_IO,
-			"campaign directory %s does not exist; give the path of "
-			"campaigns/<id>",
+			"campaign directory %s does not exist; give the path of campaigns/<id>",
 			c->dir);
 		goto out;
 	}
@@ -756,8 +752,7 @@ check_url(struct vctx *v, const json_t *obj, const char *where,
 		return;
 	subpath(p, sizeof(p), where, key);
 	kc_diag(v->d, v->f, p, 0, E,
-		"%s \"%.80s\" is not an https URL; use https://host/path (offices "
-		"share it publicly)",
+		"%s \"%.80s\" is not an https URL; use https://host/path (offices share it publicly)",
 		key, url);
 }
 
@@ -774,8 +769,7 @@ check_file_ref(struct vctx *v, const char *rel, const char *path,
 
 	if (!kit_path_is_safe(rel)) {
 		kc_diag(v->d, v->f, path, 0, E,
-			"%s path \"%.80s\" is not a safe relative path; use a "
-			"path like %sname without \"..\" or a leading /",
+			"%s path \"%.80s\" is not a safe relative path; use a path like %sname without \"..\" or a leading /",
 			what, rel, prefix ? prefix : "");
 		return;
 	}
@@ -787,23 +781,20 @@ check_file_ref(struct vctx *v, const char *rel, const char *path,
 	}
 	if (text && !kit_str_has_suffix(rel, ".md")) {
 		kc_diag(v->d, v->f, path, 0, E,
-			"%s \"%.80s\" must be a Markdown file ending in .md; "
-			"rename it",
+			"%s \"%.80s\" must be a Markdown file ending in .md; rename it",
 			what, rel);
 		return;
 	}
 	if (!text && !kc_media_type(rel)) {
 		kc_diag(v->d, v->f, path, 0, E,
-			"%s \"%.80s\" has an unknown type; use .png, .jpg, .gif, "
-			".webp, .svg, .mp4, .webm, .mp3, .m4a, .ogg, .wav or .pdf",
+			"%s \"%.80s\" has an unknown type; use .png, .jpg, .gif, .webp, .svg, .mp4, .webm, .mp3, .m4a, .ogg, .wav or .pdf",
 			what, rel);
 		return;
 	}
 	fd = kc_open(v->c, rel, &st, &missing, &ferr);
 	if (fd < 0 && missing) {
 		kc_diag(v->d, v->f, path, 0, E,
-			"%s file \"%.80s\" is missing on disk; add the file or fix "
-			"the path",
+			"%s file \"%.80s\" is missing on disk; add the file or fix the path",
 			what, rel);
 		goto out;
 	}
@@ -820,8 +811,7 @@ check_file_ref(struct vctx *v, const char *rel, const char *path,
 				what, ferr.msg);
 		else if (!kit_utf8_valid((const char *)buf, len))
 			kc_diag(v->d, v->f, path, 0, E,
-				"%s \"%.80s\" is not UTF-8 text without control "
-				"characters; save it as UTF-8",
+				"%s \"%.80s\" is not UTF-8 text without control characters; save it as UTF-8",
 				what, rel);
 	} else if ((uint64_t)st.st_size > KIT_CAMPAIGN_MEDIA_MAX) {
 		kc_diag(v->d, v->f, path, 0, E,
@@ -963,8 +953,7 @@ check_media(struct vctx *v, const json_t *obj, const char *where)
 	} else if (!json_is_string(alt) || json_string_length(alt) == 0) {
 		subpath(p, sizeof(p), where, alt ? "alt" : "file");
 		kc_diag(v->d, v->f, alt ? p : where, 0, E,
-			"media \"%.80s\" has no alt text; add \"alt\" describing "
-			"the image for people who cannot see it",
+			"media \"%.80s\" has no alt text; add \"alt\" describing the image for people who cannot see it",
 			file ? file : "?");
 	} else if (need_str(v, obj, where, "alt", 1)) {
 		subpath(p, sizeof(p), where, "alt");
@@ -1016,9 +1005,7 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 	if (time && (kit_time_parse(time, &t, &has_offset, NULL) != 0)) {
 		subpath(p, sizeof(p), where, "time");
 		kc_diag(v->d, v->f, p, 0, E,
-			"time \"%.40s\" is not RFC 3339; write "
-			"2016-12-15T09:00:00 (office-local) or "
-			"2016-12-15T09:00:00+01:00 (a fixed instant)",
+			"time \"%.40s\" is not RFC 3339; write 2016-12-15T09:00:00 (office-local) or 2016-12-15T09:00:00+01:00 (a fixed instant)",
 			time);
 	}
 	if (text && platform && kit_manifest_platform(platform)) {
@@ -1028,8 +1015,7 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 		if (n > limit) {
 			subpath(p, sizeof(p), where, "text");
 			kc_diag(v->d, v->f, p, 0, E,
-				"text is %ld characters as %s counts them%s, over "
-				"its limit of %ld; shorten it by %ld",
+				"text is %ld characters as %s counts them%s, over its limit of %ld; shorten it by %ld",
 				n, platform,
 				link && !strstr(text, link) ? " (with the link)" : "",
 				limit, n - limit);
@@ -1037,8 +1023,7 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 		if (!strchr(text, '#')) {
 			subpath(p, sizeof(p), where, "text");
 			kc_diag(v->d, v->f, p, 0, W,
-				"post \"%.80s\" has no hashtag; add one of the "
-				"campaign's hashtags",
+				"post \"%.80s\" has no hashtag; add one of the campaign's hashtags",
 				id ? id : "?");
 		}
 	}
@@ -1056,8 +1041,7 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 		(void)snprintf(sub, sizeof(sub), "%s[%zu]", p, i);
 		if (!json_is_string(x))
 			kc_diag(v->d, v->f, sub, 0, E,
-				"a post's media entry must be the path of a file "
-				"listed in \"media\" (a string)");
+				"a post's media entry must be the path of a file listed in \"media\" (a string)");
 	}
 }
 
@@ -1146,8 +1130,7 @@ check_campaign_json(struct vctx *v)
 			sok = kit_time_parse(s, &ts, &so, NULL) == 0 && so;
 			if (!sok)
 				kc_diag(v->d, v->f, "window.start", 0, E,
-					"window start \"%.40s\" must be RFC 3339 with "
-					"an offset, e.g. 2016-12-15T00:00:00+01:00",
+					"window start \"%.40s\" must be RFC 3339 with an offset, e.g. 2016-12-15T00:00:00+01:00",
 					s);
 			else if (!(sok = kit_time_in_years(ts)))
 				out_of_years(v, "window.start", "window start", s);
@@ -1156,16 +1139,14 @@ check_campaign_json(struct vctx *v)
 			eok = kit_time_parse(e, &te, &eo, NULL) == 0 && eo;
 			if (!eok)
 				kc_diag(v->d, v->f, "window.end", 0, E,
-					"window end \"%.40s\" must be RFC 3339 with "
-					"an offset, e.g. 2016-12-18T23:59:59+01:00",
+					"window end \"%.40s\" must be RFC 3339 with an offset, e.g. 2016-12-18T23:59:59+01:00",
 					e);
 			else if (!(eok = kit_time_in_years(te)))
 				out_of_years(v, "window.end", "window end", e);
 		}
 		if (sok && eok && te <= ts)
 			kc_diag(v->d, v->f, "window.end", 0, E,
-				"the window ends (%s) before it starts (%s); swap "
-				"them or fix the dates",
+				"the window ends (%s) before it starts (%s); swap them or fix the dates",
 				e, s);
 	}
 	tags = need(v, root, "", "hashtags", JSON_ARRAY, 1);
@@ -1176,14 +1157,12 @@ check_campaign_json(struct vctx *v)
 		(void)snprintf(p, sizeof(p), "hashtags[%zu]", i);
 		if (!tag || tag[0] != '#' || tag[1] == '\0' || strchr(tag, ' '))
 			kc_diag(v->d, v->f, p, 0, E,
-				"a hashtag must be a string starting with '#' and "
-				"without spaces, e.g. \"#Together\"");
+				"a hashtag must be a string starting with '#' and without spaces, e.g. \"#Together\"");
 	}
 	sd = need_str(v, root, "", "source_date", 1);
 	if (sd && (kit_time_parse(sd, &t, &ho, NULL) != 0 || !ho))
 		kc_diag(v->d, v->f, "source_date", 0, E,
-			"source_date \"%.40s\" must be RFC 3339 with an offset, "
-			"e.g. 2016-12-01T00:00:00Z",
+			"source_date \"%.40s\" must be RFC 3339 with an offset, e.g. 2016-12-01T00:00:00Z",
 			sd);
 	else if (sd && !kit_time_in_years(t))
 		out_of_years(v, "source_date", "source_date", sd);
@@ -1213,8 +1192,7 @@ check_office_json(struct vctx *v, const struct kc_office *o)
 	id = need_str(v, root, "", "id", 1);
 	if (id && strcmp(id, o->id) != 0)
 		kc_diag(v->d, v->f, "id", 0, E,
-			"office id \"%.80s\" differs from the file name %s.json; "
-			"make them the same",
+			"office id \"%.80s\" differs from the file name %s.json; make them the same",
 			id, o->id);
 	(void)need_str(v, root, "", "name", 1);
 	(void)need_str(v, root, "", "country", 1);
@@ -1229,8 +1207,7 @@ check_office_json(struct vctx *v, const struct kc_office *o)
 		email = need_str(v, contact, "contact", "email", 0);
 		if (email && (!strchr(email, '@') || strchr(email, ' ')))
 			kc_diag(v->d, v->f, "contact.email", 0, E,
-				"contact email \"%.80s\" is not an address; write "
-				"name@example.org",
+				"contact email \"%.80s\" is not an address; write name@example.org",
 				email);
 	}
 	since = need(v, root, "", "presence_since", JSON_INTEGER, 0);
@@ -1287,16 +1264,12 @@ check_kit(const struct kit_campaign *c, const struct kc_office *o,
 			subpath(p, sizeof(p), it->where, "time");
 			if (floating)
 				kc_diag(d, it->file, p, 0, E,
-					"post \"%.80s\" at %s (%s in %s, for the %s "
-					"kit) is outside the campaign window %s to "
-					"%s; move it into the window",
+					"post \"%.80s\" at %s (%s in %s, for the %s kit) is outside the campaign window %s to %s; move it into the window",
 					id ? id : "?", when, time, m.zone, kitname,
 					s, e);
 			else
 				kc_diag(d, it->file, p, 0, E,
-					"post \"%.80s\" at %s is outside the "
-					"campaign window %s to %s; move it into the "
-					"window",
+					"post \"%.80s\" at %s is outside the campaign window %s to %s; move it into the window",
 					id ? id : "?", when, s, e);
 		}
 		json_array_foreach(media, j, x) {
@@ -1308,9 +1281,7 @@ check_kit(const struct kit_campaign *c, const struct kc_office *o,
 				subpath(p, sizeof(p), it->where, "media");
 				(void)snprintf(sub, sizeof(sub), "%s[%zu]", p, j);
 				kc_diag(d, it->file, sub, 0, E,
-					"post media \"%.80s\" is not declared in "
-					"\"media\" (with its alt text)%s%s; declare "
-					"it there",
+					"post media \"%.80s\" is not declared in \"media\" (with its alt text)%s%s; declare it there",
 					ref, o ? " for office " : "", o ? o->id : "");
 			}
 		}
@@ -1323,8 +1294,7 @@ check_kit(const struct kit_campaign *c, const struct kc_office *o,
 	}
 	if (o && json_array_size(olangs) > 0 && !lang_served)
 		kc_diag(d, &o->f, "languages", 0, W,
-			"office %s has no post in any of its languages; add posts "
-			"in one of them to its overlay",
+			"office %s has no post in any of its languages; add posts in one of them to its overlay",
 			o->id);
 	free(files);
 	kc_merged_free(&m);

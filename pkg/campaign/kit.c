@@ -513,9 +513,7 @@ build(struct kit_campaign_kit *k, const struct kit_campaign *c,
 	if (render_page(k, c, &m, &gen, &html, err)) {
 		/* the page inlines every statement: say so, not just that a
 		 * buffer is full */
-		kit_err_prefix(err, "index.html of %s/%s would exceed %u MiB "
-				    "(it inlines every statement); shorten "
-				    "the statements or split the campaign",
+		kit_err_prefix(err, "index.html of %s/%s would exceed %u MiB (it inlines every statement); shorten the statements or split the campaign",
 			       kit_campaign_id(c), k->office, HTML_MAX >> 20);
 		goto out;
 	}
@@ -562,8 +560,7 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 		o = kc_office_find(c, office_id);
 		if (!o) {
 			kit_err(err, KIT_E_INVALID,
-				"campaign %s has no office \"%s\"; add offices/%s.json "
-				"or pick one of its offices",
+				"campaign %s has no office \"%s\"; add offices/%s.json or pick one of its offices",
 				c->dir, office_id, office_id);
 			goto out;
 		}
@@ -574,8 +571,7 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 		kit_campaign_diag_format(&d.v[i < d.n ? i : 0], c->dir, line,
 					 sizeof(line));
 		kit_err(err, KIT_E_INVALID,
-			"campaign %s has %zu error(s), first: %s; run kit-publish "
-			"validate",
+			"campaign %s has %zu error(s), first: %s; run kit-publish validate",
 			c->dir, d.errors, line);
 		goto out;
 	}

@@ -262,8 +262,7 @@ kit_key_from_public_pem(const char *pem, enum kit_key_scheme scheme,
 	BIO *mem;
 
 	if (len == 0 || len > PUBLIC_PEM_MAX) {
-		kit_err(err, KIT_E_SECURITY, "public key: no PEM text, or more "
-			"than %d bytes", PUBLIC_PEM_MAX);
+		kit_err(err, KIT_E_SECURITY, "public key: no PEM text, or more than %d bytes", PUBLIC_PEM_MAX);
 		return NULL;
 	}
 	/* The first PEM block, which must be a PUBLIC KEY, as DER read by
@@ -285,21 +284,18 @@ kit_key_from_public_pem(const char *pem, enum kit_key_scheme scheme,
 	OPENSSL_free(header);
 	OPENSSL_free(der);
 	if (pkey == NULL) {
-		kit_err_ssl(err, KIT_E_SECURITY, "public key is not a PEM "
-			    "SubjectPublicKeyInfo");
+		kit_err_ssl(err, KIT_E_SECURITY, "public key is not a PEM SubjectPublicKeyInfo");
 		return NULL;
 	}
 	if (!pem_key_fits(pkey, scheme)) {
 		EVP_PKEY_free(pkey);
 		ERR_clear_error();
-		kit_err(err, KIT_E_SECURITY, "public key is not of the type its "
-			"scheme needs (ECDSA P-256, or RSA of 2048 to 8192 bits)");
+		kit_err(err, KIT_E_SECURITY, "public key is not of the type its scheme needs (ECDSA P-256, or RSA of 2048 to 8192 bits)");
 		return NULL;
 	}
 	if (scheme == KIT_KEY_ECDSA_P256 && !ec_canonical(pkey)) {
 		EVP_PKEY_free(pkey);
-		kit_err_ssl(err, KIT_E_SECURITY, "ECDSA public key cannot be "
-			    "brought to its named curve and uncompressed point");
+		kit_err_ssl(err, KIT_E_SECURITY, "ECDSA public key cannot be brought to its named curve and uncompressed point");
 		return NULL;
 	}
 	k = wrap(pkey, 0);
@@ -327,8 +323,7 @@ kit_key_from_public_hex(const char *hex, struct kit_error *err)
 
 	if (kit_hex_decode(hex, raw, sizeof(raw)) != 0) {
 		kit_err(err, KIT_E_SECURITY,
-			"public key '%.70s' is not 64 hex digits of an Ed25519 "
-			"key",
+			"public key '%.70s' is not 64 hex digits of an Ed25519 key",
 			hex);
 		return NULL;
 	}
@@ -415,8 +410,7 @@ kit_key_save(const struct kit_key *k, const char *path,
 			       "cannot save %s: no private key", path);
 	if (passphrase == NULL || strlen(passphrase) < 8)
 		return kit_err(err, KIT_E_USAGE,
-			       "the passphrase for %s is shorter than 8 "
-			       "characters; choose a longer one",
+			       "the passphrase for %s is shorter than 8 characters; choose a longer one",
 			       path);
 	mem = BIO_new(BIO_s_mem());
 	if (mem == NULL ||
@@ -459,8 +453,7 @@ kit_key_load(const char *path, const char *passphrase, struct kit_error *err)
 	pkey = PEM_read_bio_PrivateKey(mem, NULL, NULL, (void *)passphrase);
 	if (pkey == NULL) {
 		kit_err_ssl(err, KIT_E_SECURITY,
-			    "cannot decrypt key %s: wrong passphrase or damaged "
-			    "key file; check KIT_PASSPHRASE_FILE or retype it",
+			    "cannot decrypt key %s: wrong passphrase or damaged key file; check KIT_PASSPHRASE_FILE or retype it",
 			    path);
 		goto out;
 	}
@@ -595,8 +588,7 @@ kit_passphrase_get(const char *prompt, int confirm, char *buf, size_t size,
 
 	if (file != NULL && *file != '\0') {
 		if (kit_file_read(file, 4096, &text, &len, err) != 0) {
-			kit_err_prefix(err, "cannot read the passphrase "
-					    "(KIT_PASSPHRASE_FILE)");
+			kit_err_prefix(err, "cannot read the passphrase (KIT_PASSPHRASE_FILE)");
 			return -1;
 		}
 		len = strcspn((char *)text, "\r\n");
@@ -611,8 +603,7 @@ kit_passphrase_get(const char *prompt, int confirm, char *buf, size_t size,
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return kit_err(err, KIT_E_USAGE,
-			       "a passphrase is needed and there is no terminal "
-			       "to ask it on; set KIT_PASSPHRASE_FILE");
+			       "a passphrase is needed and there is no terminal to ask it on; set KIT_PASSPHRASE_FILE");
 	rc = read_tty_line(fd, prompt, buf, size);
 	if (rc == 0 && confirm) {
 		rc = read_tty_line(fd, "again: ", again, sizeof(again));

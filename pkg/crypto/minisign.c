@@ -151,8 +151,7 @@ kit_minisign_sign_file(const struct kit_key *k, const char *path,
 	keyid_text(blob + 2, id);
 	sig_b64 = b64(blob, sizeof(blob));
 	global_b64 = b64(global, sizeof(global));
-	text = kit_aprintf("untrusted comment: signature from kit-publish key "
-			   "%s\n%s\ntrusted comment: %s\n%s\n",
+	text = kit_aprintf("untrusted comment: signature from kit-publish key %s\n%s\ntrusted comment: %s\n%s\n",
 			   id, sig_b64, trusted_comment, global_b64);
 out:
 	free(global_msg);
@@ -193,8 +192,7 @@ kit_minisign_verify_file(const struct kit_key *k, const char *path,
 	for (i = 0; i < 4; i++)
 		if ((line[i] = next_line(&p, &len[i])) == NULL)
 			return kit_err(err, KIT_E_SECURITY,
-				       "%s.minisig: not a minisign signature "
-				       "(4 lines expected)",
+				       "%s.minisig: not a minisign signature (4 lines expected)",
 				       path);
 	if (unb64(line[1], len[1], blob, sizeof(blob)) != 0 ||
 	    memcmp(blob, "ED", 2) != 0 ||

@@ -150,9 +150,7 @@ state_open(const struct kit_fetcher_opts *o, int writer, struct state *s,
 		return kit_err(err, KIT_E_USAGE, "--state DIR is required");
 	if (!kit_dir_exists(o->state_dir))
 		return kit_err(err, KIT_E_IO,
-			       "state directory %s does not exist; create it "
-			       "with 'kit-fetch init --state %s --root ROOT "
-			       "--url URL'",
+			       "state directory %s does not exist; create it with 'kit-fetch init --state %s --root ROOT --url URL'",
 			       o->state_dir, o->state_dir);
 	s->fd = kit_dir_open_top(o->state_dir, 0, writer, &s->dir, err);
 	if (s->fd < 0)
@@ -160,8 +158,7 @@ state_open(const struct kit_fetcher_opts *o, int writer, struct state *s,
 	s->o.state_dir = s->dir;
 	if (faccessat(s->fd, "config.json", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
 		kit_err(err, KIT_E_IO,
-			"%s is not a kit-fetch state directory (no "
-			"config.json); run 'kit-fetch init' first",
+			"%s is not a kit-fetch state directory (no config.json); run 'kit-fetch init' first",
 			o->state_dir);
 		goto fail;
 	}
@@ -169,8 +166,7 @@ state_open(const struct kit_fetcher_opts *o, int writer, struct state *s,
 		return 0;
 	if (access(s->dir, W_OK) != 0) {
 		kit_err(err, KIT_E_IO,
-			"state directory %s is not writable (%s); run "
-			"as the user that owns it, or make it writable",
+			"state directory %s is not writable (%s); run as the user that owns it, or make it writable",
 			o->state_dir, strerror(errno));
 		goto fail;
 	}
@@ -307,8 +303,7 @@ repin_root(int sfd, const char *dir, const char *root_json,
 	    kit_rm_rf_at(sfd, "metadata", shown, err) != 0)
 		return -1;
 	if (renameat(sfd, "metadata.new", sfd, "metadata") != 0)
-		return kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s "
-				     "to %s", fresh, shown);
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot rename %s to %s", fresh, shown);
 	if (fsync(sfd) != 0)
 		return kit_err_errno(err, KIT_E_IO, errno, "cannot sync %s", dir);
 	for (i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
@@ -358,8 +353,7 @@ kit_fetcher_init(const struct kit_fetcher_opts *o, struct kit_error *err)
 			       "init needs --state DIR --root ROOT_JSON");
 	if (o->office && !kit_str_is_id(o->office, 0))
 		return kit_err(err, KIT_E_USAGE,
-			       "--office '%.64s': use the office id, lower case "
-			       "letters, digits and '-' (e.g. hungary)",
+			       "--office '%.64s': use the office id, lower case letters, digits and '-' (e.g. hungary)",
 			       o->office);
 	/* the same checks as every run's (state_open), before anything is
 	 * written there */
@@ -699,9 +693,7 @@ pick_delegated(struct kit_tuf_client *c, const char *office, struct pick *p,
 	(void)kit_manifest_target_read(t.custom, &kt, &ignore);
 	if (kt.campaign == NULL || kt.office == NULL ||
 	    strcmp(kt.campaign, p->campaign) != 0 || strcmp(kt.office, office) != 0)
-		return kit_err(err, KIT_E_SECURITY, "target %s: its signed custom "
-			       "data does not name campaign %s and office %s; "
-			       "refused (ask the publisher to re-sign it)", name,
+		return kit_err(err, KIT_E_SECURITY, "target %s: its signed custom data does not name campaign %s and office %s; refused (ask the publisher to re-sign it)", name,
 			       p->campaign, office);
 	set_pick(p, &t, p->campaign, office);
 	return 0;
@@ -1217,9 +1209,7 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 		lim.max_ratio = (uint64_t)json_integer_value(
 			json_object_get(r->config, "max_ratio"));
 	if (p->version == 0)
-		return kit_err(err, KIT_E_SECURITY, "target %s: custom.version "
-			       "is not a kit version (an integer from 1 to "
-			       "2147483647); refused, tell the publisher",
+		return kit_err(err, KIT_E_SECURITY, "target %s: custom.version is not a kit version (an integer from 1 to 2147483647); refused, tell the publisher",
 			       p->t.name);
 	if (kit_snprintf(err, kitdir, sizeof(kitdir), "%s/kits/%s",
 			 o->state_dir, p->campaign) != 0)
@@ -1245,32 +1235,22 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	 * metadata verifies (defence in depth behind TUF's own checks). */
 	if (cur > 0 && p->version < cur && strcmp(cur_office, p->office) == 0)
 		return kit_err(err, KIT_E_SECURITY,
-			       "%s: the repository offers version %d, older "
-			       "than the installed %d (rollback); keeping %d",
+			       "%s: the repository offers version %d, older than the installed %d (rollback); keeping %d",
 			       p->campaign, p->version, cur, cur);
 	/* The name and the hash come from signed metadata and become paths
 	 * below: a targets key (or a delegated one) must not reach outside
 	 * the state directory through them. */
 	if (slash == NULL || !kit_tuf_name_is_safe(p->t.name))
-		return kit_err(err, KIT_E_SECURITY, "target \"%.200s\": the name "
-			       "is not a safe relative path <campaign>/<file>; "
-			       "refused, tell the publisher", p->t.name);
+		return kit_err(err, KIT_E_SECURITY, "target \"%.200s\": the name is not a safe relative path <campaign>/<file>; refused, tell the publisher", p->t.name);
 	if (p->t.sha256 == NULL)
-		return kit_err(err, KIT_E_SECURITY, "target %s lists no sha256 "
-			       "hash, which kit-fetch needs; refused, tell the "
-			       "publisher", p->t.name);
+		return kit_err(err, KIT_E_SECURITY, "target %s lists no sha256 hash, which kit-fetch needs; refused, tell the publisher", p->t.name);
 	if (p->t.length == 0)
-		return kit_err(err, KIT_E_SECURITY, "target %s lists a length "
-			       "of 0 (no kit is empty); refused, tell the "
-			       "publisher", p->t.name);
+		return kit_err(err, KIT_E_SECURITY, "target %s lists a length of 0 (no kit is empty); refused, tell the publisher", p->t.name);
 	/* A zstd frame is barely larger than what it holds: an archive
 	 * longer than that cannot unpack within the limit (nor fit on a
 	 * disk, at 2^62): refused before any byte is fetched. */
 	if (p->t.length > lim.max_total + lim.max_total / 1024 + 65536)
-		return kit_err(err, KIT_E_SECURITY, "target %s lists a length "
-			       "of %llu bytes, more than this office unpacks "
-			       "(%llu, kit-fetch init --max-unpacked); refused, "
-			       "tell the publisher", p->t.name,
+		return kit_err(err, KIT_E_SECURITY, "target %s lists a length of %llu bytes, more than this office unpacks (%llu, kit-fetch init --max-unpacked); refused, tell the publisher", p->t.name,
 			       (unsigned long long)p->t.length,
 			       (unsigned long long)lim.max_total);
 	if (kit_snprintf(err, dl, sizeof(dl), "%s/downloads/%s.%s.%s",
@@ -2187,9 +2167,7 @@ kit_fetcher_verify(const struct kit_fetcher_opts *o, FILE *out,
 	json_decref(changed);
 	if (rc != 0) {
 		log_event(o, "verify-failed", NULL, 0, err);
-		kit_err_prefix(err, "installed kits changed on disk (%zu "
-				    "problem%s); run 'kit-fetch update' to "
-				    "restore them",
+		kit_err_prefix(err, "installed kits changed on disk (%zu problem%s); run 'kit-fetch update' to restore them",
 			       v.problems, v.problems == 1 ? "" : "s");
 	} else if (kits == 0) {
 		fprintf(out, "no kit installed\n");

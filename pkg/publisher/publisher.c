@@ -47,15 +47,13 @@ kit_publisher_parse_expires(struct kit_publisher_opts *o, const char *spec,
 		eq = strchr(item, '=');
 		if (eq == NULL)
 			return kit_err(err, KIT_E_USAGE,
-				       "--expires '%s': write ROLE=DURATION, "
-				       "e.g. timestamp=1d,targets=90d",
+				       "--expires '%s': write ROLE=DURATION, e.g. timestamp=1d,targets=90d",
 				       item);
 		*eq = '\0';
 		role = kit_tuf_role_from_name(item);
 		if (role < 0)
 			return kit_err(err, KIT_E_USAGE,
-				       "--expires: unknown role '%s'; use root, "
-				       "targets, snapshot or timestamp",
+				       "--expires: unknown role '%s'; use root, targets, snapshot or timestamp",
 				       item);
 		if (kit_duration_parse(eq + 1, &secs, err) != 0)
 			return -1;
@@ -252,8 +250,7 @@ load_valid(const char *dir, FILE *out, size_t *errors, struct kit_error *err)
 	/* (a link there is refused by the loader, with its reason) */
 	if (lstat(path, &st) != 0) {
 		kit_err(err, KIT_E_INVALID,
-			"%s: no such file; a campaign directory needs "
-			"campaign.json (see the README's campaign format)",
+			"%s: no such file; a campaign directory needs campaign.json (see the README's campaign format)",
 			path);
 		return NULL;
 	}
@@ -270,8 +267,7 @@ load_valid(const char *dir, FILE *out, size_t *errors, struct kit_error *err)
 			dir, d.unsafe, d.unsafe == 1 ? "" : "s");
 	if (c == NULL || d.errors > 0) {
 		kit_err(err, KIT_E_INVALID,
-			"%s does not validate: %zu error%s (listed above); fix "
-			"them and run again",
+			"%s does not validate: %zu error%s (listed above); fix them and run again",
 			dir, d.errors, d.errors == 1 ? "" : "s");
 		kit_campaign_free(c);
 		c = NULL;
@@ -1385,8 +1381,7 @@ kit_publisher_rotate(const struct kit_publisher_opts *o, const char *role,
 
 	if (rl < 0)
 		return kit_err(err, KIT_E_USAGE,
-			       "--role '%s': use root, targets, snapshot or "
-			       "timestamp",
+			       "--role '%s': use root, targets, snapshot or timestamp",
 			       role);
 	r = open_repo(o, pass, 1, err);
 	if (r == NULL)
@@ -1399,8 +1394,7 @@ kit_publisher_rotate(const struct kit_publisher_opts *o, const char *role,
 	if (kit_tuf_repo_publish_root(r, err) != 0) {
 		if (err->code != KIT_E_SECURITY)
 			goto out;
-		say(o, "the new root is pending: more root signatures are "
-		       "needed (kit-publish sign-root): %s", err->msg);
+		say(o, "the new root is pending: more root signatures are needed (kit-publish sign-root): %s", err->msg);
 		kit_err_clear(err);
 		rc = 0;
 		goto out;

@@ -54,8 +54,14 @@ enum outcome {
 };
 
 /* Why the write callback stopped a transfer. */
-enum stop { STOP_NONE, STOP_TOO_LARGE, STOP_STATUS, STOP_BAD_RANGE, STOP_IO,
-	    STOP_SHORT };
+enum stop {
+	STOP_NONE,
+	STOP_TOO_LARGE,
+	STOP_STATUS,
+	STOP_BAD_RANGE,
+	STOP_IO,
+	STOP_SHORT,
+};
 
 struct job {
 	struct kit_transport *t;

@@ -175,11 +175,7 @@ expired(struct kit_tuf_client *c, const char *what, int64_t expires,
 	kit_time_format_utc(expires, e, sizeof(e));
 	kit_time_format_utc(c->now, n, sizeof(n));
 	return kit_err(err, KIT_E_SECURITY,
-		       "%s expired at %s and the clock of this machine says %s: "
-		       "the clock of this machine may be wrong, or the "
-		       "repository has not been refreshed; refused (freeze "
-		       "attack protection), fix the clock or ask the publisher "
-		       "to re-sign", what, e, n);
+		       "%s expired at %s and the clock of this machine says %s: the clock of this machine may be wrong, or the repository has not been refreshed; refused (freeze attack protection), fix the clock or ask the publisher to re-sign", what, e, n);
 }
 
 /*
@@ -313,9 +309,7 @@ download(struct kit_tuf_client *c, const char *name, size_t max,
 	}
 	if (kit_file_read(tmp, max, raw, len, &e) < 0) {
 		kit_err(err, e.code, "%s: %s%s", rel, e.msg,
-			e.code == KIT_E_SECURITY ? " (endless data attack "
-			"protection: the file is larger than the trusted "
-			"metadata allows); refused" : "");
+			e.code == KIT_E_SECURITY ? " (endless data attack protection: the file is larger than the trusted metadata allows); refused" : "");
 		goto out;
 	}
 	rc = KIT_TUF_FETCH_OK;
@@ -337,18 +331,15 @@ check_hashes_listed(const char *want256, const char *want512,
 {
 	if (want256 == NULL && want512 == NULL)
 		return kit_err(err, KIT_E_SECURITY,
-			       "%s: %s lists neither a sha256 nor a sha512 hash, "
-			       "so this client cannot check it; refused", what,
+			       "%s: %s lists neither a sha256 nor a sha512 hash, so this client cannot check it; refused", what,
 			       by);
 	if (want256 != NULL && !kit_hex_equal(sha256hex, want256))
 		return kit_err(err, KIT_E_SECURITY,
-			       "%s has SHA-256 %s but %s says %.64s; refused "
-			       "(mix-and-match or tampering)", what, sha256hex,
+			       "%s has SHA-256 %s but %s says %.64s; refused (mix-and-match or tampering)", what, sha256hex,
 			       by, want256);
 	if (want512 != NULL && !kit_hex_equal(sha512hex, want512))
 		return kit_err(err, KIT_E_SECURITY,
-			       "%s has SHA-512 %s but %s says %.128s; refused "
-			       "(mix-and-match or tampering)", what, sha512hex,
+			       "%s has SHA-512 %s but %s says %.128s; refused (mix-and-match or tampering)", what, sha512hex,
 			       by, want512);
 	return 0;
 }
@@ -365,8 +356,7 @@ check_len_hashes(const json_t *entry, const unsigned char *raw, size_t len,
 
 	if (l != NULL && (uint64_t)json_integer_value(l) != (uint64_t)len)
 		return kit_err(err, KIT_E_SECURITY,
-			       "%s is %zu bytes but %s says %lld; refused "
-			       "(mix-and-match or tampering)", what, len, by,
+			       "%s is %zu bytes but %s says %lld; refused (mix-and-match or tampering)", what, len, by,
 			       (long long)json_integer_value(l));
 	if (h == NULL)
 		return 0;
@@ -463,22 +453,18 @@ update_root(struct kit_tuf_client *c, struct kit_error *err)
 		/* Signed by the old root's threshold AND its own. */
 		if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, KIT_TUF_ROOT, t.j, what,
 				   err) < 0) {
-			kit_err_prefix(err, "root rotation to version %lld is not "
-				       "signed by the threshold of the trusted "
-				       "root version %lld", (long long)next,
+			kit_err_prefix(err, "root rotation to version %lld is not signed by the threshold of the trusted root version %lld", (long long)next,
 				       (long long)c->md[KIT_TUF_ROOT].version);
 			goto out;
 		}
 		if (kit_tuf_verify(t.j, KIT_TUF_ROOT, t.j, what, err) < 0) {
-			kit_err_prefix(err, "root version %lld is not signed by "
-				       "the threshold of its own root keys",
+			kit_err_prefix(err, "root version %lld is not signed by the threshold of its own root keys",
 				       (long long)next);
 			goto out;
 		}
 		if (t.version != next) {
 			kit_err(err, KIT_E_SECURITY,
-				"%s holds version %lld, expected %lld; refused "
-				"(rollback attack protection)", what,
+				"%s holds version %lld, expected %lld; refused (rollback attack protection)", what,
 				(long long)t.version, (long long)next);
 			goto out;
 		}
@@ -558,10 +544,7 @@ update_timestamp(struct kit_tuf_client *c, int st, unsigned char **rawp,
 	    (old->j != NULL && raw != NULL && len == old->len &&
 	     memcmp(raw, old->raw, len) == 0)) {
 		if (old->j == NULL) {
-			kit_err(err, KIT_E_NETWORK, "timestamp.json reported "
-				"unchanged but this client has no trusted "
-				"timestamp; the fetch callback must not answer "
-				"\"not modified\" then");
+			kit_err(err, KIT_E_NETWORK, "timestamp.json reported unchanged but this client has no trusted timestamp; the fetch callback must not answer \"not modified\" then");
 			goto out;
 		}
 		free(raw);
@@ -578,10 +561,7 @@ update_timestamp(struct kit_tuf_client *c, int st, unsigned char **rawp,
 	if (old->j != NULL) {
 		if (t.version < old->version) {
 			kit_err(err, KIT_E_SECURITY,
-				"%s: version %lld is older than the trusted "
-				"version %lld; refused (rollback attack "
-				"protection: a mirror or attacker serves old "
-				"metadata)", what, (long long)t.version,
+				"%s: version %lld is older than the trusted version %lld; refused (rollback attack protection: a mirror or attacker serves old metadata)", what, (long long)t.version,
 				(long long)old->version);
 			goto out;
 		}
@@ -591,9 +571,7 @@ update_timestamp(struct kit_tuf_client *c, int st, unsigned char **rawp,
 		newsv = meta_version(&t, "snapshot.json");
 		if (newsv < oldsv) {
 			kit_err(err, KIT_E_SECURITY,
-				"%s: snapshot version %lld is older than the "
-				"trusted %lld; refused (rollback attack "
-				"protection)", what, (long long)newsv,
+				"%s: snapshot version %lld is older than the trusted %lld; refused (rollback attack protection)", what, (long long)newsv,
 				(long long)oldsv);
 			goto out;
 		}
@@ -638,8 +616,7 @@ update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
 	pfile = state_file[parent];
 	entry = meta_entry(&c->md[parent], mname);
 	if (entry == NULL) {
-		kit_err(err, KIT_E_SECURITY, "%s metadata does not list %s; "
-			"refused", kit_tuf_role_name(parent), mname);
+		kit_err(err, KIT_E_SECURITY, "%s metadata does not list %s; refused", kit_tuf_role_name(parent), mname);
 		goto out;
 	}
 	want = json_integer_value(json_object_get(entry, "version"));
@@ -661,8 +638,7 @@ update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
 	if (st < 0)
 		goto out;
 	if (st != KIT_TUF_FETCH_OK) {
-		kit_err(err, KIT_E_NETWORK, "%s is not on the repository "
-			"(listed by %s); try again later or another mirror",
+		kit_err(err, KIT_E_NETWORK, "%s is not on the repository (listed by %s); try again later or another mirror",
 			what, pfile);
 		goto out;
 	}
@@ -673,9 +649,7 @@ update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
 	if (kit_tuf_verify(c->md[KIT_TUF_ROOT].j, role, t.j, what, err) < 0)
 		goto out;
 	if (t.version != want) {
-		kit_err(err, KIT_E_SECURITY, "%s holds version %lld but %s "
-			"lists version %lld; refused (mix-and-match or rollback "
-			"attack protection)", what, (long long)t.version, by,
+		kit_err(err, KIT_E_SECURITY, "%s holds version %lld but %s lists version %lld; refused (mix-and-match or rollback attack protection)", what, (long long)t.version, by,
 			(long long)want);
 		goto out;
 	}
@@ -687,17 +661,12 @@ update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
 			int64_t ov = json_integer_value(json_object_get(v, "version"));
 
 			if (n == NULL) {
-				kit_err(err, KIT_E_SECURITY, "%s no longer lists "
-					"%s, which the trusted snapshot lists; "
-					"refused (rollback attack protection)",
+				kit_err(err, KIT_E_SECURITY, "%s no longer lists %s, which the trusted snapshot lists; refused (rollback attack protection)",
 					what, mname);
 				goto out;
 			}
 			if (json_integer_value(json_object_get(n, "version")) < ov) {
-				kit_err(err, KIT_E_SECURITY, "%s lists %s "
-					"version %lld, older than the trusted "
-					"%lld; refused (rollback attack "
-					"protection)", what, mname,
+				kit_err(err, KIT_E_SECURITY, "%s lists %s version %lld, older than the trusted %lld; refused (rollback attack protection)", what, mname,
 					(long long)json_integer_value(
 						json_object_get(n, "version")),
 					(long long)ov);
@@ -1016,9 +985,7 @@ kit_tuf_client_target_get(const struct kit_tuf_client *c, const char *name,
 			return 0;
 		}
 	}
-	return kit_err(err, KIT_E_INVALID, "no such target \"%.200s\" in the "
-		       "trusted targets metadata (update first, or check the "
-		       "name)", name);
+	return kit_err(err, KIT_E_INVALID, "no such target \"%.200s\" in the trusted targets metadata (update first, or check the name)", name);
 }
 
 int
@@ -1053,10 +1020,7 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 
 	st = kit_tuf_client_find_target(c, name, &t, err);
 	if (st != 0)
-		return st < 0 ? -1 : kit_err(err, KIT_E_INVALID, "no such target "
-					     "\"%.200s\" in the trusted targets "
-					     "metadata or its delegations (check "
-					     "the name)", name);
+		return st < 0 ? -1 : kit_err(err, KIT_E_INVALID, "no such target \"%.200s\" in the trusted targets metadata or its delegations (check the name)", name);
 	st = -1;
 	if (kit_tuf_client_target_path(c, &t, rel, sizeof(rel), err) != 0)
 		return -1;
@@ -1068,9 +1032,7 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 		goto out;
 	}
 	if (st != KIT_TUF_FETCH_OK) {
-		kit_err(err, KIT_E_NETWORK, "target %s is listed in the "
-			"trusted targets metadata but %s is not on the "
-			"repository; try again later or another mirror", name, rel);
+		kit_err(err, KIT_E_NETWORK, "target %s is listed in the trusted targets metadata but %s is not on the repository; try again later or another mirror", name, rel);
 		goto out;
 	}
 	if (lstat(dest_path, &sb) < 0) {
@@ -1078,9 +1040,7 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > t.length) {
-		kit_err(err, KIT_E_SECURITY, "target %s: the download is %lld "
-			"bytes, more than the signed length %llu; refused "
-			"(endless data attack protection)", name,
+		kit_err(err, KIT_E_SECURITY, "target %s: the download is %lld bytes, more than the signed length %llu; refused (endless data attack protection)", name,
 			(long long)sb.st_size, (unsigned long long)t.length);
 		goto out;
 	}
@@ -1088,9 +1048,7 @@ kit_tuf_client_fetch_target(struct kit_tuf_client *c, const char *name,
 			     t.sha512 != NULL ? h512 : NULL, &len, err) < 0)
 		goto out;
 	if (len != t.length) {
-		kit_err(err, KIT_E_SECURITY, "target %s is %llu bytes but the "
-			"targets metadata says %llu; refused (tampering or an "
-			"interrupted download: try again)", name,
+		kit_err(err, KIT_E_SECURITY, "target %s is %llu bytes but the targets metadata says %llu; refused (tampering or an interrupted download: try again)", name,
 			(unsigned long long)len, (unsigned long long)t.length);
 		goto out;
 	}
@@ -1119,8 +1077,7 @@ kit_tuf_client_pin_root(const char *state_dir, const char *root_path,
 	if (kit_path_join(path, sizeof(path), state_dir, "root.json", err) < 0)
 		goto out;
 	if (!replace && kit_file_exists(path)) {
-		kit_err(err, KIT_E_INVALID, "%s exists already: a pinned root is "
-			"only replaced on purpose", path);
+		kit_err(err, KIT_E_INVALID, "%s exists already: a pinned root is only replaced on purpose", path);
 		goto out;
 	}
 	if (kit_file_read(root_path, KIT_TUF_MAX_ROOT_LEN, &raw, &len, err) < 0)

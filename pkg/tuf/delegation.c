@@ -51,12 +51,10 @@ check_threshold_keyids(const json_t *r, const char *what, const char *name,
 	const json_t *t = json_object_get(r, "threshold");
 
 	if (!json_is_integer(t) || json_integer_value(t) < 1)
-		return kit_err(err, KIT_E_SECURITY, "%s: delegated role "
-			       "\"%.80s\" needs a threshold >= 1" REFUSE, what,
+		return kit_err(err, KIT_E_SECURITY, "%s: delegated role \"%.80s\" needs a threshold >= 1" REFUSE, what,
 			       name);
 	if (!is_string_array(json_object_get(r, "keyids"), 1))
-		return kit_err(err, KIT_E_SECURITY, "%s: delegated role "
-			       "\"%.80s\" needs keyids, strings listed once"
+		return kit_err(err, KIT_E_SECURITY, "%s: delegated role \"%.80s\" needs keyids, strings listed once"
 			       REFUSE, what, name);
 	return 0;
 }
@@ -79,8 +77,7 @@ tuf_check_delegations(const json_t *d, const char *what, struct kit_error *err)
 	roles = json_object_get(d, "roles");
 	succ = json_object_get(d, "succinct_roles");
 	if ((roles == NULL) == (succ == NULL))
-		BAD("%s: delegations need exactly one of \"roles\" and "
-		    "\"succinct_roles\"" REFUSE, what);
+		BAD("%s: delegations need exactly one of \"roles\" and \"succinct_roles\"" REFUSE, what);
 	if (succ != NULL) {
 		bits = json_object_get(succ, "bit_length");
 		if (!json_is_object(succ) ||
@@ -89,8 +86,7 @@ tuf_check_delegations(const json_t *d, const char *what, struct kit_error *err)
 		if (!json_is_integer(bits) || json_integer_value(bits) < 1 ||
 		    json_integer_value(bits) > 32 ||
 		    !json_is_string(json_object_get(succ, "name_prefix")))
-			BAD("%s: succinct_roles need a bit_length of 1 to 32 and "
-			    "a name_prefix" REFUSE, what);
+			BAD("%s: succinct_roles need a bit_length of 1 to 32 and a name_prefix" REFUSE, what);
 		rc = 0;
 		goto out;
 	}
@@ -102,25 +98,20 @@ tuf_check_delegations(const json_t *d, const char *what, struct kit_error *err)
 		if (!json_is_object(r) || name == NULL || name[0] == '\0')
 			BAD("%s: delegated role %zu has no name" REFUSE, what, i);
 		if (kit_tuf_role_from_name(name) >= 0)
-			BAD("%s: a delegated role may not be called \"%s\", the "
-			    "name of a top-level role" REFUSE, what, name);
+			BAD("%s: a delegated role may not be called \"%s\", the name of a top-level role" REFUSE, what, name);
 		for (j = 0; j < i; j++)
 			if (strcmp(name, json_string_value(json_object_get(
 					  json_array_get(roles, j), "name"))) == 0)
-				BAD("%s: delegated role \"%.80s\" is listed "
-				    "twice" REFUSE, what, name);
+				BAD("%s: delegated role \"%.80s\" is listed twice" REFUSE, what, name);
 		if (check_threshold_keyids(r, what, name, err) < 0)
 			goto out;
 		if (!json_is_boolean(json_object_get(r, "terminating")))
-			BAD("%s: delegated role \"%.80s\" needs a boolean "
-			    "\"terminating\"" REFUSE, what, name);
+			BAD("%s: delegated role \"%.80s\" needs a boolean \"terminating\"" REFUSE, what, name);
 		paths = json_object_get(r, "paths");
 		prefixes = json_object_get(r, "path_hash_prefixes");
 		if ((paths == NULL) == (prefixes == NULL) ||
 		    !is_string_array(paths != NULL ? paths : prefixes, 0))
-			BAD("%s: delegated role \"%.80s\" needs exactly one of "
-			    "\"paths\" and \"path_hash_prefixes\", each a list "
-			    "of strings" REFUSE, what, name);
+			BAD("%s: delegated role \"%.80s\" needs exactly one of \"paths\" and \"path_hash_prefixes\", each a list of strings" REFUSE, what, name);
 	}
 	rc = 0;
 out:
@@ -292,9 +283,7 @@ check_role_bytes(struct kit_tuf_client *c, const struct edge *e,
 		goto out;
 	want = json_integer_value(json_object_get(entry, "version"));
 	if (version != want) {
-		kit_err(err, KIT_E_SECURITY, "%s holds version %lld but the "
-			"trusted snapshot lists version %lld; refused "
-			"(mix-and-match or rollback attack protection)", what,
+		kit_err(err, KIT_E_SECURITY, "%s holds version %lld but the trusted snapshot lists version %lld; refused (mix-and-match or rollback attack protection)", what,
 			(long long)version, (long long)want);
 		goto out;
 	}
@@ -358,10 +347,7 @@ load_role(struct kit_tuf_client *c, const struct edge *e, struct kit_error *err)
 		KIT_TUF_SNAPSHOT), "meta"), file);
 	snprintf(file, sizeof(file), "%s.json", fname);
 	if (entry == NULL) {
-		kit_err(err, KIT_E_SECURITY, "delegated role \"%.80s\" "
-			"(delegated by \"%.80s\") is not listed in the trusted "
-			"snapshot; refused (it cannot be checked against "
-			"rollback or mix-and-match)", e->name, e->delegator);
+		kit_err(err, KIT_E_SECURITY, "delegated role \"%.80s\" (delegated by \"%.80s\") is not listed in the trusted snapshot; refused (it cannot be checked against rollback or mix-and-match)", e->name, e->delegator);
 		return NULL;
 	}
 	version = json_integer_value(json_object_get(entry, "version"));
@@ -390,9 +376,7 @@ load_role(struct kit_tuf_client *c, const struct edge *e, struct kit_error *err)
 	if (st < 0)
 		goto fail;
 	if (st != KIT_TUF_FETCH_OK) {
-		kit_err(err, KIT_E_NETWORK, "%s is not on the repository "
-			"(listed by the trusted snapshot); try again later or "
-			"another mirror", what);
+		kit_err(err, KIT_E_NETWORK, "%s is not on the repository (listed by the trusted snapshot); try again later or another mirror", what);
 		goto fail;
 	}
 	if (check_role_bytes(c, e, entry, nr.raw, nr.len, what, &nr.j, err) < 0 ||
@@ -509,8 +493,7 @@ kit_tuf_client_find_target(struct kit_tuf_client *c, const char *name,
 
 	sig = tuf_client_signed(c, KIT_TUF_TARGETS);
 	if (sig == NULL)
-		return kit_err(err, KIT_E_INVALID, "target lookup before a "
-			       "successful update");
+		return kit_err(err, KIT_E_INVALID, "target lookup before a successful update");
 	kit_sha256_hex(name, strlen(name), name_hex);
 	memset(&cur, 0, sizeof(cur));
 	snprintf(cur.name, sizeof(cur.name), "targets");
@@ -537,9 +520,7 @@ kit_tuf_client_find_target(struct kit_tuf_client *c, const char *name,
 				seen = strcmp(visited[i], cur.name) == 0;
 		}
 		if (cur.too_long) {
-			kit_err(err, KIT_E_SECURITY, "delegated role \"%s...\" "
-				"(delegated by \"%.80s\"): its name is longer "
-				"than the %d bytes this client follows; refused",
+			kit_err(err, KIT_E_SECURITY, "delegated role \"%s...\" (delegated by \"%.80s\"): its name is longer than the %d bytes this client follows; refused",
 				cur.name, cur.delegator, MAX_ROLE_NAME);
 			goto out;
 		}

@@ -119,8 +119,7 @@ canon(const json_t *j, struct kit_buf *out, int depth, struct kit_error *err)
 		break;
 	case JSON_REAL:
 		kit_err(err, KIT_E_INVALID,
-			"canonical JSON: a real number (%g) is not allowed, "
-			"only integers", json_real_value(j));
+			"canonical JSON: a real number (%g) is not allowed, only integers", json_real_value(j));
 		goto out;
 	case JSON_TRUE:
 		if (kit_buf_append(out, "true", 4, err) < 0)
@@ -316,8 +315,7 @@ check_hashes(const json_t *h, const char *what, const char *kind,
 			    what, kind, name, alg);
 		n = tuf_hash_len(alg);
 		if (n != 0 && !kit_hex_is_digest(json_string_value(v), n))
-			BAD("%s: %s \"%.200s\" %s is not %zu lower-case hex "
-			    "digits" REFUSE, what, kind, name, alg, 2 * n);
+			BAD("%s: %s \"%.200s\" %s is not %zu lower-case hex digits" REFUSE, what, kind, name, alg, 2 * n);
 	}
 	rc = 0;
 out:
@@ -339,8 +337,7 @@ check_metafile(const json_t *m, const char *what, const char *name,
 	if (v != NULL && !check_int(v, 0))
 		BAD("%s: meta \"%s\" has a bad length" REFUSE, what, name);
 	if (v != NULL && json_integer_value(v) == 0)
-		BAD("%s: meta \"%s\" has a length of 0 (no metadata file is "
-		    "empty)" REFUSE, what, name);
+		BAD("%s: meta \"%s\" has a length of 0 (no metadata file is empty)" REFUSE, what, name);
 	h = json_object_get(m, "hashes");
 	if (h != NULL && check_hashes(h, what, "meta", name, err) < 0)
 		goto out;
@@ -462,8 +459,7 @@ check_signatures(const json_t *sigs, const char *what, struct kit_error *err)
 	qsort(ids, n, sizeof(*ids), cmp_keys);
 	for (i = 1; i < n; i++)
 		if (strcmp(ids[i - 1], ids[i]) == 0)
-			BAD("%s: two signatures by key id %.64s (a key id must be "
-			    "unique in \"signatures\")" REFUSE, what, ids[i]);
+			BAD("%s: two signatures by key id %.64s (a key id must be unique in \"signatures\")" REFUSE, what, ids[i]);
 	rc = 0;
 out:
 	free(ids);
@@ -493,8 +489,7 @@ kit_tuf_check(const json_t *meta, enum kit_tuf_role role, const char *what,
 		    what, str ? str : "(none)", role_names[role]);
 	str = json_string_value(json_object_get(s, "spec_version"));
 	if (str == NULL || strncmp(str, "1.", 2) != 0)
-		BAD("%s: spec_version \"%.40s\" is not 1.x (this client follows "
-		    "TUF 1.0)" REFUSE, what, str ? str : "(none)");
+		BAD("%s: spec_version \"%.40s\" is not 1.x (this client follows TUF 1.0)" REFUSE, what, str ? str : "(none)");
 	if (!check_int(json_object_get(s, "version"), 1))
 		BAD("%s: version is not an integer >= 1" REFUSE, what);
 	if (tuf_parse_expires(json_string_value(json_object_get(s, "expires")),
@@ -611,8 +606,7 @@ tuf_verify_keys(const json_t *keys, const json_t *ids, int64_t threshold,
 
 	kit_buf_init(&b, KIT_TUF_MAX_CANONICAL);
 	if (!json_is_object(keys) || !json_is_array(ids) || threshold < 1) {
-		kit_err(err, KIT_E_SECURITY, "%s: the trusted metadata define "
-			"no keys or threshold for role %.80s", what, role);
+		kit_err(err, KIT_E_SECURITY, "%s: the trusted metadata define no keys or threshold for role %.80s", what, role);
 		goto out;
 	}
 	memset(&e, 0, sizeof(e));
@@ -667,11 +661,7 @@ tuf_verify_keys(const json_t *keys, const json_t *ids, int64_t threshold,
 	}
 	if ((int64_t)nseen < threshold) {
 		kit_err(err, KIT_E_SECURITY,
-			"%s: %zu valid signature%s by %.80s keys, threshold %lld "
-			"required (%zu invalid, %zu signature%s in all); refused: "
-			"the file was not signed by the keys %.100s names for "
-			"%.80s (tampering, or a mirror serves a foreign "
-			"repository)",
+			"%s: %zu valid signature%s by %.80s keys, threshold %lld required (%zu invalid, %zu signature%s in all); refused: the file was not signed by the keys %.100s names for %.80s (tampering, or a mirror serves a foreign repository)",
 			what, nseen, nseen == 1 ? "" : "s", role,
 			(long long)threshold, invalid, nsig, nsig == 1 ? "" : "s",
 			namer, role);
@@ -733,9 +723,7 @@ kit_tuf_role_filename(const char *role, char *out, size_t size,
 	}
 	out[o < size ? o : size - 1] = '\0';
 	if (role == NULL || role[i] != '\0' || !kit_tuf_name_is_safe(out))
-		return kit_err(err, KIT_E_SECURITY, "role name \"%.80s\" cannot "
-			       "be a file name (empty, \".\", \"..\" or too "
-			       "long); refused", role != NULL ? role : "");
+		return kit_err(err, KIT_E_SECURITY, "role name \"%.80s\" cannot be a file name (empty, \".\", \"..\" or too long); refused", role != NULL ? role : "");
 	return 0;
 }
 

@@ -242,9 +242,7 @@ sign_role(struct kit_tuf_repo *r, const json_t *root, enum kit_tuf_role role,
 		    kit_tuf_sign(meta, r->keys[i].k, err) < 0)
 			return -1;
 	if (kit_tuf_verify(root, role, meta, what, err) < 0) {
-		kit_err_prefix(err, "signing %s: too few %s keys at hand (each "
-			       "key's file must be in the keys directory and "
-			       "open with the passphrase)", what,
+		kit_err_prefix(err, "signing %s: too few %s keys at hand (each key's file must be in the keys directory and open with the passphrase)", what,
 			       kit_tuf_role_name(role));
 		return -1;
 	}
@@ -295,9 +293,7 @@ write_file(struct kit_tuf_repo *r, const json_t *meta, const char *name,
 	/* N.<role>.json files are immutable: clients in the middle of an
 	 * update may be reading them. */
 	if (name[0] >= '0' && name[0] <= '9' && kit_file_exists(path))
-		return kit_err(err, KIT_E_INVALID, "%s exists already; the "
-			       "repository's timestamp.json does not match its "
-			       "versioned files (restore it from a backup)", path);
+		return kit_err(err, KIT_E_INVALID, "%s exists already; the repository's timestamp.json does not match its versioned files (restore it from a backup)", path);
 	s = dump(meta, len);
 	/* Every office refuses metadata over its cap (the client's download
 	 * limits): writing it would stop the whole organisation at its next
@@ -478,13 +474,10 @@ check_config(const struct kit_tuf_repo_config *cfg, struct kit_error *err)
 
 		if (rc->keys < 1 || rc->keys > 16 || rc->threshold < 1 ||
 		    rc->threshold > rc->keys)
-			return kit_err(err, KIT_E_INVALID, "role %s: %u keys with "
-				       "threshold %u; need 1 <= threshold <= keys "
-				       "<= 16", kit_tuf_role_name((enum kit_tuf_role)i),
+			return kit_err(err, KIT_E_INVALID, "role %s: %u keys with threshold %u; need 1 <= threshold <= keys <= 16", kit_tuf_role_name((enum kit_tuf_role)i),
 				       rc->keys, rc->threshold);
 		if (rc->expires < 60)
-			return kit_err(err, KIT_E_INVALID, "role %s: expiry of "
-				       "%lld seconds is too short",
+			return kit_err(err, KIT_E_INVALID, "role %s: expiry of %lld seconds is too short",
 				       kit_tuf_role_name((enum kit_tuf_role)i),
 				       (long long)rc->expires);
 	}
@@ -509,8 +502,7 @@ kit_tuf_repo_init(const char *repo_dir, const char *keys_dir,
 	if (kit_snprintf(err, path, sizeof(path), "%s/metadata", repo_dir) < 0)
 		goto out;
 	if (kit_dir_exists(path)) {
-		kit_err(err, KIT_E_INVALID, "%s exists already: this repository "
-			"is initialised (use rotate to change keys)", path);
+		kit_err(err, KIT_E_INVALID, "%s exists already: this repository is initialised (use rotate to change keys)", path);
 		goto out;
 	}
 	if (kit_mkdir_p(path, 0755, err) < 0 ||
@@ -657,8 +649,7 @@ kit_tuf_repo_open(const char *repo_dir, const char *keys_dir,
 			r->keysdb = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 			if (r->keysdb == NULL ||
 			    !json_is_array(json_object_get(r->keysdb, "keys"))) {
-				kit_err(err, KIT_E_INVALID, "%s: not a keys file "
-					"(line %d: %s)", path, jerr.line,
+				kit_err(err, KIT_E_INVALID, "%s: not a keys file (line %d: %s)", path, jerr.line,
 					r->keysdb ? "no \"keys\" array" : jerr.text);
 				goto fail;
 			}
@@ -747,11 +738,9 @@ target_entry(struct kit_tuf_repo *r, const char *name, const char *path,
 	uint64_t len = 0;
 
 	if (!kit_path_is_safe(name))
-		return kit_err(err, KIT_E_INVALID, "target name \"%.200s\" is not "
-			       "a safe relative path", name);
+		return kit_err(err, KIT_E_INVALID, "target name \"%.200s\" is not a safe relative path", name);
 	if (custom != NULL && !json_is_object(custom))
-		return kit_err(err, KIT_E_INVALID, "target %s: custom is not an "
-			       "object", name);
+		return kit_err(err, KIT_E_INVALID, "target %s: custom is not an object", name);
 	if (kit_sha256_file(path, hex, &len, err) < 0)
 		return -1;
 	if (kit_tuf_target_path(rel, sizeof(rel), name, hex, 1) < 0 ||
@@ -890,8 +879,7 @@ kit_tuf_repo_rotate(struct kit_tuf_repo *r, enum kit_tuf_role role,
 
 	if ((int)role < 0 || role >= KIT_TUF_NROLES || nkeys < 1 || nkeys > 16 ||
 	    threshold < 1 || threshold > nkeys)
-		return kit_err(err, KIT_E_INVALID, "rotate %s: %u keys with "
-			       "threshold %u; need 1 <= threshold <= keys <= 16",
+		return kit_err(err, KIT_E_INVALID, "rotate %s: %u keys with threshold %u; need 1 <= threshold <= keys <= 16",
 			       kit_tuf_role_name(role), nkeys, threshold);
 	if (r->keys_dir == NULL || r->keysdb == NULL)
 		return kit_err(err, KIT_E_INVALID, "rotate: no keys dir given");
@@ -941,15 +929,12 @@ kit_tuf_repo_sign_root(struct kit_tuf_repo *r, const struct kit_key *k,
 	char keyid[KIT_SHA256_HEX];
 
 	if (r->pending == NULL)
-		return kit_err(err, KIT_E_INVALID, "no pending root to sign "
-			       "(metadata/pending.root.json); start one with rotate");
+		return kit_err(err, KIT_E_INVALID, "no pending root to sign (metadata/pending.root.json); start one with rotate");
 	if (kit_tuf_keyid(k, keyid, err) < 0)
 		return -1;
 	if (!keyids_contain(r->md[KIT_TUF_ROOT], KIT_TUF_ROOT, keyid) &&
 	    !keyids_contain(r->pending, KIT_TUF_ROOT, keyid))
-		return kit_err(err, KIT_E_SECURITY, "key %.16s is not a root key "
-			       "of the current or the pending root; refused to "
-			       "sign with it", keyid);
+		return kit_err(err, KIT_E_SECURITY, "key %.16s is not a root key of the current or the pending root; refused to sign with it", keyid);
 	if (kit_tuf_sign(r->pending, k, err) < 0)
 		return -1;
 	return write_pending(r, err);
@@ -968,21 +953,16 @@ kit_tuf_repo_publish_root(struct kit_tuf_repo *r, struct kit_error *err)
 		return -1;
 	if (kit_tuf_verify(r->md[KIT_TUF_ROOT], KIT_TUF_ROOT, r->pending,
 			   "pending.root.json", err) < 0) {
-		kit_err_prefix(err, "the pending root lacks the threshold of the "
-			       "current root's keys (have more root key holders "
-			       "run sign-root)");
+		kit_err_prefix(err, "the pending root lacks the threshold of the current root's keys (have more root key holders run sign-root)");
 		return -1;
 	}
 	if (kit_tuf_verify(r->pending, KIT_TUF_ROOT, r->pending,
 			   "pending.root.json", err) < 0) {
-		kit_err_prefix(err, "the pending root lacks the threshold of its "
-			       "own root keys (have the new key holders run "
-			       "sign-root)");
+		kit_err_prefix(err, "the pending root lacks the threshold of its own root keys (have the new key holders run sign-root)");
 		return -1;
 	}
 	if (exp <= kit_time_now())
-		return kit_err(err, KIT_E_INVALID, "the pending root has expired "
-			       "already; rotate again to renew it");
+		return kit_err(err, KIT_E_INVALID, "the pending root has expired already; rotate again to renew it");
 	if (write_root(r, r->pending, err) < 0)
 		return -1;
 	json_decref(r->pending);
@@ -1008,8 +988,7 @@ kit_tuf_repo_sign_copy(struct kit_tuf_repo *r, int64_t expires,
 	memset(out, 0, sizeof(*out));
 	if (r->md[KIT_TUF_ROOT] == NULL || r->md[KIT_TUF_TARGETS] == NULL ||
 	    expires < 60)
-		return kit_err(err, KIT_E_INVALID, "sign copy: no repository "
-			       "open, or an expiry under a minute");
+		return kit_err(err, KIT_E_INVALID, "sign copy: no repository open, or an expiry under a minute");
 	/* the copy's snapshot lives at least as long as the live one's */
 	for (i = 0; i < 2; i++) {
 		m = next_listed(r, roles[i],
@@ -1189,8 +1168,7 @@ sign_delegated(struct kit_tuf_repo *r, struct deleg_md *d, int64_t now,
 		if (r->partial && json_array_size(json_object_get(m, "signatures")) > 0) {
 			kit_err_clear(err);
 		} else {
-			kit_err_prefix(err, "signing %s: too few keys of delegated role "
-				       "%s at hand (load its key files)", name, d->name);
+			kit_err_prefix(err, "signing %s: too few keys of delegated role %s at hand (load its key files)", name, d->name);
 			goto out;
 		}
 	}
@@ -1255,18 +1233,13 @@ load_delegated(struct kit_tuf_repo *r, struct kit_error *err)
 	json_t *j;
 
 	if (json_object_get(delegations_of(r), "succinct_roles") != NULL)
-		return kit_err(err, KIT_E_INVALID, "the targets metadata uses "
-			       "succinct_roles (TAP 15), which this writer does "
-			       "not maintain");
+		return kit_err(err, KIT_E_INVALID, "the targets metadata uses succinct_roles (TAP 15), which this writer does not maintain");
 	json_array_foreach(json_object_get(delegations_of(r), "roles"), i, e) {
 		rn = json_string_value(json_object_get(e, "name"));
 		if (!role_name_ok(rn))
-			return kit_err(err, KIT_E_INVALID, "delegated role "
-				       "\"%.80s\": this writer only uses role "
-				       "names of A-Z a-z 0-9 '-' '.' '_'", rn);
+			return kit_err(err, KIT_E_INVALID, "delegated role \"%.80s\": this writer only uses role names of A-Z a-z 0-9 '-' '.' '_'", rn);
 		if (i >= MAX_DELEGATED)
-			return kit_err(err, KIT_E_INVALID, "more than %d "
-				       "delegated roles", MAX_DELEGATED);
+			return kit_err(err, KIT_E_INVALID, "more than %d delegated roles", MAX_DELEGATED);
 		d = dmd_add(r, rn);
 		snprintf(name, sizeof(name), "%s.json", rn);
 		v = json_integer_value(json_object_get(json_object_get(meta,
@@ -1334,27 +1307,20 @@ kit_tuf_repo_delegate(struct kit_tuf_repo *r,
 	size_t i;
 
 	if (!role_name_ok(d->name))
-		return kit_err(err, KIT_E_INVALID, "delegated role name "
-			       "\"%.80s\": use 1 to 64 of A-Z a-z 0-9 '-' '.' "
-			       "'_', not starting with '.', and not root, "
-			       "targets, snapshot or timestamp", d->name);
+		return kit_err(err, KIT_E_INVALID, "delegated role name \"%.80s\": use 1 to 64 of A-Z a-z 0-9 '-' '.' '_', not starting with '.', and not root, targets, snapshot or timestamp", d->name);
 	if (d->nkeys < 1 || d->nkeys > 16 || d->threshold < 1 ||
 	    d->threshold > d->nkeys)
-		return kit_err(err, KIT_E_INVALID, "delegated role %s: %zu keys "
-			       "with threshold %u; need 1 <= threshold <= keys "
-			       "<= 16", d->name, d->nkeys, d->threshold);
+		return kit_err(err, KIT_E_INVALID, "delegated role %s: %zu keys with threshold %u; need 1 <= threshold <= keys <= 16", d->name, d->nkeys, d->threshold);
 	if (d->npaths < 1)
 		return kit_err(err, KIT_E_INVALID, "delegated role %s: no paths",
 			       d->name);
 	for (i = 0; i < d->npaths; i++)
 		if (d->paths[i] == NULL || d->paths[i][0] == '\0' ||
 		    !kit_utf8_valid(d->paths[i], strlen(d->paths[i])))
-			return kit_err(err, KIT_E_INVALID, "delegated role %s: "
-				       "path pattern %zu is empty or not UTF-8",
+			return kit_err(err, KIT_E_INVALID, "delegated role %s: path pattern %zu is empty or not UTF-8",
 				       d->name, i + 1);
 	if (dmd_find(r, d->name) == NULL && r->ndmd >= MAX_DELEGATED)
-		return kit_err(err, KIT_E_INVALID, "more than %d delegated "
-			       "roles", MAX_DELEGATED);
+		return kit_err(err, KIT_E_INVALID, "more than %d delegated roles", MAX_DELEGATED);
 	dl = delegations_of(r);
 	if (dl == NULL) {
 		dl = json_pack("{s:{}, s:[]}", "keys", "roles");
@@ -1409,8 +1375,7 @@ role_for(struct kit_tuf_repo *r, const char *role, const json_t **entry,
 	struct deleg_md *d = role != NULL ? dmd_find(r, role) : NULL;
 
 	if (d == NULL) {
-		kit_err(err, KIT_E_INVALID, "no delegated role \"%.80s\" in this "
-			"repository (delegate it first)", role ? role : "");
+		kit_err(err, KIT_E_INVALID, "no delegated role \"%.80s\" in this repository (delegate it first)", role ? role : "");
 		return NULL;
 	}
 	*entry = deleg_entry(r, role);
@@ -1429,9 +1394,7 @@ kit_tuf_repo_add_role_target(struct kit_tuf_repo *r, const char *role,
 	if (d == NULL)
 		return -1;
 	if (!tuf_delegation_covers(entry, name))
-		return kit_err(err, KIT_E_INVALID, "target %.200s is outside the "
-			       "paths delegated to role %s; clients would never "
-			       "look for it there", name, role);
+		return kit_err(err, KIT_E_INVALID, "target %.200s is outside the paths delegated to role %s; clients would never look for it there", name, role);
 	if (target_entry(r, name, path, custom, &ti, err) < 0)
 		return -1;
 	json_object_set_new(json_object_get(json_object_get(d->md, "signed"),
@@ -1451,8 +1414,7 @@ kit_tuf_repo_remove_role_target(struct kit_tuf_repo *r, const char *role,
 		return -1;
 	if (json_object_del(json_object_get(json_object_get(d->md, "signed"),
 					    "targets"), name) < 0)
-		return kit_err(err, KIT_E_INVALID, "no target %.200s in role %s "
-			       "to remove", name, role);
+		return kit_err(err, KIT_E_INVALID, "no target %.200s in role %s to remove", name, role);
 	d->dirty = 1;
 	return 0;
 }

@@ -113,9 +113,7 @@ kit_time_parse(const char *s, int64_t *t, int *has_offset,
 	return 0;
 bad:
 	return kit_err(err, KIT_E_INVALID,
-		       "'%.40s' is not an RFC 3339 date-time; write it as "
-		       "2016-12-15T09:00:00+01:00 (or without the offset for "
-		       "office-local time)",
+		       "'%.40s' is not an RFC 3339 date-time; write it as 2016-12-15T09:00:00+01:00 (or without the offset for office-local time)",
 		       s);
 }
 
@@ -388,8 +386,7 @@ kit_tz_utc_to_local(const char *zone, int64_t t, struct tm *out, long *gmtoff,
 {
 	if (!kit_tz_valid(zone))
 		return kit_err(err, KIT_E_INVALID,
-			       "unknown time zone '%.64s'; use an IANA name "
-			       "such as Europe/Budapest",
+			       "unknown time zone '%.64s'; use an IANA name such as Europe/Budapest",
 			       zone);
 	if (zone_localtime(zone, t, out, abbr, abbr_size) != 0)
 		return kit_err(err, KIT_E_INVALID,
@@ -410,8 +407,7 @@ kit_tz_local_to_utc(const char *zone, int64_t floating, int64_t *t,
 
 	if (!kit_tz_valid(zone))
 		return kit_err(err, KIT_E_INVALID,
-			       "unknown time zone '%.64s'; use an IANA name "
-			       "such as Europe/Budapest",
+			       "unknown time zone '%.64s'; use an IANA name such as Europe/Budapest",
 			       zone);
 	/* The offsets in force a little before and after: a wall-clock
 	 * time is valid under an offset if the instant it gives has that
@@ -469,7 +465,6 @@ kit_duration_parse(const char *s, int64_t *secs, struct kit_error *err)
 	return 0;
 bad:
 	return kit_err(err, KIT_E_USAGE,
-		       "'%.32s' is not a duration; write a number and a unit "
-		       "such as 90d, 12h, 30m or 2w",
+		       "'%.32s' is not a duration; write a number and a unit such as 90d, 12h, 30m or 2w",
 		       s);
 }
