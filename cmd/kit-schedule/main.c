@@ -137,7 +137,8 @@ check(struct args *a, struct kit_error *err)
 	if (strcmp(cmd, "page") == 0 && r->previous == NULL)
 		return kit_err(err, KIT_E_USAGE, "page: --previous missing; give the manifest.json of the version to compare with, e.g. <state>/kits/<campaign>/releases/<version>/manifest.json");
 	if ((a->format || a->date_format || r->out_dir || r->skip_invalid ||
-	     r->o.media_base_url) && strcmp(cmd, "csv") != 0)
+	     r->o.media_base_url) &&
+	    strcmp(cmd, "csv") != 0)
 		return kit_err(err, KIT_E_USAGE, "options --format, --date-format, --out-dir, --skip-invalid, --media-base-url: only with csv; drop them");
 	if (r->out && r->out_dir)
 		return kit_err(err, KIT_E_USAGE, "options --out and --out-dir: pick one");
@@ -161,9 +162,22 @@ check(struct args *a, struct kit_error *err)
 }
 
 enum {
-	OPT_KIT = 256, OPT_TZ, OPT_PLATFORM, OPT_LANG, OPT_DAY, OPT_NOW,
-	OPT_FORMAT, OPT_DATE_FORMAT, OPT_OUT, OPT_OUT_DIR, OPT_PREVIOUS,
-	OPT_MEDIA_BASE_URL, OPT_NEXT, OPT_JSON, OPT_SKIP_INVALID, OPT_HELP,
+	OPT_KIT = 256,
+	OPT_TZ,
+	OPT_PLATFORM,
+	OPT_LANG,
+	OPT_DAY,
+	OPT_NOW,
+	OPT_FORMAT,
+	OPT_DATE_FORMAT,
+	OPT_OUT,
+	OPT_OUT_DIR,
+	OPT_PREVIOUS,
+	OPT_MEDIA_BASE_URL,
+	OPT_NEXT,
+	OPT_JSON,
+	OPT_SKIP_INVALID,
+	OPT_HELP,
 	OPT_VERSION,
 };
 

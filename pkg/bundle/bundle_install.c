@@ -718,8 +718,8 @@ kit_bundle_verify_release(const char *kit_dir, int cur,
 		}
 		if (!kit_hex_equal(hex, m->files[i].sha256)) {
 			snprintf(detail, sizeof(detail),
-					   "sha256 %s differs from the manifest",
-					   hex);
+				 "sha256 %s differs from the manifest",
+				 hex);
 			problem(&v, KIT_BUNDLE_CHANGED, p, detail);
 		}
 	}

@@ -659,8 +659,8 @@ out:
 struct want {
 	const struct kit_manifest_object *o; /* the file's object */
 	struct kit_manifest_object x;        /* what is fetched: o, or a delta */
-	const char *base_path; /* a delta's base in the base release */
-	const char *path; /* the first path of the kit with this content */
+	const char *base_path;               /* a delta's base in the base release */
+	const char *path;                    /* the first path of the kit with this content */
 };
 
 static int
@@ -708,7 +708,7 @@ check_names(const struct kit_manifest *m, struct kit_error *err)
 		const char *p = m->files[i].path;
 		const char *s;
 
-		for (s = strchr(p, '/'); ; s = strchr(s + 1, '/')) {
+		for (s = strchr(p, '/');; s = strchr(s + 1, '/')) {
 			size_t len = s ? (size_t)(s - p) : strlen(p);
 
 			if (n == cap) {
@@ -976,7 +976,8 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 
 		for (k = i + 1; k < nw && w[k].x.pack == w[i].x.pack &&
 				w[k].x.offset >= end &&
-				w[k].x.offset - end <= SPAN_GAP; k++)
+				w[k].x.offset - end <= SPAN_GAP;
+		     k++)
 			end = w[k].x.offset + w[k].x.stored;
 		if (end == start) {
 			/* empty files: nothing to fetch */

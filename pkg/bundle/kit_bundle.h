@@ -377,11 +377,11 @@ struct kit_bundle_base {
 };
 
 struct kit_bundle_assembly {
-	size_t reused;       /* files taken from the base */
-	size_t fetched;      /* objects fetched */
-	size_t deltas;       /* of them, as deltas from a base file */
-	size_t spans;        /* range requests */
-	uint64_t stored;     /* stored bytes fetched */
+	size_t reused;   /* files taken from the base */
+	size_t fetched;  /* objects fetched */
+	size_t deltas;   /* of them, as deltas from a base file */
+	size_t spans;    /* range requests */
+	uint64_t stored; /* stored bytes fetched */
 };
 
 /*

@@ -39,12 +39,12 @@ struct kb_unzstd {
 	unsigned char *in;
 	unsigned char *chunk[CHUNKS];
 	size_t len[CHUNKS];
-	size_t head, n;   /* filled chunks: ring [head, head + n) */
-	int held;         /* the reader holds chunk head */
-	int eof;          /* no more chunks will come */
-	int stop;         /* the reader is gone */
-	int failed;       /* the archive is bad or unreadable: why */
-	int reported;     /* ... and the reader asked past that point */
+	size_t head, n; /* filled chunks: ring [head, head + n) */
+	int held;       /* the reader holds chunk head */
+	int eof;        /* no more chunks will come */
+	int stop;       /* the reader is gone */
+	int failed;     /* the archive is bad or unreadable: why */
+	int reported;   /* ... and the reader asked past that point */
 	struct kit_error why;
 	const char *path;
 };

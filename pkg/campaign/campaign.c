@@ -427,7 +427,7 @@ merge_list(const struct kc_file *f, const char *key, const char *idkey,
 	kit_strpos_sort(ids, nids);
 	*items = kit_xrealloc(*items, (before + json_array_size(arr) + 1) *
 					      sizeof(**items));
-	json_array_foreach(arr, i, obj) {
+	json_array_foreach (arr, i, obj) {
 		const char *id = kc_str(obj, idkey);
 		struct kit_strpos *use = NULL;
 		struct kc_item *it;
@@ -561,7 +561,7 @@ misspelled(const struct vctx *v, const json_t *obj, const char *key)
 	for (i = 0; i < v->nknown && i < sizeof(v->known) / sizeof(v->known[0]); i++) {
 		if (v->known[i].obj != obj)
 			continue;
-		json_object_foreach((json_t *)obj, k, val) {
+		json_object_foreach ((json_t *)obj, k, val) {
 			m = meant(obj, v->known[i].allowed, k);
 			if (m && !strcmp(m, key))
 				return 1;
@@ -633,7 +633,7 @@ check_keys(struct vctx *v, const json_t *obj, const char *where,
 	v->known[v->nknown % (sizeof(v->known) / sizeof(v->known[0]))].obj = obj;
 	v->known[v->nknown % (sizeof(v->known) / sizeof(v->known[0]))].allowed = allowed;
 	v->nknown++;
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach ((json_t *)obj, key, val) {
 		const char *m = meant(obj, allowed, key);
 
 		if (listed(allowed, key))
@@ -700,7 +700,7 @@ check_lang_list(struct vctx *v, const json_t *obj, const char *where,
 		kc_diag(v->d, v->f, p, 0, E,
 			"\"%s\" is empty; list at least one language", key);
 	}
-	json_array_foreach(arr, i, x) {
+	json_array_foreach (arr, i, x) {
 		char sub[600];
 
 		subpath(p, sizeof(p), where, key);
@@ -827,8 +827,8 @@ out:
 static void
 check_statement(struct vctx *v, const json_t *obj, const char *where)
 {
-	static const char *const keys[] = {"file",     "title", "speaker",
-					   "date",     "language", "note", NULL};
+	static const char *const keys[] = {"file", "title", "speaker",
+					   "date", "language", "note", NULL};
 	const char *file, *date;
 	char p[512];
 	int64_t t;
@@ -967,8 +967,8 @@ check_media(struct vctx *v, const json_t *obj, const char *where)
 static void
 check_post(struct vctx *v, const json_t *obj, const char *where)
 {
-	static const char *const keys[] = {"id",   "platform", "time",
-					   "text", "link",     "media",
+	static const char *const keys[] = {"id", "platform", "time",
+					   "text", "link", "media",
 					   "language", "note", NULL};
 	const char *id, *platform, *time, *text, *link;
 	char p[512];
@@ -1034,7 +1034,7 @@ check_post(struct vctx *v, const json_t *obj, const char *where)
 		hidden_control(v, p, "post", id, text);
 	}
 	media = need(v, obj, where, "media", JSON_ARRAY, 0);
-	json_array_foreach(media, i, x) {
+	json_array_foreach (media, i, x) {
 		char sub[600];
 
 		subpath(p, sizeof(p), where, "media");
@@ -1058,7 +1058,7 @@ check_list(struct vctx *v, const char *key, int required, const char *idkey,
 	size_t i, nids = 0;
 	char where[64], p[512];
 
-	json_array_foreach(arr, i, obj) {
+	json_array_foreach (arr, i, obj) {
 		const char *id = kc_str(obj, idkey);
 
 		(void)snprintf(where, sizeof(where), "%s[%zu]", key, i);
@@ -1101,9 +1101,9 @@ static void
 check_campaign_json(struct vctx *v)
 {
 	static const char *const keys[] = {
-		"id",    "title",      "window", "timezone",   "languages",
+		"id", "title", "window", "timezone", "languages",
 		"hashtags", "source_date", "about", "statements", "videos",
-		"posts", "media",      "note",   NULL};
+		"posts", "media", "note", NULL};
 	static const char *const wkeys[] = {"start", "end", NULL};
 	const json_t *root = v->f->root;
 	const char *id, *s, *e, *sd, *about;
@@ -1150,7 +1150,7 @@ check_campaign_json(struct vctx *v)
 				e, s);
 	}
 	tags = need(v, root, "", "hashtags", JSON_ARRAY, 1);
-	json_array_foreach(tags, i, x) {
+	json_array_foreach (tags, i, x) {
 		char p[64];
 		const char *tag = json_string_value(x);
 
@@ -1179,9 +1179,9 @@ static void
 check_office_json(struct vctx *v, const struct kc_office *o)
 {
 	static const char *const keys[] = {
-		"id",       "name",  "country",        "timezone",
+		"id", "name", "country", "timezone",
 		"languages", "contact", "presence_since", "statements",
-		"posts",    "media", "note",           NULL};
+		"posts", "media", "note", NULL};
 	static const char *const ckeys[] = {"name", "role", "email", "phone",
 					    NULL};
 	const json_t *root = v->f->root;
@@ -1272,7 +1272,7 @@ check_kit(const struct kit_campaign *c, const struct kc_office *o,
 					"post \"%.80s\" at %s is outside the campaign window %s to %s; move it into the window",
 					id ? id : "?", when, s, e);
 		}
-		json_array_foreach(media, j, x) {
+		json_array_foreach (media, j, x) {
 			const char *ref = json_string_value(x);
 
 			if (ref && !kit_strpos_find(files, nfiles, ref)) {

@@ -99,7 +99,7 @@ strings_of(const json_t *arr, size_t *n)
 	size_t i;
 
 	*n = 0;
-	json_array_foreach(arr, i, x)
+	json_array_foreach (arr, i, x)
 		if (json_is_string(x))
 			v[(*n)++] = kit_strdup(json_string_value(x));
 	return v;
@@ -131,7 +131,7 @@ fill_languages(struct kit_manifest *km, const struct kit_campaign *c,
 				   &km->n_languages);
 	if (!o)
 		return;
-	json_array_foreach(json_object_get(o->f.root, "languages"), i, x) {
+	json_array_foreach (json_object_get(o->f.root, "languages"), i, x) {
 		if (!json_is_string(x))
 			continue;
 		for (j = 0; j < km->n_languages; j++)
@@ -140,7 +140,7 @@ fill_languages(struct kit_manifest *km, const struct kit_campaign *c,
 		if (j < km->n_languages)
 			continue;
 		km->languages = kit_xrealloc(km->languages, (km->n_languages + 2) *
-							    sizeof(*km->languages));
+								    sizeof(*km->languages));
 		km->languages[km->n_languages++] = kit_strdup(json_string_value(x));
 	}
 }
@@ -201,7 +201,7 @@ fill_posts(struct kit_manifest *km, const struct kc_merged *m,
 		if (kc_post_time(kp->time, m->zone, &kp->at, &kp->floating))
 			return kit_err(err, KIT_E_INVALID, "post %s: cannot resolve time %s", kp->id, kp->time);
 		kp->media = kit_xcalloc(json_array_size(media) + 1, sizeof(*kp->media));
-		json_array_foreach(media, j, x) {
+		json_array_foreach (media, j, x) {
 			kp->media[j].path = sdup(json_string_value(x));
 			kp->media[j].alt = sdup(media_alt(m, json_string_value(x)));
 			kp->n_media++;
@@ -363,8 +363,10 @@ schedule_files(struct kit_campaign_kit *k, struct generated *g,
 	       struct kit_error *err)
 {
 	static const enum kit_schedule_csv_format formats[] = {
-		KIT_SCHEDULE_CSV_BUFFER, KIT_SCHEDULE_CSV_HOOTSUITE,
-		KIT_SCHEDULE_CSV_PUBLER, KIT_SCHEDULE_CSV_SPROUT,
+		KIT_SCHEDULE_CSV_BUFFER,
+		KIT_SCHEDULE_CSV_HOOTSUITE,
+		KIT_SCHEDULE_CSV_PUBLER,
+		KIT_SCHEDULE_CSV_SPROUT,
 		KIT_SCHEDULE_CSV_MEDIA,
 	};
 	struct kit_manifest v1 = *k->m; /* the model as version 1 */
@@ -584,7 +586,7 @@ kit_campaign_kit_new(const struct kit_campaign *c, const char *office_id,
 	}
 	k->office = kit_strdup(o ? o->id : "global");
 	k->sde = source_date_epoch >= 0 ? source_date_epoch
-					 : kit_campaign_source_date(c);
+					: kit_campaign_source_date(c);
 	if (build(k, c, o, version, err) != 0) {
 		kit_err_prefix(err, "kit %s/%s", kit_campaign_id(c), k->office);
 		goto out;

@@ -180,29 +180,78 @@ md_render(struct kit_buf *b, const char *md, size_t shift,
 static const struct {
 	const char code[3], *name;
 } lang_names[] = {
-	{"af", "Afrikaans"}, {"am", "Amharic"}, {"ar", "Arabic"},
-	{"az", "Azerbaijani"}, {"be", "Belarusian"}, {"bg", "Bulgarian"},
-	{"bn", "Bengali"}, {"bs", "Bosnian"}, {"ca", "Catalan"},
-	{"cs", "Czech"}, {"da", "Danish"}, {"de", "German"}, {"el", "Greek"},
-	{"en", "English"}, {"es", "Spanish"}, {"et", "Estonian"},
-	{"fa", "Persian"}, {"fi", "Finnish"}, {"fr", "French"},
-	{"ga", "Irish"}, {"ha", "Hausa"}, {"he", "Hebrew"}, {"hi", "Hindi"},
-	{"hr", "Croatian"}, {"hu", "Hungarian"}, {"hy", "Armenian"},
-	{"id", "Indonesian"}, {"is", "Icelandic"}, {"it", "Italian"},
-	{"ja", "Japanese"}, {"ka", "Georgian"}, {"kk", "Kazakh"},
-	{"km", "Khmer"}, {"ko", "Korean"}, {"ku", "Kurdish"},
-	{"ky", "Kyrgyz"}, {"lb", "Luxembourgish"}, {"lt", "Lithuanian"},
-	{"lv", "Latvian"}, {"mk", "Macedonian"}, {"mn", "Mongolian"},
-	{"ms", "Malay"}, {"mt", "Maltese"}, {"my", "Burmese"},
-	{"ne", "Nepali"}, {"nl", "Dutch"}, {"no", "Norwegian"},
-	{"pl", "Polish"}, {"ps", "Pashto"}, {"pt", "Portuguese"},
-	{"ro", "Romanian"}, {"ru", "Russian"}, {"si", "Sinhala"},
-	{"sk", "Slovak"}, {"sl", "Slovenian"}, {"so", "Somali"},
-	{"sq", "Albanian"}, {"sr", "Serbian"}, {"sv", "Swedish"},
-	{"sw", "Swahili"}, {"ta", "Tamil"}, {"tg", "Tajik"}, {"th", "Thai"},
-	{"ti", "Tigrinya"}, {"tk", "Turkmen"}, {"tl", "Tagalog"},
-	{"tr", "Turkish"}, {"uk", "Ukrainian"}, {"ur", "Urdu"},
-	{"uz", "Uzbek"}, {"vi", "Vietnamese"}, {"yo", "Yoruba"},
+	{"af", "Afrikaans"},
+	{"am", "Amharic"},
+	{"ar", "Arabic"},
+	{"az", "Azerbaijani"},
+	{"be", "Belarusian"},
+	{"bg", "Bulgarian"},
+	{"bn", "Bengali"},
+	{"bs", "Bosnian"},
+	{"ca", "Catalan"},
+	{"cs", "Czech"},
+	{"da", "Danish"},
+	{"de", "German"},
+	{"el", "Greek"},
+	{"en", "English"},
+	{"es", "Spanish"},
+	{"et", "Estonian"},
+	{"fa", "Persian"},
+	{"fi", "Finnish"},
+	{"fr", "French"},
+	{"ga", "Irish"},
+	{"ha", "Hausa"},
+	{"he", "Hebrew"},
+	{"hi", "Hindi"},
+	{"hr", "Croatian"},
+	{"hu", "Hungarian"},
+	{"hy", "Armenian"},
+	{"id", "Indonesian"},
+	{"is", "Icelandic"},
+	{"it", "Italian"},
+	{"ja", "Japanese"},
+	{"ka", "Georgian"},
+	{"kk", "Kazakh"},
+	{"km", "Khmer"},
+	{"ko", "Korean"},
+	{"ku", "Kurdish"},
+	{"ky", "Kyrgyz"},
+	{"lb", "Luxembourgish"},
+	{"lt", "Lithuanian"},
+	{"lv", "Latvian"},
+	{"mk", "Macedonian"},
+	{"mn", "Mongolian"},
+	{"ms", "Malay"},
+	{"mt", "Maltese"},
+	{"my", "Burmese"},
+	{"ne", "Nepali"},
+	{"nl", "Dutch"},
+	{"no", "Norwegian"},
+	{"pl", "Polish"},
+	{"ps", "Pashto"},
+	{"pt", "Portuguese"},
+	{"ro", "Romanian"},
+	{"ru", "Russian"},
+	{"si", "Sinhala"},
+	{"sk", "Slovak"},
+	{"sl", "Slovenian"},
+	{"so", "Somali"},
+	{"sq", "Albanian"},
+	{"sr", "Serbian"},
+	{"sv", "Swedish"},
+	{"sw", "Swahili"},
+	{"ta", "Tamil"},
+	{"tg", "Tajik"},
+	{"th", "Thai"},
+	{"ti", "Tigrinya"},
+	{"tk", "Turkmen"},
+	{"tl", "Tagalog"},
+	{"tr", "Turkish"},
+	{"uk", "Ukrainian"},
+	{"ur", "Urdu"},
+	{"uz", "Uzbek"},
+	{"vi", "Vietnamese"},
+	{"yo", "Yoruba"},
 	{"zh", "Chinese"},
 };
 
@@ -242,10 +291,10 @@ platform_name(const char *id)
 /* ---- times ------------------------------------------------------------------- */
 
 static const char *const weekdays[] = {"Sunday", "Monday", "Tuesday",
-	"Wednesday", "Thursday", "Friday", "Saturday"};
+				       "Wednesday", "Thursday", "Friday", "Saturday"};
 static const char *const months[] = {"January", "February", "March",
-	"April", "May", "June", "July", "August", "September", "October",
-	"November", "December"};
+				     "April", "May", "June", "July", "August", "September", "October",
+				     "November", "December"};
 
 struct local {
 	struct tm tm;
@@ -314,7 +363,7 @@ static const char CSS[] =
 	"gap:.25rem 1rem;margin:0;background:#fff;border:1px solid #c4c9d2;"
 	"border-radius:.5rem;padding:.8rem 1rem}"
 	"dt{font-weight:600}dd{margin:0}"
-	
+
 	".filters{display:flex;flex-wrap:wrap;gap:.6rem 1rem;align-items:flex-end;"
 	"background:#fff;border:1px solid #c4c9d2;border-radius:.5rem;"
 	"padding:.8rem 1rem;margin-bottom:.5rem}"
@@ -434,9 +483,21 @@ csp_hash(const char *s, char *out, size_t size)
 	(void)snprintf(out, size, "'sha256-%s'", (const char *)b64);
 }
 
-#define OUT(s) do { if (kit_buf_append(b, (s), strlen(s), err)) return -1; } while (0)
-#define ESC(s) do { if (html_str(b, (s), err)) return -1; } while (0)
-#define PRINTF(...) do { if (kit_buf_printf(b, err, __VA_ARGS__)) return -1; } while (0)
+#define OUT(s) \
+	do { \
+		if (kit_buf_append(b, (s), strlen(s), err)) \
+			return -1; \
+	} while (0)
+#define ESC(s) \
+	do { \
+		if (html_str(b, (s), err)) \
+			return -1; \
+	} while (0)
+#define PRINTF(...) \
+	do { \
+		if (kit_buf_printf(b, err, __VA_ARGS__)) \
+			return -1; \
+	} while (0)
 
 /* lang="xx" dir="ltr|rtl" */
 static int
@@ -657,7 +718,8 @@ filter_select(struct kit_buf *b, const struct kc_page *pg, const char *id,
 	size_t i, j;
 
 	PRINTF("<label for=\"%s\">%s<select id=\"%s\"><option value=\"\">%s"
-	       "</option>", id, label, id, all);
+	       "</option>",
+	       id, label, id, all);
 
 	for (i = 0; i < pg->m->n_posts; i++) {
 		const char *v = what ? posts[i].language : posts[i].platform;
@@ -725,7 +787,8 @@ posts_section(struct kit_buf *b, const struct kc_page *pg,
 			memcpy(prev, day, sizeof(prev));
 			fmt_day(&l, label, sizeof(label));
 			PRINTF("<section class=\"day\" data-day=\"%s\">\n<h3>%s</h3>\n"
-			       "<div class=\"cards\">\n", day, label);
+			       "<div class=\"cards\">\n",
+			       day, label);
 		}
 		if (post_card(b, pg, &m->posts[i], &l, err))
 			return -1;
@@ -953,7 +1016,8 @@ kc_page_render(const struct kc_page *pg, struct kit_buf *b,
 	/* nothing but the kit's own files and these two inline blocks */
 	PRINTF("<meta http-equiv=\"Content-Security-Policy\" content=\""
 	       "default-src 'none'; img-src 'self'; media-src 'self'; "
-	       "style-src %s; script-src %s; form-action 'none'\">\n", css, js);
+	       "style-src %s; script-src %s; form-action 'none'\">\n",
+	       css, js);
 	OUT("<title>");
 	ESC(pg->m->title);
 	OUT("</title>\n<style>");
@@ -979,7 +1043,7 @@ kc_page_render(const struct kc_page *pg, struct kit_buf *b,
 		OUT("</div>\n</section>\n");
 	}
 	OUT(KC_PAGE_CHANGES_MARK "\n</main>\n"
-	    "<p id=\"status\" role=\"status\" aria-live=\"polite\"></p>\n<script>");
+				 "<p id=\"status\" role=\"status\" aria-live=\"polite\"></p>\n<script>");
 	OUT(JS);
 	OUT("</script>\n</body>\n</html>\n");
 	return 0;

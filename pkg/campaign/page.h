@@ -46,8 +46,8 @@ struct kc_page {
 	 * page itself aside), timezone the office's (the campaign's for the
 	 * global kit), window_start_at and window_end_at set */
 	const struct kit_manifest *m;
-	const char *about;              /* Markdown, may be NULL */
-	const char *const *statements;  /* Markdown of m->statements[i] */
+	const char *about;                  /* Markdown, may be NULL */
+	const char *const *statements;      /* Markdown of m->statements[i] */
 	const struct kc_page_medium *media; /* every medium of the kit */
 	size_t n_media;
 	const struct kc_page_download *downloads;

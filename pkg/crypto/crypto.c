@@ -503,7 +503,9 @@ kit_key_verify(const struct kit_key *k, const void *msg, size_t len,
 	       const unsigned char *sig, size_t siglen, struct kit_error *err)
 {
 	static const char *const names[] = {
-		"Ed25519", "ECDSA P-256", "RSA-PSS",
+		"Ed25519",
+		"ECDSA P-256",
+		"RSA-PSS",
 	};
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;

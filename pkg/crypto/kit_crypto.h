@@ -60,8 +60,8 @@ int kit_digests_file(const char *path, char *sha256hex, char *sha512hex,
  */
 struct kit_key;
 enum kit_key_scheme {
-	KIT_KEY_ED25519 = 0,      /* "ed25519": raw 64-byte signature */
-	KIT_KEY_ECDSA_P256 = 1,   /* "ecdsa-sha2-nistp256": P-256, SHA-256,
+	KIT_KEY_ED25519 = 0,        /* "ed25519": raw 64-byte signature */
+	KIT_KEY_ECDSA_P256 = 1,     /* "ecdsa-sha2-nistp256": P-256, SHA-256,
 				   * DER signature */
 	KIT_KEY_RSA_PSS_SHA256 = 2, /* "rsassa-pss-sha256": MGF1-SHA-256, any
 				     * salt length on verification */

@@ -58,7 +58,7 @@ state_path(const struct kit_fetcher_opts *o, char *out, size_t size,
  */
 struct state {
 	int fd;
-	char *dir; /* canonical path, without links */
+	char *dir;                 /* canonical path, without links */
 	struct kit_fetcher_opts o; /* the caller's, with state_dir = dir */
 };
 
@@ -451,7 +451,7 @@ struct run {
 	char lm[KIT_TRANSPORT_VALIDATOR_MAX];
 	char new_etag[KIT_TRANSPORT_VALIDATOR_MAX];
 	char new_lm[KIT_TRANSPORT_VALIDATOR_MAX];
-	int ts_fetched; /* timestamp.json came in full (not a 304) */
+	int ts_fetched;   /* timestamp.json came in full (not a 304) */
 	size_t installed; /* kits installed by this run */
 	json_t *verified; /* verified.json's "kits", loaded under the lock */
 	int verified_dirty;
@@ -465,7 +465,7 @@ fetch_cb(void *arg, const char *relpath, const char *dest, uint64_t max_len,
 	struct run *r = arg;
 
 	if (strcmp(relpath, "metadata/timestamp.json") == 0) {
-		struct kit_transport_cond c = { .etag = r->etag, .last_modified = r->lm };
+		struct kit_transport_cond c = {.etag = r->etag, .last_modified = r->lm};
 		int rc = kit_transport_fetch_cond(r->t, relpath, dest, max_len, &c, err);
 		/* "" after a failure: nothing to keep */
 		memcpy(r->new_etag, c.etag_out, sizeof r->new_etag);
@@ -554,7 +554,7 @@ open_transport(struct run *r, struct kit_error *err)
 		bases[n++] = json_string_value(json_object_get(r->config, "url"));
 		if (bases[0] == NULL) /* set up for removable media */
 			n = 0;
-		json_array_foreach(json_object_get(r->config, "mirrors"), i, m) {
+		json_array_foreach (json_object_get(r->config, "mirrors"), i, m) {
 			if (json_is_string(m) && n < KIT_TRANSPORT_MAX_MIRRORS)
 				bases[n++] = json_string_value(m);
 		}
@@ -636,7 +636,7 @@ save_validators(struct run *r)
 	text = j ? json_dumps(j, JSON_SORT_KEYS) : NULL;
 	if (text)
 		if (kit_file_write_atomic(path, text, strlen(text), 0644,
-					    &ignore) != 0) {
+					  &ignore) != 0) {
 			/* best effort: the run's result stands */
 		}
 	free(text);
@@ -844,7 +844,7 @@ save_verified(const struct kit_fetcher_opts *o, json_t *kits)
 	if (text != NULL &&
 	    state_path(o, path, sizeof(path), "verified.json", &ignore) == 0)
 		if (kit_file_write_atomic(path, text, strlen(text), 0644,
-					    &ignore) != 0) {
+					  &ignore) != 0) {
 			/* best effort: the next update hashes the kit again */
 		}
 	free(text);
@@ -1370,7 +1370,7 @@ write_status(const struct kit_fetcher_opts *o, const struct kit_error *e)
 	text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (text)
 		if (kit_file_write_atomic(path, text, strlen(text), 0644,
-					    &ignore) != 0) {
+					  &ignore) != 0) {
 			/* best effort: the run's result stands */
 		}
 	free(text);
@@ -1669,7 +1669,7 @@ poll_kits_intact(struct run *r, const json_t *poll)
 	const char *campaign;
 	int cur;
 
-	json_object_foreach((json_t *)kits, campaign, k) {
+	json_object_foreach ((json_t *)kits, campaign, k) {
 		v = json_object_get(r->verified, campaign);
 		b = json_object_get(k, "beside");
 		cur = 0;
@@ -1685,7 +1685,7 @@ poll_kits_intact(struct run *r, const json_t *poll)
 		    (json_is_string(b) ? strcmp(hex, json_string_value(b)) != 0 : hex[0] != '\0'))
 			return 0;
 	}
-	json_object_foreach((json_t *)kits, campaign, k) {
+	json_object_foreach ((json_t *)kits, campaign, k) {
 		cur = (int)json_integer_value(json_object_get(k, "release"));
 		say(r->o, "%s is up to date (version %d)", campaign, cur);
 		emit_json(r->o, json_pack("{s:s, s:s, s:i}", "event", "up-to-date", "campaign", campaign, "version", cur));
@@ -2006,8 +2006,7 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 	}
 	kits = json_array();
 	json_object_set_new(status, "kits", kits);
-	dfd = openat(st.fd, "kits", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					    O_CLOEXEC);
+	dfd = openat(st.fd, "kits", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (d == NULL && dfd >= 0)
 		close(dfd);
@@ -2061,7 +2060,7 @@ kit_fetcher_status(const struct kit_fetcher_opts *o, FILE *out,
 			fprintf(out, "last error: %s\n", clean);
 			free(clean);
 		}
-		json_array_foreach(kits, i, k) {
+		json_array_foreach (kits, i, k) {
 			kit_str_sanitize(str_or(json_string_value(json_object_get(k, "title")), ""),
 					 safe, sizeof(safe));
 			kit_str_sanitize(str_or(json_string_value(json_object_get(k, "campaign")), ""), camp, sizeof(camp));
@@ -2093,7 +2092,7 @@ forget_verified(const struct kit_fetcher_opts *o, const json_t *campaigns)
 	if (kit_bundle_lock(o->state_dir, &lock, &ignore) != 0)
 		return;
 	kits = load_verified(o);
-	json_array_foreach(campaigns, i, c)
+	json_array_foreach (campaigns, i, c)
 		json_object_del(kits, json_string_value(c));
 	save_verified(o, kits);
 	json_decref(kits);

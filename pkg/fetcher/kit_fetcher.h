@@ -37,7 +37,7 @@ struct kit_fetcher_opts {
 	const char *state_dir;
 	/* init */
 	const char *root_json;
-	const char *url;      /* NULL: the office syncs from removable media */
+	const char *url; /* NULL: the office syncs from removable media */
 	const char *mirrors[KIT_FETCHER_MAX_MIRRORS];
 	size_t n_mirrors;
 	const char *office;
@@ -59,7 +59,7 @@ struct kit_fetcher_opts {
 	long retry_base_ms;   /* 0 default (tests make it small) */
 	int keep;             /* releases kept, 0 default (3) */
 	int quiet;
-	int json;             /* JSON lines on stdout */
+	int json; /* JSON lines on stdout */
 };
 
 void kit_fetcher_opts_init(struct kit_fetcher_opts *o);

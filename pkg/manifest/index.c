@@ -231,7 +231,7 @@ kit_manifest_index_parse(const void *json, size_t len, const char *where,
 		goto out;
 	}
 	ix->packs = kit_xcalloc(json_array_size(packs) + 1, sizeof(*ix->packs));
-	json_array_foreach(packs, i, v) {
+	json_array_foreach (packs, i, v) {
 		if (hex_into(v, ix->packs[i], where, "a pack name", err) != 0)
 			goto out;
 		for (k = 0; k < i; k++)
@@ -241,7 +241,7 @@ kit_manifest_index_parse(const void *json, size_t len, const char *where,
 			}
 		ix->n_packs = i + 1;
 	}
-	json_array_foreach(objs, i, v) {
+	json_array_foreach (objs, i, v) {
 		struct kit_manifest_object o;
 		uint64_t pack;
 		json_t *z = json_array_get(v, 5);
@@ -275,7 +275,7 @@ kit_manifest_index_parse(const void *json, size_t len, const char *where,
 		kit_err(err, KIT_E_INVALID, "%s: more than %d deltas", where, KIT_INDEX_OBJECTS_MAX);
 		goto out;
 	}
-	json_array_foreach(deltas, i, v) {
+	json_array_foreach (deltas, i, v) {
 		struct kit_manifest_delta d;
 		const struct kit_manifest_object *of;
 		uint64_t pack;
@@ -364,11 +364,7 @@ kit_manifest_index_write(struct kit_manifest_index *ix, char **out,
 	if (j == NULL)
 		return kit_err(err, KIT_E_INVALID, "index: out of memory");
 	if (ix->kit &&
-	    json_object_set_new(j, "kit", json_pack("{s:s, s:s, s:i, s:s, s:[s, I]}",
-			"campaign", ix->campaign, "office", ix->office,
-			"version", ix->version, "content", ix->content,
-			"manifest", ix->manifest_sha256,
-			(json_int_t)ix->manifest_size)) != 0) {
+	    json_object_set_new(j, "kit", json_pack("{s:s, s:s, s:i, s:s, s:[s, I]}", "campaign", ix->campaign, "office", ix->office, "version", ix->version, "content", ix->content, "manifest", ix->manifest_sha256, (json_int_t)ix->manifest_size)) != 0) {
 		kit_err(err, KIT_E_INVALID, "index: out of memory");
 		goto out;
 	}
@@ -378,9 +374,9 @@ kit_manifest_index_write(struct kit_manifest_index *ix, char **out,
 		const struct kit_manifest_object *o = &ix->objects[i];
 
 		json_array_append_new(objs, json_pack("[s, I, I, I, I, o]",
-			o->sha256, (json_int_t)o->size, (json_int_t)o->pack,
-			(json_int_t)o->offset, (json_int_t)o->stored,
-			o->zstd ? json_string(o->stored_sha256) : json_null()));
+						      o->sha256, (json_int_t)o->size, (json_int_t)o->pack,
+						      (json_int_t)o->offset, (json_int_t)o->stored,
+						      o->zstd ? json_string(o->stored_sha256) : json_null()));
 	}
 	if (ix->n_deltas > 0) {
 		json_t *ds = json_array();
@@ -390,9 +386,9 @@ kit_manifest_index_write(struct kit_manifest_index *ix, char **out,
 			const struct kit_manifest_delta *d = &ix->deltas[i];
 
 			json_array_append_new(ds, json_pack("[s, s, I, I, I, s]",
-				d->sha256, d->base_sha256, (json_int_t)d->pack,
-				(json_int_t)d->offset, (json_int_t)d->stored,
-				d->stored_sha256));
+							    d->sha256, d->base_sha256, (json_int_t)d->pack,
+							    (json_int_t)d->offset, (json_int_t)d->stored,
+							    d->stored_sha256));
 		}
 	}
 	*out = json_dumps(j, JSON_COMPACT);

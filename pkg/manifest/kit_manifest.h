@@ -69,11 +69,11 @@
 #define KIT_MANIFEST_MAX (16u << 20)
 #define KIT_MANIFEST_FILES_MAX 100000
 #define KIT_MANIFEST_POSTS_MAX 20000
-#define KIT_MANIFEST_LIST_MAX 1000     /* statements, videos, languages... */
-#define KIT_MANIFEST_MEDIA_MAX 32      /* media of one post */
+#define KIT_MANIFEST_LIST_MAX 1000         /* statements, videos, languages... */
+#define KIT_MANIFEST_MEDIA_MAX 32          /* media of one post */
 #define KIT_MANIFEST_TEXT_MAX (256u << 10) /* texts (Facebook's 63206 chars) */
-#define KIT_MANIFEST_LINK_MAX 2048     /* links and video URLs */
-#define KIT_MANIFEST_PATH_MAX 4095     /* a path; 255 per component */
+#define KIT_MANIFEST_LINK_MAX 2048         /* links and video URLs */
+#define KIT_MANIFEST_PATH_MAX 4095         /* a path; 255 per component */
 
 struct kit_manifest_media {
 	char *path; /* a file of the kit */
@@ -87,7 +87,7 @@ struct kit_manifest_post {
 	int64_t at;     /* the resolved UTC instant */
 	int floating;   /* the source time had no offset */
 	char *text;
-	char *link;     /* https URL, or NULL */
+	char *link; /* https URL, or NULL */
 	struct kit_manifest_media *media;
 	size_t n_media;
 	char *language;
@@ -228,13 +228,13 @@ int kit_manifest_content(const struct kit_manifest *m, char *hex,
  * TUF module's type; nothing here exposes the manifest's JSON).
  */
 struct kit_manifest_target {
-	const char *campaign, *office; /* ids, else NULL */
-	int version;                   /* 1..INT_MAX, else 0 */
-	long long version_signed;      /* the integer as signed (messages),
+	const char *campaign, *office;                 /* ids, else NULL */
+	int version;                                   /* 1..INT_MAX, else 0 */
+	long long version_signed;                      /* the integer as signed (messages),
 					  0 when it is none */
-	const char *content;           /* a string, else NULL */
+	const char *content;                           /* a string, else NULL */
 	const char *window_start, *window_end, *title; /* strings, or NULL */
-	const char *inputs; /* 64 lower-case hex digits, else NULL */
+	const char *inputs;                            /* 64 lower-case hex digits, else NULL */
 	/* custom.index {sha256, length}: the kit's index in packs/ (see "the
 	 * kit index"); NULL / 0 unless both are in their form (64 lower-case
 	 * hex digits, 1 to KIT_INDEX_KIT_MAX) */
@@ -300,7 +300,7 @@ struct kit_manifest_platform {
 	const char *icon; /* a short text standing for its logo */
 	long limit;       /* characters a post may have */
 	enum kit_manifest_count count;
-	int url_weight;   /* a URL counts this many; 0: as its characters */
+	int url_weight; /* a URL counts this many; 0: as its characters */
 };
 
 /* The platform with this id, or NULL: the platforms a post may name. */
@@ -363,17 +363,17 @@ long kit_manifest_post_length(const char *platform, const char *text,
  * manifest object is listed; at most KIT_INDEX_OBJECTS_MAX objects and
  * KIT_INDEX_PACKS_MAX packs.
  */
-#define KIT_INDEX_MAX (256u << 20)         /* a catalog; a kit's is smaller */
-#define KIT_INDEX_KIT_MAX (32u << 20)      /* what kit-fetch accepts */
+#define KIT_INDEX_MAX (256u << 20)    /* a catalog; a kit's is smaller */
+#define KIT_INDEX_KIT_MAX (32u << 20) /* what kit-fetch accepts */
 #define KIT_INDEX_OBJECTS_MAX 2000000
 #define KIT_INDEX_PACKS_MAX 100000
 
 struct kit_manifest_object {
-	char sha256[KIT_SHA256_HEX]; /* the file's content */
-	uint64_t size;               /* the file's size */
-	size_t pack;                 /* index into packs[] */
-	uint64_t offset, stored;     /* the stored bytes in the pack */
-	int zstd;                    /* 1: a zstd frame of the file */
+	char sha256[KIT_SHA256_HEX];        /* the file's content */
+	uint64_t size;                      /* the file's size */
+	size_t pack;                        /* index into packs[] */
+	uint64_t offset, stored;            /* the stored bytes in the pack */
+	int zstd;                           /* 1: a zstd frame of the file */
 	char stored_sha256[KIT_SHA256_HEX]; /* of the frame, when zstd */
 };
 

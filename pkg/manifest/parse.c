@@ -28,7 +28,7 @@ members(const json_t *o, const char *const *keys, size_t n, const char *ctx,
 	for (i = 0; i < n; i++)
 		if (json_object_get(o, keys[i]) == NULL)
 			return kit_err(err, KIT_E_INVALID, "%s has no \"%s\"", ctx, keys[i]);
-	json_object_foreach((json_t *)o, key, v) {
+	json_object_foreach ((json_t *)o, key, v) {
 		char shown[40];
 
 		for (i = 0; i < n && strcmp(keys[i], key) != 0; i++)
@@ -41,8 +41,8 @@ members(const json_t *o, const char *const *keys, size_t n, const char *ctx,
 	return 0;
 }
 
-#define MEMBERS(o, ctx, err, ...)                                            \
-	members(o, (const char *const[]){__VA_ARGS__},                       \
+#define MEMBERS(o, ctx, err, ...) \
+	members(o, (const char *const[]){__VA_ARGS__}, \
 		sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *), \
 		ctx, err)
 
@@ -122,7 +122,7 @@ strings(const json_t *o, const char *key, const char *ctx, char ***v,
 	if (array(o, key, KIT_MANIFEST_LIST_MAX, ctx, &a, err))
 		return -1;
 	*v = kit_xcalloc(json_array_size(a) + 1, sizeof(**v));
-	json_array_foreach(a, i, x) {
+	json_array_foreach (a, i, x) {
 		if (!json_is_string(x) ||
 		    strlen(json_string_value(x)) != json_string_length(x))
 			return kit_err(err, KIT_E_INVALID, "%s: \"%s\"[%zu] is not a string", ctx, key, i);
@@ -181,7 +181,7 @@ parse_statements(struct kit_manifest *m, const json_t *root,
 	if (array(root, "statements", KIT_MANIFEST_LIST_MAX, "the manifest", &a, err))
 		return -1;
 	m->statements = kit_xcalloc(json_array_size(a) + 1, sizeof(*m->statements));
-	json_array_foreach(a, i, x) {
+	json_array_foreach (a, i, x) {
 		struct kit_manifest_statement *s = &m->statements[i];
 
 		(void)snprintf(ctx, sizeof(ctx), "statements[%zu]", i);
@@ -210,7 +210,7 @@ parse_videos(struct kit_manifest *m, const json_t *root, struct kit_error *err)
 	if (array(root, "videos", KIT_MANIFEST_LIST_MAX, "the manifest", &a, err))
 		return -1;
 	m->videos = kit_xcalloc(json_array_size(a) + 1, sizeof(*m->videos));
-	json_array_foreach(a, i, x) {
+	json_array_foreach (a, i, x) {
 		struct kit_manifest_video *v = &m->videos[i];
 
 		(void)snprintf(ctx, sizeof(ctx), "videos[%zu]", i);
@@ -262,7 +262,7 @@ parse_post(struct kit_manifest_post *p, const json_t *x, const char *ctx,
 	if (array(x, "media", KIT_MANIFEST_MEDIA_MAX, ctx, &a, err))
 		return -1;
 	p->media = kit_xcalloc(json_array_size(a) + 1, sizeof(*p->media));
-	json_array_foreach(a, j, y) {
+	json_array_foreach (a, j, y) {
 		(void)snprintf(mctx, sizeof(mctx), "%s.media[%zu]", ctx, j);
 		if (MEMBERS(y, mctx, err, "path", "alt"))
 			return -1;
@@ -285,7 +285,7 @@ parse_posts(struct kit_manifest *m, const json_t *root, struct kit_error *err)
 	if (array(root, "posts", KIT_MANIFEST_POSTS_MAX, "the manifest", &a, err))
 		return -1;
 	m->posts = kit_xcalloc(json_array_size(a) + 1, sizeof(*m->posts));
-	json_array_foreach(a, i, x) {
+	json_array_foreach (a, i, x) {
 		(void)snprintf(ctx, sizeof(ctx), "posts[%zu]", i);
 		m->n_posts++;
 		if (parse_post(&m->posts[i], x, ctx, err))
@@ -306,7 +306,7 @@ parse_files(struct kit_manifest *m, const json_t *root, struct kit_error *err)
 	if (array(root, "files", KIT_MANIFEST_FILES_MAX, "the manifest", &a, err))
 		return -1;
 	m->files = kit_xcalloc(json_array_size(a) + 1, sizeof(*m->files));
-	json_array_foreach(a, i, x) {
+	json_array_foreach (a, i, x) {
 		struct kit_manifest_file *f = &m->files[i];
 
 		(void)snprintf(ctx, sizeof(ctx), "files[%zu]", i);
@@ -342,7 +342,7 @@ parse_inputs(struct kit_manifest *m, const json_t *in, struct kit_error *err)
 	if (!ok)
 		return -1;
 	m->sources = kit_xcalloc(json_array_size(a) + 1, sizeof(*m->sources));
-	json_array_foreach(a, i, x) {
+	json_array_foreach (a, i, x) {
 		(void)snprintf(ctx, sizeof(ctx), "inputs.sources[%zu]", i);
 		if (MEMBERS(x, ctx, err, "path", "sha256"))
 			return -1;

@@ -62,8 +62,7 @@ post_json(const struct kit_manifest_post *p)
 	int ok = 1;
 
 	for (i = 0; i < p->n_media; i++)
-		append(media, json_pack("{s:s, s:s}", "path", p->media[i].path,
-					"alt", p->media[i].alt),
+		append(media, json_pack("{s:s, s:s}", "path", p->media[i].path, "alt", p->media[i].alt),
 		       &ok);
 	if (!ok) {
 		json_decref(media);
@@ -116,17 +115,13 @@ to_json(const struct kit_manifest *m, int with_version)
 	for (i = 0; i < m->n_statements; i++) {
 		const struct kit_manifest_statement *s = &m->statements[i];
 
-		append(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", s->path,
-				    "title", s->title, "speaker", s->speaker,
-				    "date", s->date, "language", s->language),
+		append(a, json_pack("{s:s, s:s, s:s, s:s, s:s}", "path", s->path, "title", s->title, "speaker", s->speaker, "date", s->date, "language", s->language),
 		       &ok);
 	}
 	set(j, "statements", a, &ok);
 	a = json_array();
 	for (i = 0; i < m->n_videos; i++)
-		append(a, json_pack("{s:s, s:s, s:s}", "title", m->videos[i].title,
-				    "url", m->videos[i].url, "language",
-				    m->videos[i].language),
+		append(a, json_pack("{s:s, s:s, s:s}", "title", m->videos[i].title, "url", m->videos[i].url, "language", m->videos[i].language),
 		       &ok);
 	set(j, "videos", a, &ok);
 	a = json_array();
@@ -135,20 +130,14 @@ to_json(const struct kit_manifest *m, int with_version)
 	set(j, "posts", a, &ok);
 	a = json_array();
 	for (i = 0; i < m->n_files; i++)
-		append(a, json_pack("{s:s, s:I, s:s, s:s}", "path",
-				    m->files[i].path, "size",
-				    (json_int_t)m->files[i].size, "sha256",
-				    m->files[i].sha256, "type", m->files[i].type),
+		append(a, json_pack("{s:s, s:I, s:s, s:s}", "path", m->files[i].path, "size", (json_int_t)m->files[i].size, "sha256", m->files[i].sha256, "type", m->files[i].type),
 		       &ok);
 	set(j, "files", a, &ok);
 	a = json_array();
 	for (i = 0; i < m->n_sources; i++)
-		append(a, json_pack("{s:s, s:s}", "path", m->sources[i].path,
-				    "sha256", m->sources[i].sha256),
+		append(a, json_pack("{s:s, s:s}", "path", m->sources[i].path, "sha256", m->sources[i].sha256),
 		       &ok);
-	set(j, "inputs", json_pack("{s:I, s:s, s:o}", "source_date_epoch",
-				   (json_int_t)m->source_date_epoch, "tool",
-				   m->tool, "sources", a),
+	set(j, "inputs", json_pack("{s:I, s:s, s:o}", "source_date_epoch", (json_int_t)m->source_date_epoch, "tool", m->tool, "sources", a),
 	    &ok);
 	if (with_version) {
 		set(j, "version", json_integer(m->version), &ok);

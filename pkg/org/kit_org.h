@@ -58,7 +58,7 @@ struct kit_org_office {
 	size_t nlanguages;
 	const char *const *keys; /* Ed25519 public keys, hex; may be 0 */
 	size_t nkeys;
-	unsigned threshold;      /* 1..nkeys + 1 when nkeys > 0 (HQ too) */
+	unsigned threshold; /* 1..nkeys + 1 when nkeys > 0 (HQ too) */
 };
 
 struct kit_org;

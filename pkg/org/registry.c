@@ -283,7 +283,13 @@ strings(const json_t *a, const char **v, size_t max, size_t *n)
 }
 
 static const char *const office_fields[] = {
-	"id", "name", "country", "timezone", "languages", "keys", "threshold",
+	"id",
+	"name",
+	"country",
+	"timezone",
+	"languages",
+	"keys",
+	"threshold",
 };
 
 static int
@@ -297,7 +303,7 @@ parse_office(struct kit_org *org, const json_t *e, size_t at, const char *what,
 
 	if (!json_is_object(e))
 		return kit_err(err, KIT_E_INVALID, "%s: office %zu is not an object", what, at + 1);
-	json_object_foreach((json_t *)e, key, v) {
+	json_object_foreach ((json_t *)e, key, v) {
 		for (i = 0; i < sizeof(office_fields) / sizeof(*office_fields); i++)
 			if (strcmp(key, office_fields[i]) == 0)
 				break;
@@ -353,7 +359,7 @@ kit_org_parse(const unsigned char *buf, size_t len, const char *what,
 		kit_err(err, KIT_E_INVALID, "%s is not an office registry of schema 1 ({\"schema\":1,\"offices\":[...]}, at most %d offices)", what, KIT_ORG_MAX_OFFICES);
 		goto out;
 	}
-	json_object_foreach(j, key, v) {
+	json_object_foreach (j, key, v) {
 		if (strcmp(key, "schema") != 0 && strcmp(key, "offices") != 0) {
 			kit_err(err, KIT_E_INVALID, "%s has an unknown field \"%.40s\"", what, key);
 			goto out;

@@ -23,13 +23,13 @@
 #define KIT_PUBLISHER_ZSTD_DEFAULT 9
 
 struct kit_publisher_opts {
-	const char *repo_dir;  /* the static repository */
-	const char *keys_dir;  /* private keys, outside the repository */
+	const char *repo_dir;           /* the static repository */
+	const char *keys_dir;           /* private keys, outside the repository */
 	struct kit_tuf_repo_config cfg; /* keys, thresholds, expiry per role */
 	int expiry_set[KIT_TUF_NROLES]; /* 1 where --expires overrode cfg */
-	int zstd_level;        /* 1..19 */
-	int kit_version;       /* for build without a repository (>= 1) */
-	const char *manifests_dir; /* build: also write manifests here */
+	int zstd_level;                 /* 1..19 */
+	int kit_version;                /* for build without a repository (>= 1) */
+	const char *manifests_dir;      /* build: also write manifests here */
 	int quiet;
 };
 

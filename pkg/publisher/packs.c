@@ -17,7 +17,7 @@
 #define PENDING "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0000"
 
 struct pub_kit {
-	struct kit_manifest_index *ix; /* objects by catalog pack number */
+	struct kit_manifest_index *ix;   /* objects by catalog pack number */
 	struct kit_manifest_index *prev; /* the previous version's index */
 	char idx_sha[KIT_SHA256_HEX];
 	uint64_t idx_len;

@@ -22,7 +22,6 @@
 #include "kit_tuf.h"
 #include "publisher_int.h"
 
-
 void
 kit_publisher_opts_init(struct kit_publisher_opts *o)
 {
@@ -1190,7 +1189,7 @@ kit_publisher_office_cosign(const struct kit_publisher_opts *o,
 		kit_err(err, KIT_E_SECURITY, "role %s (%s) still lacks signatures after HQ's; its office signs it with kit-publish office publish", office, said);
 		goto out;
 	}
-	json_object_foreach((json_t *)targets, name, t) {
+	json_object_foreach ((json_t *)targets, name, t) {
 		struct kit_manifest_target kt;
 		struct kit_error ignore = {0};
 
@@ -1225,7 +1224,7 @@ pub_roles(const struct kit_tuf_repo *r, char ***out)
 	snap = raw ? json_loadb((const char *)raw, len, 0, NULL) : NULL;
 	meta = json_object_get(json_object_get(snap, "signed"), "meta");
 	*out = kit_xcalloc(json_object_size(meta) + 1, sizeof(**out));
-	json_object_foreach((json_t *)meta, key, e) {
+	json_object_foreach ((json_t *)meta, key, e) {
 		k = strlen(key);
 		if (strcmp(key, "targets.json") == 0 || k < 6 || strcmp(key + k - 5, ".json") != 0)
 			continue;
@@ -1281,7 +1280,7 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 	targets = kit_tuf_repo_targets(r);
 	names = kit_xcalloc(json_object_size(targets) + 1, sizeof(*names));
 	camps = kit_xcalloc(json_object_size(targets) + 1, sizeof(*camps));
-	json_object_foreach((json_t *)targets, name, t) {
+	json_object_foreach ((json_t *)targets, name, t) {
 		struct kit_manifest_target kt;
 		struct kit_error ignore = {0};
 		const char *c;
@@ -1309,7 +1308,7 @@ kit_publisher_retire(const struct kit_publisher_opts *o, const char *campaign,
 		const json_t *rt = kit_tuf_repo_role_targets(r, roles[k]);
 		void *it;
 
-		json_object_foreach_safe((json_t *)rt, it, name, t) {
+		json_object_foreach_safe ((json_t *)rt, it, name, t) {
 			struct kit_manifest_target kt;
 			struct kit_error ignore = {0};
 
@@ -1698,7 +1697,7 @@ export_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	raw = kit_tuf_repo_meta_bytes(r, KIT_TUF_SNAPSHOT, &len);
 	snap = raw ? json_loadb((const char *)raw, len, 0, NULL) : NULL;
 	meta = json_object_get(json_object_get(snap, "signed"), "meta");
-	json_object_foreach((json_t *)meta, key, e) {
+	json_object_foreach ((json_t *)meta, key, e) {
 		n = strlen(key);
 		if (strcmp(key, "targets.json") == 0 || n < 6 || n - 5 >= sizeof(role))
 			continue;
@@ -1707,7 +1706,7 @@ export_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 		targets = kit_tuf_repo_role_targets(r, role);
 		if (targets == NULL || (office != NULL && strcmp(role, office) != 0))
 			continue;
-		json_object_foreach((json_t *)targets, name, ti) {
+		json_object_foreach ((json_t *)targets, name, ti) {
 			sha = json_string_value(json_object_get(json_object_get(ti, "hashes"), "sha256"));
 			if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), name, sha, 1) != 0) {
 				kit_err(err, KIT_E_SECURITY, "target %.200s of role %s has no sha256 or no safe name; repair the repository before exporting it", name, role);
@@ -1763,7 +1762,7 @@ export_pick(const struct kit_publisher_opts *o, const json_t *targets,
 	p->names = kit_xcalloc(cap, sizeof(*p->names));
 	p->chosen = kit_xcalloc(cap, sizeof(*p->chosen));
 	p->n = 0;
-	json_object_foreach((json_t *)targets, name, t) {
+	json_object_foreach ((json_t *)targets, name, t) {
 		struct kit_campaign_kit_ref *ref = &p->refs[p->n];
 		struct kit_manifest_target kt;
 		struct kit_error ignore = {0};

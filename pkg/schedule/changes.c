@@ -113,7 +113,8 @@ kit_schedule_page(const struct kit_schedule *k,
 		const struct kit_manifest_post *p = &k->posts[i], *q;
 
 		q = sched_find_post(previous, p->id);
-		kind = q == NULL ? "new" : post_changed(p, q) ? "changed" : NULL;
+		kind = q == NULL ? "new" : post_changed(p, q) ? "changed"
+							      : NULL;
 		if (kind == NULL)
 			continue;
 		if (kit_buf_printf(out, err, "%s\"%s\":\"%s\"", n++ ? "," : "",

@@ -47,8 +47,7 @@ fmt_time(const struct sched_local *l, enum kit_schedule_csv_format f,
 
 	if (f == KIT_SCHEDULE_CSV_SPROUT)
 		/* date only: the time has its own column */
-		snprintf(out, size, "%02d/%02d/%04d", d == KIT_SCHEDULE_DATE_DMY ?
-			 da : mo, d == KIT_SCHEDULE_DATE_DMY ? mo : da, y);
+		snprintf(out, size, "%02d/%02d/%04d", d == KIT_SCHEDULE_DATE_DMY ? da : mo, d == KIT_SCHEDULE_DATE_DMY ? mo : da, y);
 	else if (f != KIT_SCHEDULE_CSV_HOOTSUITE || d == KIT_SCHEDULE_DATE_YMD)
 		snprintf(out, size, "%04d-%02d-%02d %02d:%02d", y, mo, da, h, mi);
 	else if (d == KIT_SCHEDULE_DATE_DMY)
@@ -188,8 +187,7 @@ media_join(const struct kit_manifest_post *p, const char *base,
 			continue;
 		if (images_only && n == 1)
 			break; /* Buffer: one image */
-		u = alt ? kit_strdup(p->media[i].alt) :
-			kit_schedule_media_url(base, p->media[i].path);
+		u = alt ? kit_strdup(p->media[i].alt) : kit_schedule_media_url(base, p->media[i].path);
 		if ((n++ > 0 && kit_buf_append(&b, sep, strlen(sep), NULL) != 0) ||
 		    kit_buf_append(&b, u, strlen(u), NULL) != 0 ||
 		    kit_buf_append(&b, "", 1, NULL) != 0) {
@@ -212,8 +210,7 @@ post_row(struct kit_buf *out, const struct kit_schedule_opts *o,
 	 const struct kit_manifest_post *p, const struct sched_local *l,
 	 struct kit_error *err)
 {
-	const char *link = p->link && strstr(p->text, p->link) == NULL ?
-		p->link : "";
+	const char *link = p->link && strstr(p->text, p->link) == NULL ? p->link : "";
 	char when[64], clock[16];
 	char *text = NULL, *urls = NULL, *alts = NULL;
 	int rc;
@@ -268,9 +265,7 @@ media_rows(struct kit_buf *out, const struct kit_schedule_opts *o,
 
 	fmt_time(l, KIT_SCHEDULE_CSV_BUFFER, o->date, when, sizeof(when));
 	for (i = 0; i < p->n_media && rc == 0; i++) {
-		char *url = o->media_base_url ?
-			kit_schedule_media_url(o->media_base_url, p->media[i].path) :
-			NULL;
+		char *url = o->media_base_url ? kit_schedule_media_url(o->media_base_url, p->media[i].path) : NULL;
 		const char *f[] = {p->id, p->platform, when, p->media[i].path,
 				   p->media[i].alt, url};
 
@@ -434,9 +429,7 @@ kit_schedule_csv_files(const struct kit_schedule *k,
 				break; /* past the last part */
 			if (po.part <= 1)
 				*left_out += skipped;
-			file_add(&f, &nf, po.part > 0 ?
-				 kit_aprintf("%s-%s-%zu.csv", fmt, plat[i], po.part) :
-				 kit_aprintf("%s-%s.csv", fmt, plat[i]),
+			file_add(&f, &nf, po.part > 0 ? kit_aprintf("%s-%s-%zu.csv", fmt, plat[i], po.part) : kit_aprintf("%s-%s.csv", fmt, plat[i]),
 				 &out, po.part <= 1 ? skipped : 0);
 			if (po.part == 0)
 				break;

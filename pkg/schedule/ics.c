@@ -93,7 +93,7 @@ static int
 same_state(const struct sched_local *a, const struct sched_local *b)
 {
 	return a->off == b->off && (a->tm.tm_isdst > 0) == (b->tm.tm_isdst > 0) &&
-		strcmp(a->abbr, b->abbr) == 0;
+	       strcmp(a->abbr, b->abbr) == 0;
 }
 
 static int
@@ -376,8 +376,10 @@ window_event(struct kit_buf *out, const struct kit_schedule *k, long sequence,
 	char *summary = NULL, *desc = NULL;
 	/* an end at midnight already is the exclusive end; else the day after */
 	int end_days = strlen(k->window_end) >= 19 &&
-		memcmp(k->window_end + 10, "T00:00:00", 9) == 0 &&
-		(k->window_end[19] != '.') ? 0 : 1;
+				       memcmp(k->window_end + 10, "T00:00:00", 9) == 0 &&
+				       (k->window_end[19] != '.')
+			       ? 0
+			       : 1;
 	int rc = -1;
 
 	fmt_utc(k->source_date, stamp, sizeof(stamp));

@@ -102,17 +102,17 @@ struct kit_schedule_opts {
 				 NULL gives UTC times (Z). */
 	const char *platform; /* filters; NULL = all */
 	const char *lang;
-	const char *day;      /* YYYY-MM-DD, local date in the zone */
-	int64_t now;          /* the clock for --next and CSV checks */
-	int width;            /* table: shorten texts to this many columns
+	const char *day; /* YYYY-MM-DD, local date in the zone */
+	int64_t now;     /* the clock for --next and CSV checks */
+	int width;       /* table: shorten texts to this many columns
 				 (a terminal); 0 = the full text */
 	enum kit_schedule_csv_format csv;
 	enum kit_schedule_date_format date;
 	const struct kit_schedule *previous; /* ics: the earlier manifest */
-	const char *media_base_url; /* csv: https URL where the kit's media
+	const char *media_base_url;          /* csv: https URL where the kit's media
 				       are served (media path appended);
 				       NULL: no media URLs */
-	size_t part;                /* csv, Sprout: 1-based file of
+	size_t part;                         /* csv, Sprout: 1-based file of
 				       KIT_SCHEDULE_SPROUT_ROWS rows; 0 = all
 				       (more is KIT_E_USAGE) */
 };
@@ -192,7 +192,7 @@ struct kit_schedule_file {
 	char *name;          /* "buffer-x.csv", "sprout-x-2.csv", "media.csv" */
 	unsigned char *data; /* its bytes (owned) */
 	size_t len;
-	size_t left_out;     /* posts the tool cannot take (see above) */
+	size_t left_out; /* posts the tool cannot take (see above) */
 };
 
 /*

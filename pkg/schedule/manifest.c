@@ -381,7 +381,8 @@ kit_schedule_check_opts(const struct kit_schedule *k,
 		size_t i;
 
 		for (i = 0; u[i] && (unsigned char)u[i] > ' ' && u[i] != '"' &&
-			    u[i] != '\\' && (unsigned char)u[i] < 0x7f; i++)
+			    u[i] != '\\' && (unsigned char)u[i] < 0x7f;
+		     i++)
 			;
 		if (!kit_str_has_prefix(u, "https://") || strlen(u) <= 8 ||
 		    u[i] != '\0' || strchr(u, '?') || strchr(u, '#'))

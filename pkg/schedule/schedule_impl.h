@@ -19,7 +19,7 @@ struct kit_schedule {
 	char window_start[64]; /* as written, checked by kit_time_parse */
 	char window_end[64];
 	int64_t window_start_at, window_end_at;
-	int64_t source_date; /* DTSTAMP */
+	int64_t source_date;             /* DTSTAMP */
 	struct kit_manifest_post *posts; /* sorted */
 	size_t n_posts;
 };
@@ -35,7 +35,7 @@ int sched_local(const char *zone, int64_t t, struct sched_local *l,
 		struct kit_error *err);
 /* The post with this id, or NULL. */
 const struct kit_manifest_post *sched_find_post(const struct kit_schedule *k,
-						 const char *id);
+						const char *id);
 /* The zone the options select (o->tz or the kit's). */
 const char *sched_zone(const struct kit_schedule *k,
 		       const struct kit_schedule_opts *o);

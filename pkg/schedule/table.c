@@ -67,15 +67,16 @@ put_text(struct kit_buf *out, const struct kit_schedule_opts *o,
 		 * through sanitizing ('?'), so take the first line only */
 		nl = strchr(text, '\n');
 		len = nl ? (size_t)(nl - text) : strlen(text);
-		cols = o->width > (int)sizeof(INDENT) + 1 ?
-			(size_t)o->width - sizeof(INDENT) : 10;
+		cols = o->width > (int)sizeof(INDENT) + 1 ? (size_t)o->width - sizeof(INDENT) : 10;
 		n = prefix_cols(text, len, cols - 1, &cut);
 		if (nl != NULL && nl[1] != '\0')
 			cut = 1;
 		return kit_buf_append(out, INDENT, strlen(INDENT), err) ||
-			put_clean(out, text, n, err) ||
-			(cut ? kit_buf_append(out, "\xe2\x80\xa6", 3, err) : 0) ||
-			kit_buf_append(out, "\n", 1, err) ? -1 : 0;
+				       put_clean(out, text, n, err) ||
+				       (cut ? kit_buf_append(out, "\xe2\x80\xa6", 3, err) : 0) ||
+				       kit_buf_append(out, "\n", 1, err)
+			       ? -1
+			       : 0;
 	}
 	for (;;) {
 		nl = strchr(line, '\n');

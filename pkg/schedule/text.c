@@ -62,7 +62,7 @@ kit_schedule_csv_field(struct kit_buf *out, const char *s,
 	 * a field gets a leading apostrophe, inside quotes, and is text */
 	int formula = kit_str_is_formula(s);
 	int quote = formula || strpbrk(s, ",\"\r\n") != NULL ||
-		(len > 0 && (s[0] == ' ' || s[len - 1] == ' '));
+		    (len > 0 && (s[0] == ' ' || s[len - 1] == ' '));
 
 	if (!quote)
 		return kit_buf_append(out, s, len, err);

@@ -72,7 +72,7 @@ struct job {
 	const char *exp_hash;
 	uint64_t exp_len;
 	int resume_ok;
-	int range;            /* a byte range of the file: range_start, exp_len */
+	int range; /* a byte range of the file: range_start, exp_len */
 	uint64_t range_start;
 	struct kit_transport_cond *cond; /* a conditional GET, or NULL */
 	int mismatch_restarted;
@@ -99,7 +99,8 @@ static void tlog(struct kit_transport *t, const char *fmt, ...) KIT_PRINTF(2, 3)
 static void whyf(char *why, const char *fmt, ...) KIT_PRINTF(2, 3);
 
 /* Messages are one line for a human; truncating a long URL is acceptable. */
-static void whyf(char *why, const char *fmt, ...)
+static void
+whyf(char *why, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -108,7 +109,8 @@ static void whyf(char *why, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void tlog(struct kit_transport *t, const char *fmt, ...)
+static void
+tlog(struct kit_transport *t, const char *fmt, ...)
 {
 	char line[768];
 	va_list ap;
@@ -124,19 +126,22 @@ static void tlog(struct kit_transport *t, const char *fmt, ...)
 
 /* ---- time and backoff -------------------------------------------------- */
 
-static int64_t mono_ms(const struct timespec *ts)
+static int64_t
+mono_ms(const struct timespec *ts)
 {
 	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
 }
 
-static int64_t now_ms(void)
+static int64_t
+now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return mono_ms(&ts);
 }
 
-static uint64_t rng_next(struct kit_transport *t)
+static uint64_t
+rng_next(struct kit_transport *t)
 {
 	/* xorshift64: jitter only needs to spread offices apart, not secrecy */
 	uint64_t x = t->rng;
@@ -147,15 +152,17 @@ static uint64_t rng_next(struct kit_transport *t)
 	return x;
 }
 
-static void sleep_ms(long ms)
+static void
+sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
 
 /* Exponential backoff with "equal jitter": half fixed, half random. */
-static long backoff_ms(struct kit_transport *t, int attempt)
+static long
+backoff_ms(struct kit_transport *t, int attempt)
 {
 	long d = t->o.backoff_base_ms;
 	for (int i = 0; i < attempt && d < t->o.backoff_cap_ms; i++)
@@ -168,26 +175,30 @@ static long backoff_ms(struct kit_transport *t, int attempt)
 
 /* ---- paths and URLs ---------------------------------------------------- */
 
-static int has_scheme(const char *s, const char *scheme)
+static int
+has_scheme(const char *s, const char *scheme)
 {
 	size_t n = strlen(scheme);
 	return strncasecmp(s, scheme, n) == 0;
 }
 
-static int hex_value(char ch)
+static int
+hex_value(char ch)
 {
 	return ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
 }
 
-static int is_hex_digit(char ch)
+static int
+is_hex_digit(char ch)
 {
 	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
 	       (ch >= 'A' && ch <= 'F');
 }
 
 /* Append n bytes of s URL-escaped by libcurl. */
-static int append_escaped(CURL *c, struct kit_buf *out, const char *s,
-			  size_t n, struct kit_error *err)
+static int
+append_escaped(CURL *c, struct kit_buf *out, const char *s,
+	       size_t n, struct kit_error *err)
 {
 	if (n == 0)
 		return 0;
@@ -204,8 +215,9 @@ static int append_escaped(CURL *c, struct kit_buf *out, const char *s,
  * libcurl, with a '/' between them.  With keep_escapes, a '%' followed by
  * two hex digits is an escape the caller made (a TUF role name such as
  * "a/b" is requested as "1.a%2Fb.json") and goes out as it is. */
-static int append_escaped_path(CURL *c, struct kit_buf *out, const char *path,
-			       int keep_escapes, struct kit_error *err)
+static int
+append_escaped_path(CURL *c, struct kit_buf *out, const char *path,
+		    int keep_escapes, struct kit_error *err)
 {
 	const char *p = path;
 	int first = 1;
@@ -238,7 +250,8 @@ static int append_escaped_path(CURL *c, struct kit_buf *out, const char *path,
 }
 
 /* A base URL with a trailing '/'; a plain path becomes file://<abs path>/. */
-static char *normalise_base(CURL *c, const char *base, struct kit_error *err)
+static char *
+normalise_base(CURL *c, const char *base, struct kit_error *err)
 {
 	struct kit_buf b;
 	char *cwd = NULL;
@@ -297,7 +310,8 @@ out:
 
 /* The local directory a file:// base names, decoded (file:///path/ or
  * file://localhost/path/). */
-static char *file_base_dir(const char *url, struct kit_error *err)
+static char *
+file_base_dir(const char *url, struct kit_error *err)
 {
 	CURLU *u = curl_url();
 	char *host = NULL, *path = NULL, *ret = NULL;
@@ -323,7 +337,8 @@ out:
 }
 
 /* relpath with each '%' and two hex digits decoded (newly allocated). */
-static char *unescape(const char *relpath)
+static char *
+unescape(const char *relpath)
 {
 	size_t n = strlen(relpath), o = 0;
 	char *out = kit_xmalloc(n + 1);
@@ -348,7 +363,8 @@ static char *unescape(const char *relpath)
  * base no escape may decode to '/' or '\' either (an HTTP server may hold
  * a TUF role named "a/b" as "1.a%2Fb.json"; a directory cannot).
  */
-static int escapes_are_safe(const char *relpath, int file_base)
+static int
+escapes_are_safe(const char *relpath, int file_base)
 {
 	const char *p = relpath;
 	for (;;) {
@@ -374,7 +390,8 @@ static int escapes_are_safe(const char *relpath, int file_base)
 	}
 }
 
-static int url_for(struct job *j, size_t mi, struct kit_error *err)
+static int
+url_for(struct job *j, size_t mi, struct kit_error *err)
 {
 	struct kit_buf b;
 	int rc = -1;
@@ -394,14 +411,16 @@ out:
 
 /* ---- a transport ------------------------------------------------------- */
 
-void kit_transport_opts_init(struct kit_transport_opts *opts)
+void
+kit_transport_opts_init(struct kit_transport_opts *opts)
 {
 	memset(opts, 0, sizeof *opts);
 	opts->retries = -1;
 }
 
 /* The defaults of kit_transport_opts for what the caller left at 0. */
-static void apply_defaults(struct kit_transport_opts *o)
+static void
+apply_defaults(struct kit_transport_opts *o)
 {
 	if (o->connect_timeout <= 0)
 		o->connect_timeout = 30;
@@ -422,7 +441,8 @@ static void apply_defaults(struct kit_transport_opts *o)
 }
 
 /* A seed that differs between offices started at the same moment. */
-static uint64_t rng_seed(const struct kit_transport *t)
+static uint64_t
+rng_seed(const struct kit_transport *t)
 {
 	struct timespec ts;
 	uint64_t x;
@@ -435,9 +455,10 @@ static uint64_t rng_seed(const struct kit_transport *t)
 
 /* The base URLs of opts, normalised, with the directory of each file://
  * one. */
-static int add_mirrors(struct kit_transport *t,
-		       const struct kit_transport_opts *opts,
-		       struct kit_error *err)
+static int
+add_mirrors(struct kit_transport *t,
+	    const struct kit_transport_opts *opts,
+	    struct kit_error *err)
 {
 	for (size_t i = 0; i < opts->n_base_urls; i++) {
 		t->urls[i] = normalise_base(t->curl, opts->base_urls[i], err);
@@ -455,8 +476,9 @@ static int add_mirrors(struct kit_transport *t,
 	return 0;
 }
 
-struct kit_transport *kit_transport_new(const struct kit_transport_opts *opts,
-					struct kit_error *err)
+struct kit_transport *
+kit_transport_new(const struct kit_transport_opts *opts,
+		  struct kit_error *err)
 {
 	struct kit_transport *t = NULL;
 	struct kit_transport *ret = NULL;
@@ -504,7 +526,8 @@ out:
 	return ret;
 }
 
-void kit_transport_free(struct kit_transport *t)
+void
+kit_transport_free(struct kit_transport *t)
 {
 	if (!t)
 		return;
@@ -527,16 +550,18 @@ kit_transport_stats(const struct kit_transport *t)
 	return &t->st;
 }
 
-int kit_transport_not_found(const struct kit_transport *t)
+int
+kit_transport_not_found(const struct kit_transport *t)
 {
 	return t ? t->last_not_found : 0;
 }
 
 /* ---- progress ---------------------------------------------------------- */
 
-static void fmt_bytes(double v, char *out, size_t size)
+static void
+fmt_bytes(double v, char *out, size_t size)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	size_t u = 0;
 	while (v >= 1024.0 && u + 1 < sizeof units / sizeof units[0]) {
 		v /= 1024.0;
@@ -548,7 +573,8 @@ static void fmt_bytes(double v, char *out, size_t size)
 		snprintf(out, size, "%.1f %s", v, units[u]);
 }
 
-static void json_line(json_t *o)
+static void
+json_line(json_t *o)
 {
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (s) {
@@ -560,7 +586,8 @@ static void json_line(json_t *o)
 	json_decref(o);
 }
 
-static uint64_t job_total(const struct job *j, curl_off_t dltotal)
+static uint64_t
+job_total(const struct job *j, curl_off_t dltotal)
 {
 	if (j->exp_len)
 		return j->exp_len;
@@ -569,8 +596,9 @@ static uint64_t job_total(const struct job *j, curl_off_t dltotal)
 	return 0;
 }
 
-static void draw_bar(struct job *j, uint64_t have, uint64_t total, double rate,
-		     int final)
+static void
+draw_bar(struct job *j, uint64_t have, uint64_t total, double rate,
+	 int final)
 {
 	char hb[32], tb[32], rb[32], left[32], bar[24];
 	fmt_bytes((double)have, hb, sizeof hb);
@@ -602,7 +630,8 @@ static void draw_bar(struct job *j, uint64_t have, uint64_t total, double rate,
 	j->bar_drawn = 1;
 }
 
-static double job_rate(const struct job *j, int64_t now)
+static double
+job_rate(const struct job *j, int64_t now)
 {
 	int64_t el = now - mono_ms(&j->t0);
 	if (el <= 0)
@@ -610,8 +639,9 @@ static double job_rate(const struct job *j, int64_t now)
 	return (double)j->got * 1000.0 / (double)el;
 }
 
-static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
-		       curl_off_t ultotal, curl_off_t ulnow)
+static int
+on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+	    curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct job *j = ud;
 	struct kit_transport *t = j->t;
@@ -641,13 +671,15 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 
 /* ---- the part and the body --------------------------------------------- */
 
-static void hash_reset(struct job *j)
+static void
+hash_reset(struct job *j)
 {
 	char scratch[KIT_SHA256_HEX];
 	kit_sha256_final_hex(j->h, scratch); /* final resets the state */
 }
 
-static int truncate_part(struct job *j)
+static int
+truncate_part(struct job *j)
 {
 	if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0) {
 		j->io_errno = errno;
@@ -659,7 +691,8 @@ static int truncate_part(struct job *j)
 }
 
 /* Open the part; with resume allowed keep and hash what is there. */
-static int open_part(struct job *j, struct kit_error *err)
+static int
+open_part(struct job *j, struct kit_error *err)
 {
 	int flags = O_RDWR | O_CREAT;
 	struct stat sb;
@@ -719,7 +752,8 @@ out:
 /* The first body bytes arrived: the headers are complete.  Decide whether
  * the body continues our part (206 from our offset), replaces it (200), or
  * must not be written at all. */
-static int on_first_bytes(struct job *j)
+static int
+on_first_bytes(struct job *j)
 {
 	CURL *c = j->t->curl;
 	long code = 0;
@@ -789,7 +823,8 @@ static int on_first_bytes(struct job *j)
 
 /* Store n body bytes: into the part and the running hash, never a byte
  * past what the metadata allows (endless data).  -1 with j->stop set. */
-static int sink(struct job *j, const void *p, size_t n)
+static int
+sink(struct job *j, const void *p, size_t n)
 {
 	if (j->offset + j->got + n > j->max_len) {
 		j->stop = STOP_TOO_LARGE;
@@ -805,7 +840,8 @@ static int sink(struct job *j, const void *p, size_t n)
 	return 0;
 }
 
-static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
+static size_t
+on_write(char *p, size_t size, size_t nmemb, void *ud)
 {
 	struct job *j = ud;
 	size_t n = size * nmemb;
@@ -821,8 +857,9 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud)
 
 /* When the write side stopped the transfer, what that means: 1 and *o
  * set, else 0. */
-static int stop_outcome(struct job *j, char *why, struct kit_error *err,
-			enum outcome *o)
+static int
+stop_outcome(struct job *j, char *why, struct kit_error *err,
+	     enum outcome *o)
 {
 	switch (j->stop) {
 	case STOP_TOO_LARGE:
@@ -852,7 +889,8 @@ static int stop_outcome(struct job *j, char *why, struct kit_error *err,
 }
 
 /* Verify a completed part and move it into place. */
-static enum outcome finish(struct job *j, char *why, struct kit_error *err)
+static enum outcome
+finish(struct job *j, char *why, struct kit_error *err)
 {
 	char hex[KIT_SHA256_HEX];
 	uint64_t total = j->offset + j->got;
@@ -911,7 +949,8 @@ static enum outcome finish(struct job *j, char *why, struct kit_error *err)
 
 /* ---- what an answer means ---------------------------------------------- */
 
-static int transient_curl_code(CURLcode rc)
+static int
+transient_curl_code(CURLcode rc)
 {
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_PROXY:
@@ -932,12 +971,14 @@ static int transient_curl_code(CURLcode rc)
 	}
 }
 
-static int transient_status(long code)
+static int
+transient_status(long code)
 {
 	return code >= 500 || code == 408 || code == 429;
 }
 
-static long retry_after_ms(CURL *c)
+static long
+retry_after_ms(CURL *c)
 {
 	struct curl_header *h = NULL;
 	if (curl_easy_header(c, "Retry-After", 0, CURLH_HEADER, -1, &h) !=
@@ -951,7 +992,8 @@ static long retry_after_ms(CURL *c)
 	return v > 3600 ? 3600000L : v * 1000;
 }
 
-static const char *curl_hint(CURLcode rc)
+static const char *
+curl_hint(CURLcode rc)
 {
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
@@ -969,7 +1011,8 @@ static const char *curl_hint(CURLcode rc)
 	}
 }
 
-static void copy_validator(CURL *c, const char *name, char *out, size_t size)
+static void
+copy_validator(CURL *c, const char *name, char *out, size_t size)
 {
 	struct curl_header *h = NULL;
 	if (!out || size == 0)
@@ -989,7 +1032,8 @@ static void copy_validator(CURL *c, const char *name, char *out, size_t size)
 
 /* The time a header such as Date or Last-Modified gives; -1 when absent
  * or not an HTTP date. */
-static time_t header_time(CURL *c, const char *name)
+static time_t
+header_time(CURL *c, const char *name)
 {
 	struct curl_header *h = NULL;
 	if (curl_easy_header(c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK)
@@ -999,7 +1043,8 @@ static time_t header_time(CURL *c, const char *name)
 
 /* nginx builds its ETag as "<mtime in hex>-<size in hex>" (W/ in front
  * once compressed): the time in it, or -1 when etag has another shape. */
-static time_t etag_time(const char *etag)
+static time_t
+etag_time(const char *etag)
 {
 	const char *p = etag;
 	uint64_t v = 0;
@@ -1034,7 +1079,8 @@ static time_t etag_time(const char *etag)
  * is younger than that, or the ETag carries such a young time; an
  * unchanged file then costs one plain GET until it is a minute old.
  */
-static void keep_strong_validators(CURL *c, char *etag, char *lm)
+static void
+keep_strong_validators(CURL *c, char *etag, char *lm)
 {
 	time_t date = header_time(c, "Date"), t;
 	int weak = date < 0;
@@ -1059,11 +1105,12 @@ static void keep_strong_validators(CURL *c, char *etag, char *lm)
 
 /* Open relpath beneath the file:// base's directory (see local_transfer()).
  * The file's descriptor, or -1 with *o and why set. */
-static int local_open(struct job *j, struct stat *st, char *why,
-		      enum outcome *o)
+static int
+local_open(struct job *j, struct stat *st, char *why,
+	   enum outcome *o)
 {
 	const char *dir = j->t->dirs[j->mirror];
-	struct kit_error e = { 0 };
+	struct kit_error e = {0};
 	char *name = NULL;
 	int dfd, fd = -1, en;
 
@@ -1102,8 +1149,9 @@ out:
 /* Copy the open file fd (size bytes) from j->offset into the part, with
  * the slow-retrieval guard between reads.  OUT_OK: all of it is in the
  * part (not yet checked). */
-static enum outcome local_copy(struct job *j, int fd, uint64_t size,
-			       char *why, struct kit_error *err)
+static enum outcome
+local_copy(struct job *j, int fd, uint64_t size,
+	   char *why, struct kit_error *err)
 {
 	struct kit_transport *t = j->t;
 	const char *dir = t->dirs[j->mirror];
@@ -1167,8 +1215,9 @@ out:
  * network applies between reads (a dead device that blocks a read() of a
  * regular file cannot be interrupted from here).
  */
-static enum outcome local_transfer(struct job *j, char *why,
-				   struct kit_error *err)
+static enum outcome
+local_transfer(struct job *j, char *why,
+	       struct kit_error *err)
 {
 	struct kit_transport *t = j->t;
 	struct stat st;
@@ -1222,7 +1271,8 @@ out:
 /* Connect, speed and buffer limits: slow retrieval is aborted only when the
  * rate stays below the limit for the whole window, never on a total
  * timeout that would kill honest slow links. */
-static void set_limits(CURL *c, const struct kit_transport *t)
+static void
+set_limits(CURL *c, const struct kit_transport *t)
 {
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t->o.connect_timeout);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, t->o.low_speed_limit);
@@ -1249,7 +1299,8 @@ static void set_limits(CURL *c, const struct kit_transport *t)
 
 /* TLS is always verified; a CA bundle replaces the system's (an office
  * behind a TLS-inspecting proxy gives the proxy's CA). */
-static void set_tls(CURL *c, const struct kit_transport *t)
+static void
+set_tls(CURL *c, const struct kit_transport *t)
 {
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -1272,7 +1323,8 @@ static void set_tls(CURL *c, const struct kit_transport *t)
  * 11103; tests/fuzz/transport_fuzz.c found it).  Connections, DNS and TLS
  * sessions are kept in t->share.  The handle replaces t->curl.
  */
-static CURL *new_handle(struct job *j, struct kit_error *err)
+static CURL *
+new_handle(struct job *j, struct kit_error *err)
 {
 	struct kit_transport *t = j->t;
 	CURL *c = curl_easy_init();
@@ -1305,8 +1357,9 @@ static CURL *new_handle(struct job *j, struct kit_error *err)
 }
 
 /* One request header "name: value" appended to *hdrs. */
-static int add_header(struct curl_slist **hdrs, const char *name,
-		      const char *value, struct kit_error *err)
+static int
+add_header(struct curl_slist **hdrs, const char *name,
+	   const char *value, struct kit_error *err)
 {
 	char line[KIT_TRANSPORT_VALIDATOR_MAX + 32];
 	struct curl_slist *l;
@@ -1324,8 +1377,9 @@ static int add_header(struct curl_slist **hdrs, const char *name,
  * kept part (Range), and the validators of a conditional GET.  *hdrs
  * receives the headers the handle points to (the caller frees them after
  * the transfer). */
-static int set_request(struct job *j, CURL *c, struct curl_slist **hdrs,
-		       struct kit_error *err)
+static int
+set_request(struct job *j, CURL *c, struct curl_slist **hdrs,
+	    struct kit_error *err)
 {
 	char range[48];
 
@@ -1366,8 +1420,9 @@ static int set_request(struct job *j, CURL *c, struct curl_slist **hdrs,
 /* What a finished request means unless stop_outcome() said it: curl's
  * error (when the write side did not stop the transfer), or the HTTP
  * status.  OUT_OK here only means "a body to check". */
-static enum outcome http_outcome(struct job *j, CURL *c, CURLcode rc,
-				 char *why, struct kit_error *err)
+static enum outcome
+http_outcome(struct job *j, CURL *c, CURLcode rc,
+	     char *why, struct kit_error *err)
 {
 	struct kit_transport *t = j->t;
 	long code = j->code;
@@ -1417,8 +1472,9 @@ static enum outcome http_outcome(struct job *j, CURL *c, CURLcode rc,
 
 /* The request for j over http(s), its answer checked, the file verified
  * and moved into place (finish()). */
-static enum outcome http_transfer(struct job *j, char *why,
-				  struct kit_error *err)
+static enum outcome
+http_transfer(struct job *j, char *why,
+	      struct kit_error *err)
 {
 	struct kit_transport *t = j->t;
 	struct curl_slist *hdrs = NULL;
@@ -1457,7 +1513,8 @@ out:
 /* ---- one transfer from one mirror -------------------------------------- */
 
 /* Forget what the previous transfer of j recorded. */
-static void transfer_reset(struct job *j, size_t mi, char *why)
+static void
+transfer_reset(struct job *j, size_t mi, char *why)
 {
 	j->mirror = mi;
 	j->fd = -1;
@@ -1480,8 +1537,9 @@ static void transfer_reset(struct job *j, size_t mi, char *why)
  * hashed), the bytes fetched, checked and moved into place.  why receives
  * the reason of any outcome but OUT_OK, OUT_NOT_MODIFIED and OUT_LOCAL
  * (err is set for OUT_LOCAL). */
-static enum outcome transfer_once(struct job *j, size_t mi, char *why,
-				  struct kit_error *err)
+static enum outcome
+transfer_once(struct job *j, size_t mi, char *why,
+	      struct kit_error *err)
 {
 	enum outcome o = OUT_LOCAL;
 
@@ -1533,8 +1591,9 @@ struct tally {
 };
 
 /* The bytes mirror m served were wrong: it is not asked again this run. */
-static void skip_mirror(struct job *j, struct kit_transport_mirror *m,
-			struct tally *tl)
+static void
+skip_mirror(struct job *j, struct kit_transport_mirror *m,
+	    struct tally *tl)
 {
 	(void)unlink(j->part);
 	m->bad_bytes++;
@@ -1549,14 +1608,15 @@ static void skip_mirror(struct job *j, struct kit_transport_mirror *m,
 
 /* The wait before the next try: the backoff, or the server's Retry-After
  * when longer (but never past the largest backoff). */
-static long retry_delay(struct job *j, int attempt)
+static long
+retry_delay(struct job *j, int attempt)
 {
 	struct kit_transport *t = j->t;
 	long d = backoff_ms(t, attempt);
 
 	if (j->retry_after_ms > d)
 		d = j->retry_after_ms > t->o.backoff_cap_ms ? t->o.backoff_cap_ms
-							     : j->retry_after_ms;
+							    : j->retry_after_ms;
 	return d;
 }
 
@@ -1566,8 +1626,9 @@ static long retry_delay(struct job *j, int attempt)
  * place or not modified; 0: go on with the next mirror (tl says why);
  * -1: a local failure, err is set.
  */
-static int try_mirror(struct job *j, size_t mi, struct tally *tl,
-		      struct kit_error *err)
+static int
+try_mirror(struct job *j, size_t mi, struct tally *tl,
+	   struct kit_error *err)
 {
 	struct kit_transport *t = j->t;
 	struct kit_transport_mirror *m = &t->st.mirrors[mi];
@@ -1619,7 +1680,8 @@ static int try_mirror(struct job *j, size_t mi, struct tally *tl,
 }
 
 /* j from each mirror in turn, until one serves it. */
-static int run_job(struct job *j, struct kit_error *err)
+static int
+run_job(struct job *j, struct kit_error *err)
 {
 	struct kit_transport *t = j->t;
 	struct tally tl;
@@ -1646,8 +1708,9 @@ static int run_job(struct job *j, struct kit_error *err)
 
 /* ---- the fetches ------------------------------------------------------- */
 
-static int job_init(struct job *j, struct kit_transport *t, const char *relpath,
-		    const char *dest, uint64_t max_len, struct kit_error *err)
+static int
+job_init(struct job *j, struct kit_transport *t, const char *relpath,
+	 const char *dest, uint64_t max_len, struct kit_error *err)
 {
 	memset(j, 0, sizeof *j);
 	j->t = t;
@@ -1671,10 +1734,11 @@ static int job_init(struct job *j, struct kit_transport *t, const char *relpath,
 	return 0;
 }
 
-int kit_transport_fetch(struct kit_transport *t, const char *relpath,
-			const char *dest_path, uint64_t max_len,
-			const char *expect_sha256_hex, uint64_t expect_len,
-			struct kit_error *err)
+int
+kit_transport_fetch(struct kit_transport *t, const char *relpath,
+		    const char *dest_path, uint64_t max_len,
+		    const char *expect_sha256_hex, uint64_t expect_len,
+		    struct kit_error *err)
 {
 	struct job j;
 	unsigned char raw[KIT_SHA256_LEN];
@@ -1698,9 +1762,10 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
 	return run_job(&j, err);
 }
 
-int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
-			      uint64_t offset, uint64_t len,
-			      const char *dest_path, struct kit_error *err)
+int
+kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
+			  uint64_t offset, uint64_t len,
+			  const char *dest_path, struct kit_error *err)
 {
 	struct job j;
 
@@ -1717,7 +1782,8 @@ int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
 	return run_job(&j, err);
 }
 
-static int validator_ok(const char *v)
+static int
+validator_ok(const char *v)
 {
 	if (!v)
 		return 1;
@@ -1730,10 +1796,11 @@ static int validator_ok(const char *v)
 	return 1;
 }
 
-int kit_transport_fetch_cond(struct kit_transport *t, const char *relpath,
-			     const char *dest_path, uint64_t max_len,
-			     struct kit_transport_cond *cond,
-			     struct kit_error *err)
+int
+kit_transport_fetch_cond(struct kit_transport *t, const char *relpath,
+			 const char *dest_path, uint64_t max_len,
+			 struct kit_transport_cond *cond,
+			 struct kit_error *err)
 {
 	struct job j;
 

@@ -70,18 +70,18 @@ struct kit_transport_opts {
 	 * directory path.  Copied by kit_transport_new(). */
 	const char *const *base_urls;
 	size_t n_base_urls;
-	long connect_timeout;  /* seconds; 0 = 30 */
-	long low_speed_limit;  /* B/s; 0 = 1000 */
-	long low_speed_time;   /* seconds; 0 = 30 */
-	int retries;           /* extra tries per mirror; < 0 = 4 */
-	long backoff_base_ms;  /* first backoff; 0 = 1000 */
-	long backoff_cap_ms;   /* largest backoff; 0 = 30000 */
-	const char *proxy;     /* explicit proxy URL, or NULL for the env */
-	const char *cainfo;    /* CA bundle (PEM) instead of the system's */
+	long connect_timeout;   /* seconds; 0 = 30 */
+	long low_speed_limit;   /* B/s; 0 = 1000 */
+	long low_speed_time;    /* seconds; 0 = 30 */
+	int retries;            /* extra tries per mirror; < 0 = 4 */
+	long backoff_base_ms;   /* first backoff; 0 = 1000 */
+	long backoff_cap_ms;    /* largest backoff; 0 = 30000 */
+	const char *proxy;      /* explicit proxy URL, or NULL for the env */
+	const char *cainfo;     /* CA bundle (PEM) instead of the system's */
 	int64_t max_recv_speed; /* B/s limit (--limit-rate); 0 = none */
-	int quiet;             /* no log lines on stderr, no progress */
-	int progress;          /* progress bar on stderr when it is a tty */
-	int json_progress;     /* JSON lines on stdout per progress/complete */
+	int quiet;              /* no log lines on stderr, no progress */
+	int progress;           /* progress bar on stderr when it is a tty */
+	int json_progress;      /* JSON lines on stdout per progress/complete */
 	/* 1: do not fsync finished downloads.  For callers that check a file
 	 * against its signed hash again before relying on it after a crash
 	 * (kit-fetch does), this saves a sync of every archive it deletes
@@ -97,11 +97,11 @@ struct kit_transport_opts {
 void kit_transport_opts_init(struct kit_transport_opts *opts);
 
 struct kit_transport_mirror {
-	const char *url;      /* the normalised base URL (owned by t) */
-	uint64_t requests;    /* requests sent to this mirror */
-	uint64_t failures;    /* failed transfers (network or bad bytes) */
-	uint64_t bad_bytes;   /* files it served with wrong bytes */
-	int skipped;          /* 1 once it served bad bytes: not used again */
+	const char *url;    /* the normalised base URL (owned by t) */
+	uint64_t requests;  /* requests sent to this mirror */
+	uint64_t failures;  /* failed transfers (network or bad bytes) */
+	uint64_t bad_bytes; /* files it served with wrong bytes */
+	int skipped;        /* 1 once it served bad bytes: not used again */
 };
 
 struct kit_transport_stats {

@@ -38,19 +38,24 @@ struct kit_tuf_client {
 	int64_t ts_offered, ts_trusted; /* timestamp versions, last update */
 	const char **names;
 	size_t nnames;
-	struct tuf_deleg *deleg; /* delegated roles loaded since the update */
-	int strict_paths; /* a role signing outside its paths is refused */
+	struct tuf_deleg *deleg;   /* delegated roles loaded since the update */
+	int strict_paths;          /* a role signing outside its paths is refused */
 	char hint[KIT_SHA256_HEX]; /* kit_tuf_client_set_unchanged_hint() */
 	int64_t hint_expires;
 	int unchanged;
 };
 
 static const char *const state_file[KIT_TUF_NROLES] = {
-	"root.json", "targets.json", "snapshot.json", "timestamp.json",
+	"root.json",
+	"targets.json",
+	"snapshot.json",
+	"timestamp.json",
 };
 
 static const size_t max_len[KIT_TUF_NROLES] = {
-	KIT_TUF_MAX_ROOT_LEN, KIT_TUF_MAX_TARGETS_LEN, KIT_TUF_MAX_SNAPSHOT_LEN,
+	KIT_TUF_MAX_ROOT_LEN,
+	KIT_TUF_MAX_TARGETS_LEN,
+	KIT_TUF_MAX_SNAPSHOT_LEN,
 	KIT_TUF_MAX_TIMESTAMP_LEN,
 };
 
@@ -225,7 +230,8 @@ load_local(struct kit_tuf_client *c, enum kit_tuf_role role,
 	if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		if (role != KIT_TUF_ROOT)
 			return 0;
-		return kit_err(err, KIT_E_IO, "trusted root %s is %s, not a file kit-fetch wrote; refused: remove it and install the repository's root.json again (kit-fetch init --force)", path, S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISREG(st.st_mode) ? "hard-linked to another file" : "not a regular file");
+		return kit_err(err, KIT_E_IO, "trusted root %s is %s, not a file kit-fetch wrote; refused: remove it and install the repository's root.json again (kit-fetch init --force)", path, S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISREG(st.st_mode) ? "hard-linked to another file"
+																																 : "not a regular file");
 	}
 	fd = kit_file_open_read(AT_FDCWD, path, &st, err);
 	if (fd >= 0 && st.st_nlink == 1)
@@ -521,7 +527,8 @@ static const json_t *
 meta_entry(const struct trusted *t, const char *name)
 {
 	return json_object_get(json_object_get(json_object_get(t->j, "signed"),
-					       "meta"), name);
+					       "meta"),
+			       name);
 }
 
 /* --- 5.4 timestamp ------------------------------------------------------ */
@@ -656,7 +663,7 @@ update_listed(struct kit_tuf_client *c, enum kit_tuf_role role,
 	if (role == KIT_TUF_SNAPSHOT && old->j != NULL) {
 		om = json_object_get(json_object_get(old->j, "signed"), "meta");
 		nm = json_object_get(json_object_get(t.j, "signed"), "meta");
-		json_object_foreach((json_t *)om, mname, v) {
+		json_object_foreach ((json_t *)om, mname, v) {
 			const json_t *n = json_object_get(nm, mname);
 			int64_t ov = json_integer_value(json_object_get(v, "version"));
 
@@ -708,7 +715,7 @@ index_targets(struct kit_tuf_client *c)
 			    "targets");
 	c->nnames = json_object_size(t);
 	c->names = kit_xcalloc(c->nnames + 1, sizeof(*c->names));
-	json_object_foreach((json_t *)t, name, v)
+	json_object_foreach ((json_t *)t, name, v)
 		c->names[i++] = name;
 	qsort(c->names, c->nnames, sizeof(*c->names), cmp_names);
 }
@@ -720,9 +727,11 @@ roles_differ(const json_t *a, const json_t *b, enum kit_tuf_role role)
 
 	return !json_equal(
 		json_object_get(json_object_get(json_object_get(a, "signed"),
-						 "roles"), n),
+						"roles"),
+				n),
 		json_object_get(json_object_get(json_object_get(b, "signed"),
-						 "roles"), n));
+						"roles"),
+				n));
 }
 
 /* 5.1: a fixed start time, and nothing left of an earlier update. */
@@ -947,8 +956,7 @@ static void
 fill_target(const struct kit_tuf_client *c, const char *name,
 	    struct kit_tuf_target *out)
 {
-	tuf_fill_target(name, json_object_get(json_object_get(json_object_get(
-		c->md[KIT_TUF_TARGETS].j, "signed"), "targets"), name), out);
+	tuf_fill_target(name, json_object_get(json_object_get(json_object_get(c->md[KIT_TUF_TARGETS].j, "signed"), "targets"), name), out);
 }
 
 void

@@ -18,7 +18,11 @@
 #include "kit_tuf.h"
 #include "tuf_int.h"
 
-#define BAD(...) do { kit_err(err, KIT_E_SECURITY, __VA_ARGS__); goto out; } while (0)
+#define BAD(...) \
+	do { \
+		kit_err(err, KIT_E_SECURITY, __VA_ARGS__); \
+		goto out; \
+	} while (0)
 #define REFUSE "; refused (the repository or a mirror serves malformed metadata)"
 
 /* Longest role name this client follows (kit_tuf_role_filename() may
@@ -54,8 +58,7 @@ check_threshold_keyids(const json_t *r, const char *what, const char *name,
 		return kit_err(err, KIT_E_SECURITY, "%s: delegated role \"%.80s\" needs a threshold >= 1" REFUSE, what,
 			       name);
 	if (!is_string_array(json_object_get(r, "keyids"), 1))
-		return kit_err(err, KIT_E_SECURITY, "%s: delegated role \"%.80s\" needs keyids, strings listed once"
-			       REFUSE, what, name);
+		return kit_err(err, KIT_E_SECURITY, "%s: delegated role \"%.80s\" needs keyids, strings listed once" REFUSE, what, name);
 	return 0;
 }
 
@@ -101,7 +104,7 @@ tuf_check_delegations(const json_t *d, const char *what, struct kit_error *err)
 			BAD("%s: a delegated role may not be called \"%s\", the name of a top-level role" REFUSE, what, name);
 		for (j = 0; j < i; j++)
 			if (strcmp(name, json_string_value(json_object_get(
-					  json_array_get(roles, j), "name"))) == 0)
+						 json_array_get(roles, j), "name"))) == 0)
 				BAD("%s: delegated role \"%.80s\" is listed twice" REFUSE, what, name);
 		if (check_threshold_keyids(r, what, name, err) < 0)
 			goto out;
@@ -140,12 +143,12 @@ delegation_covers(const json_t *role, const char *name, const char *name_hex)
 	size_t i;
 
 	if (list != NULL) {
-		json_array_foreach(list, i, v)
+		json_array_foreach (list, i, v)
 			if (path_covered(json_string_value(v), name))
 				return 1;
 		return 0;
 	}
-	json_array_foreach(json_object_get(role, "path_hash_prefixes"), i, v)
+	json_array_foreach (json_object_get(role, "path_hash_prefixes"), i, v)
 		if (strncmp(name_hex, json_string_value(v),
 			    strlen(json_string_value(v))) == 0)
 			return 1;
@@ -221,7 +224,8 @@ tuf_deleg_earliest_expiry(const struct tuf_deleg *d)
 
 	for (i = 0; d != NULL && i < d->n; i++) {
 		if (tuf_parse_expires(json_string_value(json_object_get(
-			    json_object_get(d->r[i].j, "signed"), "expires")), &e) != 0)
+					      json_object_get(d->r[i].j, "signed"), "expires")),
+				      &e) != 0)
 			e = 0; /* checked when loaded; never later than now */
 		if (e < min)
 			min = e;
@@ -306,7 +310,7 @@ outside_paths(const struct edge *e, const json_t *meta, struct kit_error *err)
 	const char *name;
 	char safe[160];
 
-	json_object_foreach((json_t *)targets, name, t) {
+	json_object_foreach ((json_t *)targets, name, t) {
 		if (tuf_delegation_covers(e->role, name))
 			continue;
 		kit_str_sanitize(name, safe, sizeof(safe));
@@ -344,7 +348,9 @@ load_role(struct kit_tuf_client *c, const struct edge *e, struct kit_error *err)
 	/* the snapshot names the role as it is, requests and files escape it */
 	snprintf(file, sizeof(file), "%s.json", e->name);
 	entry = json_object_get(json_object_get(tuf_client_signed(c,
-		KIT_TUF_SNAPSHOT), "meta"), file);
+								  KIT_TUF_SNAPSHOT),
+						"meta"),
+				file);
 	snprintf(file, sizeof(file), "%s.json", fname);
 	if (entry == NULL) {
 		kit_err(err, KIT_E_SECURITY, "delegated role \"%.80s\" (delegated by \"%.80s\") is not listed in the trusted snapshot; refused (it cannot be checked against rollback or mix-and-match)", e->name, e->delegator);
@@ -456,7 +462,7 @@ push_children(struct stack *s, const json_t *sig, const char *from,
 			 name_hex);
 		return;
 	}
-	json_array_foreach(json_object_get(d, "roles"), i, r) {
+	json_array_foreach (json_object_get(d, "roles"), i, r) {
 		if (!delegation_covers(r, name, name_hex))
 			continue;
 		term = json_is_true(json_object_get(r, "terminating"));

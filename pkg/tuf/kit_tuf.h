@@ -370,7 +370,7 @@ int kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err) KIT_WUR;
 struct kit_tuf_copy {
 	unsigned char *snapshot, *timestamp;
 	size_t snapshot_len, timestamp_len;
-	char snapshot_name[64]; /* "<version>.snapshot.json" */
+	char snapshot_name[64];    /* "<version>.snapshot.json" */
 	int64_t timestamp_expires; /* Unix time */
 };
 int kit_tuf_repo_sign_copy(struct kit_tuf_repo *r, int64_t expires,

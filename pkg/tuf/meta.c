@@ -7,7 +7,10 @@
 #include "tuf_int.h"
 
 static const char *const role_names[KIT_TUF_NROLES] = {
-	"root", "targets", "snapshot", "timestamp",
+	"root",
+	"targets",
+	"snapshot",
+	"timestamp",
 };
 
 const char *
@@ -78,7 +81,7 @@ canon(const json_t *j, struct kit_buf *out, int depth, struct kit_error *err)
 		n = json_object_size(j);
 		keys = kit_xcalloc(n ? n : 1, sizeof(*keys));
 		i = 0;
-		json_object_foreach((json_t *)j, k, v)
+		json_object_foreach ((json_t *)j, k, v)
 			keys[i++] = k;
 		qsort(keys, n, sizeof(*keys), cmp_keys);
 		if (kit_buf_append(out, "{", 1, err) < 0)
@@ -273,7 +276,11 @@ tuf_parse_expires(const char *s, int64_t *t)
 	return 0;
 }
 
-#define BAD(...) do { kit_err(err, KIT_E_SECURITY, __VA_ARGS__); goto out; } while (0)
+#define BAD(...) \
+	do { \
+		kit_err(err, KIT_E_SECURITY, __VA_ARGS__); \
+		goto out; \
+	} while (0)
 #define REFUSE "; refused as malformed TUF metadata"
 
 static int
@@ -309,7 +316,7 @@ check_hashes(const json_t *h, const char *what, const char *kind,
 
 	if (!json_is_object(h) || json_object_size(h) == 0)
 		BAD("%s: %s \"%.200s\" lacks hashes" REFUSE, what, kind, name);
-	json_object_foreach((json_t *)h, alg, v) {
+	json_object_foreach ((json_t *)h, alg, v) {
 		if (!json_is_string(v))
 			BAD("%s: %s \"%.200s\" hash %.20s is not a string" REFUSE,
 			    what, kind, name, alg);
@@ -353,7 +360,7 @@ tuf_check_keys(const json_t *keys, const char *what, struct kit_error *err)
 	const char *kid;
 	int rc = -1;
 
-	json_object_foreach((json_t *)keys, kid, k) {
+	json_object_foreach ((json_t *)keys, kid, k) {
 		if (!json_is_object(k) ||
 		    !json_is_string(json_object_get(k, "keytype")) ||
 		    !json_is_string(json_object_get(k, "scheme")) ||
@@ -416,7 +423,7 @@ check_targets(const json_t *s, const char *what, struct kit_error *err)
 	t = json_object_get(s, "targets");
 	if (!json_is_object(t))
 		BAD("%s: \"targets\" missing" REFUSE, what);
-	json_object_foreach((json_t *)t, name, ti) {
+	json_object_foreach ((json_t *)t, name, ti) {
 		if (!json_is_object(ti) || !check_int(json_object_get(ti, "length"), 0))
 			BAD("%s: target \"%.200s\" lacks a length" REFUSE, what, name);
 		h = json_object_get(ti, "hashes");
@@ -516,7 +523,7 @@ kit_tuf_check(const json_t *meta, enum kit_tuf_role role, const char *what,
 		if (role == KIT_TUF_SNAPSHOT &&
 		    json_object_get(m, "targets.json") == NULL)
 			BAD("%s: meta does not list targets.json" REFUSE, what);
-		json_object_foreach((json_t *)m, name, v)
+		json_object_foreach ((json_t *)m, name, v)
 			if (check_metafile(v, what, name, err) < 0)
 				goto out;
 		break;
@@ -596,7 +603,7 @@ tuf_verify_keys(const json_t *keys, const json_t *ids, int64_t threshold,
 {
 	const json_t *sigs, *sig;
 	const char *kid, *sighex;
-	unsigned char (*seen)[KIT_SHA256_LEN] = NULL;
+	unsigned char(*seen)[KIT_SHA256_LEN] = NULL;
 	unsigned char fp[KIT_SHA256_LEN], *raw = NULL;
 	struct kit_buf b;
 	struct kit_key *k = NULL;

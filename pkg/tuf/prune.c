@@ -33,8 +33,8 @@ struct prune {
 	size_t n;
 	struct cand *c;
 	size_t nc;
-	json_t *by_hex;    /* sha256 -> how many candidates have it */
-	size_t unnamed;    /* candidates no hash collected so far names */
+	json_t *by_hex; /* sha256 -> how many candidates have it */
+	size_t unnamed; /* candidates no hash collected so far names */
 	json_t *hashes; /* sha256 -> true, of every target kept metadata names */
 	int64_t grace, now;
 	size_t files;
@@ -148,7 +148,7 @@ listed_by_kept_snapshots(struct prune *p)
 			json_decref(out);
 			return NULL;
 		}
-		json_object_foreach(json_object_get(json_object_get(j, "signed"), "meta"), key, e)
+		json_object_foreach (json_object_get(json_object_get(j, "signed"), "meta"), key, e)
 			json_object_set_new(out, key, json_true());
 		json_decref(j);
 	}
@@ -210,7 +210,7 @@ add_hashes(struct prune *p, const json_t *targets)
 	const char *name;
 	const json_t *t;
 
-	json_object_foreach((json_t *)targets, name, t) {
+	json_object_foreach ((json_t *)targets, name, t) {
 		const char *h = json_string_value(json_object_get(json_object_get(t, "hashes"), "sha256"));
 
 		if (h == NULL || json_object_get(p->hashes, h) != NULL)

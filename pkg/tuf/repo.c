@@ -22,8 +22,8 @@ struct loaded_key {
 /* A delegated targets role's metadata, as on disk (raw) or to be written. */
 struct deleg_md {
 	char *name;
-	json_t *md;          /* version 0 until first written */
-	unsigned char *raw;  /* bytes of N.<name>.json, NULL before */
+	json_t *md;         /* version 0 until first written */
+	unsigned char *raw; /* bytes of N.<name>.json, NULL before */
 	size_t rawlen;
 	int dirty;
 };
@@ -40,7 +40,7 @@ struct kit_tuf_repo {
 	struct loaded_key keys[MAX_KEYS];
 	size_t nkeys;
 	int targets_dirty;
-	int partial; /* kit_tuf_repo_set_partial_roles() */
+	int partial;          /* kit_tuf_repo_set_partial_roles() */
 	struct deleg_md *dmd; /* in the order of the delegations */
 	size_t ndmd;
 };
@@ -52,7 +52,10 @@ static int commit_delegated(struct kit_tuf_repo *r, const char *only,
 static int load_delegated(struct kit_tuf_repo *r, struct kit_error *err);
 
 static const int64_t default_expiry[KIT_TUF_NROLES] = {
-	365 * 86400, 90 * 86400, 7 * 86400, 86400,
+	365 * 86400,
+	90 * 86400,
+	7 * 86400,
+	86400,
 };
 
 void
@@ -173,8 +176,9 @@ static int
 keyids_contain(const json_t *root, enum kit_tuf_role role, const char *keyid)
 {
 	const json_t *ids = json_object_get(json_object_get(json_object_get(
-		json_object_get(root, "signed"), "roles"),
-		kit_tuf_role_name(role)), "keyids");
+								    json_object_get(root, "signed"), "roles"),
+							    kit_tuf_role_name(role)),
+					    "keyids");
 	size_t i;
 
 	for (i = 0; i < json_array_size(ids); i++)
@@ -371,18 +375,15 @@ next_listed(struct kit_tuf_repo *r, enum kit_tuf_role role, int64_t expires,
 	char rname[128];
 	size_t i;
 
-	json_object_set_new(s, "meta", json_pack("{s:o}",
-		role == KIT_TUF_SNAPSHOT ? "targets.json" : "snapshot.json",
-		meta_entry_for(r->raw[listed], r->rawlen[listed],
-			       version_of(r->md[listed]))));
+	json_object_set_new(s, "meta", json_pack("{s:o}", role == KIT_TUF_SNAPSHOT ? "targets.json" : "snapshot.json", meta_entry_for(r->raw[listed], r->rawlen[listed], version_of(r->md[listed]))));
 	for (i = 0; role == KIT_TUF_SNAPSHOT && i < r->ndmd; i++) {
 		snprintf(rname, sizeof(rname), "%s.json", r->dmd[i].name);
 		/* Only what the specification requires (the version): with
 		 * a role per office, every office downloads every entry of
 		 * every snapshot. */
 		json_object_set_new(json_object_get(s, "meta"), rname,
-			json_pack("{s:I}", "version",
-				  (json_int_t)version_of(r->dmd[i].md)));
+				    json_pack("{s:I}", "version",
+					      (json_int_t)version_of(r->dmd[i].md)));
 	}
 	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
 	if (role == KIT_TUF_SNAPSHOT)
@@ -431,9 +432,10 @@ kit_tuf_repo_commit(struct kit_tuf_repo *r, struct kit_error *err)
 		v = r->md[KIT_TUF_TARGETS] ? version_of(r->md[KIT_TUF_TARGETS]) + 1 : 1;
 		s = signed_new(KIT_TUF_TARGETS, v, now + r->expires[KIT_TUF_TARGETS]);
 		t = r->md[KIT_TUF_TARGETS]
-			? json_object_get(json_object_get(r->md[KIT_TUF_TARGETS],
-							  "signed"), "targets")
-			: NULL;
+			    ? json_object_get(json_object_get(r->md[KIT_TUF_TARGETS],
+							      "signed"),
+					      "targets")
+			    : NULL;
 		json_object_set_new(s, "targets", t ? json_deep_copy(t) : json_object());
 		t = delegations_of(r);
 		if (t != NULL)
@@ -533,11 +535,11 @@ kit_tuf_repo_init(const char *repo_dir, const char *keys_dir,
 			}
 			json_array_append_new(ids, json_string(keyid));
 			json_object_set_new(keys, keyid,
-				kit_tuf_key_json(r->keys[r->nkeys - 1].k));
+					    kit_tuf_key_json(r->keys[r->nkeys - 1].k));
 		}
 		json_object_set_new(roles, kit_tuf_role_name((enum kit_tuf_role)role),
-			json_pack("{s:o, s:I}", "keyids", ids, "threshold",
-				  (json_int_t)cfg->role[role].threshold));
+				    json_pack("{s:o, s:I}", "keyids", ids, "threshold",
+					      (json_int_t)cfg->role[role].threshold));
 	}
 	if (save_keysdb(r, err) < 0)
 		goto out;
@@ -618,14 +620,16 @@ kit_tuf_repo_open(const char *repo_dir, const char *keys_dir,
 	if (load_meta(r, KIT_TUF_TIMESTAMP, "timestamp.json", err) < 0)
 		goto fail;
 	n = json_integer_value(json_object_get(json_object_get(json_object_get(
-		json_object_get(r->md[KIT_TUF_TIMESTAMP], "signed"), "meta"),
-		"snapshot.json"), "version"));
+								       json_object_get(r->md[KIT_TUF_TIMESTAMP], "signed"), "meta"),
+							       "snapshot.json"),
+					       "version"));
 	snprintf(name, sizeof(name), "%lld.snapshot.json", (long long)n);
 	if (load_meta(r, KIT_TUF_SNAPSHOT, name, err) < 0)
 		goto fail;
 	n = json_integer_value(json_object_get(json_object_get(json_object_get(
-		json_object_get(r->md[KIT_TUF_SNAPSHOT], "signed"), "meta"),
-		"targets.json"), "version"));
+								       json_object_get(r->md[KIT_TUF_SNAPSHOT], "signed"), "meta"),
+							       "targets.json"),
+					       "version"));
 	snprintf(name, sizeof(name), "%lld.targets.json", (long long)n);
 	if (load_meta(r, KIT_TUF_TARGETS, name, err) < 0 ||
 	    load_delegated(r, err) < 0)
@@ -659,7 +663,7 @@ kit_tuf_repo_open(const char *repo_dir, const char *keys_dir,
 		ex = json_object_get(r->keysdb, "expires");
 		for (i = 0; i < KIT_TUF_NROLES; i++) {
 			const json_t *v = json_object_get(ex,
-				kit_tuf_role_name((enum kit_tuf_role)i));
+							  kit_tuf_role_name((enum kit_tuf_role)i));
 			if (json_is_integer(v) && json_integer_value(v) >= 60)
 				r->expires[i] = json_integer_value(v);
 		}
@@ -771,7 +775,9 @@ kit_tuf_repo_add_target(struct kit_tuf_repo *r, const char *name,
 	if (target_entry(r, name, path, custom, &ti, err) < 0)
 		return -1;
 	json_object_set_new(json_object_get(json_object_get(
-		r->md[KIT_TUF_TARGETS], "signed"), "targets"), name, ti);
+						    r->md[KIT_TUF_TARGETS], "signed"),
+					    "targets"),
+			    name, ti);
 	r->targets_dirty = 1;
 	return 0;
 }
@@ -781,7 +787,8 @@ kit_tuf_repo_remove_target(struct kit_tuf_repo *r, const char *name,
 			   struct kit_error *err)
 {
 	json_t *targets = json_object_get(json_object_get(r->md[KIT_TUF_TARGETS],
-							  "signed"), "targets");
+							  "signed"),
+					  "targets");
 
 	if (json_object_del(targets, name) < 0)
 		return kit_err(err, KIT_E_INVALID, "no target %.200s to remove", name);
@@ -857,7 +864,7 @@ key_in_use(const json_t *s, const char *keyid)
 	const char *rn;
 	size_t i;
 
-	json_object_foreach((json_t *)roles, rn, ro) {
+	json_object_foreach ((json_t *)roles, rn, ro) {
 		const json_t *ids = json_object_get(ro, "keyids");
 
 		for (i = 0; i < json_array_size(ids); i++)
@@ -885,8 +892,7 @@ kit_tuf_repo_rotate(struct kit_tuf_repo *r, enum kit_tuf_role role,
 		return kit_err(err, KIT_E_INVALID, "rotate: no keys dir given");
 	if (r->pending == NULL) {
 		s = json_deep_copy(json_object_get(r->md[KIT_TUF_ROOT], "signed"));
-		json_object_set_new(s, "version", json_integer(
-			version_of(r->md[KIT_TUF_ROOT]) + 1));
+		json_object_set_new(s, "version", json_integer(version_of(r->md[KIT_TUF_ROOT]) + 1));
 		kit_time_format_utc(kit_time_now() + r->expires[KIT_TUF_ROOT], exp,
 				    sizeof(exp));
 		json_object_set_new(s, "expires", json_string(exp));
@@ -1079,7 +1085,7 @@ deleg_entry(const struct kit_tuf_repo *r, const char *name)
 	json_t *e;
 	size_t i;
 
-	json_array_foreach(json_object_get(delegations_of(r), "roles"), i, e)
+	json_array_foreach (json_object_get(delegations_of(r), "roles"), i, e)
 		if (strcmp(json_string_value(json_object_get(e, "name")), name) == 0)
 			return e;
 	return NULL;
@@ -1152,8 +1158,7 @@ sign_delegated(struct kit_tuf_repo *r, struct deleg_md *d, int64_t now,
 	json_object_set_new(s, "targets",
 			    json_deep_copy(json_object_get(old, "targets")));
 	if (json_object_get(old, "delegations") != NULL)
-		json_object_set_new(s, "delegations", json_deep_copy(
-			json_object_get(old, "delegations")));
+		json_object_set_new(s, "delegations", json_deep_copy(json_object_get(old, "delegations")));
 	m = json_pack("{s:o, s:[]}", "signed", s, "signatures");
 	snprintf(name, sizeof(name), "%lld.%s.json", (long long)v, d->name);
 	ids = json_object_get(entry, "keyids");
@@ -1224,7 +1229,8 @@ static int
 load_delegated(struct kit_tuf_repo *r, struct kit_error *err)
 {
 	const json_t *e, *meta = json_object_get(json_object_get(
-		r->md[KIT_TUF_SNAPSHOT], "signed"), "meta");
+							 r->md[KIT_TUF_SNAPSHOT], "signed"),
+						 "meta");
 	char name[128], path[4096];
 	struct deleg_md *d;
 	const char *rn;
@@ -1234,7 +1240,7 @@ load_delegated(struct kit_tuf_repo *r, struct kit_error *err)
 
 	if (json_object_get(delegations_of(r), "succinct_roles") != NULL)
 		return kit_err(err, KIT_E_INVALID, "the targets metadata uses succinct_roles (TAP 15), which this writer does not maintain");
-	json_array_foreach(json_object_get(delegations_of(r), "roles"), i, e) {
+	json_array_foreach (json_object_get(delegations_of(r), "roles"), i, e) {
 		rn = json_string_value(json_object_get(e, "name"));
 		if (!role_name_ok(rn))
 			return kit_err(err, KIT_E_INVALID, "delegated role \"%.80s\": this writer only uses role names of A-Z a-z 0-9 '-' '.' '_'", rn);
@@ -1243,7 +1249,7 @@ load_delegated(struct kit_tuf_repo *r, struct kit_error *err)
 		d = dmd_add(r, rn);
 		snprintf(name, sizeof(name), "%s.json", rn);
 		v = json_integer_value(json_object_get(json_object_get(meta,
-								      name),
+								       name),
 						       "version"));
 		for (newest = 0, v = v > 0 ? v : 1;; v++) {
 			snprintf(name, sizeof(name), "%lld.%s.json", (long long)v,
@@ -1288,10 +1294,10 @@ drop_unused_keys(json_t *keys, const json_t *roles)
 	size_t i, k;
 	int used;
 
-	json_object_foreach_safe(keys, tmp, kid, e) {
+	json_object_foreach_safe (keys, tmp, kid, e) {
 		used = 0;
-		json_array_foreach(roles, i, re)
-			json_array_foreach(json_object_get(re, "keyids"), k, id)
+		json_array_foreach (roles, i, re)
+			json_array_foreach (json_object_get(re, "keyids"), k, id)
 				used |= strcmp(json_string_value(id), kid) == 0;
 		if (!used)
 			json_object_del(keys, kid);
@@ -1325,7 +1331,8 @@ kit_tuf_repo_delegate(struct kit_tuf_repo *r,
 	if (dl == NULL) {
 		dl = json_pack("{s:{}, s:[]}", "keys", "roles");
 		json_object_set_new(json_object_get(r->md[KIT_TUF_TARGETS],
-						    "signed"), "delegations", dl);
+						    "signed"),
+				    "delegations", dl);
 	}
 	keys = json_object_get(dl, "keys");
 	roles = json_object_get(dl, "roles");
@@ -1345,7 +1352,7 @@ kit_tuf_repo_delegate(struct kit_tuf_repo *r,
 	entry = json_pack("{s:s, s:o, s:I, s:b, s:o}", "name", d->name,
 			  "keyids", ids, "threshold", (json_int_t)d->threshold,
 			  "terminating", d->terminating, "paths", paths);
-	json_array_foreach(roles, i, e)
+	json_array_foreach (roles, i, e)
 		if (strcmp(json_string_value(json_object_get(e, "name")),
 			   d->name) == 0)
 			break;
@@ -1398,7 +1405,8 @@ kit_tuf_repo_add_role_target(struct kit_tuf_repo *r, const char *role,
 	if (target_entry(r, name, path, custom, &ti, err) < 0)
 		return -1;
 	json_object_set_new(json_object_get(json_object_get(d->md, "signed"),
-					    "targets"), name, ti);
+					    "targets"),
+			    name, ti);
 	d->dirty = 1;
 	return 0;
 }
@@ -1413,7 +1421,8 @@ kit_tuf_repo_remove_role_target(struct kit_tuf_repo *r, const char *role,
 	if (d == NULL)
 		return -1;
 	if (json_object_del(json_object_get(json_object_get(d->md, "signed"),
-					    "targets"), name) < 0)
+					    "targets"),
+			    name) < 0)
 		return kit_err(err, KIT_E_INVALID, "no target %.200s in role %s to remove", name, role);
 	d->dirty = 1;
 	return 0;
@@ -1545,7 +1554,7 @@ kit_tuf_repo_undelegate(struct kit_tuf_repo *r, const char *role,
 	struct deleg_md *d = dmd_find(r, role);
 	size_t i;
 
-	json_array_foreach(roles, i, e)
+	json_array_foreach (roles, i, e)
 		if (strcmp(json_string_value(json_object_get(e, "name")), role) == 0)
 			break;
 	if (d == NULL || i == json_array_size(roles))

@@ -218,8 +218,9 @@ download(const struct opts *o, struct kit_tuf_client *c, struct kit_error *err)
 			return -1;
 		if (st > 0)
 			return kit_err(err, KIT_E_INVALID, "target \"%.200s\" is "
-				       "not in the trusted targets metadata or "
-				       "its delegations", name);
+							   "not in the trusted targets metadata or "
+							   "its delegations",
+				       name);
 		if (target_path(o, name, "", dest, sizeof(dest), err) < 0 ||
 		    target_path(o, name, ".download.", tmp, sizeof(tmp), err) < 0)
 			return -1;
@@ -273,7 +274,8 @@ run(const char *cmd, const struct opts *o, struct kit_error *err)
 	if (b.lazy)
 		save_validators(o, &b);
 	printf("%s: trusted root v%lld, timestamp v%lld, snapshot v%lld, "
-	       "targets v%lld\n", PROG,
+	       "targets v%lld\n",
+	       PROG,
 	       (long long)kit_tuf_client_version(c, KIT_TUF_ROOT),
 	       (long long)kit_tuf_client_version(c, KIT_TUF_TIMESTAMP),
 	       (long long)kit_tuf_client_version(c, KIT_TUF_SNAPSHOT),
@@ -282,7 +284,7 @@ run(const char *cmd, const struct opts *o, struct kit_error *err)
 		if (o->n_target_names == 0 || o->target_dir == NULL ||
 		    b.targets == NULL) {
 			kit_err(err, KIT_E_USAGE, "download needs --target-name, "
-				"--target-base-url and --target-dir");
+						  "--target-base-url and --target-dir");
 			goto out;
 		}
 		if (download(o, c, err) < 0)
@@ -297,8 +299,13 @@ out:
 }
 
 enum {
-	OPT_METADATA_DIR = 256, OPT_METADATA_URL, OPT_TARGET_NAME,
-	OPT_TARGET_BASE_URL, OPT_TARGET_DIR, OPT_LAZY_ROOT, OPT_HELP,
+	OPT_METADATA_DIR = 256,
+	OPT_METADATA_URL,
+	OPT_TARGET_NAME,
+	OPT_TARGET_BASE_URL,
+	OPT_TARGET_DIR,
+	OPT_LAZY_ROOT,
+	OPT_HELP,
 };
 
 int

@@ -57,7 +57,8 @@ main(int argc, char **argv)
 	custom = json_deep_copy(json_object_get(ti, "custom"));
 	if (kit_tuf_target_path(rel, sizeof(rel), target,
 				json_string_value(json_object_get(
-					json_object_get(ti, "hashes"), "sha256")), 1) < 0 ||
+					json_object_get(ti, "hashes"), "sha256")),
+				1) < 0 ||
 	    kit_snprintf(&err, file, sizeof(file), "%s/%s", repo, rel) < 0)
 		goto out;
 	k = kit_key_generate(&err);

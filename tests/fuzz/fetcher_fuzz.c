@@ -83,7 +83,8 @@ check_text(const char *what, const char *buf, size_t len)
 		kit_str_sanitize(line, clean, n + 1);
 		if (strlen(line) != n || strcmp(line, clean) != 0) {
 			fprintf(stderr, "fetcher_fuzz: %s prints a line that is "
-				"not safe for a terminal: %s\n", what, clean);
+					"not safe for a terminal: %s\n",
+				what, clean);
 			abort();
 		}
 		free(line);

@@ -61,9 +61,9 @@ fuzz_tuf_keys(void)
 			fuzz_die("key", &err);
 	if (fuzz_tuf_key[2] == NULL &&
 	    ((fuzz_tuf_key[2] = kit_key_from_public_pem(fuzz_tuf_pem[0],
-			KIT_KEY_ECDSA_P256, &err)) == NULL ||
+							KIT_KEY_ECDSA_P256, &err)) == NULL ||
 	     (fuzz_tuf_key[3] = kit_key_from_public_pem(fuzz_tuf_pem[1],
-			KIT_KEY_RSA_PSS_SHA256, &err)) == NULL))
+							KIT_KEY_RSA_PSS_SHA256, &err)) == NULL))
 		fuzz_die("key", &err);
 }
 
@@ -114,7 +114,7 @@ fuzz_tuf_real_signers(const json_t *meta)
 		return 0;
 	}
 	for (k = 0; k < 4; k++) {
-		json_array_foreach(sigs, i, sg) {
+		json_array_foreach (sigs, i, sg) {
 			const char *hex = json_string_value(json_object_get(sg, "sig"));
 
 			len = hex ? strlen(hex) / 2 : 0;

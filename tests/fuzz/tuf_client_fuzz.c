@@ -130,7 +130,10 @@ static void
 check_success(const char *state, int64_t start)
 {
 	static const char *const files[KIT_TUF_NROLES] = {
-		"root.json", "targets.json", "snapshot.json", "timestamp.json",
+		"root.json",
+		"targets.json",
+		"snapshot.json",
+		"timestamp.json",
 	};
 	json_t *md[KIT_TUF_NROLES];
 	int i;
@@ -143,7 +146,8 @@ check_success(const char *state, int64_t start)
 
 		if (n < th) {
 			fprintf(stderr, "tuf_client_fuzz: %s: threshold %lld met "
-				"with %lld distinct real keys\n", files[i],
+					"with %lld distinct real keys\n",
+				files[i],
 				(long long)th, (long long)n);
 			abort();
 		}
@@ -184,7 +188,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const state_files[3] = {
-		"state/timestamp.json", "state/snapshot.json", "state/targets.json",
+		"state/timestamp.json",
+		"state/snapshot.json",
+		"state/targets.json",
 	};
 	struct served sv;
 	struct kit_error err = {0};

@@ -43,7 +43,8 @@ verify(const json_t *root, enum kit_tuf_role role, const json_t *meta)
 	}
 	if (fuzz_tuf_real_signers(meta) < fuzz_tuf_threshold(root, role)) {
 		fprintf(stderr, "tuf_meta_fuzz: %s threshold %lld met by %lld "
-			"real keys\n", kit_tuf_role_name(role),
+				"real keys\n",
+			kit_tuf_role_name(role),
 			(long long)fuzz_tuf_threshold(root, role),
 			(long long)fuzz_tuf_real_signers(meta));
 		abort();

@@ -307,7 +307,8 @@ fetch_kit(const char *dir, const char *kit_dir, int version,
 	char *staging = pjoin(dir, "state/staging/kit");
 	struct kit_error err = {0};
 	struct kit_manifest_target x = {.campaign = "together-2016",
-					.office = "global", .version = version};
+					.office = "global",
+					.version = version};
 	struct kit_manifest *m = NULL;
 
 	write_kit(dir, arc, version, extra);
@@ -332,13 +333,17 @@ test_write_deterministic(void **state)
 	char *a = pjoin(dir, "a.tar.zst"), *b = pjoin(dir, "b.tar.zst");
 	char *cmd, line[1024];
 	const char *expect[] = {
-		"manifest.json", "about.md", "index.html", "media/",
+		"manifest.json",
+		"about.md",
+		"index.html",
+		"media/",
 		"media/posters/",
 		"media/posters/a-very-long-directory-name-to-need-a-pax-header-"
 		"because-ustar-names-stop-at-one-hundred-bytes/",
 		"media/posters/a-very-long-directory-name-to-need-a-pax-header-"
 		"because-ustar-names-stop-at-one-hundred-bytes/poster.txt",
-		"media/video.bin", "statements/",
+		"media/video.bin",
+		"statements/",
 		"statements/caf\xc3\xa9-\xc3\x89t\xc3\xa9.md",
 		"statements/dg-2016.md",
 	};
@@ -367,7 +372,8 @@ test_write_deterministic(void **state)
 	/* the stock tools read it: uid/gid 0, fixed mtime, sorted, dirs
 	 * first, modes 0644/0755 */
 	cmd = kit_aprintf("TZ=UTC LC_ALL=C.UTF-8 tar --zstd --numeric-owner "
-			  "-tvf '%s'", a);
+			  "-tvf '%s'",
+			  a);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while (fgets(line, sizeof(line), p)) {
@@ -379,8 +385,7 @@ test_write_deterministic(void **state)
 		dir_entry = expect[n][strlen(expect[n]) - 1] == '/';
 		assert_non_null(strstr(line, " 0/0 "));
 		assert_non_null(strstr(line, " 2016-12-15 00:00 "));
-		assert_int_equal(strncmp(line, dir_entry ? "drwxr-xr-x"
-							 : "-rw-r--r--", 10),
+		assert_int_equal(strncmp(line, dir_entry ? "drwxr-xr-x" : "-rw-r--r--", 10),
 				 0);
 		snprintf(want, sizeof(want), " %s", expect[n]);
 		if (!kit_str_has_suffix(line, want))
@@ -516,13 +521,13 @@ test_round_trip(void **state)
 
 struct raw {
 	const char *name;
-	int type;       /* AE_IF*; 0 = regular file */
-	int perm;       /* 0 = 0644 / 0755 */
+	int type; /* AE_IF*; 0 = regular file */
+	int perm; /* 0 = 0644 / 0755 */
 	const char *data;
-	size_t zeros;   /* content: this many zero bytes instead of data */
+	size_t zeros; /* content: this many zero bytes instead of data */
 	const char *link;
 	int hard;
-	size_t noise;   /* content: this many pseudo-random bytes */
+	size_t noise; /* content: this many pseudo-random bytes */
 };
 
 /* Deterministic incompressible bytes. */
@@ -612,7 +617,7 @@ raw_member(struct archive *a, struct archive_entry *e, const struct raw *r)
 	archive_entry_copy_pathname(e, r->name);
 	archive_entry_set_filetype(e, (unsigned)type);
 	archive_entry_set_perm(e, (mode_t)(r->perm ? r->perm
-				   : (type == AE_IFDIR ? 0755 : 0644)));
+						   : (type == AE_IFDIR ? 0755 : 0644)));
 	archive_entry_set_mtime(e, MTIME, 0);
 	if (type == AE_IFLNK)
 		archive_entry_set_symlink(e, r->link);
@@ -679,17 +684,17 @@ write_raw(const char *path, const struct raw *r, size_t n, const char *man,
 
 enum tweak {
 	T_NONE,
-	T_DROP_LAST,    /* manifest forgets the last file */
-	T_FIRST3,       /* manifest lists the first three files only */
-	T_ADD_MISSING,  /* manifest lists a file the archive lacks */
-	T_WRONG_SIZE,   /* manifest says one byte more */
-	T_WRONG_HASH,   /* manifest hash of something else */
-	T_BAD_JSON,     /* manifest is not JSON */
-	T_NO_FILES,     /* manifest without files[] */
+	T_DROP_LAST,   /* manifest forgets the last file */
+	T_FIRST3,      /* manifest lists the first three files only */
+	T_ADD_MISSING, /* manifest lists a file the archive lacks */
+	T_WRONG_SIZE,  /* manifest says one byte more */
+	T_WRONG_HASH,  /* manifest hash of something else */
+	T_BAD_JSON,    /* manifest is not JSON */
+	T_NO_FILES,    /* manifest without files[] */
 	T_WRONG_CAMPAIGN,
-	T_FILE_DIR,     /* manifest lists "a" and "a/b" (its writer would not) */
-	T_TRUNCATE,     /* archive cut in half */
-	T_CORRUPT,      /* bytes in the middle flipped */
+	T_FILE_DIR, /* manifest lists "a" and "a/b" (its writer would not) */
+	T_TRUNCATE, /* archive cut in half */
+	T_CORRUPT,  /* bytes in the middle flipped */
 };
 
 struct evil {
@@ -706,105 +711,54 @@ struct evil {
 #define BIG (48u * 1024 * 1024)
 
 static const struct evil evils[] = {
-	{"dotdot", {{"ok.txt", 0, 0, "ok\n", 0, NULL, 0, 0},
-		    {"../x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0,
-	 0, 0, 0, "contains '..'"},
-	{"absolute", {{"/etc/x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE, 0,
-	 0, 0, 0, 0, "absolute path"},
-	{"inner dotdot", {{"a/../../x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1,
-	 T_NONE, 0, 0, 0, 0, 0, "contains '..'"},
-	{"empty component", {{"a//x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE,
-	 0, 0, 0, 0, 0, "empty or '.' component"},
-	{"dot component", {{"./x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE, 0,
-	 0, 0, 0, 0, "empty or '.' component"},
-	{"symlink", {{"link", AE_IFLNK, 0777, NULL, 0, "/etc/passwd", 0, 0}}, 1,
-	 T_NONE, 0, 0, 0, 0, 0, "is a symlink"},
-	{"hardlink", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
-		      {"b.txt", 0, 0, NULL, 0, "a.txt", 1, 0}}, 2, T_NONE, 0, 0,
-	 0, 0, 0, "is a hard link"},
-	{"hardlink outside", {{"b.txt", 0, 0, NULL, 0, "/etc/shadow", 1, 0}}, 1,
-	 T_NONE, 0, 0, 0, 0, 0, "is a hard link"},
-	{"char device", {{"null", AE_IFCHR, 0666, NULL, 0, NULL, 0, 0}}, 1,
-	 T_NONE, 0, 0, 0, 0, 0, "is a device"},
-	{"fifo", {{"pipe", AE_IFIFO, 0644, NULL, 0, NULL, 0, 0}}, 1, T_NONE, 0, 0,
-	 0, 0, 0, "is a FIFO"},
-	{"setuid", {{"run.sh", 0, 04755, "#!/bin/sh\n", 0, NULL, 0, 0}}, 1,
-	 T_NONE, 0, 0, 0, 0, 0, "setuid, setgid or sticky"},
-	{"sticky dir", {{"d", AE_IFDIR, 01777, NULL, 0, NULL, 0, 0},
-			{"d/x", 0, 0, "x\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0,
-	 0, 0, "setuid, setgid or sticky"},
-	{"duplicate", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
-		       {"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0,
-	 0, 0, "duplicate entry"},
-	{"manifest twice", {{"manifest.json", 0, 0, "{}", 0, NULL, 0, 0}}, 1,
-	 T_NONE, 0, 0, 0, 0, 0, "duplicate entry manifest.json"},
-	{"not in manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
-			     {"extra.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 2,
-	 T_DROP_LAST, 0, 0, 0, 0, 0, "not in manifest.json"},
-	{"directory not in manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
-				       {"empty", AE_IFDIR, 0, NULL, 0, NULL,
-					0, 0}}, 2, T_NONE, 0, 0, 0, 0, 0,
-	 "holds no file of the manifest"},
-	{"missing", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_ADD_MISSING, 0,
-	 0, 0, 0, 0, "but not in the archive"},
-	{"wrong size", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_WRONG_SIZE,
-	 0, 0, 0, 0, 0, "bytes but manifest.json says"},
-	{"wrong hash", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_WRONG_HASH, 0,
-	 0, 0, 0, 0, "has SHA-256"},
-	{"manifest not first", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE,
-	 1, 0, 0, 0, 0, "the first entry is a.txt"},
-	{"no manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE, -1, 0,
-	 0, 0, 0, "the first entry is a.txt"},
-	{"malformed manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
-	 T_BAD_JSON, 0, 0, 0, 0, 0, "manifest.json:2:"},
-	{"manifest without files", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
-	 T_NO_FILES, 0, 0, 0, 0, 0, "has no \"files\""},
-	{"wrong campaign", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
-	 T_WRONG_CAMPAIGN, 0, 0, 0, 0, 0, "but the signed target says"},
-	{"bomb (total)", {{"big.bin", 0, 0, NULL, BIG, NULL, 0, 0}}, 1, T_NONE, 0,
-	 0, 8u * 1024 * 1024, 1000000000, 0, "more than 8388608 bytes"},
-	{"bomb (ratio)", {{"big.bin", 0, 0, NULL, BIG, NULL, 0, 0}}, 1, T_NONE, 0,
-	 0, 0, 50, 0, "expands more than 50 times"},
-	{"too many entries", {{"1", 0, 0, "1", 0, NULL, 0, 0},
-			      {"2", 0, 0, "2", 0, NULL, 0, 0},
-			      {"3", 0, 0, "3", 0, NULL, 0, 0},
-			      {"4", 0, 0, "4", 0, NULL, 0, 0},
-			      {"5", 0, 0, "5", 0, NULL, 0, 0},
-			      {"6", 0, 0, "6", 0, NULL, 0, 0}}, 6, T_FIRST3, 0, 0,
-	 0, 0, 4, "has more than 4 entries"},
-	{"too many files", {{"1", 0, 0, "1", 0, NULL, 0, 0},
-			    {"2", 0, 0, "2", 0, NULL, 0, 0},
-			    {"3", 0, 0, "3", 0, NULL, 0, 0},
-			    {"4", 0, 0, "4", 0, NULL, 0, 0},
-			    {"5", 0, 0, "5", 0, NULL, 0, 0}}, 5, T_NONE, 0, 0, 0,
-	 0, 4, "more than the 4 allowed"},
-	{"invalid utf-8", {{"bad\xff\xfe.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 1,
-	 T_NONE, 0, 0, 0, 0, 0, "not valid UTF-8"},
-	{"control character", {{"bad\x1b[2J.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 1,
-	 T_NONE, 0, 0, 0, 0, 0, "not valid UTF-8"},
-	{"case collision", {{"README.md", 0, 0, "a\n", 0, NULL, 0, 0},
-			    {"readme.md", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE,
-	 0, 0, 0, 0, 0, "collides with"},
-	{"case collision (dir)", {{"Media/a.txt", 0, 0, "a\n", 0, NULL, 0, 0},
-				  {"media/b.txt", 0, 0, "b\n", 0, NULL, 0, 0}}, 2,
-	 T_NONE, 0, 0, 0, 0, 0, "collides with"},
+	{"dotdot", {{"ok.txt", 0, 0, "ok\n", 0, NULL, 0, 0}, {"../x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0, 0, 0, "contains '..'"},
+	{"absolute", {{"/etc/x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "absolute path"},
+	{"inner dotdot", {{"a/../../x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "contains '..'"},
+	{"empty component", {{"a//x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "empty or '.' component"},
+	{"dot component", {{"./x", 0, 0, "evil\n", 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "empty or '.' component"},
+	{"symlink", {{"link", AE_IFLNK, 0777, NULL, 0, "/etc/passwd", 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "is a symlink"},
+	{"hardlink", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}, {"b.txt", 0, 0, NULL, 0, "a.txt", 1, 0}}, 2, T_NONE, 0, 0, 0, 0, 0, "is a hard link"},
+	{"hardlink outside", {{"b.txt", 0, 0, NULL, 0, "/etc/shadow", 1, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "is a hard link"},
+	{"char device", {{"null", AE_IFCHR, 0666, NULL, 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "is a device"},
+	{"fifo", {{"pipe", AE_IFIFO, 0644, NULL, 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "is a FIFO"},
+	{"setuid", {{"run.sh", 0, 04755, "#!/bin/sh\n", 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "setuid, setgid or sticky"},
+	{"sticky dir", {{"d", AE_IFDIR, 01777, NULL, 0, NULL, 0, 0}, {"d/x", 0, 0, "x\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0, 0, 0, "setuid, setgid or sticky"},
+	{"duplicate", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}, {"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0, 0, 0, "duplicate entry"},
+	{"manifest twice", {{"manifest.json", 0, 0, "{}", 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "duplicate entry manifest.json"},
+	{"not in manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}, {"extra.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 2, T_DROP_LAST, 0, 0, 0, 0, 0, "not in manifest.json"},
+	{"directory not in manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}, {"empty", AE_IFDIR, 0, NULL, 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0, 0, 0, "holds no file of the manifest"},
+	{"missing", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_ADD_MISSING, 0, 0, 0, 0, 0, "but not in the archive"},
+	{"wrong size", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_WRONG_SIZE, 0, 0, 0, 0, 0, "bytes but manifest.json says"},
+	{"wrong hash", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_WRONG_HASH, 0, 0, 0, 0, 0, "has SHA-256"},
+	{"manifest not first", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE, 1, 0, 0, 0, 0, "the first entry is a.txt"},
+	{"no manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE, -1, 0, 0, 0, 0, "the first entry is a.txt"},
+	{"malformed manifest", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_BAD_JSON, 0, 0, 0, 0, 0, "manifest.json:2:"},
+	{"manifest without files", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NO_FILES, 0, 0, 0, 0, 0, "has no \"files\""},
+	{"wrong campaign", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_WRONG_CAMPAIGN, 0, 0, 0, 0, 0, "but the signed target says"},
+	{"bomb (total)", {{"big.bin", 0, 0, NULL, BIG, NULL, 0, 0}}, 1, T_NONE, 0, 0, 8u * 1024 * 1024, 1000000000, 0, "more than 8388608 bytes"},
+	{"bomb (ratio)", {{"big.bin", 0, 0, NULL, BIG, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 50, 0, "expands more than 50 times"},
+	{"too many entries", {{"1", 0, 0, "1", 0, NULL, 0, 0}, {"2", 0, 0, "2", 0, NULL, 0, 0}, {"3", 0, 0, "3", 0, NULL, 0, 0}, {"4", 0, 0, "4", 0, NULL, 0, 0}, {"5", 0, 0, "5", 0, NULL, 0, 0}, {"6", 0, 0, "6", 0, NULL, 0, 0}}, 6, T_FIRST3, 0, 0, 0, 0, 4, "has more than 4 entries"},
+	{"too many files", {{"1", 0, 0, "1", 0, NULL, 0, 0}, {"2", 0, 0, "2", 0, NULL, 0, 0}, {"3", 0, 0, "3", 0, NULL, 0, 0}, {"4", 0, 0, "4", 0, NULL, 0, 0}, {"5", 0, 0, "5", 0, NULL, 0, 0}}, 5, T_NONE, 0, 0, 0, 0, 4, "more than the 4 allowed"},
+	{"invalid utf-8", {{"bad\xff\xfe.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "not valid UTF-8"},
+	{"control character", {{"bad\x1b[2J.txt", 0, 0, "x\n", 0, NULL, 0, 0}}, 1, T_NONE, 0, 0, 0, 0, 0, "not valid UTF-8"},
+	{"case collision", {{"README.md", 0, 0, "a\n", 0, NULL, 0, 0}, {"readme.md", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0, 0, 0, "collides with"},
+	{"case collision (dir)", {{"Media/a.txt", 0, 0, "a\n", 0, NULL, 0, 0}, {"media/b.txt", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0, 0, 0, 0, "collides with"},
 	{"case collision (unicode)",
 	 {{"\xc3\x89t\xc3\xa9.md", 0, 0, "a\n", 0, NULL, 0, 0},
-	  {"\xc3\xa9t\xc3\xa9.md", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_NONE, 0, 0,
-	 0, 0, 0, "collides with"},
-	{"file as directory", {{"a", 0, 0, "a\n", 0, NULL, 0, 0},
-			       {"a/b", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_FILE_DIR,
-	 0, 0, 0, 0, 0, "as a file and a directory"},
-	{"truncated", {{"noise.bin", 0, 0, NULL, 0, NULL, 0, 1500000},
-		       {"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 2, T_TRUNCATE,
-	 0, 0, 0, 0, 0, "corrupt or truncated data in noise.bin"},
-	{"truncated short", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1,
-	 T_TRUNCATE, 0, 0, 0, 0, 0, "truncated"},
-	{"corrupt", {{"a.txt", 0, 0, "hello hello hello hello\n", 0, NULL, 0, 0},
-		     {"b.txt", 0, 0, "some other text, long enough\n", 0, NULL,
-		      0, 0}}, 2, T_CORRUPT, 0, 0, 0, 0, 0, ""},
-	{"not compressed", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE, 0,
-	 1, 0, 0, 0, "not zstd-compressed"},
+	  {"\xc3\xa9t\xc3\xa9.md", 0, 0, "b\n", 0, NULL, 0, 0}},
+	 2,
+	 T_NONE,
+	 0,
+	 0,
+	 0,
+	 0,
+	 0,
+	 "collides with"},
+	{"file as directory", {{"a", 0, 0, "a\n", 0, NULL, 0, 0}, {"a/b", 0, 0, "b\n", 0, NULL, 0, 0}}, 2, T_FILE_DIR, 0, 0, 0, 0, 0, "as a file and a directory"},
+	{"truncated", {{"noise.bin", 0, 0, NULL, 0, NULL, 0, 1500000}, {"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 2, T_TRUNCATE, 0, 0, 0, 0, 0, "corrupt or truncated data in noise.bin"},
+	{"truncated short", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_TRUNCATE, 0, 0, 0, 0, 0, "truncated"},
+	{"corrupt", {{"a.txt", 0, 0, "hello hello hello hello\n", 0, NULL, 0, 0}, {"b.txt", 0, 0, "some other text, long enough\n", 0, NULL, 0, 0}}, 2, T_CORRUPT, 0, 0, 0, 0, 0, ""},
+	{"not compressed", {{"a.txt", 0, 0, "a\n", 0, NULL, 0, 0}}, 1, T_NONE, 0, 1, 0, 0, 0, "not zstd-compressed"},
 };
 
 /* Build the hostile archive of case c at path. */
@@ -998,7 +952,8 @@ test_extract_refuses_existing_staging(void **state)
 	assert_int_equal(mkdir(staging, 0755), 0);
 	write_text(keep, "mine\n");
 	assert_int_equal(kit_bundle_extract(arc, staging, NULL, NULL, NULL,
-					    NULL, &err), -1);
+					    NULL, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_IO);
 	assert_true(kit_file_exists(keep)); /* not ours to remove */
 	free(keep);
@@ -1071,7 +1026,8 @@ test_extract_refuses_huge_window(void **state)
 			continue;
 		}
 		assert_int_equal(kit_bundle_extract(arc, staging, NULL, NULL,
-						    NULL, NULL, &err), -1);
+						    NULL, NULL, &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_SECURITY);
 		if (!strstr(err.msg, "window over 8 MiB"))
 			fail_msg("unexpected message: %s", err.msg);
@@ -1130,7 +1086,8 @@ test_extract_refuses_sparse(void **state)
 	archive_entry_free(e);
 
 	assert_int_equal(kit_bundle_extract(arc, staging, NULL, NULL, NULL,
-					    NULL, &err), -1);
+					    NULL, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	if (!strstr(err.msg, "holes.bin is a sparse file"))
 		fail_msg("unexpected message: %s", err.msg);
@@ -1336,14 +1293,17 @@ test_release_verify_switch_stamp(void **state)
 	assert_int_equal(kit_bundle_rollback(kit_dir, &err), 0);
 
 	assert_int_equal(kit_bundle_verify_release(kit_dir, 2, NULL, NULL,
-						   NULL, NULL, &err), 0);
+						   NULL, NULL, &err),
+			 0);
 	assert_int_equal(kit_bundle_verify_release(kit_dir, 2, refuse_version_2,
-						   NULL, NULL, NULL, &err), -1);
+						   NULL, NULL, NULL, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "not the signed one"));
 	kit_err_clear(&err);
 	assert_int_equal(kit_bundle_verify_release(kit_dir, 7, NULL, NULL,
-						   NULL, NULL, &err), -1);
+						   NULL, NULL, &err),
+			 -1);
 	kit_err_clear(&err);
 
 	/* the stamp: the same while nothing changes, new after any change,
@@ -1370,7 +1330,8 @@ test_release_verify_switch_stamp(void **state)
 	assert_int_equal(kit_bundle_release_stamp(kit_dir, 2, s2, &err), 0);
 	assert_string_not_equal(s1, s2);
 	assert_int_equal(kit_bundle_verify_release(kit_dir, 2, NULL, NULL,
-						   NULL, NULL, &err), 0);
+						   NULL, NULL, &err),
+			 0);
 	/* a planted link changes it too, and is not followed */
 	link = kit_aprintf("%s/releases/2/statements/passwd", kit_dir);
 	assert_int_equal(symlink("/etc", link), 0);
@@ -1378,7 +1339,8 @@ test_release_verify_switch_stamp(void **state)
 	assert_string_not_equal(s2, s3);
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(kit_bundle_verify_release(kit_dir, 2, NULL, NULL,
-						   report, &seen, &err), -1);
+						   report, &seen, &err),
+			 -1);
 	assert_int_equal(seen.extra, 1);
 	kit_err_clear(&err);
 	assert_int_equal(unlink(link), 0);
@@ -1536,7 +1498,8 @@ test_unwritable(void **state)
 	write_text(file, "x\n");
 	write_kit(dir, arc, 2, "v2");
 	assert_int_equal(kit_bundle_extract(arc, staging, NULL, NULL, NULL,
-					    NULL, &err), 0);
+					    NULL, &err),
+			 0);
 	if (getuid() == 0)
 		print_message("running as root, which ignores permissions: "
 			      "testing an unwritable kit dir as a path under a "
@@ -1572,7 +1535,8 @@ test_unwritable(void **state)
 		char *um = kit_aprintf("umount '%s'", ro);
 
 		assert_int_equal(kit_bundle_extract(arc, ro_staging, NULL, NULL,
-						    NULL, NULL, &err), 0);
+						    NULL, NULL, &err),
+				 0);
 		if (system(cmd) == 0) {
 			int rc = kit_bundle_install(ok_kit, ro_staging, 2, 3,
 						    &err);

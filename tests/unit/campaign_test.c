@@ -128,7 +128,8 @@ check_fixture(const char *name)
 	if (load_fails) {
 		if (c || err.code != KIT_E_INVALID) {
 			fprintf(stderr, "%s: expected the load to fail with class 1, "
-				"got %s (%d)\n", name, c ? "success" : err.msg, err.code);
+					"got %s (%d)\n",
+				name, c ? "success" : err.msg, err.code);
 			bad = 1;
 		}
 	} else if (!c) {
@@ -463,18 +464,18 @@ test_x_weighted_counting(void **state)
 		{"x", "hello", 5},
 		{"x", "https://example.org/a/very/long/path/indeed/yes", 23},
 		{"x", "see http://a.example/x.", 4 + 23 + 1},
-		{"x", "\xe4\xb8\xad\xe6\x96\x87", 4},              /* 中文 */
-		{"x", "\xed\x95\x9c", 2},                          /* 한 */
-		{"x", "\xf0\x9f\x98\x80", 2},                      /* 😀 */
-		{"x", "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", 2},      /* 👍🏽 skin tone */
+		{"x", "\xe4\xb8\xad\xe6\x96\x87", 4},         /* 中文 */
+		{"x", "\xed\x95\x9c", 2},                     /* 한 */
+		{"x", "\xf0\x9f\x98\x80", 2},                 /* 😀 */
+		{"x", "\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", 2}, /* 👍🏽 skin tone */
 		{"x", "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7", 2},
-		{"x", "\xf0\x9f\x87\xad\xf0\x9f\x87\xba", 2},      /* 🇭🇺 flag */
+		{"x", "\xf0\x9f\x87\xad\xf0\x9f\x87\xba", 2},                    /* 🇭🇺 flag */
 		{"x", "caf\xc3\xa9 \xe2\x80\x94 \xe2\x80\x9cq\xe2\x80\x9d", 10}, /* café — “q” */
-		{"x", "\xd0\x9c\xd0\x9e\xd0\x9c", 3},              /* МОМ: Cyrillic weighs 1 */
+		{"x", "\xd0\x9c\xd0\x9e\xd0\x9c", 3},                            /* МОМ: Cyrillic weighs 1 */
 		{"mastodon", "hi https://example.org/very/long/url/here", 3 + 23},
 		{"mastodon", "\xf0\x9f\x98\x80", 1},
 		{"facebook", "\xf0\x9f\x98\x80 https://example.org/long", 2 + 24},
-		{"bluesky", "e\xcc\x81", 1},                        /* e + combining acute */
+		{"bluesky", "e\xcc\x81", 1}, /* e + combining acute */
 		{"instagram", "abc", 3},
 	};
 	size_t i;
@@ -785,9 +786,14 @@ static void
 test_pick_kits(void **state)
 {
 	static const struct kit_campaign_kit_ref kits[] = {
-		{"a", "global"}, {"a", "belgium"}, {"a", "hungary"},
-		{"b", "global"}, {"b", "hungary"},
-		{"c", "belgium"}, {"c", "global"}, {"c", "belgium"},
+		{"a", "global"},
+		{"a", "belgium"},
+		{"a", "hungary"},
+		{"b", "global"},
+		{"b", "hungary"},
+		{"c", "belgium"},
+		{"c", "global"},
+		{"c", "belgium"},
 		{"d", "other"},
 	};
 	static const int belgium[] = {0, 1, 0, 1, 0, 1, 0, 0, 0};

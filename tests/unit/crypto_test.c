@@ -69,7 +69,8 @@ test_rfc8032(void **state)
 		sig[10] ^= 1;
 		msg[0] ^= 0x80;
 		assert_int_equal(kit_key_verify(pub, msg, mlen ? mlen : 1, sig, 64,
-						&err), -1);
+						&err),
+				 -1);
 		kit_err_clear(&err);
 		assert_int_equal(kit_key_verify(pub, msg, mlen, sig, 63, &err), -1);
 		kit_err_clear(&err);
@@ -365,12 +366,14 @@ test_other_key_types(void **state)
 			fail_msg("%s: %s", kinds[i].gen, err.msg);
 		assert_int_equal(kit_key_verify(k, "signed bytez", 12,
 						(unsigned char *)sig, siglen,
-						&err), -1);
+						&err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_SECURITY);
 		sig[siglen / 2] ^= 1;
 		assert_int_equal(kit_key_verify(k, "signed bytes", 12,
 						(unsigned char *)sig, siglen,
-						&err), -1);
+						&err),
+				 -1);
 		free(sig);
 		if (kinds[i].scheme == KIT_KEY_RSA_PSS_SHA256) {
 			/* PKCS#1 v1.5 is another scheme */
@@ -378,7 +381,8 @@ test_other_key_types(void **state)
 			sig = slurp(path, &siglen);
 			assert_int_equal(kit_key_verify(k, "signed bytes", 12,
 							(unsigned char *)sig,
-							siglen, &err), -1);
+							siglen, &err),
+					 -1);
 			free(sig);
 		}
 		/* the same key read again has the same fingerprint */
@@ -391,8 +395,7 @@ test_other_key_types(void **state)
 		/* and is refused for the other scheme */
 		memset(&err, 0, sizeof(err));
 		assert_null(kit_key_from_public_pem(
-			pem, kinds[i].scheme == KIT_KEY_ECDSA_P256
-				? KIT_KEY_RSA_PSS_SHA256 : KIT_KEY_ECDSA_P256,
+			pem, kinds[i].scheme == KIT_KEY_ECDSA_P256 ? KIT_KEY_RSA_PSS_SHA256 : KIT_KEY_ECDSA_P256,
 			&err));
 		assert_int_equal(err.code, KIT_E_SECURITY);
 		kit_key_free(k);
@@ -403,7 +406,8 @@ test_other_key_types(void **state)
 	 * counts once toward a threshold */
 	sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout "
 	   "-out key.pem && openssl ec -in key.pem -pubout -out pub.pem "
-	   "2>/dev/null", dir);
+	   "2>/dev/null",
+	   dir);
 	snprintf(path, sizeof(path), "%s/pub.pem", dir);
 	pem = slurp(path, &pemlen);
 	k = kit_key_from_public_pem(pem, KIT_KEY_ECDSA_P256, &err);
@@ -413,7 +417,8 @@ test_other_key_types(void **state)
 	free(pem);
 	for (i = 0; i < sizeof(ec_forms) / sizeof(ec_forms[0]); i++) {
 		sh("cd %s && openssl ec -in key.pem -pubout %s -out form.pem "
-		   "2>/dev/null", dir, ec_forms[i]);
+		   "2>/dev/null",
+		   dir, ec_forms[i]);
 		snprintf(path, sizeof(path), "%s/form.pem", dir);
 		pem = slurp(path, &pemlen);
 		k = kit_key_from_public_pem(pem, KIT_KEY_ECDSA_P256, &err);
@@ -428,7 +433,8 @@ test_other_key_types(void **state)
 	}
 	for (i = 0; i < sizeof(misfits) / sizeof(misfits[0]); i++) {
 		sh("cd %s && openssl genpkey %s -out key.pem 2>/dev/null && "
-		   "openssl pkey -in key.pem -pubout -out pub.pem", dir, misfits[i]);
+		   "openssl pkey -in key.pem -pubout -out pub.pem",
+		   dir, misfits[i]);
 		snprintf(path, sizeof(path), "%s/pub.pem", dir);
 		pem = slurp(path, &pemlen);
 		memset(&err, 0, sizeof(err));
@@ -471,7 +477,8 @@ test_public_pem_only(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	sh("cd %s && openssl genpkey -algorithm EC -pkeyopt "
-	   "ec_paramgen_curve:P-256 -out key.pem 2>/dev/null", dir);
+	   "ec_paramgen_curve:P-256 -out key.pem 2>/dev/null",
+	   dir);
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
 		sh("cd %s && %s", dir, forms[i]);
 		snprintf(path, sizeof(path), "%s/form.pem", dir);

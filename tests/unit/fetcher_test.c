@@ -30,7 +30,8 @@ put(const char *dir, const char *rel, const char *text)
 	assert_int_equal(kit_mkdir_p(path, 0755, &err), 0);
 	*slash = '/';
 	assert_int_equal(kit_file_write_atomic(path, text, strlen(text), 0644,
-					       &err), 0);
+					       &err),
+			 0);
 }
 
 /* Bytes a terminal would obey: ESC, BEL, CSI (U+009B), RLO (U+202E). */

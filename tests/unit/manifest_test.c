@@ -25,10 +25,14 @@
 #define SRC "../.."
 
 static const char *const committed[] = {
-	"together-2016/global.json",	  "together-2016/belgium.json",
-	"together-2016/hungary.json",	  "together-2016/turkmenistan.json",
-	"migrants-day-2020/global.json",  "migrants-day-2020/turkmenistan.json",
-	"migrants-day-2021/global.json",  "migrants-day-2021/belgium.json",
+	"together-2016/global.json",
+	"together-2016/belgium.json",
+	"together-2016/hungary.json",
+	"together-2016/turkmenistan.json",
+	"migrants-day-2020/global.json",
+	"migrants-day-2020/turkmenistan.json",
+	"migrants-day-2021/global.json",
+	"migrants-day-2021/belgium.json",
 	"migrants-day-2021/hungary.json",
 };
 
@@ -275,7 +279,6 @@ test_size_cap(void **state)
 	assert_int_equal(err.code, KIT_E_IO);
 	free(big);
 }
-
 
 /* The platform enum of a schema, by a path of member names. */
 static json_t *

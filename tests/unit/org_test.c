@@ -85,8 +85,12 @@ test_set_write_roundtrip(void **state)
 {
 	const char *langs[] = {"hu", "en"}, *keys[] = {KEY};
 	struct kit_org_office o = {
-		.id = "hungary", .name = "IOM Hungary", .country = "Hungary",
-		.timezone = "Budapest", .languages = langs, .nlanguages = 2,
+		.id = "hungary",
+		.name = "IOM Hungary",
+		.country = "Hungary",
+		.timezone = "Budapest",
+		.languages = langs,
+		.nlanguages = 2,
 	};
 	struct kit_error err = {0};
 	struct kit_org *org = kit_org_new(), *back;
@@ -133,8 +137,12 @@ test_id_limit(void **state)
 	char id[KIT_ID_MAX + 2], lang[KIT_ORG_LANG_MAX + 2];
 	const char *langs[] = {lang};
 	struct kit_org_office o = {
-		.id = id, .name = "n", .country = "c", .timezone = "Europe/Brussels",
-		.languages = langs, .nlanguages = 1,
+		.id = id,
+		.name = "n",
+		.country = "c",
+		.timezone = "Europe/Brussels",
+		.languages = langs,
+		.nlanguages = 1,
 	};
 
 	(void)state;
@@ -169,8 +177,12 @@ test_size_cap(void **state)
 	const char *langs[] = {"en"};
 	char id[16], name[KIT_ORG_TEXT_MAX + 1];
 	struct kit_org_office o = {
-		.id = id, .name = name, .country = name, .timezone = "Europe/Brussels",
-		.languages = langs, .nlanguages = 1,
+		.id = id,
+		.name = name,
+		.country = name,
+		.timezone = "Europe/Brussels",
+		.languages = langs,
+		.nlanguages = 1,
 	};
 	size_t i, len;
 

@@ -109,15 +109,18 @@ test_fold_multibyte(void **state)
 			kit_buf_init(&line, MB);
 			kit_buf_init(&out, MB);
 			assert_int_equal(kit_buf_append(&line, "DESCRIPTION:", 12,
-							&err), 0);
+							&err),
+					 0);
 			for (n = 0; n < shift; n++)
 				assert_int_equal(kit_buf_append(&line, "x", 1, &err), 0);
 			for (n = 0; n < 120; n++)
 				assert_int_equal(kit_buf_append(&line, chars[c],
 								strlen(chars[c]),
-								&err), 0);
+								&err),
+						 0);
 			assert_int_equal(kit_schedule_ics_fold(&out, text(&line),
-							       line.len, &err), 0);
+							       line.len, &err),
+					 0);
 			back = unfold_checked(text(&out), out.len, 1);
 			assert_string_equal(back, text(&line));
 			assert_true(kit_utf8_valid(text(&out), out.len));
@@ -238,7 +241,8 @@ test_vtimezone_budapest(void **state)
 	(void)state;
 	kit_buf_init(&out, MB);
 	assert_int_equal(kit_schedule_vtimezone(&out, "Europe/Budapest", 2021,
-						2021, &err), 0);
+						2021, &err),
+			 0);
 	s = text(&out);
 	assert_non_null(strstr(s, "BEGIN:VTIMEZONE\r\nTZID:Europe/Budapest\r\n"));
 	assert_non_null(strstr(s, "BEGIN:STANDARD\r\nDTSTART:20210101T000000\r\n"
@@ -253,12 +257,16 @@ test_vtimezone_budapest(void **state)
 	assert_true(kit_str_has_suffix(s, "END:VTIMEZONE\r\n"));
 	/* exactly three observances for one year */
 	assert_null(strstr(strstr(strstr(strstr(s, "BEGIN:ST") + 1,
-					 "BEGIN:") + 1, "BEGIN:") + 1,
+					 "BEGIN:") +
+					  1,
+				  "BEGIN:") +
+				   1,
 			   "BEGIN:S"));
 	out.len = 0;
 	/* two years: five observances, 2022's changes on 27 March and 30 October */
 	assert_int_equal(kit_schedule_vtimezone(&out, "Europe/Budapest", 2021,
-						2022, &err), 0);
+						2022, &err),
+			 0);
 	assert_non_null(strstr(text(&out), "DTSTART:20220327T020000"));
 	assert_non_null(strstr(text(&out), "DTSTART:20221030T030000"));
 	kit_buf_free(&out);
@@ -273,7 +281,8 @@ test_vtimezone_fixed(void **state)
 	(void)state;
 	kit_buf_init(&out, MB);
 	assert_int_equal(kit_schedule_vtimezone(&out, "Asia/Ashgabat", 2020,
-						2020, &err), 0);
+						2020, &err),
+			 0);
 	assert_string_equal(text(&out),
 			    "BEGIN:VTIMEZONE\r\nTZID:Asia/Ashgabat\r\n"
 			    "BEGIN:STANDARD\r\nDTSTART:20200101T000000\r\n"
@@ -281,7 +290,8 @@ test_vtimezone_fixed(void **state)
 			    "TZNAME:+05\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n");
 	out.len = 0;
 	assert_int_equal(kit_schedule_vtimezone(&out, "Mars/Olympus_Mons", 2020,
-						2020, &err), -1);
+						2020, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_USAGE);
 	assert_int_equal(out.len, 0);
 	kit_buf_free(&out);
@@ -375,8 +385,7 @@ test_load_refuses(void **state)
 	static const struct {
 		const char *posts, *needle;
 	} bad[] = {
-		{POST("a", "x", "2021-12-10T10:00:00Z", "t") ","
-		 POST("a", "x", "2021-12-11T10:00:00Z", "t"), "used twice"},
+		{POST("a", "x", "2021-12-10T10:00:00Z", "t") "," POST("a", "x", "2021-12-11T10:00:00Z", "t"), "used twice"},
 		{POST("a b", "x", "2021-12-10T10:00:00Z", "t"), "id is not"},
 		{POST("a", "X!", "2021-12-10T10:00:00Z", "t"), "platform"},
 		{POST("a", "tiktok", "2021-12-10T10:00:00Z", "t"), "platform"},
@@ -387,11 +396,14 @@ test_load_refuses(void **state)
 		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "\"http://a.b\"", "[]"), "https"},
 		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "\"https://a.b\\r\\nX-Injected: 1\"", "[]"), "link"},
 		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "null",
-			"[{\"path\":\"../../etc/passwd\",\"alt\":\"a\"}]"), "safe"},
+			"[{\"path\":\"../../etc/passwd\",\"alt\":\"a\"}]"),
+		 "safe"},
 		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "null",
-			"[{\"path\":\"/etc/passwd\",\"alt\":\"a\"}]"), "safe"},
+			"[{\"path\":\"/etc/passwd\",\"alt\":\"a\"}]"),
+		 "safe"},
 		{POSTLM("a", "x", "2021-12-10T10:00:00Z", "t", "null",
-			"[{\"path\":\"media/a.png\",\"alt\":\"a\",\"extra\":1}]"), "does not know"},
+			"[{\"path\":\"media/a.png\",\"alt\":\"a\",\"extra\":1}]"),
+		 "does not know"},
 		{"{\"id\":\"a\"}", "platform"},
 		{"{\"id\":\"a\",\"platform\":\"x\",\"at\":\"2021-12-10T10:00:00Z\",\"text\":\"a\",\"text\":\"b\"}", "test.json:"},
 		{"[", "test.json:"},
@@ -449,10 +461,7 @@ test_load_order_and_crlf(void **state)
 	struct kit_schedule *k;
 
 	(void)state;
-	k = parse_posts(POST("late", "x", "2021-12-12T10:00:00Z", "a\\r\\nb") ","
-			POST("b", "x", "2021-12-10T09:00:00Z", "t") ","
-			POST("a", "x", "2021-12-10T09:00:00Z", "t") ","
-			POST("c", "facebook", "2021-12-10T09:00:00Z", "t"), &err);
+	k = parse_posts(POST("late", "x", "2021-12-12T10:00:00Z", "a\\r\\nb") "," POST("b", "x", "2021-12-10T09:00:00Z", "t") "," POST("a", "x", "2021-12-10T09:00:00Z", "t") "," POST("c", "facebook", "2021-12-10T09:00:00Z", "t"), &err);
 	assert_non_null(k);
 	assert_int_equal(kit_schedule_count(k), 4);
 	/* by instant, then platform, then id */
@@ -607,12 +616,7 @@ test_csv_refusals(void **state)
 	memset(long_text, 'a', 281);
 	long_text[281] = '\0';
 	posts = kit_aprintf(
-		POST("past", "x", "2021-12-01T09:00:00Z", "old") ","
-		POST("long", "x", "2021-12-20T09:00:00Z", "%s") ","
-		POST("soon", "x", "2021-12-10T10:05:00Z", "soon") ","
-		POST("odd", "x", "2021-12-20T09:03:00Z", "odd minute") ","
-		POSTLM("ok1", "x", "2021-12-21T09:05:00Z", "fine, \\\"quoted\\\"", "\"https://a.b/c\"", "[]") ","
-		POST("ok2", "x", "2021-12-21T09:05:00Z", "same slot"),
+		POST("past", "x", "2021-12-01T09:00:00Z", "old") "," POST("long", "x", "2021-12-20T09:00:00Z", "%s") "," POST("soon", "x", "2021-12-10T10:05:00Z", "soon") "," POST("odd", "x", "2021-12-20T09:03:00Z", "odd minute") "," POSTLM("ok1", "x", "2021-12-21T09:05:00Z", "fine, \\\"quoted\\\"", "\"https://a.b/c\"", "[]") "," POST("ok2", "x", "2021-12-21T09:05:00Z", "same slot"),
 		long_text);
 	k = parse_posts(posts, &err);
 	free(posts);
@@ -683,7 +687,8 @@ golden(const char *name, const struct kit_buf *got)
 	if (update != NULL && strcmp(update, "1") == 0) {
 		assert_int_equal(kit_mkdir_p(FIX "/golden", 0755, &err), 0);
 		assert_int_equal(kit_file_write_atomic(path, text((struct kit_buf *)got),
-						       got->len, 0644, &err), 0);
+						       got->len, 0644, &err),
+				 0);
 		return;
 	}
 	if (kit_file_read(path, 64 * MB, &want, &len, &err) != 0)

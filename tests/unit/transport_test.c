@@ -56,7 +56,8 @@ static struct {
 
 static char logbuf[8192];
 
-static void capture_log(void *ctx, const char *line)
+static void
+capture_log(void *ctx, const char *line)
 {
 	(void)ctx;
 	size_t n = strlen(logbuf);
@@ -67,7 +68,8 @@ static void capture_log(void *ctx, const char *line)
 	}
 }
 
-static double now_s(void)
+static double
+now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -78,7 +80,8 @@ static double now_s(void)
 
 /* Start argv (a python script) with its stdout on a pipe; read the port it
  * prints on its first line (10 s at most). */
-static int spawn_server(char *const argv[], pid_t *pid_out, int *port_out)
+static int
+spawn_server(char *const argv[], pid_t *pid_out, int *port_out)
 {
 	int fds[2];
 	char line[64];
@@ -98,7 +101,7 @@ static int spawn_server(char *const argv[], pid_t *pid_out, int *port_out)
 	close(fds[1]);
 	double end = now_s() + 10.0;
 	while (n < sizeof line - 1 && now_s() < end) {
-		struct pollfd p = { fds[0], POLLIN, 0 };
+		struct pollfd p = {fds[0], POLLIN, 0};
 		if (poll(&p, 1, 200) <= 0)
 			continue;
 		ssize_t r = read(fds[0], line + n, 1);
@@ -124,7 +127,8 @@ static int spawn_server(char *const argv[], pid_t *pid_out, int *port_out)
 }
 
 /* SIGTERM, wait up to 5 s, then SIGKILL. */
-static void stop_server(pid_t *pid)
+static void
+stop_server(pid_t *pid)
 {
 	if (*pid <= 0)
 		return;
@@ -134,7 +138,7 @@ static void stop_server(pid_t *pid)
 			*pid = 0;
 			return;
 		}
-		struct timespec ts = { 0, 100000000L };
+		struct timespec ts = {0, 100000000L};
 		nanosleep(&ts, NULL);
 	}
 	kill(*pid, SIGKILL);
@@ -142,7 +146,8 @@ static void stop_server(pid_t *pid)
 	*pid = 0;
 }
 
-static int nginx_start(void)
+static int
+nginx_start(void)
 {
 	char cmd[2048];
 	snprintf(cmd, sizeof cmd, "bash " SERVERS "/nginx.sh start %s %s %ld",
@@ -159,7 +164,8 @@ static int nginx_start(void)
 	return 0;
 }
 
-static void nginx_stop(void)
+static void
+nginx_stop(void)
 {
 	char cmd[1024];
 	snprintf(cmd, sizeof cmd, "bash " SERVERS "/nginx.sh stop %s", G.ngdir);
@@ -169,10 +175,11 @@ static void nginx_stop(void)
 
 /* ---- fixtures ---------------------------------------------------------------- */
 
-static void put_big(const char *dir, const unsigned char *data, size_t len)
+static void
+put_big(const char *dir, const unsigned char *data, size_t len)
 {
 	char path[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	snprintf(path, sizeof path, "%s/%s/f", G.root, dir);
 	assert_int_equal(kit_mkdir_p(path, 0755, &err), 0);
 	snprintf(path, sizeof path, "%s/%s/f/big.bin", G.root, dir);
@@ -196,7 +203,8 @@ static const char *control_json =
 	" {\"prefix\": \"/redir-file/\", \"mode\": \"redirect\", \"location\": \"file:///etc/passwd\", \"times\": -1}\n"
 	"]}\n";
 
-static int closed_port(void)
+static int
+closed_port(void)
 {
 	int s = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a;
@@ -214,15 +222,28 @@ static int closed_port(void)
 	return ntohs(a.sin_port);
 }
 
-static int group_setup(void **state)
+static int
+group_setup(void **state)
 {
 	(void)state;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	static const char *const dirs[] = {
-		"plain", "drop", "runs", "stall", "s503", "s500", "extra-none",
-		"extra-lying", "extra-honest", "good", "slow", "garbage",
-		"bad1", "bad2", /* the server corrupts these on the wire */
-		"redir-ok", "redir-file",
+		"plain",
+		"drop",
+		"runs",
+		"stall",
+		"s503",
+		"s500",
+		"extra-none",
+		"extra-lying",
+		"extra-honest",
+		"good",
+		"slow",
+		"garbage",
+		"bad1",
+		"bad2", /* the server corrupts these on the wire */
+		"redir-ok",
+		"redir-file",
 	};
 	snprintf(G.tmp, sizeof G.tmp, "/tmp/kit-transport-XXXXXX");
 	if (!mkdtemp(G.tmp))
@@ -256,8 +277,8 @@ static int group_setup(void **state)
 	snprintf(p, sizeof p, "%s/meta/timestamp.json", G.root);
 	const char *ts = "{\"signed\": {\"version\": 1}}\n";
 	/* two minutes old: its Last-Modified is a validator (RFC 9110) */
-	struct timespec aged[2] = { { time(NULL) - 120, 0 },
-				    { time(NULL) - 120, 0 } };
+	struct timespec aged[2] = {{time(NULL) - 120, 0},
+				   {time(NULL) - 120, 0}};
 	if (kit_file_write_atomic(p, ts, strlen(ts), 0644, &err) != 0 ||
 	    utimensat(AT_FDCWD, p, aged, 0) != 0 ||
 	    kit_file_write_atomic(G.control, control_json, strlen(control_json),
@@ -270,11 +291,11 @@ static int group_setup(void **state)
 
 	char owner[32];
 	snprintf(owner, sizeof owner, "%ld", (long)getpid());
-	char *const argv[] = { (char *)PYTHON, (char *)SERVERS "/faultserver.py",
-			       (char *)"--root", G.root, (char *)"--stats",
-			       G.stats, (char *)"--control", G.control,
-			       (char *)"--owner", owner, (char *)"--max-seconds",
-			       (char *)"600", NULL };
+	char *const argv[] = {(char *)PYTHON, (char *)SERVERS "/faultserver.py",
+			      (char *)"--root", G.root, (char *)"--stats",
+			      G.stats, (char *)"--control", G.control,
+			      (char *)"--owner", owner, (char *)"--max-seconds",
+			      (char *)"600", NULL};
 	if (spawn_server(argv, &G.fs_pid, &G.fs_port) != 0) {
 		fprintf(stderr, "cannot start faultserver.py\n");
 		return -1;
@@ -287,10 +308,11 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int group_teardown(void **state)
+static int
+group_teardown(void **state)
 {
 	(void)state;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	stop_server(&G.fs_pid);
 	nginx_stop();
 	if (kit_rm_rf(G.tmp, &err) != 0)
@@ -298,7 +320,8 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static int each_setup(void **state)
+static int
+each_setup(void **state)
 {
 	(void)state;
 	logbuf[0] = '\0';
@@ -307,8 +330,9 @@ static int each_setup(void **state)
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static void test_opts(struct kit_transport_opts *o, const char *const *urls,
-		      size_t n)
+static void
+test_opts(struct kit_transport_opts *o, const char *const *urls,
+	  size_t n)
 {
 	kit_transport_opts_init(o);
 	o->base_urls = urls;
@@ -321,10 +345,11 @@ static void test_opts(struct kit_transport_opts *o, const char *const *urls,
 	o->log = capture_log;
 }
 
-static struct kit_transport *mk(const char *const *urls, size_t n)
+static struct kit_transport *
+mk(const char *const *urls, size_t n)
 {
 	struct kit_transport_opts o;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	test_opts(&o, urls, n);
 	struct kit_transport *t = kit_transport_new(&o, &err);
 	if (!t)
@@ -332,28 +357,32 @@ static struct kit_transport *mk(const char *const *urls, size_t n)
 	return t;
 }
 
-static void dest_for(char *out, size_t size, const char *name)
+static void
+dest_for(char *out, size_t size, const char *name)
 {
 	snprintf(out, size, "%s/%s", G.dl, name);
 }
 
-static void assert_file_hash(const char *path, const char *hex)
+static void
+assert_file_hash(const char *path, const char *hex)
 {
 	char got[KIT_SHA256_HEX];
 	uint64_t len = 0;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	assert_int_equal(kit_sha256_file(path, got, &len, &err), 0);
 	assert_string_equal(got, hex);
 }
 
-static int part_exists(const char *dest)
+static int
+part_exists(const char *dest)
 {
 	char p[1100];
 	snprintf(p, sizeof p, "%s.part", dest);
 	return kit_file_exists(p);
 }
 
-static int64_t file_size(const char *path)
+static int64_t
+file_size(const char *path)
 {
 	struct stat sb;
 	return stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1;
@@ -361,8 +390,9 @@ static int64_t file_size(const char *path)
 
 /* Requests and body bytes the fault server recorded for path (waiting up
  * to 3 s for at least min_requests, as it records after each response). */
-static void server_stats(const char *path, int min_requests, long *requests,
-			 long *bytes, char *ranges, size_t ranges_size)
+static void
+server_stats(const char *path, int min_requests, long *requests,
+	     long *bytes, char *ranges, size_t ranges_size)
 {
 	double end = now_s() + 3.0;
 	*requests = 0;
@@ -389,24 +419,26 @@ static void server_stats(const char *path, int min_requests, long *requests,
 		json_decref(root);
 		if (*requests >= min_requests || now_s() > end)
 			return;
-		struct timespec ts = { 0, 50000000L };
+		struct timespec ts = {0, 50000000L};
 		nanosleep(&ts, NULL);
 	}
 }
 
-static void url_of(char *out, size_t size, const char *dir)
+static void
+url_of(char *out, size_t size, const char *dir)
 {
 	snprintf(out, size, "%s/%s/", G.fs_base, dir);
 }
 
 /* ---- tests ------------------------------------------------------------------ */
 
-static void test_new_rejects_bad_options(void **state)
+static void
+test_new_rejects_bad_options(void **state)
 {
 	(void)state;
 	struct kit_transport_opts o;
-	struct kit_error err = { 0 };
-	const char *ftp[] = { "ftp://127.0.0.1/repo/" };
+	struct kit_error err = {0};
+	const char *ftp[] = {"ftp://127.0.0.1/repo/"};
 	test_opts(&o, ftp, 1);
 	assert_null(kit_transport_new(&o, &err));
 	assert_int_equal(err.code, KIT_E_INVALID);
@@ -418,21 +450,24 @@ static void test_new_rejects_bad_options(void **state)
 	kit_transport_free(NULL);
 }
 
-static void test_unsafe_relpath(void **state)
+static void
+test_unsafe_relpath(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(u, sizeof u, "plain");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "unsafe.bin");
 	assert_int_equal(kit_transport_fetch(t, "../root/plain/f/big.bin", dest,
-					     BIG_LEN, NULL, 0, &err), -1);
+					     BIG_LEN, NULL, 0, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	kit_err_clear(&err);
 	assert_int_equal(kit_transport_fetch(t, "/etc/passwd", dest, BIG_LEN,
-					     NULL, 0, &err), -1);
+					     NULL, 0, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	assert_int_equal(kit_transport_stats(t)->requests, 0);
 	assert_false(kit_file_exists(dest));
@@ -443,29 +478,32 @@ static void test_unsafe_relpath(void **state)
  * out as it is, over HTTP and file://; an escape that decodes to "..", "."
  * or NUL is refused like the plain forms, and with a file:// base also one
  * that decodes to a separator. */
-static void put_plain(const char *dir, const char *file, const char *body)
+static void
+put_plain(const char *dir, const char *file, const char *body)
 {
 	char path[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	snprintf(path, sizeof path, "%s/plain/%s", G.root, dir);
 	assert_int_equal(kit_mkdir_p(path, 0755, &err), 0);
 	snprintf(path, sizeof path, "%s/plain/%s/%s", G.root, dir, file);
 	assert_int_equal(kit_file_write_atomic(path, body, strlen(body), 0644,
-					       &err), 0);
+					       &err),
+			 0);
 }
 
-static void test_relpath_escapes(void **state)
+static void
+test_relpath_escapes(void **state)
 {
 	(void)state;
 	char u[1024], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	long req, bytes;
 	const char *body = "role metadata\n";
 	/* the name on disk is what the escapes decode to */
 	put_plain("m", "1.x?# y.json", body);
 
 	url_of(u, sizeof u, "plain");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "escaped.json");
 	if (kit_transport_fetch(t, "m/1.x%3F%23 y.json", dest, 1024, NULL, 0,
@@ -480,11 +518,12 @@ static void test_relpath_escapes(void **state)
 	if (kit_transport_fetch(t, "m/1.a%2Fb.json", dest, 1024, NULL, 0,
 				&err) != 0)
 		fail_msg("%s", err.msg);
-	static const char *const bad_http[] = { "m/%2E%2E/f/big.bin", "m/a%00b" };
+	static const char *const bad_http[] = {"m/%2E%2E/f/big.bin", "m/a%00b"};
 	for (size_t i = 0; i < sizeof bad_http / sizeof bad_http[0]; i++) {
 		kit_err_clear(&err);
 		assert_int_equal(kit_transport_fetch(t, bad_http[i], dest, BIG_LEN,
-						     NULL, 0, &err), -1);
+						     NULL, 0, &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_INVALID);
 	}
 	assert_int_equal(kit_transport_stats(t)->requests, 2);
@@ -499,14 +538,19 @@ static void test_relpath_escapes(void **state)
 	assert_int_equal(file_size(dest), (int64_t)strlen(body));
 
 	static const char *const bad[] = {
-		"m/..%2Fplain%2Fm%2F1.x%3F%23 y.json", "m/%2E%2E/plain/f/big.bin",
-		"%2e/f/big.bin", "m/a%5Cb", "m/a%00b", "%2F",
+		"m/..%2Fplain%2Fm%2F1.x%3F%23 y.json",
+		"m/%2E%2E/plain/f/big.bin",
+		"%2e/f/big.bin",
+		"m/a%5Cb",
+		"m/a%00b",
+		"%2F",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		kit_err_clear(&err);
 		dest_for(dest, sizeof dest, "escaped-bad.json");
 		assert_int_equal(kit_transport_fetch(t, bad[i], dest, BIG_LEN,
-						     NULL, 0, &err), -1);
+						     NULL, 0, &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_INVALID);
 		assert_non_null(strstr(err.msg, "unsafe path"));
 		assert_false(kit_file_exists(dest));
@@ -515,13 +559,14 @@ static void test_relpath_escapes(void **state)
 	kit_transport_free(t);
 }
 
-static void test_file_url(void **state)
+static void
+test_file_url(void **state)
 {
 	(void)state;
 	char u[1024], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	snprintf(u, sizeof u, "file://%s/plain/", G.root);
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "file-url.bin");
 	if (kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN, G.big_hash,
@@ -550,13 +595,14 @@ static void test_file_url(void **state)
 	kit_transport_free(t);
 }
 
-static void test_plain_path(void **state)
+static void
+test_plain_path(void **state)
 {
 	(void)state;
 	char u[1024], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	snprintf(u, sizeof u, "%s/plain", G.root); /* no scheme, no slash */
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	assert_true(kit_str_has_prefix(kit_transport_stats(t)->mirrors[0].url,
 				       "file:///"));
@@ -570,14 +616,15 @@ static void test_plain_path(void **state)
 	kit_err_clear(&err);
 	dest_for(dest, sizeof dest, "plain-missing.bin");
 	assert_int_equal(kit_transport_fetch(t, "f/none.bin", dest, BIG_LEN,
-					     NULL, 0, &err), -1);
+					     NULL, 0, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_NETWORK);
 	assert_true(kit_transport_not_found(t));
 	assert_false(kit_file_exists(dest));
 	kit_transport_free(t);
 
 	/* a relative directory is taken from the current one */
-	const char *rel[] = { "../fixtures/servers" };
+	const char *rel[] = {"../fixtures/servers"};
 	t = mk(rel, 1);
 	dest_for(dest, sizeof dest, "relative.py");
 	if (kit_transport_fetch(t, "faultserver.py", dest, 1 << 20, NULL, 0,
@@ -589,11 +636,12 @@ static void test_plain_path(void **state)
 
 /* A copy on removable media: a link (to a file or as a directory on the
  * way) or a FIFO is refused as bad bytes at once, never read. */
-static void test_file_url_no_links(void **state)
+static void
+test_file_url_no_links(void **state)
 {
 	(void)state;
 	char u[1024], dest[1024], p[1200], q[1200];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	snprintf(u, sizeof u, "%s/media", G.root);
 	snprintf(p, sizeof p, "%s/media/d", G.root);
 	assert_int_equal(kit_mkdir_p(p, 0755, &err), 0);
@@ -605,17 +653,18 @@ static void test_file_url_no_links(void **state)
 	assert_int_equal(symlink(p, q), 0);
 	snprintf(q, sizeof q, "%s/media/d/fifo", G.root);
 	assert_int_equal(mkfifo(q, 0644), 0);
-	const char *urls[] = { u };
-	static const char *const rel[] = { "d/link.bin", "dirlink/big.bin",
-					   "d/fifo" };
-	static const char *const why[] = { "symbolic link", "on its way",
-					   "a FIFO" };
+	const char *urls[] = {u};
+	static const char *const rel[] = {"d/link.bin", "dirlink/big.bin",
+					  "d/fifo"};
+	static const char *const why[] = {"symbolic link", "on its way",
+					  "a FIFO"};
 	for (size_t i = 0; i < 3; i++) {
 		struct kit_transport *t = mk(urls, 1);
 		kit_err_clear(&err);
 		dest_for(dest, sizeof dest, "media.bin");
 		assert_int_equal(kit_transport_fetch(t, rel[i], dest, BIG_LEN,
-						     NULL, 0, &err), -1);
+						     NULL, 0, &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_SECURITY);
 		assert_non_null(strstr(err.msg, why[i]));
 		assert_false(kit_transport_not_found(t));
@@ -625,15 +674,16 @@ static void test_file_url_no_links(void **state)
 	}
 }
 
-static void test_http_nginx(void **state)
+static void
+test_http_nginx(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	if (!G.ng_ok)
 		fail_msg("nginx is not running");
 	snprintf(u, sizeof u, "http://127.0.0.1:%d/plain/", G.ng_http);
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "nginx-http.bin");
 	if (kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN, G.big_hash,
@@ -645,16 +695,17 @@ static void test_http_nginx(void **state)
 	kit_transport_free(t);
 }
 
-static void test_https_nginx_ca(void **state)
+static void
+test_https_nginx_ca(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
 	struct kit_transport_opts o;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	if (!G.ng_ok)
 		fail_msg("nginx is not running");
 	snprintf(u, sizeof u, "https://127.0.0.1:%d/plain/", G.ng_https);
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	test_opts(&o, urls, 1);
 	o.cainfo = G.ca;
 	struct kit_transport *t = kit_transport_new(&o, &err);
@@ -667,19 +718,21 @@ static void test_https_nginx_ca(void **state)
 	kit_transport_free(t);
 }
 
-static void test_https_without_ca(void **state)
+static void
+test_https_without_ca(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	if (!G.ng_ok)
 		fail_msg("nginx is not running");
 	snprintf(u, sizeof u, "https://127.0.0.1:%d/plain/", G.ng_https);
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "nginx-noca.bin");
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     G.big_hash, BIG_LEN, &err), -1);
+					     G.big_hash, BIG_LEN, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_NETWORK);
 	if (!strstr(err.msg, "certificate") && !strstr(err.msg, "SSL"))
 		fail_msg("no TLS reason in: %s", err.msg);
@@ -689,14 +742,15 @@ static void test_https_without_ca(void **state)
 	kit_transport_free(t);
 }
 
-static void test_drop_resumes_in_call(void **state)
+static void
+test_drop_resumes_in_call(void **state)
 {
 	(void)state;
 	char u[256], dest[1024], ranges[256];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	long req, bytes;
 	url_of(u, sizeof u, "drop");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "drop.bin");
 	if (kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN, G.big_hash,
@@ -714,15 +768,16 @@ static void test_drop_resumes_in_call(void **state)
 	kit_transport_free(t);
 }
 
-static void test_resume_across_runs(void **state)
+static void
+test_resume_across_runs(void **state)
 {
 	(void)state;
 	char u[256], dest[1024], ranges[256];
 	struct kit_transport_opts o;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	long req, bytes;
 	url_of(u, sizeof u, "runs");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	dest_for(dest, sizeof dest, "runs.bin");
 
 	/* run 1: the server stalls after 256 KiB; no retries; slow-retrieval
@@ -734,7 +789,8 @@ static void test_resume_across_runs(void **state)
 	assert_non_null(t);
 	double t0 = now_s();
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     G.big_hash, BIG_LEN, &err), -1);
+					     G.big_hash, BIG_LEN, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_NETWORK);
 	assert_true(now_s() - t0 < 15.0);
 	kit_transport_free(t);
@@ -761,14 +817,15 @@ static void test_resume_across_runs(void **state)
 	kit_transport_free(t);
 }
 
-static void test_503_twice_then_success(void **state)
+static void
+test_503_twice_then_success(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	long req, bytes;
 	url_of(u, sizeof u, "s503");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "s503.bin");
 	if (kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN, G.big_hash,
@@ -790,7 +847,8 @@ static const char *const folded_answers[2] = {
 	"HTTP/1.1 200 OK\r\n :\r\nContent-Length: 2\r\n\r\n{}",
 };
 
-static void *serve_folded(void *arg)
+static void *
+serve_folded(void *arg)
 {
 	int lfd = *(int *)arg;
 	for (int i = 0; i < 2; i++) {
@@ -816,14 +874,15 @@ static void *serve_folded(void *arg)
  * folded was unfolded into freed memory (ASan: heap-use-after-free).  The
  * transport uses a new handle per transfer: both fetches succeed or fail
  * cleanly.  (Found by tests/fuzz/transport_fuzz.c.) */
-static void test_folded_first_header(void **state)
+static void
+test_folded_first_header(void **state)
 {
 	(void)state;
 	struct sockaddr_in a;
 	socklen_t l = sizeof a;
 	pthread_t th;
 	char u[64], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 
 	memset(&a, 0, sizeof a);
@@ -835,7 +894,7 @@ static void test_folded_first_header(void **state)
 	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &l), 0);
 	assert_int_equal(pthread_create(&th, NULL, serve_folded, &lfd), 0);
 	snprintf(u, sizeof u, "http://127.0.0.1:%d/", ntohs(a.sin_port));
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport_opts o;
 	test_opts(&o, urls, 1);
 	o.retries = 0;
@@ -851,18 +910,20 @@ static void test_folded_first_header(void **state)
 	close(lfd);
 }
 
-static void test_500_gives_up_after_retries(void **state)
+static void
+test_500_gives_up_after_retries(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	long req, bytes;
 	url_of(u, sizeof u, "s500");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1); /* 3 retries */
 	dest_for(dest, sizeof dest, "s500.bin");
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     G.big_hash, BIG_LEN, &err), -1);
+					     G.big_hash, BIG_LEN, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_NETWORK);
 	assert_non_null(strstr(err.msg, "HTTP 500"));
 	server_stats("/s500/f/big.bin", 4, &req, &bytes, NULL, 0);
@@ -871,18 +932,20 @@ static void test_500_gives_up_after_retries(void **state)
 	kit_transport_free(t);
 }
 
-static void test_404_not_retried(void **state)
+static void
+test_404_not_retried(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	long req, bytes;
 	url_of(u, sizeof u, "plain");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "missing.bin");
 	assert_int_equal(kit_transport_fetch(t, "f/missing.bin", dest, BIG_LEN,
-					     NULL, 0, &err), -1);
+					     NULL, 0, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_NETWORK);
 	assert_non_null(strstr(err.msg, "404"));
 	assert_non_null(strstr(err.msg, "/plain/f/missing.bin"));
@@ -896,14 +959,15 @@ static void test_404_not_retried(void **state)
 	kit_transport_free(t);
 }
 
-static void test_stall_aborts(void **state)
+static void
+test_stall_aborts(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
 	struct kit_transport_opts o;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(u, sizeof u, "stall");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	test_opts(&o, urls, 1);
 	o.retries = 1;
 	o.low_speed_time = 2;
@@ -912,7 +976,8 @@ static void test_stall_aborts(void **state)
 	dest_for(dest, sizeof dest, "stall.bin");
 	double t0 = now_s();
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     G.big_hash, BIG_LEN, &err), -1);
+					     G.big_hash, BIG_LEN, &err),
+			 -1);
 	double el = now_s() - t0;
 	assert_int_equal(err.code, KIT_E_NETWORK);
 	if (!strstr(err.msg, "slow"))
@@ -923,15 +988,16 @@ static void test_stall_aborts(void **state)
 	kit_transport_free(t);
 }
 
-static void test_redirects(void **state)
+static void
+test_redirects(void **state)
 {
 	(void)state;
 	char ok[256], bad[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(ok, sizeof ok, "redir-ok");
 	url_of(bad, sizeof bad, "redir-file");
-	const char *urls_ok[] = { ok };
-	const char *urls_bad[] = { bad };
+	const char *urls_ok[] = {ok};
+	const char *urls_bad[] = {bad};
 	struct kit_transport *t = mk(urls_ok, 1);
 	dest_for(dest, sizeof dest, "redir-ok.bin");
 	if (kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN, G.big_hash,
@@ -945,25 +1011,28 @@ static void test_redirects(void **state)
 	t = mk(urls_bad, 1);
 	dest_for(dest, sizeof dest, "redir-file.bin");
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     NULL, 0, &err), -1);
+					     NULL, 0, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_NETWORK);
 	assert_false(kit_file_exists(dest));
 	assert_false(part_exists(dest));
 	kit_transport_free(t);
 }
 
-static void test_larger_than_allowed(void **state)
+static void
+test_larger_than_allowed(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(u, sizeof u, "plain");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "too-large.bin");
 	/* declared by Content-Length: refused before a byte is stored */
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN - 1,
-					     NULL, 0, &err), -1);
+					     NULL, 0, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "endless data"));
 	assert_false(kit_file_exists(dest));
@@ -971,19 +1040,21 @@ static void test_larger_than_allowed(void **state)
 	kit_transport_free(t);
 }
 
-static void test_extra_bytes_without_length(void **state)
+static void
+test_extra_bytes_without_length(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(u, sizeof u, "extra-none");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "extra-none.bin");
 	/* an old file at dest must survive the refusal */
 	assert_int_equal(kit_file_write_atomic(dest, "old", 3, 0644, &err), 0);
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     G.big_hash, BIG_LEN, &err), -1);
+					     G.big_hash, BIG_LEN, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "larger than the 1048576 bytes"));
 	assert_non_null(strstr(err.msg, "endless data"));
@@ -994,17 +1065,19 @@ static void test_extra_bytes_without_length(void **state)
 	kit_transport_free(t);
 }
 
-static void test_extra_bytes_lying_length(void **state)
+static void
+test_extra_bytes_lying_length(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(u, sizeof u, "extra-lying");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "extra-lying.bin");
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     G.big_hash, BIG_LEN, &err), -1);
+					     G.big_hash, BIG_LEN, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "endless data"));
 	assert_false(kit_file_exists(dest));
@@ -1012,13 +1085,14 @@ static void test_extra_bytes_lying_length(void **state)
 	kit_transport_free(t);
 }
 
-static void test_extra_bytes_honest_length(void **state)
+static void
+test_extra_bytes_honest_length(void **state)
 {
 	(void)state;
 	char u[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(u, sizeof u, "extra-honest");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "extra-honest.bin");
 	/* garbage past Content-Length is not part of the body; this server
@@ -1026,7 +1100,8 @@ static void test_extra_bytes_honest_length(void **state)
 	char part[1100];
 	snprintf(part, sizeof part, "%s.part", dest);
 	assert_int_equal(kit_file_write_atomic(part, "0123456789", 10, 0644,
-					       &err), 0);
+					       &err),
+			 0);
 	if (kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN, G.big_hash,
 				BIG_LEN, &err) != 0)
 		fail_msg("%s", err.msg);
@@ -1036,14 +1111,15 @@ static void test_extra_bytes_honest_length(void **state)
 	kit_transport_free(t);
 }
 
-static void test_mirror_down_then_good(void **state)
+static void
+test_mirror_down_then_good(void **state)
 {
 	(void)state;
 	char down[128], good[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	snprintf(down, sizeof down, "http://127.0.0.1:%d/good/", G.closed_port);
 	url_of(good, sizeof good, "good");
-	const char *urls[] = { down, good };
+	const char *urls[] = {down, good};
 	struct kit_transport *t = mk(urls, 2);
 	dest_for(dest, sizeof dest, "mirror-down.bin");
 	if (kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN, G.big_hash,
@@ -1059,15 +1135,16 @@ static void test_mirror_down_then_good(void **state)
 	kit_transport_free(t);
 }
 
-static void test_bad_mirror_skipped(void **state)
+static void
+test_bad_mirror_skipped(void **state)
 {
 	(void)state;
 	char bad[256], good[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	long req, bytes;
 	url_of(bad, sizeof bad, "bad1");
 	url_of(good, sizeof good, "good");
-	const char *urls[] = { bad, good };
+	const char *urls[] = {bad, good};
 	struct kit_transport *t = mk(urls, 2);
 	dest_for(dest, sizeof dest, "bad-mirror.bin");
 	if (kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN, G.big_hash,
@@ -1093,19 +1170,21 @@ static void test_bad_mirror_skipped(void **state)
 	kit_transport_free(t);
 }
 
-static void test_all_mirrors_bad(void **state)
+static void
+test_all_mirrors_bad(void **state)
 {
 	(void)state;
 	char b1[256], b2[256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(b1, sizeof b1, "bad1");
 	url_of(b2, sizeof b2, "bad2");
-	const char *urls[] = { b1, b2 };
+	const char *urls[] = {b1, b2};
 	struct kit_transport *t = mk(urls, 2);
 	dest_for(dest, sizeof dest, "all-bad.bin");
 	assert_int_equal(kit_file_write_atomic(dest, "old", 3, 0644, &err), 0);
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     G.big_hash, BIG_LEN, &err), -1);
+					     G.big_hash, BIG_LEN, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "sha256"));
 	assert_int_equal(file_size(dest), 3);
@@ -1117,19 +1196,21 @@ static void test_all_mirrors_bad(void **state)
 	kit_err_clear(&err);
 	uint64_t before = kit_transport_stats(t)->requests;
 	assert_int_equal(kit_transport_fetch(t, "f/big.bin", dest, BIG_LEN,
-					     G.big_hash, BIG_LEN, &err), -1);
+					     G.big_hash, BIG_LEN, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_int_equal(kit_transport_stats(t)->requests, before);
 	kit_transport_free(t);
 }
 
-static void test_stale_part_restarts(void **state)
+static void
+test_stale_part_restarts(void **state)
 {
 	(void)state;
 	char u[256], dest[1024], part[1100];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(u, sizeof u, "garbage");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "stale.bin");
 	snprintf(part, sizeof part, "%s.part", dest);
@@ -1177,19 +1258,20 @@ static void test_stale_part_restarts(void **state)
 	kit_transport_free(t);
 }
 
-static void test_conditional(void **state)
+static void
+test_conditional(void **state)
 {
 	(void)state;
 	char u[256], dest[1024], etag[KIT_TRANSPORT_VALIDATOR_MAX],
 		lm[KIT_TRANSPORT_VALIDATOR_MAX];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	struct kit_transport_cond c;
 	long req, bytes;
 	url_of(u, sizeof u, "meta");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "timestamp.json");
-	c = (struct kit_transport_cond){ .not_modified = -1 };
+	c = (struct kit_transport_cond){.not_modified = -1};
 	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
 				     &err) != 0)
 		fail_msg("%s", err.msg);
@@ -1203,7 +1285,7 @@ static void test_conditional(void **state)
 	/* the caller's copy is left alone on 304 */
 	assert_int_equal(kit_file_write_atomic(dest, "mine", 4, 0644, &err), 0);
 	uint64_t before = kit_transport_stats(t)->requests;
-	c = (struct kit_transport_cond){ .etag = etag };
+	c = (struct kit_transport_cond){.etag = etag};
 	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
 				     &err) != 0)
 		fail_msg("%s", err.msg);
@@ -1215,7 +1297,7 @@ static void test_conditional(void **state)
 	assert_false(part_exists(dest));
 
 	/* If-Modified-Since alone */
-	c = (struct kit_transport_cond){ .last_modified = lm };
+	c = (struct kit_transport_cond){.last_modified = lm};
 	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
 				     &err) != 0)
 		fail_msg("%s", err.msg);
@@ -1224,7 +1306,7 @@ static void test_conditional(void **state)
 	assert_int_equal(req, 3);
 
 	/* a stale ETag: the new file comes */
-	c = (struct kit_transport_cond){ .etag = "\"other\"" };
+	c = (struct kit_transport_cond){.etag = "\"other\""};
 	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
 				     &err) != 0)
 		fail_msg("%s", err.msg);
@@ -1232,28 +1314,31 @@ static void test_conditional(void **state)
 	assert_int_equal(file_size(dest), 27);
 
 	/* header injection through a stored validator is refused */
-	c = (struct kit_transport_cond){ .etag = "\"x\"\r\nX-Evil: 1" };
+	c = (struct kit_transport_cond){.etag = "\"x\"\r\nX-Evil: 1"};
 	assert_int_equal(kit_transport_fetch_cond(t, "timestamp.json", dest,
-						  16384, &c, &err), -1);
+						  16384, &c, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	/* and so is a call without its validators */
 	kit_err_clear(&err);
 	assert_int_equal(kit_transport_fetch_cond(t, "timestamp.json", dest,
-						  16384, NULL, &err), -1);
+						  16384, NULL, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	kit_transport_free(t);
 }
 
-static void test_conditional_nginx(void **state)
+static void
+test_conditional_nginx(void **state)
 {
 	(void)state;
 	char u[256], dest[1024], etag[KIT_TRANSPORT_VALIDATOR_MAX];
-	struct kit_error err = { 0 };
-	struct kit_transport_cond c = { .not_modified = -1 };
+	struct kit_error err = {0};
+	struct kit_transport_cond c = {.not_modified = -1};
 	if (!G.ng_ok)
 		fail_msg("nginx is not running");
 	snprintf(u, sizeof u, "http://127.0.0.1:%d/meta/", G.ng_http);
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "timestamp-nginx.json");
 	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
@@ -1262,7 +1347,7 @@ static void test_conditional_nginx(void **state)
 	assert_int_equal(c.not_modified, 0);
 	assert_true(strlen(c.etag_out) > 2);
 	snprintf(etag, sizeof etag, "%s", c.etag_out);
-	c = (struct kit_transport_cond){ .etag = etag };
+	c = (struct kit_transport_cond){.etag = etag};
 	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
 				     &err) != 0)
 		fail_msg("%s", err.msg);
@@ -1274,21 +1359,22 @@ static void test_conditional_nginx(void **state)
 /* A file modified less than a minute before the response's Date: a
  * second change within the same second would keep both its Last-Modified
  * and nginx's ETag, so neither is handed back for a later request. */
-static void test_conditional_fresh(void **state)
+static void
+test_conditional_fresh(void **state)
 {
 	(void)state;
 	char u[2][256], dest[1024];
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	struct kit_transport_cond c;
 	url_of(u[0], sizeof u[0], "meta");
 	snprintf(u[1], sizeof u[1], "http://127.0.0.1:%d/meta/", G.ng_http);
 	dest_for(dest, sizeof dest, "fresh.json");
 	for (size_t i = 0; i < 2; i++) {
-		const char *urls[] = { u[i] };
+		const char *urls[] = {u[i]};
 		if (i == 1 && !G.ng_ok)
 			fail_msg("nginx is not running");
 		struct kit_transport *t = mk(urls, 1);
-		c = (struct kit_transport_cond){ .not_modified = -1 };
+		c = (struct kit_transport_cond){.not_modified = -1};
 		snprintf(c.etag_out, sizeof c.etag_out, "x");
 		snprintf(c.last_modified_out, sizeof c.last_modified_out, "x");
 		if (kit_transport_fetch_cond(t, "fresh.json", dest, 16384, &c,
@@ -1299,7 +1385,7 @@ static void test_conditional_fresh(void **state)
 		assert_string_equal(c.etag_out, "");
 		assert_string_equal(c.last_modified_out, "");
 		/* the aged file of the same server keeps them */
-		c = (struct kit_transport_cond){ .not_modified = -1 };
+		c = (struct kit_transport_cond){.not_modified = -1};
 		if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384,
 					     &c, &err) != 0)
 			fail_msg("%s", err.msg);
@@ -1309,15 +1395,16 @@ static void test_conditional_fresh(void **state)
 	}
 }
 
-static void test_conditional_file_url(void **state)
+static void
+test_conditional_file_url(void **state)
 {
 	(void)state;
 	char u[1024], dest[1024];
-	struct kit_error err = { 0 };
-	struct kit_transport_cond c = { .etag = "\"whatever\"",
-					.not_modified = -1 };
+	struct kit_error err = {0};
+	struct kit_transport_cond c = {.etag = "\"whatever\"",
+				       .not_modified = -1};
 	snprintf(u, sizeof u, "%s/meta", G.root);
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	struct kit_transport *t = mk(urls, 1);
 	dest_for(dest, sizeof dest, "timestamp-file.json");
 	if (kit_transport_fetch_cond(t, "timestamp.json", dest, 16384, &c,
@@ -1326,34 +1413,36 @@ static void test_conditional_file_url(void **state)
 	assert_int_equal(c.not_modified, 0);
 	assert_int_equal(file_size(dest), 27);
 	/* too small a limit: endless data, also for file:// */
-	c = (struct kit_transport_cond){ .not_modified = -1 };
+	c = (struct kit_transport_cond){.not_modified = -1};
 	assert_int_equal(kit_transport_fetch_cond(t, "timestamp.json", dest, 10,
-						  &c, &err), -1);
+						  &c, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_int_equal(file_size(dest), 27);
 	kit_transport_free(t);
 }
 
-static void run_proxied(const char *envvar)
+static void
+run_proxied(const char *envvar)
 {
 	char u[256], dest[1024], logpath[600], owner[32], want[256];
 	struct kit_transport_opts o;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	pid_t pid = 0;
 	int port = 0;
 	snprintf(logpath, sizeof logpath, "%s/proxy-%s.log", G.tmp,
 		 envvar ? envvar : "opt");
 	snprintf(owner, sizeof owner, "%ld", (long)getpid());
-	char *const argv[] = { (char *)PYTHON, (char *)SERVERS "/proxy.py",
-			       (char *)"--log", logpath, (char *)"--owner",
-			       owner, (char *)"--max-seconds", (char *)"120",
-			       NULL };
+	char *const argv[] = {(char *)PYTHON, (char *)SERVERS "/proxy.py",
+			      (char *)"--log", logpath, (char *)"--owner",
+			      owner, (char *)"--max-seconds", (char *)"120",
+			      NULL};
 	assert_int_equal(spawn_server(argv, &pid, &port), 0);
 	char purl[64];
 	snprintf(purl, sizeof purl, "http://127.0.0.1:%d", port);
 
 	url_of(u, sizeof u, "plain");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	test_opts(&o, urls, 1);
 	if (envvar)
 		setenv(envvar, purl, 1);
@@ -1381,39 +1470,42 @@ static void run_proxied(const char *envvar)
 	free(log);
 }
 
-static void test_proxy_option(void **state)
+static void
+test_proxy_option(void **state)
 {
 	(void)state;
 	run_proxied(NULL);
 }
 
-static void test_proxy_from_env(void **state)
+static void
+test_proxy_from_env(void **state)
 {
 	(void)state;
 	run_proxied("http_proxy");
 }
 
-static void test_https_through_proxy(void **state)
+static void
+test_https_through_proxy(void **state)
 {
 	(void)state;
 	char u[256], dest[1024], logpath[600], owner[32], want[64];
 	struct kit_transport_opts o;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	pid_t pid = 0;
 	int port = 0;
 	if (!G.ng_ok)
 		fail_msg("nginx is not running");
 	snprintf(logpath, sizeof logpath, "%s/proxy-connect.log", G.tmp);
 	snprintf(owner, sizeof owner, "%ld", (long)getpid());
-	char *const argv[] = { (char *)PYTHON, (char *)SERVERS "/proxy.py",
-			       (char *)"--log", logpath, (char *)"--owner",
-			       owner, (char *)"--max-seconds", (char *)"120",
-			       NULL };
+	char *const argv[] = {(char *)PYTHON, (char *)SERVERS "/proxy.py",
+			      (char *)"--log", logpath, (char *)"--owner",
+			      owner, (char *)"--max-seconds", (char *)"120",
+			      NULL};
 	assert_int_equal(spawn_server(argv, &pid, &port), 0);
 	char purl[64];
 	snprintf(purl, sizeof purl, "http://127.0.0.1:%d", port);
 	snprintf(u, sizeof u, "https://127.0.0.1:%d/plain/", G.ng_https);
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	test_opts(&o, urls, 1);
 	o.proxy = purl;
 	o.cainfo = G.ca;
@@ -1435,14 +1527,15 @@ static void test_https_through_proxy(void **state)
 	free(log);
 }
 
-static void test_rate_limit_and_json(void **state)
+static void
+test_rate_limit_and_json(void **state)
 {
 	(void)state;
 	char u[256], dest[1024], out[600];
 	struct kit_transport_opts o;
-	struct kit_error err = { 0 };
+	struct kit_error err = {0};
 	url_of(u, sizeof u, "plain");
-	const char *urls[] = { u };
+	const char *urls[] = {u};
 	test_opts(&o, urls, 1);
 	o.max_recv_speed = 1024 * 1024; /* 1 MiB/s: a 1 MiB file takes ~1 s */
 	o.json_progress = 1;
@@ -1505,12 +1598,18 @@ static void test_rate_limit_and_json(void **state)
 	free(buf);
 }
 
-int main(void)
+int
+main(void)
 {
 	/* the tests decide about proxies themselves */
 	static const char *const proxy_vars[] = {
-		"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy",
-		"ALL_PROXY", "no_proxy", "NO_PROXY",
+		"http_proxy",
+		"https_proxy",
+		"HTTPS_PROXY",
+		"all_proxy",
+		"ALL_PROXY",
+		"no_proxy",
+		"NO_PROXY",
 	};
 	for (size_t i = 0; i < sizeof proxy_vars / sizeof proxy_vars[0]; i++)
 		unsetenv(proxy_vars[i]);

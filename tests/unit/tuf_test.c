@@ -99,7 +99,10 @@ struct fx {
 };
 
 static const char *const state_files[4] = {
-	"root.json", "timestamp.json", "snapshot.json", "targets.json",
+	"root.json",
+	"timestamp.json",
+	"snapshot.json",
+	"targets.json",
 };
 
 static void
@@ -108,7 +111,8 @@ write_text(const char *path, const char *text)
 	struct kit_error err = {0};
 
 	assert_int_equal(kit_file_write_atomic(path, text, strlen(text), 0644,
-					       &err), 0);
+					       &err),
+			 0);
 }
 
 static void
@@ -245,7 +249,8 @@ save_state(struct fx *f)
 		snprintf(path, sizeof(path), "%s/%s", f->state, state_files[i]);
 		if (kit_file_exists(path))
 			assert_int_equal(kit_file_read(path, 1 << 24, &f->saved[i],
-						       &f->savedlen[i], &err), 0);
+						       &f->savedlen[i], &err),
+					 0);
 	}
 }
 
@@ -289,7 +294,8 @@ assert_state_unchanged_mask(struct fx *f, unsigned mask)
 			f->saved[i] = NULL;
 			if (kit_file_exists(path))
 				assert_int_equal(kit_file_read(path, 1 << 24,
-					&f->saved[i], &f->savedlen[i], &err), 0);
+							       &f->saved[i], &f->savedlen[i], &err),
+						 0);
 		}
 	}
 	assert_state_unchanged(f);
@@ -424,7 +430,8 @@ set_meta_entry(json_t *meta, const char *name, const char *path)
 		      json_object_get(json_object_get(j, "signed"), "version"),
 		      "length", (json_int_t)len, "hashes", "sha256", hex);
 	json_object_set_new(json_object_get(json_object_get(meta, "signed"),
-					    "meta"), name, e);
+					    "meta"),
+			    name, e);
 	json_decref(j);
 	free(b);
 }
@@ -461,7 +468,9 @@ static int64_t
 listed_version(const json_t *meta, const char *name)
 {
 	return json_integer_value(json_object_get(json_object_get(json_object_get(
-		json_object_get(meta, "signed"), "meta"), name), "version"));
+									  json_object_get(meta, "signed"), "meta"),
+								  name),
+						  "version"));
 }
 
 /*
@@ -492,9 +501,8 @@ evil_publish(struct fx *f, void (*edit)(json_t *signed_targets, void *arg),
 	sign_save(f, sn, snv + 1, "snapshot-1.pem", path);
 	set_meta_entry(ts, "snapshot.json", path);
 	repo_meta(f, "timestamp", -1, path, 0);
-	sign_save(f, ts, json_integer_value(json_object_get(
-		json_object_get(ts, "signed"), "version")) + 1,
-		"timestamp-1.pem", path);
+	sign_save(f, ts, json_integer_value(json_object_get(json_object_get(ts, "signed"), "version")) + 1,
+		  "timestamp-1.pem", path);
 	json_decref(ts);
 	json_decref(sn);
 	json_decref(tg);
@@ -759,7 +767,8 @@ test_check_shapes(void **state)
 				  "t", &err);
 		assert_non_null(j);
 		assert_int_equal(kit_tuf_check(j, KIT_TUF_TIMESTAMP, "t", NULL,
-					       NULL, &err), -1);
+					       NULL, &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_SECURITY);
 		json_decref(j);
 	}
@@ -850,10 +859,12 @@ test_happy_path(void **state)
 	assert_int_equal(kit_tuf_client_targets_changed(f.c), 1);
 	assert_int_equal(kit_tuf_client_target_count(f.c), 2);
 	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
-						   &t, &err), 0);
+						   &t, &err),
+			 0);
 	assert_int_equal(json_integer_value(json_object_get(t.custom, "version")), 2);
 	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
-						     dest, &err), 0);
+						     dest, &err),
+			 0);
 	assert_int_equal(kit_tuf_client_target_at(f.c, 0, &t), 0);
 	assert_string_equal(t.name, "together-2016/be.tar.zst");
 
@@ -901,7 +912,8 @@ test_repo_refusals(void **state)
 	/* unsafe target name */
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(kit_tuf_repo_add_target(r, "../x", "/etc/hostname", NULL,
-						 &err), -1);
+						 &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	kit_tuf_repo_free(r);
 	fx_teardown(&f);
@@ -1072,7 +1084,8 @@ test_rollback_timestamp(void **state)
 	kit_tuf_repo_free(r);
 	client_update_ok(&f);
 	assert_int_equal(kit_tuf_client_timestamp_versions(f.c, &offered,
-							   &trusted), 0);
+							   &trusted),
+			 0);
 	assert_true(offered > trusted);
 	snprintf(newer, sizeof(newer), "%s/new-timestamp.json", f.work);
 	copy_file(path, newer);
@@ -1080,13 +1093,15 @@ test_rollback_timestamp(void **state)
 	expect_refused(&f, "older than the trusted version");
 	/* the caller can tell an old copy from other refusals */
 	assert_int_equal(kit_tuf_client_timestamp_versions(f.c, &offered,
-							   &trusted), 1);
+							   &trusted),
+			 1);
 	assert_true(offered < trusted);
 	/* the same, unchanged: not newer either, and no failure */
 	copy_file(newer, path);
 	client_update_ok(&f);
 	assert_int_equal(kit_tuf_client_timestamp_versions(f.c, &offered,
-							   &trusted), 1);
+							   &trusted),
+			 1);
 	assert_true(offered == trusted && offered > 0);
 	/* one that does not verify is no older copy: it tells nothing */
 	{
@@ -1098,7 +1113,8 @@ test_rollback_timestamp(void **state)
 	}
 	expect_refused(&f, "0 valid signatures");
 	assert_int_equal(kit_tuf_client_timestamp_versions(f.c, &offered,
-							   NULL), 0);
+							   NULL),
+			 0);
 	assert_true(offered == 0);
 	fx_teardown(&f);
 }
@@ -1131,7 +1147,8 @@ test_sign_copy(void **state)
 	ts = kit_tuf_parse(copy.timestamp, copy.timestamp_len, "copy", &err);
 	assert_non_null(ts);
 	assert_int_equal(kit_tuf_check(ts, KIT_TUF_TIMESTAMP, "copy", &version,
-				       &expires, &err), 0);
+				       &expires, &err),
+			 0);
 	assert_int_equal(version, v0 + 1);
 	assert_true(expires >= now + 30 * 86400 && expires < now + 30 * 86400 + 60);
 	assert_int_equal(copy.timestamp_expires, expires);
@@ -1180,7 +1197,8 @@ test_rollback_snapshot(void **state)
 	ts = load_json(path);
 	set_version(ts, 50);
 	entry = json_object_get(json_object_get(json_object_get(ts, "signed"),
-						"meta"), "snapshot.json");
+						"meta"),
+				"snapshot.json");
 	mpath(snap1, sizeof(snap1), &f, "2.snapshot.json");
 	assert_int_equal(kit_file_read(snap1, 1 << 20, &b, &len, &err), 0);
 	kit_sha256_hex(b, len, hex);
@@ -1353,7 +1371,8 @@ test_endless_data(void **state)
 	kit_tuf_repo_free(r);
 	client_update_ok(&f);
 	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
-						   &t, &err), 0);
+						   &t, &err),
+			 0);
 	snprintf(big, sizeof(big), "%s/targets/together-2016/%s.global.tar.zst",
 		 f.repo, t.sha256);
 	fp = fopen(big, "a");
@@ -1363,7 +1382,8 @@ test_endless_data(void **state)
 	snprintf(dest, sizeof(dest), "%s/global.tar.zst", f.dl);
 	f.srv.ignore_max = 1;
 	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
-						     dest, &err), -1);
+						     dest, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "endless data"));
 	assert_false(kit_file_exists(dest));
@@ -1413,13 +1433,15 @@ test_target_hash_mismatch(void **state)
 	(void)state;
 	fx_setup(&f);
 	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
-						   &t, &err), 0);
+						   &t, &err),
+			 0);
 	snprintf(path, sizeof(path), "%s/targets/together-2016/%s.global.tar.zst",
 		 f.repo, t.sha256);
 	write_text(path, "kit version ONE\n"); /* same length, other bytes */
 	snprintf(dest, sizeof(dest), "%s/global.tar.zst", f.dl);
 	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
-						     dest, &err), -1);
+						     dest, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "SHA-256"));
 	assert_false(kit_file_exists(dest));
@@ -1427,7 +1449,8 @@ test_target_hash_mismatch(void **state)
 	memset(&err, 0, sizeof(err));
 	write_text(path, "short\n");
 	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
-						     dest, &err), -1);
+						     dest, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_false(kit_file_exists(dest));
 	fx_teardown(&f);
@@ -1542,7 +1565,8 @@ test_root_multi_signers(void **state)
 		r = kit_tuf_repo_open(f.repo, f.keys, &err);
 		assert_non_null(r);
 		assert_int_equal(kit_tuf_repo_rotate(r, KIT_TUF_SNAPSHOT, 1, 1, PASS,
-						     &err), 0);
+						     &err),
+				 0);
 		assert_int_equal(kit_tuf_repo_sign_root(r, kx, &err), -1);
 		assert_int_equal(err.code, KIT_E_SECURITY);
 		kit_tuf_repo_free(r);
@@ -1637,7 +1661,8 @@ test_not_consistent(void **state)
 	mpath(path, sizeof(path), &f, "targets.json");
 	copy_file(src, path);
 	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
-						   &t, &err), 0);
+						   &t, &err),
+			 0);
 	snprintf(src, sizeof(src), "%s/targets/together-2016/%s.global.tar.zst",
 		 f.repo, t.sha256);
 	snprintf(path, sizeof(path), "%s/targets/together-2016/global.tar.zst", f.repo);
@@ -1655,7 +1680,8 @@ test_not_consistent(void **state)
 	snprintf(dest, sizeof(dest), "%s/g", f.dl);
 	f.srv.nreq = 0;
 	assert_int_equal(kit_tuf_client_fetch_target(f.c, "together-2016/global.tar.zst",
-						     dest, &err), 0);
+						     dest, &err),
+			 0);
 	assert_string_equal(f.srv.last[0], "targets/together-2016/global.tar.zst");
 	fx_teardown(&f);
 }
@@ -1738,7 +1764,8 @@ test_target_hash_format(void **state)
 	(void)state;
 	fx_setup(&f);
 	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
-						   &t, &err), 0);
+						   &t, &err),
+			 0);
 	snprintf(h256, sizeof(h256), "%s", t.sha256); /* t lives until the next update */
 	for (i = 0; i < 21; i++)
 		memcpy(dots + 3 * i, "../", 3);
@@ -1770,20 +1797,39 @@ static void
 test_name_rule(void **state)
 {
 	static const char *const safe[] = {
-		"a", "together-2016/global.tar.zst", "nonexistent target", "?",
-		"path/to/a/target_file.txt", "..x", "x..",
+		"a",
+		"together-2016/global.tar.zst",
+		"nonexistent target",
+		"?",
+		"path/to/a/target_file.txt",
+		"..x",
+		"x..",
 	};
 	static const char *const unsafe[] = {
-		"", "/etc/passwd", "../x", "a/../b", "a//b", "a/", "./a", ".",
-		"..", "a\\b", "a\nb", "a\tb", "together-2016/..",
+		"",
+		"/etc/passwd",
+		"../x",
+		"a/../b",
+		"a//b",
+		"a/",
+		"./a",
+		".",
+		"..",
+		"a\\b",
+		"a\nb",
+		"a\tb",
+		"together-2016/..",
 	};
 	static const struct {
 		const char *role, *file;
 	} roles[] = {
-		{"targets", "targets"}, {"?", "%3F"}, {"#", "%23"},
+		{"targets", "targets"},
+		{"?", "%3F"},
+		{"#", "%23"},
 		{"/delegatedrole", "%2Fdelegatedrole"},
 		{"../delegatedrole", "..%2Fdelegatedrole"},
-		{"a b", "a%20b"}, {"\xc3\xbc~_.-", "%C3%BC~_.-"},
+		{"a b", "a%20b"},
+		{"\xc3\xbc~_.-", "%C3%BC~_.-"},
 	};
 	static const char *const badroles[] = {"", ".", ".."};
 	struct kit_error err = {0};
@@ -1814,13 +1860,15 @@ test_name_rule(void **state)
 
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		assert_int_equal(kit_tuf_role_filename(roles[i].role, out,
-						       sizeof(out), &err), 0);
+						       sizeof(out), &err),
+				 0);
 		assert_string_equal(out, roles[i].file);
 	}
 	for (i = 0; i < sizeof(badroles) / sizeof(badroles[0]); i++) {
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(kit_tuf_role_filename(badroles[i], out,
-						       sizeof(out), &err), -1);
+						       sizeof(out), &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_SECURITY);
 	}
 	memset(&err, 0, sizeof(err));
@@ -1840,7 +1888,10 @@ static void
 test_unsafe_target_name(void **state)
 {
 	static const char *const names[] = {
-		"../../x", "/tmp/x", "together-2016/../../x", "a//b",
+		"../../x",
+		"/tmp/x",
+		"together-2016/../../x",
+		"a//b",
 	};
 	struct kit_error err = {0};
 	struct kit_tuf_target t;
@@ -1853,7 +1904,8 @@ test_unsafe_target_name(void **state)
 	(void)state;
 	fx_setup(&f);
 	assert_int_equal(kit_tuf_client_target_get(f.c, "together-2016/global.tar.zst",
-						   &t, &err), 0);
+						   &t, &err),
+			 0);
 	snprintf(h256, sizeof(h256), "%s", t.sha256);
 	snprintf(dest, sizeof(dest), "%s/x", f.dl);
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -1864,14 +1916,16 @@ test_unsafe_target_name(void **state)
 		n = f.srv.nreq;
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(kit_tuf_client_fetch_target(f.c, names[i], dest,
-							     &err), -1);
+							     &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_SECURITY);
 		assert_non_null(strstr(err.msg, "not a safe relative path"));
 		assert_int_equal(f.srv.nreq, n);
 		assert_false(kit_file_exists(dest));
 		/* the other targets stay usable */
 		assert_int_equal(kit_tuf_client_fetch_target(
-			f.c, "together-2016/global.tar.zst", dest, &err), 0);
+					 f.c, "together-2016/global.tar.zst", dest, &err),
+				 0);
 		assert_int_equal(unlink(dest), 0);
 	}
 	fx_teardown(&f);
@@ -1919,7 +1973,8 @@ test_target_hash_algorithms(void **state)
 	client_update_ok(&f);
 	assert_int_equal(kit_tuf_client_target_count(f.c), 4);
 	assert_int_equal(kit_tuf_client_target_get(f.c, "other/only512.bin", &t,
-						   &err), 0);
+						   &err),
+			 0);
 	assert_null(t.sha256);
 	assert_string_equal(t.sha512, h512);
 
@@ -1928,19 +1983,22 @@ test_target_hash_algorithms(void **state)
 		fail_msg("sha512-only target: %s", err.msg);
 	assert_int_equal(unlink(dest), 0);
 	assert_int_equal(kit_tuf_client_fetch_target(f.c, "other/unknown.bin",
-						     dest, &err), -1);
+						     dest, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "neither a sha256 nor a sha512"));
 	assert_false(kit_file_exists(dest));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(kit_tuf_client_fetch_target(f.c, "other/wrong512.bin",
-						     dest, &err), -1);
+						     dest, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	assert_non_null(strstr(err.msg, "SHA-512"));
 	assert_false(kit_file_exists(dest));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(kit_tuf_client_fetch_target(
-		f.c, "together-2016/global.tar.zst", dest, &err), 0);
+				 f.c, "together-2016/global.tar.zst", dest, &err),
+			 0);
 	fx_teardown(&f);
 }
 
@@ -2135,9 +2193,9 @@ test_root_version_max(void **state)
 /* A key made by the openssl tool, as another TUF tool would publish it. */
 struct ossl_key {
 	const char *keytype, *scheme, *gen, *sigopt;
-	char pem[256];    /* private key file */
+	char pem[256]; /* private key file */
 	char id[KIT_SHA256_HEX];
-	json_t *pub;      /* the TUF key object */
+	json_t *pub; /* the TUF key object */
 };
 
 static void
@@ -2151,7 +2209,8 @@ ossl_key_make(struct fx *f, struct ossl_key *k, const char *name)
 	snprintf(k->pem, sizeof(k->pem), "%s/%s.pem", f->work, name);
 	snprintf(pub, sizeof(pub), "%s/%s.pub", f->work, name);
 	snprintf(cmd, sizeof(cmd), "openssl genpkey %s -out %s 2>/dev/null && "
-		 "openssl pkey -in %s -pubout -out %s", k->gen, k->pem, k->pem, pub);
+				   "openssl pkey -in %s -pubout -out %s",
+		 k->gen, k->pem, k->pem, pub);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(kit_file_read(pub, 1 << 16, &b, &len, &err), 0);
 	k->pub = json_pack("{s:s, s:s, s:{s:s}}", "keytype", k->keytype,
@@ -2173,7 +2232,8 @@ ossl_sign(struct fx *f, json_t *meta, const struct ossl_key *k, int wrong)
 
 	kit_buf_init(&b, 1 << 24);
 	assert_int_equal(kit_tuf_canonical(json_object_get(meta, "signed"), &b,
-					   &err), 0);
+					   &err),
+			 0);
 	if (wrong)
 		assert_int_equal(kit_buf_append(&b, " ", 1, &err), 0);
 	snprintf(msg, sizeof(msg), "%s/tosign", f->work);
@@ -2204,8 +2264,7 @@ edit_add_root_keys(json_t *s, void *arg)
 		json_object_set(json_object_get(s, "keys"), (*k)->id, (*k)->pub);
 		json_array_append_new(json_object_get(r, "keyids"),
 				      json_string((*k)->id));
-		json_object_set_new(r, "threshold", json_integer(
-			json_integer_value(json_object_get(r, "threshold")) + 1));
+		json_object_set_new(r, "threshold", json_integer(json_integer_value(json_object_get(r, "threshold")) + 1));
 	}
 }
 
@@ -2344,7 +2403,8 @@ test_one_ecdsa_key_two_forms(void **state)
 	ec2 = ec; /* the same private key */
 	snprintf(pub, sizeof(pub), "%s/ec-compressed.pub", f.work);
 	snprintf(cmd, sizeof(cmd), "openssl ec -in %s -pubout -conv_form "
-		 "compressed -out %s 2>/dev/null", ec.pem, pub);
+				   "compressed -out %s 2>/dev/null",
+		 ec.pem, pub);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(kit_file_read(pub, 1 << 16, &b, &len, &err), 0);
 	ec2.pub = json_pack("{s:s, s:s, s:{s:s}}", "keytype", ec.keytype,
@@ -2555,7 +2615,9 @@ static void
 test_lazy_root_walk_file_hostile(void **state)
 {
 	static const char *const bodies[] = {
-		"", "yesterday\n", "2999-01-01T00:00:00Z\n",
+		"",
+		"yesterday\n",
+		"2999-01-01T00:00:00Z\n",
 		"2020-01-01T00:00:00Z garbage\n",
 		"2020-01-01T00:00:00Z\n2020-01-01T00:00:00Z\n"
 		"2020-01-01T00:00:00Z\n2020-01-01T00:00:00Z\n",
@@ -2606,11 +2668,11 @@ test_lazy_root_walk_file_hostile(void **state)
 
 struct dfx {
 	struct fx f;
-	struct kit_key *rk[8];   /* role keys, generated */
-	struct kit_key *top[3];  /* targets, snapshot, timestamp keys */
-	json_t *targets;         /* the top-level targets metadata being built */
-	json_t *snap_meta;       /* the snapshot's meta being built */
-	int64_t version;         /* of the next targets, snapshot, timestamp */
+	struct kit_key *rk[8];  /* role keys, generated */
+	struct kit_key *top[3]; /* targets, snapshot, timestamp keys */
+	json_t *targets;        /* the top-level targets metadata being built */
+	json_t *snap_meta;      /* the snapshot's meta being built */
+	int64_t version;        /* of the next targets, snapshot, timestamp */
 	char log[DLOG][160];
 	int nlog;
 	struct kit_tuf_client *c;
@@ -2676,7 +2738,8 @@ target_in(json_t *md, const char *name, const char *content)
 
 	kit_sha256_hex(content, strlen(content), hex);
 	json_object_set_new(json_object_get(json_object_get(md, "signed"),
-					    "targets"), name,
+					    "targets"),
+			    name,
 			    json_pack("{s:i, s:{s:s}}", "length",
 				      (int)strlen(content), "hashes", "sha256",
 				      hex));
@@ -2702,13 +2765,13 @@ put_role(struct dfx *d, const char *name, const char *file, json_t *md,
 {
 	char fname[256], sname[256];
 	int64_t v = json_integer_value(json_object_get(json_object_get(md,
-		"signed"), "version"));
+								       "signed"),
+						       "version"));
 
 	snprintf(fname, sizeof(fname), "%lld.%s.json", (long long)v, file);
 	put_md(d, fname, md, k);
 	snprintf(sname, sizeof(sname), "%s.json", name);
-	json_object_set_new(d->snap_meta, sname, json_pack("{s:I}", "version",
-							   (json_int_t)v));
+	json_object_set_new(d->snap_meta, sname, json_pack("{s:I}", "version", (json_int_t)v));
 }
 
 static void
@@ -2912,10 +2975,10 @@ test_delegation_paths(void **state)
 		{"releases/x/x_v1", 1, "B C"},
 		{"releases/y/y_v1.zip", 1, "B D"},
 		{"releases/z/z_v1.zip", 0, "B"},
-		{"releases/README.md", 0, ""},  /* '*' never matches '/' */
+		{"releases/README.md", 0, ""}, /* '*' never matches '/' */
 		{"foo-1.tgz", 1, "A"},
-		{"foo-alpha.tgz", 0, ""},        /* '?' is one character */
-		{"README.MD", 0, ""},            /* case matters */
+		{"foo-alpha.tgz", 0, ""}, /* '?' is one character */
+		{"README.MD", 0, ""},     /* case matters */
 		{"hashed", 1, "E"},
 	};
 	struct kit_error err = {0};
@@ -2978,7 +3041,8 @@ test_delegation_paths(void **state)
 		fail_msg("%s", err.msg);
 	write_text(path, "y release by X");
 	assert_int_equal(kit_tuf_client_fetch_target(d.c, "releases/y/y_v1.zip",
-						     dest, &err), -1);
+						     dest, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
 	for (i = 0; i < 5; i++)
 		json_decref(md[i]);
@@ -2988,7 +3052,11 @@ test_delegation_paths(void **state)
 /* One delegated role A (paths "*") holding target "x", altered by how;
  * the lookup of "x" must be refused with needle and leave no trusted copy
  * of A. */
-enum alter { NOT_IN_SNAPSHOT, WRONG_KEY, VERSION_MISMATCH, EXPIRED, BAD_HASH,
+enum alter { NOT_IN_SNAPSHOT,
+	     WRONG_KEY,
+	     VERSION_MISMATCH,
+	     EXPIRED,
+	     BAD_HASH,
 	     BROKEN_BEFORE_GOOD };
 
 static void
@@ -3014,16 +3082,14 @@ refused_role(enum alter how, const char *needle, int requests)
 		json_object_set_new(d.snap_meta, "A.json",
 				    json_pack("{s:i}", "version", 2));
 	} else {
-		put_role(&d, "A", "A", a, how == WRONG_KEY ||
-			 how == BROKEN_BEFORE_GOOD ? d.rk[1] : d.rk[0]);
+		put_role(&d, "A", "A", a, how == WRONG_KEY || how == BROKEN_BEFORE_GOOD ? d.rk[1] : d.rk[0]);
 	}
 	put_role(&d, "B", "B", b, d.rk[1]);
 	if (how == NOT_IN_SNAPSHOT)
 		json_object_del(d.snap_meta, "A.json");
 	if (how == BAD_HASH)
 		json_object_set_new(json_object_get(d.snap_meta, "A.json"),
-				    "hashes", json_pack("{s:s}", "sha256",
-		"0000000000000000000000000000000000000000000000000000000000000000"));
+				    "hashes", json_pack("{s:s}", "sha256", "0000000000000000000000000000000000000000000000000000000000000000"));
 	dpublish(&d);
 	assert_int_equal(lookup(&d, "x", &t, &code), -1);
 	assert_int_equal(code, KIT_E_SECURITY);
@@ -3053,7 +3119,8 @@ test_delegation_refusals(void **state)
 	refused_role(NOT_IN_SNAPSHOT, "is not listed in the trusted snapshot", 0);
 	refused_role(WRONG_KEY, "0 valid signatures", 1);
 	refused_role(VERSION_MISMATCH, "holds version 1 but the trusted snapshot "
-		     "lists version 2", 1);
+				       "lists version 2",
+		     1);
 	refused_role(EXPIRED, "expired at", 1);
 	refused_role(BAD_HASH, "SHA-256", 1);
 	refused_role(BROKEN_BEFORE_GOOD, "delegated role \"A\"", 1);
@@ -3226,10 +3293,10 @@ test_delegation_limits_and_bins(void **state)
 	dfx_setup(&d);
 	assert_int_equal(kit_tuf_keyid(d.rk[5], keyid, &err), 0);
 	json_object_set_new(json_object_get(d.targets, "signed"), "delegations",
-		json_pack("{s:{s:o}, s:{s:[s], s:i, s:i, s:s}}", "keys", keyid,
-			  kit_tuf_key_json(d.rk[5]), "succinct_roles", "keyids",
-			  keyid, "threshold", 1, "bit_length", 3, "name_prefix",
-			  "bin"));
+			    json_pack("{s:{s:o}, s:{s:[s], s:i, s:i, s:s}}", "keys", keyid,
+				      kit_tuf_key_json(d.rk[5]), "succinct_roles", "keyids",
+				      keyid, "threshold", 1, "bit_length", 3, "name_prefix",
+				      "bin"));
 	kit_sha256_hex("file.txt", 8, hex);
 	memcpy(head, hex, 8);
 	head[8] = '\0';
@@ -3290,16 +3357,18 @@ test_delegation_shapes(void **state)
 		json_object_set_new(json_object_get(md, "signed"), "delegations", dl);
 		memset(&err, 0, sizeof(err));
 		assert_int_equal(kit_tuf_check(md, KIT_TUF_TARGETS, "t", NULL, NULL,
-					       &err), -1);
+					       &err),
+				 -1);
 		assert_int_equal(err.code, KIT_E_SECURITY);
 		print_message("    %s\n", err.msg);
 		json_decref(md);
 	}
 	md = targets_md(1, 86400);
 	json_object_set_new(json_object_get(md, "signed"), "delegations",
-		json_loads("{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],"
-			   "\"threshold\":1,\"terminating\":false,\"paths\":[],"
-			   "\"x-custom\":1}],\"x\":2}", 0, &jerr));
+			    json_loads("{\"keys\":{},\"roles\":[{\"name\":\"a\",\"keyids\":[],"
+				       "\"threshold\":1,\"terminating\":false,\"paths\":[],"
+				       "\"x-custom\":1}],\"x\":2}",
+				       0, &jerr));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(kit_tuf_check(md, KIT_TUF_TARGETS, "t", NULL, NULL, &err), 0);
 	json_decref(md);
@@ -3395,11 +3464,13 @@ test_repo_delegation(void **state)
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(kit_tuf_repo_add_key(r, KIT_TUF_TARGETS, office, &err), 0);
 	assert_int_equal(kit_tuf_repo_add_role_target(r, "office-hungary",
-		"together-2016/belgium.tar.zst", src, NULL, &err), -1);
+						      "together-2016/belgium.tar.zst", src, NULL, &err),
+			 -1);
 	assert_int_equal(err.code, KIT_E_INVALID);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(kit_tuf_repo_add_role_target(r, "office-hungary",
-		"together-2016/hungary.tar.zst", src, NULL, &err), 0);
+						      "together-2016/hungary.tar.zst", src, NULL, &err),
+			 0);
 	commit(r);
 	kit_tuf_repo_free(r);
 	snprintf(path, sizeof(path), "%s/metadata/1.office-hungary.json", f.repo);
@@ -3407,26 +3478,32 @@ test_repo_delegation(void **state)
 	mpath(path, sizeof(path), &f, "timestamp.json");
 	snap = load_json(path);
 	snapv = json_integer_value(json_object_get(json_object_get(json_object_get(
-		json_object_get(snap, "signed"), "meta"), "snapshot.json"), "version"));
+									   json_object_get(snap, "signed"), "meta"),
+								   "snapshot.json"),
+						   "version"));
 	json_decref(snap);
 	snprintf(path, sizeof(path), "%s/metadata/%lld.snapshot.json", f.repo,
 		 (long long)snapv);
 	snap = load_json(path);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-		json_object_get(json_object_get(snap, "signed"), "meta"),
-		"office-hungary.json"), "version")), 1);
+								    json_object_get(json_object_get(snap, "signed"), "meta"),
+								    "office-hungary.json"),
+							    "version")),
+			 1);
 	json_decref(snap);
 
 	client_update_ok(&f);
 	assert_int_equal(kit_tuf_client_find_target(f.c,
-		"together-2016/hungary.tar.zst", &t, &err), 0);
+						    "together-2016/hungary.tar.zst", &t, &err),
+			 0);
 	snprintf(dest, sizeof(dest), "%s/hu.tar.zst", f.dl);
 	if (kit_tuf_client_fetch_target(f.c, "together-2016/hungary.tar.zst",
 					dest, &err) < 0)
 		fail_msg("%s", err.msg);
 	/* the global kit is still HQ's */
 	assert_int_equal(kit_tuf_client_find_target(f.c,
-		"together-2016/global.tar.zst", &t, &err), 0);
+						    "together-2016/global.tar.zst", &t, &err),
+			 0);
 
 	/* the office signs a new version with its key alone ... */
 	r = kit_tuf_repo_open(f.repo, NULL, &err);
@@ -3434,7 +3511,8 @@ test_repo_delegation(void **state)
 	assert_int_equal(kit_tuf_repo_add_key(r, KIT_TUF_TARGETS, office, &err), 0);
 	write_text(src, "the Hungary kit, corrected\n");
 	assert_int_equal(kit_tuf_repo_add_role_target(r, "office-hungary",
-		"together-2016/hungary.tar.zst", src, NULL, &err), 0);
+						      "together-2016/hungary.tar.zst", src, NULL, &err),
+			 0);
 	if (kit_tuf_repo_sign_role(r, "office-hungary", &err) < 0)
 		fail_msg("%s", err.msg);
 	kit_tuf_repo_free(r);
@@ -3446,7 +3524,8 @@ test_repo_delegation(void **state)
 	kit_tuf_repo_free(r);
 	client_update_ok(&f);
 	assert_int_equal(kit_tuf_client_find_target(f.c,
-		"together-2016/hungary.tar.zst", &t, &err), 0);
+						    "together-2016/hungary.tar.zst", &t, &err),
+			 0);
 	assert_int_equal(t.length, strlen("the Hungary kit, corrected\n"));
 
 	kit_key_free(office);

@@ -185,7 +185,8 @@ test_zones(void **state)
 	kit_time_format_utc(t, buf, sizeof(buf));
 	assert_string_equal(buf, "2021-10-31T00:30:00Z");
 	assert_int_equal(kit_tz_utc_to_local("Europe/Budapest", t, &tm, &gmtoff,
-					     abbr, sizeof(abbr), &err), 0);
+					     abbr, sizeof(abbr), &err),
+			 0);
 	assert_int_equal(gmtoff, 7200);
 	assert_string_equal(abbr, "CEST");
 	assert_int_equal(tm.tm_hour, 2);
@@ -414,7 +415,7 @@ test_buf_and_utf8(void **state)
 	assert_false(kit_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
 	assert_false(kit_utf8_valid("a\x1b[2J", 5));     /* escape */
 	assert_true(kit_utf8_valid("a\r\nb", 4));        /* CR LF */
-	assert_false(kit_utf8_valid("a\rb", 3));          /* a lone CR */
+	assert_false(kit_utf8_valid("a\rb", 3));         /* a lone CR */
 	assert_false(kit_utf8_valid("a\r", 2));
 	kit_str_sanitize("a\x1b[2Jb\xff", out, sizeof(out));
 	assert_string_equal(out, "a?[2Jb?");
@@ -429,7 +430,15 @@ test_buf_and_utf8(void **state)
 		assert_string_equal(big, "end of file expected");
 	}
 	/* C1 (CSI U+009B, NEL U+0085), bidi overrides and isolates, U+2028 */
-	kit_str_sanitize("a\xc2\x9b" "2Jb\xc2\x85" "c\xe2\x80\xae" "gpj.exe\xe2\x81\xa6" "d\xe2\x81\xa9" "e\xe2\x80\xaa" "f\xe2\x80\xa8" "g", out, sizeof(out));
+	kit_str_sanitize("a\xc2\x9b"
+			 "2Jb\xc2\x85"
+			 "c\xe2\x80\xae"
+			 "gpj.exe\xe2\x81\xa6"
+			 "d\xe2\x81\xa9"
+			 "e\xe2\x80\xaa"
+			 "f\xe2\x80\xa8"
+			 "g",
+			 out, sizeof(out));
 	assert_string_equal(out, "a?2Jb?c?gpj.exe?d?e?f?g");
 	/* neighbours stay: U+00A0, U+00E9, U+2027, U+202F, U+2065, U+206A */
 	kit_str_sanitize("\xc2\xa0\xc3\xa9\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa", out, sizeof(out));
@@ -581,17 +590,22 @@ test_hidden_control(void **state)
 	s = "ok \xc2\x9b[2J";
 	assert_ptr_equal(kit_str_hidden_control(s, &cp), s + 3);
 	assert_int_equal(cp, 0x9b);
-	s = "pay \xe2\x80\xae" "0001$";
+	s = "pay \xe2\x80\xae"
+	    "0001$";
 	assert_ptr_equal(kit_str_hidden_control(s, &cp), s + 4);
 	assert_int_equal(cp, 0x202e);
-	s = "\xe2\x81\xa6" "x\xe2\x81\xa9";
+	s = "\xe2\x81\xa6"
+	    "x\xe2\x81\xa9";
 	assert_ptr_equal(kit_str_hidden_control(s, &cp), s);
 	assert_int_equal(cp, 0x2066);
-	s = "a\xe2\x80\xa8" "b";
+	s = "a\xe2\x80\xa8"
+	    "b";
 	assert_ptr_equal(kit_str_hidden_control(s, &cp), s + 1);
 	assert_int_equal(cp, 0x2028);
 	/* U+00A0 (no-break space) and U+200F (RLM) are text, not controls */
-	assert_null(kit_str_hidden_control("a\xc2\xa0" "b\xe2\x80\x8f", &cp));
+	assert_null(kit_str_hidden_control("a\xc2\xa0"
+					   "b\xe2\x80\x8f",
+					   &cp));
 }
 
 int
