@@ -2,7 +2,9 @@
 #
 #   make            the three programs in build/bin/
 #   make demo       publish the TOGETHER kit and fetch it as the Belgium office
-#   make check      unit, end-to-end and fuzz-replay tests under ASan + UBSan
+#   make check      lint, then unit, end-to-end and fuzz-replay tests under ASan + UBSan
+#   make lint       the house format (.clang-format) and no banned function
+#   make format     format every C file as .clang-format says
 #   make bench      benchmarks against the standard tools (build/bench/)
 #   make conformance the TUF conformance suite against kit's client (SUITE=dir)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -66,7 +68,7 @@ libs_of = $(foreach m,$(closure_$(2)),$(BUILD)/$(1)/lib/libkit_$(m).a)
 all: deps $(foreach p,$(PROGRAMS),$(BUILD)/bin/$(p)) $(BUILD)/bin/kit-conformance-client
 
 help:
-	@sed -n '1,12p' Makefile
+	@sed -n '1,14p' Makefile
 
 # --- dependencies ---------------------------------------------------------
 # What each goal needs, as KIND:WHAT:DEBIAN-PACKAGE, where KIND is pc (a
@@ -84,11 +86,12 @@ DEPS_CHECK := pc:cmocka@1.1:libcmocka-dev cmd:prove:libtest-harness-perl cmd:ngi
 	cmd:minisign:minisign cmd:zstd:zstd cmd:curl:curl cmd:strace:strace cmd:openssl:openssl \
 	py:jsonschema:python3-jsonschema py:icalendar:python3-icalendar py:cryptography:python3-cryptography \
 	cmd:node:nodejs cmd:npm:npm file:/etc/ssl/certs/ca-certificates.crt:ca-certificates \
+	cmd:clang-format:clang-format \
 	file:/usr/bin/chromium:chromium
 # make fuzz: clang and its libFuzzer runtime (fuzzer: a probe that links a
 # fuzz target with $(FUZZ_CC) -fsanitize=fuzzer)
 DEPS_FUZZ  := cmd:clang:clang fuzzer:libFuzzer:libclang-rt-dev
-DEPS_TEST_GOALS := check check-% test-% bench deps-check
+DEPS_TEST_GOALS := check check-% test-% bench deps-check lint format
 DEPS := $(DEPS_BUILD) $(if $(filter demo $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_RUN)) \
 	$(if $(filter $(DEPS_TEST_GOALS),$(MAKECMDGOALS)),$(DEPS_CHECK)) \
 	$(if $(filter fuzz deps-fuzz,$(MAKECMDGOALS)),$(DEPS_FUZZ))
@@ -255,7 +258,7 @@ export ASAN_OPTIONS := detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
 check: deps all
-	@$(MAKE) --no-print-directory check-unit check-fuzz check-e2e check-manifests
+	@$(MAKE) --no-print-directory lint check-unit check-fuzz check-e2e check-manifests
 	@echo "make check: all tests passed"
 
 check-unit: deps $(foreach m,$(UNIT_MODS),$(BUILD)/asan/tests/$(m)_test)
@@ -273,6 +276,15 @@ check-fuzz: $(foreach f,$(FUZZ),$(BUILD)/asan/fuzz/$(f)_replay)
 check-e2e: deps $(ASAN_BINS) $(BUILD)/asan/tests/tuf_delegate
 	KIT_BIN=$(abspath $(BUILD))/asan/bin KIT_BUILD=$(abspath $(BUILD)) KIT_SRC=$(CURDIR) \
 	  prove -j2 --timer tests/e2e/
+
+# The house format and the banned functions, in every C file (tests/lint.sh:
+# one line per finding, with what to do).  clang-format is Debian's (14 on
+# Debian 12); make format applies .clang-format to the whole tree.
+.PHONY: lint format
+lint: deps
+	@tests/lint.sh && echo "make lint: every C file formatted, no banned function"
+format: deps
+	@find cmd pkg tests -name '*.[ch]' -not -path '*/corpus/*' -not -path '*/node_modules/*' -print0 | xargs -0 clang-format -i --style=file
 
 # The committed manifests/ must be what the publisher writes today.
 check-manifests: $(BUILD)/bin/kit-publish

@@ -21,7 +21,7 @@ mkdir -p "$EMPTY"
 # The packages for everything: the build set, then the run and test sets.
 BUILD_PKGS="gcc libc6-dev pkgconf libcurl4-openssl-dev libssl-dev libarchive-dev libzstd-dev libjansson-dev"
 CHECK_PKGS="$BUILD_PKGS tzdata libcmocka-dev libtest-harness-perl nginx-light minisign zstd curl strace openssl
-	python3-jsonschema python3-icalendar python3-cryptography ca-certificates chromium"
+	python3-jsonschema python3-icalendar python3-cryptography ca-certificates chromium clang-format"
 
 # shim_path DIR UID MODE [COMMAND...]: DIR holds only the commands the
 # install step runs, the named extra ones, an `id` that prints UID and an
