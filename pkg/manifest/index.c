@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -32,16 +34,52 @@ kit_manifest_index_free(struct kit_manifest_index *ix)
 	free(ix);
 }
 
-/* The first 8 bytes of a hex digest, as a hash for the table. */
+/*
+ * The table's hash of a digest.  The digests in an index are not trusted
+ * until a file is checked against them, so a signer could choose many
+ * that share any fixed part: the whole digest is mixed with a key made
+ * once per process, so that no chosen set collides (a table keyed on a
+ * prefix made each insert probe every earlier object).
+ */
+static uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t
+table_key(void)
+{
+	static uint64_t key;
+
+	if (key == 0) {
+		struct timespec ts;
+		int here;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		key = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+			    ((uint64_t)getpid() << 12) ^ (uint64_t)(uintptr_t)&here) | 1;
+	}
+	return key;
+}
+
 static size_t
 slot_of(const char *hex, size_t n)
 {
-	size_t h = 0;
-	int i;
+	uint64_t k = table_key(), h = k;
+	size_t i;
 
-	for (i = 0; i < 12 && hex[i]; i++)
-		h = h * 16 + (size_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
-	return h & (n - 1);
+	for (i = 0; i < KIT_SHA256_HEX - 1 && hex[i]; i++) {
+		h ^= (uint64_t)(unsigned char)hex[i] << (8 * (i % 8));
+		if (i % 8 == 7)
+			h = mix64(h + k);
+	}
+	return (size_t)(mix64(h ^ k) & (n - 1));
 }
 
 static void
@@ -167,6 +205,12 @@ check_object(const struct kit_manifest_index *ix,
 	return 0;
 }
 
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 struct kit_manifest_index *
 kit_manifest_index_parse(const void *json, size_t len, const char *where,
 			 struct kit_error *err)
@@ -234,14 +278,25 @@ kit_manifest_index_parse(const void *json, size_t len, const char *where,
 	json_array_foreach (packs, i, v) {
 		if (hex_into(v, ix->packs[i], where, "a pack name", err) != 0)
 			goto out;
-		for (k = 0; k < i; k++)
-			if (strcmp(ix->packs[k], ix->packs[i]) == 0) {
-				kit_err(err, KIT_E_INVALID, "%s: pack %.16s listed twice", where, ix->packs[i]);
-				goto out;
-			}
 		ix->n_packs = i + 1;
 	}
-	json_array_foreach (objs, i, v) {
+	if (ix->n_packs > 1) {
+		/* distinct: sorted once, not each against every earlier one */
+		char (*sorted)[KIT_SHA256_HEX] = kit_xmalloc(ix->n_packs * sizeof(*sorted));
+
+		memcpy(sorted, ix->packs, ix->n_packs * sizeof(*sorted));
+		qsort(sorted, ix->n_packs, sizeof(*sorted), by_name);
+		for (k = 1; k < ix->n_packs; k++)
+			if (strcmp(sorted[k - 1], sorted[k]) == 0)
+				break;
+		if (k < ix->n_packs) {
+			kit_err(err, KIT_E_INVALID, "%s: pack %.16s listed twice", where, sorted[k]);
+			free(sorted);
+			goto out;
+		}
+		free(sorted);
+	}
+	json_array_foreach(objs, i, v) {
 		struct kit_manifest_object o;
 		uint64_t pack;
 		json_t *z = json_array_get(v, 5);
