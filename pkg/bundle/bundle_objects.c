@@ -493,7 +493,9 @@ decode_object(int sfd, uint64_t at, const struct kit_manifest_object *o,
 				memcpy(mem + produced, piece, n);
 			kit_sha256_update(h, piece, n);
 			produced += n;
-		} while (in.pos < in.size || full);
+			/* a full buffer may hold more; once the frame has
+			 * ended (0) another call would start a new one */
+		} while (in.pos < in.size || (full && last != 0));
 	}
 	kit_sha256_final_hex(h, hex);
 	if ((o->zstd && last != 0) || produced != o->size) {
@@ -725,6 +727,15 @@ check_names(const struct kit_manifest *m, struct kit_error *err)
 				break;
 		}
 	}
+	/* the kit's own manifest.json is a name too, as in the extractor */
+	if (n == cap) {
+		cap = cap ? cap * 2 : 256;
+		v = kit_xrealloc(v, cap * sizeof(*v));
+	}
+	v[n].orig = kit_strdup("manifest.json");
+	v[n].folded = kb_fold_utf8(v[n].orig);
+	v[n].dir = 0;
+	n++;
 	qsort(v, n, sizeof(*v), by_folded);
 	for (i = 1; i < n; i++) {
 		char shown[200];
@@ -890,7 +901,10 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		const struct kit_manifest_object *h =
 			kit_manifest_index_find(have, m->files[i].sha256);
 
-		total += m->files[i].size;
+		/* total stays at most max_total: sizes near 2^62 must not
+		 * wrap the sum back under the limit */
+		total = m->files[i].size > lim->max_total - total ?
+				lim->max_total + 1 : total + m->files[i].size;
 		if (o == NULL && h != NULL && h->size == m->files[i].size)
 			continue; /* in the base (checked again below) */
 		if (o == NULL || o->size != m->files[i].size) {
@@ -902,7 +916,7 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		}
 	}
 	if (total > lim->max_total) {
-		kit_err(err, KIT_E_SECURITY, "the kit unpacks to %llu bytes, more than the %llu this office accepts (kit-fetch init --max-unpacked); refused", (unsigned long long)total, (unsigned long long)lim->max_total);
+		kit_err(err, KIT_E_SECURITY, "the kit unpacks to more than the %llu bytes this office accepts (kit-fetch init --max-unpacked); refused", (unsigned long long)lim->max_total);
 		goto out;
 	}
 	if (check_names(m, err) != 0)
@@ -950,7 +964,8 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 				w[nw].base_path = base->m->files[hb->offset].path;
 			}
 		}
-		need += w[nw].x.stored;
+		need = w[nw].x.stored > UINT64_MAX - need ? UINT64_MAX :
+							    need + w[nw].x.stored;
 		nw++;
 	}
 	if (need > max_fetch) {
@@ -980,13 +995,19 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		     k++)
 			end = w[k].x.offset + w[k].x.stored;
 		if (end == start) {
-			/* empty files: nothing to fetch */
+			/* empty files: nothing to fetch, but their digest
+			 * is still checked (decode_object reads nothing) */
 			for (; i < k; i++) {
+				char shown[200];
+
+				kit_str_sanitize(w[i].path, shown, sizeof(shown));
 				fd = kit_openat_beneath(sdfd, w[i].path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 				if (fd < 0) {
-					kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", staging_dir, w[i].path);
+					kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", staging_dir, shown);
 					goto out;
 				}
+				if (decode_object(-1, 0, &w[i].x, NULL, 0, fd, NULL, shown, err) != 0)
+					goto out;
 				close(fd);
 				fd = -1;
 			}

@@ -2169,6 +2169,206 @@ test_index_format(void **state)
 	objkit_free(&k);
 }
 
+/* A compressible file whose size is a multiple of zstd's output block
+ * (128 KiB): its frame ends with the output buffer exactly full, and no
+ * further call may be taken for the start of another frame. */
+static void
+test_assemble_block_multiple(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_bundle_pack *p;
+	struct kit_manifest_index *ix = kit_manifest_index_new();
+	struct kit_manifest m;
+	struct kit_manifest_file f[1];
+	struct kit_manifest_object o;
+	struct fake_server srv = {0};
+	char hex[KIT_SHA256_HEX], *dir = make_tmpdir(), *pack, *staging, *path;
+	size_t n = 2 * 131072, i, got_n;
+	unsigned char *text = kit_xmalloc(n), *got = NULL;
+
+	(void)state;
+	for (i = 0; i < n; i++)
+		text[i] = (unsigned char)("a kit text of 256 KiB, "[i % 23]);
+	pack = kit_aprintf("%s/p.pack", dir);
+	p = kit_bundle_pack_new(pack, 3, &err);
+	assert_non_null(p);
+	memset(&o, 0, sizeof(o));
+	kit_sha256_hex(text, n, o.sha256);
+	o.size = n;
+	assert_int_equal(kit_bundle_pack_add(p, -1, NULL, text, n, &o, &err), 0);
+	assert_int_equal(o.zstd, 1);
+	assert_int_equal(kit_bundle_pack_finish(p, hex, &err), 0);
+	kit_bundle_pack_free(p);
+	(void)kit_manifest_index_add(ix, &o);
+	(void)kit_manifest_index_pack(ix, hex);
+	memset(&m, 0, sizeof(m));
+	f[0].path = (char *)"big.txt";
+	f[0].size = n;
+	memcpy(f[0].sha256, o.sha256, KIT_SHA256_HEX);
+	m.files = f;
+	m.n_files = 1;
+	srv.pack_path = pack;
+	srv.pack_hex = hex;
+	staging = kit_aprintf("%s/staging", dir);
+	if (kit_bundle_assemble(staging, "{}", 2, &m, ix, NULL, dir, UINT64_MAX,
+				NULL, fake_range, &srv, NULL, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	path = kit_aprintf("%s/big.txt", staging);
+	assert_int_equal(kit_file_read(path, 1 << 20, &got, &got_n, &err), 0);
+	assert_int_equal(got_n, n);
+	assert_memory_equal(got, text, n);
+	free(got);
+	free(path);
+	free(staging);
+	free(pack);
+	free(text);
+	kit_manifest_index_free(ix);
+	rm_tree(dir);
+	free(dir);
+}
+
+/* What a signer could put in a manifest and its index: each refused as
+ * KIT_E_SECURITY before anything is installed. */
+static void
+test_assemble_signed_attacks(void **state)
+{
+	struct objkit k;
+	struct kit_error err;
+	struct fake_server srv = {0};
+	struct kit_bundle_limits lim = kit_bundle_limits_default();
+	struct kit_manifest_file files[8];
+	struct kit_manifest_object o;
+	struct kit_manifest m;
+	char *staging;
+	uint64_t left;
+	int i;
+
+	(void)state;
+	objkit_new(&k);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	staging = kit_aprintf("%s/staging", k.dir);
+
+	/* Manifest.json beside the kit's own manifest.json */
+	k.files[0].path = (char *)"Manifest.json";
+	memset(&err, 0, sizeof(err));
+	srv.calls = 0;
+	assert_int_equal(assemble(&k, NULL, &srv, staging, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	if (strstr(err.msg, "one name when case is ignored") == NULL)
+		fail_msg("Manifest.json: %s", err.msg);
+	assert_int_equal(srv.calls, 0);
+	assert_false(kit_file_exists(staging));
+	k.files[0].path = (char *)"a.txt";
+
+	/* an empty file whose digest is not that of nothing */
+	memset(&o, 0, sizeof(o));
+	memset(o.sha256, 'a', KIT_SHA256_HEX - 1);
+	o.offset = 5;
+	(void)kit_manifest_index_add(k.ix, &o);
+	files[0] = k.files[0];
+	files[1].path = (char *)"empty.txt";
+	files[1].size = 0;
+	memcpy(files[1].sha256, o.sha256, KIT_SHA256_HEX);
+	memset(&m, 0, sizeof(m));
+	m.files = files;
+	m.n_files = 2;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, NULL, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	if (strstr(err.msg, "empty.txt: has sha256 e3b0c442") == NULL)
+		fail_msg("empty file: %s", err.msg);
+	assert_false(kit_file_exists(staging));
+
+	/* sizes that wrap the sum around 2^64 under the office's limit: one
+	 * big file (as a zstd bomb would be) and four near 2^62 */
+	lim.max_total = 1 << 20;
+	files[1] = k.files[1];
+	files[1].size = 1ull << 30;
+	left = (uint64_t)0 - (1ull << 30) - sizeof(k.text) + 100;
+	for (i = 0; i < 5; i++) {
+		memset(&o, 0, sizeof(o));
+		if (i == 0) {
+			memcpy(o.sha256, files[1].sha256, KIT_SHA256_HEX);
+			o.size = files[1].size;
+		} else {
+			snprintf(o.sha256, KIT_SHA256_HEX, "%064d", i);
+			o.size = left / (uint64_t)(5 - i);
+			left -= o.size;
+			files[1 + i].path = kit_aprintf("filler%d", i);
+			files[1 + i].size = o.size;
+			memcpy(files[1 + i].sha256, o.sha256, KIT_SHA256_HEX);
+		}
+		o.zstd = 1;
+		o.stored = 10;
+		o.offset = 0;
+		memset(o.stored_sha256, 'b', KIT_SHA256_HEX - 1);
+		if (i == 0) {
+			/* b.bin's object, now a "bomb" */
+			struct kit_manifest_object *b = (struct kit_manifest_object *)
+				kit_manifest_index_find(k.ix, o.sha256);
+			*b = o;
+		} else {
+			(void)kit_manifest_index_add(k.ix, &o);
+		}
+	}
+	m.n_files = 6;
+	srv.calls = 0;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &m, k.ix, NULL, k.dir, UINT64_MAX, &lim, fake_range, &srv, NULL, &err), -1);
+	assert_int_equal(err.code, KIT_E_SECURITY);
+	if (strstr(err.msg, "more than the 1048576 bytes this office accepts") == NULL)
+		fail_msg("wrapped sizes: %s", err.msg);
+	assert_int_equal(srv.calls, 0);
+	assert_false(kit_file_exists(staging));
+	for (i = 1; i < 5; i++)
+		free((char *)files[1 + i].path);
+
+	free(staging);
+	objkit_free(&k);
+}
+
+/* Digests that share their first 48 bits, as a signer could choose them:
+ * the index's table must still find each one in a few probes. */
+static void
+test_index_chosen_digests(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_manifest_index *ix;
+	size_t n = 4096, i, len = 0, cap = n * 90 + 256, longest = 0;
+	char *text = kit_xmalloc(cap);
+
+	(void)state;
+	len += (size_t)snprintf(text + len, cap - len, "{\"index\":1,\"kit\":null,\"packs\":[\"%064d\"],\"objects\":[", 0);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len, "%s[\"000000000000%052zx\",1,0,%zu,1,null]", i ? "," : "", i * 7919, i);
+	len += (size_t)snprintf(text + len, cap - len, "]}");
+	ix = kit_manifest_index_parse(text, len, "t.idx", &err);
+	if (ix == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(ix->n_objects, n);
+	/* the longest run of occupied slots: n when they all collide */
+	for (i = 0; i < 2 * ix->n_slots; i++) {
+		size_t run = 0;
+
+		while (run < ix->n_slots && ix->slots[(i + run) & (ix->n_slots - 1)] != (size_t)-1)
+			run++;
+		if (run > longest)
+			longest = run;
+		i += run;
+	}
+	if (longest > 100)
+		fail_msg("a run of %zu occupied slots for %zu chosen digests", longest, n);
+	for (i = 0; i < n; i += 97) {
+		char hex[KIT_SHA256_HEX];
+
+		snprintf(hex, sizeof(hex), "000000000000%052zx", i * 7919);
+		assert_non_null(kit_manifest_index_find(ix, hex));
+	}
+	kit_manifest_index_free(ix);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -2195,6 +2395,9 @@ main(void)
 		cmocka_unit_test(test_assemble_base),
 		cmocka_unit_test(test_assemble_delta),
 		cmocka_unit_test(test_index_format),
+		cmocka_unit_test(test_assemble_block_multiple),
+		cmocka_unit_test(test_assemble_signed_attacks),
+		cmocka_unit_test(test_index_chosen_digests),
 	};
 
 	return cmocka_run_group_tests_name("bundle", tests, NULL, NULL);
