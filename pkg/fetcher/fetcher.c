@@ -1057,6 +1057,22 @@ index_covers(const struct kit_manifest_index *ix, const struct kit_manifest *m,
 }
 
 /*
+ * A pack's range could not be had: when no mirror serves ranges (a server
+ * that answers with the whole file) or the pack is missing, 1 (the whole
+ * archive instead, said once), else -1 as err says.
+ */
+static int
+range_fallback(struct run *r, const struct pick *p, struct kit_error *err)
+{
+	if (err->code != KIT_E_NETWORK ||
+	    (!kit_transport_range_refused(r->t) && !kit_transport_not_found(r->t)))
+		return -1;
+	say(r->o, "%s: %s; downloading the whole archive instead", p->campaign, err->msg);
+	kit_err_clear(err);
+	return 1;
+}
+
+/*
  * Install the signed kit p from the objects it lacks, on top of the
  * installed release cur: the kit's index (its hash and length signed in
  * custom.index; when the installed release is version custom.index.update
@@ -1125,8 +1141,10 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 		oldlen = 0;
 	}
 	if (kit_bundle_object_fetch(ix, mo, oldm, oldlen, work, KIT_MANIFEST_MAX,
-				    fetch_range_cb, r, &mb, &mlen, err) != 0)
+				    fetch_range_cb, r, &mb, &mlen, err) != 0) {
+		rc = range_fallback(r, p, err);
 		goto out;
+	}
 	m = kit_manifest_parse(mb, mlen, "manifest.json", err);
 	if (m == NULL) {
 		err->code = KIT_E_SECURITY;
@@ -1152,6 +1170,8 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 	rc = kit_bundle_assemble(staging, mb, mlen, m, ix, &base, work,
 				 p->t.length, lim, fetch_range_cb, r, &st,
 				 err);
+	if (rc < 0)
+		rc = range_fallback(r, p, err);
 	if (rc != 0)
 		goto out;
 	rc = -1;

@@ -37,6 +37,7 @@ struct kit_transport {
 	int global_init; /* curl_global_init() succeeded for t */
 	int tty;
 	int last_not_found;
+	int last_no_range; /* a range request answered unusably everywhere */
 	uint64_t rng;
 	struct kit_transport_stats st;
 	char errbuf[CURL_ERROR_SIZE];
@@ -556,6 +557,11 @@ kit_transport_not_found(const struct kit_transport *t)
 	return t ? t->last_not_found : 0;
 }
 
+int kit_transport_range_refused(const struct kit_transport *t)
+{
+	return t ? t->last_no_range : 0;
+}
+
 /* ---- progress ---------------------------------------------------------- */
 
 static void
@@ -874,7 +880,7 @@ stop_outcome(struct job *j, char *why, struct kit_error *err,
 		return 1;
 	case STOP_BAD_RANGE:
 		whyf(why, "%s from %s: the server answered the range request from byte %llu wrongly", j->relpath, j->url,
-		     (unsigned long long)j->offset);
+		     (unsigned long long)(j->range_start + j->offset));
 		*o = OUT_RESTART;
 		return 1;
 	case STOP_SHORT:
@@ -1587,6 +1593,7 @@ struct tally {
 	int n_bad;     /* mirrors that served bad bytes */
 	int n_net;     /* mirrors that failed otherwise */
 	int n_missing; /* ... of which said the file does not exist */
+	int n_no_range; /* ... or answered a range request unusably */
 	char why[WHY_BUF], last_net[WHY_BUF], last_bad[WHY_BUF];
 };
 
@@ -1666,8 +1673,10 @@ try_mirror(struct job *j, size_t mi, struct tally *tl,
 			continue;
 		}
 		/* permanent, retries used up, or restarts used up */
-		if (o == OUT_RESTART)
+		if (o == OUT_RESTART) {
 			(void)unlink(j->part);
+			tl->n_no_range += j->range;
+		}
 		if (j->not_found)
 			tl->n_missing++;
 		m->failures++;
@@ -1688,6 +1697,7 @@ run_job(struct job *j, struct kit_error *err)
 
 	memset(&tl, 0, sizeof tl);
 	t->last_not_found = 0;
+	t->last_no_range = 0;
 	for (size_t mi = 0; mi < t->st.n_mirrors; mi++) {
 		if (t->st.mirrors[mi].skipped)
 			continue;
@@ -1703,6 +1713,7 @@ run_job(struct job *j, struct kit_error *err)
 	if (tl.n_bad > 0)
 		return kit_err(err, KIT_E_SECURITY, "%s%s%s; the file was refused", tl.last_bad, tl.n_net ? "; other mirrors failed: " : "", tl.n_net ? tl.last_net : "");
 	t->last_not_found = tl.n_missing > 0;
+	t->last_no_range = tl.n_no_range > 0;
 	return kit_err(err, KIT_E_NETWORK, "%s", tl.last_net);
 }
 

@@ -178,6 +178,14 @@ int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
 int kit_transport_not_found(const struct kit_transport *t);
 
 /*
+ * 1 when the last kit_transport_fetch_range() failed because no mirror
+ * answered the range request usably (the whole file with 200, several
+ * ranges, or another range than the one asked for, each time): the
+ * caller may fetch the whole file instead.
+ */
+int kit_transport_range_refused(const struct kit_transport *t);
+
+/*
  * A conditional GET (kit_transport_fetch_cond): the validators sent, and
  * what came back.  The caller fills etag and last_modified; the fetch sets
  * the rest.

@@ -141,3 +141,16 @@ EOF
 expect_exit 3 "a server sending more than the range: refused with exit 3" kit-fetch update --state "$T/h"
 expect_msg "a server sending more than the range: endless data" 'larger than the [0-9]+ bytes the signed metadata allows \(endless data\)'
 [ "$(tree_hash "$T/h/kits")" = "$before" ] && ok "a server sending more than the range: the installed kit is unchanged" || not_ok "a server sending more than the range: the installed kit is unchanged"
+
+# --- a server that ignores Range ---------------------------------------------
+# It answers every range request with 200 and the whole pack: no object can
+# be had from it, so the update takes the archive (it used to fail, exit 4,
+# on every run).
+cp "$T/h/config.json" "$T/fault-config.json"
+echo '{"rules": [{"prefix": "/packs/", "mode": "norange", "times": -1}]}' >"$T/control.json"
+rm -rf "$T/h" && cp -a "$T/state-v1" "$T/h" && cp "$T/fault-config.json" "$T/h/config.json"
+expect_exit 0 "a server that ignores Range: the update installs" kit-fetch update --state "$T/h"
+expect_msg "a server that ignores Range: it says it takes the archive" 'answered the range request from byte [0-9]+ wrongly; downloading the whole archive instead'
+[ "$(readlink "$T/h/kits/together-2016/current")" = releases/3 ] && ok "a server that ignores Range: version 3 is installed" ||
+	not_ok "a server that ignores Range: version 3 is installed" "$(readlink "$T/h/kits/together-2016/current")"
+check "a server that ignores Range: verify" kit-fetch verify --state "$T/h"
