@@ -384,6 +384,51 @@ kit_bundle_pack_free(struct kit_bundle_pack *p)
 
 /* ------------------------------------------------------------------ reader */
 
+struct want {
+	const struct kit_manifest_object *o; /* the file's object */
+	struct kit_manifest_object x;        /* what is fetched: o, or a delta */
+	const char *base_path; /* a delta's base in the base release */
+	const char *path; /* the first path of the kit with this content */
+};
+
+/* What a fetched range must hold: the objects (as fetched) of w[0..n), or
+ * just one, each by its stored hash; the check the transport makes before
+ * the bytes count, so that a mirror serving wrong ones is skipped. */
+struct span_check {
+	const struct want *w;
+	size_t n;
+	const struct kit_manifest_object *one;
+	uint64_t start; /* the range's first byte in the pack */
+};
+
+static int stored_ok(int sfd, uint64_t at, const struct kit_manifest_object *o,
+		     const char *shown, struct kit_error *err);
+
+static int
+span_check(const char *path, void *arg, char *why, size_t why_size)
+{
+	const struct span_check *c = arg;
+	struct kit_error e = {0};
+	int fd = kit_file_open_read(AT_FDCWD, path, NULL, &e), rc = 0;
+	size_t i;
+
+	if (fd < 0) {
+		snprintf(why, why_size, "cannot read the fetched range");
+		return -1;
+	}
+	for (i = 0; rc == 0 && i < (c->one ? 1 : c->n); i++) {
+		const struct kit_manifest_object *o = c->one ? c->one : &c->w[i].x;
+		char name[40];
+
+		snprintf(name, sizeof(name), "object %.16s", o->sha256);
+		rc = stored_ok(fd, o->offset - c->start, o, name, &e);
+	}
+	close(fd);
+	if (rc != 0)
+		snprintf(why, why_size, "%s", e.msg);
+	return rc;
+}
+
 /* The next block of the stored bytes [done, stored) at byte at of sfd
  * into buf: its length, or -1 (err set). */
 static ssize_t
@@ -401,6 +446,44 @@ read_block(int sfd, uint64_t at, uint64_t done, uint64_t stored,
 		return -1;
 	}
 	return r;
+}
+
+/* 0 when o's stored bytes at byte at of sfd hash to what the index says
+ * (the frame's hash, or the file's for raw bytes); -1 with err set
+ * (KIT_E_SECURITY when they do not, KIT_E_IO when they cannot be read). */
+static int
+stored_ok(int sfd, uint64_t at, const struct kit_manifest_object *o,
+	  const char *shown, struct kit_error *err)
+{
+	unsigned char *buf = kit_xmalloc(BLOCK);
+	struct kit_sha256 *h = kit_sha256_new();
+	const char *want = o->zstd ? o->stored_sha256 : o->sha256;
+	char hex[KIT_SHA256_HEX];
+	uint64_t done;
+	int rc = -1;
+
+	if (h == NULL) {
+		kit_err(err, KIT_E_INVALID, "out of memory");
+		goto out;
+	}
+	for (done = 0; done < o->stored;) {
+		ssize_t r = read_block(sfd, at, done, o->stored, buf, shown, err);
+
+		if (r < 0)
+			goto out;
+		kit_sha256_update(h, buf, (size_t)r);
+		done += (uint64_t)r;
+	}
+	kit_sha256_final_hex(h, hex);
+	if (!kit_hex_equal(hex, want)) {
+		kit_err(err, KIT_E_SECURITY, "%s: its stored bytes hash to %s, the signed index says %s", shown, hex, want);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	kit_sha256_free(h);
+	return rc;
 }
 
 /*
@@ -426,17 +509,9 @@ decode_object(int sfd, uint64_t at, const struct kit_manifest_object *o,
 		goto out;
 	}
 	if (o->zstd) {
-		for (done = 0; done < o->stored;) {
-			ssize_t r = read_block(sfd, at, done, o->stored, buf, shown, err);
-
-			if (r < 0)
-				goto out;
-			kit_sha256_update(h, buf, (size_t)r);
-			done += (uint64_t)r;
-		}
-		kit_sha256_final_hex(h, hex);
-		if (!kit_hex_equal(hex, o->stored_sha256)) {
-			kit_err(err, KIT_E_SECURITY, "%s: its stored bytes hash to %s, the signed index says %s; refused", shown, hex, o->stored_sha256);
+		if (stored_ok(sfd, at, o, shown, err) != 0) {
+			if (err->code == KIT_E_SECURITY)
+				kit_err_suffix(err, "; refused");
 			goto out;
 		}
 		z = ZSTD_createDCtx();
@@ -572,6 +647,7 @@ kit_bundle_object_fetch(const struct kit_manifest_index *ix,
 	struct kit_manifest_index *have = kit_manifest_index_new();
 	const struct kit_manifest_delta *d = NULL;
 	struct kit_manifest_object x = *o;
+	struct span_check one = {NULL, 0, NULL, 0};
 	int fd = -1, rc = -1;
 
 	*out = NULL;
@@ -596,7 +672,10 @@ kit_bundle_object_fetch(const struct kit_manifest_index *ix,
 	if (span_path(path, sizeof(path), work_dir, ix->packs[x.pack],
 		      x.offset, x.stored, err) != 0)
 		goto out;
-	if (fetch(arg, ix->packs[x.pack], x.offset, x.stored, path, err) != 0)
+	one.one = &x;
+	one.start = x.offset;
+	if (fetch(arg, ix->packs[x.pack], x.offset, x.stored, path, span_check,
+		  &one, err) != 0)
 		goto out;
 	fd = kit_file_open_read(AT_FDCWD, path, NULL, err);
 	if (fd < 0)
@@ -658,12 +737,6 @@ out:
 
 /* ---------------------------------------------------------------- assembly */
 
-struct want {
-	const struct kit_manifest_object *o; /* the file's object */
-	struct kit_manifest_object x;        /* what is fetched: o, or a delta */
-	const char *base_path;               /* a delta's base in the base release */
-	const char *path;                    /* the first path of the kit with this content */
-};
 
 static int
 by_pack_offset(const void *a, const void *b)
@@ -1013,9 +1086,12 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 			}
 			continue;
 		}
+		struct span_check sc = {&w[i], k - i, NULL, start};
+
 		if (span_path(span, sizeof(span), work_dir,
 			      ix->packs[w[i].x.pack], start, end - start, err) != 0 ||
-		    fetch(arg, ix->packs[w[i].x.pack], start, end - start, span, err) != 0)
+		    fetch(arg, ix->packs[w[i].x.pack], start, end - start, span,
+			  span_check, &sc, err) != 0)
 			goto out;
 		s.spans++;
 		s.stored += end - start;

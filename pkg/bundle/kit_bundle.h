@@ -343,12 +343,23 @@ int kit_bundle_pack_finish(struct kit_bundle_pack *p,
 void kit_bundle_pack_free(struct kit_bundle_pack *p);
 
 /*
+ * What fetched bytes must be: called with the path of a complete range;
+ * 0 when every object in it has its stored hash, else -1 with why (a
+ * phrase of at most why_size bytes).
+ */
+typedef int (*kit_bundle_bytes_fn)(const char *path, void *arg, char *why,
+				   size_t why_size);
+
+/*
  * Fetch bytes [offset, offset + len) of pack pack_hex into the new file
- * dest (kit-fetch: one HTTP Range request).  0 or -1 with err set.
+ * dest (kit-fetch: one HTTP Range request), holding them to check(path,
+ * check_arg) before they count as fetched (kit-fetch: a mirror whose bytes
+ * check refuses is skipped and the next one asked).  0 or -1 with err set.
  */
 typedef int (*kit_bundle_range_fn)(void *arg, const char *pack_hex,
 				   uint64_t offset, uint64_t len,
-				   const char *dest, struct kit_error *err);
+				   const char *dest, kit_bundle_bytes_fn check,
+				   void *check_arg, struct kit_error *err);
 
 /*
  * One object of ix fetched through fetch into memory (at most max bytes):

@@ -964,14 +964,16 @@ installed_verified(struct run *r, const struct pick *p, const char *kitdir)
 /* One range of a pack, for kit_bundle_assemble (the run's transport). */
 static int
 fetch_range_cb(void *arg, const char *pack_hex, uint64_t offset, uint64_t len,
-	       const char *dest, struct kit_error *err)
+	       const char *dest, kit_bundle_bytes_fn check, void *check_arg,
+	       struct kit_error *err)
 {
 	struct run *r = arg;
 	char rel[128];
 
 	if (kit_snprintf(err, rel, sizeof(rel), "packs/%s.pack", pack_hex) != 0)
 		return -1;
-	return kit_transport_fetch_range(r->t, rel, offset, len, dest, err);
+	return kit_transport_fetch_range(r->t, rel, offset, len, dest, check,
+					 check_arg, err);
 }
 
 /*

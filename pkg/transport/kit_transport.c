@@ -75,6 +75,8 @@ struct job {
 	int resume_ok;
 	int range; /* a byte range of the file: range_start, exp_len */
 	uint64_t range_start;
+	kit_transport_check_fn check; /* the range's bytes, when complete */
+	void *check_arg;
 	struct kit_transport_cond *cond; /* a conditional GET, or NULL */
 	int mismatch_restarted;
 	int not_found; /* set by a transfer that got 404/410/missing file */
@@ -796,8 +798,11 @@ on_first_bytes(struct job *j)
 					return -1;
 				}
 			}
-			j->resumed = 1;
-			j->t->st.resumes++;
+			if (j->offset > 0) {
+				/* a range from its start is no resume */
+				j->resumed = 1;
+				j->t->st.resumes++;
+			}
 		} else if (code == 200 && j->range) {
 			/* the whole file instead of the range asked for */
 			j->stop = STOP_BAD_RANGE;
@@ -925,6 +930,19 @@ finish(struct job *j, char *why, struct kit_error *err)
 		whyf(why, "%s from %s has sha256 %s, the signed metadata says %s",
 		     j->relpath, j->url, hex, j->exp_hash);
 		return OUT_BAD_BYTES;
+	}
+	if (j->check) {
+		char bad[WHY_BUF];
+
+		if (j->check(j->part, j->check_arg, bad, sizeof bad) != 0) {
+			if (j->resumed && !j->mismatch_restarted) {
+				j->mismatch_restarted = 1;
+				whyf(why, "%s from %s: the resumed range does not match the signed index; downloading it again from the start", j->relpath, j->url);
+				return OUT_RESTART;
+			}
+			whyf(why, "%s from %s: %s", j->relpath, j->url, bad);
+			return OUT_BAD_BYTES;
+		}
 	}
 	if (!j->t->o.no_sync && fsync(j->fd) != 0) {
 		kit_err_errno(err, KIT_E_IO, errno, "cannot fsync %s", j->part);
@@ -1773,10 +1791,10 @@ kit_transport_fetch(struct kit_transport *t, const char *relpath,
 	return run_job(&j, err);
 }
 
-int
-kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
-			  uint64_t offset, uint64_t len,
-			  const char *dest_path, struct kit_error *err)
+int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
+			      uint64_t offset, uint64_t len,
+			      const char *dest_path, kit_transport_check_fn check,
+			      void *check_arg, struct kit_error *err)
 {
 	struct job j;
 
@@ -1787,8 +1805,11 @@ kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
 	j.range = 1;
 	j.range_start = offset;
 	j.exp_len = len;
-	/* each object in the range is checked by its own hash afterwards,
-	 * and the part's name holds the pack's hash and the range */
+	/* the caller's check holds each object in the range to its hash, so
+	 * that a mirror serving wrong bytes is skipped like any other; the
+	 * part's name holds the pack's hash and the range */
+	j.check = check;
+	j.check_arg = check_arg;
 	j.resume_ok = 1;
 	return run_job(&j, err);
 }

@@ -154,6 +154,14 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
 			struct kit_error *err) KIT_WUR;
 
 /*
+ * What a range's bytes must be: check is called with the path of the
+ * complete part; 0 when its bytes are right, else -1 with why (a phrase,
+ * at most why_size bytes) filled.
+ */
+typedef int (*kit_transport_check_fn)(const char *part, void *arg, char *why,
+				      size_t why_size);
+
+/*
  * Download bytes [offset, offset + len) of relpath (a pack) into
  * dest_path, through dest_path.part, with an HTTP Range request (a file://
  * base is read from offset).  Exactly len bytes are accepted: a server
@@ -161,12 +169,15 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
  * (KIT_E_SECURITY), one that answers with the whole file (200) or another
  * range is retried and then fails over (KIT_E_NETWORK), a file:// copy
  * shorter than offset + len is bad bytes.  A part left by an earlier try
- * is resumed.  No hash is checked here: the caller checks every object in
- * the range.  Errors as kit_transport_fetch().
+ * is resumed.  check (may be NULL) holds the bytes to what they must be:
+ * bytes it refuses are bad bytes from that mirror, which is skipped for
+ * the run while the next one is tried (a resumed part is first fetched
+ * again from the start).  Errors as kit_transport_fetch().
  */
 int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
 			      uint64_t offset, uint64_t len,
-			      const char *dest_path, struct kit_error *err) KIT_WUR;
+			      const char *dest_path, kit_transport_check_fn check,
+			      void *check_arg, struct kit_error *err) KIT_WUR;
 
 /*
  * 1 when the last kit_transport_fetch() / _fetch_cond() failed because the

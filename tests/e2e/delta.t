@@ -154,3 +154,22 @@ expect_msg "a server that ignores Range: it says it takes the archive" 'answered
 [ "$(readlink "$T/h/kits/together-2016/current")" = releases/3 ] && ok "a server that ignores Range: version 3 is installed" ||
 	not_ok "a server that ignores Range: version 3 is installed" "$(readlink "$T/h/kits/together-2016/current")"
 check "a server that ignores Range: verify" kit-fetch verify --state "$T/h"
+
+# --- a mirror serving wrong pack bytes, a good one after it -------------------
+# As with an archive, the mirror whose bytes do not hash to the signed index
+# is skipped for the run and the next one serves the ranges (the update used
+# to be refused, exit 3, on every run).
+echo '{"rules": [{"prefix": "/packs/", "suffix": ".pack", "mode": "corrupt", "times": -1}]}' >"$T/control.json"
+rm -rf "$T/h" && cp -a "$T/state-v1" "$T/h"
+$PY - "$T/h/config.json" "http://127.0.0.1:$port" "file://$R" <<'EOF2'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["url"] = sys.argv[2]
+c["mirrors"] = [sys.argv[3]]
+json.dump(c, open(sys.argv[1], "w"))
+EOF2
+expect_exit 0 "a mirror serving wrong pack bytes: the next mirror serves them" kit-fetch update --state "$T/h"
+expect_msg "a mirror serving wrong pack bytes: it is named and skipped" 'stored bytes hash to [0-9a-f]{64}, the signed index says [0-9a-f]{64}; mirror http://127.0.0.1:[0-9]+/? is skipped'
+[ "$(readlink "$T/h/kits/together-2016/current")" = releases/3 ] && ok "a mirror serving wrong pack bytes: version 3 is installed" ||
+	not_ok "a mirror serving wrong pack bytes: version 3 is installed" "$(readlink "$T/h/kits/together-2016/current")"
+check "a mirror serving wrong pack bytes: verify" kit-fetch verify --state "$T/h"

@@ -1683,7 +1683,8 @@ struct fake_server {
 
 static int
 fake_range(void *arg, const char *hex, uint64_t off, uint64_t len,
-	   const char *dest, struct kit_error *err)
+	   const char *dest, kit_bundle_bytes_fn check, void *check_arg,
+	   struct kit_error *err)
 {
 	struct fake_server *s = arg;
 	unsigned char *buf = NULL, *all = NULL;
@@ -1702,6 +1703,14 @@ fake_range(void *arg, const char *hex, uint64_t off, uint64_t len,
 	buf = all + off;
 	rc = kit_file_write_atomic(dest, buf, (size_t)len, 0644, err);
 	free(all);
+	if (rc == 0 && check) {
+		char why[448];
+
+		if (check(dest, check_arg, why, sizeof(why)) != 0) {
+			(void)unlink(dest);
+			return kit_err(err, KIT_E_SECURITY, "%s", why);
+		}
+	}
 	return rc;
 }
 
@@ -1878,7 +1887,7 @@ test_assemble_refuses(void **state)
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(assemble(&k, NULL, &srv, staging, &err), -1);
 	assert_int_equal(err.code, KIT_E_SECURITY);
-	assert_non_null(strstr(err.msg, "the manifest says"));
+	assert_non_null(strstr(err.msg, "the signed index says"));
 	assert_false(kit_file_exists(staging));
 	k.ix->objects[1] = saved;
 	/* an offset past the pack's end: the fetch fails, nothing stays */
