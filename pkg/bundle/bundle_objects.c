@@ -387,8 +387,8 @@ kit_bundle_pack_free(struct kit_bundle_pack *p)
 struct want {
 	const struct kit_manifest_object *o; /* the file's object */
 	struct kit_manifest_object x;        /* what is fetched: o, or a delta */
-	const char *base_path; /* a delta's base in the base release */
-	const char *path; /* the first path of the kit with this content */
+	const char *base_path;               /* a delta's base in the base release */
+	const char *path;                    /* the first path of the kit with this content */
 };
 
 /* What a fetched range must hold: the objects (as fetched) of w[0..n), or
@@ -737,7 +737,6 @@ out:
 
 /* ---------------------------------------------------------------- assembly */
 
-
 static int
 by_pack_offset(const void *a, const void *b)
 {
@@ -976,8 +975,7 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 
 		/* total stays at most max_total: sizes near 2^62 must not
 		 * wrap the sum back under the limit */
-		total = m->files[i].size > lim->max_total - total ?
-				lim->max_total + 1 : total + m->files[i].size;
+		total = m->files[i].size > lim->max_total - total ? lim->max_total + 1 : total + m->files[i].size;
 		if (o == NULL && h != NULL && h->size == m->files[i].size)
 			continue; /* in the base (checked again below) */
 		if (o == NULL || o->size != m->files[i].size) {
@@ -1037,8 +1035,7 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 				w[nw].base_path = base->m->files[hb->offset].path;
 			}
 		}
-		need = w[nw].x.stored > UINT64_MAX - need ? UINT64_MAX :
-							    need + w[nw].x.stored;
+		need = w[nw].x.stored > UINT64_MAX - need ? UINT64_MAX : need + w[nw].x.stored;
 		nw++;
 	}
 	if (need > max_fetch) {

@@ -63,7 +63,8 @@ table_key(void)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		key = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
-			    ((uint64_t)getpid() << 12) ^ (uint64_t)(uintptr_t)&here) | 1;
+			    ((uint64_t)getpid() << 12) ^ (uint64_t)(uintptr_t)&here) |
+		      1;
 	}
 	return key;
 }
@@ -282,7 +283,7 @@ kit_manifest_index_parse(const void *json, size_t len, const char *where,
 	}
 	if (ix->n_packs > 1) {
 		/* distinct: sorted once, not each against every earlier one */
-		char (*sorted)[KIT_SHA256_HEX] = kit_xmalloc(ix->n_packs * sizeof(*sorted));
+		char(*sorted)[KIT_SHA256_HEX] = kit_xmalloc(ix->n_packs * sizeof(*sorted));
 
 		memcpy(sorted, ix->packs, ix->n_packs * sizeof(*sorted));
 		qsort(sorted, ix->n_packs, sizeof(*sorted), by_name);
@@ -296,7 +297,7 @@ kit_manifest_index_parse(const void *json, size_t len, const char *where,
 		}
 		free(sorted);
 	}
-	json_array_foreach(objs, i, v) {
+	json_array_foreach (objs, i, v) {
 		struct kit_manifest_object o;
 		uint64_t pack;
 		json_t *z = json_array_get(v, 5);

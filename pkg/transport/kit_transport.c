@@ -559,7 +559,8 @@ kit_transport_not_found(const struct kit_transport *t)
 	return t ? t->last_not_found : 0;
 }
 
-int kit_transport_range_refused(const struct kit_transport *t)
+int
+kit_transport_range_refused(const struct kit_transport *t)
 {
 	return t ? t->last_no_range : 0;
 }
@@ -1607,10 +1608,10 @@ out:
 
 /* What the tries at one file came to, over all mirrors. */
 struct tally {
-	int n_tried;   /* mirrors tried (not skipped) */
-	int n_bad;     /* mirrors that served bad bytes */
-	int n_net;     /* mirrors that failed otherwise */
-	int n_missing; /* ... of which said the file does not exist */
+	int n_tried;    /* mirrors tried (not skipped) */
+	int n_bad;      /* mirrors that served bad bytes */
+	int n_net;      /* mirrors that failed otherwise */
+	int n_missing;  /* ... of which said the file does not exist */
 	int n_no_range; /* ... or answered a range request unusably */
 	char why[WHY_BUF], last_net[WHY_BUF], last_bad[WHY_BUF];
 };
@@ -1791,10 +1792,11 @@ kit_transport_fetch(struct kit_transport *t, const char *relpath,
 	return run_job(&j, err);
 }
 
-int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
-			      uint64_t offset, uint64_t len,
-			      const char *dest_path, kit_transport_check_fn check,
-			      void *check_arg, struct kit_error *err)
+int
+kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
+			  uint64_t offset, uint64_t len,
+			  const char *dest_path, kit_transport_check_fn check,
+			  void *check_arg, struct kit_error *err)
 {
 	struct job j;
 
