@@ -10,7 +10,15 @@ check "publish" new_repo repo
 R="$T/repo"
 KEYS="$T/repo-keys"
 # a timestamp published two minutes ago: its validators are kept
-age() { touch -d "@$(($(date +%s) - 120))" "$R/metadata/timestamp.json"; }
+# (each later than the last: nginx's ETag is the mtime second and the size, so
+# two timestamps of one size aged to the same second would look the same)
+_aged=0
+age() {
+	local t=$(($(date +%s) - 120))
+	[ "$t" -gt "$_aged" ] || t=$((_aged + 1))
+	_aged=$t
+	touch -d "@$t" "$R/metadata/timestamp.json"
+}
 age
 read -r hp _ < <(bash "$S/nginx.sh" start "$T/nginx" "$R" $$) || { not_ok "nginx starts"; exit 1; }
 at_exit "bash '$S/nginx.sh' stop '$T/nginx'"
