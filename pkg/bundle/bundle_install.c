@@ -480,6 +480,17 @@ kit_bundle_rollback(const char *kit_dir, struct kit_error *err)
 			kit_dir, cur);
 		goto out;
 	}
+	/* Releases share unchanged files (hard links): an edit in one may
+	 * have changed this one since it was verified.  Only a release that
+	 * still is what its manifest says is switched to. */
+	if (kit_bundle_verify_release(kit_dir, target, NULL, NULL, NULL, NULL,
+				      err) != 0) {
+		if (err->code == KIT_E_SECURITY) {
+			kit_err_clear(err);
+			kit_err(err, KIT_E_SECURITY, "release %d of %s differs from its manifest (changed on disk since it was installed), so it is not rolled back to; version %d stays current: run kit-fetch verify to see what changed", target, kit_dir, cur);
+		}
+		goto out;
+	}
 	if (switch_current(kfd, kit_dir, target, err) != 0)
 		goto out;
 	rc = 0;

@@ -186,9 +186,12 @@ int kit_bundle_install(const char *kit_dir, const char *staging_dir,
 
 /*
  * Switch current to the highest release lower than the current one,
- * atomically, with kit_dir checked as for kit_bundle_install().
- * KIT_E_INVALID when there is no kit or no earlier release, KIT_E_IO on
- * disk errors and refusals.
+ * atomically, with kit_dir checked as for kit_bundle_install(), once that
+ * release is re-hashed against its manifest (kit_bundle_verify_release():
+ * releases share unchanged files, so an edit elsewhere may have reached
+ * it).  KIT_E_INVALID when there is no kit or no earlier release,
+ * KIT_E_SECURITY when that release differs from its manifest (current is
+ * left as it is), KIT_E_IO on disk errors and refusals.
  */
 int kit_bundle_rollback(const char *kit_dir, struct kit_error *err) KIT_WUR;
 

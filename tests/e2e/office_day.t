@@ -85,6 +85,14 @@ expect_exit 0 "update after the rollback" kit-fetch update --state "$O"
 [ "$(requests_since "$n" /targets/)" = 0 ] && ok "without downloading it: releases/2 was reused ($(bytes_since "$n") bytes in $(requests_since "$n" /) request(s))" ||
 	not_ok "releases/2 was reused" "$(requests_since "$n" /targets/) archive requests, $(bytes_since "$n") bytes"
 check "verify after the reuse" kit-fetch verify --state "$O"
+# a release changed on disk (releases share unchanged files as hard links,
+# so an edit of one reaches the others) is not rolled back to
+cp "$O/kits/together-2016/releases/1/index.html" "$T/index.saved"
+printf 'EDITED' | dd of="$O/kits/together-2016/releases/1/index.html" bs=1 seek=10 conv=notrunc status=none
+expect_exit 3 "rollback to a release changed on disk is refused (exit 3)" kit-fetch rollback --state "$O" together-2016
+expect_msg "saying so" "release 1 of .* differs from its manifest .* not rolled back to; version 2 stays current"
+[ "$(version_of)" = 2 ] && ok "version 2 stays current" || not_ok "version 2 stays current"
+cat "$T/index.saved" >"$O/kits/together-2016/releases/1/index.html"
 check "rollback again" kit-fetch rollback --state "$O" together-2016
 echo "changed" >>"$O/kits/together-2016/releases/2/index.html"
 n=$(wc -l <"$LOG")
