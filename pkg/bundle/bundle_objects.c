@@ -899,15 +899,28 @@ base_matches(const struct kit_bundle_base *b, const struct kit_manifest_file *f,
 	return n == f->size && kit_hex_equal(hex, f->sha256);
 }
 
-/* Reuse the base's file bpath as staging's path: a hard link, or a copy. */
+/*
+ * Reuse the base's file bpath as staging's path (content f): a hard link
+ * when the file is one kit-fetch made (a regular file of ours that only we
+ * may write), else a copy checked against f as it is made, so a file
+ * planted in a release (a hard link to a file elsewhere, someone else's,
+ * writable by others) never becomes part of the new one.
+ */
 static int
 reuse(int sdfd, const struct kit_bundle_base *b, const char *bpath,
-      const char *path, const char *staging, struct kit_error *err)
+      const struct kit_manifest_file *f, const char *staging,
+      struct kit_error *err)
 {
+	const char *path = f->path;
+	struct kit_sha256 *h = NULL;
+	char hex[KIT_SHA256_HEX];
 	int in = -1, out = -1, rc = -1;
+	struct stat st;
 	uint64_t n;
 
-	if (linkat(b->dirfd, bpath, sdfd, path, 0) == 0)
+	if (fstatat(b->dirfd, bpath, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & (S_IWGRP | S_IWOTH | S_ISUID | S_ISGID)) == 0 &&
+	    linkat(b->dirfd, bpath, sdfd, path, 0) == 0)
 		return 0;
 	in = kit_file_open_read(b->dirfd, bpath, NULL, err);
 	if (in < 0)
@@ -917,10 +930,17 @@ reuse(int sdfd, const struct kit_bundle_base *b, const char *bpath,
 		kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", staging, path);
 		goto out;
 	}
-	if (copy_fd(in, out, path, NULL, &n, err) != 0)
+	h = kit_sha256_new();
+	if (copy_fd(in, out, path, h, &n, err) != 0)
 		goto out;
+	kit_sha256_final_hex(h, hex);
+	if (n != f->size || !kit_hex_equal(hex, f->sha256)) {
+		kit_err(err, KIT_E_SECURITY, "%s changed while it was copied from the installed release; refused", path);
+		goto out;
+	}
 	rc = 0;
 out:
+	kit_sha256_free(h);
 	if (in >= 0)
 		close(in);
 	if (out >= 0 && close(out) != 0 && rc == 0)
@@ -1141,7 +1161,7 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		const struct kit_manifest_file *f = &m->files[i];
 
 		if (from[i]) {
-			if (reuse(sdfd, base, from[i], f->path, staging_dir, err) != 0)
+			if (reuse(sdfd, base, from[i], f, staging_dir, err) != 0)
 				goto out;
 			s.reused++;
 			continue;
@@ -1151,7 +1171,7 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		if (k < nw && strcmp(w[k].path, f->path) != 0) {
 			struct kit_bundle_base self = {sdfd, NULL, 1};
 
-			if (reuse(sdfd, &self, w[k].path, f->path, staging_dir, err) != 0)
+			if (reuse(sdfd, &self, w[k].path, f, staging_dir, err) != 0)
 				goto out;
 		}
 	}

@@ -1944,6 +1944,26 @@ test_assemble_base(void **state)
 	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), 0);
 	assert_int_equal(st.reused, 1);
 	assert_int_equal(st.fetched, 1);
+	{ /* a file of ours only we may write: linked; one others may
+		 * write (as a planted link to a file elsewhere would be):
+		 * copied, never made part of the new release */
+		struct stat a, c;
+		char *bp = kit_aprintf("%s/old-b.bin", bdir), *sp = kit_aprintf("%s/b.bin", staging);
+
+		assert_int_equal(stat(bp, &a), 0);
+		assert_int_equal(stat(sp, &c), 0);
+		assert_int_equal(a.st_ino, c.st_ino);
+		rm_tree(staging);
+		assert_int_equal(chmod(bp, 0666), 0);
+		assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), 0);
+		assert_int_equal(st.reused, 1);
+		assert_int_equal(stat(sp, &c), 0);
+		assert_int_not_equal(a.st_ino, c.st_ino);
+		assert_int_equal(c.st_size, (off_t)sizeof(k.rnd));
+		assert_int_equal(chmod(bp, 0644), 0);
+		free(bp);
+		free(sp);
+	}
 	rm_tree(staging);
 	/* untrusted and changed on disk: fetched, not reused */
 	p = kit_aprintf("%s/old-b.bin", bdir);
