@@ -935,7 +935,7 @@ reuse(int sdfd, const struct kit_bundle_base *b, const char *bpath,
 		goto out;
 	kit_sha256_final_hex(h, hex);
 	if (n != f->size || !kit_hex_equal(hex, f->sha256)) {
-		kit_err(err, KIT_E_SECURITY, "%s changed while it was copied from the installed release; refused", path);
+		kit_err(err, KIT_E_SECURITY, "%s changed while it was copied from the installed release; refused: nothing was installed, run kit-fetch update again", path);
 		goto out;
 	}
 	rc = 0;
