@@ -1,4 +1,5 @@
 /* packs.c: each file's content stored once (publisher_int.h, "packs.c"). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,9 +9,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "kit_bundle.h"
 #include "kit_campaign.h"
 #include "kit_manifest.h"
+#include "kit_tuf.h"
 #include "publisher_int.h"
 
 /* The new pack's name until its bytes are final. */
@@ -435,4 +439,302 @@ pub_packs_free(struct pub_packs *pp)
 	free(pp->kits);
 	kit_manifest_index_free(pp->cat);
 	free(pp);
+}
+
+/* ---- pruning: packs and indexes no kept version names ---------------------- */
+
+/* A file of packs/ old enough to go if no kept index names it. */
+struct prune_cand {
+	char name[KIT_SHA256_HEX + 8]; /* "<sha256>.pack", "<sha256>.idx" */
+	uint64_t size;
+};
+
+struct pack_prune {
+	const char *repo;
+	char dir[PATH_MAX];
+	struct prune_cand *c;
+	size_t nc;
+	json_t *indexes; /* index sha256 -> its target path under targets/, or "" */
+	json_t *named;   /* "<sha256>.pack" / "<sha256>.idx" -> true */
+	json_t *doomed;  /* the candidates no kept index names -> true */
+	size_t files;
+	uint64_t bytes;
+};
+
+/* "<64 lower-case hex>" + suffix */
+static int
+hex_named(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), s = strlen(suffix);
+
+	return n == KIT_SHA256_HEX - 1 + s && strcmp(name + n - s, suffix) == 0 &&
+	       strspn(name, "0123456789abcdef") == KIT_SHA256_HEX - 1;
+}
+
+/* packs/ files unchanged for longer than grace: packs, indexes, and the
+ * unfinished pack of a publish that died (removed at once: nothing names
+ * it).  A missing packs/ is nothing to do. */
+static int
+prune_candidates(struct pack_prune *p, int64_t grace, int64_t now,
+		 struct kit_error *err)
+{
+	DIR *d = opendir(p->dir);
+	struct dirent *de;
+	struct stat st;
+	char path[PATH_MAX];
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : kit_err_errno(err, KIT_E_IO, errno, "cannot list %s", p->dir);
+	while ((de = readdir(d)) != NULL) {
+		int pack = hex_named(de->d_name, ".pack"), stale;
+
+		stale = strncmp(de->d_name, ".new.", 5) == 0 &&
+			strlen(de->d_name) > 10 &&
+			strcmp(de->d_name + strlen(de->d_name) - 5, ".pack") == 0;
+		if (!pack && !stale && !hex_named(de->d_name, ".idx"))
+			continue;
+		if (kit_snprintf(err, path, sizeof(path), "%s/%s", p->dir, de->d_name) != 0) {
+			closedir(d);
+			return -1;
+		}
+		if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (int64_t)st.st_mtime + grace >= now)
+			continue;
+		if (stale) {
+			if (unlink(path) == 0) {
+				p->files++;
+				p->bytes += (uint64_t)st.st_size;
+			}
+			continue;
+		}
+		p->c = kit_xrealloc(p->c, (p->nc + 1) * sizeof(*p->c));
+		/* "<sha256>.pack" or ".idx": it fits */
+		memcpy(p->c[p->nc].name, de->d_name, strlen(de->d_name) + 1);
+		p->c[p->nc].size = (uint64_t)st.st_size;
+		p->nc++;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Every index the targets of one metadata file name: custom.index, its
+ * update, and a target that is an index itself (<campaign>/<kit>.idx). */
+static int
+collect_indexes(struct pack_prune *p, const char *path, struct kit_error *err)
+{
+	struct kit_error ignore = {0};
+	unsigned char *buf = NULL;
+	const char *name;
+	const json_t *t;
+	json_t *j;
+	size_t len;
+
+	if (kit_file_read(path, KIT_TUF_MAX_TARGETS_LEN, &buf, &len, err) != 0)
+		return -1;
+	j = json_loadb((const char *)buf, len, 0, NULL);
+	free(buf);
+	if (j == NULL)
+		return kit_err(err, KIT_E_IO, "%s does not parse", path);
+	json_object_foreach (json_object_get(json_object_get(j, "signed"), "targets"), name, t) {
+		struct kit_manifest_target mt;
+		const char *h = json_string_value(json_object_get(json_object_get(t, "hashes"), "sha256"));
+		size_t n = strlen(name);
+		char tpath[PATH_MAX];
+
+		(void)kit_manifest_target_read(json_object_get(t, "custom"), &mt, &ignore);
+		if (mt.index_sha256 && json_object_get(p->indexes, mt.index_sha256) == NULL)
+			json_object_set_new(p->indexes, mt.index_sha256, json_string(""));
+		if (mt.update_sha256 && json_object_get(p->indexes, mt.update_sha256) == NULL)
+			json_object_set_new(p->indexes, mt.update_sha256, json_string(""));
+		if (n > 4 && strcmp(name + n - 4, ".idx") == 0 && h != NULL &&
+		    kit_tuf_target_path(tpath, sizeof(tpath), name, h, 1) == 0)
+			json_object_set_new(p->indexes, h, json_string(tpath));
+	}
+	json_decref(j);
+	return 0;
+}
+
+/* The indexes every kept targets metadata file (the top-level targets and
+ * every delegated role, any version still on disk) names. */
+static int
+kept_indexes(struct pack_prune *p, struct kit_error *err)
+{
+	char mdir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (kit_snprintf(err, mdir, sizeof(mdir), "%s/metadata", p->repo) != 0)
+		return -1;
+	d = opendir(mdir);
+	if (d == NULL)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot list %s", mdir);
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		const char *dot = de->d_name + strspn(de->d_name, "0123456789");
+		size_t n = strlen(de->d_name);
+		struct stat st;
+
+		/* N.<role>.json, but root and snapshot */
+		if (dot == de->d_name || *dot != '.' || n < 6 ||
+		    strcmp(de->d_name + n - 5, ".json") != 0 ||
+		    strcmp(dot, ".root.json") == 0 || strcmp(dot, ".snapshot.json") == 0 ||
+		    strcmp(dot, ".timestamp.json") == 0)
+			continue;
+		rc = kit_snprintf(err, path, sizeof(path), "%s/%s", mdir, de->d_name);
+		if (rc == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			rc = collect_indexes(p, path, err);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Mark every kept index and the packs it names. */
+static int
+mark_named(struct pack_prune *p, struct kit_error *err)
+{
+	const char *sha;
+	json_t *where;
+	char path[PATH_MAX], key[KIT_SHA256_HEX + 8];
+
+	json_object_foreach (p->indexes, sha, where) {
+		struct kit_manifest_index *ix;
+		unsigned char *text = NULL;
+		size_t len, i;
+
+		snprintf(key, sizeof(key), "%s.idx", sha);
+		json_object_set_new(p->named, key, json_true());
+		if (kit_snprintf(err, path, sizeof(path), "%s/%s", p->dir, key) != 0)
+			return -1;
+		if (!kit_file_exists(path) && json_string_length(where) > 0 &&
+		    kit_snprintf(err, path, sizeof(path), "%s/%s", p->repo, json_string_value(where)) != 0)
+			return -1;
+		if (kit_file_read(path, KIT_INDEX_MAX, &text, &len, err) != 0) {
+			kit_err_prefix(err, "a kept version's index %s", sha);
+			return -1;
+		}
+		ix = kit_manifest_index_parse(text, len, path, err);
+		free(text);
+		if (ix == NULL)
+			return -1;
+		for (i = 0; i < ix->n_packs; i++) {
+			snprintf(key, sizeof(key), "%s.pack", ix->packs[i]);
+			json_object_set_new(p->named, key, json_true());
+		}
+		kit_manifest_index_free(ix);
+	}
+	return 0;
+}
+
+/* The catalog without the objects of the packs that go, written whole
+ * (atomically and durably) before any of them is removed: a catalog never
+ * names a pack that is gone.  An unreadable catalog is left as it is (it
+ * counts as empty anyway). */
+static int
+catalog_drop(struct pack_prune *p, struct kit_error *err)
+{
+	struct kit_error ignore = {0};
+	struct kit_manifest_index *cat = NULL, *out = NULL;
+	unsigned char *text = NULL;
+	char path[PATH_MAX], key[KIT_SHA256_HEX + 8];
+	char *w = NULL;
+	unsigned char *gone = NULL;
+	size_t len, i, dropped = 0;
+	int rc = -1;
+
+	if (kit_snprintf(err, path, sizeof(path), "%s/catalog.json", p->dir) != 0)
+		return -1;
+	if (!kit_file_exists(path) ||
+	    kit_file_read(path, KIT_INDEX_MAX, &text, &len, &ignore) != 0 ||
+	    (cat = kit_manifest_index_parse(text, len, path, &ignore)) == NULL ||
+	    cat->kit) {
+		rc = 0;
+		goto out;
+	}
+	gone = kit_xcalloc(cat->n_packs + 1, 1);
+	for (i = 0; i < cat->n_packs; i++) {
+		snprintf(key, sizeof(key), "%s.pack", cat->packs[i]);
+		gone[i] = json_object_get(p->doomed, key) != NULL;
+	}
+	out = kit_manifest_index_new();
+	for (i = 0; i < cat->n_objects; i++) {
+		struct kit_manifest_object o = cat->objects[i];
+
+		if (gone[o.pack]) {
+			dropped++;
+			continue;
+		}
+		o.pack = kit_manifest_index_pack(out, cat->packs[o.pack]);
+		(void)kit_manifest_index_add(out, &o);
+	}
+	for (i = 0; i < cat->n_deltas; i++) {
+		struct kit_manifest_delta dx = cat->deltas[i];
+
+		if (gone[dx.pack]) {
+			dropped++;
+			continue;
+		}
+		dx.pack = kit_manifest_index_pack(out, cat->packs[dx.pack]);
+		kit_manifest_index_add_delta(out, &dx);
+	}
+	rc = 0;
+	if (dropped > 0 &&
+	    (kit_manifest_index_write(out, &w, &len, err) != 0 ||
+	     kit_file_write_atomic(path, w, len, 0644, err) != 0))
+		rc = -1;
+out:
+	free(text);
+	free(w);
+	free(gone);
+	kit_manifest_index_free(cat);
+	kit_manifest_index_free(out);
+	return rc;
+}
+
+int
+pub_packs_prune(const char *repo_dir, int64_t grace, int64_t now,
+		size_t *files, uint64_t *bytes, struct kit_error *err)
+{
+	struct pack_prune p;
+	char path[PATH_MAX];
+	size_t i;
+	int rc = -1;
+
+	memset(&p, 0, sizeof(p));
+	p.repo = repo_dir;
+	p.indexes = json_object();
+	p.named = json_object();
+	p.doomed = json_object();
+	if (kit_snprintf(err, p.dir, sizeof(p.dir), "%s/packs", repo_dir) != 0 ||
+	    prune_candidates(&p, grace, now, err) != 0)
+		goto out;
+	/* nothing old enough: no metadata or index is read */
+	if (p.nc > 0 && (kept_indexes(&p, err) != 0 || mark_named(&p, err) != 0))
+		goto out;
+	for (i = 0; i < p.nc; i++)
+		if (json_object_get(p.named, p.c[i].name) == NULL)
+			json_object_set_new(p.doomed, p.c[i].name, json_true());
+	if (json_object_size(p.doomed) > 0 && catalog_drop(&p, err) != 0)
+		goto out;
+	for (i = 0; i < p.nc; i++) {
+		if (json_object_get(p.doomed, p.c[i].name) == NULL ||
+		    kit_snprintf(err, path, sizeof(path), "%s/%s", p.dir, p.c[i].name) != 0)
+			continue;
+		if (unlink(path) == 0) {
+			p.files++;
+			p.bytes += p.c[i].size;
+		}
+	}
+	rc = 0;
+out:
+	if (files)
+		*files = p.files;
+	if (bytes)
+		*bytes = p.bytes;
+	free(p.c);
+	json_decref(p.indexes);
+	json_decref(p.named);
+	json_decref(p.doomed);
+	if (rc != 0)
+		kit_err_prefix(err, "packs were not pruned");
+	return rc;
 }

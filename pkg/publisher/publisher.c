@@ -1245,8 +1245,8 @@ pub_prune(const struct kit_publisher_opts *o, struct kit_tuf_repo *r)
 {
 	struct kit_error e = {0};
 	int64_t grace = kit_tuf_repo_lifetime(r, KIT_TUF_TIMESTAMP);
-	uint64_t bytes = 0;
-	size_t files = 0;
+	uint64_t bytes = 0, pb = 0;
+	size_t files = 0, pf = 0;
 
 	/* A mirror or a client may hold a timestamp for its whole lifetime;
 	 * an hour at least for copies still on their way. */
@@ -1257,6 +1257,11 @@ pub_prune(const struct kit_publisher_opts *o, struct kit_tuf_repo *r)
 		fprintf(stderr, "kit-publish: warning: old versions were not pruned: %s\n", e.msg);
 		return;
 	}
+	/* then the packs and indexes only the pruned versions named */
+	if (pub_packs_prune(kit_tuf_repo_dir(r), grace, kit_time_now(), &pf, &pb, &e) != 0)
+		fprintf(stderr, "kit-publish: warning: %s; the next publish tries again\n", e.msg);
+	files += pf;
+	bytes += pb;
 	if (files > 0)
 		say(o, "pruned %zu file%s (%llu bytes) that no client can need any more", files, files == 1 ? "" : "s", (unsigned long long)bytes);
 }

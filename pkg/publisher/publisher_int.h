@@ -74,5 +74,21 @@ void pub_packs_index(const struct pub_packs *pp, size_t kit_no,
 void pub_packs_added(const struct pub_packs *pp, size_t *objects,
 		     uint64_t *bytes);
 void pub_packs_free(struct pub_packs *pp);
+/*
+ * After kit_tuf_repo_prune: remove the packs (packs/<sha256>.pack) and
+ * indexes (packs/<sha256>.idx) that no kept version names, once unchanged
+ * for longer than grace seconds.  Kept versions are every targets metadata
+ * file still in metadata/ (the top-level targets and every delegated role,
+ * of every campaign); what they name is each target's custom.index and
+ * custom.index.update, and a target that is itself an index
+ * (<campaign>/<kit>.idx, read from packs/ or its target file); a pack is
+ * named when a kept index lists it.  The catalog loses the objects of the
+ * packs that go first (written atomically and durably), then they are
+ * unlinked: a crash in between leaves packs nothing names, removed next
+ * time.  An index that cannot be read or parsed prunes nothing
+ * (KIT_E_IO / KIT_E_INVALID).  Counts what went into *files, *bytes.
+ */
+int pub_packs_prune(const char *repo_dir, int64_t grace, int64_t now,
+		    size_t *files, uint64_t *bytes, struct kit_error *err) KIT_WUR;
 
 #endif
