@@ -8,6 +8,10 @@
  * them, with the output capped at the file's signed size and checked
  * against its SHA-256 again.
  */
+/* sync_file_range() is Linux's: _GNU_SOURCE for it, as in
+ * bundle_extract.c; elsewhere the #ifdef leaves the install's fsync pass. */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -384,50 +388,68 @@ kit_bundle_pack_free(struct kit_bundle_pack *p)
 
 /* ------------------------------------------------------------------ reader */
 
+/* A zstd frame (an object or a delta) of at most this many stored bytes
+ * is held in memory until its hash is checked, then decoded; a larger
+ * one goes to a part file first. */
+#define MEM_MAX (8u << 20)
+/* A raw object of at least this many bytes arrives in a part file of the
+ * work directory named by its hash, which a later run resumes when this
+ * one is cut off, and becomes the staging file once its hash is checked;
+ * a smaller one is written straight into staging. */
+#define PART_MIN BLOCK
+/* A first install (nothing to reuse) merges the gaps between the objects
+ * it wants in a pack while they stay under 1/8 of the bytes wanted or
+ * under this: fewer requests for a few more bytes. */
+#define FIRST_GAP (64u << 10)
+
+static int read_base(const struct kit_bundle_base *b, const char *path,
+		     unsigned char **out, size_t *len, struct kit_error *err);
+static int copy_fd(int in, int out, const char *shown, struct kit_sha256 *h,
+		   uint64_t *n, struct kit_error *err);
+
 struct want {
 	const struct kit_manifest_object *o; /* the file's object */
 	struct kit_manifest_object x;        /* what is fetched: o, or a delta */
 	const char *base_path;               /* a delta's base in the base release */
 	const char *path;                    /* the first path of the kit with this content */
+	uint64_t kept;                       /* bytes in its part file from an earlier run */
 };
 
-/* What a fetched range must hold: the objects (as fetched) of w[0..n), or
- * just one, each by its stored hash; the check the transport makes before
- * the bytes count, so that a mirror serving wrong ones is skipped. */
-struct span_check {
-	const struct want *w;
+/*
+ * The objects of one range as its bytes arrive (a kit_bundle_sink): each
+ * object's stored bytes are hashed as they come and count only when they
+ * have the length and hash of the signed index.  A raw object is written
+ * as it arrives (into staging, or its part file when large); a zstd frame
+ * is held in memory (or its part file when large) and decoded only once
+ * its hash is right.  Gap bytes between the objects are dropped.
+ */
+struct stream {
+	struct want *w; /* the range's objects, by offset */
 	size_t n;
-	const struct kit_manifest_object *one;
 	uint64_t start; /* the range's first byte in the pack */
+	uint64_t held;  /* bytes of the range had */
+	size_t cur;     /* the first object not complete */
+	/* the current object */
+	uint64_t got;
+	int earlier; /* some of got came before this transfer */
+	int fd;      /* its file, or -1 */
+	int in_part; /* fd is its part file in the work directory */
+	struct kit_sha256 *h;
+	unsigned char *mem; /* its stored bytes, when held in memory */
+	size_t mem_cap;
+	/* where objects go */
+	int one;  /* kit_bundle_object_fetch: the one object into out */
+	int sdfd; /* the staging directory */
+	const char *staging;
+	int wdfd; /* the work directory (part files) */
+	const char *work;
+	const char *tag;
+	const struct kit_bundle_base *base;
+	unsigned char *out; /* kit_bundle_object_fetch: the decoded object */
+	const void *prefix;
+	size_t prefix_len;
+	struct kit_bundle_assembly *st;
 };
-
-static int stored_ok(int sfd, uint64_t at, const struct kit_manifest_object *o,
-		     const char *shown, struct kit_error *err);
-
-static int
-span_check(const char *path, void *arg, char *why, size_t why_size)
-{
-	const struct span_check *c = arg;
-	struct kit_error e = {0};
-	int fd = kit_file_open_read(AT_FDCWD, path, NULL, &e), rc = 0;
-	size_t i;
-
-	if (fd < 0) {
-		snprintf(why, why_size, "cannot read the fetched range");
-		return -1;
-	}
-	for (i = 0; rc == 0 && i < (c->one ? 1 : c->n); i++) {
-		const struct kit_manifest_object *o = c->one ? c->one : &c->w[i].x;
-		char name[40];
-
-		snprintf(name, sizeof(name), "object %.16s", o->sha256);
-		rc = stored_ok(fd, o->offset - c->start, o, name, &e);
-	}
-	close(fd);
-	if (rc != 0)
-		snprintf(why, why_size, "%s", e.msg);
-	return rc;
-}
 
 /* The next block of the stored bytes [done, stored) at byte at of sfd
  * into buf: its length, or -1 (err set). */
@@ -487,17 +509,19 @@ out:
 }
 
 /*
- * Object o, whose stored bytes are at byte at of the open span file sfd,
- * written to the open file out (or into *mem, at most o->size bytes, when
- * out < 0).  The stored bytes are hashed and checked first; only then are
- * they decoded, and what they decode to is checked again.
+ * Object o, whose stored bytes are src (in memory) or at byte at of the
+ * open file sfd, written to the open file out (or into *mem, at most
+ * o->size bytes, when out < 0).  Unless the caller says they are checked,
+ * the stored bytes are hashed first; only then are they decoded, and what
+ * they decode to is checked again.
  */
 static int
-decode_object(int sfd, uint64_t at, const struct kit_manifest_object *o,
-	      const void *prefix, size_t prefix_len, int out,
-	      unsigned char *mem, const char *shown, struct kit_error *err)
+decode_object(int sfd, uint64_t at, const unsigned char *src, int checked,
+	      const struct kit_manifest_object *o, const void *prefix,
+	      size_t prefix_len, int out, unsigned char *mem,
+	      const char *shown, struct kit_error *err)
 {
-	unsigned char *buf = kit_xmalloc(BLOCK), *obuf = NULL;
+	unsigned char *buf = src ? NULL : kit_xmalloc(BLOCK), *obuf = NULL;
 	struct kit_sha256 *h = kit_sha256_new();
 	ZSTD_DCtx *z = NULL;
 	char hex[KIT_SHA256_HEX];
@@ -509,7 +533,7 @@ decode_object(int sfd, uint64_t at, const struct kit_manifest_object *o,
 		goto out;
 	}
 	if (o->zstd) {
-		if (stored_ok(sfd, at, o, shown, err) != 0) {
+		if (!checked && stored_ok(sfd, at, o, shown, err) != 0) {
 			if (err->code == KIT_E_SECURITY)
 				kit_err_suffix(err, "; refused");
 			goto out;
@@ -530,16 +554,24 @@ decode_object(int sfd, uint64_t at, const struct kit_manifest_object *o,
 	size_t last = 0;
 
 	for (done = 0; done < o->stored;) {
-		ssize_t r = read_block(sfd, at, done, o->stored, buf, shown, err);
+		const unsigned char *blk;
+		ssize_t r;
 
-		if (r < 0)
-			goto out;
+		if (src) {
+			blk = src + done;
+			r = o->stored - done < BLOCK ? (ssize_t)(o->stored - done) : (ssize_t)BLOCK;
+		} else {
+			blk = buf;
+			r = read_block(sfd, at, done, o->stored, buf, shown, err);
+			if (r < 0)
+				goto out;
+		}
 		done += (uint64_t)r;
-		ZSTD_inBuffer in = {buf, (size_t)r, 0};
+		ZSTD_inBuffer in = {blk, (size_t)r, 0};
 		int full = 0;
 
 		do {
-			const unsigned char *piece = buf;
+			const unsigned char *piece = blk;
 			size_t n = (size_t)r;
 
 			if (o->zstd) {
@@ -590,13 +622,371 @@ out:
 	return rc;
 }
 
-static int
-span_path(char *out, size_t size, const char *work_dir, const char *pack,
-	  uint64_t start, uint64_t len, struct kit_error *err)
+/* The hash that names x's stored bytes (and its part file). */
+static const char *
+stored_hex(const struct kit_manifest_object *x)
 {
-	return kit_snprintf(err, out, size, "%s/%s.%llu-%llu.span", work_dir,
-			    pack, (unsigned long long)start,
-			    (unsigned long long)len);
+	return x->zstd ? x->stored_sha256 : x->sha256;
+}
+
+/* 1 when x arrives in a part file of the work directory. */
+static int
+uses_part(const struct stream *s, const struct kit_manifest_object *x)
+{
+	if (s->one)
+		return 0;
+	return x->zstd ? x->stored > MEM_MAX : x->stored >= PART_MIN;
+}
+
+/* The part file of stored bytes hex: obj.<tag>.<hex>.part */
+static void
+part_name(char *out, size_t size, const char *tag, const char *hex)
+{
+	snprintf(out, size, "obj.%s.%s.part", tag, hex);
+}
+
+/* Start writing writeback of a finished file now (the install's one fsync
+ * pass then mostly waits for work under way), then close it. */
+static int
+close_written(int fd)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+	return close(fd);
+}
+
+/* Forget the bytes of the current object: held goes back to its start. */
+static void
+obj_reset(struct stream *s)
+{
+	const struct want *w = s->cur < s->n ? &s->w[s->cur] : NULL;
+	char name[200];
+
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+		if (w && s->in_part) {
+			part_name(name, sizeof(name), s->tag, stored_hex(&w->x));
+			(void)unlinkat(s->wdfd, name, 0);
+		} else if (w) {
+			(void)unlinkat(s->sdfd, w->path, 0);
+		}
+	}
+	if (s->h) {
+		char scratch[KIT_SHA256_HEX];
+
+		kit_sha256_final_hex(s->h, scratch); /* resets it */
+	}
+	s->held -= s->got;
+	s->got = 0;
+	s->earlier = 0;
+	s->in_part = 0;
+}
+
+/* Open where the current object's first bytes go. */
+static int
+obj_open(struct stream *s, struct kit_error *err)
+{
+	const struct want *w = &s->w[s->cur];
+	char name[200], shown[200];
+
+	if (s->one || (w->x.zstd && !uses_part(s, &w->x))) {
+		if (w->x.stored > s->mem_cap) {
+			s->mem = kit_xrealloc(s->mem, (size_t)w->x.stored);
+			s->mem_cap = (size_t)w->x.stored;
+		}
+		return 0;
+	}
+	if (uses_part(s, &w->x)) {
+		part_name(name, sizeof(name), s->tag, stored_hex(&w->x));
+		s->fd = kit_file_open_write(s->wdfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644, err);
+		s->in_part = 1;
+		return s->fd < 0 ? -1 : 0;
+	}
+	s->fd = kit_openat_beneath(s->sdfd, w->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (s->fd < 0) {
+		kit_str_sanitize(w->path, shown, sizeof(shown));
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", s->staging, shown);
+	}
+	return 0;
+}
+
+/* Hard-link the checked part file name as the staging file path. */
+static int
+part_to_staging(struct stream *s, const char *name, const char *path,
+		struct kit_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[KIT_MANIFEST_PATH_MAX + 1], shown[200];
+	int dfd = s->sdfd, rc = 0;
+
+	if (slash) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+		dfd = kit_openat_beneath(s->sdfd, dir, O_RDONLY | O_DIRECTORY, 0);
+	}
+	if (dfd < 0 || linkat(s->wdfd, name, dfd, slash ? slash + 1 : path, 0) != 0) {
+		kit_str_sanitize(path, shown, sizeof(shown));
+		rc = kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", s->staging, shown);
+	}
+	if (dfd >= 0 && dfd != s->sdfd)
+		close(dfd);
+	if (rc == 0)
+		(void)unlinkat(s->wdfd, name, 0);
+	return rc;
+}
+
+/* The current object's last byte arrived: 0 when it is checked and in
+ * place, else -1 (err set), KIT_BUNDLE_SINK_BAD or _AGAIN (its bytes
+ * forgotten). */
+static int
+obj_end(struct stream *s, struct kit_error *err)
+{
+	struct want *w = &s->w[s->cur];
+	const char *want = stored_hex(&w->x);
+	char hex[KIT_SHA256_HEX], name[200], shown[200];
+	unsigned char *pre = NULL;
+	size_t plen = 0;
+	int out = -1, rc = -1;
+
+	kit_sha256_final_hex(s->h, hex);
+	kit_str_sanitize(w->path ? w->path : "manifest.json", shown, sizeof(shown));
+	if (!kit_hex_equal(hex, want) || (!w->x.zstd && w->x.stored != w->x.size)) {
+		int again = s->earlier;
+
+		if (again)
+			kit_err(err, KIT_E_SECURITY, "object %.16s (%s): the bytes kept from an earlier try do not hash to the signed index; fetching it again from its start", w->x.sha256, shown);
+		else
+			kit_err(err, KIT_E_SECURITY, "object %.16s (%s): its stored bytes hash to %s, the signed index says %s", w->x.sha256, shown, hex, want);
+		obj_reset(s);
+		return again ? KIT_BUNDLE_SINK_AGAIN : KIT_BUNDLE_SINK_BAD;
+	}
+	part_name(name, sizeof(name), s->tag, want);
+	if (!w->x.zstd && !s->one) {
+		/* raw: the bytes written are the file */
+		if (close_written(s->fd) != 0) {
+			s->fd = -1;
+			kit_err_errno(err, KIT_E_IO, errno, "cannot write %s/%s", s->staging, shown);
+			goto out;
+		}
+		s->fd = -1;
+		if (s->in_part && part_to_staging(s, name, w->path, err) != 0)
+			goto out;
+	} else {
+		if (w->base_path && read_base(s->base, w->base_path, &pre, &plen, err) != 0)
+			goto out;
+		if (!s->one) {
+			out = kit_openat_beneath(s->sdfd, w->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+			if (out < 0) {
+				kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", s->staging, shown);
+				goto out;
+			}
+		}
+		if (decode_object(s->fd, 0, s->fd >= 0 ? NULL : s->mem, 1, &w->x,
+				  pre ? pre : s->prefix, pre ? plen : s->prefix_len,
+				  out, s->out, shown, err) != 0)
+			goto out;
+		if (out >= 0 && close_written(out) != 0) {
+			out = -1;
+			kit_err_errno(err, KIT_E_IO, errno, "cannot write %s/%s", s->staging, shown);
+			goto out;
+		}
+		out = -1;
+		if (s->fd >= 0) {
+			close(s->fd);
+			s->fd = -1;
+			(void)unlinkat(s->wdfd, name, 0);
+		}
+		if (s->st && w->base_path)
+			s->st->deltas++;
+	}
+	if (s->st)
+		s->st->fetched++;
+	s->cur++;
+	s->got = 0;
+	s->earlier = 0;
+	s->in_part = 0;
+	rc = 0;
+out:
+	if (out >= 0)
+		close(out);
+	free(pre);
+	return rc;
+}
+
+static uint64_t
+stream_held(void *arg)
+{
+	struct stream *s = arg;
+
+	/* a transfer starts: what the current object has is from before */
+	s->earlier = s->got > 0;
+	return s->held;
+}
+
+static void
+stream_rewind(void *arg)
+{
+	obj_reset(arg);
+}
+
+static int
+stream_write(void *arg, const void *buf, size_t n, struct kit_error *err)
+{
+	struct stream *s = arg;
+	const unsigned char *p = buf;
+
+	while (n > 0) {
+		const struct want *w = s->cur < s->n ? &s->w[s->cur] : NULL;
+		uint64_t at = s->start + s->held, take;
+
+		if (w == NULL) {
+			kit_err(err, KIT_E_SECURITY, "bytes past the last object of the range");
+			return KIT_BUNDLE_SINK_BAD;
+		}
+		if (at < w->x.offset) {
+			/* a gap: bytes of objects not wanted */
+			take = w->x.offset - at < n ? w->x.offset - at : n;
+			s->held += take;
+			p += take;
+			n -= (size_t)take;
+			continue;
+		}
+		if (s->got == 0 && s->fd < 0 && obj_open(s, err) != 0)
+			return -1;
+		take = w->x.stored - s->got < n ? w->x.stored - s->got : n;
+		kit_sha256_update(s->h, p, (size_t)take);
+		if (s->fd >= 0 && kit_fd_write_all(s->fd, p, (size_t)take) != 0) {
+			char shown[200];
+
+			kit_str_sanitize(w->path, shown, sizeof(shown));
+			return kit_err_errno(err, KIT_E_IO, errno, "cannot write %s/%s", s->staging, shown);
+		}
+		if (s->fd < 0)
+			memcpy(s->mem + s->got, p, (size_t)take);
+		s->got += take;
+		s->held += take;
+		p += take;
+		n -= (size_t)take;
+		if (s->got == w->x.stored) {
+			int rc = obj_end(s, err);
+
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A stream of the n objects from w (sorted by offset, none empty) for the
+ * range from start: when the first object's part file holds bytes from an
+ * earlier run, they are hashed and the range goes on after them (a part
+ * as long as the object gives back its last byte, which is then fetched
+ * again and the whole object checked as it arrives).
+ */
+static int
+stream_start(struct stream *s, struct want *w, size_t n, uint64_t start,
+	     struct kit_error *err)
+{
+	char name[200];
+	struct stat st;
+
+	s->w = w;
+	s->n = n;
+	s->start = start;
+	s->held = s->got = 0;
+	s->cur = 0;
+	s->earlier = s->in_part = 0;
+	s->fd = -1;
+	if (s->h == NULL)
+		s->h = kit_sha256_new();
+	if (s->h == NULL)
+		return kit_err(err, KIT_E_INVALID, "out of memory");
+	if (n == 0 || w[0].kept == 0)
+		return 0;
+	part_name(name, sizeof(name), s->tag, stored_hex(&w[0].x));
+	s->fd = kit_file_open_write(s->wdfd, name, O_RDWR, 0644, err);
+	if (s->fd < 0 || fstat(s->fd, &st) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot read %s/%s", s->work, name);
+	s->in_part = 1;
+	if ((uint64_t)st.st_size >= w[0].x.stored &&
+	    ftruncate(s->fd, (off_t)(st.st_size > (off_t)w[0].x.stored ? 0 : w[0].x.stored - 1)) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot truncate %s/%s", s->work, name);
+	if (fstat(s->fd, &st) != 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot read %s/%s", s->work, name);
+	if (copy_fd(s->fd, -1, name, s->h, &s->got, err) != 0)
+		return -1;
+	if (s->got != (uint64_t)st.st_size)
+		return kit_err(err, KIT_E_IO, "%s/%s changed while it was read", s->work, name);
+	s->held = s->got;
+	return 0;
+}
+
+/*
+ * The work directory before any range is fetched: what an earlier run
+ * left there that this one does not resume is removed (span files of an
+ * earlier kit-fetch, part files of this kit's objects that are no longer
+ * wanted: another version, or the kit installed meanwhile); a part file
+ * of an object wanted (w, sorted) gives its w[].kept.
+ */
+static int
+clean_work(struct stream *s, struct want *w, size_t nw,
+	   struct kit_error *err)
+{
+	DIR *d = kit_dir_list(s->wdfd, s->work, err);
+	struct dirent *e;
+	char prefix[80];
+	size_t plen, j;
+	int rc = 0;
+
+	if (d == NULL)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "obj.%s.", s->tag);
+	plen = strlen(prefix);
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		const char *nm = e->d_name;
+		size_t n = strlen(nm);
+		char hex[KIT_SHA256_HEX];
+		struct stat st;
+		int drop = 0;
+
+		if ((n > 5 && strcmp(nm + n - 5, ".span") == 0) ||
+		    (n > 10 && strcmp(nm + n - 10, ".span.part") == 0))
+			drop = 1;
+		if (n == plen + 64 + 5 && strncmp(nm, prefix, plen) == 0 &&
+		    strcmp(nm + n - 5, ".part") == 0) {
+			memcpy(hex, nm + plen, 64);
+			hex[64] = '\0';
+			drop = 1;
+			for (j = 0; j < nw; j++) {
+				if (!uses_part(s, &w[j].x) || strcmp(stored_hex(&w[j].x), hex) != 0)
+					continue;
+				drop = 0;
+				if (fstatat(s->wdfd, nm, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    S_ISREG(st.st_mode))
+					w[j].kept = (uint64_t)st.st_size;
+				break;
+			}
+		}
+		if (drop && unlinkat(s->wdfd, nm, 0) != 0 && errno != ENOENT)
+			rc = kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s/%s", s->work, nm);
+	}
+	closedir(d);
+	return rc;
+}
+
+static void
+stream_free(struct stream *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	kit_sha256_free(s->h);
+	s->h = NULL;
+	free(s->mem);
+	s->mem = NULL;
+	s->mem_cap = 0;
 }
 
 /* The smallest delta of sha256 from a base in have (NULL: none). */
@@ -636,23 +1026,26 @@ as_delta(const struct kit_manifest_object *o, const struct kit_manifest_delta *d
 int
 kit_bundle_object_fetch(const struct kit_manifest_index *ix,
 			const struct kit_manifest_object *o,
-			const void *base, size_t base_len,
-			const char *work_dir, size_t max,
+			const void *base, size_t base_len, size_t max,
 			kit_bundle_range_fn fetch, void *arg,
 			unsigned char **out, size_t *len,
 			struct kit_error *err)
 {
-	char path[PATH_MAX];
-	unsigned char *mem = NULL;
 	struct kit_manifest_index *have = kit_manifest_index_new();
 	const struct kit_manifest_delta *d = NULL;
-	struct kit_manifest_object x = *o;
-	struct span_check one = {NULL, 0, NULL, 0};
-	int fd = -1, rc = -1;
+	struct want one;
+	struct stream s;
+	struct kit_bundle_sink sink = {stream_held, stream_write, stream_rewind, &s};
+	int rc = -1;
 
 	*out = NULL;
 	*len = 0;
-	path[0] = '\0';
+	memset(&s, 0, sizeof(s));
+	s.fd = s.sdfd = s.wdfd = -1;
+	s.one = 1;
+	memset(&one, 0, sizeof(one));
+	one.o = o;
+	one.x = *o;
 	if (o->size > max || o->pack >= ix->n_packs || o->stored == 0) {
 		kit_err(err, KIT_E_SECURITY, "object %.16s: %llu bytes, over the %zu allowed, or stored nowhere; refused", o->sha256, (unsigned long long)o->size, max);
 		goto out;
@@ -665,36 +1058,35 @@ kit_bundle_object_fetch(const struct kit_manifest_index *ix,
 		(void)kit_manifest_index_add(have, &b);
 		d = best_delta(ix, o->sha256, have);
 		if (d != NULL && d->stored < o->stored)
-			x = as_delta(o, d);
+			one.x = as_delta(o, d);
 		else
 			d = NULL;
 	}
-	if (span_path(path, sizeof(path), work_dir, ix->packs[x.pack],
-		      x.offset, x.stored, err) != 0)
+	/* held in memory: a zstd frame is never much larger than what it
+	 * decodes to */
+	if (one.x.stored > ZSTD_compressBound(max)) {
+		kit_err(err, KIT_E_SECURITY, "object %.16s: %llu stored bytes for at most %zu; refused", o->sha256, (unsigned long long)one.x.stored, max);
 		goto out;
-	one.one = &x;
-	one.start = x.offset;
-	if (fetch(arg, ix->packs[x.pack], x.offset, x.stored, path, span_check,
-		  &one, err) != 0)
+	}
+	if (stream_start(&s, &one, 1, one.x.offset, err) != 0)
 		goto out;
-	fd = kit_file_open_read(AT_FDCWD, path, NULL, err);
-	if (fd < 0)
+	s.out = kit_xmalloc(o->size + 1);
+	s.prefix = d ? base : NULL;
+	s.prefix_len = d ? base_len : 0;
+	if (fetch(arg, ix->packs[one.x.pack], one.x.offset, one.x.stored, &sink, err) != 0)
 		goto out;
-	mem = kit_xmalloc(o->size + 1);
-	if (decode_object(fd, 0, &x, d ? base : NULL, d ? base_len : 0, -1,
-			  mem, "manifest.json", err) != 0)
+	if (s.cur != 1) {
+		kit_err(err, KIT_E_SECURITY, "object %.16s: the range ended early; refused", o->sha256);
 		goto out;
-	mem[o->size] = '\0';
-	*out = mem;
+	}
+	s.out[o->size] = '\0';
+	*out = s.out;
 	*len = (size_t)o->size;
-	mem = NULL;
+	s.out = NULL;
 	rc = 0;
 out:
-	free(mem);
-	if (fd >= 0)
-		close(fd);
-	if (path[0])
-		(void)unlink(path);
+	free(s.out);
+	stream_free(&s);
 	kit_manifest_index_free(have);
 	return rc;
 }
@@ -720,7 +1112,7 @@ kit_bundle_object_read_local(const char *repo_dir,
 	if (fd < 0)
 		return -1;
 	mem = kit_xmalloc(o->size + 1);
-	if (o->stored > 0 && decode_object(fd, o->offset, o, NULL, 0, -1, mem, path, err) != 0) {
+	if (o->stored > 0 && decode_object(fd, o->offset, NULL, 0, o, NULL, 0, -1, mem, path, err) != 0) {
 		err->code = KIT_E_INVALID;
 		goto out;
 	}
@@ -965,9 +1357,14 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 	const char **from = NULL; /* per file: the base path to reuse, or NULL */
 	size_t i, k, nw = 0;
 	uint64_t total = 0, need = 0;
-	int sdfd = -1, made = 0, rc = -1, fd = -1;
+	int sdfd = -1, made = 0, rc = -1, fd = -1, wdfd = -1;
+	int first = base == NULL || base->m == NULL; /* nothing to reuse */
+	struct stream sm;
+	struct kit_bundle_sink sink = {stream_held, stream_write, stream_rewind, &sm};
 
 	memset(&s, 0, sizeof(s));
+	memset(&sm, 0, sizeof(sm));
+	sm.fd = sm.sdfd = sm.wdfd = -1;
 	if (lim == NULL)
 		lim = &dl;
 	if (m->n_files + 1 > lim->max_entries) {
@@ -1062,6 +1459,19 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		rc = 1;
 		goto out;
 	}
+	wdfd = open(work_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (wdfd < 0) {
+		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", work_dir);
+		goto out;
+	}
+	sm.wdfd = wdfd;
+	sm.work = work_dir;
+	sm.tag = m->campaign && kit_str_is_id(m->campaign, 0) ? m->campaign : "kit";
+	sm.base = base;
+	sm.st = &s;
+	qsort(w, nw, sizeof(*w), by_pack_offset);
+	if (clean_work(&sm, w, nw, err) != 0)
+		goto out;
 	if (mkdir(staging_dir, 0755) != 0) {
 		kit_err_errno(err, KIT_E_IO, errno, "cannot create %s", staging_dir);
 		goto out;
@@ -1072,88 +1482,58 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		kit_err_errno(err, KIT_E_IO, errno, "cannot open %s", staging_dir);
 		goto out;
 	}
+	sm.sdfd = sdfd;
+	sm.staging = staging_dir;
 	if (make_dirs(sdfd, m, staging_dir, err) != 0)
 		goto out;
-	qsort(w, nw, sizeof(*w), by_pack_offset);
 	for (i = 0; i < nw; i = k) {
-		char span[PATH_MAX];
 		uint64_t start = w[i].x.offset, end = start + w[i].x.stored;
+		uint64_t wanted = w[i].x.stored, gaps = 0;
 
-		for (k = i + 1; k < nw && w[k].x.pack == w[i].x.pack &&
-				w[k].x.offset >= end &&
-				w[k].x.offset - end <= SPAN_GAP;
-		     k++)
-			end = w[k].x.offset + w[k].x.stored;
-		if (end == start) {
-			/* empty files: nothing to fetch, but their digest
+		if (w[i].x.stored == 0) {
+			/* an empty file: nothing to fetch, but its digest
 			 * is still checked (decode_object reads nothing) */
-			for (; i < k; i++) {
-				char shown[200];
-
-				kit_str_sanitize(w[i].path, shown, sizeof(shown));
-				fd = kit_openat_beneath(sdfd, w[i].path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-				if (fd < 0) {
-					kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", staging_dir, shown);
-					goto out;
-				}
-				if (decode_object(-1, 0, &w[i].x, NULL, 0, fd, NULL, shown, err) != 0)
-					goto out;
-				close(fd);
-				fd = -1;
-			}
-			continue;
-		}
-		struct span_check sc = {&w[i], k - i, NULL, start};
-
-		if (span_path(span, sizeof(span), work_dir,
-			      ix->packs[w[i].x.pack], start, end - start, err) != 0 ||
-		    fetch(arg, ix->packs[w[i].x.pack], start, end - start, span,
-			  span_check, &sc, err) != 0)
-			goto out;
-		s.spans++;
-		s.stored += end - start;
-		int sfd = kit_file_open_read(AT_FDCWD, span, NULL, err);
-
-		if (sfd < 0)
-			goto out;
-		for (size_t j = i; j < k; j++) {
 			char shown[200];
-			unsigned char *pre = NULL;
-			size_t plen = 0;
 
-			kit_str_sanitize(w[j].path, shown, sizeof(shown));
-			if (w[j].base_path &&
-			    read_base(base, w[j].base_path, &pre, &plen, err) != 0) {
-				close(sfd);
-				goto out;
-			}
-			fd = kit_openat_beneath(sdfd, w[j].path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+			k = i + 1;
+			kit_str_sanitize(w[i].path, shown, sizeof(shown));
+			fd = kit_openat_beneath(sdfd, w[i].path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 			if (fd < 0) {
 				kit_err_errno(err, KIT_E_IO, errno, "cannot create %s/%s", staging_dir, shown);
-				free(pre);
-				close(sfd);
 				goto out;
 			}
-			if (decode_object(sfd, w[j].x.offset - start, &w[j].x, pre, plen, fd, NULL, shown, err) != 0) {
-				free(pre);
-				close(sfd);
+			if (decode_object(-1, 0, NULL, 1, &w[i].x, NULL, 0, fd, NULL, shown, err) != 0)
 				goto out;
-			}
-			if (pre) {
-				free(pre);
-				s.deltas++;
-			}
-			if (close(fd) != 0) {
-				fd = -1;
-				kit_err_errno(err, KIT_E_IO, errno, "cannot close %s/%s", staging_dir, shown);
-				close(sfd);
-				goto out;
-			}
+			close(fd);
 			fd = -1;
-			s.fetched++;
+			continue;
 		}
-		close(sfd);
-		(void)unlink(span);
+		/* one range while the objects are close together in the pack
+		 * (after one with bytes kept from an earlier run, a new one) */
+		for (k = i + 1; k < nw && w[k].x.pack == w[i].x.pack &&
+				w[k].x.stored > 0 && w[k].kept == 0 &&
+				w[k].x.offset >= end;
+		     k++) {
+			uint64_t gap = w[k].x.offset - end;
+			uint64_t allow = (wanted + w[k].x.stored) / 8;
+
+			if (gap > SPAN_GAP &&
+			    (!first || gaps + gap > (allow > FIRST_GAP ? allow : FIRST_GAP)))
+				break;
+			gaps += gap;
+			wanted += w[k].x.stored;
+			end = w[k].x.offset + w[k].x.stored;
+		}
+		if (stream_start(&sm, &w[i], k - i, start, err) != 0)
+			goto out;
+		s.stored += end - start - sm.held;
+		if (fetch(arg, ix->packs[w[i].x.pack], start, end - start, &sink, err) != 0)
+			goto out;
+		if (sm.cur != k - i) {
+			kit_err(err, KIT_E_SECURITY, "the range from byte %llu of pack %.16s ended before its objects; refused", (unsigned long long)start, ix->packs[w[i].x.pack]);
+			goto out;
+		}
+		s.spans++;
 	}
 	/* every other path: from the base, or the same content fetched for
 	 * another path of this kit */
@@ -1184,6 +1564,9 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 out:
 	if (fd >= 0 && close(fd) != 0 && rc == 0)
 		rc = kit_err_errno(err, KIT_E_IO, errno, "cannot close %s/manifest.json", staging_dir);
+	stream_free(&sm);
+	if (wdfd >= 0)
+		close(wdfd);
 	if (sdfd >= 0)
 		close(sdfd);
 	if (rc < 0 && made) {

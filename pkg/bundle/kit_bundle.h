@@ -346,27 +346,39 @@ int kit_bundle_pack_finish(struct kit_bundle_pack *p,
 void kit_bundle_pack_free(struct kit_bundle_pack *p);
 
 /*
- * What fetched bytes must be: called with the path of a complete range;
- * 0 when every object in it has its stored hash, else -1 with why (a
- * phrase of at most why_size bytes).
+ * Where the bytes of a range go, as they arrive (kit-fetch hands this to
+ * kit_transport_fetch_range, whose sink it is field for field): held()
+ * before each transfer says how many bytes from the range's start are
+ * had; write() takes the next n and answers 0, -1 (err set: stop with
+ * it), KIT_BUNDLE_SINK_BAD (err->msg says why: these are wrong bytes, ask
+ * the next mirror from held()) or KIT_BUNDLE_SINK_AGAIN (bytes kept from
+ * an earlier try may be what is wrong: ask again from held()); rewind()
+ * forgets an unfinished object's bytes.
  */
-typedef int (*kit_bundle_bytes_fn)(const char *path, void *arg, char *why,
-				   size_t why_size);
+#define KIT_BUNDLE_SINK_BAD 1
+#define KIT_BUNDLE_SINK_AGAIN 2
+struct kit_bundle_sink {
+	uint64_t (*held)(void *arg);
+	int (*write)(void *arg, const void *buf, size_t n,
+		     struct kit_error *err);
+	void (*rewind)(void *arg);
+	void *arg;
+};
 
 /*
- * Fetch bytes [offset, offset + len) of pack pack_hex into the new file
- * dest (kit-fetch: one HTTP Range request), holding them to check(path,
- * check_arg) before they count as fetched (kit-fetch: a mirror whose bytes
- * check refuses is skipped and the next one asked).  0 or -1 with err set.
+ * Fetch bytes [offset, offset + len) of pack pack_hex into sink (kit-fetch:
+ * one HTTP Range request from where sink->held() says; a mirror whose bytes
+ * the sink refuses is skipped and the next one asked).  0 or -1 with err
+ * set.
  */
 typedef int (*kit_bundle_range_fn)(void *arg, const char *pack_hex,
 				   uint64_t offset, uint64_t len,
-				   const char *dest, kit_bundle_bytes_fn check,
-				   void *check_arg, struct kit_error *err);
+				   const struct kit_bundle_sink *sink,
+				   struct kit_error *err);
 
 /*
  * One object of ix fetched through fetch into memory (at most max bytes):
- * its stored bytes go to work_dir, are checked by length and SHA-256
+ * its stored bytes are held in memory and checked by length and SHA-256
  * before zstd reads them, decoded with at most o->size bytes out, and the
  * result checked against o->sha256.  *out (NUL-terminated) caller frees.
  * With base (base_len bytes, may be NULL) and a delta of o from it in ix,
@@ -375,12 +387,10 @@ typedef int (*kit_bundle_range_fn)(void *arg, const char *pack_hex,
  */
 int kit_bundle_object_fetch(const struct kit_manifest_index *ix,
 			    const struct kit_manifest_object *o,
-			    const void *base, size_t base_len,
-			    const char *work_dir, size_t max,
+			    const void *base, size_t base_len, size_t max,
 			    kit_bundle_range_fn fetch, void *arg,
 			    unsigned char **out, size_t *len,
 			    struct kit_error *err) KIT_WUR;
-
 /* The release a new one is assembled from: its open directory, its parsed
  * manifest, and whether its files are known to match it (a verified
  * stamp); when not, each file is hashed before it is reused. */
@@ -405,10 +415,21 @@ struct kit_bundle_assembly {
  * ix: every file whose content the base release holds (same SHA-256 and
  * size) is hard-linked from it (copied when a link is not possible), the
  * others are fetched with one range request per run of objects close
- * together in a pack (fetch, into work_dir), each checked as
- * kit_bundle_object_fetch does, and written with O_EXCL|O_NOFOLLOW; a
- * file with a delta in ix from a file the base holds (checked by its hash
- * first) is fetched as that delta when it is smaller.
+ * together in a pack (within 4 KiB; with no base, a first install, gaps
+ * of up to 1/8 of the bytes wanted or 64 KiB are fetched too, for fewer
+ * requests), in one pass as the bytes arrive: each object's stored bytes
+ * are hashed as they come and count only with the index's length and
+ * SHA-256 (else KIT_BUNDLE_SINK_BAD: the next mirror is asked); a raw
+ * object is written as it arrives, straight into staging with
+ * O_EXCL|O_NOFOLLOW, or, from 1 MiB, into the part file
+ * work_dir/obj.<campaign>.<sha256>.part, which a later run resumes where
+ * this one was cut off and which becomes the staging file once checked;
+ * a zstd frame is held in memory (over 8 MiB, in such a part file) and
+ * decoded, as kit_bundle_object_fetch does, only once its hash is right.
+ * Part files of this campaign's objects not wanted now, and span files
+ * of an earlier kit-fetch, are removed from work_dir first.  A file with
+ * a delta in ix from a file the base holds (checked by its hash first)
+ * is fetched as that delta when it is smaller.
  * Two paths with the same content are one object.  Refused
  * (KIT_E_SECURITY) before anything is fetched: a file ix does not list
  * with its size, paths that collide when case is ignored (as the

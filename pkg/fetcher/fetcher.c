@@ -961,19 +961,22 @@ installed_verified(struct run *r, const struct pick *p, const char *kitdir)
 	r->verified_dirty = 1;
 }
 
-/* One range of a pack, for kit_bundle_assemble (the run's transport). */
+/* One range of a pack, for kit_bundle_assemble (the run's transport): the
+ * bundle's sink is the transport's, field for field. */
+_Static_assert(KIT_BUNDLE_SINK_BAD == KIT_TRANSPORT_SINK_BAD &&
+		       KIT_BUNDLE_SINK_AGAIN == KIT_TRANSPORT_SINK_AGAIN,
+	       "the sinks' answers differ");
 static int
 fetch_range_cb(void *arg, const char *pack_hex, uint64_t offset, uint64_t len,
-	       const char *dest, kit_bundle_bytes_fn check, void *check_arg,
-	       struct kit_error *err)
+	       const struct kit_bundle_sink *sink, struct kit_error *err)
 {
 	struct run *r = arg;
+	struct kit_transport_sink ts = {sink->held, sink->write, sink->rewind, sink->arg};
 	char rel[128];
 
 	if (kit_snprintf(err, rel, sizeof(rel), "packs/%s.pack", pack_hex) != 0)
 		return -1;
-	return kit_transport_fetch_range(r->t, rel, offset, len, dest, check,
-					 check_arg, err);
+	return kit_transport_fetch_range(r->t, rel, offset, len, &ts, err);
 }
 
 /*
@@ -1142,7 +1145,7 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 		oldm = NULL;
 		oldlen = 0;
 	}
-	if (kit_bundle_object_fetch(ix, mo, oldm, oldlen, work, KIT_MANIFEST_MAX,
+	if (kit_bundle_object_fetch(ix, mo, oldm, oldlen, KIT_MANIFEST_MAX,
 				    fetch_range_cb, r, &mb, &mlen, err) != 0) {
 		rc = range_fallback(r, p, err);
 		goto out;

@@ -62,6 +62,7 @@ enum stop {
 	STOP_BAD_RANGE,
 	STOP_IO,
 	STOP_SHORT,
+	STOP_SINK, /* the caller's sink refused: sink_rc, sink_err */
 };
 
 struct job {
@@ -75,8 +76,10 @@ struct job {
 	int resume_ok;
 	int range; /* a byte range of the file: range_start, exp_len */
 	uint64_t range_start;
-	kit_transport_check_fn check; /* the range's bytes, when complete */
-	void *check_arg;
+	/* where a range's bytes go, checked as they arrive (no part) */
+	const struct kit_transport_sink *sink;
+	int sink_rc;
+	struct kit_error sink_err;
 	struct kit_transport_cond *cond; /* a conditional GET, or NULL */
 	int mismatch_restarted;
 	int not_found; /* set by a transfer that got 404/410/missing file */
@@ -708,6 +711,13 @@ open_part(struct job *j, struct kit_error *err)
 	unsigned char *buf = NULL;
 	int rc = -1;
 
+	if (j->sink) {
+		/* the sink holds what earlier transfers brought */
+		j->offset = j->sink->held(j->sink->arg);
+		if (j->offset > j->exp_len)
+			j->offset = 0;
+		return 0;
+	}
 	if (!j->resume_ok)
 		flags |= O_TRUNC;
 	/* never through a link, nor into a file with a second name
@@ -842,6 +852,17 @@ sink(struct job *j, const void *p, size_t n)
 		j->stop = STOP_TOO_LARGE;
 		return -1;
 	}
+	if (j->sink) {
+		int rc = j->sink->write(j->sink->arg, p, n, &j->sink_err);
+
+		if (rc != 0) {
+			j->sink_rc = rc;
+			j->stop = STOP_SINK;
+			return -1;
+		}
+		j->got += n;
+		return 0;
+	}
 	if (kit_fd_write_all(j->fd, p, n) != 0) {
 		j->io_errno = errno;
 		j->stop = STOP_IO;
@@ -893,6 +914,15 @@ stop_outcome(struct job *j, char *why, struct kit_error *err,
 		whyf(why, "%s from %s is shorter than the %llu bytes from byte %llu the signed index names", j->relpath, j->url, (unsigned long long)j->exp_len, (unsigned long long)j->range_start);
 		*o = OUT_BAD_BYTES;
 		return 1;
+	case STOP_SINK:
+		if (j->sink_rc < 0) {
+			*err = j->sink_err;
+			*o = OUT_LOCAL;
+			return 1;
+		}
+		whyf(why, "%s from %s: %s", j->relpath, j->url, j->sink_err.msg);
+		*o = j->sink_rc == KIT_TRANSPORT_SINK_AGAIN ? OUT_RESTART : OUT_BAD_BYTES;
+		return 1;
 	case STOP_STATUS:
 	case STOP_NONE:
 		break;
@@ -919,6 +949,8 @@ finish(struct job *j, char *why, struct kit_error *err)
 		     (unsigned long long)j->exp_len);
 		return OUT_BAD_BYTES;
 	}
+	if (j->sink)
+		goto done; /* checked as the bytes arrived */
 	if (j->exp_hash && !kit_hex_equal(hex, j->exp_hash)) {
 		if (j->resumed && !j->mismatch_restarted) {
 			/* the kept part may be what went wrong (an earlier
@@ -931,19 +963,6 @@ finish(struct job *j, char *why, struct kit_error *err)
 		whyf(why, "%s from %s has sha256 %s, the signed metadata says %s",
 		     j->relpath, j->url, hex, j->exp_hash);
 		return OUT_BAD_BYTES;
-	}
-	if (j->check) {
-		char bad[WHY_BUF];
-
-		if (j->check(j->part, j->check_arg, bad, sizeof bad) != 0) {
-			if (j->resumed && !j->mismatch_restarted) {
-				j->mismatch_restarted = 1;
-				whyf(why, "%s from %s: the resumed range does not match the signed index; downloading it again from the start", j->relpath, j->url);
-				return OUT_RESTART;
-			}
-			whyf(why, "%s from %s: %s", j->relpath, j->url, bad);
-			return OUT_BAD_BYTES;
-		}
 	}
 	if (!j->t->o.no_sync && fsync(j->fd) != 0) {
 		kit_err_errno(err, KIT_E_IO, errno, "cannot fsync %s", j->part);
@@ -962,9 +981,16 @@ finish(struct job *j, char *why, struct kit_error *err)
 	}
 	if (!j->t->o.no_sync && kit_fsync_parent(j->dest, err) != 0)
 		return OUT_LOCAL;
+done:
 	if (j->bar_drawn)
 		draw_bar(j, total, total, job_rate(j, now_ms()), 1);
-	if (j->t->o.json_progress)
+	if (j->t->o.json_progress && j->sink)
+		json_line(json_pack("{s:s, s:s, s:I, s:I, s:s, s:b}", "event",
+				    "complete", "file", j->relpath, "offset",
+				    (json_int_t)j->range_start, "bytes",
+				    (json_int_t)total, "mirror",
+				    j->t->urls[j->mirror], "resumed", j->resumed));
+	else if (j->t->o.json_progress)
 		json_line(json_pack("{s:s, s:s, s:I, s:s, s:s, s:b}", "event",
 				    "complete", "file", j->relpath, "bytes",
 				    (json_int_t)total, "sha256", hex, "mirror",
@@ -1487,7 +1513,7 @@ http_outcome(struct job *j, CURL *c, CURLcode rc,
 		return OUT_PERMANENT;
 	}
 	/* a 200 with no body: on_first_bytes() did not truncate the part */
-	if (!j->started && code == 200 && j->offset > 0 &&
+	if (!j->started && code == 200 && j->offset > 0 && !j->sink &&
 	    truncate_part(j) != 0) {
 		kit_err_errno(err, KIT_E_IO, j->io_errno, "cannot truncate %s", j->part);
 		return OUT_LOCAL;
@@ -1616,12 +1642,24 @@ struct tally {
 	char why[WHY_BUF], last_net[WHY_BUF], last_bad[WHY_BUF];
 };
 
+/* Forget what the part holds: the file, or what the sink holds of an
+ * unfinished piece. */
+static int
+drop_part(struct job *j)
+{
+	if (j->sink) {
+		j->sink->rewind(j->sink->arg);
+		return 0;
+	}
+	return unlink(j->part) != 0 && errno != ENOENT ? -1 : 0;
+}
+
 /* The bytes mirror m served were wrong: it is not asked again this run. */
 static void
 skip_mirror(struct job *j, struct kit_transport_mirror *m,
 	    struct tally *tl)
 {
-	(void)unlink(j->part);
+	(void)drop_part(j);
 	m->bad_bytes++;
 	m->failures++;
 	m->skipped = 1;
@@ -1665,7 +1703,7 @@ try_mirror(struct job *j, size_t mi, struct tally *tl,
 		if (o == OUT_OK)
 			return 1;
 		if (o == OUT_NOT_MODIFIED) {
-			(void)unlink(j->part);
+			(void)drop_part(j);
 			j->cond->not_modified = 1;
 			return 1;
 		}
@@ -1673,13 +1711,15 @@ try_mirror(struct job *j, size_t mi, struct tally *tl,
 			return -1;
 		if (o == OUT_RESTART && restarts < MAX_RESTARTS) {
 			restarts++;
-			if (unlink(j->part) != 0 && errno != ENOENT)
+			if (drop_part(j) != 0)
 				return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s", j->part);
 			if (tl->why[0])
 				tlog(t, "%s", tl->why);
 			continue;
 		}
-		if (o == OUT_BAD_BYTES) {
+		if (o == OUT_BAD_BYTES ||
+		    (o == OUT_RESTART && j->stop == STOP_SINK)) {
+			/* (bytes the sink refused again and again) */
 			skip_mirror(j, m, tl);
 			return 0;
 		}
@@ -1693,7 +1733,7 @@ try_mirror(struct job *j, size_t mi, struct tally *tl,
 		}
 		/* permanent, retries used up, or restarts used up */
 		if (o == OUT_RESTART) {
-			(void)unlink(j->part);
+			(void)drop_part(j);
 			tl->n_no_range += j->range;
 		}
 		if (j->not_found)
@@ -1795,23 +1835,24 @@ kit_transport_fetch(struct kit_transport *t, const char *relpath,
 int
 kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
 			  uint64_t offset, uint64_t len,
-			  const char *dest_path, kit_transport_check_fn check,
-			  void *check_arg, struct kit_error *err)
+			  const struct kit_transport_sink *sink,
+			  struct kit_error *err)
 {
 	struct job j;
 
-	if (job_init(&j, t, relpath, dest_path, len ? len : 1, err) != 0)
+	if (job_init(&j, t, relpath, relpath, len ? len : 1, err) != 0)
 		return -1;
-	if (len == 0 || offset > UINT64_MAX / 2 || len > UINT64_MAX / 2)
-		return kit_err(err, KIT_E_INVALID, "range of %s: bad offset or length", relpath);
+	if (len == 0 || offset > UINT64_MAX / 2 || len > UINT64_MAX / 2 ||
+	    sink == NULL || !sink->held || !sink->write || !sink->rewind)
+		return kit_err(err, KIT_E_INVALID, "range of %s: bad offset, length or sink", relpath);
 	j.range = 1;
 	j.range_start = offset;
 	j.exp_len = len;
-	/* the caller's check holds each object in the range to its hash, so
-	 * that a mirror serving wrong bytes is skipped like any other; the
-	 * part's name holds the pack's hash and the range */
-	j.check = check;
-	j.check_arg = check_arg;
+	/* the sink holds each object in the range to its hash as it
+	 * arrives, so that a mirror serving wrong bytes is skipped like any
+	 * other; there is no part file */
+	j.sink = sink;
+	j.part[0] = '\0';
 	j.resume_ok = 1;
 	return run_job(&j, err);
 }

@@ -154,30 +154,48 @@ int kit_transport_fetch(struct kit_transport *t, const char *relpath,
 			struct kit_error *err) KIT_WUR;
 
 /*
- * What a range's bytes must be: check is called with the path of the
- * complete part; 0 when its bytes are right, else -1 with why (a phrase,
- * at most why_size bytes) filled.
+ * Where the bytes of a range go (kit_transport_fetch_range): the caller
+ * takes them as they arrive and checks them itself, so that nothing is
+ * written twice.
+ *  held    called before each transfer: how many bytes from the range's
+ *          start the sink already has (0 at first, or what an earlier
+ *          run left it); the transfer asks for the rest.
+ *  write   the next n bytes, in order: 0 to go on; -1 for a failure of
+ *          its own (err set: the fetch stops with that error);
+ *          KIT_TRANSPORT_SINK_BAD when the bytes are wrong (err->msg says
+ *          why: the mirror is skipped for the run and the next one asked
+ *          from held()); KIT_TRANSPORT_SINK_AGAIN when bytes it kept from
+ *          an earlier transfer may be what is wrong: asked again from
+ *          held() (a few times, then the mirror is skipped).
+ *  rewind  forget the bytes of an unfinished piece (its mirror's bytes
+ *          are refused, or the transfer starts over): held() goes back.
  */
-typedef int (*kit_transport_check_fn)(const char *part, void *arg, char *why,
-				      size_t why_size);
+#define KIT_TRANSPORT_SINK_BAD 1
+#define KIT_TRANSPORT_SINK_AGAIN 2
+struct kit_transport_sink {
+	uint64_t (*held)(void *arg);
+	int (*write)(void *arg, const void *buf, size_t n,
+		     struct kit_error *err);
+	void (*rewind)(void *arg);
+	void *arg;
+};
 
 /*
- * Download bytes [offset, offset + len) of relpath (a pack) into
- * dest_path, through dest_path.part, with an HTTP Range request (a file://
- * base is read from offset).  Exactly len bytes are accepted: a server
- * that sends more (or declares more) is refused as endless data
- * (KIT_E_SECURITY), one that answers with the whole file (200) or another
- * range is retried and then fails over (KIT_E_NETWORK), a file:// copy
- * shorter than offset + len is bad bytes.  A part left by an earlier try
- * is resumed.  check (may be NULL) holds the bytes to what they must be:
- * bytes it refuses are bad bytes from that mirror, which is skipped for
- * the run while the next one is tried (a resumed part is first fetched
- * again from the start).  Errors as kit_transport_fetch().
+ * Fetch bytes [offset, offset + len) of relpath (a pack) into sink, with
+ * an HTTP Range request from where sink->held() says (a file:// base is
+ * read from there).  Exactly len bytes are accepted: a server that sends
+ * more (or declares more) is refused as endless data (KIT_E_SECURITY), one
+ * that answers with the whole file (200) or another range is retried and
+ * then fails over (KIT_E_NETWORK), a pack shorter than offset + len is bad
+ * bytes.  A transfer that breaks off is resumed from sink->held(); bytes
+ * the sink refuses are bad bytes from that mirror, which is skipped for the
+ * run while the next one is asked.  Errors as kit_transport_fetch(), and
+ * the sink's own.
  */
 int kit_transport_fetch_range(struct kit_transport *t, const char *relpath,
 			      uint64_t offset, uint64_t len,
-			      const char *dest_path, kit_transport_check_fn check,
-			      void *check_arg, struct kit_error *err) KIT_WUR;
+			      const struct kit_transport_sink *sink,
+			      struct kit_error *err) KIT_WUR;
 
 /*
  * 1 when the last kit_transport_fetch() / _fetch_cond() failed because the

@@ -1672,45 +1672,88 @@ test_corpus_seeds(void **state)
 
 /* ------------------------------------------------ packs, index, assembly */
 
-/* The pack as a server: each range read from the pack file. */
+/* The pack as a server: each range read from the pack file and handed to
+ * the sink in small pieces from where it says it is, as the transport
+ * does.  With mirrors > 1, a mirror whose bytes the sink refuses is
+ * dropped and the next one asked; only the first serves the byte at
+ * corrupt (+1) flipped; cut (+1) ends a transfer after that many bytes,
+ * as a dropped connection the run gives up on. */
 struct fake_server {
 	const char *pack_path;
 	const char *pack_hex;
 	int calls;
-	uint64_t extra; /* bytes sent past the range (truncated here as the
-			   transport would refuse them) */
+	int mirrors;       /* 0 or 1: one */
+	uint64_t corrupt;  /* 1 + the pack byte the first mirror flips, or 0 */
+	uint64_t cut;      /* 1 + bytes a transfer sends before it breaks, or 0 */
+	uint64_t sent;     /* bytes handed to sinks */
+	uint64_t first_at; /* where the last call's first transfer started */
+	int bad, again;    /* the sink's answers seen */
 };
 
 static int
 fake_range(void *arg, const char *hex, uint64_t off, uint64_t len,
-	   const char *dest, kit_bundle_bytes_fn check, void *check_arg,
-	   struct kit_error *err)
+	   const struct kit_bundle_sink *sink, struct kit_error *err)
 {
 	struct fake_server *s = arg;
-	unsigned char *buf = NULL, *all = NULL;
+	unsigned char *all = NULL;
 	size_t n = 0;
-	int rc;
+	int mirror = 0, tries = 0, rc = 0;
 
 	s->calls++;
 	if (strcmp(hex, s->pack_hex) != 0)
 		return kit_err(err, KIT_E_NETWORK, "no pack %s", hex);
-	if (kit_file_read(s->pack_path, 1 << 24, &all, &n, err) != 0)
+	if (kit_file_read(s->pack_path, 1 << 26, &all, &n, err) != 0)
 		return -1;
 	if (off + len > n) {
 		free(all);
 		return kit_err(err, KIT_E_SECURITY, "pack shorter than the range");
 	}
-	buf = all + off;
-	rc = kit_file_write_atomic(dest, buf, (size_t)len, 0644, err);
-	free(all);
-	if (rc == 0 && check) {
-		char why[448];
+	for (;;) {
+		uint64_t at = sink->held(sink->arg), sent = 0;
 
-		if (check(dest, check_arg, why, sizeof(why)) != 0) {
-			(void)unlink(dest);
-			return kit_err(err, KIT_E_SECURITY, "%s", why);
+		if (tries++ == 0)
+			s->first_at = at;
+		if (tries > 8) {
+			rc = kit_err(err, KIT_E_NETWORK, "too many tries");
+			break;
 		}
+		rc = 0;
+		while (at < len && rc == 0) {
+			unsigned char piece[5000];
+			size_t k = len - at < sizeof(piece) ? (size_t)(len - at) : sizeof(piece);
+
+			if (s->cut && sent + k > s->cut - 1)
+				k = (size_t)(s->cut - 1 - sent);
+			if (k == 0)
+				break;
+			memcpy(piece, all + off + at, k);
+			if (mirror == 0 && s->corrupt && s->corrupt - 1 >= off + at &&
+			    s->corrupt - 1 < off + at + k)
+				piece[s->corrupt - 1 - off - at] ^= 0x55;
+			rc = sink->write(sink->arg, piece, k, err);
+			s->sent += k;
+			sent += k;
+			at += k;
+		}
+		if (rc == 0 && at < len) {
+			rc = kit_err(err, KIT_E_NETWORK, "connection cut after %llu bytes", (unsigned long long)sent);
+			break;
+		}
+		if (rc == KIT_BUNDLE_SINK_AGAIN) {
+			s->again++;
+			continue;
+		}
+		if (rc == KIT_BUNDLE_SINK_BAD) {
+			s->bad++;
+			sink->rewind(sink->arg);
+			if (++mirror < s->mirrors)
+				continue;
+			err->code = KIT_E_SECURITY;
+			rc = -1;
+		}
+		break;
 	}
+	free(all);
 	return rc;
 }
 
@@ -2256,6 +2299,310 @@ test_assemble_block_multiple(void **state)
 	free(dir);
 }
 
+/* ------------------------------------------- ranges streamed into staging */
+
+/* A pack of n files of the given sizes (file i: "f<i>.bin", seeded random
+ * bytes, so stored raw), its index and a manifest model of them. */
+struct rawkit {
+	char *dir, *pack, pack_hex[KIT_SHA256_HEX];
+	struct kit_manifest_index *ix;
+	struct kit_manifest m;
+	struct kit_manifest_file files[4];
+	char names[4][32];
+	unsigned char *data[4];
+	size_t n;
+};
+
+static void
+rawkit_new(struct rawkit *k, const size_t *sizes, size_t n)
+{
+	struct kit_error err = {0};
+	struct kit_bundle_pack *p;
+	struct kit_manifest_object o;
+	uint64_t x = 88172645463325252ull;
+	size_t i, j;
+
+	memset(k, 0, sizeof(*k));
+	k->dir = make_tmpdir();
+	k->pack = kit_aprintf("%s/p.pack", k->dir);
+	p = kit_bundle_pack_new(k->pack, 3, &err);
+	assert_non_null(p);
+	k->ix = kit_manifest_index_new();
+	k->n = n;
+	for (i = 0; i < n; i++) {
+		k->data[i] = kit_xmalloc(sizes[i]);
+		for (j = 0; j < sizes[i]; j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			k->data[i][j] = (unsigned char)(x >> 24);
+		}
+		snprintf(k->names[i], sizeof(k->names[i]), "f%zu.bin", i);
+		k->files[i].path = k->names[i];
+		k->files[i].size = sizes[i];
+		kit_sha256_hex(k->data[i], sizes[i], k->files[i].sha256);
+		memset(&o, 0, sizeof(o));
+		memcpy(o.sha256, k->files[i].sha256, KIT_SHA256_HEX);
+		o.size = sizes[i];
+		assert_int_equal(kit_bundle_pack_add(p, -1, NULL, k->data[i], sizes[i], &o, &err), 0);
+		assert_int_equal(o.zstd, 0);
+		(void)kit_manifest_index_add(k->ix, &o);
+	}
+	assert_int_equal(kit_bundle_pack_finish(p, k->pack_hex, &err), 0);
+	kit_bundle_pack_free(p);
+	(void)kit_manifest_index_pack(k->ix, k->pack_hex);
+	k->m.files = k->files;
+	k->m.n_files = n;
+	k->m.campaign = (char *)"camp";
+}
+
+static void
+rawkit_free(struct rawkit *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->data[i]);
+	rm_tree(k->dir);
+	free(k->dir);
+	free(k->pack);
+	kit_manifest_index_free(k->ix);
+}
+
+/* 1 when staging/path holds exactly file i of k. */
+static int
+rawkit_has(const struct rawkit *k, const char *staging, size_t i)
+{
+	struct kit_error err = {0};
+	unsigned char *got = NULL;
+	size_t n = 0;
+	char *p = kit_aprintf("%s/%s", staging, k->names[i]);
+	int ok = kit_file_read(p, 1 << 26, &got, &n, &err) == 0 &&
+		 n == k->files[i].size && memcmp(got, k->data[i], n) == 0;
+
+	free(got);
+	free(p);
+	return ok;
+}
+
+/* How many entries the directory dir holds besides the pack. */
+static int
+entries_besides_pack(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		     strcmp(e->d_name, "p.pack") != 0;
+	closedir(d);
+	return n;
+}
+
+/* A raw object with one wrong byte in its middle: written as it arrives,
+ * it counts only once its hash is checked at its end.  From one mirror:
+ * refused (KIT_E_SECURITY, its hash named), no staging and no part file
+ * left; from a mirror and a good one after it: the next one serves it. */
+static void
+test_assemble_stream_wrong_byte(void **state)
+{
+	static const size_t sizes[] = {70000, 3 << 20};
+	struct rawkit k;
+	struct kit_error err = {0};
+	struct fake_server srv = {0};
+	struct kit_bundle_assembly st;
+	char *staging;
+	size_t i;
+
+	(void)state;
+	rawkit_new(&k, sizes, 2);
+	staging = kit_aprintf("%s/staging", k.dir);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	for (i = 0; i < 2; i++) {
+		/* a byte in the middle of the small object, then of the large
+		 * one (which arrives in a part file) */
+		const struct kit_manifest_object *o = kit_manifest_index_find(k.ix, k.files[i].sha256);
+
+		srv.corrupt = 1 + o->offset + o->stored / 2;
+		srv.mirrors = 1;
+		srv.bad = 0;
+		memset(&err, 0, sizeof(err));
+		assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), -1);
+		assert_int_equal(err.code, KIT_E_SECURITY);
+		assert_non_null(strstr(err.msg, "its stored bytes hash to"));
+		assert_non_null(strstr(err.msg, k.files[i].sha256 + 0 * 64));
+		assert_int_equal(srv.bad, 1);
+		assert_false(kit_dir_exists(staging));
+		assert_int_equal(entries_besides_pack(k.dir), 0);
+		/* a good mirror after it */
+		srv.mirrors = 2;
+		srv.bad = 0;
+		memset(&err, 0, sizeof(err));
+		if (kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err) != 0)
+			fail_msg("refused: %s", err.msg);
+		assert_int_equal(srv.bad, 1);
+		assert_true(rawkit_has(&k, staging, 0));
+		assert_true(rawkit_has(&k, staging, 1));
+		assert_int_equal(st.fetched, 2);
+		rm_tree(staging);
+		assert_int_equal(entries_besides_pack(k.dir), 0);
+	}
+	free(staging);
+	rawkit_free(&k);
+}
+
+/* A large raw object cut off at 90 %: the next assembly resumes it from
+ * its part file (fewer bytes sent than the object); a part whose kept
+ * bytes are wrong is fetched again from its start, not blamed on the
+ * mirror; a complete part gives back its last byte. */
+static void
+test_assemble_stream_resume(void **state)
+{
+	static const size_t sizes[] = {4 << 20};
+	struct rawkit k;
+	struct kit_error err = {0};
+	struct fake_server srv = {0};
+	struct kit_bundle_assembly st;
+	char *staging, *part;
+	struct stat sb;
+	FILE *f;
+
+	(void)state;
+	rawkit_new(&k, sizes, 1);
+	staging = kit_aprintf("%s/staging", k.dir);
+	part = kit_aprintf("%s/obj.camp.%s.part", k.dir, k.files[0].sha256);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	srv.cut = 1 + sizes[0] / 10 * 9;
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err), -1);
+	assert_int_equal(err.code, KIT_E_NETWORK);
+	assert_false(kit_dir_exists(staging));
+	assert_int_equal(stat(part, &sb), 0);
+	assert_int_equal((uint64_t)sb.st_size, sizes[0] / 10 * 9);
+	/* the next run */
+	srv.cut = 0;
+	srv.sent = 0;
+	memset(&err, 0, sizeof(err));
+	if (kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(srv.first_at, sizes[0] / 10 * 9);
+	assert_true(srv.sent < sizes[0] / 5);
+	assert_int_equal(st.stored, sizes[0] - sizes[0] / 10 * 9);
+	assert_true(rawkit_has(&k, staging, 0));
+	assert_false(kit_file_exists(part)); /* it became the staging file */
+	rm_tree(staging);
+
+	/* kept bytes that are wrong: fetched again from the start */
+	f = fopen(part, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(k.data[0], 1, 1000, f), 1000);
+	fputc(k.data[0][1000] ^ 1, f);
+	fclose(f);
+	srv.sent = 0;
+	srv.again = srv.bad = 0;
+	memset(&err, 0, sizeof(err));
+	if (kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(srv.again, 1);
+	assert_int_equal(srv.bad, 0);
+	assert_true(rawkit_has(&k, staging, 0));
+	rm_tree(staging);
+
+	/* a complete part (cut off between its last byte and its link) */
+	assert_int_equal(kit_file_write_atomic(part, k.data[0], sizes[0], 0644, &err), 0);
+	srv.sent = 0;
+	if (kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(srv.sent, 1);
+	assert_true(rawkit_has(&k, staging, 0));
+	free(part);
+	free(staging);
+	rawkit_free(&k);
+}
+
+/* What an interrupted run left in the work directory and this one does
+ * not resume is removed when an assembly starts: span files of an earlier
+ * kit-fetch, part files of this campaign's objects it does not want (the
+ * kit installed meanwhile, another version); another campaign's part
+ * files stay for its own update. */
+static void
+test_assemble_cleans_leftovers(void **state)
+{
+	static const size_t sizes[] = {5000};
+	struct rawkit k;
+	struct kit_error err = {0};
+	struct fake_server srv = {0};
+	char *staging, *p[3];
+	size_t i;
+	static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+	(void)state;
+	rawkit_new(&k, sizes, 1);
+	staging = kit_aprintf("%s/staging", k.dir);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	p[0] = kit_aprintf("%s/%s.0-100.span.part", k.dir, zeros);
+	p[1] = kit_aprintf("%s/obj.camp.%s.part", k.dir, zeros);
+	p[2] = kit_aprintf("%s/obj.other.%s.part", k.dir, zeros);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(kit_file_write_atomic(p[i], "x", 1, 0644, &err), 0);
+	if (kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, NULL, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_false(kit_file_exists(p[0]));
+	assert_false(kit_file_exists(p[1]));
+	assert_true(kit_file_exists(p[2]));
+	for (i = 0; i < 3; i++)
+		free(p[i]);
+	free(staging);
+	rawkit_free(&k);
+}
+
+/* A first install (no base) fetches the objects it wants in a pack in one
+ * range across small gaps (an object it does not want between them); an
+ * update keeps to 4 KiB gaps. */
+static void
+test_assemble_first_merges_gaps(void **state)
+{
+	static const size_t sizes[] = {200000, 20000, 200000};
+	struct rawkit k;
+	struct kit_error err = {0};
+	struct fake_server srv = {0};
+	struct kit_bundle_assembly st;
+	struct kit_manifest base_m;
+	struct kit_bundle_base base = {-1, &base_m, 1};
+	char *staging;
+
+	(void)state;
+	rawkit_new(&k, sizes, 3);
+	staging = kit_aprintf("%s/staging", k.dir);
+	srv.pack_path = k.pack;
+	srv.pack_hex = k.pack_hex;
+	/* the kit wants f0 and f2, not f1 between them */
+	k.files[1] = k.files[2];
+	k.m.n_files = 2;
+	if (kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(srv.calls, 1);
+	assert_int_equal(st.spans, 1);
+	assert_int_equal(st.stored, 420000);
+	assert_true(rawkit_has(&k, staging, 0));
+	rm_tree(staging);
+	/* an update from a base with nothing in common: two ranges */
+	memset(&base_m, 0, sizeof(base_m));
+	base.dirfd = open(k.dir, O_RDONLY | O_DIRECTORY);
+	srv.calls = 0;
+	if (kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, &base, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(srv.calls, 2);
+	assert_int_equal(st.stored, 400000);
+	close(base.dirfd);
+	free(staging);
+	rawkit_free(&k);
+}
+
 /* What a signer could put in a manifest and its index: each refused as
  * KIT_E_SECURITY before anything is installed. */
 static void
@@ -2427,6 +2774,10 @@ main(void)
 		cmocka_unit_test(test_assemble_block_multiple),
 		cmocka_unit_test(test_assemble_signed_attacks),
 		cmocka_unit_test(test_index_chosen_digests),
+		cmocka_unit_test(test_assemble_stream_wrong_byte),
+		cmocka_unit_test(test_assemble_stream_resume),
+		cmocka_unit_test(test_assemble_cleans_leftovers),
+		cmocka_unit_test(test_assemble_first_merges_gaps),
 	};
 
 	return cmocka_run_group_tests_name("bundle", tests, NULL, NULL);
