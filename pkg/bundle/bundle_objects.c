@@ -700,7 +700,8 @@ obj_open(struct stream *s, struct kit_error *err)
 	}
 	if (uses_part(s, &w->x)) {
 		part_name(name, sizeof(name), s->tag, stored_hex(&w->x));
-		s->fd = kit_file_open_write(s->wdfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644, err);
+		/* read back to decode a zstd frame once it is checked */
+		s->fd = kit_file_open_write(s->wdfd, name, O_RDWR | O_CREAT | O_TRUNC, 0644, err);
 		s->in_part = 1;
 		return s->fd < 0 ? -1 : 0;
 	}

@@ -1578,6 +1578,8 @@ transfer_reset(struct job *j, size_t mi, char *why)
 	j->retry_after_ms = 0;
 	j->not_found = 0;
 	j->bar_drawn = 0;
+	j->sink_rc = 0;
+	kit_err_clear(&j->sink_err);
 	memset(&j->last_bar, 0, sizeof j->last_bar);
 	memset(&j->last_json, 0, sizeof j->last_json);
 	clock_gettime(CLOCK_MONOTONIC, &j->t0);

@@ -1741,13 +1741,16 @@ fake_range(void *arg, const char *hex, uint64_t off, uint64_t len,
 		}
 		if (rc == KIT_BUNDLE_SINK_AGAIN) {
 			s->again++;
+			kit_err_clear(err);
 			continue;
 		}
 		if (rc == KIT_BUNDLE_SINK_BAD) {
 			s->bad++;
 			sink->rewind(sink->arg);
-			if (++mirror < s->mirrors)
+			if (++mirror < s->mirrors) {
+				kit_err_clear(err);
 				continue;
+			}
 			err->code = KIT_E_SECURITY;
 			rc = -1;
 		}
@@ -2603,6 +2606,90 @@ test_assemble_first_merges_gaps(void **state)
 	rawkit_free(&k);
 }
 
+/* A zstd frame of more than 8 MiB (random hex digits compress to about
+ * half) arrives in a part file, is checked there, then decoded into
+ * staging; cut off, it is resumed. */
+static void
+test_assemble_stream_large_frame(void **state)
+{
+	struct kit_error err = {0};
+	struct kit_bundle_pack *p;
+	struct kit_manifest_index *ix = kit_manifest_index_new();
+	struct kit_manifest m;
+	struct kit_manifest_file f[1];
+	struct kit_manifest_object o;
+	struct fake_server srv = {0};
+	char hex[KIT_SHA256_HEX], *dir = make_tmpdir(), *pack, *staging, *path, *part;
+	size_t n = 18u << 20, i, got_n;
+	unsigned char *text = kit_xmalloc(n), *got = NULL;
+	uint64_t x = 88172645463325252ull;
+	struct stat sb;
+
+	(void)state;
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		text[i] = (unsigned char)"0123456789abcdef"[(x >> 24) & 15];
+	}
+	pack = kit_aprintf("%s/p.pack", dir);
+	p = kit_bundle_pack_new(pack, 1, &err);
+	assert_non_null(p);
+	memset(&o, 0, sizeof(o));
+	kit_sha256_hex(text, n, o.sha256);
+	o.size = n;
+	assert_int_equal(kit_bundle_pack_add(p, -1, NULL, text, n, &o, &err), 0);
+	assert_int_equal(o.zstd, 1);
+	assert_true(o.stored > (8u << 20));
+	assert_int_equal(kit_bundle_pack_finish(p, hex, &err), 0);
+	kit_bundle_pack_free(p);
+	(void)kit_manifest_index_add(ix, &o);
+	(void)kit_manifest_index_pack(ix, hex);
+	memset(&m, 0, sizeof(m));
+	f[0].path = (char *)"big.txt";
+	f[0].size = n;
+	memcpy(f[0].sha256, o.sha256, KIT_SHA256_HEX);
+	m.files = f;
+	m.n_files = 1;
+	srv.pack_path = pack;
+	srv.pack_hex = hex;
+	staging = kit_aprintf("%s/staging", dir);
+	part = kit_aprintf("%s/obj.kit.%s.part", dir, o.stored_sha256);
+	srv.cut = 1 + (4u << 20);
+	assert_int_equal(kit_bundle_assemble(staging, "{}", 2, &m, ix, NULL, dir, UINT64_MAX, NULL, fake_range, &srv, NULL, &err), -1);
+	assert_int_equal(stat(part, &sb), 0);
+	assert_int_equal(sb.st_size, 4u << 20);
+	srv.cut = 0;
+	if (kit_bundle_assemble(staging, "{}", 2, &m, ix, NULL, dir, UINT64_MAX, NULL, fake_range, &srv, NULL, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(srv.first_at, 4u << 20);
+	path = kit_aprintf("%s/big.txt", staging);
+	assert_int_equal(kit_file_read(path, 1 << 26, &got, &got_n, &err), 0);
+	assert_int_equal(got_n, n);
+	assert_memory_equal(got, text, n);
+	assert_false(kit_file_exists(part));
+	free(got);
+	got = NULL;
+	/* and in one go */
+	rm_tree(staging);
+	if (kit_bundle_assemble(staging, "{}", 2, &m, ix, NULL, dir, UINT64_MAX, NULL, fake_range, &srv, NULL, &err) != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_int_equal(srv.first_at, 0);
+	assert_int_equal(kit_file_read(path, 1 << 26, &got, &got_n, &err), 0);
+	assert_int_equal(got_n, n);
+	assert_memory_equal(got, text, n);
+	assert_false(kit_file_exists(part));
+	free(got);
+	free(path);
+	free(part);
+	free(staging);
+	free(pack);
+	free(text);
+	kit_manifest_index_free(ix);
+	rm_tree(dir);
+	free(dir);
+}
+
 /* What a signer could put in a manifest and its index: each refused as
  * KIT_E_SECURITY before anything is installed. */
 static void
@@ -2778,6 +2865,7 @@ main(void)
 		cmocka_unit_test(test_assemble_stream_resume),
 		cmocka_unit_test(test_assemble_cleans_leftovers),
 		cmocka_unit_test(test_assemble_first_merges_gaps),
+		cmocka_unit_test(test_assemble_stream_large_frame),
 	};
 
 	return cmocka_run_group_tests_name("bundle", tests, NULL, NULL);
