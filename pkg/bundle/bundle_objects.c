@@ -860,8 +860,11 @@ stream_write(void *arg, const void *buf, size_t n, struct kit_error *err)
 		if (s->fd >= 0 && kit_fd_write_all(s->fd, p, (size_t)take) != 0) {
 			char shown[200];
 
-			kit_str_sanitize(w->path, shown, sizeof(shown));
-			return kit_err_errno(err, KIT_E_IO, errno, "cannot write %s/%s", s->staging, shown);
+			if (s->in_part)
+				part_name(shown, sizeof(shown), s->tag, stored_hex(&w->x));
+			else
+				kit_str_sanitize(w->path, shown, sizeof(shown));
+			return kit_err_errno(err, KIT_E_IO, errno, "cannot write %s/%s", s->in_part ? s->work : s->staging, shown);
 		}
 		if (s->fd < 0)
 			memcpy(s->mem + s->got, p, (size_t)take);
