@@ -57,7 +57,7 @@
 /* Hard caps: JSON sources, Markdown files, media files, diagnostics kept. */
 #define KIT_CAMPAIGN_JSON_MAX (1u << 20)
 #define KIT_CAMPAIGN_TEXT_MAX (1u << 20)
-#define KIT_CAMPAIGN_MEDIA_MAX (50u << 20)
+#define KIT_CAMPAIGN_MEDIA_MAX (256u << 20)
 #define KIT_CAMPAIGN_DIAGS_MAX 1000
 #define KIT_CAMPAIGN_OFFICES_MAX 500
 

@@ -11,6 +11,9 @@
 #   BENCH_KEEP=1               keep $BENCH/work (repositories, nginx logs)
 #   BENCH_SCENARIO=org         the organisation scenario instead (org.sh:
 #                              BENCH_ORG_CAMPAIGNS x BENCH_ORG_OFFICES)
+#   BENCH_SCENARIO=store       the repository scenario of issue 18 instead
+#                              (store.sh: BENCH_STORE_OFFICES overlays,
+#                              a BENCH_STORE_MEDIA_MB file, _VERSIONS)
 #   BENCH_PROFILE=1            also profile kit-publish build and kit-fetch
 #                              update (perf record -e cpu-clock, strace -c -w)
 #                              into $BENCH/profile/
@@ -41,7 +44,7 @@ NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 export KIT_PASSPHRASE="kit bench passphrase, not secret"
 unset KIT_PASSPHRASE_FILE KIT_TEST_NOW
 
-case ${BENCH_SCENARIO:-kits} in kits | org) ;; *) echo "bench: BENCH_SCENARIO is kits or org" >&2; exit 2 ;; esac
+case ${BENCH_SCENARIO:-kits} in kits | org | store) ;; *) echo "bench: BENCH_SCENARIO is kits, org or store" >&2; exit 2 ;; esac
 case $RUNS in '' | *[!0-9]* | 0) echo "bench: BENCH_RUNS must be a positive integer" >&2; exit 2 ;; esac
 for s in $SIZES; do
 	case $s in small | large) ;; *) echo "bench: unknown size '$s' in BENCH_SIZES (small, large)" >&2; exit 2 ;; esac
@@ -213,15 +216,17 @@ bench_size() {
 	# The exact files kit-publish archives (manifest.json and index.html
 	# included), so both sides of the build pair compress the same bytes.
 	echo "bench: $size: kit-publish build vs tar | zstd -T1 -$LEVEL + sha256sum ($RUNS runs)"
-	"$BIN/kit-publish" build "$kit" --out "$work/ref" --quiet
-	arch=$(find "$work/ref" -name '*.tar.zst' | head -1)
+	# (kit-publish build writes the archive the standard tools download
+	# below, served beside the repository: kit-publish publish writes
+	# archives only when asked, and kit-fetch installs from the packs)
+	"$BIN/kit-publish" build "$kit" --out "$W/www/$size-archive" --quiet
+	arch=$(find "$W/www/$size-archive" -name 'global.tar.zst' | head -1)
 	meta "$size" archive_bytes "$(stat -c %s "$arch")"
 	mkdir -p "$work/files"
 	tar --zstd --warning=no-timestamp -xf "$arch" -C "$work/files"
 	meta "$size" kit_files "$(find "$work/files" -type f | wc -l)"
 	meta "$size" kit_bytes "$(find "$work/files" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')"
 	meta "$size" index_html_bytes "$(stat -c %s "$work/files/index.html" 2>/dev/null || echo 0)"
-	rm -rf "$work/ref"
 	for r in $(seq "$RUNS"); do
 		timed "$size" publish_build "$r" "$BIN/kit-publish" build "$kit" --out "$work/out" --quiet
 		rm -rf "$work/out"
@@ -247,9 +252,8 @@ bench_size() {
 	# is no validator (RFC 9110 8.8.2.2), and the unchanged run below
 	# measures the conditional GET
 	touch -d "@$(($(date +%s) - 120))" "$W/www/$size/metadata/timestamp.json"
-	arch=$(find "$W/www/$size/targets" -name '*.global.tar.zst' | head -1)
 	url=http://127.0.0.1:$PORT/$size
-	local aurl=$url/${arch#"$W/www/$size/"}
+	local aurl=http://127.0.0.1:$PORT/${arch#"$W/www/"}
 	for r in $(seq "$RUNS"); do
 		st=$work/state
 		rm -rf "$st"
@@ -259,6 +263,9 @@ bench_size() {
 		timed "$size" fetch_update "$r" "$BIN/kit-fetch" update --state "$st" --quiet
 		[ -d "$st/kits/bench-$size/current/" ] || { echo "bench: kit-fetch update installed nothing under $st/kits/bench-$size/current" >&2; exit 1; }
 		meta "$size" "fetch_log_$r" "$(log_since "$n0")"
+		# where the first install came from: archives, packs (requests)
+		meta "$size" "fetch_from_$r" "$(tail -n +"$((n0 + 1))" "$NGINX_DIR/logs/access.log" |
+			awk '$2 ~ /\.tar\.zst$/ { a++ } $2 ~ /^\/[a-z]*\/packs\// { p++ } END { printf "%d %d\n", a, p }')"
 		n0=$(log_lines)
 		timed "$size" fetch_unchanged "$r" "$BIN/kit-fetch" update --state "$st" --quiet
 		meta "$size" "unchanged_log_$r" "$(log_since "$n0")"
@@ -285,7 +292,7 @@ bench_size() {
 	done
 	bench_updates "$size" "$kit" "$url"
 	if [ "${BENCH_PROFILE:-0}" = 1 ]; then profile "$size" "$kit" "$url"; fi
-	rm -rf "$W/www/$size" "$work"
+	rm -rf "$W/www/$size" "$W/www/$size-archive" "$work"
 }
 
 # bench_updates SIZE KIT URL (issue 18): an office with the kit installed
@@ -400,6 +407,15 @@ if [ "${BENCH_SCENARIO:-kits}" = org ]; then
 	t_start=$SECONDS
 	bench_org
 	echo "bench: org scenario took $((SECONDS - t_start)) s"
+	exit 0
+fi
+if [ "${BENCH_SCENARIO:-kits}" = store ]; then
+	# shellcheck source=tests/bench/store.sh
+	. "$HERE/store.sh"
+	meta all started "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	t_start=$SECONDS
+	bench_store
+	echo "bench: store scenario took $((SECONDS - t_start)) s"
 	exit 0
 fi
 meta all level "$LEVEL"

@@ -69,3 +69,10 @@ for f in campaign.json offices/belgium.json about.md; do
 	expect_exit 1 "a 100 GB $f: validate refuses it as invalid input (exit 1)" kit-publish validate "$T/camp"
 	in_output "a 100 GB $f: the message says it is too large" "$f.* is 107374182400 bytes, larger than the [0-9]+ allowed"
 done
+# A media file may be a video of up to 256 MiB (a 200 MB one validates), not
+# more (sparse files: only the size is looked at).
+fresh && truncate -s 200M "$T/camp/media/together-square.png"
+check "a 200 MiB media file validates" kit-publish validate "$T/camp"
+fresh && truncate -s 257M "$T/camp/media/together-square.png"
+expect_exit 1 "a 257 MiB media file does not" kit-publish validate "$T/camp"
+in_output "the message names it and the limit" 'together-square.png" is larger than 256 MiB; make it smaller'
