@@ -34,8 +34,8 @@ def main():
     wrote_max = max(p["written"] for p in posts)
     ratio = repo / uq
     goals = [
-        ("repository bytes: a %.0f MB media file in the global kit and %d office kits, over %d versions"
-         % (media / 1e6, no, nv),
+        ("repository bytes: a %d MiB media file in the global kit and %d office kits, over %d versions"
+         % (media >> 20, no, nv),
          "%.1f MiB for %.1f MiB of unique content (%d objects, %d kit versions): %.3fx"
          % (repo / MiB, uq / MiB, n_objects, n_kits, ratio),
          "<= 1.05x the unique content", ratio <= 1.05),

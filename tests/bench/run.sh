@@ -337,7 +337,7 @@ bench_updates() {
 	"$BIN/kit-fetch" verify --state "$st" --quiet ||
 		{ echo "bench: kit-fetch verify failed after the updates" >&2; exit 1; }
 	meta "$size" repo_packs_bytes "$(du -sb "$repo/packs" | cut -f1)"
-	meta "$size" repo_archive_bytes "$(find "$repo/targets" -name '*.tar.zst' -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')"
+	meta "$size" repo_archive_bytes "$(find "$repo/targets" -name '*.tar.zst' -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')"
 	# every distinct content of the three versions, once: the catalog's objects
 	meta "$size" unique_content_bytes "$("$PY" -c 'import json,sys; print(sum(o[1] for o in json.load(open(sys.argv[1]))["objects"]))' "$repo/packs/catalog.json")"
 	meta "$size" index_bytes "$(ls -S "$repo"/packs/*.idx | head -1 | xargs stat -c %s)"

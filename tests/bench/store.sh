@@ -30,7 +30,7 @@ store_timed() {
 		exit 1
 	fi
 	tail -1 "$W/store.time" | awk -v l="$label" -v a="$t0" -v b="$t1" \
-		'{ printf "%s\t%.4f\t%.2f\t%d\t%d\n", l, b - a, $1 + $2, $3, $4 * 512 }' >>"$BENCH/store.tsv"
+		'{ printf "%s\t%.4f\t%.2f\t%d\t%.0f\n", l, b - a, $1 + $2, $3, $4 * 512 }' >>"$BENCH/store.tsv"
 }
 
 bench_store() {
@@ -83,7 +83,7 @@ with open(sys.argv[1] + ".tmp", "wb") as f:
 	meta store packs_bytes "$(du -sb "$repo/packs" | cut -f1)"
 	meta store metadata_bytes "$(du -sb "$repo/metadata" | cut -f1)"
 	meta store targets_bytes "$(du -sb "$repo/targets" | cut -f1)"
-	meta store archive_bytes "$(find "$repo/targets" -name '*.tar.zst' -printf '%s\n' | awk '{ s += $1 } END { printf "%d\n", s }')"
+	meta store archive_bytes "$(find "$repo/targets" -name '*.tar.zst' -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')"
 	# every distinct content of every kit version, once: from the index of
 	# every kit target any targets or role metadata on disk names
 	meta store unique "$("$PY" - "$repo" <<-'PY'
