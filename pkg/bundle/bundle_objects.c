@@ -437,6 +437,10 @@ struct stream {
 	struct kit_sha256 *h;
 	unsigned char *mem; /* its stored bytes, when held in memory */
 	size_t mem_cap;
+	/* bytes for fd not yet written: libcurl hands over 16 KiB at a
+	 * time, they are written WBUF at a time */
+	unsigned char *wbuf;
+	size_t wlen;
 	/* where objects go */
 	int one;  /* kit_bundle_object_fetch: the one object into out */
 	int sdfd; /* the staging directory */
@@ -622,6 +626,9 @@ out:
 	return rc;
 }
 
+/* Bytes for the open file of an object are written WBUF at a time. */
+#define WBUF (512u << 10)
+
 /* The hash that names x's stored bytes (and its part file). */
 static const char *
 stored_hex(const struct kit_manifest_object *x)
@@ -656,6 +663,47 @@ close_written(int fd)
 	return close(fd);
 }
 
+/* The current object's file could not be written: err names it. */
+static int
+write_failed(struct stream *s, struct kit_error *err)
+{
+	const struct want *w = &s->w[s->cur];
+	char shown[200];
+	int e = errno;
+
+	if (s->in_part)
+		part_name(shown, sizeof(shown), s->tag, stored_hex(&w->x));
+	else
+		kit_str_sanitize(w->path, shown, sizeof(shown));
+	return kit_err_errno(err, KIT_E_IO, e, "cannot write %s/%s", s->in_part ? s->work : s->staging, shown);
+}
+
+/* The buffered bytes of the current object into its file. */
+static int
+stream_flush(struct stream *s, struct kit_error *err)
+{
+	if (s->wlen > 0 && kit_fd_write_all(s->fd, s->wbuf, s->wlen) != 0)
+		return write_failed(s, err);
+	s->wlen = 0;
+	return 0;
+}
+
+/* n bytes for the current object's file, written WBUF at a time. */
+static int
+stream_put(struct stream *s, const unsigned char *p, size_t n,
+	   struct kit_error *err)
+{
+	if (s->wbuf == NULL)
+		s->wbuf = kit_xmalloc(WBUF);
+	if (s->wlen + n > WBUF && stream_flush(s, err) != 0)
+		return -1;
+	if (n >= WBUF)
+		return kit_fd_write_all(s->fd, p, n) == 0 ? 0 : write_failed(s, err);
+	memcpy(s->wbuf + s->wlen, p, n);
+	s->wlen += n;
+	return 0;
+}
+
 /* Forget the bytes of the current object: held goes back to its start. */
 static void
 obj_reset(struct stream *s)
@@ -680,6 +728,7 @@ obj_reset(struct stream *s)
 	}
 	s->held -= s->got;
 	s->got = 0;
+	s->wlen = 0;
 	s->earlier = 0;
 	s->in_part = 0;
 }
@@ -763,6 +812,8 @@ obj_end(struct stream *s, struct kit_error *err)
 		return again ? KIT_BUNDLE_SINK_AGAIN : KIT_BUNDLE_SINK_BAD;
 	}
 	part_name(name, sizeof(name), s->tag, want);
+	if (s->fd >= 0 && stream_flush(s, err) != 0)
+		goto out;
 	if (!w->x.zstd && !s->one) {
 		/* raw: the bytes written are the file */
 		if (close_written(s->fd) != 0) {
@@ -857,15 +908,8 @@ stream_write(void *arg, const void *buf, size_t n, struct kit_error *err)
 			return -1;
 		take = w->x.stored - s->got < n ? w->x.stored - s->got : n;
 		kit_sha256_update(s->h, p, (size_t)take);
-		if (s->fd >= 0 && kit_fd_write_all(s->fd, p, (size_t)take) != 0) {
-			char shown[200];
-
-			if (s->in_part)
-				part_name(shown, sizeof(shown), s->tag, stored_hex(&w->x));
-			else
-				kit_str_sanitize(w->path, shown, sizeof(shown));
-			return kit_err_errno(err, KIT_E_IO, errno, "cannot write %s/%s", s->in_part ? s->work : s->staging, shown);
-		}
+		if (s->fd >= 0 && stream_put(s, p, (size_t)take, err) != 0)
+			return -1;
 		if (s->fd < 0)
 			memcpy(s->mem + s->got, p, (size_t)take);
 		s->got += take;
@@ -983,6 +1027,11 @@ clean_work(struct stream *s, struct want *w, size_t nw,
 static void
 stream_free(struct stream *s)
 {
+	struct kit_error ignore = {0};
+
+	/* what arrived of a part is kept for the next run */
+	if (s->fd >= 0 && s->in_part && s->cur < s->n)
+		(void)stream_flush(s, &ignore);
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
@@ -991,6 +1040,9 @@ stream_free(struct stream *s)
 	free(s->mem);
 	s->mem = NULL;
 	s->mem_cap = 0;
+	free(s->wbuf);
+	s->wbuf = NULL;
+	s->wlen = 0;
 }
 
 /* The smallest delta of sha256 from a base in have (NULL: none). */
