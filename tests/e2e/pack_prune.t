@@ -121,7 +121,14 @@ check "an office still on the pruned version 2 updates too" kit-fetch update --s
 check "and verifies" kit-fetch verify --state "$T/hungary-v2" --quiet
 F="$T/fresh"
 check "a new hungary office" kit-fetch init --state "$F" --root "$R/metadata/1.root.json" --url "http://127.0.0.1:$hp" --office hungary --quiet
+n=$(wc -l <"$LOG")
 check "installs from the pruned repository" kit-fetch update --state "$F" --quiet
+if [ -z "$(find "$R/targets" -name '*.tar.zst')" ]; then
+	since "$n" | grep -q '"GET /packs/[0-9a-f]*\.pack HTTP/1.1" 206' && ! since "$n" | grep -q '\.tar\.zst' &&
+		ok "from the packs (the repository has no archives)" || not_ok "from the packs" "$(since "$n")"
+else
+	ok "from the archive (this repository has archives)"
+fi
 check "and verifies" kit-fetch verify --state "$F" --quiet
 [ "$(tree_hash "$F/kits/migrants-day-2021/current/")" = "$(tree_hash "$H/kits/migrants-day-2021/current/")" ] &&
 	ok "the same kit as the update gives" || not_ok "the same kit as the update gives"
