@@ -985,13 +985,12 @@ int
 kit_tuf_client_target_get(const struct kit_tuf_client *c, const char *name,
 			  struct kit_tuf_target *out, struct kit_error *err)
 {
-	size_t i;
+	const char *const *hit = c->nnames == 0 ? NULL : bsearch(&name, c->names, c->nnames, sizeof(*c->names), cmp_names);
 
-	for (i = 0; i < c->nnames; i++) {
-		if (strcmp(c->names[i], name) == 0) {
-			fill_target(c, c->names[i], out);
-			return 0;
-		}
+	/* names are sorted (index_targets): a lookup is a binary search */
+	if (hit != NULL) {
+		fill_target(c, *hit, out);
+		return 0;
 	}
 	return kit_err(err, KIT_E_INVALID, "no such target \"%.200s\" in the trusted targets metadata (update first, or check the name)", name);
 }
