@@ -10,7 +10,7 @@ static const char usage[] =
 	"usage: kit-publish init     --repo DIR --keys DIR [--ROLE-keys N --ROLE-threshold K]... [--expires SPEC]\n"
 	"       kit-publish validate CAMPAIGN_DIR\n"
 	"       kit-publish build    CAMPAIGN_DIR --out DIR [--manifests DIR] [--level N] [--kit-version N]\n"
-	"       kit-publish publish  CAMPAIGN_DIR... --repo DIR --keys DIR [--level N] [--expires SPEC]\n"
+	"       kit-publish publish  CAMPAIGN_DIR... --repo DIR --keys DIR [--archives] [--level N] [--expires SPEC]\n"
 	"       kit-publish timestamp --repo DIR --keys DIR [--expires SPEC]\n"
 	"       kit-publish retire   CAMPAIGN --repo DIR --keys DIR\n"
 	"       kit-publish rotate   --role ROLE --repo DIR --keys DIR [--new-keys N --threshold K]\n"
@@ -22,7 +22,7 @@ static const char usage[] =
 	"       kit-publish office import FILE --repo DIR --keys DIR   (JSON lines, one office a line, or a registry)\n"
 	"       kit-publish office list  --repo DIR [--json]\n"
 	"       kit-publish office key   --keys DIR   (an office's own key: made once, its public hex printed for office add --key)\n"
-	"       kit-publish office publish CAMPAIGN_DIR... --office ID --repo DIR --keys DIR   (an office signs its own overlay)\n"
+	"       kit-publish office publish CAMPAIGN_DIR... --office ID --repo DIR --keys DIR [--archives]   (an office signs its own overlay)\n"
 	"       kit-publish office cosign ID --repo DIR --keys DIR   (HQ co-signs an office's role)\n"
 	"ROLE is root, targets, snapshot or timestamp; SPEC is e.g. timestamp=1d,snapshot=7d,targets=90d,root=365d.\n"
 	"Passphrases: KIT_PASSPHRASE_FILE, KIT_PASSPHRASE, or a prompt.\n"
@@ -73,6 +73,7 @@ enum {
 	OPT_TIMEZONE,
 	OPT_LANGUAGES,
 	OPT_JSON,
+	OPT_ARCHIVES,
 	OPT_ROLE_KEYS = 400,      /* + role */
 	OPT_ROLE_THRESHOLD = 410, /* + role */
 };
@@ -117,6 +118,7 @@ parse_options(int argc, char **argv, struct cli *a)
 		{"timezone", required_argument, NULL, OPT_TIMEZONE},
 		{"languages", required_argument, NULL, OPT_LANGUAGES},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"archives", no_argument, NULL, OPT_ARCHIVES},
 		{"root-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_ROOT},
 		{"targets-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_TARGETS},
 		{"snapshot-keys", required_argument, NULL, OPT_ROLE_KEYS + KIT_TUF_SNAPSHOT},
@@ -182,6 +184,7 @@ parse_options(int argc, char **argv, struct cli *a)
 			}
 			break;
 		case OPT_JSON: a->json = 1; break;
+		case OPT_ARCHIVES: a->o.archives = 1; break;
 		case OPT_MINISIGN: a->minisign = 1; break;
 		case OPT_TO: a->to = optarg; break;
 		case OPT_VALID_FOR: a->valid_for = optarg; break;

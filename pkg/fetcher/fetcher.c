@@ -643,11 +643,17 @@ save_validators(struct run *r)
 	json_decref(j);
 }
 
+/* A kit to install: its target t (<campaign>/<office>.idx, idx set, or
+ * an archive from before), and its archive arc when the repository also
+ * has one of the same kit version (has_arc: used only when the packs
+ * cannot be had). */
 struct pick {
 	struct kit_tuf_target t;
 	const char *campaign, *office;
 	int version;
 	const char *content;
+	int idx, has_arc;
+	struct kit_tuf_target arc;
 };
 
 static void
@@ -660,6 +666,8 @@ set_pick(struct pick *p, const struct kit_tuf_target *t, const char *camp,
 	p->t = *t;
 	p->campaign = camp;
 	p->office = off;
+	p->idx = kit_manifest_target_kind(t->name) == KIT_TARGET_INDEX;
+	p->has_arc = 0;
 	/* 0 marks a version that is not an int >= 1 (refused by install_one,
 	 * never truncated: 2^32 + 1 is not 1). */
 	(void)kit_manifest_target_read(t->custom, &kt, &ignore);
@@ -675,32 +683,73 @@ set_pick(struct pick *p, const struct kit_tuf_target *t, const char *camp,
  * way fails a check (KIT_E_SECURITY) or cannot be fetched.
  */
 static int
-pick_delegated(struct kit_tuf_client *c, const char *office, struct pick *p,
-	       struct kit_error *err)
+find_kit(struct kit_tuf_client *c, const char *campaign, const char *office,
+	 enum kit_manifest_target_kind kind, struct kit_tuf_target *t,
+	 struct kit_error *err)
 {
-	struct kit_tuf_target t;
 	struct kit_manifest_target kt;
 	struct kit_error ignore = {0};
 	char name[256];
 	int rc;
 
-	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", p->campaign,
-			 office) != 0)
+	if (kit_manifest_target_name(name, sizeof(name), campaign, office, kind, err) != 0)
 		return -1;
-	rc = kit_tuf_client_find_target(c, name, &t, err);
+	rc = kit_tuf_client_find_target(c, name, t, err);
 	if (rc != 0)
-		return rc < 0 ? -1 : 0;
-	(void)kit_manifest_target_read(t.custom, &kt, &ignore);
+		return rc < 0 ? -1 : 1;
+	(void)kit_manifest_target_read(t->custom, &kt, &ignore);
 	if (kt.campaign == NULL || kt.office == NULL ||
-	    strcmp(kt.campaign, p->campaign) != 0 || strcmp(kt.office, office) != 0)
+	    strcmp(kt.campaign, campaign) != 0 || strcmp(kt.office, office) != 0)
 		return kit_err(err, KIT_E_SECURITY, "target %s: its signed custom data does not name campaign %s and office %s; refused (ask the publisher to re-sign it)", name,
-			       p->campaign, office);
+			       campaign, office);
+	return 0;
+}
+
+/* Archive a is the same kit version as the pick's .idx target: p's
+ * fallback when the packs cannot be had. */
+static void
+pick_archive(struct pick *p, const struct kit_tuf_target *a)
+{
+	struct kit_manifest_target kt;
+	struct kit_error ignore = {0};
+
+	(void)kit_manifest_target_read(a->custom, &kt, &ignore);
+	if (p->idx && kt.version == p->version && kt.content && p->content &&
+	    strcmp(kt.content, p->content) == 0) {
+		p->arc = *a;
+		p->has_arc = 1;
+	}
+}
+
+static int
+pick_delegated(struct kit_tuf_client *c, const char *office, struct pick *p,
+	       struct kit_error *err)
+{
+	struct kit_tuf_target t, a;
+	int rc;
+
+	/* the kit's index, else an archive from before; its archive too */
+	rc = find_kit(c, p->campaign, office, KIT_TARGET_INDEX, &t, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		rc = find_kit(c, p->campaign, office, KIT_TARGET_ARCHIVE, &t, err);
+		if (rc == 0)
+			set_pick(p, &t, p->campaign, office);
+		return rc < 0 ? -1 : 0;
+	}
 	set_pick(p, &t, p->campaign, office);
+	rc = find_kit(c, p->campaign, office, KIT_TARGET_ARCHIVE, &a, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		pick_archive(p, &a);
 	return 0;
 }
 
 /* 1 when target t names this office (custom.office, or a file name
- * <office>.tar.zst): a target meant for it, whatever else it says. */
+ * <office>.idx or <office>.tar.zst): a target meant for it, whatever else
+ * it says. */
 static int
 meant_for(const struct kit_tuf_target *t, const struct kit_manifest_target *kt,
 	  const char *office)
@@ -714,7 +763,56 @@ meant_for(const struct kit_tuf_target *t, const struct kit_manifest_target *kt,
 		return 1;
 	slash = slash ? slash + 1 : t->name;
 	return strncmp(slash, office, n) == 0 &&
-	       strcmp(slash + n, ".tar.zst") == 0;
+	       (strcmp(slash + n, ".tar.zst") == 0 || strcmp(slash + n, ".idx") == 0);
+}
+
+/* The .idx target of the same kit as archive target t (the same name
+ * with .idx for .tar.zst, the same custom campaign and office): 1 with
+ * *out set, else 0. */
+static int
+index_twin(const struct kit_tuf_client *c, const struct kit_tuf_target *t,
+	   const struct kit_manifest_target *kt, struct kit_tuf_target *out)
+{
+	struct kit_manifest_target it;
+	struct kit_error ignore = {0};
+	char name[1100];
+	size_t n = strlen(t->name);
+
+	if (kit_manifest_target_kind(t->name) != KIT_TARGET_ARCHIVE ||
+	    n - strlen(".tar.zst") + sizeof(".idx") > sizeof(name))
+		return 0;
+	memcpy(name, t->name, n - strlen(".tar.zst"));
+	memcpy(name + n - strlen(".tar.zst"), ".idx", sizeof(".idx"));
+	if (kit_tuf_client_target_get(c, name, out, &ignore) != 0)
+		return 0;
+	(void)kit_manifest_target_read(out->custom, &it, &ignore);
+	return it.campaign && it.office && strcmp(it.campaign, kt->campaign) == 0 &&
+	       strcmp(it.office, kt->office) == 0;
+}
+
+/* The archive target of the same kit as .idx target t (the same name
+ * with .tar.zst for .idx, the same custom campaign and office): 1 with
+ * *out set, else 0. */
+static int
+archive_twin(const struct kit_tuf_client *c, const struct kit_tuf_target *t,
+	     struct kit_tuf_target *out)
+{
+	struct kit_manifest_target kt, at;
+	struct kit_error ignore = {0};
+	char name[1100];
+	size_t n = strlen(t->name);
+
+	if (kit_manifest_target_kind(t->name) != KIT_TARGET_INDEX ||
+	    n - strlen(".idx") + sizeof(".tar.zst") > sizeof(name))
+		return 0;
+	memcpy(name, t->name, n - strlen(".idx"));
+	memcpy(name + n - strlen(".idx"), ".tar.zst", sizeof(".tar.zst"));
+	if (kit_tuf_client_target_get(c, name, out, &ignore) != 0)
+		return 0;
+	(void)kit_manifest_target_read(t->custom, &kt, &ignore);
+	(void)kit_manifest_target_read(out->custom, &at, &ignore);
+	return kt.campaign && kt.office && at.campaign && at.office &&
+	       strcmp(kt.campaign, at.campaign) == 0 && strcmp(kt.office, at.office) == 0;
 }
 
 /* The targets meant for this office: its own bundle of each campaign,
@@ -731,6 +829,7 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 	size_t i, m = 0, n = 0, count = kit_tuf_client_target_count(c);
 	struct kit_campaign_kit_ref *refs = kit_xcalloc(count + 1, sizeof(*refs));
 	struct kit_tuf_target *ts = kit_xcalloc(count + 1, sizeof(*ts));
+	struct kit_tuf_target twin;
 	int *chosen = kit_xcalloc(count + 1, sizeof(*chosen));
 	int rc = 0;
 
@@ -748,6 +847,10 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 			rc = -1;
 			goto out;
 		}
+		/* a kit's archive beside its .idx: the .idx is the kit, the
+		 * archive its fallback */
+		if (index_twin(c, &ts[m], &kt, &twin))
+			continue;
 		refs[m].campaign = kt.campaign;
 		refs[m].office = kt.office;
 		m++;
@@ -757,6 +860,8 @@ pick_targets(struct kit_tuf_client *c, const char *office, struct pick *out,
 		if (!chosen[i])
 			continue;
 		set_pick(&out[n], &ts[i], refs[i].campaign, refs[i].office);
+		if (out[n].idx && archive_twin(c, &ts[i], &twin))
+			pick_archive(&out[n], &twin);
 		if (office != NULL && strcmp(refs[i].office, office) != 0 &&
 		    pick_delegated(c, office, &out[n], err) != 0) {
 			rc = -1;
@@ -980,14 +1085,15 @@ fetch_range_cb(void *arg, const char *pack_hex, uint64_t offset, uint64_t len,
 }
 
 /*
- * The index sha (len bytes, signed) of kit p: fetched into work, parsed,
- * held to the signed target.  0 (*out set), 1 when the mirror does not
- * have it, -1 refused or failed.
+ * The index sha (len bytes, signed) of kit p: fetched into work from rel
+ * (NULL: packs/<sha>.idx), parsed, held to the signed target.  0 (*out
+ * set), 1 when the mirror does not have it and missing_ok, -1 refused or
+ * failed.
  */
 static int
 load_index(struct run *r, const struct pick *p, const char *sha, uint64_t len,
-	   const char *work, struct kit_manifest_index **out,
-	   struct kit_error *err)
+	   const char *where, int missing_ok, const char *work,
+	   struct kit_manifest_index **out, struct kit_error *err)
 {
 	char rel[PATH_MAX], dl[PATH_MAX];
 	unsigned char *text = NULL;
@@ -996,11 +1102,11 @@ load_index(struct run *r, const struct pick *p, const char *sha, uint64_t len,
 	int rc = -1;
 
 	*out = NULL;
-	if (kit_snprintf(err, rel, sizeof(rel), "packs/%s.idx", sha) != 0 ||
+	if (kit_snprintf(err, rel, sizeof(rel), where ? "%s" : "packs/%s.idx", where ? where : sha) != 0 ||
 	    kit_snprintf(err, dl, sizeof(dl), "%s/%s.idx", work, sha) != 0)
 		return -1;
 	if (kit_transport_fetch(r->t, rel, dl, len, sha, len, err) != 0) {
-		if (err->code == KIT_E_NETWORK && kit_transport_not_found(r->t)) {
+		if (missing_ok && err->code == KIT_E_NETWORK && kit_transport_not_found(r->t)) {
 			/* an older repository, or a copy with archives only */
 			kit_err_clear(err);
 			return 1;
@@ -1072,6 +1178,17 @@ range_fallback(struct run *r, const struct pick *p, struct kit_error *err)
 	if (err->code != KIT_E_NETWORK ||
 	    (!kit_transport_range_refused(r->t) && !kit_transport_not_found(r->t)))
 		return -1;
+	if (p->idx && !p->has_arc) {
+		/* no archive to fall back to: say what to do */
+		if (kit_transport_range_refused(r->t)) {
+			char why[sizeof(err->msg)];
+
+			memcpy(why, err->msg, sizeof(why));
+			kit_err_clear(err);
+			kit_err(err, KIT_E_NETWORK, "%.280s; this kit has packs only, fetched by range: serve the repository from a server that answers Range requests (nginx, Apache, most CDNs), or ask the publisher for --archives", why);
+		}
+		return -1;
+	}
 	say(r->o, "%s: %s; downloading the whole archive instead", p->campaign, err->msg);
 	kit_err_clear(err);
 	return 1;
@@ -1095,7 +1212,7 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 {
 	const struct kit_fetcher_opts *o = r->o;
 	struct kit_manifest_target kt;
-	char rel[PATH_MAX], work[PATH_MAX], staging[PATH_MAX];
+	char rel[PATH_MAX], work[PATH_MAX], staging[PATH_MAX], ixrel[PATH_MAX];
 	char stamp[KIT_SHA256_HEX];
 	struct kit_manifest_index *ix = NULL;
 	struct kit_manifest *m = NULL, *bm = NULL;
@@ -1109,18 +1226,27 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 	size_t mlen, oldlen = 0;
 	int rc = -1, partial = 0;
 
-	staging[0] = '\0';
+	staging[0] = ixrel[0] = '\0';
 	(void)kit_manifest_target_read(p->t.custom, &kt, &ignore);
+	/* an .idx target is the kit's index: its own hashes, where the
+	 * repository keeps it; an archive's index is in packs/ */
+	if (p->idx) {
+		kt.index_sha256 = p->t.sha256;
+		kt.index_length = p->t.length;
+		if (kit_tuf_client_target_path(r->c, &p->t, ixrel, sizeof(ixrel), err) != 0)
+			return -1;
+	}
 	if (kt.index_sha256 == NULL)
 		return 1;
 	if (kit_snprintf(err, work, sizeof(work), "%s/downloads", o->state_dir) != 0 ||
 	    kit_snprintf(err, staging, sizeof(staging), "%s/staging/%s.%d", o->state_dir, p->campaign, p->version) != 0)
 		return -1;
 	/* The installed release: its files are reused when its stamp is the
-	 * one last verified, else each is hashed before it is reused. */
+	 * one last verified, else each is hashed before it is reused.  None
+	 * for a first install: every object is fetched. */
 	if (kit_snprintf(err, rel, sizeof(rel), "kits/%s/releases/%d", p->campaign, cur) != 0)
 		return -1;
-	base.dirfd = kit_openat_beneath(r->state_fd, rel, O_RDONLY | O_DIRECTORY, 0);
+	base.dirfd = cur > 0 ? kit_openat_beneath(r->state_fd, rel, O_RDONLY | O_DIRECTORY, 0) : -1;
 	if (base.dirfd >= 0)
 		bm = current_manifest(r->state_fd, o->state_dir, p->campaign, &ignore);
 	if (bm != NULL && bm->version == cur) {
@@ -1132,8 +1258,12 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 			strcmp(json_string_value(json_object_get(rec, "stamp")), stamp) == 0;
 	}
 	partial = base.trusted && kt.update_sha256 != NULL && kt.update_from == cur;
-	rc = partial ? load_index(r, p, kt.update_sha256, kt.update_length, work, &ix, err)
-		     : load_index(r, p, kt.index_sha256, kt.index_length, work, &ix, err);
+	rc = partial ? load_index(r, p, kt.update_sha256, kt.update_length, NULL, 1, work, &ix, err) : 1;
+	/* the whole index (also when a mirror lacks the smaller one); a
+	 * missing .idx target is a failure unless an archive can stand in */
+	if (rc == 1)
+		rc = load_index(r, p, kt.index_sha256, kt.index_length, ixrel[0] ? ixrel : NULL,
+				!p->idx || p->has_arc, work, &ix, err);
 	if (rc != 0)
 		goto out;
 	rc = -1;
@@ -1141,7 +1271,8 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 	/* the installed manifest.json: the new one may come as a delta of it */
 	if (kit_snprintf(err, rel, sizeof(rel), "kits/%s/releases/%d/manifest.json", p->campaign, cur) != 0)
 		goto out;
-	if (kit_file_read_at(r->state_fd, rel, KIT_INDEX_DELTA_MAX, &oldm, &oldlen, &ignore) != 0) {
+	if (bm == NULL ||
+	    kit_file_read_at(r->state_fd, rel, KIT_INDEX_DELTA_MAX, &oldm, &oldlen, &ignore) != 0) {
 		oldm = NULL;
 		oldlen = 0;
 	}
@@ -1165,16 +1296,19 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 	if (partial && !index_covers(ix, m, bm)) {
 		kit_manifest_index_free(ix);
 		ix = NULL;
-		rc = load_index(r, p, kt.index_sha256, kt.index_length, work, &ix, err);
+		rc = load_index(r, p, kt.index_sha256, kt.index_length, ixrel[0] ? ixrel : NULL,
+				!p->idx || p->has_arc, work, &ix, err);
 		if (rc != 0)
 			goto out;
 		rc = -1;
 	}
 	if (kit_rm_rf(staging, err) != 0)
 		goto out;
+	/* more bytes than the archive: the archive, when there is one */
 	rc = kit_bundle_assemble(staging, mb, mlen, m, ix, &base, work,
-				 p->t.length, lim, fetch_range_cb, r, &st,
-				 err);
+				 !p->idx ? p->t.length : p->has_arc ? p->arc.length
+								    : UINT64_MAX,
+				 lim, fetch_range_cb, r, &st, err);
 	if (rc < 0)
 		rc = range_fallback(r, p, err);
 	if (rc != 0)
@@ -1187,7 +1321,10 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 	staging[0] = '\0';
 	installed_verified(r, p, kitdir);
 	r->installed++;
-	say(o, "%s version %d installed in %s/current (%zu files kept from version %d, %zu fetched, %zu of them as deltas: %llu bytes in %zu range request%s)", p->campaign, p->version, kitdir, st.reused, cur, st.fetched, st.deltas, (unsigned long long)st.stored, st.spans, st.spans == 1 ? "" : "s");
+	if (cur > 0)
+		say(o, "%s version %d installed in %s/current (%zu files kept from version %d, %zu fetched, %zu of them as deltas: %llu bytes in %zu range request%s)", p->campaign, p->version, kitdir, st.reused, cur, st.fetched, st.deltas, (unsigned long long)st.stored, st.spans, st.spans == 1 ? "" : "s");
+	else
+		say(o, "%s version %d installed in %s/current (from packs: %zu objects, %llu bytes in %zu range request%s)", p->campaign, p->version, kitdir, st.fetched, (unsigned long long)st.stored, st.spans, st.spans == 1 ? "" : "s");
 	log_event(o, "install", p->campaign, p->version, NULL);
 	emit_json(o, json_pack("{s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:I}",
 			       "event", "installed", "campaign", p->campaign,
@@ -1217,6 +1354,7 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 	char dl[PATH_MAX], staging[PATH_MAX], kitdir[PATH_MAX], rel[PATH_MAX];
 	char cur_content[KIT_SHA256_HEX + 8], cur_office[80];
 	const char *slash = strrchr(p->t.name, '/');
+	const struct kit_tuf_target *at;
 	struct kit_bundle_limits lim = kit_bundle_limits_default();
 	struct kit_manifest_target expect;
 	struct kit_manifest *manifest = NULL;
@@ -1278,10 +1416,7 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 		return kit_err(err, KIT_E_SECURITY, "target %s lists a length of %llu bytes, more than this office unpacks (%llu, kit-fetch init --max-unpacked); refused, tell the publisher", p->t.name,
 			       (unsigned long long)p->t.length,
 			       (unsigned long long)lim.max_total);
-	if (kit_snprintf(err, dl, sizeof(dl), "%s/downloads/%s.%s.%s",
-			 o->state_dir, p->t.sha256, p->campaign,
-			 slash + 1) != 0 ||
-	    kit_snprintf(err, staging, sizeof(staging), "%s/staging/%s.%d",
+	if (kit_snprintf(err, staging, sizeof(staging), "%s/staging/%s.%d",
 			 o->state_dir, p->campaign, p->version) != 0 ||
 	    kit_snprintf(err, rel, sizeof(rel), "%s/releases/%d", kitdir,
 			 p->version) != 0)
@@ -1306,19 +1441,35 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 		}
 		say(o, "%s: releases/%d on disk differs from the signed kit (%s); downloading it again", p->campaign, p->version, why.msg);
 	}
-	/* An update: only what the installed release lacks, when the target
-	 * has an index and that is cheaper than the archive. */
-	if (cur > 0) {
+	/* From the packs: a kit published as its index (.idx) always, an
+	 * update of an archive's kit when its target has an index; only
+	 * what the installed release lacks, unless the archive is cheaper. */
+	if (cur > 0 || p->idx) {
 		int d = delta_install(r, p, kitdir, cur, &lim, err);
 
 		if (d == 0)
 			return 0;
 		if (d < 0)
 			goto out;
+		if (p->idx && !p->has_arc) {
+			kit_err(err, KIT_E_NETWORK, "target %s: its packs cannot be had and the repository has no archive of it; run kit-fetch update again later, or ask the publisher to publish with --archives", p->t.name);
+			goto out;
+		}
 	}
+	/* the archive: the target itself, or the .idx target's fallback */
+	at = p->idx ? &p->arc : &p->t;
+	slash = strrchr(at->name, '/');
+	if (slash == NULL || !kit_tuf_name_is_safe(at->name) || at->sha256 == NULL || at->length == 0 ||
+	    at->length > lim.max_total + lim.max_total / 1024 + 65536) {
+		kit_err(err, KIT_E_SECURITY, "target %s: not an archive kit-fetch can take (its name, hash or length); refused, tell the publisher", at->name);
+		goto out;
+	}
+	if (kit_snprintf(err, dl, sizeof(dl), "%s/downloads/%s.%s.%s",
+			 o->state_dir, at->sha256, p->campaign, slash + 1) != 0)
+		goto out;
 	/* where the repository keeps it, as its trusted root says */
-	if (kit_tuf_client_target_path(r->c, &p->t, rel, sizeof(rel), err) != 0)
-		return -1;
+	if (kit_tuf_client_target_path(r->c, at, rel, sizeof(rel), err) != 0)
+		goto out;
 	/* The transport hashes while the bytes stream in and checks length
 	 * and SHA-256 against the signed target before the file is renamed
 	 * into place; the extractor only ever sees verified bytes. */
@@ -1330,12 +1481,12 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 
 		if (kit_sha256_file(dl, hex, &len, err) != 0)
 			goto out;
-		if (len != p->t.length || !kit_hex_equal(hex, p->t.sha256))
+		if (len != at->length || !kit_hex_equal(hex, at->sha256))
 			(void)unlink(dl);
 	}
 	if (!kit_file_exists(dl) &&
-	    kit_transport_fetch(r->t, rel, dl, p->t.length, p->t.sha256,
-				p->t.length, err) != 0)
+	    kit_transport_fetch(r->t, rel, dl, at->length, at->sha256,
+				at->length, err) != 0)
 		goto out;
 	expect_of(p, p->version, &expect);
 	if (kit_rm_rf(staging, err) != 0)

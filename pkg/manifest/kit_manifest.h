@@ -215,7 +215,35 @@ int kit_manifest_content(const struct kit_manifest *m, char *hex,
 /* ---- a kit's TUF target: its custom object --------------------------------- */
 
 /*
- * The TUF target of a kit (<campaign>/<office|global>.tar.zst) says in its
+ * A kit is published as the TUF target <campaign>/<office|global>.idx,
+ * whose bytes are the kit's index (see "the kit index"), and, when the
+ * publisher is asked for archives, also as <campaign>/<office|global>.tar.zst
+ * (the deterministic archive, with a .minisig beside it).  Both targets
+ * carry the same custom object; custom.index of an .idx target is the
+ * target's own SHA-256 and length (kept so that one reader serves both),
+ * and a fetcher takes the target's own hashes for it.
+ */
+enum kit_manifest_target_kind {
+	KIT_TARGET_OTHER = 0, /* not a kit's name */
+	KIT_TARGET_INDEX,     /* <campaign>/<office>.idx */
+	KIT_TARGET_ARCHIVE    /* <campaign>/<office>.tar.zst */
+};
+/* The target name of campaign's kit for office (NULL: "global") of kind
+ * into out; -1 (err set) when it does not fit. */
+int kit_manifest_target_name(char *out, size_t size, const char *campaign,
+			     const char *office,
+			     enum kit_manifest_target_kind kind,
+			     struct kit_error *err) KIT_WUR;
+/* Which kind of kit name name is (by its last component's suffix only). */
+enum kit_manifest_target_kind kit_manifest_target_kind(const char *name);
+/* The delegation path pattern that covers office's kits of kind in every
+ * campaign ("*" "/<office>.idx"), into out; -1 when it does not fit. */
+int kit_manifest_target_pattern(char *out, size_t size, const char *office,
+				enum kit_manifest_target_kind kind,
+				struct kit_error *err) KIT_WUR;
+
+/*
+ * The TUF target of a kit (either kind above) says in its
  * "custom" object what a fetcher needs before it downloads anything:
  * {campaign, office, version, content (the manifest's content digest),
  * window {start, end}, title, inputs}.  "inputs" is the publisher's own
@@ -235,8 +263,9 @@ struct kit_manifest_target {
 	const char *content;                           /* a string, else NULL */
 	const char *window_start, *window_end, *title; /* strings, or NULL */
 	const char *inputs;                            /* 64 lower-case hex digits, else NULL */
-	/* custom.index {sha256, length}: the kit's index in packs/ (see "the
-	 * kit index"); NULL / 0 unless both are in their form (64 lower-case
+	/* custom.index {sha256, length}: the kit's index (in packs/ for an
+	 * archive target from before; an .idx target's own hashes, see
+	 * above); NULL / 0 unless both are in their form (64 lower-case
 	 * hex digits, 1 to KIT_INDEX_KIT_MAX) */
 	const char *index_sha256;
 	uint64_t index_length;

@@ -168,3 +168,40 @@ kit_manifest_target_check(const struct kit_manifest *m,
 		return kit_err(err, KIT_E_SECURITY, "manifest.json says version %d but the signed target says %d; refusing it", m->version, t->version);
 	return 0;
 }
+
+static const char *const kind_suffix[] = {"", ".idx", ".tar.zst"};
+
+int
+kit_manifest_target_name(char *out, size_t size, const char *campaign,
+			 const char *office, enum kit_manifest_target_kind kind,
+			 struct kit_error *err)
+{
+	if (kind != KIT_TARGET_INDEX && kind != KIT_TARGET_ARCHIVE)
+		return kit_err(err, KIT_E_INVALID, "not a kit target kind");
+	return kit_snprintf(err, out, size, "%s/%s%s", campaign,
+			    office ? office : "global", kind_suffix[kind]);
+}
+
+enum kit_manifest_target_kind
+kit_manifest_target_kind(const char *name)
+{
+	size_t n = name ? strlen(name) : 0, k;
+	int i;
+
+	for (i = KIT_TARGET_INDEX; i <= KIT_TARGET_ARCHIVE; i++) {
+		k = strlen(kind_suffix[i]);
+		if (n > k && strcmp(name + n - k, kind_suffix[i]) == 0)
+			return (enum kit_manifest_target_kind)i;
+	}
+	return KIT_TARGET_OTHER;
+}
+
+int
+kit_manifest_target_pattern(char *out, size_t size, const char *office,
+			    enum kit_manifest_target_kind kind,
+			    struct kit_error *err)
+{
+	if (kind != KIT_TARGET_INDEX && kind != KIT_TARGET_ARCHIVE)
+		return kit_err(err, KIT_E_INVALID, "not a kit target kind");
+	return kit_snprintf(err, out, size, "*/%s%s", office, kind_suffix[kind]);
+}

@@ -30,6 +30,7 @@ struct kit_publisher_opts {
 	int zstd_level;                 /* 1..19 */
 	int kit_version;                /* for build without a repository (>= 1) */
 	const char *manifests_dir;      /* build: also write manifests here */
+	int archives;                   /* publish: also <office>.tar.zst targets */
 	int quiet;
 };
 
@@ -53,8 +54,10 @@ int kit_publisher_build(const struct kit_publisher_opts *o,
 			const char *campaign_dir, const char *out_dir,
 			struct kit_error *err) KIT_WUR;
 /* Validate every campaign, then build and publish what changed (version
- * + 1 per changed kit), with a .minisig beside each archive, as one new
- * targets version; nothing is published when any campaign does not
+ * + 1 per changed kit) as one new targets version: each kit's index as
+ * the target <campaign>/<office>.idx, its files in packs/, and with
+ * o->archives its archive <campaign>/<office>.tar.zst too, with a
+ * .minisig beside it; nothing is published when any campaign does not
  * validate.  *published receives the number of kits added (0: the
  * repository already had this content). */
 int kit_publisher_publish(const struct kit_publisher_opts *o,

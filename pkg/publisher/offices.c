@@ -44,6 +44,24 @@ out:
 }
 
 int
+pub_office_covers(const struct kit_tuf_repo *r, const char *office,
+		  enum kit_manifest_target_kind kind)
+{
+	const json_t *paths = json_object_get(kit_tuf_repo_delegation(r, office), "paths");
+	struct kit_error ignore = {0};
+	char pattern[KIT_ID_MAX + 16];
+	size_t i;
+
+	if (kit_manifest_target_pattern(pattern, sizeof(pattern), office, kind, &ignore) != 0)
+		return 0;
+	for (i = 0; i < json_array_size(paths); i++)
+		if (json_is_string(json_array_get(paths, i)) &&
+		    strcmp(json_string_value(json_array_get(paths, i)), pattern) == 0)
+			return 1;
+	return 0;
+}
+
+int
 pub_office_delegate(struct kit_tuf_repo *r, const struct kit_key *hq,
 		    const char *office, const struct kit_org_office *f,
 		    struct kit_error *err)
@@ -52,8 +70,8 @@ pub_office_delegate(struct kit_tuf_repo *r, const struct kit_key *hq,
 	struct kit_key *own[KIT_ORG_KEYS] = {NULL};
 	const json_t *cur = kit_tuf_repo_delegation(r, office), *ids;
 	struct kit_tuf_delegation d;
-	char pattern[KIT_ID_MAX + 16], id[KIT_SHA256_HEX];
-	const char *paths[1];
+	char pattern[2][KIT_ID_MAX + 16], id[KIT_SHA256_HEX];
+	const char *paths[2];
 	size_t i, j, n = 0, nown = f ? f->nkeys : 0, same;
 	int rc = -1;
 
@@ -66,20 +84,26 @@ pub_office_delegate(struct kit_tuf_repo *r, const struct kit_key *hq,
 		keys[n++] = own[i];
 	}
 	keys[n++] = hq;
-	if (kit_snprintf(err, pattern, sizeof(pattern), "*/%s.tar.zst", office) != 0)
+	if (kit_manifest_target_pattern(pattern[0], sizeof(pattern[0]), office, KIT_TARGET_INDEX, err) != 0 ||
+	    kit_manifest_target_pattern(pattern[1], sizeof(pattern[1]), office, KIT_TARGET_ARCHIVE, err) != 0)
 		goto out;
 	memset(&d, 0, sizeof(d));
-	paths[0] = pattern;
+	paths[0] = pattern[0];
+	paths[1] = pattern[1];
 	d.name = office;
 	d.keys = keys;
 	d.nkeys = n;
 	d.threshold = nown > 0 ? f->threshold : 1;
 	d.paths = paths;
-	d.npaths = 1;
+	d.npaths = 2;
 	d.terminating = 1;
-	/* already so: the same keys and threshold (paths are always these) */
+	/* already so: the same keys, threshold and paths (a delegation from
+	 * before kits were .idx targets lists only the archive's) */
 	ids = json_object_get(cur, "keyids");
 	if (cur != NULL && json_array_size(ids) == n &&
+	    pub_office_covers(r, office, KIT_TARGET_INDEX) &&
+	    pub_office_covers(r, office, KIT_TARGET_ARCHIVE) &&
+	    json_array_size(json_object_get(cur, "paths")) == 2 &&
 	    json_integer_value(json_object_get(cur, "threshold")) == (json_int_t)d.threshold) {
 		for (i = 0, same = 0; i < n; i++) {
 			if (kit_tuf_keyid(keys[i], id, err) < 0)

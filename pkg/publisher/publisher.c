@@ -446,14 +446,16 @@ published(const struct kit_tuf_repo *r, const char *office, const char *name,
 	return 0;
 }
 
-/* What else makes a kit's bytes besides its campaign's files: this
- * program's version and the build options (kit_campaign_kit_inputs). */
+/* What else makes a kit's targets besides its campaign's files: this
+ * program's version and the build options, archives or not
+ * (kit_campaign_kit_inputs). */
 static void
 build_salt(const struct kit_publisher_opts *o, const struct kit_campaign *c,
 	   char *out, size_t size)
 {
-	(void)snprintf(out, size, "kit-publish %s zstd %d source_date %lld",
-		       KIT_VERSION, o->zstd_level, (long long)source_date(c));
+	(void)snprintf(out, size, "kit-publish %s zstd %d source_date %lld archives %d",
+		       KIT_VERSION, o->zstd_level, (long long)source_date(c),
+		       o->archives ? 1 : 0);
 }
 
 /* The minisign key, decrypted once per publish (not once a kit: its
@@ -540,8 +542,8 @@ pub_hq_key(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 
 /*
  * Every office's kits go into its own delegated targets role, named by
- * its id (pub_office_delegate: every campaign's <office>.tar.zst, nothing
- * else; HQ's office key, and the office's own keys when the registry lists
+ * its id (pub_office_delegate: every campaign's <office>.idx and
+ * <office>.tar.zst, nothing else; HQ's office key, and the office's own keys when the registry lists
  * them): an office's poll then pays for its own kits, the global ones and a
  * small snapshot, not for 400 offices' kits.  A repository from before
  * delegations has the office's kits in the top-level targets: they move
@@ -554,7 +556,12 @@ office_target(struct kit_tuf_repo *r, const struct kit_key *hq,
 {
 	if (office == NULL || hq == NULL)
 		return kit_tuf_repo_add_target(r, name, path, custom, err);
-	if (kit_tuf_repo_role_targets(r, office) == NULL &&
+	/* a delegation from before .idx targets covers the archives only:
+	 * delegated again, with both (never by an office's own key: its
+	 * publish does not add an .idx its delegation does not cover) */
+	if ((kit_tuf_repo_role_targets(r, office) == NULL ||
+	     (kit_manifest_target_kind(name) == KIT_TARGET_INDEX &&
+	      !pub_office_covers(r, office, KIT_TARGET_INDEX))) &&
 	    pub_office_delegate(r, hq, office, kit_org_find(org, office), err) != 0)
 		return -1;
 	if (json_object_get(kit_tuf_repo_targets(r), name) != NULL &&
@@ -597,9 +604,13 @@ out:
 }
 
 /* A kit built and packed, signed once the publish's pack has its name
- * (its index, in custom.index, names the pack). */
+ * (its index, in custom.index, names the pack): its .idx target (idx
+ * set), its archive (arc set: path and sig), with custom, whose index is
+ * set from kit_no unless kit_no is NO_KIT (custom is complete). */
+#define NO_KIT ((size_t)-1)
+
 struct pending {
-	char *name, *office, *path, *sig, *comment;
+	char *idx, *arc, *office, *path, *sig, *comment;
 	json_t *custom;
 	size_t kit_no;
 };
@@ -615,7 +626,8 @@ pendings_free(struct pendings *p)
 	size_t i;
 
 	for (i = 0; i < p->n; i++) {
-		free(p->v[i].name);
+		free(p->v[i].idx);
+		free(p->v[i].arc);
 		free(p->v[i].office);
 		free(p->v[i].path);
 		free(p->v[i].sig);
@@ -625,35 +637,62 @@ pendings_free(struct pendings *p)
 	free(p->v);
 }
 
-/* Sign what publish_kit built: custom.index, the target, the .minisig. */
+/* The .idx target of a pending kit: the index packs.c wrote, copied to
+ * where the TUF module keeps the target (added, so that a publish that
+ * fails takes it out again). */
 static int
-sign_pending(struct kit_tuf_repo *r, const struct kit_key *hq,
-	     const struct kit_org *org, struct minisign *ms,
-	     struct pub_packs *pp, const struct pending *p,
-	     struct kit_error *err)
+sign_index(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	   const struct kit_key *hq, const struct kit_org *org,
+	   const struct pending *p, const char *ixsha, struct added *added,
+	   struct kit_error *err)
 {
-	const char *ixsha, *upsha;
+	char path[PATH_MAX], rel[PATH_MAX], target[PATH_MAX];
+
+	if (kit_snprintf(err, path, sizeof(path), "%s/packs/%s.idx", o->repo_dir, ixsha) != 0 ||
+	    kit_tuf_target_path(rel, sizeof(rel), p->idx, ixsha, 1) != 0 ||
+	    kit_path_join(target, sizeof(target), o->repo_dir, rel, err) != 0)
+		return kit_err(err, KIT_E_INVALID, "target name %s too long", p->idx);
+	if (!kit_file_exists(target))
+		added_push(added, target);
+	return office_target(r, hq, org, p->office, p->idx, path, p->custom, err);
+}
+
+/* Sign what publish_kit built: custom.index, the targets, the .minisig. */
+static int
+sign_pending(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	     const struct kit_key *hq, const struct kit_org *org,
+	     struct minisign *ms, struct pub_packs *pp, const struct pending *p,
+	     struct added *added, struct kit_error *err)
+{
+	const char *ixsha = NULL, *upsha;
 	uint64_t ixlen, uplen;
 	int from;
 
-	pub_packs_index(pp, p->kit_no, &ixsha, &ixlen, &from, &upsha, &uplen);
-	if (kit_manifest_target_set_index(p->custom, ixsha, ixlen, err) != 0 ||
-	    (from > 0 &&
-	     kit_manifest_target_set_update(p->custom, from, upsha, uplen, err) != 0))
-		return -1;
-	if (office_target(r, hq, org, p->office, p->name, p->path, p->custom, err) != 0 ||
-	    sign_minisig(ms, p->path, p->sig, p->comment, err) != 0)
+	if (p->kit_no != NO_KIT) {
+		pub_packs_index(pp, p->kit_no, &ixsha, &ixlen, &from, &upsha, &uplen);
+		if (kit_manifest_target_set_index(p->custom, ixsha, ixlen, err) != 0 ||
+		    (from > 0 &&
+		     kit_manifest_target_set_update(p->custom, from, upsha, uplen, err) != 0))
+			return -1;
+	}
+	if (p->idx != NULL &&
+	    (ixsha == NULL || sign_index(o, r, hq, org, p, ixsha, added, err) != 0))
+		return ixsha ? -1 : kit_err(err, KIT_E_INVALID, "target %s has no index", p->idx);
+	if (p->arc != NULL &&
+	    (office_target(r, hq, org, p->office, p->arc, p->path, p->custom, err) != 0 ||
+	     sign_minisig(ms, p->path, p->sig, p->comment, err) != 0))
 		return -1;
 	return 0;
 }
 
 /* The pack gets its name (its hash), then each kit its index and its
- * target naming that index. */
+ * targets naming that index. */
 static int
 sign_pendings(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	      const struct kit_key *hq, const struct kit_org *org,
 	      struct minisign *ms, struct pub_packs *pp,
-	      const struct pendings *pend, struct kit_error *err)
+	      const struct pendings *pend, struct added *added,
+	      struct kit_error *err)
 {
 	size_t i, objs;
 	uint64_t bytes;
@@ -661,7 +700,7 @@ sign_pendings(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	if (pub_packs_finish(pp, err) != 0)
 		return -1;
 	for (i = 0; i < pend->n; i++)
-		if (sign_pending(r, hq, org, ms, pp, &pend->v[i], err) != 0)
+		if (sign_pending(o, r, hq, org, ms, pp, &pend->v[i], added, err) != 0)
 			return -1;
 	if (pend->n > 0) {
 		pub_packs_added(pp, &objs, &bytes);
@@ -670,101 +709,272 @@ sign_pendings(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	return 0;
 }
 
+/* Which targets a kit gets (want) and has (old, its custom read into
+ * oi / oa): its .idx always (unless an office's delegation from before
+ * covers archives only), its archive when asked for. */
+struct forms {
+	int want_idx, want_arc;
+	char iname[512], aname[512];
+	const json_t *idx, *arc;
+	struct kit_manifest_target oi, oa;
+};
+
+/* The kit's archive at version, built into tmpdir and named where the
+ * TUF module keeps it: p->path (the built file), p->sig (.minisig beside
+ * the target), p->comment. */
+static int
+stage_archive(const struct kit_publisher_opts *o, struct kit_campaign_kit *kit,
+	      const char *id, int version, const char *tmpdir,
+	      struct added *added, struct pending *p, struct kit_error *err)
+{
+	char tmpname[300], base[256], path[PATH_MAX], target[PATH_MAX];
+	char rel[PATH_MAX], sig[PATH_MAX], comment[512], hex[KIT_SHA256_HEX];
+	char name[512];
+
+	if (kit_snprintf(err, base, sizeof(base), "%s.tar.zst", kit_campaign_kit_office(kit)) != 0 ||
+	    kit_snprintf(err, name, sizeof(name), "%s/%s", id, base) != 0 ||
+	    kit_snprintf(err, tmpname, sizeof(tmpname), "%s.%s", id, base) != 0 ||
+	    kit_path_join(path, sizeof(path), tmpdir, tmpname, err) != 0 ||
+	    write_kit(o, kit, path, err) != 0)
+		return -1;
+	/* The target file where the TUF module keeps it (the repository
+	 * writer's snapshots are consistent), and its .minisig beside it. */
+	if (kit_sha256_file(path, hex, NULL, err) != 0 ||
+	    kit_tuf_target_path(rel, sizeof(rel), name, hex, 1) != 0 ||
+	    kit_path_join(target, sizeof(target), o->repo_dir, rel, err) != 0 ||
+	    kit_snprintf(err, sig, sizeof(sig), "%s.minisig", target) != 0 ||
+	    kit_snprintf(err, comment, sizeof(comment), "campaign:%s office:%s version:%d file:%s", id, kit_campaign_kit_office(kit), version, base) != 0)
+		return -1;
+	if (!kit_file_exists(target)) {
+		added_push(added, target);
+		added_push(added, sig);
+	}
+	p->arc = kit_strdup(name);
+	p->path = kit_strdup(path);
+	p->sig = kit_strdup(sig);
+	p->comment = kit_strdup(comment);
+	return 0;
+}
+
+/*
+ * What every office would refuse of a kit installed from packs, by the
+ * default limits (kit_bundle_limits_default, the fetcher's): more files
+ * or more unpacked bytes.  The archive's own checks (its expansion ratio
+ * too) are kit_bundle_write's; objects need no ratio, each decodes to at
+ * most its signed size.
+ */
+static int
+pack_limits(const struct kit_campaign_kit *kit, struct kit_error *err)
+{
+	const struct kit_manifest *m = kit_campaign_kit_manifest(kit);
+	struct kit_bundle_limits lim = kit_bundle_limits_default();
+	uint64_t total = 0;
+	size_t i, big = 0;
+
+	if (m->n_files + 1 > lim.max_entries)
+		return kit_err(err, KIT_E_INVALID, "kit %s: %zu files, over the %llu an office accepts; split the campaign", m->office, m->n_files + 1, (unsigned long long)lim.max_entries);
+	for (i = 0; i < m->n_files; i++) {
+		total = m->files[i].size > lim.max_total - total ? lim.max_total + 1 : total + m->files[i].size;
+		if (m->files[i].size > m->files[big].size)
+			big = i;
+	}
+	if (total > lim.max_total)
+		return kit_err(err, KIT_E_INVALID, "kit %s: unpacks to more than the %llu bytes every office allows by default (kit-fetch init --max-unpacked), so every office would refuse it; its largest file is %s (%llu bytes): make the media smaller or split the campaign", m->office, (unsigned long long)lim.max_total, m->files[big].path, (unsigned long long)m->files[big].size);
+	return 0;
+}
+
+static struct pending *
+pending_push(struct pendings *pend, const char *office)
+{
+	struct pending *p;
+
+	pend->v = kit_xrealloc(pend->v, (pend->n + 1) * sizeof(*pend->v));
+	p = &pend->v[pend->n++];
+	memset(p, 0, sizeof(*p));
+	p->office = office ? kit_strdup(office) : NULL;
+	p->kit_no = NO_KIT;
+	return p;
+}
+
+/* Take target name out of the office's role or the top-level targets. */
+static int
+remove_kit_target(struct kit_tuf_repo *r, const char *office,
+		  const char *name, struct kit_error *err)
+{
+	const json_t *role = office ? kit_tuf_repo_role_targets(r, office) : NULL;
+
+	if (role != NULL && json_object_get(role, name) != NULL)
+		return kit_tuf_repo_remove_role_target(r, office, name, err);
+	if (json_object_get(kit_tuf_repo_targets(r), name) != NULL)
+		return kit_tuf_repo_remove_target(r, name, err);
+	return 0;
+}
+
+/*
+ * The kit's content did not change, only which targets it has: a
+ * repository from before .idx targets, or --archives given or left out.
+ * The kit keeps its version: what it lacks is added at that version (its
+ * .idx from the packs, its archive built again, byte for byte the same
+ * kit), an archive no longer asked for leaves the metadata, and what
+ * stays records the new inputs.
+ */
+static int
+reform_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
+	   const struct kit_key *hq, const struct kit_org *org,
+	   struct pub_packs *pp, struct pendings *pend, struct kit_campaign *c,
+	   const char *office, const char *inputs, struct forms *f,
+	   const char *tmpdir, struct added *added, struct kit_error *err)
+{
+	const struct kit_manifest_target *old = f->idx ? &f->oi : &f->oa;
+	const char *id = kit_campaign_id(c);
+	struct kit_campaign_kit *kit = NULL;
+	struct pending *p = NULL;
+	/* the .idx target's custom, for an archive added beside it (taken
+	 * first: noting the inputs replaces the target's entry) */
+	json_t *icustom = f->idx ? json_deep_copy(json_object_get(f->idx, "custom")) : NULL;
+	json_t *custom = NULL;
+	int rc = -1;
+
+	if (f->idx && f->want_idx &&
+	    note_inputs(o, r, hq, org, office, f->iname, f->idx, inputs, err) != 0)
+		goto out;
+	if (f->arc && f->want_arc &&
+	    note_inputs(o, r, hq, org, office, f->aname, f->arc, inputs, err) != 0)
+		goto out;
+	if (f->arc && !f->want_arc) {
+		if (remove_kit_target(r, office, f->aname, err) != 0)
+			goto out;
+		say(o, "%s: version %d unchanged, now without its archive", f->iname, old->version);
+	}
+	if ((f->idx || !f->want_idx) && (f->arc || !f->want_arc)) {
+		rc = 0;
+		goto out;
+	}
+	kit = kit_campaign_kit_new(c, office, old->version, source_date(c), err);
+	if (kit == NULL)
+		goto out;
+	p = pending_push(pend, office);
+	if (f->idx) {
+		/* the archive only: the .idx target's custom, as it is */
+		custom = icustom;
+		icustom = NULL;
+		if (custom == NULL || json_object_set_new(custom, "inputs", json_string(inputs)) != 0) {
+			kit_err(err, KIT_E_INVALID, "target %s in the repository has no custom object; publish the campaign under a new id", f->iname);
+			goto out;
+		}
+	} else {
+		custom = kit_manifest_target_json(kit_campaign_kit_manifest(kit), old->version, inputs);
+		if (custom == NULL) {
+			kit_err(err, KIT_E_INVALID, "cannot describe target %s", f->iname);
+			goto out;
+		}
+		if (f->want_idx) {
+			p->idx = kit_strdup(f->iname);
+			if (pub_packs_add_kit(pp, kit, id, old->version, NULL, &p->kit_no, err) != 0)
+				goto out;
+		}
+	}
+	if (f->want_arc && !f->arc &&
+	    stage_archive(o, kit, id, old->version, tmpdir, added, p, err) != 0)
+		goto out;
+	p->custom = custom;
+	custom = NULL;
+	say(o, "%s: version %d unchanged, now %s", f->want_idx ? f->iname : f->aname, old->version, !f->want_arc ? "as its index" : f->want_idx ? "with its archive"
+																		: "as an archive");
+	rc = 0;
+out:
+	json_decref(icustom);
+	json_decref(custom);
+	kit_campaign_kit_free(kit);
+	return rc;
+}
+
 /*
  * Publish one kit when it changed.  Its inputs (kit_campaign_kit_inputs:
  * campaign.json, the overlay, the files it takes, this program's version
- * and options) are compared first with those its target records: equal
- * inputs make an equal kit, so it is not built at all (a one-post
- * correction builds one kit, not 401).  Otherwise it is built as the next
- * version and compared by content digest (which leaves the version out).
- * *count counts kits published, *noted targets that only record new
- * inputs.
+ * and options, archives or not) are compared first with those its
+ * targets record: equal inputs make an equal kit, so it is not built at
+ * all (a one-post correction builds one kit, not 401).  Otherwise it is
+ * built as the next version and compared by content digest (which leaves
+ * the version out).  A kit is the target <campaign>/<office>.idx (its
+ * index), and <campaign>/<office>.tar.zst when archives are asked for.
+ * *count counts kits published, *noted kits whose targets only record
+ * new inputs or changed form.
  */
 static int
 publish_kit(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 	    const struct kit_key *hq, const struct kit_org *org,
 	    struct pub_packs *pp, struct pendings *pend,
 	    struct kit_campaign *c, const char *office, const char *salt,
-	    const char *tmpdir, size_t *count, size_t *noted,
+	    int want_idx, const char *tmpdir, size_t *count, size_t *noted,
 	    struct added *added, struct kit_error *err)
 {
 	struct pending *p;
-	size_t kit_no;
-	char tmpname[300];
-	char target[PATH_MAX], rel[PATH_MAX];
 	struct kit_campaign_kit *kit = NULL;
-	struct kit_manifest_target old;
-	const json_t *old_target;
+	struct forms f;
+	const struct kit_manifest_target *old;
 	json_t *custom = NULL;
-	char name[512], path[PATH_MAX], sig[PATH_MAX], hex[KIT_SHA256_HEX];
-	char comment[512], base[256], inputs[KIT_SHA256_HEX];
+	char inputs[KIT_SHA256_HEX];
 	const char *id = kit_campaign_id(c);
 	int rc = -1;
 
-	if (kit_snprintf(err, name, sizeof(name), "%s/%s.tar.zst", id,
-			 office ? office : "global") != 0)
-		goto out;
-	if (published(r, office, name, &old_target, &old, err) != 0 ||
+	memset(&f, 0, sizeof(f));
+	f.want_idx = want_idx;
+	f.want_arc = o->archives || !want_idx;
+	if (kit_manifest_target_name(f.iname, sizeof(f.iname), id, office, KIT_TARGET_INDEX, err) != 0 ||
+	    kit_manifest_target_name(f.aname, sizeof(f.aname), id, office, KIT_TARGET_ARCHIVE, err) != 0 ||
+	    published(r, office, f.iname, &f.idx, &f.oi, err) != 0 ||
+	    published(r, office, f.aname, &f.arc, &f.oa, err) != 0 ||
 	    kit_campaign_kit_inputs(c, office, salt, inputs, err) != 0)
 		goto out;
-	if (old.content && old.inputs && strcmp(old.inputs, inputs) == 0) {
-		say(o, "%s unchanged (version %d; same inputs)", name, old.version);
+	/* the kit as published: its .idx, else its archive (from before) */
+	old = f.idx ? &f.oi : &f.oa;
+	if (f.arc && f.idx && f.oa.version > f.oi.version)
+		old = &f.oa;
+	if (old->content && old->inputs && strcmp(old->inputs, inputs) == 0 &&
+	    (f.idx != NULL) == f.want_idx && (f.arc != NULL) == f.want_arc) {
+		say(o, "%s unchanged (version %d; same inputs)", f.want_idx ? f.iname : f.aname, old->version);
 		rc = 0;
 		goto out;
 	}
-	kit = kit_campaign_kit_new(c, office, old.version + 1, source_date(c),
-				   err);
+	kit = kit_campaign_kit_new(c, office, old->version + 1, source_date(c), err);
 	if (kit == NULL)
 		goto out;
-	if (old.content && strcmp(old.content, kit_campaign_kit_content(kit)) == 0) {
-		say(o, "%s unchanged (version %d)", name, old.version);
-		if (note_inputs(o, r, hq, org, office, name, old_target, inputs, err) != 0)
+	if (old->content && strcmp(old->content, kit_campaign_kit_content(kit)) == 0 &&
+	    (!f.idx || !f.arc || f.oi.version == f.oa.version)) {
+		kit_campaign_kit_free(kit);
+		kit = NULL;
+		if ((f.idx != NULL) == f.want_idx && (f.arc != NULL) == f.want_arc)
+			say(o, "%s unchanged (version %d)", f.want_idx ? f.iname : f.aname, old->version);
+		if (reform_kit(o, r, hq, org, pp, pend, c, office, inputs, &f, tmpdir, added, err) != 0)
 			goto out;
 		(*noted)++;
 		rc = 0;
 		goto out;
 	}
-	if (kit_snprintf(err, base, sizeof(base), "%s.tar.zst",
-			 kit_campaign_kit_office(kit)) != 0 ||
-	    kit_snprintf(err, tmpname, sizeof(tmpname), "%s.%s", id, base) != 0 ||
-	    kit_path_join(path, sizeof(path), tmpdir, tmpname, err) != 0 ||
-	    write_kit(o, kit, path, err) != 0)
-		goto out;
 	custom = kit_manifest_target_json(kit_campaign_kit_manifest(kit),
-					  old.version + 1, inputs);
+					  old->version + 1, inputs);
 	if (custom == NULL) {
-		kit_err(err, KIT_E_INVALID, "cannot describe target %s", name);
+		kit_err(err, KIT_E_INVALID, "cannot describe target %s", f.iname);
 		goto out;
 	}
-	/* The target file where the TUF module keeps it (the repository
-	 * writer's snapshots are consistent), and its .minisig beside it. */
-	if (kit_sha256_file(path, hex, NULL, err) != 0 ||
-	    kit_tuf_target_path(rel, sizeof(rel), name, hex, 1) != 0 ||
-	    kit_path_join(target, sizeof(target), o->repo_dir, rel, err) != 0 ||
-	    kit_snprintf(err, sig, sizeof(sig), "%s.minisig", target) != 0)
+	if (pack_limits(kit, err) != 0)
 		goto out;
-	if (!kit_file_exists(target)) {
-		added_push(added, target);
-		added_push(added, sig);
-	}
-	if (kit_snprintf(err, comment, sizeof(comment),
-			 "campaign:%s office:%s version:%d file:%s", id,
-			 kit_campaign_kit_office(kit), old.version + 1,
-			 base) != 0 ||
-	    pub_packs_add_kit(pp, kit, id, old.version + 1, old.index_sha256,
-			      &kit_no, err) != 0)
-		goto out;
-	pend->v = kit_xrealloc(pend->v, (pend->n + 1) * sizeof(*pend->v));
-	p = &pend->v[pend->n++];
-	p->name = kit_strdup(name);
-	p->office = office ? kit_strdup(office) : NULL;
-	p->path = kit_strdup(path);
-	p->sig = kit_strdup(sig);
-	p->comment = kit_strdup(comment);
+	p = pending_push(pend, office);
 	p->custom = custom;
 	custom = NULL;
-	p->kit_no = kit_no;
-	say(o, "%s: version %d", name, old.version + 1);
+	if (f.want_idx)
+		p->idx = kit_strdup(f.iname);
+	if ((f.want_arc &&
+	     stage_archive(o, kit, id, old->version + 1, tmpdir, added, p, err) != 0) ||
+	    pub_packs_add_kit(pp, kit, id, old->version + 1, old->index_sha256,
+			      &p->kit_no, err) != 0)
+		goto out;
+	say(o, "%s: version %d", f.want_idx ? f.iname : f.aname, old->version + 1);
+	/* an archive of an older version no longer asked for leaves (last:
+	 * old may be its custom) */
+	if (f.arc && !f.want_arc && remove_kit_target(r, office, f.aname, err) != 0)
+		goto out;
 	(*count)++;
 	rc = 0;
 out:
@@ -937,18 +1147,18 @@ kit_publisher_publish(const struct kit_publisher_opts *o,
 			 * itself (kit-publish office publish) */
 			f = office_at(cs[j], i) ? kit_org_find(org, office_at(cs[j], i)) : NULL;
 			if (f != NULL && f->nkeys > 0) {
-				say(o, "%s/%s.tar.zst skipped: office %s signs its own overlay (kit-publish office publish)", kit_campaign_id(cs[j]), f->id, f->id);
+				say(o, "%s/%s.idx skipped: office %s signs its own overlay (kit-publish office publish)", kit_campaign_id(cs[j]), f->id, f->id);
 				continue;
 			}
 			if (publish_kit(o, r, hq, org, pp, &pend, cs[j],
-					office_at(cs[j], i), salt, b.tmpdir,
+					office_at(cs[j], i), salt, 1, b.tmpdir,
 					&count, &noted, &b.added, err) != 0) {
 				failed = j;
 				goto out;
 			}
 		}
 	}
-	if (sign_pendings(o, r, hq, org, &ms, pp, &pend, err) != 0 ||
+	if (sign_pendings(o, r, hq, org, &ms, pp, &pend, &b.added, err) != 0 ||
 	    batch_durable(&b, err) != 0)
 		goto out;
 	/* One new targets, snapshot and timestamp for the whole batch. */
@@ -1076,7 +1286,7 @@ kit_publisher_office_publish(const struct kit_publisher_opts *o,
 	struct pub_packs *pp = NULL;
 	struct pendings pend = {NULL, 0};
 	size_t i, j, count = 0, noted = 0, failed = 0;
-	int rc = -1, listed;
+	int rc = -1, listed, idx;
 
 	*published_count = 0;
 	if (o->repo_dir == NULL || o->keys_dir == NULL)
@@ -1126,15 +1336,20 @@ kit_publisher_office_publish(const struct kit_publisher_opts *o,
 	pp = pub_packs_open(o->repo_dir, o->zstd_level, err);
 	if (pp == NULL)
 		goto out;
+	/* HQ's delegation from before .idx targets covers the archives only
+	 * (HQ's office add or import delegates both) */
+	idx = pub_office_covers(r, office, KIT_TARGET_INDEX);
+	if (!idx)
+		say(o, "the delegation of office %s covers only */%s.tar.zst: its kits are published as archives (HQ's kit-publish office add or import for %s delegates its .idx targets too)", office, office, office);
 	for (j = 0; j < ndirs; j++) {
 		build_salt(o, cs[j], salt, sizeof(salt));
 		if (publish_kit(o, r, k, org, pp, &pend, cs[j], office, salt,
-				b.tmpdir, &count, &noted, &b.added, err) != 0) {
+				idx, b.tmpdir, &count, &noted, &b.added, err) != 0) {
 			failed = j;
 			goto out;
 		}
 	}
-	if (sign_pendings(o, r, k, org, &ms, pp, &pend, err) != 0 ||
+	if (sign_pendings(o, r, k, org, &ms, pp, &pend, &b.added, err) != 0 ||
 	    batch_durable(&b, err) != 0)
 		goto out;
 	if ((count > 0 || noted > 0) && kit_tuf_repo_sign_role(r, office, err) != 0)
@@ -1487,6 +1702,7 @@ struct exporter {
 	const char *dest; /* as given, for messages */
 	unsigned char *buf;
 	uint64_t files, bytes;
+	json_t *packs; /* the packs copied (names) */
 };
 
 /* The directory that will hold rel (created as needed) beneath the copy,
@@ -1528,12 +1744,15 @@ export_parent(struct exporter *x, const char *rel, const char **base,
 	return fd;
 }
 
+/* A pack's length is in no metadata: its name is its hash. */
+#define ANY_LENGTH UINT64_MAX
+
 /*
  * Write rel in the copy from the open file in (or from buf/len when in < 0)
  * through a temporary name renamed over it after fsync: a reader of the
  * medium sees the old file or the new one.  With want_sha256 the bytes
- * must have that hash and want_len bytes (the signed target), else
- * nothing is written (KIT_E_SECURITY).
+ * must have that hash and want_len bytes (the signed target; any with
+ * ANY_LENGTH), else nothing is written (KIT_E_SECURITY).
  */
 static int
 export_write(struct exporter *x, const char *rel, int in, const void *buf,
@@ -1590,7 +1809,7 @@ export_write(struct exporter *x, const char *rel, int in, const void *buf,
 		}
 	}
 	kit_sha256_final_hex(h, hex);
-	if (want_sha256 && (total != want_len || !kit_hex_equal(hex, want_sha256))) {
+	if (want_sha256 && ((want_len != ANY_LENGTH && total != want_len) || !kit_hex_equal(hex, want_sha256))) {
 		kit_err(err, KIT_E_SECURITY, "%s/%s is %llu bytes with SHA-256 %s, not what the targets metadata signs (%llu bytes, %.64s); nothing of it was copied: restore it from a backup or publish the campaign again", x->o->repo_dir, rel, (unsigned long long)total, hex, (unsigned long long)want_len, want_sha256);
 		goto out;
 	}
@@ -1635,6 +1854,60 @@ export_copy(struct exporter *x, const char *rel, const char *want_sha256,
 	}
 	rc = export_write(x, rel, in, NULL, 0, want_sha256, want_len, err);
 	close(in);
+	return rc;
+}
+
+/*
+ * What a kit's .idx target (rel, its sha256) needs beside it on the copy:
+ * every pack its index names, whole (packs are immutable and named by
+ * their hash, which is checked as each is copied; kit-fetch checks every
+ * object anyway), once per copy (done: the packs copied so far), and the
+ * index of what its previous version lacks (custom.index.update).
+ */
+static int
+export_kit_packs(struct exporter *x, const char *name, const json_t *ti,
+		 const char *rel, const char *sha, json_t *done,
+		 struct kit_error *err)
+{
+	struct kit_manifest_target kt;
+	struct kit_manifest_index *ix = NULL;
+	struct kit_error ignore = {0};
+	unsigned char *text = NULL;
+	char hex[KIT_SHA256_HEX], prel[PATH_MAX];
+	size_t len, i;
+	int rc = -1;
+
+	if (kit_manifest_target_kind(name) != KIT_TARGET_INDEX)
+		return 0;
+	(void)kit_manifest_target_read(json_object_get(ti, "custom"), &kt, &ignore);
+	if (kit_file_read_at(x->src, rel, KIT_INDEX_MAX, &text, &len, err) != 0)
+		goto out;
+	kit_sha256_hex(text, len, hex);
+	if (!kit_hex_equal(hex, sha)) {
+		kit_err(err, KIT_E_SECURITY, "%s/%s changed while it was copied (SHA-256 %s, signed %.64s); export again", x->o->repo_dir, rel, hex, sha);
+		goto out;
+	}
+	ix = kit_manifest_index_parse(text, len, rel, err);
+	if (ix == NULL)
+		goto out;
+	for (i = 0; i < ix->n_packs; i++) {
+		if (json_object_get(done, ix->packs[i]) != NULL)
+			continue;
+		if (kit_snprintf(err, prel, sizeof(prel), "packs/%s.pack", ix->packs[i]) != 0 ||
+		    export_copy(x, prel, ix->packs[i], ANY_LENGTH, err) != 0)
+			goto out;
+		json_object_set_new(done, ix->packs[i], json_true());
+	}
+	if (kt.update_sha256 != NULL &&
+	    (kit_snprintf(err, prel, sizeof(prel), "packs/%s.idx", kt.update_sha256) != 0 ||
+	     export_copy(x, prel, kt.update_sha256, kt.update_length, err) != 0))
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0)
+		kit_err_prefix(err, "target %s", name);
+	kit_manifest_index_free(ix);
+	free(text);
 	return rc;
 }
 
@@ -1718,6 +1991,7 @@ export_roles(const struct kit_publisher_opts *o, struct kit_tuf_repo *r,
 				goto out;
 			}
 			if (export_copy(x, rel, sha, (uint64_t)json_integer_value(json_object_get(ti, "length")), err) != 0 ||
+			    export_kit_packs(x, name, ti, rel, sha, x->packs, err) != 0 ||
 			    kit_snprintf(err, sig, sizeof(sig), "%s.minisig", rel) != 0)
 				goto out;
 			if (fstatat(x->src, sig, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -1753,6 +2027,20 @@ export_pick_free(struct export_pick *p)
 	free(p->chosen);
 }
 
+/* 1 when name is a kit's archive target and targets also lists its
+ * .idx target (the same name with .idx), whose name goes into twin. */
+static int
+export_twin(const json_t *targets, const char *name, char *twin, size_t size)
+{
+	size_t n = strlen(name), k = strlen(".tar.zst");
+
+	if (kit_manifest_target_kind(name) != KIT_TARGET_ARCHIVE || n - k + sizeof(".idx") > size)
+		return 0;
+	memcpy(twin, name, n - k);
+	memcpy(twin + n - k, ".idx", sizeof(".idx"));
+	return json_object_get(targets, twin) != NULL;
+}
+
 /* Which kits go on the copy: all, or (office set) what the office
  * installs, and the registry. */
 static void
@@ -1762,6 +2050,8 @@ export_pick(const struct kit_publisher_opts *o, const json_t *targets,
 	const json_t *t;
 	const char *name;
 	size_t i, own = 0, cap = json_object_size(targets) + 1;
+	char twin[1100];
+	json_t *at = json_object(); /* name -> its number */
 
 	p->refs = kit_xcalloc(cap, sizeof(*p->refs));
 	p->names = kit_xcalloc(cap, sizeof(*p->names));
@@ -1776,16 +2066,25 @@ export_pick(const struct kit_publisher_opts *o, const json_t *targets,
 		p->names[p->n] = name;
 		ref->campaign = kt.campaign;
 		ref->office = kt.office;
-		if (ref->campaign == NULL || ref->office == NULL)
-			ref->campaign = ref->office = ""; /* not a kit */
+		if (ref->campaign == NULL || ref->office == NULL ||
+		    export_twin(targets, name, twin, sizeof(twin)))
+			ref->campaign = ref->office = ""; /* not a kit (or the archive of one) */
 		if (office && strcmp(ref->office, office) == 0)
 			own++;
 		p->chosen[p->n] = 1;
+		json_object_set_new(at, name, json_integer((json_int_t)p->n));
 		p->n++;
 	}
+	if (office) {
+		kit_campaign_pick_kits(p->refs, p->n, office, p->chosen);
+		/* a chosen kit's archive goes with it */
+		for (i = 0; i < p->n; i++)
+			if (export_twin(targets, p->names[i], twin, sizeof(twin)))
+				p->chosen[i] = p->chosen[json_integer_value(json_object_get(at, twin))];
+	}
+	json_decref(at);
 	if (!office)
 		return;
-	kit_campaign_pick_kits(p->refs, p->n, office, p->chosen);
 	/* the registry too: kit-fetch checks the office against it */
 	for (i = 0; i < p->n; i++)
 		p->chosen[i] |= strcmp(p->names[i], KIT_ORG_TARGET) == 0;
@@ -1816,6 +2115,7 @@ export_targets(struct exporter *x, const json_t *targets,
 		if (sha == NULL || kit_tuf_target_path(rel, sizeof(rel), p->names[i], sha, 1) != 0)
 			return kit_err(err, KIT_E_SECURITY, "target %.200s has no sha256 or no safe name; repair the repository before exporting it", p->names[i]);
 		if (export_copy(x, rel, sha, length, err) != 0 ||
+		    export_kit_packs(x, p->names[i], ti, rel, sha, x->packs, err) != 0 ||
 		    kit_snprintf(err, sig, sizeof(sig), "%s.minisig", rel) != 0)
 			return -1;
 		if (fstatat(x->src, sig, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -1903,6 +2203,7 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 	if (x.dst < 0)
 		goto out;
 	x.buf = kit_xmalloc(COPY_BLOCK);
+	x.packs = json_object();
 	/* Targets first, the metadata after, timestamp.json last: a copy
 	 * interrupted at any point never has a timestamp naming missing
 	 * files (an earlier export's stays valid until replaced). */
@@ -1914,7 +2215,7 @@ kit_publisher_export(const struct kit_publisher_opts *o, const char *dest,
 		goto out;
 	if (export_metadata(&x, r, &copy, err) != 0)
 		goto out;
-	say(o, "exported %zu kit%s%s%s to %s: %llu files, %llu bytes", kits, kits == 1 ? "" : "s", office ? " for office " : "", office ? office : "", dest, (unsigned long long)x.files, (unsigned long long)x.bytes);
+	say(o, "exported %zu kit%s%s%s to %s: %llu files (%zu pack%s), %llu bytes", kits, kits == 1 ? "" : "s", office ? " for office " : "", office ? office : "", dest, (unsigned long long)x.files, json_object_size(x.packs), json_object_size(x.packs) == 1 ? "" : "s", (unsigned long long)x.bytes);
 	say_copy_until(o, r, &copy, dest);
 	say(o, "the live repository was re-signed with its usual expiry (timestamp version %lld)", (long long)kit_tuf_repo_version(r, KIT_TUF_TIMESTAMP));
 	rc = 0;
@@ -1923,6 +2224,7 @@ out:
 	kit_tuf_copy_free(&copy);
 	kit_tuf_repo_free(r);
 	free(x.buf);
+	json_decref(x.packs);
 	if (x.src >= 0)
 		close(x.src);
 	if (x.dst >= 0)

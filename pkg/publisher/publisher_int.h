@@ -2,6 +2,7 @@
 #ifndef KIT_PUBLISHER_INT_H
 #define KIT_PUBLISHER_INT_H
 
+#include "kit_manifest.h"
 #include "kit_org.h"
 #include "kit_publisher.h"
 
@@ -26,13 +27,20 @@ struct kit_key *pub_hq_key(const struct kit_publisher_opts *o,
 			   struct kit_tuf_repo *r, const char *pass,
 			   struct kit_error *err) KIT_WUR;
 /* Delegate office's role as its registry entry f says (NULL: HQ signs for
- * it): its paths "*" "/<office>.tar.zst" (every campaign, nothing else),
+ * it): its paths "*" "/<office>.idx" and "*" "/<office>.tar.zst" (every
+ * campaign, nothing else; kit_manifest_target_pattern),
  * terminating, its keys the office's own and HQ's office key hq, its
  * threshold the entry's (1 when HQ signs alone).  Nothing changes when the
  * delegation says that already. */
 int pub_office_delegate(struct kit_tuf_repo *r, const struct kit_key *hq,
 			const char *office, const struct kit_org_office *f,
 			struct kit_error *err) KIT_WUR;
+
+/* 1 when the delegation of office's role lists the pattern of its kits of
+ * kind (kit_manifest_target_pattern); a delegation from before .idx
+ * targets lists only the archives'. */
+int pub_office_covers(const struct kit_tuf_repo *r, const char *office,
+		      enum kit_manifest_target_kind kind);
 
 /* The delegated roles the current snapshot lists (the offices' roles):
  * names into *out (caller frees each and the array); the count. */

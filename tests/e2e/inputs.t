@@ -56,11 +56,11 @@ check "publish again, nothing changed" kit-publish publish "$C" --repo "$R" --ke
 # One post of Hungary's overlay changed: only Hungary's kit is built.
 correct 1
 check "publish with one post of hungary changed" kit-publish publish "$C" --repo "$R" --keys "$KEYS"
-grep -q 'migrants-day-2021/hungary.tar.zst: version 2' "$T/err" && ok "hungary's kit is published as version 2" ||
+grep -q 'migrants-day-2021/hungary.idx: version 2' "$T/err" && ok "hungary's kit is published as version 2" ||
 	not_ok "hungary version 2" "$(cat "$T/err")"
 [ "$(grep -c 'unchanged (version 1; same inputs)' "$T/err")" = 2 ] &&
-	grep -q 'global.tar.zst unchanged (version 1; same inputs)' "$T/err" &&
-	grep -q 'belgium.tar.zst unchanged (version 1; same inputs)' "$T/err" &&
+	grep -q 'global.idx unchanged (version 1; same inputs)' "$T/err" &&
+	grep -q 'belgium.idx unchanged (version 1; same inputs)' "$T/err" &&
 	ok "the global and belgium kits are not built" || not_ok "others skipped by inputs" "$(cat "$T/err")"
 [ "$(ver global) $(ver belgium) $(ver hungary)" = "1 1 2" ] && ok "versions 1 1 2 as signed" || not_ok "versions" "$(versions)"
 
@@ -68,7 +68,7 @@ grep -q 'migrants-day-2021/hungary.tar.zst: version 2' "$T/err" && ok "hungary's
 echo "One more line." >>"$C/statements/iom-belgium-luxembourg.md"
 check "publish with belgium's statement file changed" kit-publish publish "$C" --repo "$R" --keys "$KEYS"
 [ "$(ver global) $(ver belgium) $(ver hungary)" = "1 2 2" ] && ok "only belgium's kit is new (1 2 2)" || not_ok "belgium only" "$(versions)"
-grep -q 'hungary.tar.zst unchanged (version 2; same inputs)' "$T/err" && ok "hungary's is skipped by its inputs" || not_ok "hungary skipped" "$(cat "$T/err")"
+grep -q 'hungary.idx unchanged (version 2; same inputs)' "$T/err" && ok "hungary's is skipped by its inputs" || not_ok "hungary skipped" "$(cat "$T/err")"
 
 # A media file every kit takes, changed on disk with no JSON changed: every kit.
 printf '<!-- changed -->\n' >>"$C/media/migrants-day-2021-card.svg"
@@ -110,15 +110,32 @@ EOF
 }
 hung_v3=$(path_of hungary)
 bel_v3=$(path_of belgium)
-nold=$(find "$R/targets" -name '*.tar.zst' | wc -l)
+nold=$(find "$R/targets" -name '*.idx' | wc -l)
 find "$R" -type f -exec touch -d "@$(($(date +%s) - 2 * 86400))" {} +
 correct 2
 check "publish hungary's next correction two days later" kit-publish publish "$C" --repo "$R" --keys "$KEYS"
 expect_msg "prunes" "pruned [0-9]+ files"
-[ -f "$bel_v3" ] && [ -f "$bel_v3.minisig" ] && ok "belgium's current kit stays (named by its current role)" || not_ok "belgium kept" "$bel_v3"
+[ -f "$bel_v3" ] && ok "belgium's current kit stays (named by its current role)" || not_ok "belgium kept" "$bel_v3"
 [ -f "$hung_v3" ] && ok "hungary's previous kit stays (its previous role version is kept for clients mid-update)" || not_ok "hungary v3 kept" "$hung_v3"
-[ "$(find "$R/targets" -name '*.tar.zst' | wc -l)" -lt "$nold" ] && ok "older kits left the repository ($nold, now $(find "$R/targets" -name '*.tar.zst' | wc -l))" || not_ok "older kits pruned" "$nold"
+[ "$(find "$R/targets" -name '*.idx' | wc -l)" -lt "$nold" ] && ok "older kits left the repository ($nold, now $(find "$R/targets" -name '*.idx' | wc -l))" || not_ok "older kits pruned" "$nold"
 F="$T/fresh"
 check "a new office of hungary" kit-fetch init --state "$F" --root "$R/metadata/1.root.json" --url "file://$R" --office hungary --quiet
 check "installs from the pruned repository" kit-fetch update --state "$F" --quiet
 grep -q 'correction 2' "$F/kits/migrants-day-2021/current/manifest.json" && ok "hungary's newest kit" || not_ok "newest kit"
+
+# --- archives: asked for, the same kits gain them at their versions -------
+# (the inputs record whether archives were asked for: --archives on an
+# unchanged campaign adds them, without --archives they leave again)
+before="$(ver global) $(ver belgium) $(ver hungary)"
+check "publish with --archives, nothing else changed" kit-publish publish "$C" --repo "$R" --keys "$KEYS" --archives
+[ "$(grep -c 'version [0-9]* unchanged, now with its archive' "$T/err")" = 3 ] && ok "each kit gains its archive" || not_ok "each kit gains its archive" "$(cat "$T/err")"
+[ "$(ver global) $(ver belgium) $(ver hungary)" = "$before" ] && ok "at the versions it had ($before)" || not_ok "at the versions it had" "$before" "$(versions)"
+arch_of() { path_of "$1" | grep '\.tar\.zst$'; }
+a=$(arch_of hungary)
+[ -n "$a" ] && [ -f "$a" ] && [ -f "$a.minisig" ] && ok "hungary's role signs its archive, with its .minisig beside it" || not_ok "hungary's archive" "$(path_of hungary)"
+check "publish with --archives again" kit-publish publish "$C" --repo "$R" --keys "$KEYS" --archives
+[ "$(grep -c 'same inputs' "$T/err")" = 3 ] && ok "now skipped by inputs" || not_ok "archives: skipped after adding" "$(cat "$T/err")"
+check "an office installs from the repository with archives (from the packs)" sh -c "kit-fetch init --state '$T/fa' --root '$R/metadata/1.root.json' --url 'file://$R' --office hungary -q && kit-fetch update --state '$T/fa' -q && kit-fetch verify --state '$T/fa' -q"
+check "publish without --archives" kit-publish publish "$C" --repo "$R" --keys "$KEYS"
+[ "$(grep -c 'now without its archive' "$T/err")" = 3 ] && ok "each kit's archive leaves the metadata" || not_ok "archives leave" "$(cat "$T/err")"
+[ -z "$(path_of hungary | grep '\.tar\.zst$')" ] && ok "hungary's role lists its .idx only" || not_ok "hungary's role lists its .idx only" "$(path_of hungary)"

@@ -42,8 +42,17 @@ fresh && ln -s "$T/secret" "$T/usb/metadata/2.root.json"
 attack "the next root linked to a file only root may read" "2\.root\.json: it is a symbolic link"
 fresh && rm -r "$T/usb/metadata" && ln -s "$T/elsewhere/metadata" "$T/usb/metadata"
 attack "the metadata directory linked elsewhere" "metadata/.*: a directory on its way is a symbolic link"
-fresh && for a in "$T"/usb/targets/together-2016/*.belgium.tar.zst; do mv "$a" "$T/elsewhere/" && ln -s "$T/elsewhere/$(basename "$a")" "$a"; done
-attack "the archive linked to a copy elsewhere" "belgium\.tar\.zst: it is a symbolic link"
+fresh && for a in "$T"/usb/targets/together-2016/*.belgium.idx; do mv "$a" "$T/elsewhere/" && ln -s "$T/elsewhere/$(basename "$a")" "$a"; done
+attack "the kit's index linked to a copy elsewhere" "belgium\.idx: it is a symbolic link"
+# The packs, read by range: the same rules as any file on the stick.
+fresh && for a in "$T"/usb/packs/*.pack; do mv "$a" "$T/elsewhere/" && ln -s "$T/elsewhere/$(basename "$a")" "$a"; done
+attack "the packs linked to copies elsewhere" "packs/[0-9a-f]{64}\.pack: it is a symbolic link"
+fresh && mv "$T/usb/packs" "$T/elsewhere/packs" && ln -s "$T/elsewhere/packs" "$T/usb/packs"
+attack "the packs directory linked elsewhere" "packs/.*: a directory on its way is a symbolic link"
+fresh && for a in "$T"/usb/packs/*.pack; do rm "$a" && mkfifo "$a"; done
+attack "a FIFO as a pack" "packs/[0-9a-f]{64}\.pack: it is a FIFO, not a regular file"
+fresh && for a in "$T"/usb/packs/*.pack; do truncate -s 100 "$a"; done
+attack "a pack shorter than the index says" "shorter than the [0-9]+ bytes from byte [0-9]+ the signed index names"
 # A regular file of garbage: refused as malformed, without quoting it.
 fresh && cp "$T/secret" "$T/usb/metadata/2.root.json"
 attack "garbage as the next root" "2\.root\.json is not valid JSON"

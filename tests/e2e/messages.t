@@ -187,9 +187,14 @@ expect_msg "naming the limit and the file" "^kit-publish: kit global: unpacks to
 [ -z "$(find "$T/bomb-out" -name '*.tar.zst' 2>/dev/null)" ] && ok "no archive was written" || not_ok "no archive was written" "$(find "$T/bomb-out")"
 check "a repository for the bomb" kit-publish init --repo "$T/brepo" --keys "$T/bkeys" --quiet
 before=$(tree_hash "$T/brepo")
-expect_exit 1 "kit-publish publish refuses it too" kit-publish publish "$T/bomb" --repo "$T/brepo" --keys "$T/bkeys" --quiet
+expect_exit 1 "kit-publish publish --archives refuses it too" kit-publish publish "$T/bomb" --repo "$T/brepo" --keys "$T/bkeys" --archives --quiet
 expect_msg "with the same reason" "kit global: unpacks to .* decompression bomb; its largest file is media/zeros.png"
 [ "$(tree_hash "$T/brepo")" = "$before" ] && ok "nothing was signed or published" || not_ok "nothing was signed or published" "$(find "$T/brepo" -newer "$T/bkeys")"
+# As packs only, the kit has no archive to expand: each object decodes to
+# at most its signed size, and an office installs it within its limits.
+check "kit-publish publish (packs only) takes it" kit-publish publish "$T/bomb" --repo "$T/brepo" --keys "$T/bkeys" --quiet
+check "an office installs it from the packs" sh -c "kit-fetch init --state '$T/bst' --root '$T/brepo/metadata/1.root.json' --url 'file://$T/brepo' -q && kit-fetch update --state '$T/bst' -q && kit-fetch verify --state '$T/bst' -q"
+[ "$(stat -c %s "$T/bst/kits/together-2016/current/media/zeros.png")" = 41943040 ] && ok "with its 40 MiB of zeros" || not_ok "with its 40 MiB of zeros"
 
 # kit-schedule holds a kit to the same years: a post in year 4999 (ics
 # --tz once spent 9.5 s on it) is refused when the kit is read.

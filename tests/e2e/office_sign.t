@@ -39,7 +39,7 @@ check "HQ lists hungary's key (threshold 1)" kit-publish office add hungary --na
 check "office list" kit-publish office list --repo "$R" --quiet
 grep -q '^hungary .* own-keys' "$T/out" && ok "shows hungary with its own keys" || not_ok "own-keys" "$(cat "$T/out")"
 check "HQ publishes the campaign again" kit-publish publish "$C" --repo "$R" --keys "$HQ"
-expect_msg "leaving hungary's overlay to hungary" "migrants-day-2021/hungary.tar.zst skipped: office hungary signs its own overlay"
+expect_msg "leaving hungary's overlay to hungary" "migrants-day-2021/hungary.idx skipped: office hungary signs its own overlay"
 
 # --- the office publishes its overlay ---------------------------------------------------
 cp -r "$C" "$T/no-overlay"
@@ -73,7 +73,7 @@ expect_exit 3 "the role with the office's signature alone is refused (exit 3)" k
 expect_msg "naming the role and the threshold" "delegated role \"hungary\" metadata [0-9]+\\.hungary\\.json: 1 valid signature by hungary keys, threshold 2 required"
 [ "$(tree_hash "$O/kits")" = "$before" ] && [ "$(installed)" = "correction 1" ] && ok "the installed kit is kept" || not_ok "kit kept"
 check "HQ co-signs" kit-publish office cosign hungary --repo "$R" --keys "$HQ"
-expect_msg "saying what it signed" "co-signed migrants-day-2021/hungary.tar.zst \\(version [0-9]+\\)"
+expect_msg "saying what it signed" "co-signed migrants-day-2021/hungary.idx \\(version [0-9]+\\)"
 expect_msg "and that the threshold is met" "role hungary: version [0-9]+, 2 signatures of the 2"
 check "with both signatures hungary updates" kit-fetch update --state "$O" --quiet
 [ "$(installed)" = "correction 2" ] && ok "and installs correction 2" || not_ok "correction 2" "$(installed)"
@@ -100,7 +100,7 @@ snap = json.load(open(os.path.join(md, "%d.snapshot.json" % ts["signed"]["meta"]
 hv, bv = snap["signed"]["meta"]["hungary.json"]["version"], snap["signed"]["meta"]["belgium.json"]["version"]
 hun = json.load(open(os.path.join(md, "%d.hungary.json" % hv)))
 bel = json.load(open(os.path.join(md, "%d.belgium.json" % bv)))
-hun["signed"]["targets"]["migrants-day-2021/belgium.tar.zst"] = bel["signed"]["targets"]["migrants-day-2021/belgium.tar.zst"]
+hun["signed"]["targets"]["migrants-day-2021/belgium.idx"] = bel["signed"]["targets"]["migrants-day-2021/belgium.idx"]
 hun["signed"]["version"] = hv + 1
 hun["signatures"] = [{"keyid": kid, "sig": k.sign(canon(hun["signed"])).hex()}]
 open(os.path.join(md, "%d.hungary.json" % (hv + 1)), "w").write(json.dumps(hun, indent=1, sort_keys=True) + "\n")
@@ -108,7 +108,7 @@ EOF
 check "HQ's next commit lists it" kit-publish timestamp --repo "$R" --keys "$HQ" --quiet
 before=$(tree_hash "$O/kits")
 expect_exit 3 "hungary's office refuses its own role signing outside its paths (exit 3)" kit-fetch update --state "$O"
-expect_msg "naming the role and the target" "delegated role \"hungary\" signs target \"migrants-day-2021/belgium.tar.zst\", outside the paths its delegation by \"targets\" allows; refused"
+expect_msg "naming the role and the target" "delegated role \"hungary\" signs target \"migrants-day-2021/belgium.idx\", outside the paths its delegation by \"targets\" allows; refused"
 [ "$(tree_hash "$O/kits")" = "$before" ] && ok "hungary's installed kit is untouched" || not_ok "untouched"
 bb=$(tree_hash "$B/kits")
 check "belgium's office is not affected (it never reads hungary's role)" kit-fetch update --state "$B" --quiet

@@ -23,11 +23,25 @@ cp -a "$KIT_SRC/campaigns/together-2016" "$T/camp"
 sed -i 's/"title": "TOGETHER/"title": "TOGETHER v2/' "$T/camp/campaign.json"
 check "publish version 2" kit-publish publish "$T/camp" --repo "$R" --keys "$T/repo-keys" --quiet
 check "export again" kit-publish export --repo "$R" --keys "$T/repo-keys" --to "$T/usb2" --valid-for 60d --quiet
-for a in "$T"/usb2/targets/together-2016/*.belgium.tar.zst; do
+cp -a "$T/usb2" "$T/usb3"
+for a in "$T"/usb2/packs/*.pack; do
+	$PY - "$a" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+for i in range(0, len(b), 64):
+    b[i] ^= 1
+open(p, "wb").write(bytes(b))
+PY
+done
+# (an update of an installed version takes the index of what it lacks)
+for a in "$T"/usb3/targets/together-2016/*.belgium.idx "$T"/usb3/packs/*.idx; do
 	printf 'X' | dd of="$a" bs=1 seek=100 conv=notrunc status=none
 done
 before=$(tree_hash "$T/office/kits/together-2016/current/")
-expect_exit 3 "a tampered archive on the stick is refused (exit 3)" kit-fetch update --state "$T/office" --from "$T/usb2"
+expect_exit 3 "a tampered index on the stick is refused (exit 3)" kit-fetch update --state "$T/office" --from "$T/usb3"
+[ "$(tree_hash "$T/office/kits/together-2016/current/")" = "$before" ] && ok "the installed kit is intact" || not_ok "the installed kit is intact"
+expect_exit 3 "tampered packs on the stick are refused (exit 3)" kit-fetch update --state "$T/office" --from "$T/usb2"
 n=$(grep '^kit-fetch: ' "$T/err" | grep -vc '^kit-fetch: [0-9]* requests\?, ')
 [ "$n" = 1 ] && ok "in one line besides the transfer count (no mirror-skipped line for the only source)" ||
 	not_ok "in one line besides the transfer count (no mirror-skipped line for the only source)" "$(cat "$T/err")"

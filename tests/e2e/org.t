@@ -82,19 +82,19 @@ check "updates" kit-fetch update --state "$B" --quiet
 
 # --- one delegated targets role per office -----------------------------------------
 SN=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["signed"]["meta"]["snapshot.json"]["version"])' "$R/metadata/timestamp.json")
-$PY - "$R" "$SN" <<'PYEOF' && ok "each registered office's kits are in its own role, delegated by one path pattern" || not_ok "office roles"
+$PY - "$R" "$SN" <<'PYEOF' && ok "each registered office's kits are in its own role, delegated by the path patterns of its .idx and .tar.zst" || not_ok "office roles"
 import json, sys
 repo, sn = sys.argv[1], int(sys.argv[2])
 snap = json.load(open("%s/metadata/%d.snapshot.json" % (repo, sn)))["signed"]["meta"]
 tv = snap["targets.json"]["version"]
 top = json.load(open("%s/metadata/%d.targets.json" % (repo, tv)))["signed"]
-assert not [n for n in top["targets"] if n.endswith(("/belgium.tar.zst", "/hungary.tar.zst"))], top["targets"].keys()
-assert "migrants-day-2021/global.tar.zst" in top["targets"]
+assert not [n for n in top["targets"] if n.endswith(("/belgium.idx", "/hungary.idx", "/belgium.tar.zst", "/hungary.tar.zst"))], top["targets"].keys()
+assert "migrants-day-2021/global.idx" in top["targets"]
 roles = {r["name"]: r for r in top["delegations"]["roles"]}
-assert roles["belgium"]["paths"] == ["*/belgium.tar.zst"] and roles["belgium"]["terminating"], roles["belgium"]
+assert roles["belgium"]["paths"] == ["*/belgium.idx", "*/belgium.tar.zst"] and roles["belgium"]["terminating"], roles["belgium"]
 assert snap["belgium.json"] == {"version": snap["belgium.json"]["version"]}, snap["belgium.json"]
 bel = json.load(open("%s/metadata/%d.belgium.json" % (repo, snap["belgium.json"]["version"])))["signed"]
-assert list(bel["targets"]) == ["migrants-day-2021/belgium.tar.zst"], bel["targets"]
+assert list(bel["targets"]) == ["migrants-day-2021/belgium.idx"], bel["targets"]
 PYEOF
 [ "$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["office"])' "$B/kits/migrants-day-2021/current/manifest.json")" = belgium ] &&
 	ok "belgium installs its own kit through its role" || not_ok "belgium's own kit"
@@ -127,7 +127,7 @@ snap = json.load(open("%s%d.snapshot.json" % (md, sv)))
 bv, hv = snap["signed"]["meta"]["belgium.json"]["version"], snap["signed"]["meta"]["hungary.json"]["version"]
 bel = json.load(open("%s%d.belgium.json" % (md, bv)))
 hun = json.load(open("%s%d.hungary.json" % (md, hv)))
-bel["signed"]["targets"]["migrants-day-2021/hungary.tar.zst"] = hun["signed"]["targets"]["migrants-day-2021/hungary.tar.zst"]
+bel["signed"]["targets"]["migrants-day-2021/hungary.idx"] = hun["signed"]["targets"]["migrants-day-2021/hungary.idx"]
 bel["signed"]["version"] = bv + 1
 sign(bel, keys + "/offices-1.pem")
 put(bel, "%d.belgium.json" % (bv + 1))
@@ -142,5 +142,76 @@ put(ts, "timestamp.json")
 PYEOF
 before=$(tree_hash "$B/kits")
 expect_exit 3 "belgium's role signing outside its paths is refused (exit 3)" kit-fetch update --state "$B" --from "$T/evil"
-expect_msg "naming the role and the target" "delegated role \"belgium\" signs target \"migrants-day-2021/hungary.tar.zst\", outside the paths its delegation by \"targets\" allows; refused"
+expect_msg "naming the role and the target" "delegated role \"belgium\" signs target \"migrants-day-2021/hungary.idx\", outside the paths its delegation by \"targets\" allows; refused"
 [ "$(tree_hash "$B/kits")" = "$before" ] && ok "belgium's installed kit is untouched" || not_ok "belgium untouched"
+
+# --- a delegation from before kits were .idx targets -------------------------------
+# A repository whose belgium role was delegated with the archive's pattern
+# only (*/belgium.tar.zst) and lists belgium's kit as an archive: HQ's next
+# publish of belgium's kit delegates both names again, puts the kit in the
+# role as its .idx (the stale archive leaves), and the office installs it
+# through the role.
+O2="$T/old"
+cp -a "$R" "$O2"
+$PY - "$O2" "$KEYS" <<'PYEOF' || not_ok "the repository from before is written"
+import hashlib, json, os, shutil, sys
+from cryptography.hazmat.primitives import serialization
+repo, keys = sys.argv[1], sys.argv[2]
+md = repo + "/metadata/"
+def canon(x): return json.dumps(x, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def sign(doc, pem):
+    k = serialization.load_pem_private_key(open(pem, "rb").read(), password=os.environ["KIT_PASSPHRASE"].encode())
+    pub = k.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    kid = hashlib.sha256(canon({"keytype": "ed25519", "keyval": {"public": pub}, "scheme": "ed25519"})).hexdigest()
+    doc["signatures"] = [{"keyid": kid, "sig": k.sign(canon(doc["signed"])).hex()}]
+def put(doc, name):
+    raw = (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    open(md + name, "wb").write(raw)
+    return raw
+ts = json.load(open(md + "timestamp.json"))
+sv = ts["signed"]["meta"]["snapshot.json"]["version"]
+snap = json.load(open("%s%d.snapshot.json" % (md, sv)))
+tv, bv = snap["signed"]["meta"]["targets.json"]["version"], snap["signed"]["meta"]["belgium.json"]["version"]
+top = json.load(open("%s%d.targets.json" % (md, tv)))
+bel = json.load(open("%s%d.belgium.json" % (md, bv)))
+for r in top["signed"]["delegations"]["roles"]:
+    if r["name"] == "belgium":
+        r["paths"] = ["*/belgium.tar.zst"]
+t = bel["signed"]["targets"].pop("migrants-day-2021/belgium.idx")
+bel["signed"]["targets"]["migrants-day-2021/belgium.tar.zst"] = t
+d = repo + "/targets/migrants-day-2021/"
+shutil.copy(d + t["hashes"]["sha256"] + ".belgium.idx", d + t["hashes"]["sha256"] + ".belgium.tar.zst")
+bel["signed"]["version"] = bv + 1
+sign(bel, keys + "/offices-1.pem")
+put(bel, "%d.belgium.json" % (bv + 1))
+top["signed"]["version"] = tv + 1
+sign(top, keys + "/targets-1.pem")
+put(top, "%d.targets.json" % (tv + 1))
+snap["signed"]["meta"]["belgium.json"] = {"version": bv + 1}
+snap["signed"]["meta"]["targets.json"] = {"version": tv + 1}
+snap["signed"]["version"] = sv + 1
+sign(snap, keys + "/snapshot-1.pem")
+raw = put(snap, "%d.snapshot.json" % (sv + 1))
+ts["signed"]["meta"]["snapshot.json"] = {"version": sv + 1, "length": len(raw), "hashes": {"sha256": hashlib.sha256(raw).hexdigest()}}
+ts["signed"]["version"] += 1
+sign(ts, keys + "/timestamp-1.pem")
+put(ts, "timestamp.json")
+PYEOF
+cp -r "$MD" "$T/md-old"
+correct_post "$T/md-old/offices/belgium.json" 1
+check "HQ publishes belgium's corrected kit into the repository from before" kit-publish publish "$T/md-old" --repo "$O2" --keys "$KEYS"
+expect_msg "as its .idx, version 2" "migrants-day-2021/belgium.idx: version 2"
+$PY - "$O2" <<'PYEOF' && ok "the delegation lists both names again, the role the .idx only" || not_ok "the delegation from before is updated"
+import json, sys
+md = sys.argv[1] + "/metadata/"
+ts = json.load(open(md + "timestamp.json"))
+snap = json.load(open("%s%d.snapshot.json" % (md, ts["signed"]["meta"]["snapshot.json"]["version"])))["signed"]["meta"]
+top = json.load(open("%s%d.targets.json" % (md, snap["targets.json"]["version"])))["signed"]
+bel = json.load(open("%s%d.belgium.json" % (md, snap["belgium.json"]["version"])))["signed"]
+roles = {r["name"]: r for r in top["delegations"]["roles"]}
+assert roles["belgium"]["paths"] == ["*/belgium.idx", "*/belgium.tar.zst"], roles["belgium"]
+assert list(bel["targets"]) == ["migrants-day-2021/belgium.idx"], bel["targets"]
+assert bel["targets"]["migrants-day-2021/belgium.idx"]["custom"]["version"] == 2
+PYEOF
+check "a belgium office installs it through the role" sh -c "kit-fetch init --state '$T/b-old' --root '$O2/metadata/1.root.json' --url 'file://$O2' --office belgium -q && kit-fetch update --state '$T/b-old' -q && kit-fetch verify --state '$T/b-old' -q"
+grep -q 'correction 1' "$T/b-old/kits/migrants-day-2021/current/manifest.json" && ok "the corrected kit, version 2" || not_ok "the corrected kit"

@@ -49,13 +49,13 @@ for f in glob.glob(repo + "/targets/*/*"):
         os.rename(f, os.path.join(d, m.group(1)))
 PY
 ls "$T/repo/targets/together-2016" >"$T/listing"
-grep -q '^belgium.tar.zst$' "$T/listing" && ! grep -q '^[0-9a-f]\{64\}\.' "$T/listing" &&
+grep -q '^belgium.idx$' "$T/listing" && ! grep -q '^[0-9a-f]\{64\}\.' "$T/listing" &&
 	ok "the repository keeps targets at targets/<name> only" ||
 	not_ok "the repository keeps targets at targets/<name> only" "$(cat "$T/listing")"
 
 O="$T/office"
 check "init with the re-signed root" kit-fetch init --state "$O" --root "$T/repo/metadata/1.root.json" --url "$T/repo" --office belgium --quiet
-check "update installs from targets/together-2016/belgium.tar.zst" kit-fetch update --state "$O"
+check "update installs from targets/together-2016/belgium.idx (and the packs)" kit-fetch update --state "$O"
 [ "$(/usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["office"], m["version"])' \
 	"$O/kits/together-2016/current/manifest.json" 2>/dev/null)" = "belgium 1" ] &&
 	ok "Belgium's kit, version 1, is installed" || not_ok "Belgium's kit, version 1, is installed"

@@ -89,7 +89,7 @@ attack "downloads -> elsewhere" "$S/downloads" "$T/secret"
 # index of what its version lacks, named by the hash its signed target gives.)
 sha=$($PY -c 'import json,sys,glob
 t=json.load(open(sorted(glob.glob(sys.argv[1]+"/metadata/*.targets.json"), key=lambda p: int(p.rsplit("/",1)[1].split(".")[0]))[-1]))
-ix=t["signed"]["targets"]["together-2016/belgium.tar.zst"]["custom"]["index"]
+ix=t["signed"]["targets"]["together-2016/belgium.idx"]["custom"]["index"]
 print(ix.get("update", ix)["sha256"])' "$R2")
 part="$S/downloads/$sha.idx.part"
 chmod o+w "$S/downloads" && as_nobody ln "$T/victim" "$part"; chmod o-w "$S/downloads"

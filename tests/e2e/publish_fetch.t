@@ -38,6 +38,11 @@ check "publishing unchanged source again" kit-publish publish "$C" --repo "$R" -
 v2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["signed"]["version"])' "$R/metadata/timestamp.json")
 [ "$v1" = "$v2" ] && ok "no new metadata for unchanged source" || not_ok "no new metadata for unchanged source" "$v1 -> $v2"
 
+# Archives are published only when asked for (--archives): the same kits,
+# at their versions, for anyone who checks a kit by hand.
+[ -z "$(find "$R/targets" -name '*.tar.zst')" ] && ok "no archive without --archives" || not_ok "no archive without --archives" "$(find "$R/targets" -name '*.tar.zst')"
+check "publish the same source with --archives" kit-publish publish "$C" --repo "$R" --keys "$T/repo-keys" --archives --quiet
+[ "$(find "$R/targets" -name '*.tar.zst' | wc -l)" -ge 2 ] && ok "the kits have their archives now" || not_ok "the kits have their archives now"
 # The stock minisign tool checks a published archive by hand.
 check "kit-publish pubkey --minisign" sh -c "kit-publish pubkey --repo '$R' --minisign > '$T/kit.pub'"
 arch=$(ls "$R"/targets/together-2016/*.global.tar.zst | head -1)

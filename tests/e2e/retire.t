@@ -15,7 +15,7 @@ check "an office that removes them" kit-fetch init --state "$DROP" --root "$R/me
 expect_exit 2 "--retired takes keep or remove" kit-fetch init --state "$T/x" --root "$R/metadata/1.root.json" --url "file://$R" --retired maybe
 check "both install" kit-fetch update --state "$KEEP" --quiet
 check "both install (2)" kit-fetch update --state "$DROP" --quiet
-old_archive=$(ls "$R"/targets/together-2016/*.belgium.tar.zst)
+old_archive=$(ls "$R"/targets/together-2016/*.belgium.idx)
 
 expect_exit 1 "retiring a typo is refused" kit-publish retire togther-2016 --repo "$R" --keys "$KEYS"
 expect_msg "with the close match" "campaign 'togther-2016' is not in the repository; did you mean together-2016"
@@ -49,8 +49,8 @@ expect_msg "prunes" "pruned [0-9]+ files"
 [ "$(ls "$R"/metadata/*.snapshot.json | wc -l)" -le 2 ] && ok "old snapshot versions are gone" || not_ok "snapshots pruned" "$(ls "$R/metadata")"
 [ "$(ls "$R"/metadata/*.targets.json | wc -l)" = 1 ] && ok "only the current targets version is left" || not_ok "targets pruned" "$(ls "$R/metadata")"
 [ "$(ls "$R"/metadata/*.root.json | wc -l)" -ge 1 ] && [ -f "$R/metadata/1.root.json" ] && ok "every root version stays" || not_ok "roots kept"
-[ ! -e "$old_archive" ] && [ ! -e "$old_archive.minisig" ] && ok "the retired campaign's archives left the repository" || not_ok "archives pruned" "$old_archive"
-ls "$R"/targets/migrants-day-2021/*.belgium.tar.zst >/dev/null 2>&1 && ok "the current archives stay" || not_ok "current archives kept"
+[ ! -e "$old_archive" ] && ok "the retired campaign's archives left the repository" || not_ok "archives pruned" "$old_archive"
+ls "$R"/targets/migrants-day-2021/*.belgium.idx >/dev/null 2>&1 && ok "the current archives stay" || not_ok "current archives kept"
 check "the office still updates" kit-fetch update --state "$DROP" --quiet
 FRESH="$T/fresh"
 check "a new office" kit-fetch init --state "$FRESH" --root "$R/metadata/1.root.json" --url "file://$R" --office hungary --quiet

@@ -23,7 +23,7 @@ check "a repository" kit-publish init --repo "$R" --keys "$KEYS" --quiet
 check "the registry" kit-publish office import "$T/offices.jsonl" --repo "$R" --keys "$KEYS" --quiet
 check "publish" kit-publish publish "$C" --repo "$R" --keys "$KEYS" --quiet
 listed hungary && ok "the snapshot lists hungary's role" || not_ok "hungary listed"
-hkits=$(find "$R/targets" -name '*.hungary.tar.zst' | wc -l)
+hkits=$(find "$R/targets" -name '*.hungary.idx' | wc -l)
 [ "$hkits" -ge 1 ] && ok "hungary's kit is in the repository" || not_ok "hungary kit"
 
 mkdir "$T/md"
@@ -35,7 +35,7 @@ listed hungary && not_ok "the snapshot no longer lists hungary's role" || ok "th
 listed belgium && ok "belgium's role stays" || not_ok "belgium listed"
 check "another commit within the grace" kit-publish timestamp --repo "$R" --keys "$KEYS" --quiet
 [ -n "$(ls "$R"/metadata/*.hungary.json 2>/dev/null)" ] && ok "hungary's role metadata stays while a kept snapshot lists it" || not_ok "kept within grace"
-[ "$(find "$R/targets" -name '*.hungary.tar.zst' | wc -l)" = "$hkits" ] && ok "and its kit" || not_ok "kit kept within grace"
+[ "$(find "$R/targets" -name '*.hungary.idx' | wc -l)" = "$hkits" ] && ok "and its kit" || not_ok "kit kept within grace"
 
 B="$T/belgium"
 check "belgium's office" kit-fetch init --state "$B" --root "$R/metadata/1.root.json" --url "file://$R" --office belgium --quiet
@@ -47,8 +47,8 @@ find "$R" -type f -exec touch -d "@$(($(date +%s) - 2 * 86400))" {} +
 check "a commit two days later" kit-publish timestamp --repo "$R" --keys "$KEYS"
 expect_msg "prunes" "pruned [0-9]+ files"
 [ -z "$(ls "$R"/metadata/*.hungary.json 2>/dev/null)" ] && ok "hungary's role metadata left the repository" || not_ok "role pruned" "$(ls "$R/metadata")"
-[ "$(find "$R/targets" -name '*.hungary.tar.zst*' | wc -l)" = 0 ] && ok "and its kits (with their .minisig)" || not_ok "kits pruned" "$(find "$R/targets" -name '*hungary*')"
-[ -n "$(ls "$R"/metadata/*.belgium.json 2>/dev/null)" ] && [ "$(find "$R/targets" -name '*.belgium.tar.zst' | wc -l)" -ge 1 ] &&
+[ "$(find "$R/targets" -name '*.hungary.idx*' | wc -l)" = 0 ] && ok "and its kits" || not_ok "kits pruned" "$(find "$R/targets" -name '*hungary*')"
+[ -n "$(ls "$R"/metadata/*.belgium.json 2>/dev/null)" ] && [ "$(find "$R/targets" -name '*.belgium.idx' | wc -l)" -ge 1 ] &&
 	ok "belgium's role and kit stay" || not_ok "belgium kept"
 F="$T/fresh"
 check "a new belgium office" kit-fetch init --state "$F" --root "$R/metadata/1.root.json" --url "file://$R" --office belgium --quiet

@@ -41,7 +41,8 @@ KIT=kits/together-2016/current
 #   save PATH       write to PATH instead of FILE
 # tufedit info REPO PREFIX: shell assignments PREFIX_ts_v, _sn_v, _tg_v (the
 #   versions timestamp.json leads to), _sn_f, _tg_f (their files), _ts_exp,
-#   _tg_exp, _root_v, _root_exp (root.json's) and _bel (the Belgium archive).
+#   _tg_exp, _root_v, _root_exp (root.json's) and _bel (the Belgium kit's
+#   .idx target file).
 # (python3 starts slowly on a loaded machine: one start per step, not per value)
 cat >"$T/tufedit.py" <<'EOF'
 import hashlib, json, os, sys
@@ -78,12 +79,12 @@ if a[0] == "info":
     tg_f = "%s%d.targets.json" % (md, tg_v)
     tg = load(tg_f)["signed"]
     root = load(md + "root.json")["signed"]
-    bel = tg["targets"]["together-2016/belgium.tar.zst"]["hashes"]["sha256"]
+    bel = tg["targets"]["together-2016/belgium.idx"]["hashes"]["sha256"]
     for k, v in (("ts_v", ts["version"]), ("sn_v", sn_v), ("tg_v", tg_v),
                  ("sn_f", sn_f), ("tg_f", tg_f), ("ts_exp", ts["expires"]),
                  ("tg_exp", tg["expires"]), ("root_v", root["version"]),
                  ("root_exp", root["expires"]),
-                 ("bel", "%s/targets/together-2016/%s.belgium.tar.zst" % (repo, bel))):
+                 ("bel", "%s/targets/together-2016/%s.belgium.idx" % (repo, bel))):
         print("%s_%s='%s'" % (px, k, v))
     sys.exit(0)
 
@@ -349,15 +350,26 @@ head -c 100000 /dev/zero | tr '\0' ' ' >>"${n_sn_f/$Rn/$A}"
 refused "$GOOD" "a snapshot longer than the timestamp says" "$A" \
 	"metadata/$(basename "$n_sn_f") .*larger than the $len bytes .*endless data"
 
+A="$T/a-endless-index"
+cp -a "$Rn" "$A"
+# the kit's index and the index of what version 2 lacks, each with a MB
+# more (delta.t sends more than a pack's range)
+for f in "${n_bel/$Rn/$A}" "$A"/packs/*.idx; do head -c 1000000 /dev/zero >>"$f"; done
+refused "$GOOD" "a version 3 index longer than its signed length" "$A" \
+	"\.idx from .*larger than the [0-9]+ bytes .*endless data"
+
+# The archive itself, published with --archives (the same version 3), in a
+# copy without packs so that the update takes the archive.
 A="$T/a-endless-target"
 cp -a "$Rn" "$A"
-# without packs (a copy that carries archives only), so the update takes
-# the archive (delta.t sends more than a pack's range)
+cp -a "$K" "$T/archive-keys"
+check "kit-publish publish version 3 again with --archives" kit-publish publish "$T/camp3" --repo "$A" --keys "$T/archive-keys" --archives --quiet
 rm -rf "$A/packs"
-len=$(stat -c %s "$n_bel")
-head -c 1000000 /dev/zero >>"${n_bel/$Rn/$A}"
+arch=$(ls "$A"/targets/together-2016/*.belgium.tar.zst)
+len=$(stat -c %s "$arch")
+head -c 1000000 /dev/zero >>"$arch"
 refused "$GOOD" "a version 3 archive longer than its signed length" "$A" \
-	"$(basename "$n_bel") .*larger than the $len bytes .*endless data"
+	"$(basename "$arch") .*larger than the $len bytes .*endless data"
 
 # --- mix-and-match ----------------------------------------------------------------
 A="$T/a-mix-targets"
@@ -379,14 +391,14 @@ for v in 2147483647 4294967297; do
 	A="$T/a-pub-v$v"
 	cp -a "$R" "$A"
 	info "$A" p
-	tufedit "$p_tg_f" custom together-2016/global.tar.zst version "$v" unsign sign "$K/targets-1.pem" \
+	tufedit "$p_tg_f" custom together-2016/global.idx version "$v" unsign sign "$K/targets-1.pem" \
 		open "$p_sn_f" meta targets.json "$p_tg_f" unsign sign "$K/snapshot-1.pem" \
 		open "$A/metadata/timestamp.json" meta snapshot.json "$p_sn_f" unsign sign "$K/timestamp-1.pem"
 	before=$(tree_hash "$A")
 	expect_exit 1 "kit-publish publish over a global kit of version $v: refused (exit 1)" \
 		kit-publish publish "$T/camp3" --repo "$A" --keys "$K" --quiet
 	expect_msg "the message names the target and its version $v" \
-		"together-2016/global.tar.zst in the repository has custom.version $v, which no next version can follow"
+		"together-2016/global.idx in the repository has custom.version $v, which no next version can follow"
 	if [ "$(tree_hash "$A")" = "$before" ]; then ok "the repository is unchanged (version $v)"
 	else not_ok "the repository is unchanged (version $v)"; fi
 done
@@ -447,7 +459,7 @@ grep -Eq '"version": *1([^0-9]|$)' "$O/metadata/root.json" && ok "the office sti
 # A holder of the targets key (or, with delegations, an office's key) signs
 # names and hashes that would make paths outside the state directory.  The
 # hash "../../././...vict" (64 characters, like a SHA-256) would make the
-# download path <state>/downloads/../../vict.together-2016.belgium.tar.zst,
+# index's download path <state>/downloads/../../vict.idx,
 # which is $T/vict...: a file there must survive, and nothing new may appear
 # outside the office's state directory.
 # evil_targets DIR EDIT...: the newest targets of the repository copy DIR
@@ -464,7 +476,7 @@ evil_targets() {
 		open "$a/metadata/timestamp.json" version +1 meta snapshot.json "$s" \
 		unsign sign "$K/timestamp-1.pem"
 }
-VICTIM="$T/vict.together-2016.belgium.tar.zst"
+VICTIM="$T/vict.idx"
 outside() { find "$T" -path "$O" -prune -o ! -path "$T" ! -path "$T/err" ! -path "$T/out" -print | sort; }
 # refused_outside DESC REPO REGEX: refused as by refused, and nothing outside
 # the state directory touched
@@ -483,20 +495,20 @@ refused_outside() {
 dots="../../$(printf './%.0s' $(seq 27))vict"
 A="$T/a-hash-path"
 cp -a "$Rn" "$A"
-evil_targets "$A" hash together-2016/belgium.tar.zst sha256 "$dots"
+evil_targets "$A" hash together-2016/belgium.idx sha256 "$dots"
 refused_outside "a signed target whose sha256 is $dots" "$A" \
-	'targets metadata [0-9]+\.targets\.json: target .{1,2}together-2016/belgium\.tar\.zst.{1,2} sha256 is not 64 lower-case hex digits'
+	'targets metadata [0-9]+\.targets\.json: target .{1,2}together-2016/belgium\.idx.{1,2} sha256 is not 64 lower-case hex digits'
 
 A="$T/a-hash-upper"
 cp -a "$Rn" "$A"
-evil_targets "$A" hash together-2016/belgium.tar.zst sha256 "$(basename "$n_bel" | cut -c1-64 | tr a-f A-F)"
+evil_targets "$A" hash together-2016/belgium.idx sha256 "$(basename "$n_bel" | cut -c1-64 | tr a-f A-F)"
 refused_outside "a signed target whose sha256 is in upper case" "$A" \
-	'target .{1,2}together-2016/belgium\.tar\.zst.{1,2} sha256 is not 64 lower-case hex digits'
+	'target .{1,2}together-2016/belgium\.idx.{1,2} sha256 is not 64 lower-case hex digits'
 
-for evil in "together-2016/../../../vict/belgium.tar.zst" "/together-2016/belgium.tar.zst" "together-2016//belgium.tar.zst"; do
+for evil in "together-2016/../../../vict/belgium.idx" "/together-2016/belgium.idx" "together-2016//belgium.idx"; do
 	A="$T/a-name-$(echo "$evil" | tr -c 'a-z0-9\n' _)"
 	cp -a "$Rn" "$A"
-	evil_targets "$A" rename together-2016/belgium.tar.zst "$evil"
+	evil_targets "$A" rename together-2016/belgium.idx "$evil"
 	refused_outside "a signed target named $evil" "$A" \
 		"target .{1,2}$evil.{1,2}: the name is not a safe relative path"
 done
@@ -505,22 +517,22 @@ done
 for v in 4294967297 0 -3 '"3"'; do
 	A="$T/a-custom-version-$(echo "$v" | tr -c '0-9\n' _)"
 	cp -a "$Rn" "$A"
-	evil_targets "$A" custom together-2016/belgium.tar.zst version "$v"
+	evil_targets "$A" custom together-2016/belgium.idx version "$v"
 	refused_outside "a signed target whose custom.version is $v" "$A" \
-		'target together-2016/belgium\.tar\.zst: custom\.version is not a kit version'
+		'target together-2016/belgium\.idx: custom\.version is not a kit version'
 done
 
 # A target meant for this office (custom.office, or the file name
-# belgium.tar.zst) whose custom.campaign or custom.office is not an id: a
+# belgium.idx) whose custom.campaign or custom.office is not an id: a
 # refusal, not a fallback to the global kit (which overwrote releases/1
 # with the global kit of the same version number, exit 0).
 for edit in 'campaign "../x"' 'office "../belgium"' 'campaign 7'; do
 	A="$T/a-custom-$(echo "$edit" | tr -c 'a-z0-9\n' _)"
 	cp -a "$Rn" "$A"
-	evil_targets "$A" custom together-2016/belgium.tar.zst version 2 \
-		custom together-2016/belgium.tar.zst $edit
+	evil_targets "$A" custom together-2016/belgium.idx version 2 \
+		custom together-2016/belgium.idx $edit
 	refused_outside "a signed belgium target whose custom.$edit" "$A" \
-		'target .{1,2}together-2016/belgium\.tar\.zst.{1,2} for office belgium: custom\.campaign and custom\.office are not both valid ids'
+		'target .{1,2}together-2016/belgium\.idx.{1,2} for office belgium: custom\.campaign and custom\.office are not both valid ids'
 done
 
 # A signed length no office could store (2^62), or over what this office
@@ -528,9 +540,9 @@ done
 # transport retries ending in "ended after N of 4611686018427387904 bytes".
 A="$T/a-length-huge"
 cp -a "$Rn" "$A"
-evil_targets "$A" custom together-2016/belgium.tar.zst version 2 length together-2016/belgium.tar.zst 4611686018427387904
+evil_targets "$A" custom together-2016/belgium.idx version 2 length together-2016/belgium.idx 4611686018427387904
 refused_outside "a signed target whose length is 2^62" "$A" \
-	'target together-2016/belgium\.tar\.zst lists a length of 4611686018427387904 bytes, more than this office unpacks'
+	'target together-2016/belgium\.idx lists a length of 4611686018427387904 bytes, more than this office unpacks'
 if [ "$(grep -vc '^kit-fetch: [0-9]* requests\?,' "$T/err")" -eq 1 ]; then ok "a length of 2^62: one line on stderr, no retries"
 else not_ok "a length of 2^62: one line on stderr, no retries" "$(head -6 "$T/err")"; fi
 

@@ -85,18 +85,22 @@ print(d if isinstance(d, str) else json.dumps(d, sort_keys=True))' "$@"; }
 check "kit-publish init and publish the TOGETHER kit" new_repo repo
 R="$T/repo"
 ln -s "$R" "$W/ours"
-if check "tuf-js refreshes kit-publish's repository and downloads the global and Belgium bundles" \
+# A kit is the target <campaign>/<office>.idx, its index (and its files in
+# packs/, which a TUF client need not know of).
+if check "tuf-js refreshes kit-publish's repository and downloads the global and Belgium kits (.idx)" \
 	tufjs client.mjs --root "$R/metadata/1.root.json" --url "$URL/ours" --cache "$T/tufjs-a" \
-	--get together-2016/global.tar.zst "$T/a-global.tar.zst" \
-	--get together-2016/belgium.tar.zst "$T/a-belgium.tar.zst"; then
+	--get together-2016/global.idx "$T/a-global.idx" \
+	--get together-2016/belgium.idx "$T/a-belgium.idx"; then
 	cp "$T/out" "$T/a.out"
-	g=$(ls "$R"/targets/together-2016/*.global.tar.zst)
-	b=$(ls "$R"/targets/together-2016/*.belgium.tar.zst)
-	cmp -s "$g" "$T/a-global.tar.zst" && ok "tuf-js got the published global archive byte for byte" ||
-		not_ok "tuf-js got the published global archive byte for byte"
-	cmp -s "$b" "$T/a-belgium.tar.zst" && ok "tuf-js got the published Belgium archive byte for byte" ||
-		not_ok "tuf-js got the published Belgium archive byte for byte"
-	line=$(grep '^together-2016/belgium.tar.zst ' "$T/a.out")
+	g=$(ls "$R"/targets/together-2016/*.global.idx)
+	b=$(ls "$R"/targets/together-2016/*.belgium.idx)
+	cmp -s "$g" "$T/a-global.idx" && ok "tuf-js got the published global index byte for byte" ||
+		not_ok "tuf-js got the published global index byte for byte"
+	cmp -s "$b" "$T/a-belgium.idx" && ok "tuf-js got the published Belgium index byte for byte" ||
+		not_ok "tuf-js got the published Belgium index byte for byte"
+	python3 -c 'import json,sys; i = json.load(open(sys.argv[1])); sys.exit(0 if i["kit"]["office"] == "belgium" and i["objects"] else 1)' "$T/a-belgium.idx" &&
+		ok "what tuf-js verified is the kit's index (its objects in packs/)" || not_ok "what tuf-js verified is the kit's index" "$(head -c 300 "$T/a-belgium.idx")"
+	line=$(grep '^together-2016/belgium.idx ' "$T/a.out")
 	if [ "$(echo "$line" | cut -d' ' -f3)" = "$(sha256sum <"$b" | cut -d' ' -f1)" ] &&
 		echo "$line" | cut -d' ' -f4- | python3 -c 'import json,sys
 c = json.load(sys.stdin)
@@ -107,8 +111,8 @@ sys.exit(0 if c["campaign"] == "together-2016" and c["office"] == "belgium" and 
 	fi
 fi
 
-# Direction A with a delegated role: the Belgium bundle moved into a role
-# "office-belgium" (paths */belgium.tar.zst, a key of its own) by kit's
+# Direction A with a delegated role: the Belgium kit moved into a role
+# "office-belgium" (paths */belgium.idx, a key of its own) by kit's
 # repository writer (tests/e2e/tuf_delegate.c until kit-publish has a
 # command for it); tuf-js and kit-fetch both find it through the delegation.
 DELEGATE="${KIT_BUILD:-}/asan/tests/tuf_delegate"
@@ -117,7 +121,7 @@ cp -a "$T/repo-keys" "$T/deleg-keys"
 if [ ! -x "$DELEGATE" ]; then
 	not_ok "kit's writer moves the Belgium bundle into a delegated office role" 		"no $DELEGATE: run through make check-e2e (it builds the helper and sets KIT_BUILD)"
 else
-	check "kit's writer moves the Belgium bundle into a delegated office role" 		"$DELEGATE" "$W/ours-deleg" "$T/deleg-keys" office-belgium '*/belgium.tar.zst' 		together-2016/belgium.tar.zst
+	check "kit's writer moves the Belgium bundle into a delegated office role" 		"$DELEGATE" "$W/ours-deleg" "$T/deleg-keys" office-belgium '*/belgium.idx' 		together-2016/belgium.idx
 fi
 python3 - "$W/ours-deleg/metadata" <<'PY' && ok "its targets delegate to office-belgium, whose role lists the bundle, and the snapshot lists the role" ||
 import glob, json, os, sys
@@ -126,18 +130,20 @@ newest = lambda pat: max(glob.glob(os.path.join(d, pat)), key=lambda p: int(os.p
 t = json.load(open(newest("*.targets.json")))["signed"]
 r = json.load(open(newest("*.office-belgium.json")))["signed"]
 s = json.load(open(newest("*.snapshot.json")))["signed"]
-sys.exit(0 if "together-2016/belgium.tar.zst" not in t["targets"] and
+sys.exit(0 if "together-2016/belgium.idx" not in t["targets"] and
          [x["name"] for x in t["delegations"]["roles"]] == ["office-belgium"] and
-         list(r["targets"]) == ["together-2016/belgium.tar.zst"] and
+         list(r["targets"]) == ["together-2016/belgium.idx"] and
          "office-belgium.json" in s["meta"] else 1)
 PY
 	not_ok "its targets delegate to office-belgium, whose role lists the bundle, and the snapshot lists the role"
-if check "tuf-js finds the Belgium bundle through kit's delegation" 	tufjs client.mjs --root "$R/metadata/1.root.json" --url "$URL/ours-deleg" --cache "$T/tufjs-ad" 	--get together-2016/belgium.tar.zst "$T/ad-belgium.tar.zst"; then
-	cmp -s "$(ls "$R"/targets/together-2016/*.belgium.tar.zst)" "$T/ad-belgium.tar.zst" &&
-		ok "tuf-js got the Belgium archive byte for byte through the delegation" ||
-		not_ok "tuf-js got the Belgium archive byte for byte through the delegation"
+if check "tuf-js finds the Belgium kit through kit's delegation" 	tufjs client.mjs --root "$R/metadata/1.root.json" --url "$URL/ours-deleg" --cache "$T/tufjs-ad" 	--get together-2016/belgium.idx "$T/ad-belgium.idx"; then
+	cmp -s "$(ls "$R"/targets/together-2016/*.belgium.idx)" "$T/ad-belgium.idx" &&
+		ok "tuf-js got the Belgium index byte for byte through the delegation" ||
+		not_ok "tuf-js got the Belgium index byte for byte through the delegation"
 fi
-check "kit-fetch init (Belgium office) against kit's delegated repository" 	kit-fetch init --state "$T/office-ad" --root "$R/metadata/1.root.json" --url "$URL/ours-deleg" --office belgium
+# (over file://: python's http.server answers no Range request, and the
+# kit has no archive to fall back to)
+check "kit-fetch init (Belgium office) against kit's delegated repository" 	kit-fetch init --state "$T/office-ad" --root "$R/metadata/1.root.json" --url "file://$W/ours-deleg" --office belgium
 check "kit-fetch update installs Belgium's bundle through the delegation" kit-fetch update --state "$T/office-ad" --quiet
 [ "$(json_get "$T/office-ad/kits/together-2016/current/manifest.json" office 2>/dev/null)" = belgium ] &&
 	ok "the installed kit is the Belgium bundle" || not_ok "the installed kit is the Belgium bundle"
@@ -148,9 +154,27 @@ tm=$(ls "$W"/ours-targets/metadata/*.targets.json | sort -V | tail -1)
 flip "$tm" '"title": *"TOGETHER: International (M)igrants'
 expect_exit 1 "tuf-js refuses kit-publish's repository with one byte of targets metadata changed" \
 	tufjs client.mjs --root "$R/metadata/1.root.json" --url "$URL/ours-targets" --cache "$T/tufjs-a2" \
-	--get together-2016/belgium.tar.zst "$T/a2.tar.zst"
+	--get together-2016/belgium.idx "$T/a2.idx"
 expect_msg "tuf-js names the check that failed" "tuf-js refused: .*(hash|length|[Ss]ignature|signed)"
-[ ! -e "$T/a2.tar.zst" ] && ok "tuf-js downloaded nothing" || not_ok "tuf-js downloaded nothing"
+[ ! -e "$T/a2.idx" ] && ok "tuf-js downloaded nothing" || not_ok "tuf-js downloaded nothing"
+
+# Published with --archives: the same kits as archives too, which tuf-js
+# fetches and verifies like any target, and a kit-fetch that cannot have
+# ranges (python's http.server ignores Range) installs from.
+check "kit-publish publish --archives (the same version 1)" \
+	kit-publish publish "$C" --repo "$R" --keys "$T/repo-keys" --archives --quiet
+if check "tuf-js downloads the Belgium archive" \
+	tufjs client.mjs --root "$R/metadata/1.root.json" --url "$URL/ours" --cache "$T/tufjs-a" \
+	--get together-2016/belgium.tar.zst "$T/a-belgium.tar.zst"; then
+	cmp -s "$(ls "$R"/targets/together-2016/*.belgium.tar.zst)" "$T/a-belgium.tar.zst" && ok "tuf-js got the published Belgium archive byte for byte" ||
+		not_ok "tuf-js got the published Belgium archive byte for byte"
+	tar --zstd -tf "$T/a-belgium.tar.zst" manifest.json >/dev/null 2>&1 && ok "and it is the kit's archive" || not_ok "and it is the kit's archive"
+fi
+check "kit-fetch init over python's http.server" kit-fetch init --state "$T/office-a" --root "$R/metadata/1.root.json" --url "$URL/ours" --office belgium
+expect_exit 0 "kit-fetch installs from the archive where no range can be had" kit-fetch update --state "$T/office-a"
+expect_msg "it says it downloads the archive instead" "downloading the whole archive instead"
+[ "$(json_get "$T/office-a/kits/together-2016/current/manifest.json" office 2>/dev/null)" = belgium ] &&
+	ok "the Belgium kit is installed" || not_ok "the Belgium kit is installed"
 
 # Attack in direction A: one hex digit of the timestamp signature changed.
 cp -a "$R" "$W/ours-ts"
@@ -170,11 +194,12 @@ p = sys.argv[1]; c = json.load(open(p)); c["title"] = sys.argv[2]
 json.dump(c, open(p, "w"), ensure_ascii=False, indent=2)
 PY
 check "kit-publish publish version 2 with a non-ASCII title" \
-	kit-publish publish "$T/camp" --repo "$R" --keys "$T/repo-keys" --quiet
+	kit-publish publish "$T/camp" --repo "$R" --keys "$T/repo-keys" --archives --quiet
 if check "tuf-js updates from its trusted metadata to version 2" \
 	tufjs client.mjs --root "$R/metadata/1.root.json" --url "$URL/ours" --cache "$T/tufjs-a" \
-	--get together-2016/belgium.tar.zst "$T/a-belgium-2.tar.zst"; then
-	if cut -d' ' -f4- "$T/out" | python3 -c 'import json,sys
+	--get together-2016/belgium.tar.zst "$T/a-belgium-2.tar.zst" \
+	--get together-2016/belgium.idx "$T/a-belgium-2.idx"; then
+	if grep '^together-2016/belgium.idx ' "$T/out" | cut -d' ' -f4- | python3 -c 'import json,sys
 c = json.load(sys.stdin)
 sys.exit(0 if c["version"] == 2 and c["title"] == sys.argv[1] else 1)' "$TITLE"; then
 		ok "tuf-js sees version 2 and the exact title in the target's custom"
@@ -184,6 +209,9 @@ sys.exit(0 if c["version"] == 2 and c["title"] == sys.argv[1] else 1)' "$TITLE";
 	b=$(ls -t "$R"/targets/together-2016/*.belgium.tar.zst | head -1)
 	cmp -s "$b" "$T/a-belgium-2.tar.zst" && ok "tuf-js got the version 2 archive byte for byte" ||
 		not_ok "tuf-js got the version 2 archive byte for byte"
+	b=$(ls -t "$R"/targets/together-2016/*.belgium.idx | head -1)
+	cmp -s "$b" "$T/a-belgium-2.idx" && ok "tuf-js got the version 2 index byte for byte" ||
+		not_ok "tuf-js got the version 2 index byte for byte"
 fi
 
 # Key rotation written by kit-publish: tuf-js, still trusting root version 1,
@@ -193,7 +221,7 @@ check "kit-publish rotate --role timestamp" kit-publish rotate --role timestamp 
 rv=$(json_get "$R/metadata/root.json" signed version)
 check "tuf-js follows kit-publish's root rotations from its trusted root" \
 	tufjs client.mjs --root "$R/metadata/1.root.json" --url "$URL/ours" --cache "$T/tufjs-a" \
-	--get together-2016/global.tar.zst "$T/a-global-3.tar.zst"
+	--get together-2016/global.idx "$T/a-global-3.idx"
 trv=$(json_get "$T/tufjs-a/metadata/root.json" signed version 2>/dev/null)
 [ "$rv" -ge 3 ] && [ "$trv" = "$rv" ] && ok "tuf-js now trusts root version $rv" ||
 	not_ok "tuf-js now trusts the newest root" "repository root version $rv, tuf-js trusts $trv"
@@ -335,8 +363,8 @@ check "publish the TOGETHER kit" kit-publish publish "$C" --repo "$RD" --keys "$
 ln -s "$RD" "$W/ours-org"
 check "tuf-js downloads the Belgium kit through its delegated role" \
 	tufjs client.mjs --root "$RD/metadata/1.root.json" --url "$URL/ours-org" --cache "$T/tufjs-org" \
-	--get together-2016/belgium.tar.zst "$T/org-belgium.tar.zst"
-cmp -s "$(ls "$RD"/targets/together-2016/*.belgium.tar.zst)" "$T/org-belgium.tar.zst" &&
+	--get together-2016/belgium.idx "$T/org-belgium.idx"
+cmp -s "$(ls "$RD"/targets/together-2016/*.belgium.idx)" "$T/org-belgium.idx" &&
 	ok "byte for byte the kit kit-publish signed into the belgium role" || not_ok "delegated kit bytes"
 grep -q '"belgium.json"' "$RD/metadata/timestamp.json" "$(ls -v "$RD"/metadata/*.snapshot.json | tail -1)" &&
 	ok "the snapshot lists the role" || not_ok "snapshot lists belgium.json"
