@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Crash consistency: kit-fetch is killed (SIGKILL, injected by strace on
 # entering a system call) at many points of an update: while the archive
-# downloads, while it is extracted, while the release is switched in.
-# After every kill `current` must be the complete old kit or the complete
-# new one, and the next run must finish the update.  Then the same for an
-# update from packs (a kit with a 300 kB image, one post edited): killed
-# while the index, the manifest and the objects arrive, while unchanged
-# files are linked, while the release is switched in.
+# downloads, while it is extracted, while the release is switched in (a
+# repository published with --archives whose packs cannot be had, so the
+# update takes the archive).  After every kill `current` must be the
+# complete old kit or the complete new one, and the next run must finish
+# the update.  Then the same for an update from packs (a kit with a 300 kB
+# image, one post edited): killed while the index, the manifest and the
+# objects arrive, while unchanged files are linked, while the release is
+# switched in; and for a first install from packs (no kit, or the whole
+# new one).
 . "$(dirname "$0")/lib.sh"
 # LeakSanitizer cannot run under ptrace; the other checks stay on.
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
@@ -17,14 +20,19 @@ check "publish version 1" new_repo repo
 check "an office with version 1 installed" sh -c "kit-fetch init --state '$T/v1' --root '$T/repo/metadata/1.root.json' --url 'file://$T/repo' --office belgium && kit-fetch update --state '$T/v1' -q"
 cp -a "$KIT_SRC/campaigns/together-2016" "$T/camp"
 sed -i 's/"title": "TOGETHER/"title": "TOGETHER (v2)/' "$T/camp/campaign.json"
-check "publish version 2" kit-publish publish "$T/camp" --repo "$T/repo" --keys "$T/repo-keys" --quiet
+check "publish version 2, with its archives" kit-publish publish "$T/camp" --repo "$T/repo" --keys "$T/repo-keys" --archives --quiet
+rm -rf "$T/repo/packs"
+rm -rf "$T/probe" && cp -a "$T/v1" "$T/probe"
+kit-fetch update --state "$T/probe" >"$T/out" 2>"$T/err"
+expect_msg "archive: the update takes the archive (no packs)" 'downloading the whole archive instead'
 
 version_of() { sed -n 's/^  "version": \([0-9]*\),*$/\1/p' "$1/kits/together-2016/current/manifest.json" 2>/dev/null | head -1; }
 
-# crash_points V1 LABEL: kill an update of a copy of the state V1 (version 1
-# installed, version 2 in its repository) at every disk-changing call.
+# crash_points V1 LABEL [FIRST]: kill an update of a copy of the state V1
+# (version 1 installed, version 2 in its repository; with FIRST nothing
+# installed yet) at every disk-changing call.
 crash_points() {
-local V1=$1 L=$2
+local V1=$1 L=$2 first=${3:-}
 
 local points=0 bad=0 total step entry sc n i rc v
 points=0 bad=0 notfinished=0 killed=0
@@ -52,7 +60,9 @@ for entry in $(awk '{print $1 ":" $2}' "$T/plan"); do
 		points=$((points + 1))
 		[ $rc -ne 0 ] && killed=$((killed + 1))
 		v=$(version_of "$T/office")
-		if [ "$v" != 1 ] && [ "$v" != 2 ]; then
+		if [ -n "$first" ] && [ -z "$v" ] && [ ! -e "$T/office/kits/together-2016/current" ]; then
+			: # a first install killed: still nothing installed
+		elif [ "$v" != 1 ] && [ "$v" != 2 ]; then
 			bad=$((bad + 1)); echo "# $sc #$i: current is '$v'"
 		elif ! kit-fetch verify --state "$T/office" >/dev/null 2>&1; then
 			bad=$((bad + 1)); echo "# $sc #$i: current (version $v) does not match its manifest"
@@ -83,3 +93,10 @@ rm -rf "$T/probe" && cp -a "$T/dv1" "$T/probe"
 kit-fetch update --state "$T/probe" >"$T/out" 2>"$T/err"
 expect_msg "delta: the update is from packs" 'files kept from version 1'
 crash_points "$T/dv1" delta
+
+# A first install from packs: nothing installed, or the whole kit.
+check "first: an office with nothing installed" kit-fetch init --state "$T/d0" --root "$T/drepo/metadata/1.root.json" --url "file://$T/drepo" --office belgium
+rm -rf "$T/probe" && cp -a "$T/d0" "$T/probe"
+kit-fetch update --state "$T/probe" >"$T/out" 2>"$T/err"
+expect_msg "first: the install is from packs" 'version 2 installed .*\(from packs: '
+crash_points "$T/d0" first 1
