@@ -23,6 +23,9 @@
 #define MAX_RESTARTS 2
 /* reads from a file:// base (removable media) */
 #define LOCAL_BLOCK (512 * 1024)
+/* libcurl hands a body over 16 KiB at a time; the part is written this
+ * much at a time (a write call per piece cost 2 s of system time a GiB) */
+#define PART_BUF (512 * 1024)
 
 struct kit_transport {
 	struct kit_transport_opts o; /* proxy/cainfo/base_urls point below */
@@ -89,6 +92,8 @@ struct job {
 	int is_http;
 	int fd;
 	struct kit_sha256 *h;
+	unsigned char *buf; /* bytes for the part not yet written */
+	size_t buffered;
 	uint64_t offset; /* bytes of the part kept before this transfer */
 	uint64_t got;    /* bytes written by this transfer */
 	int started;
@@ -690,9 +695,22 @@ hash_reset(struct job *j)
 	kit_sha256_final_hex(j->h, scratch); /* final resets the state */
 }
 
+/* The buffered bytes into the part; -1 with j->io_errno set. */
+static int
+flush_part(struct job *j)
+{
+	if (j->buffered > 0 && kit_fd_write_all(j->fd, j->buf, j->buffered) != 0) {
+		j->io_errno = errno;
+		return -1;
+	}
+	j->buffered = 0;
+	return 0;
+}
+
 static int
 truncate_part(struct job *j)
 {
+	j->buffered = 0;
 	if (ftruncate(j->fd, 0) != 0 || lseek(j->fd, 0, SEEK_SET) != 0) {
 		j->io_errno = errno;
 		return -1;
@@ -863,10 +881,21 @@ sink(struct job *j, const void *p, size_t n)
 		j->got += n;
 		return 0;
 	}
-	if (kit_fd_write_all(j->fd, p, n) != 0) {
-		j->io_errno = errno;
+	if (j->buffered + n > PART_BUF && flush_part(j) != 0) {
 		j->stop = STOP_IO;
 		return -1;
+	}
+	if (n >= PART_BUF) {
+		if (kit_fd_write_all(j->fd, p, n) != 0) {
+			j->io_errno = errno;
+			j->stop = STOP_IO;
+			return -1;
+		}
+	} else {
+		if (j->buf == NULL)
+			j->buf = kit_xmalloc(PART_BUF);
+		memcpy(j->buf + j->buffered, p, n);
+		j->buffered += n;
 	}
 	kit_sha256_update(j->h, p, n);
 	j->got += n;
@@ -936,6 +965,10 @@ finish(struct job *j, char *why, struct kit_error *err)
 {
 	char hex[KIT_SHA256_HEX];
 	uint64_t total = j->offset + j->got;
+	if (j->fd >= 0 && flush_part(j) != 0) {
+		kit_err_errno(err, KIT_E_IO, j->io_errno, "cannot write the download %s", j->part);
+		return OUT_LOCAL;
+	}
 	kit_sha256_final_hex(j->h, hex);
 	if (j->exp_len && total < j->exp_len) {
 		whyf(why, "download of %s from %s ended after %llu of %llu bytes",
@@ -1621,12 +1654,15 @@ out:
 		fflush(stderr);
 	}
 	if (j->fd >= 0) {
-		/* keep what arrived across a crash, for the next resume */
-		if (j->resume_ok && o == OUT_TRANSIENT)
+		/* keep what arrived for a resume, across a crash too */
+		if (j->resume_ok && flush_part(j) == 0 && o == OUT_TRANSIENT)
 			(void)fsync(j->fd);
 		close(j->fd);
 		j->fd = -1;
 	}
+	j->buffered = 0;
+	free(j->buf);
+	j->buf = NULL;
 	kit_sha256_free(j->h);
 	j->h = NULL;
 	return o;
