@@ -1304,10 +1304,11 @@ delta_install(struct run *r, const struct pick *p, const char *kitdir, int cur,
 	}
 	if (kit_rm_rf(staging, err) != 0)
 		goto out;
-	/* more bytes than the archive: the archive, when there is one */
+	/* an update that would fetch more bytes than the archive: the
+	 * archive, when there is one (a first install is from the packs) */
 	rc = kit_bundle_assemble(staging, mb, mlen, m, ix, &base, work,
-				 !p->idx ? p->t.length : p->has_arc ? p->arc.length
-								    : UINT64_MAX,
+				 !p->idx ? p->t.length : p->has_arc && cur > 0 ? p->arc.length
+									       : UINT64_MAX,
 				 lim, fetch_range_cb, r, &st, err);
 	if (rc < 0)
 		rc = range_fallback(r, p, err);

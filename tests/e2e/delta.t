@@ -179,6 +179,14 @@ check "publish again with --archives (the same version, with its archive)" kit-p
 expect_msg "the kit keeps its version and gains its archive" 'together-2016/hungary.idx: version 3 unchanged, now with its archive'
 ls "$R"/targets/together-2016/*.hungary.tar.zst "$R"/targets/together-2016/*.hungary.tar.zst.minisig >/dev/null 2>&1 &&
 	ok "the archive and its .minisig are in the repository" || not_ok "the archive and its .minisig are in the repository" "$(ls "$R"/targets/together-2016/)"
+# With archives beside the packs, a first install still comes from the
+# packs (the archive is only the fallback), even where the packs' stored
+# bytes are a little more than the archive's.
+n=$(wc -l <"$LOG")
+rm -rf "$T/fa" && kit-fetch init --state "$T/fa" --root "$R/metadata/1.root.json" --url "http://127.0.0.1:$hp" --office hungary -q
+check "a first install from the repository with archives" kit-fetch update --state "$T/fa"
+expect_msg "it comes from the packs" 'version 3 installed .*\(from packs: '
+if since "$n" | grep -q '\.tar\.zst'; then not_ok "no archive was requested" "$(since "$n" | grep tar.zst)"; else ok "no archive was requested"; fi
 rm -rf "$T/h" && cp -a "$T/state-v1" "$T/h" && cp "$T/fault-config.json" "$T/h/config.json"
 expect_exit 0 "a server that ignores Range: the update installs" kit-fetch update --state "$T/h"
 expect_msg "a server that ignores Range: it says it takes the archive" 'answered the range request from byte [0-9]+ wrongly; downloading the whole archive instead'
