@@ -55,6 +55,13 @@ def main():
                     int(meta["archive_bytes"]) / MiB, int(meta["metadata_bytes"]) / MiB, no + 1,
                     runs["publish_v1"]["wall"], runs["publish_v1"]["cpu"],
                     runs["publish_v1"]["written"] / MiB, runs["publish_v1"]["rss_kib"] >> 10))
+    if "publish_pruning" in runs:
+        pr = runs["publish_pruning"]
+        pf = (meta.get("pruned") or "0 0").split()
+        lines.append("version %d two days later, pruning what only earlier versions named: %.2f s (%.2f s CPU), "
+                     "%.0f KiB written, %s files (%.1f MiB) pruned; repository then %.1f MiB"
+                     % (nv + 1, pr["wall"], pr["cpu"], pr["written"] / 1024, pf[0], int(pf[1]) / MiB,
+                        int(meta["repo_bytes_pruned"]) / MiB))
     inst = meta.get("install_log", "0 0 0 0 -").split()
     lines.append("an office's first install of its kit: %s requests, %.1f MiB on the wire, %.2f s (%.2f s CPU), "
                  "peak RSS %d MiB; load average %s at the start, %s at the end"

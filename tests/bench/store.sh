@@ -109,6 +109,16 @@ with open(sys.argv[1] + ".tmp", "wb") as f:
 	print(sum(seen.values()), len(seen), len(kits))
 	PY
 	)"
+	# two days later (past the grace) one more version: pruning removes the
+	# metadata of the versions before, then the packs and indexes only they
+	# named; what it costs and what the repository keeps
+	find "$repo" -type f -exec touch -d "@$(($(date +%s) - 2 * 86400))" {} +
+	office=$(printf 'o%03d' $(((nv - 1) % no + 1)))
+	echo "bench: store: version $((nv + 1)), two days later: one post of $office changed, old versions pruned"
+	"$PY" "$HERE/gen_org.py" --edit "$camp" --office "$office" --n "$((nv + 1))"
+	store_timed publish_pruning "$BIN/kit-publish" publish "$camp" --repo "$repo" --keys "$keys"
+	meta store pruned "$(sed -n 's/.*pruned \([0-9]*\) files\{0,1\} (\([0-9]*\) bytes).*/\1 \2/p' "$W/err" | tail -1)"
+	meta store repo_bytes_pruned "$(du -sb "$repo" | cut -f1)"
 	# the repository works: an office installs its kit over nginx, verified
 	n0=$(log_lines)
 	"$BIN/kit-fetch" init --state "$W/store-o001" --root "$repo/metadata/1.root.json" \
