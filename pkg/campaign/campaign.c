@@ -283,8 +283,10 @@ kit_campaign_free(struct kit_campaign *c)
 		file_free(&c->offices[i].f);
 	}
 	free(c->offices);
-	for (i = 0; i < c->nhashes; i++)
-		free(c->hashes[i].rel);
+	for (i = 0; i < c->hashes->n; i++)
+		free(c->hashes->v[i].rel);
+	free(c->hashes->v);
+	free(c->hashes->slots);
 	free(c->hashes);
 	free(c->dir);
 	if (c->dirfd >= 0)
@@ -303,6 +305,7 @@ kit_campaign_load(const char *dir, struct kit_campaign_diags *diags,
 	int failed = 0;
 
 	c = kit_xcalloc(1, sizeof(*c));
+	c->hashes = kit_xcalloc(1, sizeof(*c->hashes));
 	c->dirfd = -1;
 	len = strlen(dir);
 	while (len > 1 && dir[len - 1] == '/')

@@ -33,10 +33,17 @@ struct kc_office {
 	struct kc_file f;
 };
 
-/* A file's content digest, remembered for the campaign's lifetime. */
+/* A file's content digest and size, remembered for the campaign's
+ * lifetime (kc_file_hash). */
 struct kc_hash {
 	char *rel;
 	char hex[65];
+	uint64_t len;
+};
+struct kc_hashes {
+	struct kc_hash *v;
+	size_t n, cap;
+	size_t *slots, nslots; /* open addressing over v by rel: index + 1 */
 };
 
 struct kit_campaign {
@@ -50,11 +57,18 @@ struct kit_campaign {
 	 * (once per campaign, not once per kit: 400 offices made publishing
 	 * quadratic) */
 	int valid;
-	/* files digested for kit_campaign_kit_inputs(), each once (a media
-	 * file is in all 401 kits) */
-	struct kc_hash *hashes;
-	size_t nhashes;
+	/* files digested, each once per campaign, for
+	 * kit_campaign_kit_inputs() and the kits built from c (a media file
+	 * is in all 401 kits; the same 200 MB video was read and hashed
+	 * again for the inputs and for every kit) */
+	struct kc_hashes *hashes;
 };
+
+/* The SHA-256 (hex, borrowed from c) and size of file rel of the campaign
+ * (beneath its directory, no link followed), read once for the campaign's
+ * lifetime; NULL with err set. */
+const char *kc_file_hash(const struct kit_campaign *c, const char *rel,
+			 uint64_t *len, struct kit_error *err);
 
 /* One statement, post or media item of a merged kit, and where it came from. */
 struct kc_item {

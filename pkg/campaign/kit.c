@@ -54,29 +54,21 @@ entry_cmp(const void *a, const void *b)
 }
 
 /* Add a file from the campaign directory (rel beneath it, no link
- * followed: kc_open), hashing it. */
+ * followed: kc_open), with its digest (kc_file_hash). */
 static int
 entry_file(struct kit_campaign_kit *k, const struct kit_campaign *c,
 	   const char *rel, const char *archive_path, struct kit_error *err)
 {
-	char hex[KIT_SHA256_HEX];
+	const char *hex;
 	uint64_t len = 0;
 	size_t i;
-	int fd;
 
 	for (i = 0; i < k->n; i++)
 		if (!strcmp(k->e[i].path, archive_path))
 			return 0; /* the same file named twice (post media) */
-	if (!kit_path_is_safe(rel))
-		return kit_err(err, KIT_E_SECURITY,
-			       "%s: unsafe path; use a relative path", rel);
-	/* kc_open classifies a link as refused; the hash reads it again
-	 * beneath the directory, and the writer a third time */
-	fd = kc_open(c, rel, NULL, NULL, err);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	if (kit_sha256_file_at(c->dirfd, rel, hex, &len, err) != 0)
+	/* read and hashed once for the campaign (the inputs, every kit) */
+	hex = kc_file_hash(c, rel, &len, err);
+	if (hex == NULL)
 		return -1;
 	entry_add(k, archive_path, rel, NULL, (size_t)len, hex);
 	return 0;
@@ -610,31 +602,74 @@ out:
 	return ret;
 }
 
-/* The digest of file rel of the campaign, read once per campaign. */
-static const char *
-input_file(struct kit_campaign *c, const char *rel, struct kit_error *err)
+static size_t
+rel_slot(const char *rel, size_t nslots)
 {
+	size_t h = 5381;
+
+	while (*rel)
+		h = h * 33 + (unsigned char)*rel++;
+	return h & (nslots - 1);
+}
+
+static void
+hashes_index(struct kc_hashes *hs)
+{
+	size_t i, j;
+
+	free(hs->slots);
+	hs->nslots = hs->nslots ? hs->nslots * 2 : 64;
+	hs->slots = kit_xcalloc(hs->nslots, sizeof(*hs->slots));
+	for (i = 0; i < hs->n; i++) {
+		for (j = rel_slot(hs->v[i].rel, hs->nslots); hs->slots[j]; j = (j + 1) & (hs->nslots - 1))
+			;
+		hs->slots[j] = i + 1;
+	}
+}
+
+const char *
+kc_file_hash(const struct kit_campaign *c, const char *rel, uint64_t *len,
+	     struct kit_error *err)
+{
+	struct kc_hashes *hs = c->hashes;
 	struct kc_hash *h;
-	size_t i;
+	size_t j;
 	int fd;
 
-	for (i = 0; i < c->nhashes; i++)
-		if (strcmp(c->hashes[i].rel, rel) == 0)
-			return c->hashes[i].hex;
+	for (j = hs->nslots ? rel_slot(rel, hs->nslots) : 0; hs->nslots && hs->slots[j]; j = (j + 1) & (hs->nslots - 1))
+		if (strcmp(hs->v[hs->slots[j] - 1].rel, rel) == 0) {
+			if (len)
+				*len = hs->v[hs->slots[j] - 1].len;
+			return hs->v[hs->slots[j] - 1].hex;
+		}
 	if (!kit_path_is_safe(rel)) {
 		kit_err(err, KIT_E_SECURITY, "%s: unsafe path; use a relative path", rel);
 		return NULL;
 	}
+	/* kc_open classifies a link as refused; the hash reads it again
+	 * beneath the directory, and the writer a third time */
 	fd = kc_open(c, rel, NULL, NULL, err);
 	if (fd < 0)
 		return NULL;
 	close(fd);
-	c->hashes = kit_xrealloc(c->hashes, (c->nhashes + 1) * sizeof(*c->hashes));
-	h = &c->hashes[c->nhashes];
-	if (kit_sha256_file_at(c->dirfd, rel, h->hex, NULL, err) != 0)
+	if (hs->n == hs->cap) {
+		hs->cap = hs->cap ? hs->cap * 2 : 16;
+		hs->v = kit_xrealloc(hs->v, hs->cap * sizeof(*hs->v));
+	}
+	h = &hs->v[hs->n];
+	if (kit_sha256_file_at(c->dirfd, rel, h->hex, &h->len, err) != 0)
 		return NULL;
 	h->rel = kit_strdup(rel);
-	c->nhashes++;
+	hs->n++;
+	if (2 * hs->n >= hs->nslots)
+		hashes_index(hs);
+	else {
+		for (j = rel_slot(rel, hs->nslots); hs->slots[j]; j = (j + 1) & (hs->nslots - 1))
+			;
+		hs->slots[j] = hs->n;
+	}
+	if (len)
+		*len = h->len;
 	return h->hex;
 }
 
@@ -659,7 +694,7 @@ input_add(struct kit_sha256 *h, struct kit_campaign *c, const char *what,
 
 	if (rel == NULL)
 		return 0;
-	hex = input_file(c, rel, err);
+	hex = kc_file_hash(c, rel, NULL, err);
 	if (hex == NULL)
 		return -1;
 	input_put(h, what, rel);

@@ -631,6 +631,56 @@ test_content_digest_ignores_version(void **state)
 	kit_campaign_free(c);
 }
 
+/* A file is read and hashed once per campaign: the kits built after the
+ * inputs digest take the digest it read (a 200 MB video in 51 kits was
+ * read 52 times per publish). */
+static void
+test_file_hashed_once(void **state)
+{
+	char tmpl[] = "/tmp/kit-campaign-once-XXXXXX", p[512], first[KIT_SHA256_HEX], hex[KIT_SHA256_HEX];
+	struct kit_error err = {0};
+	struct kit_campaign *c;
+	struct kit_campaign_kit *k;
+	const char *once = "# About\n\nWho we are.\n";
+	size_t i, seen = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	(void)snprintf(p, sizeof(p), "%s/statements", tmpl);
+	assert_int_equal(mkdir(p, 0755), 0);
+	write_file(tmpl, "about.md", once);
+	write_file(tmpl, "statements/s.md", "# S\n\nText.\n");
+	write_file(tmpl, "campaign.json",
+		   "{\"id\": \"once\", \"title\": \"Once\",\n"
+		   " \"window\": {\"start\": \"2021-06-30T00:00:00Z\", \"end\": \"2021-07-02T00:00:00Z\"},\n"
+		   " \"timezone\": \"Europe/Budapest\", \"languages\": [\"en\"], \"hashtags\": [\"#S\"],\n"
+		   " \"source_date\": \"2021-06-01T00:00:00Z\", \"about\": \"about.md\",\n"
+		   " \"statements\": [{\"file\": \"statements/s.md\", \"title\": \"S\", \"speaker\": \"S\", \"date\": \"2021-06-30\", \"language\": \"en\"}],\n"
+		   " \"posts\": [{\"id\": \"p\", \"platform\": \"mastodon\", \"time\": \"2021-07-01T09:00:00\", \"text\": \"#S hi\", \"language\": \"en\"}]}\n");
+	c = load_ok(tmpl);
+	assert_int_equal(kit_campaign_kit_inputs(c, NULL, "salt", hex, &err), 0);
+	kit_sha256_hex(once, strlen(once), first);
+	/* changed after the inputs read it: this publish goes on with what
+	 * it read (the writer refuses a file that changed under it) */
+	write_file(tmpl, "about.md", "# About\n\nSomeone else entirely.\n");
+	k = kit_campaign_kit_new(c, NULL, 1, 1622505600, &err);
+	assert_non_null(k);
+	for (i = 0; i < kit_campaign_kit_entry_count(k); i++) {
+		const struct kit_campaign_entry *e = kit_campaign_kit_entry(k, i);
+
+		if (e->source != NULL && strcmp(e->source, "about.md") == 0) {
+			assert_string_equal(e->sha256, first);
+			assert_int_equal(e->len, strlen(once));
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 1);
+	kit_campaign_kit_free(k);
+	kit_campaign_free(c);
+	(void)snprintf(p, sizeof(p), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(p), 0);
+}
+
 static void
 test_index_html(void **state)
 {
@@ -855,6 +905,7 @@ main(void)
 		cmocka_unit_test(test_broken_corpus),
 		cmocka_unit_test(test_broken_campaign_refuses_to_build),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_file_hashed_once),
 		cmocka_unit_test(test_overlay_merge_hungary_2021),
 		cmocka_unit_test(test_turkmenistan_2020_contact),
 		cmocka_unit_test(test_floating_times),
