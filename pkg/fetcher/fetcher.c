@@ -1417,6 +1417,11 @@ install_one(struct run *r, const struct pick *p, struct kit_error *err)
 		return kit_err(err, KIT_E_SECURITY, "target %s lists a length of %llu bytes, more than this office unpacks (%llu, kit-fetch init --max-unpacked); refused, tell the publisher", p->t.name,
 			       (unsigned long long)p->t.length,
 			       (unsigned long long)lim.max_total);
+	/* An .idx target is the kit's index, read whole into memory: held
+	 * to the size an index may have (as custom.index is), not to what
+	 * the kit unpacks to. */
+	if (p->idx && p->t.length > KIT_INDEX_KIT_MAX)
+		return kit_err(err, KIT_E_SECURITY, "target %s lists a length of %llu bytes, more than the %u bytes a kit's index may have; refused, tell the publisher", p->t.name, (unsigned long long)p->t.length, KIT_INDEX_KIT_MAX);
 	if (kit_snprintf(err, staging, sizeof(staging), "%s/staging/%s.%d",
 			 o->state_dir, p->campaign, p->version) != 0 ||
 	    kit_snprintf(err, rel, sizeof(rel), "%s/releases/%d", kitdir,

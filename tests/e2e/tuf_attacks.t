@@ -546,6 +546,24 @@ refused_outside "a signed target whose length is 2^62" "$A" \
 if [ "$(grep -vc '^kit-fetch: [0-9]* requests\?,' "$T/err")" -eq 1 ]; then ok "a length of 2^62: one line on stderr, no retries"
 else not_ok "a length of 2^62: one line on stderr, no retries" "$(head -6 "$T/err")"; fi
 
+# A kit's .idx target is its index, read whole into memory: its signed
+# length is held to what an index may have (32 MiB), not to what the kit
+# unpacks to (a 200 MiB index padded with spaces was fetched, read and
+# installed; 4 GiB filled downloads/ and memory).
+A="$T/a-idx-huge"
+cp -a "$Rn" "$A"
+big="$A/big.idx"
+cp "${n_bel/$Rn/$A}" "$big" && head -c $((33 << 20)) /dev/zero | tr '\0' ' ' >>"$big"
+bsha=$(sha256sum "$big" | cut -c1-64)
+mv "$big" "$A/targets/together-2016/$bsha.belgium.idx"
+evil_targets "$A" hash together-2016/belgium.idx sha256 "$bsha" length together-2016/belgium.idx $(((33 << 20) + $(stat -c %s "$n_bel"))) \
+	custom together-2016/belgium.idx index "{\"sha256\": \"$bsha\", \"length\": $(((33 << 20) + $(stat -c %s "$n_bel")))}"
+refused_outside "a signed .idx target of 33 MiB" "$A" \
+	'target together-2016/belgium\.idx lists a length of [0-9]+ bytes, more than the 33554432 bytes a kit.s index may have'
+if [ -z "$(ls "$O/downloads")" ]; then ok "a .idx target of 33 MiB: nothing was downloaded"
+else not_ok "a .idx target of 33 MiB: nothing was downloaded" "$(ls -l "$O/downloads")"; fi
+rm -rf "$A"
+
 # A timestamp (signed with the timestamp key) that lists a length of 0 for
 # the snapshot: a refusal (exit 3), not an internal error.
 A="$T/a-ts-zero"
