@@ -1045,19 +1045,54 @@ stream_free(struct stream *s)
 	s->wlen = 0;
 }
 
+/* An index's deltas by the file they make, for best_delta: looked up by
+ * halving, not read whole for each file (a signed index may list 160,000
+ * deltas, a kit 100,000 files). */
+struct deltas {
+	const struct kit_manifest_delta **v;
+	size_t n;
+};
+
+static int
+by_made(const void *a, const void *b)
+{
+	const struct kit_manifest_delta *const *x = a, *const *y = b;
+
+	return strcmp((*x)->sha256, (*y)->sha256);
+}
+
+static void
+deltas_sort(struct deltas *ds, const struct kit_manifest_index *ix)
+{
+	size_t i;
+
+	ds->n = ix->n_deltas;
+	ds->v = kit_xcalloc(ds->n + 1, sizeof(*ds->v));
+	for (i = 0; i < ds->n; i++)
+		ds->v[i] = &ix->deltas[i];
+	qsort(ds->v, ds->n, sizeof(*ds->v), by_made);
+}
+
 /* The smallest delta of sha256 from a base in have (NULL: none). */
 static const struct kit_manifest_delta *
-best_delta(const struct kit_manifest_index *ix, const char *sha256,
+best_delta(const struct deltas *ds, const char *sha256,
 	   const struct kit_manifest_index *have)
 {
 	const struct kit_manifest_delta *best = NULL;
-	size_t i;
+	size_t lo = 0, hi = ds->n;
 
-	for (i = 0; i < ix->n_deltas; i++) {
-		const struct kit_manifest_delta *d = &ix->deltas[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (strcmp(d->sha256, sha256) != 0 ||
-		    kit_manifest_index_find(have, d->base_sha256) == NULL)
+		if (strcmp(ds->v[mid]->sha256, sha256) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < ds->n && strcmp(ds->v[lo]->sha256, sha256) == 0; lo++) {
+		const struct kit_manifest_delta *d = ds->v[lo];
+
+		if (kit_manifest_index_find(have, d->base_sha256) == NULL)
 			continue;
 		if (best == NULL || d->stored < best->stored)
 			best = d;
@@ -1108,11 +1143,14 @@ kit_bundle_object_fetch(const struct kit_manifest_index *ix,
 	}
 	if (base != NULL && base_len <= KIT_INDEX_DELTA_MAX) {
 		struct kit_manifest_object b;
+		struct deltas ds;
 
 		memset(&b, 0, sizeof(b));
 		kit_sha256_hex(base, base_len, b.sha256);
 		(void)kit_manifest_index_add(have, &b);
-		d = best_delta(ix, o->sha256, have);
+		deltas_sort(&ds, ix);
+		d = best_delta(&ds, o->sha256, have);
+		free(ds.v);
 		if (d != NULL && d->stored < o->stored)
 			one.x = as_delta(o, d);
 		else
@@ -1417,6 +1455,7 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 	int first = base == NULL || base->m == NULL; /* nothing to reuse */
 	struct stream sm;
 	struct kit_bundle_sink sink = {stream_held, stream_write, stream_rewind, &sm};
+	struct deltas ds = {NULL, 0};
 
 	memset(&s, 0, sizeof(s));
 	memset(&sm, 0, sizeof(sm));
@@ -1467,6 +1506,8 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		goto out;
 	from = kit_xcalloc(m->n_files + 1, sizeof(*from));
 	w = kit_xcalloc(m->n_files + 1, sizeof(*w));
+	if (base && base->m)
+		deltas_sort(&ds, ix);
 	for (i = 0; i < m->n_files; i++) {
 		const struct kit_manifest_file *f = &m->files[i];
 		const struct kit_manifest_object *b = kit_manifest_index_find(have, f->sha256);
@@ -1497,7 +1538,7 @@ kit_bundle_assemble(const char *staging_dir, const void *manifest,
 		w[nw].x = *w[nw].o;
 		w[nw].path = f->path;
 		if (base && base->m) {
-			const struct kit_manifest_delta *d = best_delta(ix, f->sha256, have);
+			const struct kit_manifest_delta *d = best_delta(&ds, f->sha256, have);
 			const struct kit_manifest_object *hb = d ? kit_manifest_index_find(have, d->base_sha256) : NULL;
 
 			if (d && hb && d->stored < w[nw].o->stored &&
@@ -1634,6 +1675,7 @@ out:
 	}
 	if (st)
 		*st = s;
+	free(ds.v);
 	free(from);
 	free(w);
 	kit_manifest_index_free(have);

@@ -158,7 +158,10 @@ void
 kit_manifest_index_add_delta(struct kit_manifest_index *ix,
 			     const struct kit_manifest_delta *d)
 {
-	ix->deltas = kit_xrealloc(ix->deltas, (ix->n_deltas + 1) * sizeof(*ix->deltas));
+	if (ix->n_deltas == ix->delta_cap) {
+		ix->delta_cap = ix->delta_cap ? ix->delta_cap * 2 : 16;
+		ix->deltas = kit_xrealloc(ix->deltas, ix->delta_cap * sizeof(*ix->deltas));
+	}
 	ix->deltas[ix->n_deltas++] = *d;
 }
 
@@ -210,6 +213,16 @@ static int
 by_name(const void *a, const void *b)
 {
 	return strcmp(a, b);
+}
+
+/* Deltas (pointers to them) by the file they make, then by their base. */
+static int
+by_pair(const void *a, const void *b)
+{
+	const struct kit_manifest_delta *const *x = a, *const *y = b;
+	int c = strcmp((*x)->sha256, (*y)->sha256);
+
+	return c ? c : strcmp((*x)->base_sha256, (*y)->base_sha256);
 }
 
 struct kit_manifest_index *
@@ -358,13 +371,25 @@ kit_manifest_index_parse(const void *json, size_t len, const char *where,
 			goto out;
 		}
 		d.pack = (size_t)pack;
-		for (k = 0; k < ix->n_deltas; k++)
-			if (strcmp(ix->deltas[k].sha256, d.sha256) == 0 &&
-			    strcmp(ix->deltas[k].base_sha256, d.base_sha256) == 0) {
-				kit_err(err, KIT_E_INVALID, "%s: delta %.16s from %.16s listed twice", where, d.sha256, d.base_sha256);
-				goto out;
-			}
 		kit_manifest_index_add_delta(ix, &d);
+	}
+	if (ix->n_deltas > 1) {
+		/* a pair listed once: sorted once, not each against every
+		 * earlier one (160,000 deltas of one object fit in 32 MiB) */
+		const struct kit_manifest_delta **sorted = kit_xmalloc(ix->n_deltas * sizeof(*sorted));
+
+		for (k = 0; k < ix->n_deltas; k++)
+			sorted[k] = &ix->deltas[k];
+		qsort(sorted, ix->n_deltas, sizeof(*sorted), by_pair);
+		for (k = 1; k < ix->n_deltas; k++)
+			if (by_pair(&sorted[k - 1], &sorted[k]) == 0)
+				break;
+		if (k < ix->n_deltas) {
+			kit_err(err, KIT_E_INVALID, "%s: delta %.16s from %.16s listed twice", where, sorted[k]->sha256, sorted[k]->base_sha256);
+			free(sorted);
+			goto out;
+		}
+		free(sorted);
 	}
 	if (ix->kit) {
 		const struct kit_manifest_object *mo =

@@ -433,8 +433,8 @@ struct kit_manifest_index {
 	size_t n_objects;
 	struct kit_manifest_delta *deltas;
 	size_t n_deltas;
-	/* private: digest lookup (open addressing), capacity */
-	size_t *slots, n_slots, cap;
+	/* private: digest lookup (open addressing), capacities */
+	size_t *slots, n_slots, cap, delta_cap;
 };
 
 /* An empty index (a catalog); never NULL.  Free with _index_free. */
