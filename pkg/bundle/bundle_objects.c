@@ -955,7 +955,14 @@ stream_start(struct stream *s, struct want *w, size_t n, uint64_t start,
 		return 0;
 	part_name(name, sizeof(name), s->tag, stored_hex(&w[0].x));
 	s->fd = kit_file_open_write(s->wdfd, name, O_RDWR, 0644, err);
-	if (s->fd < 0 || fstat(s->fd, &st) != 0)
+	if (s->fd < 0) {
+		/* gone, or not a file of ours with one link: from the start */
+		kit_err_clear(err);
+		if (unlinkat(s->wdfd, name, 0) != 0 && errno != ENOENT)
+			return kit_err_errno(err, KIT_E_IO, errno, "cannot remove %s/%s", s->work, name);
+		return 0;
+	}
+	if (fstat(s->fd, &st) != 0)
 		return kit_err_errno(err, KIT_E_IO, errno, "cannot read %s/%s", s->work, name);
 	s->in_part = 1;
 	if ((uint64_t)st.st_size >= w[0].x.stored &&

@@ -2521,6 +2521,24 @@ test_assemble_stream_resume(void **state)
 		fail_msg("refused: %s", err.msg);
 	assert_int_equal(srv.sent, 1);
 	assert_true(rawkit_has(&k, staging, 0));
+	rm_tree(staging);
+
+	/* a part with a second link (not one kit-fetch would keep): removed,
+	 * the object fetched whole, the other name untouched */
+	{
+		char *other = kit_aprintf("%s/other", k.dir);
+
+		assert_int_equal(kit_file_write_atomic(part, k.data[0], 1000, 0644, &err), 0);
+		assert_int_equal(link(part, other), 0);
+		srv.sent = 0;
+		if (kit_bundle_assemble(staging, "{}", 2, &k.m, k.ix, NULL, k.dir, UINT64_MAX, NULL, fake_range, &srv, &st, &err) != 0)
+			fail_msg("refused: %s", err.msg);
+		assert_int_equal(srv.sent, sizes[0]);
+		assert_true(rawkit_has(&k, staging, 0));
+		assert_int_equal(stat(other, &sb), 0);
+		assert_int_equal(sb.st_size, 1000);
+		free(other);
+	}
 	free(part);
 	free(staging);
 	rawkit_free(&k);
