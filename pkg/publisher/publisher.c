@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -189,12 +190,14 @@ keys_apart(const struct kit_publisher_opts *o, struct kit_error *err)
 	return 0;
 }
 
+static int lock_repo(const char *repo_dir, struct kit_error *err);
+
 int
 kit_publisher_init(const struct kit_publisher_opts *o, struct kit_error *err)
 {
 	char pass[PASS_MAX], path[PATH_MAX];
 	struct kit_key *k = NULL;
-	int rc = -1;
+	int rc = -1, lock = -1;
 
 	if (o->repo_dir == NULL || o->keys_dir == NULL)
 		return kit_err(err, KIT_E_USAGE,
@@ -204,6 +207,10 @@ kit_publisher_init(const struct kit_publisher_opts *o, struct kit_error *err)
 	if (get_pass("passphrase for the new keys: ", 1, pass, err) != 0)
 		return -1;
 	if (kit_mkdir_p(o->repo_dir, 0755, err) != 0)
+		goto out;
+	/* the lock every later writer takes, there from the start */
+	lock = lock_repo(o->repo_dir, err);
+	if (lock < 0)
 		goto out;
 	if (kit_tuf_repo_init(o->repo_dir, o->keys_dir, &o->cfg, pass, err) != 0)
 		goto out;
@@ -217,6 +224,8 @@ kit_publisher_init(const struct kit_publisher_opts *o, struct kit_error *err)
 out:
 	OPENSSL_cleanse(pass, sizeof(pass));
 	kit_key_free(k);
+	if (lock >= 0)
+		close(lock);
 	if (rc != 0)
 		kit_err_prefix(err, "cannot create the repository");
 	return rc;
@@ -384,6 +393,58 @@ out:
 	return rc;
 }
 
+/*
+ * The repository opened for writing, under an exclusive lock on
+ * <repo>/.kit-publish.lock taken before any metadata is read: two
+ * kit-publish runs at once (a publish and the daily timestamp timer) each
+ * wrote the next metadata version from what it had read, so the slower one
+ * failed half-way ("N.snapshot.json exists already"), leaving its targets
+ * version behind, after which every publish failed; and the other's
+ * pruning removed a pack the slower one's new index reused.  The second
+ * run waits for the first.
+ */
+static int
+lock_repo(const char *repo_dir, struct kit_error *err)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (kit_snprintf(err, path, sizeof(path), "%s/.kit-publish.lock", repo_dir) != 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return kit_err_errno(err, KIT_E_IO, errno, "cannot open the repository's lock %s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (errno == EWOULDBLOCK)
+		fprintf(stderr, "kit-publish: another kit-publish is writing %s; waiting for it to finish\n", repo_dir);
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno == EINTR)
+			continue;
+		kit_err_errno(err, KIT_E_IO, errno, "cannot lock %s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct kit_tuf_repo *
+open_locked(const char *repo_dir, const char *keys_dir, struct kit_error *err)
+{
+	struct kit_tuf_repo *r;
+	int fd = lock_repo(repo_dir, err);
+
+	if (fd < 0)
+		return NULL;
+	r = kit_tuf_repo_open(repo_dir, keys_dir, err);
+	if (r == NULL) {
+		close(fd);
+		return NULL;
+	}
+	kit_tuf_repo_hold(r, fd);
+	return r;
+}
+
 struct kit_tuf_repo *
 open_repo(const struct kit_publisher_opts *o, char *pass, int with_root,
 	  struct kit_error *err)
@@ -397,7 +458,7 @@ open_repo(const struct kit_publisher_opts *o, char *pass, int with_root,
 	}
 	if (keys_apart(o, err) != 0)
 		return NULL;
-	r = kit_tuf_repo_open(o->repo_dir, o->keys_dir, err);
+	r = open_locked(o->repo_dir, o->keys_dir, err);
 	if (r == NULL)
 		return NULL;
 	/* an office's role that awaits HQ's co-signature stays as it is */
@@ -1304,7 +1365,7 @@ kit_publisher_office_publish(const struct kit_publisher_opts *o,
 	if (cs == NULL)
 		goto out;
 	/* The office holds its own key only: not the repository's keys.json */
-	r = kit_tuf_repo_open(o->repo_dir, NULL, err);
+	r = open_locked(o->repo_dir, NULL, err);
 	if (r == NULL || office_key_path(o, path, sizeof(path), err) != 0 ||
 	    get_pass("passphrase for the office's key: ", 0, pass, err) != 0)
 		goto out;
@@ -1643,7 +1704,7 @@ kit_publisher_sign_root(const struct kit_publisher_opts *o,
 		return kit_err(err, KIT_E_USAGE, "sign-root needs --repo DIR and --keys DIR");
 	if (keys_apart(o, err) != 0)
 		return -1;
-	r = kit_tuf_repo_open(o->repo_dir, o->keys_dir, err);
+	r = open_locked(o->repo_dir, o->keys_dir, err);
 	if (r == NULL)
 		goto out;
 	if (get_pass("passphrase for your root key: ", 0, pass, err) != 0)

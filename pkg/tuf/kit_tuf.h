@@ -221,6 +221,9 @@ struct kit_tuf_repo *kit_tuf_repo_open(const char *repo_dir,
 				       const char *keys_dir,
 				       struct kit_error *err) KIT_WUR;
 void kit_tuf_repo_free(struct kit_tuf_repo *r);
+/* Keep the open descriptor fd (a lock taken before the repository was
+ * opened) until kit_tuf_repo_free() closes it. */
+void kit_tuf_repo_hold(struct kit_tuf_repo *r, int fd);
 
 /* Override a role's expiry (seconds) for this session. */
 void kit_tuf_repo_set_expiry(struct kit_tuf_repo *r, enum kit_tuf_role role,

@@ -43,6 +43,7 @@ struct kit_tuf_repo {
 	int partial;          /* kit_tuf_repo_set_partial_roles() */
 	struct deleg_md *dmd; /* in the order of the delegations */
 	size_t ndmd;
+	int lock_fd; /* kit_tuf_repo_hold(): closed with the repository */
 };
 
 /* Delegated roles (the end of this file). */
@@ -77,6 +78,8 @@ kit_tuf_repo_free(struct kit_tuf_repo *r)
 
 	if (r == NULL)
 		return;
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
 	for (i = 0; i < KIT_TUF_NROLES; i++) {
 		json_decref(r->md[i]);
 		free(r->raw[i]);
@@ -105,6 +108,7 @@ repo_alloc(const char *repo_dir, const char *keys_dir)
 
 	r->dir = kit_strdup(repo_dir);
 	r->keys_dir = keys_dir ? kit_strdup(keys_dir) : NULL;
+	r->lock_fd = -1;
 	for (i = 0; i < KIT_TUF_NROLES; i++)
 		r->expires[i] = default_expiry[i];
 	return r;
@@ -1472,6 +1476,14 @@ void
 kit_tuf_repo_set_partial_roles(struct kit_tuf_repo *r, int on)
 {
 	r->partial = on;
+}
+
+void
+kit_tuf_repo_hold(struct kit_tuf_repo *r, int fd)
+{
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
+	r->lock_fd = fd;
 }
 
 const json_t *

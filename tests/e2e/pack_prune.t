@@ -28,6 +28,15 @@ packs() { (cd "$R/packs" && ls -- *.pack 2>/dev/null | sort); }
 age() { find "$R" -type f -exec touch -d "@$(($(date +%s) - 2 * 86400))" {} +; }
 # catalog_packs: the packs the catalog names, one a line
 catalog_packs() { $PY -c 'import json,sys; print("\n".join(sorted(p + ".pack" for p in json.load(open(sys.argv[1]))["packs"])))' "$R/packs/catalog.json"; }
+# catalog_and_hungary DESC VERSION: the catalog names only packs that are
+# there (DESC), and hungary updates to VERSION and verifies
+catalog_and_hungary() {
+	local missing
+	missing=$(catalog_packs | while read -r p; do [ -f "$R/packs/$p" ] || echo "$p"; done)
+	[ -z "$missing" ] && ok "$1" || not_ok "$1" "$missing"
+	check "hungary updates to $2" kit-fetch update --state "$H" --quiet
+	check "and verifies" kit-fetch verify --state "$H" --quiet
+}
 
 check "a repository" kit-publish init --repo "$R" --keys "$KEYS" --quiet
 check "the registry (delegated roles for belgium and hungary)" kit-publish office import "$T/offices.jsonl" --repo "$R" --keys "$KEYS" --quiet
@@ -158,8 +167,28 @@ check "version 6, two days later" pub
 cp "$T/catalog.v3" "$R/packs/catalog.json"
 post 5
 check "version 7, with a catalog naming a pack that is gone" pub
-missing=$(catalog_packs | while read -r p; do [ -f "$R/packs/$p" ] || echo "$p"; done)
-[ -z "$missing" ] && ok "the catalog was written again, naming only packs that are there" || not_ok "the catalog names only packs that are there" "$missing"
-check "hungary updates to version 7" kit-fetch update --state "$H" --quiet
-check "and verifies" kit-fetch verify --state "$H" --quiet
+catalog_and_hungary "the catalog was written again, naming only packs that are there" "version 7"
 check "the other campaign still installs" bash -c "kit-fetch init --state '$T/g' --root '$R/metadata/1.root.json' --url 'http://127.0.0.1:$hp' --office belgium --quiet && kit-fetch update --state '$T/g' --quiet && test -d '$T/g/kits/together-2016/current/media'"
+
+# Two kit-publish runs at once (a publish and the daily timestamp timer,
+# whose commit prunes): the second waits for the first.  Without a lock
+# each wrote the next metadata version from what it had read: the slower
+# publish failed half-way ("N.snapshot.json exists already") and left its
+# targets version behind, so every later publish failed too, and the
+# timer's pruning removed a pack the publish's new index reused.  The
+# publish is slowed down by strace (a second before each rename).
+age
+post 6
+# (LeakSanitizer does not work under ptrace)
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -o /dev/null -e trace=rename -e inject=rename:delay_enter=1000000 \
+	kit-publish publish "$C" --repo "$R" --keys "$KEYS" --quiet >"$T/slow.out" 2>&1 &
+slow=$!
+sleep 2
+check "the timestamp timer during a slow publish" kit-publish timestamp --repo "$R" --keys "$KEYS" --quiet
+# (the second to take the lock says so: the timer, unless the publish was slower to start)
+grep -Eq 'another kit-publish is writing .*; waiting for it to finish' "$T/err" "$T/slow.out" &&
+	ok "one of them waits for the other, and says so" || not_ok "one of them waits for the other, and says so" "$(cat "$T/err" "$T/slow.out")"
+wait "$slow" && ok "the slow publish succeeds" || not_ok "the slow publish succeeds" "$(cat "$T/slow.out")"
+post 7
+check "and the next publish too" pub
+catalog_and_hungary "the catalog names only packs that are there" "the newest version"
