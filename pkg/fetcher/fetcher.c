@@ -776,13 +776,9 @@ index_twin(const struct kit_tuf_client *c, const struct kit_tuf_target *t,
 	struct kit_manifest_target it;
 	struct kit_error ignore = {0};
 	char name[1100];
-	size_t n = strlen(t->name);
 
-	if (kit_manifest_target_kind(t->name) != KIT_TARGET_ARCHIVE ||
-	    n - strlen(".tar.zst") + sizeof(".idx") > sizeof(name))
+	if (kit_manifest_target_twin(t->name, KIT_TARGET_INDEX, name, sizeof(name)) != 0)
 		return 0;
-	memcpy(name, t->name, n - strlen(".tar.zst"));
-	memcpy(name + n - strlen(".tar.zst"), ".idx", sizeof(".idx"));
 	if (kit_tuf_client_target_get(c, name, out, &ignore) != 0)
 		return 0;
 	(void)kit_manifest_target_read(out->custom, &it, &ignore);
@@ -800,13 +796,9 @@ archive_twin(const struct kit_tuf_client *c, const struct kit_tuf_target *t,
 	struct kit_manifest_target kt, at;
 	struct kit_error ignore = {0};
 	char name[1100];
-	size_t n = strlen(t->name);
 
-	if (kit_manifest_target_kind(t->name) != KIT_TARGET_INDEX ||
-	    n - strlen(".idx") + sizeof(".tar.zst") > sizeof(name))
+	if (kit_manifest_target_twin(t->name, KIT_TARGET_ARCHIVE, name, sizeof(name)) != 0)
 		return 0;
-	memcpy(name, t->name, n - strlen(".idx"));
-	memcpy(name + n - strlen(".idx"), ".tar.zst", sizeof(".tar.zst"));
 	if (kit_tuf_client_target_get(c, name, out, &ignore) != 0)
 		return 0;
 	(void)kit_manifest_target_read(t->custom, &kt, &ignore);

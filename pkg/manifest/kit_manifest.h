@@ -236,6 +236,12 @@ int kit_manifest_target_name(char *out, size_t size, const char *campaign,
 			     struct kit_error *err) KIT_WUR;
 /* Which kind of kit name name is (by its last component's suffix only). */
 enum kit_manifest_target_kind kit_manifest_target_kind(const char *name);
+/* The name of the same kit as target name in kind (name with the other
+ * suffix) into out: 0, or -1 when name is not a kit's name of another
+ * kind or the result does not fit. */
+int kit_manifest_target_twin(const char *name,
+			     enum kit_manifest_target_kind kind, char *out,
+			     size_t size);
 /* The delegation path pattern that covers office's kits of kind in every
  * campaign ("*" "/<office>.idx"), into out; -1 when it does not fit. */
 int kit_manifest_target_pattern(char *out, size_t size, const char *office,

@@ -197,6 +197,23 @@ kit_manifest_target_kind(const char *name)
 }
 
 int
+kit_manifest_target_twin(const char *name, enum kit_manifest_target_kind kind,
+			 char *out, size_t size)
+{
+	enum kit_manifest_target_kind from = kit_manifest_target_kind(name);
+	size_t stem;
+
+	if (from == KIT_TARGET_OTHER || kind == KIT_TARGET_OTHER || from == kind)
+		return -1;
+	stem = strlen(name) - strlen(kind_suffix[from]);
+	if (stem + strlen(kind_suffix[kind]) >= size)
+		return -1;
+	memcpy(out, name, stem);
+	memcpy(out + stem, kind_suffix[kind], strlen(kind_suffix[kind]) + 1);
+	return 0;
+}
+
+int
 kit_manifest_target_pattern(char *out, size_t size, const char *office,
 			    enum kit_manifest_target_kind kind,
 			    struct kit_error *err)

@@ -538,7 +538,6 @@ collect_indexes(struct pack_prune *p, const char *path, struct kit_error *err)
 	json_object_foreach (json_object_get(json_object_get(j, "signed"), "targets"), name, t) {
 		struct kit_manifest_target mt;
 		const char *h = json_string_value(json_object_get(json_object_get(t, "hashes"), "sha256"));
-		size_t n = strlen(name);
 		char tpath[PATH_MAX];
 
 		(void)kit_manifest_target_read(json_object_get(t, "custom"), &mt, &ignore);
@@ -546,7 +545,7 @@ collect_indexes(struct pack_prune *p, const char *path, struct kit_error *err)
 			json_object_set_new(p->indexes, mt.index_sha256, json_string(""));
 		if (mt.update_sha256 && json_object_get(p->indexes, mt.update_sha256) == NULL)
 			json_object_set_new(p->indexes, mt.update_sha256, json_string(""));
-		if (n > 4 && strcmp(name + n - 4, ".idx") == 0 && h != NULL &&
+		if (kit_manifest_target_kind(name) == KIT_TARGET_INDEX && h != NULL &&
 		    kit_tuf_target_path(tpath, sizeof(tpath), name, h, 1) == 0)
 			json_object_set_new(p->indexes, h, json_string(tpath));
 	}

@@ -2093,12 +2093,8 @@ export_pick_free(struct export_pick *p)
 static int
 export_twin(const json_t *targets, const char *name, char *twin, size_t size)
 {
-	size_t n = strlen(name), k = strlen(".tar.zst");
-
-	if (kit_manifest_target_kind(name) != KIT_TARGET_ARCHIVE || n - k + sizeof(".idx") > size)
+	if (kit_manifest_target_twin(name, KIT_TARGET_INDEX, twin, size) != 0)
 		return 0;
-	memcpy(twin, name, n - k);
-	memcpy(twin + n - k, ".idx", sizeof(".idx"));
 	return json_object_get(targets, twin) != NULL;
 }
 
